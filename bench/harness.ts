@@ -1,0 +1,73 @@
+/**
+ * Benchmark plumbing: each bench/*.bench.ts exports `run(report)`; figures are printed as
+ * they come and gathered into one JSON summary at the end.
+ */
+import { spawn } from 'node:child_process';
+
+export interface Figure {
+  bench: string;
+  name: string;
+  value: number;
+  unit: string;
+  /** A target the figure is compared with, e.g. '<= 1.0'. */
+  target?: string;
+  note?: string;
+}
+
+export class Reporter {
+  readonly figures: Figure[] = [];
+  constructor(private readonly bench: string) {}
+
+  figure(name: string, value: number, unit: string, extra: { target?: string; note?: string } = {}): void {
+    const f: Figure = { bench: this.bench, name, value, unit, ...extra };
+    this.figures.push(f);
+    const v = Number.isInteger(value) ? String(value) : value.toFixed(3);
+    const tgt = f.target ? `   (target ${f.target})` : '';
+    process.stdout.write(`  ${name.padEnd(58)} ${v.padStart(12)} ${unit}${tgt}${f.note ? `  ${f.note}` : ''}\n`);
+  }
+
+  note(text: string): void {
+    process.stdout.write(`  ${text}\n`);
+  }
+}
+
+export interface ProcessMeasure {
+  code: number | null;
+  wallSeconds: number;
+  /** user + system CPU seconds of the child and its children. */
+  cpuSeconds: number;
+  maxRssMB: number;
+  stdout: string;
+}
+
+/**
+ * Runs a command under GNU time (Debian package `time`), which reports the child's wall time,
+ * user + system CPU and peak RSS.
+ */
+export function measureProcess(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<ProcessMeasure> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', '__TIME__ %e %U %S %M', cmd, ...args], {
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20000)));
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (timer) clearTimeout(timer);
+      const m = /__TIME__ ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(err);
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      resolve({
+        code,
+        wallSeconds: m ? Number(m[1]) : wall,
+        cpuSeconds: m ? Number(m[2]) + Number(m[3]) : NaN,
+        maxRssMB: m ? Number(m[4]) / 1024 : NaN,
+        stdout: out,
+      });
+    });
+  });
+}
