@@ -1,0 +1,1 @@
+export { HashPool, sharedHashPool, type HashPoolOptions, type HashPiecesOptions } from './pool.js';

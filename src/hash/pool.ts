@@ -1,0 +1,172 @@
+/**
+ * A pool of worker_threads that compute SHA-1 piece digests off the main thread, for torrent
+ * creation and hash checks. Workers start lazily, are unref'd while idle (an idle pool never
+ * keeps the process alive) and are replaced if one dies.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { NbtError } from '../util/errors.js';
+import type { HashJob, HashReply } from './worker.js';
+
+export interface HashPoolOptions {
+  /** Number of worker threads (default os.availableParallelism()). */
+  threads?: number;
+}
+
+export interface HashPiecesOptions {
+  /**
+   * Hand the input's ArrayBuffer to a worker instead of copying it. Only honoured when `data`
+   * spans its whole (non-shared) ArrayBuffer; the input is then detached (length 0) once
+   * `hashPieces` returns. Default false: the input is copied and stays usable.
+   */
+  transfer?: boolean;
+}
+
+/** Inputs below this size go to one worker; larger ones are split across the pool. */
+const SPLIT_MIN = 1 << 21;
+
+interface Task {
+  id: number;
+  job: HashJob;
+  transfer: ArrayBuffer[];
+  resolve: (digests: Uint8Array) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task: Task | undefined;
+}
+
+export class HashPool {
+  readonly threads: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(o: HashPoolOptions = {}) {
+    const n = o.threads ?? availableParallelism();
+    if (!Number.isSafeInteger(n) || n < 1 || n > 1024)
+      throw new NbtError('HASH_BAD_THREADS', `hash pool: thread count must be 1..1024, got ${n}`);
+    this.threads = n;
+  }
+
+  /** Whether close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * The concatenated 20-byte SHA-1 digests of each `pieceLength` slice of `data` (the last
+   * slice may be shorter). The input is never modified; it is detached only with
+   * `{ transfer: true }` (see HashPiecesOptions). A Buffer over a SharedArrayBuffer is shared
+   * with the workers without any copy.
+   */
+  async hashPieces(data: Uint8Array, pieceLength: number, opts: HashPiecesOptions = {}): Promise<Buffer> {
+    if (!Number.isSafeInteger(pieceLength) || pieceLength < 1)
+      throw new NbtError(
+        'HASH_BAD_PIECE_LENGTH',
+        `hash pool: piece length must be a positive integer, got ${pieceLength}`,
+      );
+    if (this.closed) throw new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
+    const length = data.byteLength;
+    if (length === 0) return Buffer.alloc(0);
+
+    const shared = data.buffer instanceof SharedArrayBuffer;
+    const ownsBuffer = !shared && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    if (opts.transfer && ownsBuffer) {
+      const d = await this.submit({ data, offset: 0, length, pieceLength }, [data.buffer as ArrayBuffer]);
+      return toBuffer(d);
+    }
+
+    const pieces = Math.ceil(length / pieceLength);
+    const parts = length < SPLIT_MIN || this.threads === 1 ? 1 : Math.min(this.threads, pieces);
+    const perPart = Math.ceil(pieces / parts) * pieceLength;
+    const jobs: Promise<Uint8Array>[] = [];
+    for (let offset = 0; offset < length; offset += perPart) {
+      const partLength = Math.min(perPart, length - offset);
+      if (shared) {
+        jobs.push(this.submit({ data, offset, length: partLength, pieceLength }, []));
+      } else {
+        // A structured clone of a view copies its whole ArrayBuffer, so copy just this part.
+        const copy = new Uint8Array(data.subarray(offset, offset + partLength));
+        jobs.push(this.submit({ data: copy, offset: 0, length: partLength, pieceLength }, [copy.buffer]));
+      }
+    }
+    const results = await Promise.all(jobs);
+    return results.length === 1 ? toBuffer(results[0]!) : Buffer.concat(results);
+  }
+
+  /** Stops every worker; pending and later calls reject with HASH_POOL_CLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = (): NbtError => new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
+    for (const t of this.queue.splice(0)) t.reject(err());
+    const slots = this.slots.splice(0);
+    for (const s of slots) s.task?.reject(err());
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private submit(fields: Omit<HashJob, 'id'>, transfer: ArrayBuffer[]): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.queue.push({ id, job: { id, ...fields }, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      let slot = this.slots.find((s) => s.task === undefined);
+      if (!slot) {
+        if (this.slots.length >= this.threads) return;
+        slot = this.spawn();
+      }
+      const task = this.queue.shift()!;
+      slot.task = task;
+      slot.worker.ref();
+      slot.worker.postMessage(task.job, task.transfer);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./worker.js', import.meta.url));
+    const slot: Slot = { worker, task: undefined };
+    this.slots.push(slot);
+    worker.on('message', (reply: HashReply) => {
+      const task = slot.task;
+      if (!task || task.id !== reply.id) return;
+      slot.task = undefined;
+      worker.unref();
+      if ('error' in reply) task.reject(new NbtError('HASH_WORKER_FAILED', `hash worker: ${reply.error}`));
+      else task.resolve(reply.digests);
+      this.dispatch();
+    });
+    const lost = (why: string): void => {
+      const i = this.slots.indexOf(slot);
+      if (i < 0) return;
+      this.slots.splice(i, 1);
+      slot.task?.reject(new NbtError('HASH_WORKER_FAILED', `hash worker died: ${why}`));
+      slot.task = undefined;
+      this.dispatch();
+    };
+    worker.on('error', (e: Error) => lost(e.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    worker.unref();
+    return slot;
+  }
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+let shared: HashPool | undefined;
+
+/** A process-wide pool, created on first use (and again if someone closed it). */
+export function sharedHashPool(): HashPool {
+  if (!shared || shared.isClosed) shared = new HashPool();
+  return shared;
+}

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { HashPool, sharedHashPool } from '../../../src/hash/index.js';
+import { isNbtError } from '../../../src/util/errors.js';
+import { seededBytes } from '../../helpers/tmp.js';
+
+function expected(data: Uint8Array, pieceLength: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0; i < data.length; i += pieceLength)
+    out.push(
+      createHash('sha1')
+        .update(data.subarray(i, i + pieceLength))
+        .digest(),
+    );
+  return Buffer.concat(out);
+}
+
+test('digests equal crypto SHA-1 for random data and edge sizes', async () => {
+  const pool = new HashPool({ threads: 2 });
+  try {
+    const pl = 16384;
+    for (const size of [1, pl - 1, pl, pl + 1, 3 * pl, 3 * pl + 7, (1 << 21) + 5, (1 << 22) - 1]) {
+      const data = seededBytes(size, size);
+      assert.deepEqual(await pool.hashPieces(data, pl), expected(data, pl), `size ${size}`);
+      assert.equal(data.length, size, 'input not detached without transfer');
+    }
+    assert.equal((await pool.hashPieces(Buffer.alloc(0), pl)).length, 0);
+    // A view in the middle of a larger buffer hashes only its own bytes.
+    const big = seededBytes(100_000, 7);
+    const view = big.subarray(1000, 60_000);
+    assert.deepEqual(await pool.hashPieces(view, 32768), expected(view, 32768));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('transfer detaches an owned buffer; shared buffers are not copied or detached', async () => {
+  const pool = new HashPool({ threads: 2 });
+  try {
+    const src = seededBytes(300_000, 3);
+    const want = expected(src, 65536);
+    const owned = new Uint8Array(src);
+    assert.deepEqual(await pool.hashPieces(owned, 65536, { transfer: true }), want);
+    assert.equal(owned.byteLength, 0, 'transferred input is detached');
+
+    const sab = Buffer.from(new SharedArrayBuffer(5 << 20));
+    seededBytes(5 << 20, 9).copy(sab);
+    assert.deepEqual(await pool.hashPieces(sab, 1 << 18, { transfer: true }), expected(sab, 1 << 18));
+    assert.equal(sab.length, 5 << 20);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('many concurrent calls resolve with their own digests', async () => {
+  const pool = new HashPool({ threads: 3 });
+  try {
+    const inputs = Array.from({ length: 40 }, (_, i) => seededBytes(1000 + i * 5003, i + 1));
+    const results = await Promise.all(
+      inputs.map((d, i) => pool.hashPieces(d, 4096, { transfer: i % 2 === 0 })),
+    );
+    // Even inputs were transferred, so compare against digests of fresh copies.
+    results.forEach((r, i) =>
+      assert.deepEqual(r, expected(seededBytes(1000 + i * 5003, i + 1), 4096), `input ${i}`),
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
+test('close() rejects pending work and later calls; bad arguments are typed errors', async () => {
+  const pool = new HashPool({ threads: 1 });
+  const pending = [
+    pool.hashPieces(seededBytes(4 << 20, 1), 1 << 20),
+    pool.hashPieces(seededBytes(4 << 20, 2), 1 << 20),
+  ];
+  const settled = Promise.allSettled(pending);
+  await pool.close();
+  for (const r of await settled) {
+    assert.equal(r.status, 'rejected');
+    assert.ok(isNbtError(r.reason, 'HASH_POOL_CLOSED'));
+  }
+  await assert.rejects(pool.hashPieces(Buffer.alloc(10), 5), (e) => isNbtError(e, 'HASH_POOL_CLOSED'));
+  await pool.close(); // idempotent
+
+  const p2 = new HashPool({ threads: 1 });
+  await assert.rejects(p2.hashPieces(Buffer.alloc(10), 0), (e) => isNbtError(e, 'HASH_BAD_PIECE_LENGTH'));
+  await p2.close();
+  assert.throws(
+    () => new HashPool({ threads: 0 }),
+    (e) => isNbtError(e, 'HASH_BAD_THREADS'),
+  );
+});
+
+test('sharedHashPool is a lazy singleton, recreated after close', async () => {
+  const a = sharedHashPool();
+  assert.equal(sharedHashPool(), a);
+  assert.deepEqual(await a.hashPieces(Buffer.from('abc'), 2), expected(Buffer.from('abc'), 2));
+  await a.close();
+  const b = sharedHashPool();
+  assert.notEqual(b, a);
+  // Not closed: the idle, unref'd workers must not keep this test process alive.
+  assert.deepEqual(await b.hashPieces(Buffer.from('xyz'), 3), expected(Buffer.from('xyz'), 3));
+});
