@@ -1,0 +1,24 @@
+/**
+ * net-bittorrent — the public API. Each layer's folder has its own index; this file gathers
+ * what users of the package need.
+ */
+export * from './bencode/index.js';
+export { NbtError, isNbtError } from './util/errors.js';
+export { type Clock, type TimerHandle, systemClock, FakeClock } from './util/clock.js';
+export { Bitfield } from './util/bitfield.js';
+export {
+  type PeerAddress,
+  decodeCompactPeers,
+  decodeCompactPeers6,
+  encodeCompactPeers,
+  formatAddress,
+  parseAddress,
+} from './util/compact.js';
+export {
+  DisconnectReason,
+  PREXISTING,
+  disconnectDescriptions,
+  disconnectName,
+  disconnectInfo,
+  type DisconnectInfo,
+} from './peer/disconnect.js';
