@@ -46,7 +46,8 @@ export const disconnectDescriptions: Readonly<Record<DisconnectReason, string>> 
   [DisconnectReason.BY_REMOTE]: 'the remote peer closed the connection',
   [DisconnectReason.LOOPBACK]: 'we connected to ourselves (same peer id)',
   [DisconnectReason.NO_SUCH_TORRENT]: 'the remote asked for a torrent we do not serve',
-  [DisconnectReason.HANDSHAKE_INFOHASH]: 'the plaintext handshake named another info-hash than the encrypted one',
+  [DisconnectReason.HANDSHAKE_INFOHASH]:
+    'the plaintext handshake named another info-hash than the encrypted one',
   [DisconnectReason.MALFORMED_HANDSHAKE]: 'malformed handshake',
   [DisconnectReason.PREEXISTING]: 'already connected to this peer id',
   [DisconnectReason.TOO_MANY]: 'connection limit reached',
@@ -98,6 +99,9 @@ export interface DisconnectInfo {
   message?: string;
 }
 
-export function disconnectInfo(reason: DisconnectReason, extra: Partial<DisconnectInfo> = {}): DisconnectInfo {
+export function disconnectInfo(
+  reason: DisconnectReason,
+  extra: Partial<DisconnectInfo> = {},
+): DisconnectInfo {
   return { ...extra, reason, name: disconnectName(reason), description: disconnectDescriptions[reason] };
 }

@@ -1,0 +1,3 @@
+export { Peer } from './peer.js';
+export * from './types.js';
+export * from './disconnect.js';

@@ -1,0 +1,143 @@
+import type { Socket } from 'node:net';
+import type { Clock } from '../util/clock.js';
+import type { Bitfield } from '../util/bitfield.js';
+import type { BDict } from '../bencode/index.js';
+import type { ExtendedHandshake, ReservedFlags, Message } from '../wire/index.js';
+import type { DisconnectInfo, DisconnectReason } from './disconnect.js';
+
+/** How we treat Message Stream Encryption (MSE/PE). */
+export type EncryptionPolicy = 'disabled' | 'enabled' | 'required';
+
+/**
+ * What the connection ended up using: 'none' = plain BitTorrent handshake, 'rc4' = MSE with RC4,
+ * 'plaintext-negotiated' = an MSE handshake that selected plaintext for the payload.
+ */
+export type PeerEncryption = 'none' | 'rc4' | 'plaintext-negotiated';
+
+export type PeerSourceKind = 'incoming' | 'tracker' | 'dht' | 'pex' | 'lsd' | 'user' | 'resume' | 'magnet';
+
+/** Where we learned about this peer (`url` = the tracker's announce URL, for example). */
+export interface PeerSource {
+  kind: PeerSourceKind;
+  url?: string;
+}
+
+export type PeerState = 'connecting' | 'encrypting' | 'handshaking' | 'connected' | 'closed';
+
+/** What the `onHandshake` hook sees once the remote's plaintext handshake has arrived. */
+export interface HandshakeInfo {
+  infoHash: Buffer;
+  peerId: Buffer;
+  /** The remote's 8 reserved bytes. */
+  reserved: Buffer;
+  host: string;
+  port: number;
+  incoming: boolean;
+  encryption: PeerEncryption;
+  /** Features both sides announced (ours AND theirs). */
+  fast: boolean;
+  extended: boolean;
+  dht: boolean;
+}
+
+/** The hook's answer when it accepts the peer. */
+export interface PeerAttach<T> {
+  /** Whatever object the caller wants `peer.torrent` to be (the engine's Torrent). */
+  torrent: T;
+  /**
+   * Pieces in the torrent; undefined while the metadata is unknown (magnet links). Set it later
+   * with `peer.setPieceCount(n)`.
+   */
+  pieceCount?: number;
+  /**
+   * Our pieces, sent right after the handshake as have-all / have-none (Fast) or bitfield.
+   * Omitted: nothing (or have-none with Fast) is sent.
+   */
+  have?: Bitfield;
+  /** BEP 9 metadata_size for our extension handshake (when we have the info dictionary). */
+  metadataSize?: number;
+  /** More keys for our extension handshake (e.g. upload_only). */
+  extendedHandshake?: BDict;
+}
+
+/** Accepts the peer (attach) or refuses it with a reason (NO_SUCH_TORRENT, LOOPBACK, TOO_MANY, ...). */
+export type HandshakeHook<T> = (info: HandshakeInfo) => PeerAttach<T> | DisconnectReason;
+
+/**
+ * Optional bandwidth gate: called with a byte count before that many bytes are sent (upload) or
+ * after they were received (download); a returned promise delays further sending / reading
+ * until it settles. A token bucket's `take(bytes)` fits.
+ */
+export type BandwidthGate = (bytes: number) => Promise<void> | void;
+
+export interface PeerTimeouts {
+  /** TCP connect (CONNECT_TIMEOUT). Default 15 s. */
+  connect?: number;
+  /** From connect/accept until the remote's handshake is complete (TIMEOUT_HANDSHAKE). Default 30 s. */
+  handshake?: number;
+  /** Send a keep-alive when we have sent nothing for this long. Default 120 s. */
+  keepAlive?: number;
+  /** Close when nothing was received for this long (IDLE_TIMEOUT). Default 180 s. */
+  idle?: number;
+  /** Close when neither side is interested for this long (USELESS_PEER). Default 180 s; 0 disables. */
+  useless?: number;
+}
+
+export interface PeerCommonOptions<T> {
+  /** Our 20-byte peer id. */
+  peerId: Buffer;
+  onHandshake: HandshakeHook<T>;
+  /** Default 'enabled'. */
+  encryption?: EncryptionPolicy;
+  clock?: Clock;
+  /** Feature bits we announce. Default { extended: true, fast: true, dht: false }. */
+  reserved?: ReservedFlags;
+  /** Local BEP 10 extensions by name (ids assigned in order from 1), e.g. ['ut_metadata', 'ut_pex']. */
+  extensions?: Iterable<string>;
+  /** `v` in our extension handshake. Default 'net-bittorrent <version>'. */
+  clientVersion?: string;
+  /** `p` in our extension handshake: our listen port. */
+  listenPort?: number;
+  /** `reqq` in our extension handshake. Default 500. */
+  maxIncomingRequests?: number;
+  /** Largest request length we accept from the remote (and piece block we accept). Default 16 KiB. */
+  maxRequestLength?: number;
+  timeouts?: PeerTimeouts;
+  /** Socket write-buffer bytes above which `congested` is true (wait for 'drain'). Default 1 MiB. */
+  highWaterMark?: number;
+  bandwidth?: { upload?: BandwidthGate; download?: BandwidthGate };
+}
+
+export interface PeerConnectOptions<T> extends PeerCommonOptions<T> {
+  host: string;
+  port: number;
+  /** The torrent we want from this peer. */
+  infoHash: Buffer;
+  source?: PeerSource;
+}
+
+export interface PeerAcceptOptions<T> extends PeerCommonOptions<T> {
+  /** Info-hashes we serve, for matching an incoming MSE SKEY. */
+  infoHashes: () => Iterable<Buffer>;
+}
+
+/** Typed events of a Peer. */
+export interface PeerEvents {
+  /** TCP connected (outgoing only), before MSE and the handshake. */
+  connect: [];
+  /** The remote's handshake arrived and the hook accepted it; our handshake has been sent. */
+  handshake: [info: HandshakeInfo];
+  /** The remote's BEP 10 extension handshake (also when it sends another one later). */
+  'extended-handshake': [handshake: ExtendedHandshake];
+  /** Every decoded message, after the Peer updated its own state (flags, bitfield, counters). */
+  message: [message: Message];
+  /** An extended message for one of our registered extensions, by name. */
+  extended: [name: string, payload: Buffer];
+  /** The socket's write buffer fell below the high-water mark. */
+  drain: [];
+  /** Exactly once. */
+  close: [info: DisconnectInfo];
+}
+
+/** For `Peer.accept` callers that already read bytes from the socket (e.g. a protocol sniffer). */
+export type AcceptSocket = Socket;

@@ -1,0 +1,3 @@
+export * from './messages.js';
+export * from './handshake.js';
+export * from './extension.js';
