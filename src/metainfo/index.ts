@@ -1,0 +1,5 @@
+export type { Metainfo, TorrentFile, FileSlice } from './types.js';
+export { parseTorrent, parseInfoDict, type ParseOptions } from './parse.js';
+export { sanitizeComponent, sanitizePath } from './paths.js';
+export { parseMagnet, buildMagnet, type MagnetLink, type MagnetInput } from './magnet.js';
+export { createTorrent, autoPieceLength, type CreateOptions, type CreateProgress } from './create.js';

@@ -1,0 +1,326 @@
+/**
+ * .torrent parsing and validation (BEP 3, 12, 19, 27, 47). Sans-I/O: bytes in, Metainfo out,
+ * NbtError METAINFO_* (or BENCODE_*) for anything malformed.
+ */
+import {
+  decode,
+  dictGet,
+  isBytes,
+  isDict,
+  isInt,
+  spanOf,
+  type BDict,
+  type BValue,
+} from '../bencode/index.js';
+import type { PeerAddress } from '../util/compact.js';
+import { NbtError } from '../util/errors.js';
+import { sha1 } from '../util/sha1.js';
+import { resolveDuplicates, sanitizeComponent, sanitizePath, utf8OrReplace } from './paths.js';
+import type { FileSlice, Metainfo, TorrentFile } from './types.js';
+
+export interface ParseOptions {
+  /** Largest accepted .torrent in bytes (default 64 MiB). */
+  maxSize?: number;
+  /** Most pieces (default 2^22, i.e. 80 MiB of hashes... capped by maxSize anyway). */
+  maxPieces?: number;
+  /** Most files (default 1,000,000). */
+  maxFiles?: number;
+  /** Largest piece length (default 256 MiB). */
+  maxPieceLength?: number;
+}
+
+const DEFAULTS = { maxSize: 64 << 20, maxPieces: 1 << 22, maxFiles: 1_000_000, maxPieceLength: 256 << 20 };
+const DECODE = { allowUnsorted: true, spans: true, maxDepth: 64, maxTokens: 5_000_000 };
+const MAX_PATH_COMPONENTS = 255;
+const MAX_TRACKERS = 1000;
+
+function fail(code: string, message: string): never {
+  throw new NbtError(code, `metainfo: ${message}`);
+}
+
+/** Parses a whole .torrent file. */
+export function parseTorrent(buf: Uint8Array, opts: ParseOptions = {}): Metainfo {
+  const o = { ...DEFAULTS, ...opts };
+  if (buf.length > o.maxSize)
+    fail('METAINFO_TOO_LARGE', `torrent is ${buf.length} bytes, more than ${o.maxSize}`);
+  const input = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const root = decode(input, DECODE);
+  if (!isDict(root)) fail('METAINFO_NOT_A_DICT', 'torrent is not a dictionary');
+  const info = dictGet(root, 'info');
+  if (!isDict(info)) fail('METAINFO_NO_INFO', 'torrent has no info dictionary');
+  const span = spanOf(info)!;
+  const m = buildInfo(info, input.subarray(span.start, span.end), o);
+  m.announce = trackerTiers(root);
+  m.urlList = stringList(dictGet(root, 'url-list')).slice(0, MAX_TRACKERS);
+  m.nodes = nodeList(dictGet(root, 'nodes'));
+  m.comment = optionalText(root, 'comment');
+  m.createdBy = optionalText(root, 'created by');
+  const date = dictGet(root, 'creation date');
+  if (typeof date === 'number') m.creationDate = date;
+  m.encoding = optionalText(root, 'encoding');
+  return m;
+}
+
+/** Parses a bare info dictionary (from ut_metadata); tracker fields are empty. */
+export function parseInfoDict(info: Uint8Array, opts: ParseOptions = {}): Metainfo {
+  const o = { ...DEFAULTS, ...opts };
+  if (info.length > o.maxSize)
+    fail('METAINFO_TOO_LARGE', `info dictionary is ${info.length} bytes, more than ${o.maxSize}`);
+  const input = Buffer.isBuffer(info) ? info : Buffer.from(info.buffer, info.byteOffset, info.byteLength);
+  const dict = decode(input, DECODE);
+  if (!isDict(dict)) fail('METAINFO_NOT_A_DICT', 'info is not a dictionary');
+  return buildInfo(dict, input, o);
+}
+
+function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
+  const infoHash = sha1(raw);
+  const pieceLength = dictGet(info, 'piece length');
+  if (pieceLength === undefined) fail('METAINFO_NO_PIECE_LENGTH', 'info has no piece length');
+  if (!isInt(pieceLength) || pieceLength <= 0 || pieceLength > o.maxPieceLength)
+    fail('METAINFO_BAD_PIECE_LENGTH', `piece length ${String(pieceLength)} is not in 1..${o.maxPieceLength}`);
+  const pl = Number(pieceLength);
+
+  const pieces = dictGet(info, 'pieces');
+  if (pieces === undefined) {
+    if (dictGet(info, 'file tree') !== undefined)
+      fail('METAINFO_V2_UNSUPPORTED', 'v2-only torrents (BEP 52 without v1 pieces) are not supported');
+    fail('METAINFO_NO_PIECES', 'info has no pieces');
+  }
+  if (!isBytes(pieces) || pieces.length % 20 !== 0)
+    fail('METAINFO_BAD_PIECES', `pieces is not a multiple of 20 bytes`);
+  if (pieces.length / 20 > o.maxPieces) fail('METAINFO_TOO_MANY_PIECES', `more than ${o.maxPieces} pieces`);
+
+  const nameValue = preferUtf8(info, 'name');
+  if (nameValue === undefined) fail('METAINFO_NO_NAME', 'info has no name');
+  if (!isBytes(nameValue)) fail('METAINFO_BAD_NAME', 'name is not a string');
+  // libtorrent: a name that sanitises to nothing becomes the info-hash in hex.
+  const name = sanitizeComponent(utf8OrReplace(nameValue)) ?? infoHash.toString('hex');
+
+  const files: TorrentFile[] = [];
+  const list = dictGet(info, 'files');
+  const single = dictGet(info, 'length');
+  let multiFile: boolean;
+  if (list !== undefined) {
+    multiFile = true;
+    if (!Array.isArray(list)) fail('METAINFO_BAD_FILES', 'files is not a list');
+    if (list.length === 0) fail('METAINFO_NO_FILES', 'files list is empty');
+    if (list.length > o.maxFiles) fail('METAINFO_TOO_MANY_FILES', `more than ${o.maxFiles} files`);
+    const paths: string[][] = [];
+    const pads: boolean[] = [];
+    let offset = 0;
+    list.forEach((entry, i) => {
+      if (!isDict(entry)) fail('METAINFO_BAD_FILES', `file ${i} is not a dictionary`);
+      const length = fileLength(dictGet(entry, 'length'), `file ${i}`);
+      const attr = attrOf(entry);
+      const pad = attr.includes('p');
+      const p = preferUtf8(entry, 'path');
+      if (!Array.isArray(p) || p.length === 0) fail('METAINFO_BAD_PATH', `file ${i} has no path list`);
+      if (p.length > MAX_PATH_COMPONENTS)
+        fail('METAINFO_BAD_PATH', `file ${i} path has more than ${MAX_PATH_COMPONENTS} components`);
+      const comps = p.map((c) => {
+        if (!isBytes(c)) fail('METAINFO_BAD_PATH', `file ${i} has a path component that is not a string`);
+        return utf8OrReplace(c);
+      });
+      const clean = sanitizePath(comps);
+      paths.push(clean.length > 0 ? clean : ['_']);
+      pads.push(pad);
+      files.push({ path: [], name: '', length, offset, pad, attr });
+      offset += length;
+      if (offset > Number.MAX_SAFE_INTEGER) fail('METAINFO_TOO_LARGE', 'total length exceeds 2^53 bytes');
+    });
+    resolveDuplicates(paths, pads);
+    files.forEach((f, i) => {
+      f.path = [name, ...paths[i]!];
+      f.name = f.path.join('/');
+    });
+  } else {
+    multiFile = false;
+    if (single === undefined) fail('METAINFO_NO_LENGTH', 'info has neither length nor files');
+    const length = fileLength(single, 'the file');
+    const attr = attrOf(info);
+    files.push({ path: [name], name, length, offset: 0, pad: false, attr });
+  }
+
+  const total = files.reduce((s, f) => s + f.length, 0);
+  if (total === 0) fail('METAINFO_EMPTY', 'torrent has no data (total length 0)');
+  const pieceCount = Math.ceil(total / pl);
+  if (pieces.length / 20 !== pieceCount)
+    fail(
+      'METAINFO_PIECE_COUNT',
+      `${pieces.length / 20} piece hashes for ${total} bytes in pieces of ${pl} (expected ${pieceCount})`,
+    );
+
+  const priv = dictGet(info, 'private');
+  return new MetainfoImpl({
+    infoHash,
+    info: raw,
+    name,
+    pieceLength: pl,
+    pieceCount,
+    lastPieceLength: total - (pieceCount - 1) * pl,
+    length: total,
+    pieces,
+    files,
+    multiFile,
+    private: priv === 1,
+  });
+}
+
+function fileLength(v: BValue | undefined, what: string): number {
+  if (v === undefined) fail('METAINFO_NO_LENGTH', `${what} has no length`);
+  if (typeof v === 'bigint') {
+    if (v < 0n) fail('METAINFO_BAD_LENGTH', `${what} has a negative length`);
+    fail('METAINFO_TOO_LARGE', `${what} is ${v} bytes, beyond the 2^53 limit`);
+  }
+  if (typeof v !== 'number') fail('METAINFO_BAD_LENGTH', `${what} length is not an integer`);
+  if (v < 0) fail('METAINFO_BAD_LENGTH', `${what} has a negative length ${v}`);
+  return v;
+}
+
+function attrOf(d: BDict): string {
+  const a = dictGet(d, 'attr');
+  return isBytes(a)
+    ? a
+        .toString('latin1')
+        .replace(/[^a-z]/g, '')
+        .slice(0, 16)
+    : '';
+}
+
+/** `key.utf-8` when present (older clients wrote it beside a non-UTF-8 `key`), else `key`. */
+function preferUtf8(d: BDict, key: string): BValue | undefined {
+  return dictGet(d, `${key}.utf-8`) ?? dictGet(d, key);
+}
+
+function optionalText(d: BDict, key: string): string | undefined {
+  const v = preferUtf8(d, key);
+  return isBytes(v) ? utf8OrReplace(v) : undefined;
+}
+
+/** A string or list of strings; anything malformed is skipped, like libtorrent. */
+function stringList(v: BValue | undefined): string[] {
+  if (isBytes(v)) return v.length > 0 ? [utf8OrReplace(v)] : [];
+  if (!Array.isArray(v)) return [];
+  return v.filter((x): x is Buffer => isBytes(x) && x.length > 0).map((x) => utf8OrReplace(x));
+}
+
+function trackerTiers(root: BDict): string[][] {
+  const list = dictGet(root, 'announce-list');
+  const tiers: string[][] = [];
+  let count = 0;
+  if (Array.isArray(list)) {
+    for (const tier of list) {
+      const urls = stringList(Array.isArray(tier) ? tier : undefined)
+        .map((u) => u.trim())
+        .filter((u) => u !== '');
+      const room = MAX_TRACKERS - count;
+      if (urls.length > 0 && room > 0) {
+        tiers.push(urls.slice(0, room));
+        count += Math.min(room, urls.length);
+      }
+    }
+  }
+  if (tiers.length > 0) return tiers;
+  const single = optionalText(root, 'announce')?.trim();
+  return single ? [[single]] : [];
+}
+
+function nodeList(v: BValue | undefined): PeerAddress[] {
+  if (!Array.isArray(v)) return [];
+  const out: PeerAddress[] = [];
+  for (const n of v.slice(0, MAX_TRACKERS)) {
+    if (!Array.isArray(n) || n.length !== 2) continue;
+    const [host, port] = n;
+    if (isBytes(host) && typeof port === 'number' && port > 0 && port < 65536)
+      out.push({ host: host.toString('utf8'), port });
+  }
+  return out;
+}
+
+type Fields = Omit<
+  Metainfo,
+  'infoHashHex' | 'announce' | 'urlList' | 'nodes' | 'pieceHash' | 'pieceSize' | 'pieceRange' | 'slices'
+>;
+
+class MetainfoImpl implements Metainfo {
+  infoHash: Buffer;
+  infoHashHex: string;
+  info: Buffer;
+  name: string;
+  pieceLength: number;
+  pieceCount: number;
+  lastPieceLength: number;
+  length: number;
+  pieces: Buffer;
+  files: TorrentFile[];
+  multiFile: boolean;
+  announce: string[][] = [];
+  urlList: string[] = [];
+  nodes: PeerAddress[] = [];
+  private: boolean;
+  comment?: string;
+  createdBy?: string;
+  creationDate?: number;
+  encoding?: string;
+
+  constructor(f: Fields) {
+    this.infoHash = f.infoHash;
+    this.infoHashHex = f.infoHash.toString('hex');
+    this.info = f.info;
+    this.name = f.name;
+    this.pieceLength = f.pieceLength;
+    this.pieceCount = f.pieceCount;
+    this.lastPieceLength = f.lastPieceLength;
+    this.length = f.length;
+    this.pieces = f.pieces;
+    this.files = f.files;
+    this.multiFile = f.multiFile;
+    this.private = f.private;
+  }
+
+  private checkPiece(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.pieceCount)
+      throw new NbtError(
+        'METAINFO_BAD_PIECE_INDEX',
+        `metainfo: piece ${i} is not in 0..${this.pieceCount - 1}`,
+      );
+  }
+
+  pieceHash(i: number): Buffer {
+    this.checkPiece(i);
+    return this.pieces.subarray(i * 20, i * 20 + 20);
+  }
+
+  pieceSize(i: number): number {
+    this.checkPiece(i);
+    return i === this.pieceCount - 1 ? this.lastPieceLength : this.pieceLength;
+  }
+
+  pieceRange(i: number): { start: number; end: number } {
+    const start = i * this.pieceLength;
+    return { start, end: start + this.pieceSize(i) };
+  }
+
+  slices(start: number, end: number): FileSlice[] {
+    const out: FileSlice[] = [];
+    const s = Math.max(0, start);
+    const e = Math.min(this.length, end);
+    if (s >= e) return out;
+    // Binary search for the last file starting at or before s.
+    let lo = 0;
+    let hi = this.files.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.files[mid]!.offset <= s) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let i = lo; i < this.files.length; i++) {
+      const f = this.files[i]!;
+      if (f.offset >= e) break;
+      const from = Math.max(s, f.offset);
+      const to = Math.min(e, f.offset + f.length);
+      if (to > from) out.push({ file: i, offset: from - f.offset, length: to - from });
+    }
+    return out;
+  }
+}
