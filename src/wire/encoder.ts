@@ -1,0 +1,210 @@
+import { NbtError } from '../util/errors.js';
+import { MessageId, type Message } from './messages.js';
+
+const SCRATCH = 4096;
+
+/**
+ * Batches outgoing messages: small messages are written back to back into one scratch buffer,
+ * and a piece message becomes its 13-byte header (in the scratch) followed by the block buffer
+ * itself as a separate chunk, so block data is never copied. `flush()` hands out the chunks for
+ * one `socket.cork(); write...; uncork()` (or writev).
+ */
+export class WireEncoder {
+  private scratch = Buffer.allocUnsafe(SCRATCH);
+  /** Start of the not-yet-handed-out region of the scratch buffer. */
+  private start = 0;
+  private pos = 0;
+  private out: Buffer[] = [];
+  private bytes = 0;
+
+  /** Bytes queued and not yet flushed. */
+  get pendingBytes(): number {
+    return this.bytes;
+  }
+
+  get empty(): boolean {
+    return this.bytes === 0;
+  }
+
+  /** Queues raw bytes (e.g. a handshake) in order with the messages. */
+  queueRaw(data: Buffer): void {
+    if (data.length <= 256) {
+      data.copy(this.room(data.length), 0);
+      this.pos += data.length;
+    } else {
+      this.cut();
+      this.out.push(data);
+    }
+    this.bytes += data.length;
+  }
+
+  queue(msg: Message): void {
+    switch (msg.type) {
+      case 'keepAlive':
+        this.header(0, -1);
+        break;
+      case 'choke':
+        this.header(1, MessageId.choke);
+        break;
+      case 'unchoke':
+        this.header(1, MessageId.unchoke);
+        break;
+      case 'interested':
+        this.header(1, MessageId.interested);
+        break;
+      case 'notInterested':
+        this.header(1, MessageId.notInterested);
+        break;
+      case 'haveAll':
+        this.header(1, MessageId.haveAll);
+        break;
+      case 'haveNone':
+        this.header(1, MessageId.haveNone);
+        break;
+      case 'have':
+        this.indexMessage(MessageId.have, msg.index);
+        break;
+      case 'suggest':
+        this.indexMessage(MessageId.suggest, msg.index);
+        break;
+      case 'allowedFast':
+        this.indexMessage(MessageId.allowedFast, msg.index);
+        break;
+      case 'request':
+        this.blockRef(MessageId.request, msg.index, msg.begin, msg.length);
+        break;
+      case 'cancel':
+        this.blockRef(MessageId.cancel, msg.index, msg.begin, msg.length);
+        break;
+      case 'reject':
+        this.blockRef(MessageId.reject, msg.index, msg.begin, msg.length);
+        break;
+      case 'port': {
+        u16(msg.port, 'port');
+        const b = this.header(3, MessageId.port);
+        this.scratch.writeUInt16BE(msg.port, b);
+        this.pos += 2;
+        break;
+      }
+      case 'piece': {
+        const index = u32(msg.index, 'index');
+        const begin = u32(msg.begin, 'begin');
+        const b = this.header(9 + msg.block.length, MessageId.piece, 8);
+        this.scratch.writeUInt32BE(index, b);
+        this.scratch.writeUInt32BE(begin, b + 4);
+        this.pos += 8;
+        this.attach(msg.block);
+        break;
+      }
+      case 'bitfield':
+        this.header(1 + msg.bits.length, MessageId.bitfield);
+        this.attach(msg.bits);
+        break;
+      case 'extended': {
+        const id = u8(msg.id, 'extended id');
+        const b = this.header(2 + msg.payload.length, MessageId.extended, 1);
+        this.scratch[b] = id;
+        this.pos += 1;
+        this.attach(msg.payload);
+        break;
+      }
+    }
+  }
+
+  /** Returns the queued chunks (to write in order) and resets. */
+  flush(): Buffer[] {
+    this.cut();
+    const out = this.out;
+    this.out = [];
+    this.bytes = 0;
+    return out;
+  }
+
+  private indexMessage(id: number, index: number): void {
+    u32(index, 'index');
+    const b = this.header(5, id, 4);
+    this.scratch.writeUInt32BE(index, b);
+    this.pos += 4;
+  }
+
+  private blockRef(id: number, index: number, begin: number, length: number): void {
+    u32(index, 'index');
+    u32(begin, 'begin');
+    u32(length, 'length');
+    const b = this.header(13, id, 12);
+    this.scratch.writeUInt32BE(index, b);
+    this.scratch.writeUInt32BE(begin, b + 4);
+    this.scratch.writeUInt32BE(length, b + 8);
+    this.pos += 12;
+  }
+
+  /**
+   * Writes the length prefix and id (id < 0: none) and reserves `extra` more bytes; returns the
+   * scratch offset where the caller writes those extra bytes. `bytes` counts the whole message
+   * body, including data attached later.
+   */
+  private header(length: number, id: number, extra = 0): number {
+    this.room(5 + extra);
+    this.scratch.writeUInt32BE(length, this.pos);
+    this.pos += 4;
+    if (id >= 0) this.scratch[this.pos++] = id;
+    this.bytes += 4 + length;
+    return this.pos;
+  }
+
+  /** Small payloads are copied into the scratch (fewer chunks); big ones go out as their own chunk. */
+  private attach(data: Buffer): void {
+    if (data.length <= 64) {
+      data.copy(this.room(data.length), 0);
+      this.pos += data.length;
+      return;
+    }
+    this.cut();
+    this.out.push(data);
+  }
+
+  /** Makes sure `n` bytes fit in the scratch; returns a view starting at `pos`. */
+  private room(n: number): Buffer {
+    if (this.pos + n > this.scratch.length) {
+      this.cut();
+      this.scratch = Buffer.allocUnsafe(Math.max(SCRATCH, n));
+      this.start = 0;
+      this.pos = 0;
+    }
+    return this.scratch.subarray(this.pos);
+  }
+
+  /** Hands out the written part of the scratch as a chunk; later writes go after it. */
+  private cut(): void {
+    if (this.pos > this.start) {
+      this.out.push(this.scratch.subarray(this.start, this.pos));
+      this.start = this.pos;
+    }
+  }
+}
+
+/** Encodes one message as a single buffer (copies piece data: for tests and rare messages). */
+export function encodeMessage(msg: Message): Buffer {
+  const e = new WireEncoder();
+  e.queue(msg);
+  const chunks = e.flush();
+  return chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks);
+}
+
+function u32(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new NbtError('WIRE_BAD_ARGUMENT', `${what} ${v} is not a uint32`);
+  return v;
+}
+
+function u16(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff)
+    throw new NbtError('WIRE_BAD_ARGUMENT', `${what} ${v} is not a uint16`);
+  return v;
+}
+
+function u8(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xff)
+    throw new NbtError('WIRE_BAD_ARGUMENT', `${what} ${v} is not a byte`);
+  return v;
+}
