@@ -30,8 +30,14 @@ export function decode(input: Uint8Array, options: DecodeOptions = {}): BValue {
 export function decodePrefix(input: Uint8Array, options: DecodeOptions = {}): { value: BValue; end: number } {
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const d = new Decoder(buf, options);
-  const value = d.value(0);
-  return { value, end: d.pos };
+  try {
+    const value = d.value(0);
+    return { value, end: d.pos };
+  } catch (e) {
+    // A caller-raised maxDepth can still exhaust the stack; report it as bad input, not a crash.
+    if (e instanceof RangeError) fail('BENCODE_TOO_DEEP', 'nesting too deep for the stack', d.pos);
+    throw e;
+  }
 }
 
 function fail(code: string, message: string, offset: number): never {
@@ -39,6 +45,7 @@ function fail(code: string, message: string, offset: number): never {
 }
 
 const D0 = 0x30;
+const MAX_INTEGER_DIGITS = 64;
 const D9 = 0x39;
 
 class Decoder {
@@ -60,7 +67,8 @@ class Decoder {
   }
 
   value(depth: number): BValue {
-    if (++this.tokens > this.maxTokens) fail('BENCODE_TOO_MANY_TOKENS', `more than ${this.maxTokens} values`, this.pos);
+    if (++this.tokens > this.maxTokens)
+      fail('BENCODE_TOO_MANY_TOKENS', `more than ${this.maxTokens} values`, this.pos);
     if (this.pos >= this.buf.length) fail('BENCODE_TRUNCATED', 'unexpected end of input', this.pos);
     const c = this.buf[this.pos]!;
     if (c === 0x69 /* i */) return this.integer();
@@ -87,6 +95,9 @@ class Decoder {
     if (buf[p] !== 0x65 /* e */) fail('BENCODE_BAD_INTEGER', 'integer has a non-digit', p);
     const n = p - digitsStart;
     if (n === 0) fail('BENCODE_BAD_INTEGER', 'integer has no digits', start);
+    // BigInt parsing is superlinear; nothing real needs more digits than this.
+    if (n > MAX_INTEGER_DIGITS)
+      fail('BENCODE_BAD_INTEGER', `integer has more than ${MAX_INTEGER_DIGITS} digits`, start);
     if (n > 1 && buf[digitsStart] === D0) fail('BENCODE_LEADING_ZERO', 'integer has a leading zero', start);
     if (negative && buf[digitsStart] === D0) fail('BENCODE_NEGATIVE_ZERO', 'integer is negative zero', start);
     this.pos = p + 1;
@@ -96,7 +107,9 @@ class Decoder {
       return negative ? -v : v;
     }
     const big = BigInt(buf.toString('latin1', start + 1, p));
-    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(big)
+      : big;
   }
 
   private length(): number {
@@ -111,9 +124,11 @@ class Decoder {
     }
     if (p >= buf.length) fail('BENCODE_TRUNCATED', 'unterminated string length', start);
     if (buf[p] !== 0x3a /* : */) fail('BENCODE_BAD_LENGTH', 'string length has a non-digit', p);
-    if (p - start > 1 && buf[start] === D0) fail('BENCODE_LEADING_ZERO', 'string length has a leading zero', start);
+    if (p - start > 1 && buf[start] === D0)
+      fail('BENCODE_LEADING_ZERO', 'string length has a leading zero', start);
     this.pos = p + 1;
-    if (len > buf.length - this.pos) fail('BENCODE_TRUNCATED', `string of ${len} bytes runs past the end`, start);
+    if (len > buf.length - this.pos)
+      fail('BENCODE_TRUNCATED', `string of ${len} bytes runs past the end`, start);
     return len;
   }
 
@@ -168,7 +183,8 @@ class Decoder {
             fail('BENCODE_UNSORTED_KEYS', `dictionary key "${printable(key)}" is out of order`, keyAt);
         }
       }
-      if (!sorted && key in out) fail('BENCODE_DUPLICATE_KEY', `duplicate dictionary key "${printable(key)}"`, keyAt);
+      if (!sorted && key in out)
+        fail('BENCODE_DUPLICATE_KEY', `duplicate dictionary key "${printable(key)}"`, keyAt);
       prevStart = kStart;
       prevEnd = kEnd;
       out[key] = this.value(depth);
