@@ -74,6 +74,11 @@ export class MseInitiator {
     return Buffer.concat([this.keys.publicKey, this.random(this.padALength)]);
   }
 
+  /** Bytes received but not yet parsed; bounded by the handshake limits (at most ~1.2 KiB plus the IA). */
+  get bufferedBytes(): number {
+    return this.input.length;
+  }
+
   receive(chunk: Uint8Array): MseStep {
     if (this.state === 'failed') throw this.error!;
     if (this.state === 'new') throw stateError('MseInitiator.receive() before start()');

@@ -62,6 +62,11 @@ export class MseResponder {
     this.keys = new DhKeyPair(this.random);
   }
 
+  /** Bytes received but not yet parsed; bounded by the handshake limits (at most ~1.2 KiB plus the IA). */
+  get bufferedBytes(): number {
+    return this.input.length;
+  }
+
   receive(chunk: Uint8Array): MseStep {
     if (this.state === 'failed') throw this.error!;
     if (this.state === 'done') throw stateError('MseResponder.receive() after the handshake completed');
