@@ -1,0 +1,156 @@
+/**
+ * HTTP(S) tracker client: a thin I/O layer over the codec. One GET per request, no keep-alive,
+ * a bounded number of redirects, a deadline from the injected Clock and a cap on the body size,
+ * so a hostile tracker can cost at most `maxBodyBytes` of memory and `timeoutMs` of time.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { systemClock, type Clock } from '../util/clock.js';
+import { NbtError, errorMessage } from '../util/errors.js';
+import {
+  buildAnnounceUrl,
+  buildScrapeUrl,
+  parseAnnounceResponse,
+  parseScrapeResponse,
+  scrapeUrlFor,
+} from './http-codec.js';
+import type { AnnounceRequest, AnnounceResponse, ScrapeResult, TrackerTransport } from './types.js';
+
+export interface HttpTrackerOptions {
+  clock?: Clock;
+  /** Whole request deadline, redirects included (default 15 s). */
+  timeoutMs?: number;
+  /** Largest response body accepted (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Redirects followed (default 5). */
+  maxRedirects?: number;
+  userAgent?: string;
+}
+
+export class HttpTrackerClient implements TrackerTransport {
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly maxRedirects: number;
+  private readonly userAgent: string;
+
+  constructor(o: HttpTrackerOptions = {}) {
+    this.clock = o.clock ?? systemClock;
+    this.timeoutMs = o.timeoutMs ?? 15_000;
+    this.maxBodyBytes = o.maxBodyBytes ?? 1 << 20;
+    this.maxRedirects = o.maxRedirects ?? 5;
+    this.userAgent = o.userAgent ?? 'net-bittorrent/0.1';
+  }
+
+  async announce(url: string, request: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> {
+    return parseAnnounceResponse(await this.get(buildAnnounceUrl(url, request), signal));
+  }
+
+  async scrape(url: string, infoHashes: readonly Uint8Array[], signal?: AbortSignal): Promise<ScrapeResult> {
+    const scrapeUrl = scrapeUrlFor(url);
+    if (!scrapeUrl)
+      throw new NbtError('TRACKER_NO_SCRAPE', `no scrape URL for ${url} (path does not end in "announce")`);
+    return parseScrapeResponse(await this.get(buildScrapeUrl(scrapeUrl, infoHashes), signal));
+  }
+
+  /** GETs `url`, following redirects, and resolves with the body of a 200 response. */
+  get(url: string, signal?: AbortSignal): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let current: { destroy(): void } | undefined;
+      const finish = (err: Error | undefined, body?: Buffer): void => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        signal?.removeEventListener('abort', onAbort);
+        current?.destroy();
+        if (err) reject(err);
+        else resolve(body!);
+      };
+      const onAbort = (): void => finish(new NbtError('TRACKER_ABORTED', 'tracker request aborted'));
+      const timer = this.clock.setTimeout(
+        () => finish(new NbtError('TRACKER_TIMEOUT', `no tracker response within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      const fetchOnce = (target: string, redirectsLeft: number): void => {
+        let parsed: URL;
+        try {
+          parsed = new URL(target);
+        } catch {
+          return finish(new NbtError('TRACKER_BAD_URL', `bad tracker URL: ${target}`));
+        }
+        const request =
+          parsed.protocol === 'http:' ? httpRequest : parsed.protocol === 'https:' ? httpsRequest : undefined;
+        if (!request)
+          return finish(new NbtError('TRACKER_BAD_URL', `unsupported tracker URL scheme ${parsed.protocol}`));
+        const req = request(
+          parsed,
+          {
+            method: 'GET',
+            agent: false,
+            headers: { 'user-agent': this.userAgent, 'accept-encoding': 'identity', connection: 'close' },
+          },
+          (res: IncomingMessage) => {
+            const status = res.statusCode ?? 0;
+            if (status >= 300 && status < 400 && status !== 304) {
+              res.resume();
+              const location = res.headers.location;
+              if (!location)
+                return finish(new NbtError('TRACKER_HTTP_STATUS', `HTTP ${status} without Location`));
+              if (redirectsLeft <= 0) return finish(new NbtError('TRACKER_REDIRECTS', 'too many redirects'));
+              let next: string;
+              try {
+                next = new URL(location, parsed).toString();
+              } catch {
+                return finish(
+                  new NbtError('TRACKER_BAD_URL', `bad redirect Location: ${location.slice(0, 200)}`),
+                );
+              }
+              return fetchOnce(next, redirectsLeft - 1);
+            }
+            const declared = Number(res.headers['content-length']);
+            if (declared > this.maxBodyBytes) {
+              res.destroy();
+              return finish(tooLarge(this.maxBodyBytes));
+            }
+            const chunks: Buffer[] = [];
+            let size = 0;
+            res.on('data', (c: Buffer) => {
+              size += c.length;
+              if (size > this.maxBodyBytes) {
+                res.destroy();
+                finish(tooLarge(this.maxBodyBytes));
+              } else chunks.push(c);
+            });
+            res.on('error', (e) =>
+              finish(new NbtError('TRACKER_HTTP_ERROR', `tracker response: ${errorMessage(e)}`)),
+            );
+            res.on('aborted', () =>
+              finish(new NbtError('TRACKER_HTTP_ERROR', 'tracker response was cut short')),
+            );
+            res.on('end', () => {
+              const body = Buffer.concat(chunks, size);
+              // Many trackers answer "failure reason" with a non-200 status; let the body speak first.
+              if (status !== 200 && !(body.length > 0 && body[0] === 0x64 /* d */))
+                return finish(new NbtError('TRACKER_HTTP_STATUS', `tracker answered HTTP ${status}`));
+              finish(undefined, body);
+            });
+          },
+        );
+        current = req;
+        req.on('error', (e) =>
+          finish(new NbtError('TRACKER_HTTP_ERROR', `tracker request failed: ${errorMessage(e)}`)),
+        );
+        req.end();
+      };
+      fetchOnce(url, this.maxRedirects);
+    });
+  }
+}
+
+function tooLarge(limit: number): NbtError {
+  return new NbtError('TRACKER_RESPONSE_TOO_LARGE', `tracker response larger than ${limit} bytes`);
+}

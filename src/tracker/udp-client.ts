@@ -1,0 +1,272 @@
+/**
+ * UDP tracker client (BEP 15): one socket per address family shared by every request of the
+ * session, connection ids cached for a minute per tracker, random transaction ids checked, and
+ * retransmission after 15 × 2^n s (n up to 8; base and limit configurable) on the injected Clock.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { NbtError, errorMessage } from '../util/errors.js';
+import { TrackerFailure } from './http-codec.js';
+import {
+  MAX_SCRAPE_HASHES,
+  decodeTrackerResponse,
+  encodeAnnounceRequest,
+  encodeConnectRequest,
+  encodeScrapeRequest,
+  type UdpTrackerResponse,
+} from './udp-codec.js';
+import type { AnnounceRequest, AnnounceResponse, ScrapeResult, TrackerTransport } from './types.js';
+
+export interface UdpTrackerOptions {
+  clock?: Clock;
+  /** First retransmission timeout; BEP 15 says 15 s. Tests make it small. */
+  baseTimeoutMs?: number;
+  /** Highest n in base × 2^n; after that timeout the request fails (BEP 15: 8). */
+  maxRetransmits?: number;
+  /** How long a connection id is reused (BEP 15: one minute). */
+  connectionIdTtlMs?: number;
+}
+
+/** BEP 15's retransmission schedule: the wait after the n-th send (n from 0). */
+export function retransmitTimeout(n: number, baseMs: number): number {
+  return baseMs * 2 ** n;
+}
+
+interface Target {
+  host: string;
+  port: number;
+  family: 4 | 6;
+  key: string;
+  urlData: string | undefined;
+}
+
+interface Pending {
+  target: Target;
+  expect: UdpTrackerResponse['action'];
+  resolve: (r: UdpTrackerResponse | undefined) => void;
+  reject: (e: Error) => void;
+}
+
+export class UdpTrackerClient implements TrackerTransport {
+  private readonly clock: Clock;
+  private readonly baseTimeoutMs: number;
+  private readonly maxRetransmits: number;
+  private readonly connectionIdTtlMs: number;
+  private readonly sockets = new Map<4 | 6, Socket>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly connections = new Map<string, { id: Buffer; expires: number }>();
+  private closed = false;
+
+  constructor(o: UdpTrackerOptions = {}) {
+    this.clock = o.clock ?? systemClock;
+    this.baseTimeoutMs = o.baseTimeoutMs ?? 15_000;
+    this.maxRetransmits = o.maxRetransmits ?? 8;
+    this.connectionIdTtlMs = o.connectionIdTtlMs ?? 60_000;
+  }
+
+  async announce(url: string, r: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> {
+    const target = await this.resolve(url);
+    const res = await this.exchange(
+      target,
+      'announce',
+      (connectionId, transactionId) =>
+        encodeAnnounceRequest({
+          connectionId,
+          transactionId,
+          infoHash: r.infoHash,
+          peerId: r.peerId,
+          downloaded: r.downloaded,
+          left: r.left,
+          uploaded: r.uploaded,
+          event: r.event,
+          key: r.key,
+          numwant: r.event === 'stopped' ? 0 : r.numwant,
+          port: r.port,
+          urlData: target.urlData,
+        }),
+      signal,
+    );
+    if (res.action !== 'announce')
+      throw new NbtError('TRACKER_BAD_PACKET', `expected announce, got ${res.action}`);
+    return { interval: res.interval, seeders: res.seeders, leechers: res.leechers, peers: res.peers };
+  }
+
+  async scrape(url: string, infoHashes: readonly Uint8Array[], signal?: AbortSignal): Promise<ScrapeResult> {
+    const out: ScrapeResult = new Map();
+    const target = await this.resolve(url);
+    for (let i = 0; i < infoHashes.length; i += MAX_SCRAPE_HASHES) {
+      const batch = infoHashes.slice(i, i + MAX_SCRAPE_HASHES);
+      const res = await this.exchange(target, 'scrape', (c, t) => encodeScrapeRequest(c, t, batch), signal);
+      if (res.action !== 'scrape')
+        throw new NbtError('TRACKER_BAD_PACKET', `expected scrape, got ${res.action}`);
+      res.entries.forEach((e, j) => {
+        const h = batch[j];
+        if (h) out.set(Buffer.from(h).toString('hex'), e);
+      });
+    }
+    return out;
+  }
+
+  /** Closes the sockets; pending requests fail with TRACKER_CLOSED. */
+  close(): void {
+    this.closed = true;
+    for (const p of this.pending.values())
+      p.reject(new NbtError('TRACKER_CLOSED', 'udp tracker client closed'));
+    this.pending.clear();
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+  }
+
+  private async resolve(url: string): Promise<Target> {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new NbtError('TRACKER_BAD_URL', `bad tracker URL: ${url}`);
+    }
+    if (u.protocol !== 'udp:') throw new NbtError('TRACKER_BAD_URL', `not a udp:// URL: ${url}`);
+    const port = Number(u.port);
+    if (!(port > 0 && port < 65536))
+      throw new NbtError('TRACKER_BAD_URL', `udp tracker URL without a port: ${url}`);
+    const name = u.hostname.replace(/^\[|\]$/g, '');
+    let host = name;
+    let family = isIP(name);
+    if (family === 0) {
+      try {
+        const a = await lookup(name);
+        host = a.address;
+        family = a.family;
+      } catch (e) {
+        throw new NbtError('TRACKER_DNS', `cannot resolve ${name}: ${errorMessage(e)}`);
+      }
+    }
+    const path = u.pathname + u.search;
+    return {
+      host,
+      port,
+      family: family === 6 ? 6 : 4,
+      key: `${host}|${port}`,
+      urlData: path && path !== '/' ? path : undefined,
+    };
+  }
+
+  /** Connect (if the cached id expired) then request, retransmitting on BEP 15's schedule. */
+  private async exchange(
+    target: Target,
+    expect: 'announce' | 'scrape',
+    build: (connectionId: Buffer, transactionId: number) => Buffer,
+    signal?: AbortSignal,
+  ): Promise<UdpTrackerResponse> {
+    for (let n = 0; n <= this.maxRetransmits;) {
+      const wait = retransmitTimeout(n, this.baseTimeoutMs);
+      const conn = this.connections.get(target.key);
+      if (!conn || conn.expires <= this.clock.now()) {
+        this.connections.delete(target.key);
+        const r = await this.roundTrip(target, 'connect', (t) => encodeConnectRequest(t), wait, signal);
+        if (!r) {
+          n++;
+          continue;
+        }
+        if (r.action === 'error') throw new TrackerFailure(r.message);
+        if (r.action !== 'connect')
+          throw new NbtError('TRACKER_BAD_PACKET', `expected connect, got ${r.action}`);
+        this.connections.set(target.key, {
+          id: r.connectionId,
+          expires: this.clock.now() + this.connectionIdTtlMs,
+        });
+        continue;
+      }
+      const r = await this.roundTrip(target, expect, (t) => build(conn.id, t), wait, signal);
+      if (!r) {
+        n++;
+        continue;
+      }
+      if (r.action === 'error') {
+        // The id may be what the tracker objects to; get a fresh one next time.
+        this.connections.delete(target.key);
+        throw new TrackerFailure(r.message);
+      }
+      return r;
+    }
+    throw new NbtError('TRACKER_TIMEOUT', `no answer from udp tracker ${target.host}:${target.port}`);
+  }
+
+  /** One send and wait: resolves with the matching response or undefined on timeout. */
+  private roundTrip(
+    target: Target,
+    expect: UdpTrackerResponse['action'],
+    build: (transactionId: number) => Buffer,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<UdpTrackerResponse | undefined> {
+    if (this.closed) return Promise.reject(new NbtError('TRACKER_CLOSED', 'udp tracker client closed'));
+    if (signal?.aborted) return Promise.reject(new NbtError('TRACKER_ABORTED', 'tracker request aborted'));
+    let transactionId: number;
+    do transactionId = randomBytes(4).readUInt32BE(0);
+    while (this.pending.has(transactionId));
+    const packet = build(transactionId);
+    const socket = this.socket(target.family);
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        timer.cancel();
+        this.pending.delete(transactionId);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        done();
+        reject(new NbtError('TRACKER_ABORTED', 'tracker request aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(transactionId, {
+        target,
+        expect,
+        resolve: (r) => (done(), resolve(r)),
+        reject: (e) => (done(), reject(e)),
+      });
+      const timer: TimerHandle = this.clock.setTimeout(() => (done(), resolve(undefined)), timeoutMs);
+      socket.send(packet, target.port, target.host, (err) => {
+        if (err && this.pending.has(transactionId)) {
+          done();
+          reject(new NbtError('TRACKER_UDP_ERROR', `udp send failed: ${errorMessage(err)}`));
+        }
+      });
+    });
+  }
+
+  private socket(family: 4 | 6): Socket {
+    let s = this.sockets.get(family);
+    if (!s) {
+      s = createSocket(family === 6 ? 'udp6' : 'udp4');
+      s.on('message', (msg, rinfo) => this.onMessage(msg, rinfo, family));
+      // Send errors reach the send callback; anything else (ICMP on some systems) is noise here.
+      s.on('error', () => undefined);
+      s.unref();
+      this.sockets.set(family, s);
+    }
+    return s;
+  }
+
+  private onMessage(msg: Buffer, rinfo: RemoteInfo, family: 4 | 6): void {
+    if (msg.length < 8) return;
+    const p = this.pending.get(msg.readUInt32BE(4));
+    // Answers must come from the tracker we asked; anything else is ignored.
+    if (!p || p.target.port !== rinfo.port || !sameHost(p.target.host, rinfo.address)) return;
+    let r: UdpTrackerResponse;
+    try {
+      r = decodeTrackerResponse(msg, family);
+    } catch (e) {
+      return p.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    if (r.action !== p.expect && r.action !== 'error')
+      return p.reject(new NbtError('TRACKER_BAD_PACKET', `expected ${p.expect} response, got ${r.action}`));
+    p.resolve(r);
+  }
+}
+
+function sameHost(a: string, b: string): boolean {
+  const norm = (h: string): string => (h.startsWith('::ffff:') ? h.slice(7) : h).toLowerCase();
+  return norm(a) === norm(b);
+}
