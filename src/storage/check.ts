@@ -1,0 +1,126 @@
+/**
+ * Checks data already on disk against the piece hashes. Reads go one at a time in large
+ * sequential chunks (so a disk sees one stream), into a few reusable shared buffers, while the
+ * hash pool's workers digest the chunks already read: reading stays ahead of hashing and every
+ * core hashes. Missing or short files just make their pieces missing.
+ */
+import { Bitfield } from '../util/bitfield.js';
+import { NbtError } from '../util/errors.js';
+import { sharedHashPool } from '../hash/index.js';
+import { pieceSize } from './layout.js';
+import type { Storage } from './storage.js';
+
+/** What the check needs from a hash pool (src/hash HashPool fits). */
+export interface PieceHasher {
+  hashPieces(data: Uint8Array, pieceLength: number): Promise<Buffer>;
+}
+
+export interface CheckOptions {
+  /** Default: the process-wide sharedHashPool(). */
+  pool?: PieceHasher;
+  /** Called after each chunk with pieces checked so far and pieces to check. */
+  onProgress?: (checked: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Only check these pieces (others come back missing). Default: all. */
+  pieces?: Bitfield;
+  /** Bytes per read (rounded to whole pieces; default 8 MiB). */
+  chunkBytes?: number;
+  /** Chunks being read or hashed at once (default 3). */
+  inFlight?: number;
+}
+
+/** Piece hashes: 20 bytes per piece concatenated, or a function (e.g. Metainfo.pieceHash). */
+export type PieceHashes = Uint8Array | ((piece: number) => Uint8Array);
+
+/** Returns the pieces whose data on disk matches their hash. */
+export async function checkStorage(
+  storage: Storage,
+  hashes: PieceHashes,
+  o: CheckOptions = {},
+): Promise<Bitfield> {
+  const layout = storage.layout;
+  const n = layout.pieceCount;
+  const hashOf =
+    typeof hashes === 'function' ? hashes : (i: number): Uint8Array => hashes.subarray(i * 20, i * 20 + 20);
+  if (typeof hashes !== 'function' && hashes.length !== n * 20)
+    throw new NbtError(
+      'STORAGE_BAD_HASHES',
+      `expected ${n * 20} bytes of piece hashes, got ${hashes.length}`,
+    );
+  if (o.pieces && o.pieces.size !== n) throw new RangeError('pieces bitfield size mismatch');
+  const result = new Bitfield(n);
+  if (n === 0) return result;
+
+  const pool = o.pool ?? sharedHashPool();
+  const piecesPerChunk = Math.max(1, Math.floor((o.chunkBytes ?? 8 << 20) / layout.pieceLength));
+  const chunks = planChunks(n, piecesPerChunk, o.pieces);
+  const total = chunks.reduce((sum, c) => sum + c.count, 0);
+  const lanes = Math.max(1, Math.min(o.inFlight ?? 3, chunks.length));
+  const bufBytes = Math.min(piecesPerChunk * layout.pieceLength, layout.length);
+  let nextChunk = 0;
+  let checked = 0;
+  let readChain: Promise<unknown> = Promise.resolve();
+  let failed: unknown;
+
+  const lane = async (): Promise<void> => {
+    const buf = new Uint8Array(new SharedArrayBuffer(bufBytes));
+    while (nextChunk < chunks.length && failed === undefined) {
+      if (o.signal?.aborted) throw new NbtError('STORAGE_CHECK_ABORTED', 'hash check aborted');
+      const c = chunks[nextChunk++]!;
+      const start = c.first * layout.pieceLength;
+      let bytes = 0;
+      for (let i = c.first; i < c.first + c.count; i++) bytes += pieceSize(layout, i);
+      const view = buf.subarray(0, bytes);
+      // One read at a time, in order: the next lane's read starts when this one ends.
+      const read = readChain.then(() => storage.readInto(start, view, { allowMissing: true }));
+      readChain = read.catch(() => undefined);
+      const missing = await read;
+      const bad = new Set<number>();
+      for (const r of missing) {
+        const from = Math.floor(r.start / layout.pieceLength);
+        const to = Math.floor((r.end - 1) / layout.pieceLength);
+        for (let i = from; i <= to; i++) bad.add(i);
+      }
+      if (bad.size < c.count) {
+        const digests = await pool.hashPieces(view, layout.pieceLength);
+        for (let k = 0; k < c.count; k++) {
+          const i = c.first + k;
+          if (!bad.has(i) && digests.subarray(k * 20, k * 20 + 20).equals(hashOf(i))) result.set(i);
+        }
+      }
+      checked += c.count;
+      o.onProgress?.(checked, total);
+    }
+  };
+
+  const runs = Array.from({ length: lanes }, () =>
+    lane().catch((e: unknown) => {
+      failed ??= e;
+    }),
+  );
+  await Promise.all(runs);
+  if (failed !== undefined) throw failed;
+  return result;
+}
+
+interface Chunk {
+  first: number;
+  count: number;
+}
+
+/** Runs of consecutive selected pieces, cut into chunks of at most `per` pieces. */
+function planChunks(n: number, per: number, only: Bitfield | undefined): Chunk[] {
+  const out: Chunk[] = [];
+  let i = 0;
+  while (i < n) {
+    if (only && !only.has(i)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < n && j - i < per && (!only || only.has(j))) j++;
+    out.push({ first: i, count: j - i });
+    i = j;
+  }
+  return out;
+}

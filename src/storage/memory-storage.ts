@@ -1,0 +1,93 @@
+/**
+ * Storage in memory, for tests and for torrents whose data should never touch the disk. Each
+ * file grows as it is written, so missing and short files behave as they do on disk.
+ */
+import { NbtError } from '../util/errors.js';
+import { mapRange, pieceRangeOffset, validateLayout, type StorageLayout } from './layout.js';
+import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
+
+export class MemoryStorage implements Storage {
+  readonly layout: StorageLayout;
+  private readonly files: (Buffer | undefined)[];
+  private readonly sizes: number[];
+  private readonly mtimes: number[];
+  private closed = false;
+  private now: () => number;
+
+  constructor(layout: StorageLayout, o: { now?: () => number } = {}) {
+    validateLayout(layout);
+    this.layout = layout;
+    this.files = layout.files.map(() => undefined);
+    this.sizes = layout.files.map(() => 0);
+    this.mtimes = layout.files.map(() => 0);
+    this.now = o.now ?? (() => 0);
+  }
+
+  async read(piece: number, offset: number, length: number): Promise<Buffer> {
+    const at = pieceRangeOffset(this.layout, piece, offset, length);
+    const buf = Buffer.alloc(length);
+    await this.readInto(at, buf);
+    return buf;
+  }
+
+  async readInto(offset: number, target: Uint8Array, opts: ReadIntoOptions = {}): Promise<ByteRange[]> {
+    this.assertOpen();
+    const missing: ByteRange[] = [];
+    for (const s of mapRange(this.layout, offset, target.length)) {
+      const dest = target.subarray(s.torrentOffset - offset, s.torrentOffset - offset + s.length);
+      dest.fill(0);
+      if (this.layout.files[s.fileIndex]!.pad) continue;
+      const file = this.files[s.fileIndex];
+      const have = Math.max(0, Math.min(s.length, this.sizes[s.fileIndex]! - s.fileOffset));
+      if (file) dest.set(file.subarray(s.fileOffset, s.fileOffset + have));
+      if (have < s.length || !file) {
+        const name = this.layout.files[s.fileIndex]!.path.join('/');
+        if (!opts.allowMissing)
+          throw new NbtError(
+            file ? 'STORAGE_SHORT_READ' : 'STORAGE_FILE_MISSING',
+            `storage: cannot read ${name}: ${file ? 'file too short' : 'file missing'}`,
+          );
+        missing.push({ start: s.torrentOffset + (file ? have : 0), end: s.torrentOffset + s.length });
+      }
+    }
+    return missing;
+  }
+
+  async write(piece: number, offset: number, data: Buffer | readonly Buffer[]): Promise<void> {
+    this.assertOpen();
+    const buf = Buffer.isBuffer(data) ? data : Buffer.concat(data);
+    const at = pieceRangeOffset(this.layout, piece, offset, buf.length);
+    for (const s of mapRange(this.layout, at, buf.length)) {
+      const f = this.layout.files[s.fileIndex]!;
+      if (f.pad) continue;
+      const file = (this.files[s.fileIndex] ??= Buffer.alloc(f.length));
+      buf.copy(file, s.fileOffset, s.torrentOffset - at, s.torrentOffset - at + s.length);
+      this.sizes[s.fileIndex] = Math.max(this.sizes[s.fileIndex]!, s.fileOffset + s.length);
+      this.mtimes[s.fileIndex] = this.now();
+    }
+  }
+
+  async fileStats(): Promise<(FileStat | undefined)[]> {
+    return this.layout.files.map((f, i) =>
+      f.pad || !this.files[i] ? undefined : { size: this.sizes[i]!, mtimeMs: this.mtimes[i]! },
+    );
+  }
+
+  /** Drops a file, as if it were deleted from disk. */
+  deleteFile(index: number): void {
+    this.files[index] = undefined;
+    this.sizes[index] = 0;
+  }
+
+  async flush(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new NbtError('STORAGE_CLOSED', 'storage is closed');
+  }
+}

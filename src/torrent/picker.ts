@@ -1,0 +1,652 @@
+/**
+ * Which blocks to request from which peer (sans-I/O). Availability is kept incrementally in
+ * per-priority buckets (see AvailabilityOrder), so a pick never rescans every piece. Policy, in
+ * order: sequential window (streaming mode), the peer's own started pieces (whole-piece
+ * affinity), orphaned partial pieces, a new piece (random for the first few, then rarest first
+ * with a random choice among equals, higher priority first), blocks free in pieces others
+ * started, and finally endgame duplicates. Outside endgame no block is ever handed out twice.
+ */
+import { Bitfield } from '../util/bitfield.js';
+import { NbtError } from '../util/errors.js';
+import { AvailabilityOrder } from './avail-order.js';
+
+/** Anything that identifies a peer connection (compared by identity / value in a Map). */
+export type PeerKey = string | number | object;
+
+export interface BlockRef {
+  piece: number;
+  /** Byte offset inside the piece. */
+  offset: number;
+  length: number;
+}
+
+export const BLOCK_SIZE = 16384;
+export const MAX_PRIORITY = 7;
+export const DEFAULT_PRIORITY = 4;
+
+export interface PickerOptions {
+  pieceCount: number;
+  pieceLength: number;
+  lastPieceLength: number;
+  /** Default 16 KiB. */
+  blockSize?: number;
+  /** Random source in [0, 1) (inject a seeded one in tests). */
+  random?: () => number;
+  /** Pieces picked at random (not rarest first) until this many are verified (default 4). */
+  randomFirstPieces?: number;
+  /** In endgame, at most this many peers hold a request for the same block (default 2). */
+  endgamePeersPerBlock?: number;
+  /** Sequential mode: how many pieces from the first missing one are picked in order (default 16). */
+  sequentialWindow?: number;
+  /** Pieces already verified. */
+  have?: Bitfield;
+}
+
+export interface PickOptions {
+  /** When set, only these pieces may be picked (the peer is choking us and allowed them, BEP 6). */
+  fast?: ReadonlySet<number>;
+}
+
+export interface ReceivedResult {
+  /** Other peers that also had this block requested (endgame): send them a cancel. */
+  duplicateHolders: PeerKey[];
+  /** The block was already received, or its piece is not in progress: drop the data. */
+  duplicate: boolean;
+  /** Every block of the piece has now arrived: hash it, then call pieceVerified/pieceFailed. */
+  pieceComplete: boolean;
+}
+
+const FREE = 0;
+const REQUESTED = 1;
+const RECEIVED = 2;
+
+interface Partial {
+  piece: number;
+  state: Uint8Array;
+  holders: (PeerKey[] | undefined)[];
+  sources: (PeerKey | undefined)[];
+  free: number;
+  received: number;
+  owner: PeerKey | undefined;
+  /** No free block below this index. */
+  nextFree: number;
+}
+
+interface PeerState {
+  bits: Bitfield | undefined;
+  all: boolean;
+  /** Global block ids this peer has outstanding. */
+  requests: Set<number>;
+  /** Pieces it started (affinity). */
+  pieces: Set<number>;
+  /** How many of its pieces we still want (bitfield peers only). */
+  interesting: number;
+}
+
+export class PiecePicker {
+  readonly pieceCount: number;
+  readonly pieceLength: number;
+  readonly lastPieceLength: number;
+  readonly blockSize: number;
+  /** Blocks in a full-size piece. */
+  readonly blocksPerPiece: number;
+  /** Pick pieces in index order (streaming). */
+  sequential = false;
+
+  private readonly random: () => number;
+  private readonly randomFirst: number;
+  private readonly endgamePeers: number;
+  private readonly seqWindow: number;
+  private readonly have: Bitfield;
+  private readonly prio: Uint8Array;
+  private readonly avail: Uint32Array;
+  private readonly pos: Int32Array;
+  private readonly levels: AvailabilityOrder[] = [];
+  private readonly partials = new Map<number, Partial>();
+  private readonly withFree = new Set<number>();
+  private readonly peers = new Map<PeerKey, PeerState>();
+  private seeds = 0;
+  private wantedRemaining = 0;
+  private unstartedWanted = 0;
+  private freeWanted = 0;
+  private seqCursor = 0;
+
+  constructor(o: PickerOptions) {
+    const { pieceCount, pieceLength, lastPieceLength } = o;
+    if (!Number.isSafeInteger(pieceCount) || pieceCount < 0)
+      throw new RangeError(`bad piece count ${pieceCount}`);
+    if (!(pieceLength > 0) || !(lastPieceLength > 0 || pieceCount === 0) || lastPieceLength > pieceLength)
+      throw new RangeError(`bad piece lengths ${pieceLength}/${lastPieceLength}`);
+    this.pieceCount = pieceCount;
+    this.pieceLength = pieceLength;
+    this.lastPieceLength = lastPieceLength;
+    this.blockSize = o.blockSize ?? BLOCK_SIZE;
+    this.blocksPerPiece = Math.ceil(pieceLength / this.blockSize);
+    this.random = o.random ?? Math.random;
+    this.randomFirst = o.randomFirstPieces ?? 4;
+    this.endgamePeers = Math.max(1, o.endgamePeersPerBlock ?? 2);
+    this.seqWindow = Math.max(1, o.sequentialWindow ?? 16);
+    if (o.have && o.have.size !== pieceCount) throw new RangeError('have bitfield size mismatch');
+    this.have = o.have ? o.have.clone() : new Bitfield(pieceCount);
+    this.prio = new Uint8Array(pieceCount).fill(DEFAULT_PRIORITY);
+    this.avail = new Uint32Array(pieceCount);
+    this.pos = new Int32Array(pieceCount).fill(-1);
+    for (let p = 0; p <= MAX_PRIORITY; p++) this.levels.push(new AvailabilityOrder(this.pos));
+    const level = this.levels[DEFAULT_PRIORITY]!;
+    for (let i = 0; i < pieceCount; i++) if (!this.have.has(i)) level.insert(i, 0);
+    this.wantedRemaining = this.unstartedWanted = pieceCount - this.have.count;
+  }
+
+  // ---- sizes ---------------------------------------------------------------------------------
+
+  pieceSize(piece: number): number {
+    return piece === this.pieceCount - 1 ? this.lastPieceLength : this.pieceLength;
+  }
+
+  blockCount(piece: number): number {
+    return Math.ceil(this.pieceSize(piece) / this.blockSize);
+  }
+
+  blockRef(piece: number, block: number): BlockRef {
+    const offset = block * this.blockSize;
+    return { piece, offset, length: Math.min(this.blockSize, this.pieceSize(piece) - offset) };
+  }
+
+  // ---- state queries -------------------------------------------------------------------------
+
+  /** Verified pieces (a copy). */
+  haveBitfield(): Bitfield {
+    return this.have.clone();
+  }
+
+  hasPiece(piece: number): boolean {
+    return this.have.has(piece);
+  }
+
+  get haveCount(): number {
+    return this.have.count;
+  }
+
+  /** Wanted (priority > 0) pieces not yet verified. */
+  get remaining(): number {
+    return this.wantedRemaining;
+  }
+
+  /** Every wanted piece is verified. */
+  get finished(): boolean {
+    return this.wantedRemaining === 0;
+  }
+
+  /** Every remaining wanted block is requested or received: duplicates are allowed. */
+  get inEndgame(): boolean {
+    return this.wantedRemaining > 0 && this.unstartedWanted === 0 && this.freeWanted === 0;
+  }
+
+  /** How many connected peers have the piece. */
+  availability(piece: number): number {
+    return this.avail[piece]! + this.seeds;
+  }
+
+  priority(piece: number): number {
+    return this.prio[piece]!;
+  }
+
+  /** The peer has a piece we want. */
+  isInterestingPeer(peer: PeerKey): boolean {
+    const ps = this.peers.get(peer);
+    if (!ps) return false;
+    return ps.all ? this.wantedRemaining > 0 : ps.interesting > 0;
+  }
+
+  /** A bitfield holds a piece we want (O(pieces); prefer isInterestingPeer for known peers). */
+  isInteresting(peerHas: Bitfield): boolean {
+    for (const i of peerHas.indices()) if (this.wanted(i)) return true;
+    return false;
+  }
+
+  /** Blocks the peer has outstanding. */
+  requestsOf(peer: PeerKey): BlockRef[] {
+    const ps = this.peers.get(peer);
+    return ps ? [...ps.requests].map((id) => this.refOf(id)) : [];
+  }
+
+  /** Pieces in progress with a bitmap of received blocks (for resume data). */
+  partialPieces(): { piece: number; blocks: Bitfield }[] {
+    const out: { piece: number; blocks: Bitfield }[] = [];
+    for (const part of this.partials.values()) {
+      if (part.received === 0) continue;
+      const blocks = new Bitfield(part.state.length);
+      part.state.forEach((s, b) => s === RECEIVED && blocks.set(b));
+      out.push({ piece: part.piece, blocks });
+    }
+    return out;
+  }
+
+  // ---- availability --------------------------------------------------------------------------
+
+  /** The peer's full bitfield (replaces anything known about it). */
+  peerHasBitfield(peer: PeerKey, bits: Bitfield): void {
+    if (bits.size !== this.pieceCount)
+      throw new NbtError('PICKER_BITFIELD_SIZE', 'bitfield size does not match');
+    const ps = this.peerState(peer);
+    this.dropAvailability(ps);
+    if (bits.complete && this.pieceCount > 0) {
+      ps.all = true;
+      this.seeds++;
+      return;
+    }
+    ps.bits = bits.clone();
+    for (const i of bits.indices()) this.addAvailability(ps, i);
+  }
+
+  peerHasPiece(peer: PeerKey, piece: number): void {
+    if (!Number.isInteger(piece) || piece < 0 || piece >= this.pieceCount)
+      throw new NbtError('PICKER_BAD_PIECE', `piece ${piece} out of range`);
+    const ps = this.peerState(peer);
+    if (ps.all) return;
+    ps.bits ??= new Bitfield(this.pieceCount);
+    if (!ps.bits.set(piece)) return;
+    this.addAvailability(ps, piece);
+    if (ps.bits.complete) {
+      this.dropAvailability(ps);
+      ps.all = true;
+      this.seeds++;
+    }
+  }
+
+  peerHasAll(peer: PeerKey): void {
+    this.peerHasBitfield(peer, Bitfield.full(this.pieceCount));
+  }
+
+  peerHasNone(peer: PeerKey): void {
+    this.dropAvailability(this.peerState(peer));
+  }
+
+  /** The peer left: its availability goes, its requests return to the pool. */
+  peerGone(peer: PeerKey): void {
+    const ps = this.peers.get(peer);
+    if (!ps) return;
+    this.dropAvailability(ps);
+    for (const id of [...ps.requests]) this.release(peer, id);
+    for (const piece of ps.pieces) {
+      const part = this.partials.get(piece);
+      if (part && part.owner === peer) part.owner = undefined;
+    }
+    this.peers.delete(peer);
+  }
+
+  // ---- priorities ----------------------------------------------------------------------------
+
+  /** 0 = skip, 1..7 = low..high (default 4). */
+  setPiecePriority(piece: number, priority: number): void {
+    this.applyPriority(piece, priority);
+    this.recountInterest();
+  }
+
+  setPiecePriorities(priorities: ArrayLike<number>): void {
+    if (priorities.length !== this.pieceCount)
+      throw new RangeError('priority count does not match piece count');
+    for (let i = 0; i < this.pieceCount; i++) this.applyPriority(i, priorities[i]!);
+    this.recountInterest();
+  }
+
+  // ---- picking -------------------------------------------------------------------------------
+
+  /** Up to `count` blocks to request from `peer`, marked as requested by it. */
+  pick(peer: PeerKey, count: number, opts: PickOptions = {}): BlockRef[] {
+    const out: BlockRef[] = [];
+    const ps = this.peers.get(peer);
+    if (!ps || count <= 0 || this.wantedRemaining === 0) return out;
+    if (!ps.all && ps.interesting === 0) return out;
+    const fast = opts.fast;
+    const ok = (piece: number): boolean =>
+      (fast === undefined || fast.has(piece)) && this.wanted(piece) && (ps.all || ps.bits!.has(piece));
+
+    if (this.sequential) this.pickSequential(peer, ps, count, ok, out);
+    for (const piece of ps.pieces) {
+      if (out.length >= count) return out;
+      const part = this.partials.get(piece);
+      if (part && part.free > 0 && ok(piece)) this.take(part, peer, ps, count - out.length, out);
+    }
+    for (const piece of this.withFree) {
+      if (out.length >= count) return out;
+      const part = this.partials.get(piece)!;
+      if (part.owner !== undefined || !ok(piece)) continue;
+      this.adopt(part, peer, ps);
+      this.take(part, peer, ps, count - out.length, out);
+    }
+    while (out.length < count) {
+      const piece = fast ? this.newFastPiece(ok, fast) : this.newPiece(ps);
+      if (piece < 0) break;
+      this.take(this.start(piece, peer, ps), peer, ps, count - out.length, out);
+    }
+    for (const piece of this.withFree) {
+      if (out.length >= count) return out;
+      if (ok(piece)) this.take(this.partials.get(piece)!, peer, ps, count - out.length, out);
+    }
+    if (out.length < count && this.inEndgame) this.pickEndgame(peer, ps, count, ok, out);
+    return out;
+  }
+
+  /** A block arrived from `peer`. */
+  received(peer: PeerKey, block: BlockRef): ReceivedResult {
+    const b = this.blockIndex(block);
+    const id = block.piece * this.blocksPerPiece + b;
+    this.peers.get(peer)?.requests.delete(id);
+    const part = this.partials.get(block.piece);
+    if (!part || part.state[b] === RECEIVED) {
+      this.dropHolder(part, b, peer);
+      return { duplicateHolders: [], duplicate: true, pieceComplete: false };
+    }
+    const holders = part.holders[b] ?? [];
+    const others = holders.filter((h) => h !== peer);
+    for (const h of others) this.peers.get(h)?.requests.delete(id);
+    if (part.state[b] === FREE) this.freeDec(part);
+    part.state[b] = RECEIVED;
+    part.holders[b] = undefined;
+    part.sources[b] = peer;
+    part.received++;
+    return { duplicateHolders: others, duplicate: false, pieceComplete: part.received === part.state.length };
+  }
+
+  /** We cancelled our request (timeout, snub, endgame): the block is free again unless others hold it. */
+  cancelled(peer: PeerKey, block: BlockRef): void {
+    this.release(peer, block.piece * this.blocksPerPiece + this.blockIndex(block));
+  }
+
+  /** The peer rejected our request (BEP 6) or dropped it by choking us. */
+  rejected(peer: PeerKey, block: BlockRef): void {
+    this.cancelled(peer, block);
+  }
+
+  /** The piece passed its hash check. */
+  pieceVerified(piece: number): void {
+    this.checkPiece(piece);
+    if (this.have.has(piece)) return;
+    const part = this.partials.get(piece);
+    const wanted = this.prio[piece]! > 0;
+    if (part) this.dropPartial(part);
+    else if (wanted) this.unstartedWanted--;
+    if (wanted) {
+      this.levels[this.prio[piece]!]!.remove(piece, this.avail[piece]!);
+      this.wantedRemaining--;
+      for (const ps of this.peers.values()) if (ps.bits?.has(piece)) ps.interesting--;
+    }
+    this.have.set(piece);
+  }
+
+  /**
+   * The piece failed its hash check: all its blocks become free again. Returns the peers that
+   * sent blocks of it (to tally for banning).
+   */
+  pieceFailed(piece: number): PeerKey[] {
+    this.checkPiece(piece);
+    const part = this.partials.get(piece);
+    if (!part) return [];
+    const sources = new Set<PeerKey>();
+    for (const s of part.sources) if (s !== undefined) sources.add(s);
+    this.dropPartial(part);
+    if (this.wanted(piece)) this.unstartedWanted++;
+    return [...sources];
+  }
+
+  /** Restores the received blocks of an unfinished piece (from resume data). */
+  restorePartial(piece: number, blocks: Bitfield): void {
+    this.checkPiece(piece);
+    if (this.have.has(piece) || this.partials.has(piece)) return;
+    if (blocks.size !== this.blockCount(piece))
+      throw new NbtError('PICKER_BLOCKS_SIZE', 'block bitmap size mismatch');
+    const part = this.start(piece, undefined, undefined);
+    for (const b of blocks.indices()) {
+      part.state[b] = RECEIVED;
+      part.received++;
+      this.freeDec(part);
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private wanted(piece: number): boolean {
+    return this.prio[piece]! > 0 && !this.have.has(piece);
+  }
+
+  private peerState(peer: PeerKey): PeerState {
+    let ps = this.peers.get(peer);
+    if (!ps) {
+      ps = { bits: undefined, all: false, requests: new Set(), pieces: new Set(), interesting: 0 };
+      this.peers.set(peer, ps);
+    }
+    return ps;
+  }
+
+  private addAvailability(ps: PeerState, piece: number): void {
+    const a = this.avail[piece]!;
+    this.avail[piece] = a + 1;
+    if (this.pos[piece]! >= 0) this.levels[this.prio[piece]!]!.increment(piece, a);
+    if (this.wanted(piece)) ps.interesting++;
+  }
+
+  private dropAvailability(ps: PeerState): void {
+    if (ps.all) {
+      this.seeds--;
+      ps.all = false;
+    }
+    if (ps.bits) {
+      for (const i of ps.bits.indices()) {
+        const a = this.avail[i]!;
+        this.avail[i] = a - 1;
+        if (this.pos[i]! >= 0) this.levels[this.prio[i]!]!.decrement(i, a);
+      }
+      ps.bits = undefined;
+    }
+    ps.interesting = 0;
+  }
+
+  private applyPriority(piece: number, priority: number): void {
+    this.checkPiece(piece);
+    const p = Math.max(0, Math.min(MAX_PRIORITY, Math.trunc(priority) || 0));
+    const old = this.prio[piece]!;
+    if (p === old) return;
+    this.prio[piece] = p;
+    if (this.have.has(piece)) return;
+    if (old > 0) this.levels[old]!.remove(piece, this.avail[piece]!);
+    if (p > 0) this.levels[p]!.insert(piece, this.avail[piece]!);
+    if (old > 0 === p > 0) return;
+    const sign = p > 0 ? 1 : -1;
+    this.wantedRemaining += sign;
+    const part = this.partials.get(piece);
+    if (part) this.freeWanted += sign * part.free;
+    else this.unstartedWanted += sign;
+    if (p > 0 && piece < this.seqCursor) this.seqCursor = piece;
+  }
+
+  private recountInterest(): void {
+    for (const ps of this.peers.values()) {
+      ps.interesting = 0;
+      if (ps.bits) for (const i of ps.bits.indices()) if (this.wanted(i)) ps.interesting++;
+    }
+  }
+
+  private start(piece: number, peer: PeerKey | undefined, ps: PeerState | undefined): Partial {
+    const n = this.blockCount(piece);
+    const part: Partial = {
+      piece,
+      state: new Uint8Array(n),
+      holders: new Array<PeerKey[] | undefined>(n),
+      sources: new Array<PeerKey | undefined>(n),
+      free: n,
+      received: 0,
+      owner: peer,
+      nextFree: 0,
+    };
+    this.partials.set(piece, part);
+    this.withFree.add(piece);
+    if (this.wanted(piece)) {
+      this.unstartedWanted--;
+      this.freeWanted += n;
+    }
+    if (ps) ps.pieces.add(piece);
+    return part;
+  }
+
+  private adopt(part: Partial, peer: PeerKey, ps: PeerState): void {
+    part.owner = peer;
+    ps.pieces.add(part.piece);
+  }
+
+  private take(part: Partial, peer: PeerKey, ps: PeerState, want: number, out: BlockRef[]): void {
+    const base = part.piece * this.blocksPerPiece;
+    let b = part.nextFree;
+    for (; b < part.state.length && want > 0; b++) {
+      if (part.state[b] !== FREE) continue;
+      part.state[b] = REQUESTED;
+      part.holders[b] = [peer];
+      this.freeDec(part);
+      ps.requests.add(base + b);
+      out.push(this.blockRef(part.piece, b));
+      want--;
+    }
+    part.nextFree = b;
+  }
+
+  private freeDec(part: Partial): void {
+    part.free--;
+    if (this.wanted(part.piece)) this.freeWanted--;
+    if (part.free === 0) this.withFree.delete(part.piece);
+  }
+
+  /** `peer` no longer holds a request for block `id`. */
+  private release(peer: PeerKey, id: number): void {
+    this.peers.get(peer)?.requests.delete(id);
+    const piece = Math.floor(id / this.blocksPerPiece);
+    const b = id - piece * this.blocksPerPiece;
+    const part = this.partials.get(piece);
+    if (!part || part.state[b] !== REQUESTED) return;
+    const holders = part.holders[b]!;
+    const i = holders.indexOf(peer);
+    if (i < 0) return;
+    holders.splice(i, 1);
+    if (holders.length > 0) return;
+    part.holders[b] = undefined;
+    part.state[b] = FREE;
+    part.free++;
+    if (b < part.nextFree) part.nextFree = b;
+    if (this.wanted(piece)) this.freeWanted++;
+    this.withFree.add(piece);
+  }
+
+  private dropHolder(part: Partial | undefined, b: number, peer: PeerKey): void {
+    const holders = part?.holders[b];
+    if (!holders) return;
+    const i = holders.indexOf(peer);
+    if (i >= 0) holders.splice(i, 1);
+  }
+
+  /** Forgets a partial piece, releasing any requests still outstanding in it. */
+  private dropPartial(part: Partial): void {
+    const base = part.piece * this.blocksPerPiece;
+    for (let b = 0; b < part.state.length; b++)
+      for (const h of part.holders[b] ?? []) this.peers.get(h)?.requests.delete(base + b);
+    for (const ps of this.peers.values()) ps.pieces.delete(part.piece);
+    if (this.wanted(part.piece)) this.freeWanted -= part.free;
+    this.partials.delete(part.piece);
+    this.withFree.delete(part.piece);
+  }
+
+  /** A piece nobody has started: random at first, then rarest first; -1 if none. */
+  private newPiece(ps: PeerState): number {
+    const randomPhase = this.have.count < this.randomFirst;
+    for (let p = MAX_PRIORITY; p > 0; p--) {
+      const level = this.levels[p]!;
+      if (level.size === 0) continue;
+      if (randomPhase) {
+        const found = this.scan(level.items, 0, level.size, ps);
+        if (found >= 0) return found;
+        continue;
+      }
+      const top = level.maxBucket;
+      for (let a = 0; a <= top; a++) {
+        const [start, end] = level.bucket(a);
+        if (end <= start) continue;
+        const found = this.scan(level.items, start, end, ps);
+        if (found >= 0) return found;
+      }
+    }
+    return -1;
+  }
+
+  /** A random unstarted piece the peer has in items[start, end), scanning cyclically. */
+  private scan(items: readonly number[], start: number, end: number, ps: PeerState): number {
+    const n = end - start;
+    const from = Math.floor(this.random() * n);
+    for (let k = 0; k < n; k++) {
+      const piece = items[start + ((from + k) % n)]!;
+      if (!this.partials.has(piece) && (ps.all || ps.bits!.has(piece))) return piece;
+    }
+    return -1;
+  }
+
+  private newFastPiece(ok: (piece: number) => boolean, fast: ReadonlySet<number>): number {
+    for (const piece of fast) if (ok(piece) && !this.partials.has(piece)) return piece;
+    return -1;
+  }
+
+  private pickSequential(
+    peer: PeerKey,
+    ps: PeerState,
+    count: number,
+    ok: (piece: number) => boolean,
+    out: BlockRef[],
+  ): void {
+    while (this.seqCursor < this.pieceCount && !this.wanted(this.seqCursor)) this.seqCursor++;
+    const end = Math.min(this.pieceCount, this.seqCursor + this.seqWindow);
+    for (let piece = this.seqCursor; piece < end && out.length < count; piece++) {
+      if (!ok(piece)) continue;
+      const part = this.partials.get(piece) ?? this.start(piece, peer, ps);
+      if (part.free > 0) this.take(part, peer, ps, count - out.length, out);
+    }
+  }
+
+  private pickEndgame(
+    peer: PeerKey,
+    ps: PeerState,
+    count: number,
+    ok: (piece: number) => boolean,
+    out: BlockRef[],
+  ): void {
+    // Blocks with the fewest holders first, so one slow peer does not hold up the last pieces.
+    for (let h = 1; h < this.endgamePeers && out.length < count; h++) {
+      for (const part of this.partials.values()) {
+        if (out.length >= count) return;
+        if (!ok(part.piece)) continue;
+        const base = part.piece * this.blocksPerPiece;
+        for (let b = 0; b < part.state.length && out.length < count; b++) {
+          const holders = part.holders[b];
+          if (part.state[b] !== REQUESTED || !holders || holders.length !== h || holders.includes(peer))
+            continue;
+          holders.push(peer);
+          ps.requests.add(base + b);
+          out.push(this.blockRef(part.piece, b));
+        }
+      }
+    }
+  }
+
+  private blockIndex(block: BlockRef): number {
+    this.checkPiece(block.piece);
+    const b = block.offset / this.blockSize;
+    if (!Number.isInteger(b) || b < 0 || b >= this.blockCount(block.piece))
+      throw new NbtError('PICKER_BAD_BLOCK', `no block at offset ${block.offset} of piece ${block.piece}`);
+    return b;
+  }
+
+  private refOf(id: number): BlockRef {
+    const piece = Math.floor(id / this.blocksPerPiece);
+    return this.blockRef(piece, id - piece * this.blocksPerPiece);
+  }
+
+  private checkPiece(piece: number): void {
+    if (!Number.isInteger(piece) || piece < 0 || piece >= this.pieceCount)
+      throw new NbtError('PICKER_BAD_PIECE', `piece ${piece} out of range 0..${this.pieceCount - 1}`);
+  }
+}
