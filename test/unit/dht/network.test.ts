@@ -1,0 +1,173 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { DhtNode, encodeKrpc, decodeKrpc, type KrpcMessage } from '../../../src/dht/index.js';
+import type { PeerAddress } from '../../../src/util/compact.js';
+import { seededBytes } from '../../helpers/tmp.js';
+
+const LOOP = '127.0.0.1';
+
+async function startNetwork(count: number, opts: { queryTimeoutMs?: number } = {}): Promise<DhtNode[]> {
+  const nodes: DhtNode[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = new DhtNode({
+      host: LOOP,
+      port: 0,
+      bootstrap: i === 0 ? [] : [nodes[0]!.address()!],
+      queryTimeoutMs: opts.queryTimeoutMs ?? 1000,
+    });
+    await n.listen();
+    nodes.push(n);
+  }
+  for (const n of nodes.slice(1)) await n.bootstrap();
+  return nodes;
+}
+
+/** Sends one raw datagram to a node and waits for at most one reply. */
+function rawExchange(to: PeerAddress, payload: Buffer, waitMs = 300): Promise<KrpcMessage | undefined> {
+  const sock = createSocket('udp4');
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(undefined), waitMs);
+    const done = (m: KrpcMessage | undefined): void => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(m);
+    };
+    sock.on('message', (msg) => done(decodeKrpc(msg)));
+    sock.bind(0, LOOP, () => sock.send(payload, to.port, to.host));
+  });
+}
+
+test('30 nodes on loopback: get_peers finds what announce_peer stored', { timeout: 30_000 }, async (t) => {
+  const nodes = await startNetwork(30);
+  t.after(() => Promise.all(nodes.map((n) => n.close())));
+  for (const n of nodes) assert.ok(n.stats.nodes >= 1, 'every node learnt others');
+  const infoHash = seededBytes(20, 99);
+  const announced: string[] = [];
+  for (const n of nodes)
+    n.on('announce', (_h: Buffer, p: PeerAddress) => announced.push(`${p.host}:${p.port}`));
+
+  const r = await nodes[7]!.announce(infoHash, 51413);
+  assert.ok(r.announcedTo >= 3, `announced to ${r.announcedTo}`);
+  assert.ok(announced.every((a) => a === `${LOOP}:51413`));
+
+  const r2 = await nodes[22]!.announce(infoHash, 0, true);
+  assert.ok(r2.announcedTo >= 3);
+  const impliedPort = nodes[22]!.address()!.port;
+
+  const batches: number[] = [];
+  nodes[15]!.on('peers', (h: Buffer, peers: unknown[]) => h.equals(infoHash) && batches.push(peers.length));
+  const peers = await nodes[15]!.lookup(infoHash);
+  const ports = peers.map((p) => p.port).sort((a, b) => a - b);
+  assert.deepEqual(new Set(ports), new Set([51413, impliedPort]));
+  assert.ok(peers.every((p) => p.source.kind === 'dht' && p.host === LOOP));
+  assert.ok(batches.length >= 1);
+  const stats = nodes[15]!.stats;
+  assert.ok(stats.lookups >= 2 && stats.packetsOut > 0 && stats.packetsIn > 0, JSON.stringify(stats));
+
+  // find_node converges on the node whose id is the target.
+  const found = await nodes[3]!.findNode(nodes[28]!.id);
+  assert.ok(found[0]!.id.equals(nodes[28]!.id));
+});
+
+test(
+  'restore from saved state makes a warm start without the bootstrap node',
+  { timeout: 20_000 },
+  async (t) => {
+    const nodes = await startNetwork(12, { queryTimeoutMs: 250 });
+    const extra: DhtNode[] = [];
+    t.after(() => Promise.all([...nodes, ...extra].map((n) => n.close())));
+    const saved = JSON.parse(JSON.stringify(nodes[5]!)) as unknown;
+    await nodes[5]!.close();
+    const restored = DhtNode.restore(saved, { host: LOOP, port: 0, bootstrap: [], queryTimeoutMs: 250 });
+    extra.push(restored);
+    assert.ok(restored.id.equals(nodes[5]!.id));
+    assert.ok(restored.stats.nodes >= 5, `restored ${restored.stats.nodes} nodes`);
+    await restored.listen();
+    await nodes[0]!.close(); // the bootstrap node is gone; restored contacts must carry us
+    const { nodes: known } = await restored.bootstrap();
+    assert.ok(known >= 5);
+    assert.ok(restored.stats.goodNodes >= 5, `good ${restored.stats.goodNodes}`);
+    const infoHash = seededBytes(20, 5);
+    await nodes[9]!.announce(infoHash, 7000);
+    const peers = await restored.lookup(infoHash);
+    assert.deepEqual(
+      peers.map((p) => p.port),
+      [7000],
+    );
+  },
+);
+
+test(
+  'malformed packets are counted and ignored; queries are rate limited per IP; read-only nodes stay silent',
+  { timeout: 10_000 },
+  async (t) => {
+    const node = new DhtNode({ host: LOOP, port: 0, bootstrap: [], rateLimit: { perSecond: 0.1, burst: 5 } });
+    const ro = new DhtNode({
+      host: LOOP,
+      port: 0,
+      bootstrap: [node.address() ?? { host: LOOP, port: 1 }],
+      readOnly: true,
+    });
+    t.after(() => Promise.all([node.close(), ro.close()]));
+    const addr = await node.listen();
+    const roAddr = await ro.listen();
+
+    const junk = ['hello', 'd1:t2:aa1:y1:qe', 'i42e', 'd1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe'];
+    const junkReplies = await Promise.all(junk.map((j) => rawExchange(addr, Buffer.from(j), 150)));
+    assert.deepEqual(junkReplies, [undefined, undefined, undefined, undefined]);
+    assert.equal(node.stats.malformedDropped, 4);
+
+    const ping = (i: number) =>
+      encodeKrpc({ y: 'q', t: Buffer.from([0, i]), q: 'ping', a: { id: seededBytes(20, i + 1) } });
+    const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => rawExchange(addr, ping(i), 300)));
+    const answered = replies.filter((r) => r?.y === 'r').length;
+    assert.equal(answered, 5, 'burst of 5 answered, the rest dropped');
+    assert.equal(node.stats.rateLimited, 3);
+    const unknown = await rawExchange(
+      addr,
+      encodeKrpc({ y: 'q', t: Buffer.from('zz'), q: 'vote', a: { id: seededBytes(20, 50) } }),
+      300,
+    );
+    assert.equal(unknown, undefined, 'still limited');
+
+    // A read-only node answers nothing, but can query: its pings carry ro=1 and it is not added.
+    assert.equal(await rawExchange(roAddr, ping(9), 150), undefined);
+    const before = node.stats.nodes;
+    const node2 = new DhtNode({ host: LOOP, port: 0, bootstrap: [] });
+    t.after(() => node2.close());
+    const addr2 = await node2.listen();
+    assert.ok(await ro.addNode(addr2));
+    assert.equal(node2.stats.nodes, 0, 'read-only querier not added to the routing table');
+    assert.equal(ro.stats.nodes, 1, 'but the read-only node learnt the responder');
+    assert.equal(node.stats.nodes, before);
+  },
+);
+
+test(
+  'announce_peer with a bad token gets error 203; unknown methods get 204',
+  { timeout: 10_000 },
+  async (t) => {
+    const node = new DhtNode({ host: LOOP, port: 0, bootstrap: [] });
+    t.after(() => node.close());
+    const addr = await node.listen();
+    const id = seededBytes(20, 1);
+    const bad = await rawExchange(
+      addr,
+      encodeKrpc({
+        y: 'q',
+        t: Buffer.from('a1'),
+        q: 'announce_peer',
+        a: { id, infoHash: id, port: 1, token: Buffer.from('nope') },
+      }),
+    );
+    assert.ok(bad?.y === 'e' && bad.code === 203);
+    const unk = await rawExchange(addr, encodeKrpc({ y: 'q', t: Buffer.from('a2'), q: 'vote', a: { id } }));
+    assert.ok(unk?.y === 'e' && unk.code === 204);
+    const gp = await rawExchange(
+      addr,
+      encodeKrpc({ y: 'q', t: Buffer.from('a3'), q: 'get_peers', a: { id, infoHash: id } }),
+    );
+    assert.ok(gp?.y === 'r' && gp.r.token && gp.ip?.port !== undefined, 'token and BEP 42 ip in the reply');
+  },
+);
