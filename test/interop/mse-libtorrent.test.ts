@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { encode } from '../../src/bencode/index.js';
 import { sha1 } from '../../src/util/sha1.js';
 import { NbtError } from '../../src/util/errors.js';
-import { MseInitiator, MseResponder, type MseOutcome, type MseStep } from '../../src/mse/index.js';
+import {
+  MseInitiator,
+  MseResponder,
+  type CryptoMethod,
+  type MseOutcome,
+  type MseStep,
+} from '../../src/mse/index.js';
 import { LtPeer, requirePeer } from '../helpers/real-peers.js';
 import { seededBytes, tempDir } from '../helpers/tmp.js';
 
@@ -126,17 +132,20 @@ function firstMessageId(after: Buffer): number | undefined {
   return undefined;
 }
 
-test('our MSE initiator (RC4 only) completes with a libtorrent seed in forced mode', async (t) => {
-  if (!requirePeer(t, 'libtorrent')) return;
+/** Our initiator against a libtorrent seed: returns the outcome and the decrypted stream after it. */
+async function initiatorToSeed(
+  t: TestContext,
+  enc: 'enabled' | 'forced',
+  provide: CryptoMethod[],
+): Promise<{ outcome: MseOutcome; after: Buffer; infoHash: Buffer }> {
   const tor = await makeTorrent(t);
-  const seed = new LtPeer('seed', tor.torrent, tor.seedDir, { enc: 'forced' });
+  const seed = new LtPeer('seed', tor.torrent, tor.seedDir, { enc });
   t.after(() => seed.kill());
-  const port = await seed.port();
-  const socket = await connect(port);
+  const socket = await connect(await seed.port());
   t.after(() => socket.destroy());
   const mse = new MseInitiator({
     infoHash: tor.infoHash,
-    provide: ['rc4'],
+    provide,
     initialPayload: btHandshake(tor.infoHash),
   });
   socket.write(mse.start());
@@ -150,18 +159,21 @@ test('our MSE initiator (RC4 only) completes with a libtorrent seed in forced mo
     'MSE + BT handshake from libtorrent',
   );
   assert.equal(r.kind, 'done', JSON.stringify(r));
-  if (r.kind !== 'done') return;
-  assert.equal(r.outcome.method, 'rc4');
-  assert.ok(r.outcome.encrypt && r.outcome.decrypt);
+  if (r.kind !== 'done') throw new Error('unreachable');
   assert.equal(r.after[0], 19);
   assert.equal(r.after.subarray(1, 20).toString('latin1'), 'BitTorrent protocol');
   assert.ok(r.after.subarray(28, 48).equals(tor.infoHash), 'libtorrent answers with our info-hash');
   // A seed starts with bitfield (5), have-all (14) or the extension handshake (20).
   assert.ok([5, 14, 20].includes(firstMessageId(r.after)!), `first message id ${firstMessageId(r.after)}`);
-});
+  return { outcome: r.outcome, after: r.after, infoHash: tor.infoHash };
+}
 
-test('a libtorrent leech in forced mode completes MSE with our responder and sends its handshake', async (t) => {
-  if (!requirePeer(t, 'libtorrent')) return;
+/** A libtorrent leech connecting to our responder: returns the outcome and the remote BT handshake. */
+async function leechToResponder(
+  t: TestContext,
+  enc: 'enabled' | 'forced',
+  o: { allow: CryptoMethod[]; prefer?: CryptoMethod },
+): Promise<{ outcome: MseOutcome; handshake: Buffer; infoHash: Buffer }> {
   const tor = await makeTorrent(t);
   const accepted: Promise<Socket> = new Promise((resolve) => {
     const server = createServer((s) => resolve(s));
@@ -170,7 +182,7 @@ test('a libtorrent leech in forced mode completes MSE with our responder and sen
     server.on('listening', () => {
       const port = (server.address() as { port: number }).port;
       const leech = new LtPeer('leech', tor.torrent, tor.leechDir, {
-        enc: 'forced',
+        enc,
         connect: [`127.0.0.1:${port}`],
         timeout: 30,
       });
@@ -179,26 +191,54 @@ test('a libtorrent leech in forced mode completes MSE with our responder and sen
   });
   const socket = await withTimeout(accepted, 15_000, 'libtorrent connecting to us');
   t.after(() => socket.destroy());
-  const mse = new MseResponder({ infoHashes: () => [seededBytes(20, 5), tor.infoHash], allow: ['rc4'] });
+  const mse = new MseResponder({ infoHashes: () => [seededBytes(20, 5), tor.infoHash], ...o });
   const r = await withTimeout(
     drive(
       socket,
       (c) => mse.receive(c),
-      (o, after) => o.initialPayload.length + after.length >= 68,
+      (out, after) => out.initialPayload.length + after.length >= 68,
     ),
     15_000,
     'MSE handshake from libtorrent',
   );
   assert.equal(r.kind, 'done', JSON.stringify(r));
-  if (r.kind !== 'done') return;
-  assert.equal(r.outcome.method, 'rc4');
+  if (r.kind !== 'done') throw new Error('unreachable');
   assert.ok(r.outcome.infoHash.equals(tor.infoHash));
   // libtorrent puts its BT handshake in IA; accept it in the stream too.
-  const hs = Buffer.concat([r.outcome.initialPayload, r.after]);
+  const hs = Buffer.concat([r.outcome.initialPayload, r.after]).subarray(0, 68);
   assert.equal(hs[0], 19);
   assert.equal(hs.subarray(1, 20).toString('latin1'), 'BitTorrent protocol');
   assert.ok(hs.subarray(28, 48).equals(tor.infoHash), 'the encrypted BT handshake names the torrent');
-  t.diagnostic(`IA length ${r.outcome.initialPayload.length}`);
+  return { outcome: r.outcome, handshake: hs, infoHash: tor.infoHash };
+}
+
+test('our MSE initiator (RC4 only) completes with a libtorrent seed in forced mode', async (t) => {
+  if (!requirePeer(t, 'libtorrent')) return;
+  const r = await initiatorToSeed(t, 'forced', ['rc4']);
+  assert.equal(r.outcome.method, 'rc4');
+  assert.ok(r.outcome.encrypt && r.outcome.decrypt);
+});
+
+test('our MSE initiator offering both methods gets a working plaintext stream from an "enabled" libtorrent seed', async (t) => {
+  if (!requirePeer(t, 'libtorrent')) return;
+  // libtorrent with prefer_rc4 off selects plaintext when offered; either way the stream must parse.
+  const r = await initiatorToSeed(t, 'enabled', ['rc4', 'plaintext']);
+  t.diagnostic(`libtorrent selected ${r.outcome.method}`);
+  assert.equal(r.outcome.method, 'plaintext');
+  assert.equal(r.outcome.decrypt, null);
+});
+
+test('a libtorrent leech in forced mode completes MSE with our responder and sends its handshake', async (t) => {
+  if (!requirePeer(t, 'libtorrent')) return;
+  const r = await leechToResponder(t, 'forced', { allow: ['rc4'] });
+  assert.equal(r.outcome.method, 'rc4');
+  assert.equal(r.outcome.initialPayload.length, 68, 'libtorrent sends its BT handshake as IA');
+});
+
+test('an "enabled" libtorrent leech accepts plaintext selected by our responder', async (t) => {
+  if (!requirePeer(t, 'libtorrent')) return;
+  const r = await leechToResponder(t, 'enabled', { allow: ['rc4', 'plaintext'], prefer: 'plaintext' });
+  assert.equal(r.outcome.method, 'plaintext');
 });
 
 test('a libtorrent seed with encryption disabled closes the socket on our MSE attempt', async (t) => {
