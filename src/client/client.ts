@@ -1,0 +1,409 @@
+/**
+ * The session: one listen socket, our peer id, connection limits, global rate limits, and the
+ * torrents. It dials the torrents' candidate addresses (half-open limit, per-host limit, IP
+ * filter), accepts incoming connections and decides on every handshake which torrent the peer
+ * joins or why it is refused (the disconnect reasons of Net::BitTorrent).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { Peer } from '../peer/index.js';
+import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
+import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
+import { parseTorrent } from '../metainfo/index.js';
+import type { Metainfo } from '../metainfo/types.js';
+import { FileStorage } from '../storage/file-storage.js';
+import type { Storage } from '../storage/storage.js';
+import { sharedHashPool, type HashPool } from '../hash/pool.js';
+import type { TimerHandle } from '../util/clock.js';
+import { NbtError } from '../util/errors.js';
+import { Torrent, type TorrentHost } from '../torrent/torrent.js';
+import type { TorrentOptions } from '../torrent/types.js';
+import type { Candidate } from '../torrent/candidates.js';
+import { TypedEmitter } from './typed-emitter.js';
+import type { ClientEvents } from './events.js';
+import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import { IpFilter } from './ip-filter.js';
+import { BandwidthLimiter } from './bandwidth.js';
+import { ResumeStore } from './resume-store.js';
+
+export interface AddTorrentOptions extends Partial<TorrentOptions> {
+  /** Use this storage instead of files under savePath (tests: MemoryStorage). */
+  storage?: (m: Metainfo) => Storage;
+}
+
+export interface RemoveTorrentOptions {
+  /** Also delete the torrent's files. */
+  deleteFiles?: boolean;
+}
+
+const DIAL_INTERVAL_MS = 2000;
+
+export class Client extends TypedEmitter<ClientEvents> {
+  readonly peerId: Buffer;
+  readonly options: ResolvedOptions;
+  readonly ipFilter: IpFilter;
+  readonly download: BandwidthLimiter;
+  readonly upload: BandwidthLimiter;
+  private readonly byHash = new Map<string, Torrent>();
+  /** Every connection we own, with the torrent it joined (once it did). */
+  private readonly connections = new Map<Peer<Torrent>, Torrent | undefined>();
+  private readonly perHost = new Map<string, number>();
+  private halfOpen = 0;
+  private server: Server | undefined;
+  private listenPortValue = 0;
+  private dialTimer: TimerHandle | undefined;
+  private resumeTimer: TimerHandle | undefined;
+  private dialQueued = false;
+  private closed = false;
+  private readonly resume: ResumeStore | undefined;
+  private readonly torrentHost: TorrentHost;
+  private rr = 0;
+
+  constructor(options: ClientOptions = {}) {
+    super();
+    this.options = resolveOptions(options);
+    this.peerId = this.options.peerId;
+    this.ipFilter = new IpFilter(options.ipFilter);
+    const clock = this.options.clock;
+    this.download = new BandwidthLimiter(clock, this.options.downloadRateLimit);
+    this.upload = new BandwidthLimiter(clock, this.options.uploadRateLimit);
+    this.resume = this.options.resumeDir ? new ResumeStore(this.options.resumeDir) : undefined;
+    this.torrentHost = {
+      clock,
+      hashPool: this.options.hashPool ?? sharedHashPool(),
+      connectSoon: () => this.dialSoon(),
+    };
+    this.dialTimer = clock.setInterval(() => this.dial(), DIAL_INTERVAL_MS);
+    if (this.resume)
+      this.resumeTimer = clock.setInterval(() => void this.saveAllResume(), this.options.resumeInterval);
+  }
+
+  get hashPool(): HashPool {
+    return this.torrentHost.hashPool;
+  }
+
+  /** The port we listen on (0 before listen()). */
+  get port(): number {
+    return this.listenPortValue;
+  }
+
+  get torrents(): Torrent[] {
+    return [...this.byHash.values()];
+  }
+
+  getTorrent(infoHash: Buffer | string): Torrent | undefined {
+    return this.byHash.get(typeof infoHash === 'string' ? infoHash.toLowerCase() : infoHash.toString('hex'));
+  }
+
+  /** Open connections (including those still connecting or handshaking). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  // ---- listening ------------------------------------------------------------------------------
+
+  /** Binds the listen socket (the configured port, a range tried in order, or any). */
+  async listen(
+    port: number | [number, number] = this.options.port,
+    host = this.options.host,
+  ): Promise<number> {
+    if (this.closed) throw new NbtError('CLIENT_CLOSED', 'client is closed');
+    if (this.server) return this.listenPortValue;
+    const [from, to] = Array.isArray(port) ? port : [port, port];
+    let lastError: unknown;
+    for (let p = from; p <= to; p++) {
+      const server = createServer({ noDelay: true });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(p, host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (e) {
+        lastError = e;
+        continue;
+      }
+      server.on('connection', (socket) => this.onIncoming(socket));
+      server.on('error', (e) => this.emit('warning', e));
+      this.server = server;
+      this.listenPortValue = (server.address() as { port: number }).port;
+      this.emit('listening', this.listenPortValue);
+      return this.listenPortValue;
+    }
+    throw new NbtError(
+      'CLIENT_LISTEN_FAILED',
+      `cannot listen on ${host}:${from}-${to}: ${String(lastError)}`,
+      {
+        cause: lastError,
+      },
+    );
+  }
+
+  // ---- torrents -------------------------------------------------------------------------------
+
+  /** Adds a torrent from .torrent bytes, a .torrent path, or parsed metainfo; starts it unless paused. */
+  async addTorrent(
+    input: Buffer | Uint8Array | string | Metainfo,
+    o: AddTorrentOptions = {},
+  ): Promise<Torrent> {
+    if (this.closed) throw new NbtError('CLIENT_CLOSED', 'client is closed');
+    const metainfo =
+      typeof input === 'string'
+        ? parseTorrent(await readFile(input))
+        : input instanceof Uint8Array
+          ? parseTorrent(input)
+          : input;
+    if (this.byHash.has(metainfo.infoHashHex))
+      throw new NbtError('TORRENT_EXISTS', `torrent ${metainfo.infoHashHex} is already added`);
+    const savePath = resolvePath(o.savePath ?? this.options.savePath);
+    const saved = this.resume ? await this.resume.load(metainfo, savePath) : undefined;
+    const torrent = new Torrent({
+      metainfo,
+      savePath,
+      storage: o.storage ? () => o.storage!(metainfo) : () => new FileStorage(metainfo, savePath),
+      host: this.torrentHost,
+      paused: o.paused ?? false,
+      skipCheck: o.skipCheck ?? false,
+      sequential: o.sequential ?? false,
+      unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
+      ...(saved ? { trusted: saved.trusted, recheck: saved.recheck } : {}),
+      ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
+    });
+    this.byHash.set(metainfo.infoHashHex, torrent);
+    this.forward(torrent);
+    this.emit('torrent-added', torrent);
+    if (saved?.peers.length) torrent.addPeers(saved.peers, { kind: 'resume' });
+    if (o.peers?.length) torrent.addPeers(o.peers, { kind: 'user' });
+    torrent.start();
+    return torrent;
+  }
+
+  /** Stops and forgets a torrent (TORRENT_REMOVED for its peers); optionally deletes its files. */
+  async removeTorrent(t: Torrent | string | Buffer, o: RemoveTorrentOptions = {}): Promise<void> {
+    const torrent = t instanceof Torrent ? t : this.getTorrent(t);
+    if (!torrent || this.byHash.get(torrent.infoHashHex) !== torrent) return;
+    this.byHash.delete(torrent.infoHashHex);
+    await torrent.destroy(DisconnectReason.TORRENT_REMOVED);
+    if (this.resume) await this.resume.remove(torrent.metainfo).catch((e: unknown) => this.warn(e));
+    if (o.deleteFiles) await deleteTorrentFiles(torrent);
+    this.emit('torrent-removed', torrent);
+  }
+
+  private forward(t: Torrent): void {
+    t.on('peer-connect', (p) => this.emit('peer-connect', t, p));
+    t.on('piece-hash-pass', (i) => this.emit('piece-hash-pass', t, i));
+    t.on('piece-hash-fail', (i, peers) => this.emit('piece-hash-fail', t, i, peers));
+    t.on('check-progress', (a, b) => this.emit('check-progress', t, a, b));
+    t.on('state', (s, prev) => this.emit('torrent-state', t, s, prev));
+    t.on('done', () => {
+      this.emit('torrent-done', t);
+      void this.saveResume(t);
+    });
+    t.on('error', (e) => this.emit('torrent-error', t, e));
+    t.on('file-error', (info) => this.emit('file-error', t, info));
+    t.on('banned', (h) => this.emit('banned', t, h));
+  }
+
+  // ---- rate limits ----------------------------------------------------------------------------
+
+  /** Global limits in bytes/s (0 = unlimited). */
+  setRateLimits(limits: { download?: number; upload?: number }): void {
+    if (limits.download !== undefined) this.download.setRate(limits.download);
+    if (limits.upload !== undefined) this.upload.setRate(limits.upload);
+  }
+
+  // ---- connections ----------------------------------------------------------------------------
+
+  private peerOptions() {
+    return {
+      peerId: this.peerId,
+      encryption: this.options.encryption,
+      clock: this.options.clock,
+      ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
+      bandwidth: { upload: this.upload.gate, download: this.download.gate },
+    };
+  }
+
+  private onIncoming(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const host = normalizeHost(socket.remoteAddress ?? '');
+    const peer = Peer.accept<Torrent>(socket, {
+      ...this.peerOptions(),
+      infoHashes: () => [...this.byHash.values()].map((t) => t.infoHash),
+      onHandshake: (info) => this.onHandshake(info),
+    });
+    this.track(peer, undefined);
+    if (!this.ipFilter.allows(host)) peer.close(DisconnectReason.IP_FILTERED);
+    else if (this.connections.size > this.options.limits.maxConnections)
+      peer.close(DisconnectReason.TOO_MANY);
+    else if ((this.perHost.get(host) ?? 0) > this.options.limits.maxPerHost)
+      peer.close(DisconnectReason.TOO_MANY);
+  }
+
+  /** Accept or refuse a peer whose handshake arrived. */
+  private onHandshake(info: HandshakeInfo): PeerAttach<Torrent> | DisconnectReason {
+    const torrent = this.byHash.get(info.infoHash.toString('hex'));
+    if (!torrent) return DisconnectReason.NO_SUCH_TORRENT;
+    if (info.peerId.equals(this.peerId)) return DisconnectReason.LOOPBACK;
+    if (torrent.isBanned(info.host)) return DisconnectReason.BANNED;
+    if (!this.ipFilter.allows(info.host)) return DisconnectReason.IP_FILTERED;
+    if (torrent.state === 'checking') return DisconnectReason.HASHCHECKING;
+    if (!torrent.acceptsPeers) return DisconnectReason.TORRENT_STOPPED;
+    if (torrent.peerById(info.peerId)) return DisconnectReason.PREEXISTING;
+    if (torrent.peerCount >= this.options.limits.maxPeersPerTorrent) return DisconnectReason.TOO_MANY;
+    return { torrent, pieceCount: torrent.metainfo.pieceCount, have: torrent.have };
+  }
+
+  /** Counts a connection and routes its handshake and close. */
+  private track(peer: Peer<Torrent>, candidate: { torrent: Torrent; c: Candidate } | undefined): void {
+    this.connections.set(peer, undefined);
+    const host = normalizeHost(peer.host);
+    this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
+    if (candidate) this.halfOpen++;
+    let open = true;
+    const opened = (): void => {
+      if (candidate && open) this.halfOpen--;
+      open = false;
+    };
+    peer.once('handshake', () => {
+      opened();
+      const torrent = peer.torrent;
+      if (!torrent || this.closed || !this.byHash.has(torrent.infoHashHex)) {
+        peer.close(this.closed ? DisconnectReason.CLIENT_CLOSED : DisconnectReason.NO_SUCH_TORRENT);
+        return;
+      }
+      this.connections.set(peer, torrent);
+      torrent.attach(peer);
+      this.dialSoon();
+    });
+    peer.once('close', (info: DisconnectInfo) => {
+      const wasOpen = open;
+      opened();
+      const torrent = this.connections.get(peer);
+      this.connections.delete(peer);
+      const n = (this.perHost.get(host) ?? 1) - 1;
+      if (n > 0) this.perHost.set(host, n);
+      else this.perHost.delete(host);
+      if (candidate && wasOpen) {
+        if (info.reason === DisconnectReason.LOOPBACK)
+          candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
+        else candidate.torrent.candidates.failed(candidate.c, this.options.clock.now());
+      }
+      this.emit('peer-disconnect', peer, info, torrent);
+      this.dialSoon();
+    });
+  }
+
+  private dialSoon(): void {
+    if (this.dialQueued || this.closed) return;
+    this.dialQueued = true;
+    queueMicrotask(() => {
+      this.dialQueued = false;
+      this.dial();
+    });
+  }
+
+  /** Opens outgoing connections while the limits allow, round-robin over torrents. */
+  private dial(): void {
+    if (this.closed) return;
+    const limits = this.options.limits;
+    const now = this.options.clock.now();
+    const torrents = this.torrents;
+    let idle = 0;
+    while (
+      torrents.length > 0 &&
+      idle < torrents.length &&
+      this.halfOpen < limits.maxHalfOpen &&
+      this.connections.size < limits.maxConnections
+    ) {
+      const t = torrents[this.rr++ % torrents.length]!;
+      const c = t.wantsPeers(limits.maxPeersPerTorrent)
+        ? t.candidates.next(
+            now,
+            (c) => !t.isBanned(c.host) && (this.perHost.get(normalizeHost(c.host)) ?? 0) < limits.maxPerHost,
+          )
+        : undefined;
+      if (!c) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      this.connect(t, c);
+    }
+  }
+
+  private connect(t: Torrent, c: Candidate): void {
+    const peer = Peer.connect<Torrent>({
+      ...this.peerOptions(),
+      host: c.host,
+      port: c.port,
+      infoHash: t.infoHash,
+      source: c.source,
+      onHandshake: (info) => this.onHandshake(info),
+    });
+    this.track(peer, { torrent: t, c });
+    if (!this.ipFilter.allows(normalizeHost(c.host))) peer.close(DisconnectReason.IP_FILTERED);
+  }
+
+  // ---- resume ---------------------------------------------------------------------------------
+
+  /** Writes the torrent's resume file now (no-op without a resume directory). */
+  async saveResume(t: Torrent): Promise<void> {
+    if (!this.resume || t.state === 'checking' || t.state === 'stopped') return;
+    try {
+      await this.resume.save(t);
+      t.emit('resume-saved');
+      this.emit('resume-saved', t);
+    } catch (e) {
+      this.warn(e);
+    }
+  }
+
+  private async saveAllResume(): Promise<void> {
+    for (const t of this.torrents) await this.saveResume(t);
+  }
+
+  private warn(e: unknown): void {
+    this.emit('warning', e instanceof Error ? e : new Error(String(e)));
+  }
+
+  // ---- shutdown -------------------------------------------------------------------------------
+
+  /** Saves resume data, closes every peer (CLIENT_CLOSED), the listen socket and all files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.dialTimer?.cancel();
+    this.resumeTimer?.cancel();
+    const server = this.server;
+    this.server = undefined;
+    const serverClosed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    for (const peer of [...this.connections.keys()]) peer.close(DisconnectReason.CLIENT_CLOSED);
+    await Promise.all(
+      this.torrents.map((t) => t.stop(DisconnectReason.CLIENT_CLOSED, () => this.saveResume(t))),
+    );
+    this.download.close();
+    this.upload.close();
+    await serverClosed;
+  }
+}
+
+function normalizeHost(host: string): string {
+  return host.startsWith('::ffff:') ? host.slice(7) : host;
+}
+
+async function deleteTorrentFiles(t: Torrent): Promise<void> {
+  const { rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const m = t.metainfo;
+  const root = m.multiFile
+    ? join(t.savePath, m.files[0]!.path[0]!)
+    : join(t.savePath, m.files[0]?.path[0] ?? m.name);
+  await rm(root, { recursive: true, force: true });
+}

@@ -1,0 +1,31 @@
+/** Typed events of a Client. */
+import type { Peer } from '../peer/index.js';
+import type { DisconnectInfo } from '../peer/disconnect.js';
+import type { Torrent } from '../torrent/torrent.js';
+import type { FileErrorInfo, TorrentState } from '../torrent/types.js';
+
+export interface ClientEvents {
+  /** The listen socket is bound. */
+  listening: [port: number];
+  'torrent-added': [torrent: Torrent];
+  'torrent-removed': [torrent: Torrent];
+  /** A peer completed its handshake and joined a torrent. */
+  'peer-connect': [torrent: Torrent, peer: Peer<unknown>];
+  /**
+   * Any connection we made or accepted closed, with the reason; `torrent` is undefined when it
+   * never joined one (refused handshake, failed connect).
+   */
+  'peer-disconnect': [peer: Peer<unknown>, info: DisconnectInfo, torrent: Torrent | undefined];
+  'piece-hash-pass': [torrent: Torrent, index: number];
+  'piece-hash-fail': [torrent: Torrent, index: number, peers: string[]];
+  'check-progress': [torrent: Torrent, checked: number, total: number];
+  'torrent-state': [torrent: Torrent, state: TorrentState, previous: TorrentState];
+  /** Every wanted piece of the torrent is verified and on disk. */
+  'torrent-done': [torrent: Torrent];
+  'torrent-error': [torrent: Torrent, error: Error];
+  'file-error': [torrent: Torrent, info: FileErrorInfo];
+  banned: [torrent: Torrent, host: string];
+  'resume-saved': [torrent: Torrent];
+  /** A client-level problem that did not stop the client (e.g. a resume file that could not be written). */
+  warning: [error: Error];
+}

@@ -1,0 +1,13 @@
+export { Client, type AddTorrentOptions, type RemoveTorrentOptions } from './client.js';
+export type { ClientEvents } from './events.js';
+export {
+  type ClientOptions,
+  type ConnectionLimits,
+  type EncryptionPolicy,
+  PEER_ID_PREFIX,
+  makePeerId,
+  defaultLimits,
+} from './options.js';
+export { IpFilter, type IpFilterHook } from './ip-filter.js';
+export { TypedEmitter, type EventMap } from './typed-emitter.js';
+export { BandwidthLimiter } from './bandwidth.js';

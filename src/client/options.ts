@@ -1,0 +1,100 @@
+/** Client options, their defaults, and our peer id. */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
+import type { HashPool } from '../hash/pool.js';
+import type { IpFilterHook } from './ip-filter.js';
+
+/** 'enabled' offers MSE and accepts both; 'required' refuses plaintext; 'disabled' never encrypts. */
+export type EncryptionPolicy = 'disabled' | 'enabled' | 'required';
+
+export interface ConnectionLimits {
+  /** All connections of the client (default 200). */
+  maxConnections: number;
+  /** Connections per torrent (default 80). */
+  maxPeersPerTorrent: number;
+  /** Outgoing connection attempts in progress at once; the rest wait in a queue (default 8). */
+  maxHalfOpen: number;
+  /** Connections to one IP address (default 1; tests on loopback raise it). */
+  maxPerHost: number;
+  /** Unchoke slots per torrent (default 4, plus one optimistic). */
+  unchokeSlots: number;
+}
+
+export interface ClientOptions {
+  /** 20 bytes; default '-NB0010-' + 12 random characters. */
+  peerId?: Buffer | string;
+  /** Listen host (default '0.0.0.0'). */
+  host?: string;
+  /** Listen port, or [from, to] to try in order; 0 = any (default 0). */
+  port?: number | [number, number];
+  encryption?: EncryptionPolicy;
+  limits?: Partial<ConnectionLimits>;
+  /** Global payload rate limits in bytes/s (0 or absent = unlimited). */
+  downloadRateLimit?: number;
+  uploadRateLimit?: number;
+  clock?: Clock;
+  hashPool?: HashPool;
+  /** Directory where resume files are kept (one <infohash>.resume per torrent); none = no resume. */
+  resumeDir?: string;
+  /** How often resume data is saved while running (ms, default 30 s). */
+  resumeInterval?: number;
+  /** Return false to block an address (incoming and outgoing). */
+  ipFilter?: IpFilterHook;
+  /** Default save directory for addTorrent (default the current directory). */
+  savePath?: string;
+}
+
+export const PEER_ID_PREFIX = '-NB0010-';
+
+const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** An Azureus-style peer id: '-NB0010-' and 12 random alphanumerics. */
+export function makePeerId(prefix = PEER_ID_PREFIX): Buffer {
+  const rnd = randomBytes(20 - prefix.length);
+  let tail = '';
+  for (const b of rnd) tail += ID_CHARS[b % ID_CHARS.length];
+  return Buffer.from(prefix + tail, 'latin1');
+}
+
+export interface ResolvedOptions {
+  peerId: Buffer;
+  host: string;
+  port: number | [number, number];
+  encryption: EncryptionPolicy;
+  limits: ConnectionLimits;
+  downloadRateLimit: number;
+  uploadRateLimit: number;
+  clock: Clock;
+  hashPool: HashPool | undefined;
+  resumeDir: string | undefined;
+  resumeInterval: number;
+  savePath: string;
+}
+
+export const defaultLimits: ConnectionLimits = {
+  maxConnections: 200,
+  maxPeersPerTorrent: 80,
+  maxHalfOpen: 8,
+  maxPerHost: 1,
+  unchokeSlots: 4,
+};
+
+export function resolveOptions(o: ClientOptions): ResolvedOptions {
+  const peerId = o.peerId === undefined ? makePeerId() : Buffer.from(o.peerId as string | Buffer);
+  if (peerId.length !== 20) throw new RangeError(`peer id must be 20 bytes, got ${peerId.length}`);
+  return {
+    peerId,
+    host: o.host ?? '0.0.0.0',
+    port: o.port ?? 0,
+    encryption: o.encryption ?? 'enabled',
+    limits: { ...defaultLimits, ...o.limits },
+    downloadRateLimit: o.downloadRateLimit ?? 0,
+    uploadRateLimit: o.uploadRateLimit ?? 0,
+    clock: o.clock ?? systemClock,
+    hashPool: o.hashPool,
+    resumeDir: o.resumeDir,
+    resumeInterval: o.resumeInterval ?? 30_000,
+    savePath: o.savePath ?? '.',
+  };
+}

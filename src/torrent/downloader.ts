@@ -1,0 +1,360 @@
+/**
+ * The download side of a torrent: interest, request pipelines sized to each peer's rate × delay,
+ * request timeouts and snubbing, endgame cancels, block assembly and SHA-1 verification, and
+ * writing verified pieces. The torrent owns the peers; this class owns requests and pieces.
+ */
+import type { Peer } from '../peer/index.js';
+import { DisconnectReason } from '../peer/disconnect.js';
+import type { Message } from '../wire/index.js';
+import type { Clock } from '../util/clock.js';
+import type { Storage } from '../storage/storage.js';
+import type { Metainfo } from '../metainfo/types.js';
+import { PiecePicker, type BlockRef } from './picker.js';
+import { CorruptionTally, PieceAssembly } from './assembly.js';
+import type { PeerSession } from './session.js';
+
+export interface DownloaderHost {
+  readonly clock: Clock;
+  readonly metainfo: Metainfo;
+  storage(): Storage;
+  session(peer: Peer<unknown>): PeerSession | undefined;
+  sessions(): Iterable<PeerSession>;
+  /** Requests may be sent (downloading, not paused). */
+  canDownload(): boolean;
+  /** A verified piece is on disk. */
+  pieceDone(piece: number): void;
+  pieceFailed(piece: number, senders: string[]): void;
+  /** Sent corrupt data: disconnect and ban. */
+  ban(host: string): void;
+  writeFailed(piece: number, e: unknown): void;
+}
+
+export interface DownloaderTuning {
+  /** Seconds of transfer the request queue should cover (bandwidth × delay). */
+  queueSeconds: number;
+  /** Highest pipeline depth whatever the peer's reqq says. */
+  maxPipeline: number;
+  /** Pipeline depth a new peer starts with (slow start grows it by one per block). */
+  initialPipeline: number;
+  /** No block for this long while requests are outstanding: snubbed (ms). */
+  snubTimeoutMs: number;
+  /** Bytes of pieces held in memory (assembling or waiting for the disk) before requesting pauses. */
+  maxBufferedBytes: number;
+  /** Unrequested blocks tolerated before disconnecting (UNREQUESTED_PIECE). */
+  maxUnrequested: number;
+  /** Failed pieces a peer may share in before it is banned. */
+  strikeLimit: number;
+}
+
+export const defaultDownloaderTuning: DownloaderTuning = {
+  queueSeconds: 3,
+  maxPipeline: 1000,
+  initialPipeline: 4,
+  snubTimeoutMs: 30_000,
+  maxBufferedBytes: 96 * 1024 * 1024,
+  maxUnrequested: 64,
+  strikeLimit: 3,
+};
+
+export class Downloader {
+  readonly picker: PiecePicker;
+  readonly tally = new CorruptionTally();
+  private readonly assemblies = new Map<number, PieceAssembly>();
+  private readonly bpp: number;
+  private readonly blockSize: number;
+  private bufferedBytes = 0;
+  private writingBytes = 0;
+  private readonly writes = new Set<Promise<void>>();
+  /** Bytes thrown away: duplicates, unrequested blocks, failed pieces. */
+  wasted = 0;
+  hashFailures = 0;
+  /** Payload bytes accepted this session. */
+  received = 0;
+
+  constructor(
+    private readonly host: DownloaderHost,
+    have: ReturnType<PiecePicker['haveBitfield']>,
+    readonly tuning: DownloaderTuning = defaultDownloaderTuning,
+  ) {
+    const m = host.metainfo;
+    this.picker = new PiecePicker({
+      pieceCount: m.pieceCount,
+      pieceLength: m.pieceLength,
+      lastPieceLength: m.lastPieceLength,
+      have,
+    });
+    this.bpp = this.picker.blocksPerPiece;
+    this.blockSize = this.picker.blockSize;
+  }
+
+  /** Pieces being assembled with their received blocks (for resume data). */
+  get assembling(): ReadonlyMap<number, PieceAssembly> {
+    return this.assemblies;
+  }
+
+  get pendingWriteBytes(): number {
+    return this.writingBytes;
+  }
+
+  /** Resolves when every started piece write has finished (failed writes included). */
+  async settle(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
+
+  // ---- peer lifecycle -------------------------------------------------------------------------
+
+  peerAdded(s: PeerSession): void {
+    s.target = this.tuning.initialPipeline;
+  }
+
+  peerRemoved(s: PeerSession): void {
+    s.inflight.clear();
+    this.picker.peerGone(s.peer);
+    // Its requests are free again: others may take them.
+    this.fillAll();
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  onMessage(s: PeerSession, m: Message): void {
+    const peer = s.peer;
+    switch (m.type) {
+      case 'bitfield':
+        this.picker.peerHasBitfield(peer, peer.bitfield);
+        this.availabilityChanged(s);
+        break;
+      case 'haveAll':
+        this.picker.peerHasAll(peer);
+        this.availabilityChanged(s);
+        break;
+      case 'haveNone':
+        this.picker.peerHasNone(peer);
+        this.availabilityChanged(s);
+        break;
+      case 'have':
+        if (m.index < this.host.metainfo.pieceCount) {
+          this.picker.peerHasPiece(peer, m.index);
+          this.availabilityChanged(s);
+        }
+        break;
+      case 'choke':
+        // Without the Fast extension a choke silently drops every request we made.
+        if (!peer.fastExtension) this.dropRequests(s, false);
+        break;
+      case 'unchoke':
+        this.fill(s);
+        break;
+      case 'allowedFast':
+        if (peer.peerChoking) this.fill(s);
+        break;
+      case 'reject':
+        this.onReject(s, m);
+        break;
+      case 'piece':
+        this.onPiece(s, m.index, m.begin, m.block);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private availabilityChanged(s: PeerSession): void {
+    s.seed = s.peer.bitfield.size > 0 && s.peer.bitfield.complete;
+    this.updateInterest(s);
+    this.fill(s);
+  }
+
+  /** Tells the peer whether we want something it has. */
+  updateInterest(s: PeerSession): void {
+    const want = !this.picker.finished && this.picker.isInterestingPeer(s.peer);
+    if (want && !s.peer.amInterested) s.peer.interested();
+    else if (!want && s.peer.amInterested) s.peer.notInterested();
+  }
+
+  private onReject(s: PeerSession, ref: { index: number; begin: number; length: number }): void {
+    const id = this.blockId(ref.index, ref.begin);
+    if (id < 0) return;
+    const req = s.inflight.get(id);
+    if (!req) return;
+    s.inflight.delete(id);
+    this.picker.rejected(s.peer, req.ref);
+    // Let the peer's queue refill on the next tick rather than spin on immediate re-rejects.
+    if (!s.peer.peerChoking) this.fillOthers(s);
+  }
+
+  private onPiece(s: PeerSession, index: number, begin: number, block: Buffer): void {
+    const id = this.blockId(index, begin);
+    const req = id < 0 ? undefined : s.inflight.get(id);
+    if (!req || req.ref.length !== block.length) {
+      this.wasted += block.length;
+      if (id >= 0 && s.cancelled.delete(id)) return;
+      if (++s.unrequested > this.tuning.maxUnrequested) s.peer.close(DisconnectReason.UNREQUESTED_PIECE);
+      return;
+    }
+    const now = this.host.clock.now();
+    s.inflight.delete(id);
+    const sample = now - req.sentAt;
+    s.rttMs = s.rttMs === 0 ? sample : s.rttMs * 0.875 + sample * 0.125;
+    s.lastBlockAt = now;
+    s.snubbed = false;
+    if (s.slowStart) s.target = Math.min(s.target + 1, this.pipelineCap(s));
+
+    const r = this.picker.received(s.peer, req.ref);
+    for (const holder of r.duplicateHolders) {
+      const other = this.host.session(holder as Peer<unknown>);
+      if (!other || !other.inflight.delete(id)) continue;
+      other.cancelled.add(id);
+      other.peer.cancel(index, begin, block.length);
+    }
+    if (r.duplicate) {
+      this.wasted += block.length;
+      this.fill(s);
+      return;
+    }
+    this.received += block.length;
+    let a = this.assemblies.get(index);
+    if (!a) {
+      a = new PieceAssembly(index, this.host.metainfo.pieceSize(index), this.blockSize);
+      this.assemblies.set(index, a);
+    }
+    a.add(begin, block, s.peer.host);
+    this.bufferedBytes += block.length;
+    if (a.complete) this.finishPiece(a);
+    this.fill(s);
+  }
+
+  private finishPiece(a: PieceAssembly): void {
+    this.assemblies.delete(a.piece);
+    const ok = a.digest().equals(this.host.metainfo.pieceHash(a.piece));
+    if (!ok) {
+      this.bufferedBytes -= a.bufferedBytes;
+      this.hashFailures++;
+      this.wasted += a.size;
+      this.picker.pieceFailed(a.piece);
+      const senders = [...new Set(a.senders.filter((x): x is string => x !== undefined))];
+      const guilty = this.tally.pieceFailed(a, this.tuning.strikeLimit);
+      this.host.pieceFailed(a.piece, senders);
+      for (const h of guilty) this.host.ban(h);
+      this.fillAll();
+      return;
+    }
+    this.picker.pieceVerified(a.piece);
+    for (const h of this.tally.piecePassed(a)) this.host.ban(h);
+    this.writePiece(a);
+  }
+
+  private writePiece(a: PieceAssembly): void {
+    const size = a.bufferedBytes;
+    this.writingBytes += size;
+    const p = this.host
+      .storage()
+      .write(a.piece, 0, a.buffers())
+      .then(
+        () => this.host.pieceDone(a.piece),
+        (e: unknown) => this.host.writeFailed(a.piece, e),
+      )
+      .finally(() => {
+        this.writingBytes -= size;
+        this.bufferedBytes -= size;
+        this.writes.delete(p);
+        this.fillAll();
+      });
+    this.writes.add(p);
+  }
+
+  // ---- requesting -----------------------------------------------------------------------------
+
+  /** The most requests the peer accepts at once (its reqq), within our own cap. */
+  private pipelineCap(s: PeerSession): number {
+    const reqq = s.peer.extensions?.reqq;
+    return Math.max(1, Math.min(this.tuning.maxPipeline, reqq && reqq > 0 ? reqq : 250));
+  }
+
+  /** Sends as many requests to the peer as its pipeline allows. */
+  fill(s: PeerSession): void {
+    const peer = s.peer;
+    if (peer.closed || !peer.amInterested || !this.host.canDownload()) return;
+    const choked = peer.peerChoking;
+    if (choked && peer.allowedFastSet.size === 0) return;
+    if (this.bufferedBytes > this.tuning.maxBufferedBytes) return;
+    const depth = s.snubbed ? 1 : Math.min(s.target, this.pipelineCap(s));
+    const want = depth - s.inflight.size;
+    if (want <= 0) return;
+    const blocks = this.picker.pick(peer, want, choked ? { fast: peer.allowedFastSet } : {});
+    if (blocks.length === 0) return;
+    const now = this.host.clock.now();
+    if (s.inflight.size === 0) s.lastBlockAt = now;
+    for (const b of blocks) {
+      const id = b.piece * this.bpp + b.offset / this.blockSize;
+      s.inflight.set(id, { ref: b, sentAt: now });
+      s.cancelled.delete(id);
+      peer.request(b.piece, b.offset, b.length);
+    }
+  }
+
+  fillAll(): void {
+    for (const s of this.host.sessions()) this.fill(s);
+  }
+
+  private fillOthers(except: PeerSession): void {
+    for (const s of this.host.sessions()) if (s !== except) this.fill(s);
+  }
+
+  /** Withdraws every request to the peer (cancel on the wire when `sendCancel`). */
+  dropRequests(s: PeerSession, sendCancel: boolean): void {
+    for (const [id, req] of s.inflight) {
+      this.picker.cancelled(s.peer, req.ref);
+      s.cancelled.add(id);
+      if (sendCancel && !s.peer.closed) s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
+    }
+    s.inflight.clear();
+    if (s.cancelled.size > 4096) s.cancelled.clear();
+  }
+
+  /** Once a second: pipeline sizing, slow start, snubbing. */
+  tick(): void {
+    const now = this.host.clock.now();
+    for (const s of this.host.sessions()) {
+      const rate = s.peer.downloadRate;
+      const cap = this.pipelineCap(s);
+      if (s.slowStart && now - s.lastRateAt >= 1000) {
+        // Slow start ends when a second of growth no longer raises the rate by 10 %.
+        if (s.lastRate > 0 && rate < s.lastRate * 1.1) s.slowStart = false;
+        s.lastRate = rate;
+        s.lastRateAt = now;
+      }
+      if (!s.slowStart) {
+        const bdp = Math.ceil((rate * this.tuning.queueSeconds) / this.blockSize);
+        s.target = Math.max(2, Math.min(cap, Math.max(bdp, s.target > bdp ? s.target - 1 : bdp)));
+      }
+      if (s.inflight.size > 0 && now - s.lastBlockAt > this.tuning.snubTimeoutMs && !s.snubbed) {
+        s.snubbed = true;
+        s.slowStart = false;
+        s.target = 1;
+        this.dropRequests(s, true);
+        this.fillOthers(s);
+      }
+      this.fill(s);
+    }
+  }
+
+  /** Pause: withdraw every outstanding request. */
+  cancelAll(): void {
+    for (const s of this.host.sessions()) this.dropRequests(s, true);
+  }
+
+  private blockId(index: number, begin: number): number {
+    const m = this.host.metainfo;
+    if (!Number.isInteger(index) || index < 0 || index >= m.pieceCount) return -1;
+    if (begin % this.blockSize !== 0 || begin < 0 || begin >= m.pieceSize(index)) return -1;
+    return index * this.bpp + begin / this.blockSize;
+  }
+
+  /** Forgets everything in progress (stop / recheck). */
+  reset(): void {
+    for (const a of this.assemblies.values()) this.bufferedBytes -= a.bufferedBytes;
+    this.assemblies.clear();
+  }
+}
+
+export type { BlockRef };

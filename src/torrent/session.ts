@@ -1,0 +1,48 @@
+/** What a torrent keeps per connected peer, beyond what the Peer itself tracks. */
+import type { Peer } from '../peer/index.js';
+import type { BlockRef } from './picker.js';
+
+export interface InflightRequest {
+  ref: BlockRef;
+  sentAt: number;
+}
+
+export class PeerSession {
+  /** Our outstanding requests by global block id (piece * blocksPerPiece + block). */
+  readonly inflight = new Map<number, InflightRequest>();
+  /** Blocks we cancelled recently; a piece message for them is a normal race, not an offence. */
+  readonly cancelled = new Set<number>();
+  /** The remote's requests waiting to be served, in order. */
+  uploadQueue: BlockRef[] = [];
+  /** A block read is in progress for this peer. */
+  serving = false;
+  /** Request pipeline depth we aim for. */
+  target = 4;
+  slowStart = true;
+  /** Rate at the last slow-start check and when it was taken. */
+  lastRate = 0;
+  lastRateAt = 0;
+  /** Clock time of the last block received (or of the first request sent since). */
+  lastBlockAt = 0;
+  /** No block for too long while requests were outstanding: only one request at a time. */
+  snubbed = false;
+  /** Smoothed time from request to block (ms). */
+  rttMs = 0;
+  /** Blocks the peer sent that we never asked for. */
+  unrequested = 0;
+  /** Pieces we told the remote it may request while choked (BEP 6 allowed-fast, ours). */
+  readonly allowedFastOut = new Set<number>();
+  /** Clock time when we last unchoked it (choker fairness). */
+  unchokedAt = 0;
+  /** The peer is a seed (has every piece). */
+  seed = false;
+
+  constructor(
+    readonly peer: Peer<unknown>,
+    readonly address: string,
+    now: number,
+  ) {
+    this.lastBlockAt = now;
+    this.lastRateAt = now;
+  }
+}

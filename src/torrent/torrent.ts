@@ -1,0 +1,596 @@
+/**
+ * One torrent in a session: its state machine (checking → downloading ⇄ seeding, paused,
+ * stopped, error), its connected peers and candidate addresses, and the glue between the
+ * download side (Downloader), the upload side (Uploader), the Choker and storage. Connections
+ * are made and limited by the Client; a Torrent receives peers that completed their handshake.
+ */
+import type { Peer } from '../peer/index.js';
+import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
+import type { PeerSource } from '../peer/types.js';
+import type { Message } from '../wire/index.js';
+import type { Metainfo } from '../metainfo/types.js';
+import type { Storage } from '../storage/storage.js';
+import type { HashPool } from '../hash/pool.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { Bitfield } from '../util/bitfield.js';
+import { NbtError, errorMessage } from '../util/errors.js';
+import { formatAddress, type PeerAddress } from '../util/compact.js';
+import { RateMeter } from '../util/rate.js';
+import { TypedEmitter } from '../client/typed-emitter.js';
+import { Choker } from './choker.js';
+import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
+import { Uploader } from './uploader.js';
+import { ReadCache } from './read-cache.js';
+import { PeerSession } from './session.js';
+import { CandidateList } from './candidates.js';
+import { checkStorage } from '../storage/check.js';
+import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
+
+/** What a torrent needs from the session that owns it. */
+export interface TorrentHost {
+  readonly clock: Clock;
+  readonly hashPool: HashPool;
+  /** The torrent has addresses to connect to (or a free slot): the client should dial. */
+  connectSoon(): void;
+}
+
+export interface TorrentInit {
+  metainfo: Metainfo;
+  savePath: string;
+  storage: () => Storage;
+  host: TorrentHost;
+  paused?: boolean;
+  skipCheck?: boolean;
+  sequential?: boolean;
+  unchokeSlots?: number;
+  /** Pieces known good from resume data (skip their check). */
+  trusted?: Bitfield;
+  /** With `trusted`: the pieces that still need a check (their files changed). */
+  recheck?: Bitfield;
+  /** Totals from earlier sessions. */
+  previous?: { downloaded: number; uploaded: number };
+  tuning?: Partial<DownloaderTuning>;
+  /** Read-cache budget in bytes (default 16 MiB). */
+  readCacheBytes?: number;
+}
+
+const TICK_MS = 1000;
+const CHOKE_MS = 10_000;
+
+export class Torrent extends TypedEmitter<TorrentEvents> {
+  readonly metainfo: Metainfo;
+  readonly infoHash: Buffer;
+  readonly infoHashHex: string;
+  readonly name: string;
+  readonly savePath: string;
+  /** Verified pieces that are on disk. */
+  readonly have: Bitfield;
+  readonly candidates = new CandidateList();
+  /** Hosts banned for corrupt data. */
+  readonly banned = new Set<string>();
+  /** The last error (state 'error'). */
+  error: Error | undefined;
+
+  private stateValue: TorrentState = 'stopped';
+  private pausedFlag: boolean;
+  private readonly host: TorrentHost;
+  private readonly makeStorage: () => Storage;
+  private storageInstance: Storage | undefined;
+  private readonly peerSessions = new Map<Peer<unknown>, PeerSession>();
+  private readonly choker: Choker;
+  private downloader: Downloader;
+  private readonly uploader: Uploader;
+  private readonly cache: ReadCache;
+  private readonly tuning: DownloaderTuning;
+  private readonly downMeter: RateMeter;
+  private readonly upMeter: RateMeter;
+  private readonly previous: { downloaded: number; uploaded: number };
+  private readonly sequential: boolean;
+  private timers: TimerHandle[] = [];
+  private trusted: Bitfield | undefined;
+  private recheck: Bitfield | undefined;
+  private skipCheck: boolean;
+  private checkRun = 0;
+  private lastChoke = 0;
+  private removed = false;
+
+  constructor(init: TorrentInit) {
+    super();
+    const m = init.metainfo;
+    this.metainfo = m;
+    this.infoHash = m.infoHash;
+    this.infoHashHex = m.infoHashHex;
+    this.name = m.name;
+    this.savePath = init.savePath;
+    this.host = init.host;
+    this.makeStorage = init.storage;
+    this.pausedFlag = init.paused ?? false;
+    this.skipCheck = init.skipCheck ?? false;
+    this.trusted = init.trusted;
+    this.recheck = init.recheck;
+    this.sequential = init.sequential ?? false;
+    this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
+    this.have = new Bitfield(m.pieceCount);
+    this.choker = new Choker({ slots: init.unchokeSlots ?? 4 });
+    this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
+    this.downloader = this.newDownloader();
+    this.cache = new ReadCache(
+      () => this.storage(),
+      (p) => m.pieceSize(p),
+      init.readCacheBytes ?? 16 * 1024 * 1024,
+    );
+    this.uploader = new Uploader({
+      metainfo: m,
+      have: this.have,
+      cache: this.cache,
+      canUpload: () => this.transferring,
+      readFailed: (piece, e) => this.diskError(e, 'read', piece),
+    });
+    this.downMeter = new RateMeter(init.host.clock);
+    this.upMeter = new RateMeter(init.host.clock);
+  }
+
+  // ---- state ----------------------------------------------------------------------------------
+
+  get state(): TorrentState {
+    return this.stateValue;
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  /** Every wanted piece is verified and on disk. */
+  get complete(): boolean {
+    return this.have.complete;
+  }
+
+  /** Peers may exchange data (not checking, paused, stopped or in error). */
+  get transferring(): boolean {
+    return this.stateValue === 'downloading' || this.stateValue === 'seeding';
+  }
+
+  /** Accepts new connections (refused while checking, stopped or in error). */
+  get acceptsPeers(): boolean {
+    return this.transferring || this.stateValue === 'paused';
+  }
+
+  private setState(next: TorrentState): void {
+    const prev = this.stateValue;
+    if (prev === next) return;
+    this.stateValue = next;
+    this.emit('state', next, prev);
+  }
+
+  /** Starts (or restarts after stop/error): checks the data, then downloads or seeds. */
+  start(): void {
+    if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
+    if (this.stateValue !== 'stopped' && this.stateValue !== 'error') return;
+    this.error = undefined;
+    void this.check();
+  }
+
+  /** Keeps connections but transfers nothing: no requests, every peer choked. */
+  pause(): void {
+    if (this.pausedFlag) return;
+    this.pausedFlag = true;
+    if (!this.transferring) return;
+    this.downloader.cancelAll();
+    for (const s of this.peerSessions.values()) {
+      if (!s.peer.amChoking) s.peer.choke();
+      this.uploader.clear(s);
+      if (s.peer.amInterested) s.peer.notInterested();
+    }
+    this.setState('paused');
+  }
+
+  resume(): void {
+    if (!this.pausedFlag) return;
+    this.pausedFlag = false;
+    if (this.stateValue !== 'paused') return;
+    this.enterTransferState();
+    for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
+    this.runChoker(true);
+    this.downloader.fillAll();
+    this.host.connectSoon();
+  }
+
+  /**
+   * Disconnects every peer (TORRENT_STOPPED), stops timers, waits for piece writes, runs
+   * `beforeClose` (the client saves resume data there) and closes the files.
+   */
+  async stop(
+    reason: DisconnectReason = DisconnectReason.TORRENT_STOPPED,
+    beforeClose?: () => Promise<void>,
+  ): Promise<void> {
+    const wasChecking = this.stateValue === 'checking';
+    this.checkRun++;
+    this.stopTimers();
+    for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
+    await this.downloader.settle();
+    this.cache.clear();
+    if (beforeClose && !wasChecking && this.stateValue !== 'stopped') await beforeClose();
+    if (this.stateValue !== 'error') this.setState('stopped');
+    await this.closeStorage();
+  }
+
+  /** Stops for good (Client.removeTorrent). */
+  async destroy(reason: DisconnectReason): Promise<void> {
+    this.removed = true;
+    await this.stop(reason);
+    if (this.stateValue === 'error') this.setState('stopped');
+  }
+
+  storage(): Storage {
+    this.storageInstance ??= this.makeStorage();
+    return this.storageInstance;
+  }
+
+  private async closeStorage(): Promise<void> {
+    const s = this.storageInstance;
+    this.storageInstance = undefined;
+    if (s) await s.close().catch(() => undefined);
+  }
+
+  private async check(): Promise<void> {
+    const run = ++this.checkRun;
+    this.setState('checking');
+    const m = this.metainfo;
+    try {
+      let found: Bitfield;
+      if (this.skipCheck) {
+        found = Bitfield.full(m.pieceCount);
+      } else {
+        const trusted = this.trusted?.size === m.pieceCount ? this.trusted : undefined;
+        const only = trusted ? this.recheck : undefined;
+        const abort = new AbortController();
+        const watch = this.host.clock.setInterval(() => run !== this.checkRun && abort.abort(), 100);
+        try {
+          found =
+            trusted && only?.empty
+              ? new Bitfield(m.pieceCount)
+              : await checkStorage(this.storage(), (i) => m.pieceHash(i), {
+                  pool: this.host.hashPool,
+                  onProgress: (done, total) => this.emit('check-progress', done, total),
+                  signal: abort.signal,
+                  ...(only ? { pieces: only } : {}),
+                });
+        } finally {
+          watch.cancel();
+        }
+        if (trusted) for (const i of trusted.indices()) found.set(i);
+      }
+      if (run !== this.checkRun) return;
+      this.recheck = undefined;
+      this.skipCheck = false;
+      this.trusted = undefined;
+      this.have.clearAll();
+      for (const i of found.indices()) this.have.set(i);
+      this.downloader = this.newDownloader();
+      this.startTimers();
+      this.enterTransferState();
+      this.host.connectSoon();
+    } catch (e) {
+      if (run === this.checkRun) this.diskError(e, 'check');
+    }
+  }
+
+  private newDownloader(): Downloader {
+    const d = new Downloader(
+      {
+        clock: this.host.clock,
+        metainfo: this.metainfo,
+        storage: () => this.storage(),
+        session: (peer) => this.peerSessions.get(peer),
+        sessions: () => this.peerSessions.values(),
+        canDownload: () => this.stateValue === 'downloading',
+        pieceDone: (piece) => this.pieceDone(piece),
+        pieceFailed: (piece, senders) => this.emit('piece-hash-fail', piece, senders),
+        ban: (host) => this.ban(host),
+        writeFailed: (piece, e) => this.diskError(e, 'write', piece),
+      },
+      this.have,
+      this.tuning,
+    );
+    d.picker.sequential = this.sequential;
+    return d;
+  }
+
+  private enterTransferState(): void {
+    if (this.pausedFlag) this.setState('paused');
+    else this.setState(this.have.complete ? 'seeding' : 'downloading');
+  }
+
+  private startTimers(): void {
+    this.stopTimers();
+    const clock = this.host.clock;
+    this.timers.push(clock.setInterval(() => this.tick(), TICK_MS));
+    this.lastChoke = clock.now();
+  }
+
+  private stopTimers(): void {
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
+  }
+
+  private tick(): void {
+    if (!this.transferring) return;
+    const now = this.host.clock.now();
+    if (now - this.lastChoke >= CHOKE_MS) this.runChoker(false);
+    this.downloader.tick();
+    for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  get peers(): Peer<unknown>[] {
+    return [...this.peerSessions.keys()];
+  }
+
+  get peerCount(): number {
+    return this.peerSessions.size;
+  }
+
+  /** A connected peer with this id, if any (PREEXISTING check). */
+  peerById(peerId: Buffer): Peer<unknown> | undefined {
+    for (const p of this.peerSessions.keys()) if (p.peerId?.equals(peerId)) return p;
+    return undefined;
+  }
+
+  isBanned(host: string): boolean {
+    return this.banned.has(host);
+  }
+
+  /** Adds a peer address from the user. */
+  addPeer(host: string, port: number): void {
+    this.addPeers([{ host, port }], { kind: 'user' });
+  }
+
+  /** Adds addresses from any source (tracker, DHT, PEX, user, resume); the client dials them. */
+  addPeers(addrs: readonly PeerAddress[], source: PeerSource): void {
+    const added = this.candidates.add(addrs, source, (h) => this.banned.has(h));
+    if (added.length === 0) return;
+    this.emit('peers', added, source);
+    this.host.connectSoon();
+  }
+
+  /** Wants more connections (the client checks its own limits too). */
+  wantsPeers(maxPerTorrent: number): boolean {
+    return this.acceptsPeers && !this.pausedFlag && this.peerSessions.size < maxPerTorrent;
+  }
+
+  /**
+   * A peer finished its handshake for this torrent (the client already applied its limits).
+   * From here on the torrent owns it until it closes.
+   */
+  attach(peer: Peer<unknown>): void {
+    const now = this.host.clock.now();
+    const s = new PeerSession(peer, formatAddress({ host: peer.host, port: peer.port }), now);
+    this.peerSessions.set(peer, s);
+    this.candidates.markBusy({ host: peer.host, port: peer.listenPort ?? peer.port });
+    this.downloader.peerAdded(s);
+    peer.on('message', (m: Message) => this.onMessage(s, m));
+    peer.on('drain', () => this.uploader.pump(s));
+    peer.on('extended-handshake', () => this.downloader.fill(s));
+    peer.once('close', (info: DisconnectInfo) => this.detach(s, info));
+    this.emit('peer-connect', peer);
+    // Someone interested while we have a free slot should not wait for the next choke round.
+    if (this.transferring) this.downloader.updateInterest(s);
+  }
+
+  private detach(s: PeerSession, info: DisconnectInfo): void {
+    if (!this.peerSessions.delete(s.peer)) return;
+    this.choker.peerGone(s.peer);
+    this.downloader.peerRemoved(s);
+    s.uploadQueue = [];
+    const port = s.peer.listenPort ?? (s.peer.incoming ? undefined : s.peer.port);
+    if (port !== undefined) {
+      const retry =
+        !this.removed &&
+        !this.banned.has(s.peer.host) &&
+        ![
+          DisconnectReason.SEED,
+          DisconnectReason.LOOPBACK,
+          DisconnectReason.CORRUPT_DATA,
+          DisconnectReason.BANNED,
+        ].includes(info.reason);
+      this.candidates.release({ host: s.peer.host, port }, s.peer.source, this.host.clock.now(), retry);
+    }
+    this.emit('peer-disconnect', s.peer, info);
+    if (!this.complete) this.host.connectSoon();
+  }
+
+  private onMessage(s: PeerSession, m: Message): void {
+    const peer = s.peer;
+    switch (m.type) {
+      case 'interested':
+        if (peer.amChoking && this.transferring) this.runChoker(true);
+        return;
+      case 'notInterested':
+        if (!peer.amChoking) this.runChoker(true);
+        return;
+      case 'request':
+      case 'cancel':
+        this.uploader.onMessage(s, m);
+        return;
+      default:
+        break;
+    }
+    if (this.stateValue === 'checking' || this.stateValue === 'stopped') return;
+    this.downloader.onMessage(s, m);
+    if ((m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') && this.complete && s.seed)
+      peer.close(DisconnectReason.SEED);
+  }
+
+  /**
+   * Decides who is unchoked. A full round runs every 10 s; `quick` rounds (someone became
+   * interested or uninterested) only fill free slots or release slots, so newcomers are served
+   * at once without churning peers that are already unchoked.
+   */
+  private runChoker(quick: boolean): void {
+    if (!this.transferring) return;
+    const now = this.host.clock.now();
+    const sessions = [...this.peerSessions.values()];
+    const seeding = this.stateValue === 'seeding';
+    let unchoke: Set<unknown>;
+    if (quick) {
+      unchoke = new Set(
+        sessions.filter((s) => !s.peer.amChoking && s.peer.peerInterested).map((s) => s.peer),
+      );
+      const slots = this.choker.slots + 1;
+      for (const s of sessions) {
+        if (unchoke.size >= slots) break;
+        if (s.peer.peerInterested && !s.snubbed) unchoke.add(s.peer);
+      }
+    } else {
+      this.lastChoke = now;
+      unchoke = this.choker.run(
+        sessions.map((s) => ({
+          key: s.peer,
+          interested: s.peer.peerInterested,
+          downloadRate: s.peer.downloadRate,
+          uploadRate: s.peer.uploadRate,
+          snubbed: s.snubbed,
+          connectedAt: s.peer.connectedAt ?? 0,
+          amChoking: s.peer.amChoking,
+        })),
+        now,
+        seeding,
+      ).unchoke;
+    }
+    for (const s of sessions) {
+      const want = unchoke.has(s.peer);
+      if (want && s.peer.amChoking) {
+        s.peer.unchoke();
+        s.unchokedAt = now;
+      } else if (!want && !s.peer.amChoking) {
+        s.peer.choke();
+        this.uploader.choked(s);
+      }
+    }
+  }
+
+  // ---- pieces ---------------------------------------------------------------------------------
+
+  private pieceDone(piece: number): void {
+    if (!this.have.set(piece)) return;
+    this.downMeter.add(this.metainfo.pieceSize(piece));
+    for (const s of this.peerSessions.values()) {
+      if (!s.seed) s.peer.have(piece);
+      this.downloader.updateInterest(s);
+    }
+    this.emit('piece-hash-pass', piece);
+    if (this.have.complete && this.stateValue === 'downloading') {
+      this.setState('seeding');
+      for (const s of [...this.peerSessions.values()]) if (s.seed) s.peer.close(DisconnectReason.SEED);
+      void this.storage()
+        .flush()
+        .catch((e: unknown) => this.diskError(e, 'write'));
+      this.emit('done');
+    }
+  }
+
+  private ban(host: string): void {
+    if (!this.banned.has(host)) {
+      this.banned.add(host);
+      this.candidates.removeHost(host);
+      this.emit('banned', host);
+    }
+    for (const s of [...this.peerSessions.values()])
+      if (s.peer.host === host) s.peer.close(DisconnectReason.CORRUPT_DATA);
+  }
+
+  /** Disk trouble: enter the error state with a clear message; nothing crashes, nothing is lost. */
+  private diskError(e: unknown, operation: string, piece?: number): void {
+    if (this.stateValue === 'error' || this.removed) return;
+    const code = e instanceof NbtError ? e.code : ((e as { code?: string } | null)?.code ?? 'STORAGE_IO');
+    const info: FileErrorInfo = { code, message: errorMessage(e), operation };
+    if (piece !== undefined) info.piece = piece;
+    this.emit('file-error', info);
+    const err = e instanceof Error ? e : new NbtError('STORAGE_IO', errorMessage(e));
+    this.error = err;
+    this.checkRun++;
+    this.stopTimers();
+    this.setState('error');
+    for (const s of [...this.peerSessions.values()])
+      s.peer.close(DisconnectReason.TORRENT_STOPPED, err.message);
+    this.emit('error', err);
+    void this.downloader.settle().then(() => this.closeStorage());
+  }
+
+  // ---- stats ----------------------------------------------------------------------------------
+
+  stats(): TorrentStats {
+    const m = this.metainfo;
+    let bytesDone = this.have.count * m.pieceLength;
+    if (this.have.has(m.pieceCount - 1)) bytesDone -= m.pieceLength - m.lastPieceLength;
+    const peers = {
+      total: 0,
+      downloading: 0,
+      uploading: 0,
+      seeds: 0,
+      incoming: 0,
+      outgoing: 0,
+      encrypted: 0,
+      candidates: this.candidates.size,
+      halfOpen: 0,
+    };
+    let downRate = 0;
+    let upRate = 0;
+    for (const s of this.peerSessions.values()) {
+      const p = s.peer;
+      peers.total++;
+      if (p.amInterested && !p.peerChoking) peers.downloading++;
+      if (p.peerInterested && !p.amChoking) peers.uploading++;
+      if (s.seed) peers.seeds++;
+      if (p.incoming) peers.incoming++;
+      else peers.outgoing++;
+      if (p.encryption === 'rc4') peers.encrypted++;
+      downRate += p.downloadRate;
+      upRate += p.uploadRate;
+    }
+    const d = this.downloader;
+    const remaining = m.length - bytesDone;
+    return {
+      state: this.stateValue,
+      progress: m.length === 0 ? 1 : bytesDone / m.length,
+      pieces: { have: this.have.count, total: m.pieceCount },
+      bytesDone,
+      length: m.length,
+      downloaded: this.previous.downloaded + d.received,
+      uploaded: this.previous.uploaded + this.uploader.sent,
+      sessionDownloaded: d.received,
+      sessionUploaded: this.uploader.sent,
+      wasted: d.wasted,
+      hashFailures: d.hashFailures,
+      downloadRate: downRate,
+      uploadRate: upRate,
+      eta: this.stateValue === 'downloading' && downRate > 0 ? remaining / downRate : undefined,
+      peers,
+    };
+  }
+
+  /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */
+  knownAddresses(): PeerAddress[] {
+    const out = this.candidates.addresses();
+    for (const p of this.peerSessions.keys()) {
+      const port = p.incoming ? p.listenPort : p.port;
+      if (port) out.push({ host: p.host, port });
+    }
+    return out;
+  }
+
+  /** Partial pieces with their received blocks, for resume data. */
+  unfinished(): { piece: number; blocks: Bitfield }[] {
+    return this.downloader.picker.partialPieces();
+  }
+
+  /** Payload rates measured over verified pieces and served blocks (bytes/s). */
+  get verifiedRate(): number {
+    return this.downMeter.rate;
+  }
+
+  override toString(): string {
+    return `Torrent(${this.name} ${this.infoHashHex.slice(0, 8)} ${this.stateValue} ${this.have.count}/${this.metainfo.pieceCount})`;
+  }
+}

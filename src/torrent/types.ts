@@ -1,0 +1,96 @@
+/** Public types of a Torrent: states, events, stats, options. */
+import type { Peer } from '../peer/index.js';
+import type { DisconnectInfo } from '../peer/disconnect.js';
+import type { PeerSource } from '../peer/types.js';
+import type { PeerAddress } from '../util/compact.js';
+
+/**
+ * checking: verifying existing data; downloading / seeding: transferring; paused: connections
+ * stay, nothing is transferred; stopped: no connections; error: a disk error stopped it.
+ */
+export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'paused' | 'stopped' | 'error';
+
+/** A disk problem, with the file it concerns when known. */
+export interface FileErrorInfo {
+  /** errno code when there is one ('ENOSPC', 'EACCES', 'ENOENT', ...) or an NbtError code. */
+  code: string;
+  message: string;
+  /** What we were doing: 'write' | 'read' | 'check' | 'open'. */
+  operation: string;
+  piece?: number;
+}
+
+export interface TorrentEvents {
+  state: [state: TorrentState, previous: TorrentState];
+  /** A peer finished its handshake and joined this torrent. */
+  'peer-connect': [peer: Peer<unknown>];
+  /** A peer that had joined left (with the reason). */
+  'peer-disconnect': [peer: Peer<unknown>, info: DisconnectInfo];
+  'piece-hash-pass': [index: number];
+  /** `peers` are the addresses ("host:port") that sent blocks of the bad piece. */
+  'piece-hash-fail': [index: number, peers: string[]];
+  /** Progress of a data check: pieces checked so far and in all. */
+  'check-progress': [checked: number, total: number];
+  /** Every wanted piece is verified and written. */
+  done: [];
+  /** The torrent entered the error state. */
+  error: [error: Error];
+  'file-error': [info: FileErrorInfo];
+  /** An address was banned for sending corrupt data. */
+  banned: [host: string];
+  'resume-saved': [];
+  /** Peers were added to the candidate list (from any source). */
+  peers: [addresses: PeerAddress[], source: PeerSource];
+}
+
+export interface TorrentStats {
+  state: TorrentState;
+  /** 0..1 of the wanted bytes that are verified. */
+  progress: number;
+  pieces: { have: number; total: number };
+  /** Verified bytes on disk. */
+  bytesDone: number;
+  length: number;
+  /** Payload bytes, all time (including earlier sessions, from resume data) and this session. */
+  downloaded: number;
+  uploaded: number;
+  sessionDownloaded: number;
+  sessionUploaded: number;
+  /** Bytes received that were thrown away (duplicates, failed pieces, unrequested). */
+  wasted: number;
+  hashFailures: number;
+  /** Payload bytes/s. */
+  downloadRate: number;
+  uploadRate: number;
+  /** Seconds until done at the current rate; undefined when unknown or not downloading. */
+  eta: number | undefined;
+  peers: {
+    total: number;
+    /** Peers we are downloading from (they unchoked us and we are interested). */
+    downloading: number;
+    /** Peers we are uploading to (we unchoked them and they are interested). */
+    uploading: number;
+    seeds: number;
+    incoming: number;
+    outgoing: number;
+    encrypted: number;
+    /** Addresses waiting to be connected. */
+    candidates: number;
+    halfOpen: number;
+  };
+}
+
+export interface TorrentOptions {
+  /** Directory the torrent's files are saved under. */
+  savePath: string;
+  /** Add in the paused state. */
+  paused?: boolean;
+  /** Trust the data on disk without checking (e.g. we just created the torrent from it). */
+  skipCheck?: boolean;
+  /** Pick pieces in order (streaming). */
+  sequential?: boolean;
+  /** Upload slots (default: the client's unchokeSlots). */
+  unchokeSlots?: number;
+  /** Peers to connect to once started. */
+  peers?: PeerAddress[];
+}
