@@ -22,3 +22,4 @@ export {
   disconnectInfo,
   type DisconnectInfo,
 } from './peer/disconnect.js';
+export * from './mse/index.js';
