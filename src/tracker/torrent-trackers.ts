@@ -110,7 +110,7 @@ export class TorrentTrackers extends EventEmitter<TorrentTrackersEvents> {
   private http: TrackerTransport | undefined;
   private udp: TrackerTransport | undefined;
   private timer: TimerHandle | undefined;
-  private inFlight: AbortController | undefined;
+  private inFlight: { ctrl: AbortController; deadline: TimerHandle } | undefined;
 
   constructor(o: TorrentTrackersOptions) {
     super();
@@ -167,7 +167,8 @@ export class TorrentTrackers extends EventEmitter<TorrentTrackersEvents> {
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
-    this.inFlight?.abort();
+    this.inFlight?.deadline.cancel();
+    this.inFlight?.ctrl.abort();
     this.inFlight = undefined;
     const joined = this.scheduler.stop();
     const ctrl = new AbortController();
@@ -232,18 +233,19 @@ export class TorrentTrackers extends EventEmitter<TorrentTrackersEvents> {
 
   private send(url: string, event: AnnounceEvent, trackerId: string | undefined): void {
     const ctrl = new AbortController();
-    this.inFlight = ctrl;
     let timedOut = false;
     const timeoutMs = this.o.requestTimeoutMs ?? 60_000;
     const deadline = this.clock.setTimeout(() => {
       timedOut = true;
       ctrl.abort();
     }, timeoutMs);
+    const flight = { ctrl, deadline };
+    this.inFlight = flight;
     Promise.resolve()
       .then(() => this.transportFor(url).announce(url, this.request(event, trackerId), ctrl.signal))
       .then(
         (res) => {
-          if (this.inFlight !== ctrl) return;
+          if (this.inFlight !== flight) return;
           this.inFlight = undefined;
           this.scheduler.onSuccess(url, this.clock.now(), res);
           if (res.warning) this.emit('warning', { url, message: res.warning });
@@ -258,7 +260,7 @@ export class TorrentTrackers extends EventEmitter<TorrentTrackersEvents> {
           if (res.peers.length) this.emit('peers', res.peers, { kind: 'tracker', url });
         },
         (e: unknown) => {
-          if (this.inFlight !== ctrl) return;
+          if (this.inFlight !== flight) return;
           this.inFlight = undefined;
           const err = timedOut ? new NbtError('TRACKER_TIMEOUT', `no answer within ${timeoutMs} ms`) : e;
           const retry =
