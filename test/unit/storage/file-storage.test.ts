@@ -1,0 +1,227 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, stat, symlink, writeFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  FileStorage,
+  MemoryStorage,
+  makeLayout,
+  mapRange,
+  type Storage,
+} from '../../../src/storage/index.js';
+import { isNbtError } from '../../../src/util/errors.js';
+import { seededBytes, tempDir } from '../../helpers/tmp.js';
+
+const layout = makeLayout(1000, [
+  { path: ['t', 'a.bin'], length: 2500 },
+  { path: ['t', '.pad', '500'], length: 500, pad: true },
+  { path: ['t', 'sub', 'b.bin'], length: 1234 },
+  { path: ['t', 'empty'], length: 0 },
+  { path: ['t', 'c.bin'], length: 7 },
+]);
+const data = seededBytes(layout.length, 5);
+data.fill(0, 2500, 3000); // padding is zeros
+
+async function writeAll(s: Storage): Promise<void> {
+  // Blocks of 300 bytes, several per call as a vector, in a scrambled order.
+  const jobs: Promise<void>[] = [];
+  for (let p = layout.pieceCount - 1; p >= 0; p--) {
+    const size = p === layout.pieceCount - 1 ? layout.lastPieceLength : layout.pieceLength;
+    const parts: Buffer[] = [];
+    for (let o = 0; o < size; o += 300)
+      parts.push(data.subarray(p * 1000 + o, p * 1000 + Math.min(size, o + 300)));
+    jobs.push(s.write(p, 0, parts));
+  }
+  await Promise.all(jobs);
+}
+
+test('mapRange splits ranges at file boundaries and skips empty files', () => {
+  assert.deepEqual(
+    mapRange(layout, 2400, 1200).map((s) => [s.fileIndex, s.fileOffset, s.length]),
+    [
+      [0, 2400, 100],
+      [1, 0, 500],
+      [2, 0, 600],
+    ],
+  );
+  assert.deepEqual(
+    mapRange(layout, 4233, 8).map((s) => [s.fileIndex, s.fileOffset, s.length]),
+    [
+      [2, 1233, 1],
+      [4, 0, 7],
+    ],
+  );
+  assert.throws(
+    () => mapRange(layout, 4000, 1000),
+    (e) => isNbtError(e, 'STORAGE_BAD_RANGE'),
+  );
+});
+
+for (const kind of ['file', 'memory'] as const) {
+  test(`${kind} storage: pieces spanning files round-trip, padding is zeros and never on disk`, async (t) => {
+    const dir = await tempDir();
+    t.after(dir.cleanup);
+    const s =
+      kind === 'file' ? new FileStorage(layout, dir.path, { maxOpenFiles: 2 }) : new MemoryStorage(layout);
+    await writeAll(s);
+    for (let p = 0; p < layout.pieceCount; p++) {
+      const size = p === layout.pieceCount - 1 ? layout.lastPieceLength : 1000;
+      assert.deepEqual(await s.read(p, 0, size), data.subarray(p * 1000, p * 1000 + size), `piece ${p}`);
+    }
+    assert.deepEqual(await s.read(2, 400, 300), data.subarray(2400, 2700));
+    const stats = await s.fileStats();
+    assert.deepEqual(
+      stats.map((x) => x?.size),
+      [2500, undefined, 1234, 0, 7].map((v, i) => (kind === 'memory' && i === 3 ? undefined : v)),
+    );
+    if (kind === 'file') {
+      assert.deepEqual(await readFile(join(dir.path, 't', 'a.bin')), data.subarray(0, 2500));
+      assert.deepEqual(await readFile(join(dir.path, 't', 'sub', 'b.bin')), data.subarray(3000, 4234));
+      assert.deepEqual((await readdir(join(dir.path, 't'))).sort(), ['a.bin', 'c.bin', 'empty', 'sub']);
+    }
+    await s.close();
+    await assert.rejects(s.read(0, 0, 1), (e) => isNbtError(e, 'STORAGE_CLOSED'));
+  });
+}
+
+test('file storage: sparse files, bounded open handles, range checks', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const big = makeLayout(1 << 20, [{ path: ['big.bin'], length: 64 << 20 }]);
+  const s = new FileStorage(big, dir.path, { maxOpenFiles: 1 });
+  await s.write(63, 0, Buffer.alloc(1 << 20, 7));
+  const st = await stat(join(dir.path, 'big.bin'));
+  assert.equal(st.size, 64 << 20);
+  assert.ok(st.blocks * 512 < 8 << 20, `file is not sparse: ${st.blocks * 512} bytes allocated`);
+  await assert.rejects(s.write(63, 1, Buffer.alloc(1 << 20)), (e) => isNbtError(e, 'STORAGE_BAD_RANGE'));
+  await assert.rejects(s.read(64, 0, 1), (e) => isNbtError(e, 'STORAGE_BAD_RANGE'));
+  await s.close();
+
+  const many = makeLayout(
+    10,
+    Array.from({ length: 8 }, (_, i) => ({ path: [`f${i}`], length: 10 })),
+  );
+  const m = new FileStorage(many, dir.path, { maxOpenFiles: 3 });
+  for (let i = 0; i < 8; i++) await m.write(i, 0, Buffer.alloc(10, i));
+  for (let i = 7; i >= 0; i--) assert.deepEqual(await m.read(i, 0, 10), Buffer.alloc(10, i));
+  assert.ok((m as unknown as { pool: { openCount: number } }).pool.openCount <= 3);
+  await m.close();
+});
+
+test('file storage: missing and short files are typed errors naming the file, or holes when allowed', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const s = new FileStorage(layout, dir.path);
+  await assert.rejects(
+    s.read(0, 0, 10),
+    (e) => isNbtError(e, 'STORAGE_FILE_MISSING') && e.message.includes(join(dir.path, 't', 'a.bin')),
+  );
+  await s.write(0, 0, data.subarray(0, 1000));
+  await assert.rejects(
+    s.read(1, 0, 10),
+    (e) => isNbtError(e, 'STORAGE_SHORT_READ') && e.message.includes('a.bin'),
+  );
+  const buf = Buffer.alloc(4241, 0xee);
+  const missing = await s.readInto(0, buf, { allowMissing: true });
+  assert.deepEqual(missing, [
+    { start: 1000, end: 2500 },
+    { start: 3000, end: 4234 },
+    { start: 4234, end: 4241 },
+  ]);
+  assert.deepEqual(buf.subarray(0, 1000), data.subarray(0, 1000));
+  assert.ok(buf.subarray(1000).every((b) => b === 0));
+  await s.close();
+});
+
+test('file storage: paths stay inside the save path', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  for (const path of [['..', 'x'], ['a', '..', '..', 'x'], ['/etc', 'passwd'], ['a/b'], [''], ['a\0b']]) {
+    assert.throws(
+      () => new FileStorage(makeLayout(10, [{ path, length: 10 }]), join(dir.path, 'save')),
+      (e) => isNbtError(e, 'STORAGE_BAD_PATH'),
+      JSON.stringify(path),
+    );
+  }
+  // A symlinked directory inside the save path must not redirect writes outside it.
+  const save = join(dir.path, 'save');
+  const outside = join(dir.path, 'outside');
+  await mkdir(save);
+  await mkdir(outside);
+  await symlink(outside, join(save, 'link'));
+  const s = new FileStorage(makeLayout(10, [{ path: ['link', 'x'], length: 10 }]), save);
+  await assert.rejects(s.write(0, 0, Buffer.alloc(10)), (e) => isNbtError(e, 'STORAGE_BAD_PATH'));
+  assert.deepEqual(await readdir(outside), []);
+  await s.close();
+  // A symlinked file is refused too.
+  await writeFile(join(outside, 'target'), 'secret');
+  await symlink(join(outside, 'target'), join(save, 'file'));
+  const f = new FileStorage(makeLayout(10, [{ path: ['file'], length: 10 }]), save);
+  await assert.rejects(f.read(0, 0, 6), (e) => isNbtError(e) && e.code.startsWith('STORAGE_'));
+  await assert.rejects(
+    f.write(0, 0, Buffer.alloc(10)),
+    (e) => isNbtError(e) && e.code.startsWith('STORAGE_'),
+  );
+  assert.equal(await readFile(join(outside, 'target'), 'utf8'), 'secret');
+  await f.close();
+});
+
+test('file storage: a path blocked by a file is STORAGE_NOT_A_FILE', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  await writeFile(join(dir.path, 'd'), 'x');
+  const s = new FileStorage(makeLayout(10, [{ path: ['d', 'x'], length: 10 }]), dir.path);
+  await assert.rejects(
+    s.write(0, 0, Buffer.alloc(10)),
+    (e) => isNbtError(e) && e.code.startsWith('STORAGE_'),
+  );
+  await s.close();
+});
+
+test('file storage: a full disk (ENOSPC) and a read-only one (EROFS) surface as typed errors without data loss', async (t) => {
+  const dir = await tempDir();
+  const mnt = join(dir.path, 'mnt');
+  await mkdir(mnt);
+  const mounted =
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'ignore' }).status === 0;
+  t.after(async () => {
+    if (mounted) spawnSync('umount', ['-l', mnt], { stdio: 'ignore' });
+    await dir.cleanup();
+  });
+  if (!mounted) {
+    process.stderr.write('NOTICE: cannot mount a tmpfs here (needs root); ENOSPC test skipped\n');
+    t.skip('cannot mount a tmpfs here (needs root)');
+    return;
+  }
+  const pl = 256 << 10;
+  const l = makeLayout(pl, [{ path: ['dl', 'file.bin'], length: 8 * pl }]);
+  const payload = seededBytes(8 * pl, 9);
+  const s = new FileStorage(l, mnt);
+  let written = 0;
+  let error: unknown;
+  for (let p = 0; p < 8; p++) {
+    try {
+      await s.write(p, 0, payload.subarray(p * pl, (p + 1) * pl));
+      written++;
+    } catch (e) {
+      error = e;
+      break;
+    }
+  }
+  assert.ok(written >= 2 && written < 8, `wrote ${written} pieces`);
+  assert.ok(isNbtError(error, 'STORAGE_NO_SPACE'), String(error));
+  assert.ok((error as Error).message.includes(join(mnt, 'dl', 'file.bin')));
+  for (let p = 0; p < written; p++)
+    assert.deepEqual(await s.read(p, 0, pl), payload.subarray(p * pl, (p + 1) * pl), `piece ${p} intact`);
+  await s.close();
+
+  assert.equal(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0);
+  const ro = new FileStorage(l, mnt);
+  await assert.rejects(
+    ro.write(0, 0, payload.subarray(0, pl)),
+    (e) => isNbtError(e, 'STORAGE_READ_ONLY') && e.message.includes('file.bin'),
+  );
+  assert.deepEqual(await ro.read(0, 0, pl), payload.subarray(0, pl));
+  await ro.close();
+});
