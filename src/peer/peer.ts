@@ -1,193 +1,472 @@
-import { EventEmitter } from 'node:events';
-import { inspect } from 'node:util';
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { Bitfield } from '../util/bitfield.js';
-import type { ExtendedHandshake, ExtensionRegistry } from '../wire/index.js';
-import { DisconnectReason, type DisconnectInfo } from './disconnect.js';
-import type {
-  PeerAcceptOptions,
-  PeerConnectOptions,
-  PeerEncryption,
-  PeerEvents,
-  PeerSource,
-  PeerState,
-} from './types.js';
+import { systemClock, type TimerHandle } from '../util/clock.js';
+import { ipv4Bytes, ipv6Bytes } from '../util/compact.js';
+import { NbtError, errorMessage } from '../util/errors.js';
+import type { Rc4 } from '../mse/index.js';
+import {
+  ExtensionRegistry,
+  WireDecoder,
+  encodeExtendedHandshake,
+  encodeHandshake,
+  makeReserved,
+  parseExtendedHandshake,
+  reservedFlags,
+  FAST_MESSAGE_TYPES,
+  type ExtendedHandshake,
+  type Message,
+} from '../wire/index.js';
+import { DisconnectReason, disconnectInfo, type DisconnectInfo } from './disconnect.js';
+import { IncomingStage, OutgoingStage, type Established } from './establish.js';
+import { reasonForError } from './error-reason.js';
+import { SendQueue } from './send-queue.js';
+import { PeerBase, type PeerIdentity } from './peer-base.js';
+import { CLIENT_VERSION, resolveTimeouts, type ResolvedTimeouts } from './defaults.js';
+import type { HandshakeInfo, PeerAcceptOptions, PeerCommonOptions, PeerConnectOptions } from './types.js';
+
+/** Reasons after which we still try to deliver what we queued (a polite close). */
+const POLITE = new Set<DisconnectReason>([
+  DisconnectReason.CLOSED_BY_US,
+  DisconnectReason.NO_SUCH_TORRENT,
+  DisconnectReason.PREEXISTING,
+  DisconnectReason.TOO_MANY,
+  DisconnectReason.SEED,
+  DisconnectReason.TORRENT_STOPPED,
+  DisconnectReason.TORRENT_REMOVED,
+  DisconnectReason.TORRENT_PAUSED,
+  DisconnectReason.CLIENT_CLOSED,
+  DisconnectReason.USELESS_PEER,
+]);
 
 /**
  * One connection to a remote BitTorrent client (Net::BitTorrent::Peer's successor). Create with
  * `Peer.connect()` (outgoing) or `Peer.accept()` (incoming). `T` is whatever the handshake hook
  * attaches as `torrent`, so this layer does not depend on the engine.
+ *
+ * Sends are batched: every call queues into a WireEncoder and one flush per microtask turn
+ * writes the batch (corked; RC4-encrypted in one pass when MSE chose RC4).
  */
-export class Peer<T = unknown> extends EventEmitter<PeerEvents> {
+export class Peer<T = unknown> extends PeerBase<T> {
   static connect<T>(options: PeerConnectOptions<T>): Peer<T> {
-    void options;
-    throw new Error('not implemented yet');
+    const peer = new Peer<T>(options, {
+      host: options.host,
+      port: options.port,
+      incoming: false,
+      source: options.source ?? { kind: 'user' },
+      infoHash: Buffer.from(options.infoHash),
+    });
+    peer.listenPort = options.port;
+    peer.dial((options.encryption ?? 'enabled') !== 'disabled');
+    return peer;
   }
 
   static accept<T>(socket: Socket, options: PeerAcceptOptions<T>): Peer<T> {
-    void socket;
-    void options;
-    throw new Error('not implemented yet');
+    const host = (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+    const peer = new Peer<T>(options, {
+      host,
+      port: socket.remotePort ?? 0,
+      incoming: true,
+      source: { kind: 'incoming' },
+    });
+    peer.stage = new IncomingStage({
+      policy: options.encryption ?? 'enabled',
+      infoHashes: options.infoHashes,
+    });
+    peer.use(socket);
+    peer.onTcpReady();
+    if (socket.destroyed)
+      queueMicrotask(() => peer.close(DisconnectReason.SOCKET_ERROR, 'socket already closed'));
+    return peer;
   }
 
-  // ---- identity ----
-  /** Remote address (as connected to, or the socket's remote address for incoming). */
-  readonly host: string = '';
-  /** Remote port (for incoming: the socket's source port, not its listen port — see `listenPort`). */
-  readonly port: number = 0;
-  readonly incoming: boolean = false;
-  readonly source: PeerSource = { kind: 'user' };
-  /** Remote peer id; undefined before the handshake. */
-  peerId: Buffer | undefined;
-  /** Remote's reserved bytes from its plaintext handshake; undefined before the handshake. */
-  reservedBytes: Buffer | undefined;
-  /** Info-hash of the torrent this connection is about (known up front for outgoing). */
-  infoHash: Buffer | undefined;
-  /** Whatever the handshake hook attached; undefined until the handshake completes. */
-  torrent: T | undefined;
-  encryption: PeerEncryption = 'none';
-  state: PeerState = 'connecting';
-  /** Clock time (ms) when the TCP connection was established / accepted. */
-  connectedAt: number | undefined;
-  /** The remote's extension handshake, once received. */
-  extensions: ExtendedHandshake | undefined;
-  /** Local and remote extension ids (register more names before the handshake). */
-  readonly extensionRegistry!: ExtensionRegistry;
-  /** Both sides announced the Fast extension (BEP 6). */
-  fastExtension = false;
-  /** Both sides announced the extension protocol (BEP 10). */
-  extensionProtocol = false;
-  /** The remote's DHT port from a PORT message. */
-  dhtPort: number | undefined;
-  /** The remote's listen port from its extension handshake (`p`), or `port` for outgoing. */
-  listenPort: number | undefined;
+  private readonly opts: PeerCommonOptions<T>;
+  private readonly timeouts: ResolvedTimeouts;
+  private readonly ourReserved: Buffer;
+  private readonly highWaterMark: number;
+  private socket: Socket | undefined;
+  private socketError: NodeJS.ErrnoException | undefined;
+  private stage: OutgoingStage | IncomingStage | undefined;
+  private readonly decoder: WireDecoder;
+  private readonly out: SendQueue;
+  private decrypt: Rc4 | null = null;
+  private connectTimer: TimerHandle | undefined;
+  private handshakeTimer: TimerHandle | undefined;
+  private ticker: TimerHandle | undefined;
+  private lingerTimer: TimerHandle | undefined;
+  private lastReceived = 0;
+  private lastSent = 0;
+  private lastUseful = 0;
+  private mseRetried = false;
+  /** Messages sent before the handshake completed; they go out right after ours. */
+  private early: Message[] = [];
 
-  // ---- choke/interest ----
-  amChoking = true;
-  amInterested = false;
-  peerChoking = true;
-  peerInterested = false;
+  private constructor(options: PeerCommonOptions<T>, id: PeerIdentity) {
+    super(options.clock ?? systemClock, id, new ExtensionRegistry(options.extensions ?? []));
+    if (options.peerId.length !== 20) throw new NbtError('PEER_BAD_OPTIONS', 'peerId must be 20 bytes');
+    this.opts = options;
+    this.timeouts = resolveTimeouts(options.timeouts);
+    this.ourReserved = makeReserved(options.reserved ?? { extended: true, fast: true, dht: false });
+    this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.decoder = new WireDecoder({ maxRequestLength: options.maxRequestLength });
+    this.out = new SendQueue({
+      write: (chunks) => this.write(chunks),
+      queued: (m) => this.account(m),
+      ...(options.bandwidth?.upload ? { uploadGate: options.bandwidth.upload } : {}),
+    });
+  }
 
-  // ---- pieces ----
-  /** Pieces the remote reported (size 0 until the piece count is known). */
-  bitfield: Bitfield = new Bitfield(0);
-  /** Pieces the remote said it allows us to fetch while choked (BEP 6). */
-  readonly allowedFastSet = new Set<number>();
-  /** Pieces the remote suggested (BEP 6). */
-  readonly suggested = new Set<number>();
-
-  // ---- counters ----
-  /** Our requests still waiting for a piece or reject. */
-  requestsOut = 0;
-  /** The remote's requests we have not answered (piece or reject) yet. */
-  requestsIn = 0;
-  /** Payload bytes (piece blocks) received / sent. */
-  downloaded = 0;
-  uploaded = 0;
-  /** All bytes received / sent on the socket, including protocol overhead and MSE. */
-  bytesReceived = 0;
-  bytesSent = 0;
-
-  /** Payload download rate, bytes/s. */
-  get downloadRate(): number {
-    return 0;
-  }
-  /** Payload upload rate, bytes/s. */
-  get uploadRate(): number {
-    return 0;
-  }
-  /** Total (payload + protocol) download rate, bytes/s. */
-  get downloadRateTotal(): number {
-    return 0;
-  }
-  /** Total upload rate, bytes/s. */
-  get uploadRateTotal(): number {
-    return 0;
-  }
-  /** Bytes waiting in the socket's write buffer. */
+  /** Bytes waiting in the socket's write buffer (plus our not yet flushed batch). */
   get writeBufferBytes(): number {
-    return 0;
+    return (this.socket?.writableLength ?? 0) + this.out.pendingBytes;
   }
   /** True while the write buffer is above the high-water mark; wait for 'drain' before sending more pieces. */
   get congested(): boolean {
-    return false;
-  }
-  /** Decoded client name from the peer id ('libtorrent 2.0.8', 'Transmission 3.00', ...). */
-  get clientName(): string {
-    return '';
-  }
-  get closed(): boolean {
-    return this.state === 'closed';
-  }
-
-  // ---- sending ----
-  choke(): void {}
-  unchoke(): void {}
-  interested(): void {}
-  notInterested(): void {}
-  have(index: number): void {
-    void index;
-  }
-  /** Sends our bitfield (normally done for you right after the handshake). */
-  sendBitfield(bitfield: Bitfield): void {
-    void bitfield;
-  }
-  haveAll(): void {}
-  haveNone(): void {}
-  request(index: number, begin: number, length: number): void {
-    (void index, begin, length);
-  }
-  cancel(index: number, begin: number, length: number): void {
-    (void index, begin, length);
-  }
-  /** Sends a block; `block` is written as its own chunk, never copied. */
-  piece(index: number, begin: number, block: Buffer): void {
-    (void index, begin, block);
-  }
-  reject(index: number, begin: number, length: number): void {
-    (void index, begin, length);
-  }
-  allowedFast(index: number): void {
-    void index;
-  }
-  suggest(index: number): void {
-    void index;
-  }
-  /** Sends a PORT message (our DHT port); named sendPort because `port` is the remote's port. */
-  sendPort(dhtPort: number): void {
-    void dhtPort;
+    return this.writeBufferBytes > this.highWaterMark;
   }
   /** Sends an extended message by extension name; false when the remote does not support it. */
   extended(name: string, payload: Buffer): boolean {
-    (void name, payload);
-    return false;
+    const id = this.extensionRegistry.remoteId(name);
+    if (id === undefined || this.closed) return false;
+    this.send({ type: 'extended', id, payload });
+    return true;
   }
-  keepAlive(): void {}
+  /** Sends (again) our extension handshake, e.g. with metadata_size once a magnet's metadata arrived. */
+  sendExtendedHandshake(
+    extra: { metadataSize?: number; extendedHandshake?: ExtendedHandshake['extra'] } = {},
+  ): void {
+    if (!this.extensionProtocol) return;
+    const yourip = ipv4Bytes(this.host) ?? ipv6Bytes(this.host);
+    const payload = encodeExtendedHandshake({
+      m: this.extensionRegistry.localMap,
+      v: this.opts.clientVersion ?? CLIENT_VERSION,
+      reqq: this.opts.maxIncomingRequests ?? 500,
+      ...(this.opts.listenPort ? { p: this.opts.listenPort } : {}),
+      ...(yourip ? { yourip } : {}),
+      ...(extra.metadataSize !== undefined ? { metadataSize: extra.metadataSize } : {}),
+      extra: extra.extendedHandshake ?? {},
+    });
+    this.send({ type: 'extended', id: 0, payload });
+  }
 
   /** Sets the piece count once metadata is known (magnet); validates a bitfield received earlier. */
   setPieceCount(pieceCount: number): void {
-    void pieceCount;
+    if (this.closed) return;
+    try {
+      this.pieces.setPieceCount(pieceCount);
+    } catch (e) {
+      return this.close(DisconnectReason.MALFORMED_PACKET, errorMessage(e));
+    }
+    this.decoder.setPieceCount(pieceCount);
   }
 
-  /** Closes the connection; 'close' is emitted once with this reason. */
+  /** Closes the connection; 'close' is emitted once (synchronously) with this reason. */
   close(
     reason: DisconnectReason = DisconnectReason.CLOSED_BY_US,
     detail?: string | Partial<DisconnectInfo>,
   ): void {
-    (void reason, detail);
+    if (this.closeInfo) return;
+    const info = disconnectInfo(reason, typeof detail === 'string' ? { message: detail } : (detail ?? {}));
+    this.closeInfo = info;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    for (const t of [this.connectTimer, this.handshakeTimer, this.ticker]) t?.cancel();
+    const socket = this.socket;
+    if (socket && !socket.destroyed) {
+      if (POLITE.has(reason) && wasConnected) {
+        this.out.flush();
+        socket.end();
+        this.lingerTimer = this.clock.setTimeout(() => socket.destroy(), 5000);
+        socket.once('close', () => this.lingerTimer?.cancel());
+      } else socket.destroy();
+    }
+    this.early = [];
+    this.out.close();
+    this.emit('close', info);
   }
 
-  /** A ready-to-print dump: address, id, client, direction, flags, encryption, rates; verbose adds the piece map. */
-  asString(verbose = false): string {
-    void verbose;
-    return '';
+  // ================= connection set-up =================
+
+  private dial(useMse: boolean): void {
+    const socket = netConnect({ host: this.host, port: this.port });
+    this.use(socket);
+    this.connectTimer = this.clock.setTimeout(
+      () => this.close(DisconnectReason.CONNECT_TIMEOUT),
+      this.timeouts.connect,
+    );
+    socket.once('connect', () => {
+      if (this.socket !== socket || this.closed) return;
+      this.connectTimer?.cancel();
+      const first = this.connectedAt === undefined;
+      const ourHandshake = encodeHandshake({
+        reserved: this.ourReserved,
+        infoHash: this.infoHash!,
+        peerId: this.opts.peerId,
+      });
+      const policy = this.opts.encryption ?? 'enabled';
+      const stage = new OutgoingStage({
+        infoHash: this.infoHash!,
+        ourHandshake,
+        mse: useMse ? (policy === 'required' ? ['rc4'] : ['rc4', 'plaintext']) : false,
+      });
+      this.stage = stage;
+      this.onTcpReady();
+      if (first) this.emit('connect');
+      if (!this.closed) this.write([stage.start()]);
+    });
   }
 
-  override toString(): string {
-    return this.asString(false);
+  /** TCP is up (connected or accepted): start the handshake timer. */
+  private onTcpReady(): void {
+    this.connectedAt = this.clock.now();
+    this.lastReceived = this.lastSent = this.connectedAt;
+    this.state = this.stage instanceof OutgoingStage && this.stage.usesMse ? 'encrypting' : 'handshaking';
+    this.socket?.setNoDelay(true);
+    this.handshakeTimer?.cancel();
+    this.handshakeTimer = this.clock.setTimeout(
+      () => this.handshakeFailed(DisconnectReason.TIMEOUT_HANDSHAKE),
+      this.timeouts.handshake,
+    );
   }
 
-  [inspect.custom](): string {
-    return this.asString(true);
+  private use(socket: Socket): void {
+    this.socket = socket;
+    this.socketError = undefined;
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket === socket && !this.closed) this.onData(chunk);
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (this.socket === socket) this.socketError = e;
+    });
+    socket.on('drain', () => {
+      if (this.socket === socket && !this.closed) this.emit('drain');
+    });
+    socket.on('close', () => {
+      if (this.socket === socket && !this.closed) this.onSocketClose();
+    });
+  }
+
+  private onSocketClose(): void {
+    const err = this.socketError;
+    const errno = err?.code;
+    if (this.state === 'connecting')
+      return this.close(DisconnectReason.CONNECT_FAILED, {
+        ...(errno ? { errno } : {}),
+        message: err?.message ?? 'closed',
+      });
+    if (this.state !== 'connected') return this.handshakeFailed(DisconnectReason.BY_REMOTE, err);
+    if (err && errno !== 'ECONNRESET' && errno !== 'EPIPE')
+      return this.close(DisconnectReason.SOCKET_ERROR, { ...(errno ? { errno } : {}), message: err.message });
+    this.close(DisconnectReason.BY_REMOTE, errno ? { errno } : {});
+  }
+
+  /** An MSE attempt that fails for any reason is retried once in plaintext under policy 'enabled'. */
+  private handshakeFailed(reason: DisconnectReason, err?: NodeJS.ErrnoException | Error): void {
+    const stage = this.stage;
+    const canRetry =
+      stage instanceof OutgoingStage &&
+      stage.usesMse &&
+      this.state === 'encrypting' &&
+      !this.mseRetried &&
+      (this.opts.encryption ?? 'enabled') === 'enabled';
+    if (canRetry) {
+      this.mseRetried = true;
+      this.handshakeTimer?.cancel();
+      const old = this.socket!;
+      this.socket = undefined;
+      old.destroy();
+      this.state = 'connecting';
+      this.dial(false);
+      return;
+    }
+    const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (reason === DisconnectReason.BY_REMOTE && err && errno && errno !== 'ECONNRESET')
+      return this.close(DisconnectReason.SOCKET_ERROR, { errno, message: err.message });
+    this.close(reason, { ...(errno ? { errno } : {}), ...(err ? { message: err.message } : {}) });
+  }
+
+  private onData(chunk: Buffer): void {
+    const n = chunk.length;
+    this.bytesReceived += n;
+    this.downTotal.add(n);
+    this.lastReceived = this.clock.now();
+    if (this.state === 'connected') {
+      if (this.decrypt) this.decrypt.process(chunk);
+      this.feed(chunk);
+    } else {
+      let step;
+      try {
+        step = this.stage!.receive(chunk);
+      } catch (e) {
+        const reason = reasonForError(e);
+        const mse = this.state === 'encrypting' && reason !== DisconnectReason.HANDSHAKE_INFOHASH;
+        return mse ? this.handshakeFailed(reason, e as Error) : this.close(reason, errorMessage(e));
+      }
+      if (step.send) this.write([step.send]);
+      if (step.done) this.established(step.done);
+    }
+    const gate = this.opts.bandwidth?.download;
+    const wait = gate?.(n);
+    if (wait && !this.closed) {
+      const socket = this.socket!;
+      socket.pause();
+      void wait.then(
+        () => !this.closed && socket.resume(),
+        () => !this.closed && socket.resume(),
+      );
+    }
+  }
+
+  private established(e: Established): void {
+    const h = e.handshake;
+    this.handshakeTimer?.cancel();
+    this.stage = undefined;
+    this.peerId = h.peerId;
+    this.reservedBytes = h.reserved;
+    this.infoHash = h.infoHash;
+    this.encryption = e.encryption;
+    this.out.encrypt = e.encrypt;
+    this.decrypt = e.decrypt;
+    const ours = reservedFlags(this.ourReserved);
+    const theirs = reservedFlags(h.reserved);
+    this.fastExtension = ours.fast && theirs.fast;
+    this.extensionProtocol = ours.extended && theirs.extended;
+    if (h.peerId.equals(this.opts.peerId))
+      return this.close(DisconnectReason.LOOPBACK, { peerId: h.peerId.toString('hex') });
+    const info: HandshakeInfo = {
+      infoHash: h.infoHash,
+      peerId: h.peerId,
+      reserved: h.reserved,
+      host: this.host,
+      port: this.port,
+      incoming: this.incoming,
+      encryption: e.encryption,
+      fast: this.fastExtension,
+      extended: this.extensionProtocol,
+      dht: ours.dht && theirs.dht,
+    };
+    const answer = this.opts.onHandshake(info);
+    if (this.closed) return;
+    if (typeof answer === 'number')
+      return this.close(answer, { infoHash: h.infoHash.toString('hex'), peerId: h.peerId.toString('hex') });
+    this.torrent = answer.torrent;
+    if (answer.pieceCount !== undefined) this.setPieceCount(answer.pieceCount);
+    this.state = 'connected';
+    this.lastUseful = this.clock.now();
+    if (this.incoming)
+      this.out.queueRaw(
+        encodeHandshake({ reserved: this.ourReserved, infoHash: h.infoHash, peerId: this.opts.peerId }),
+      );
+    this.sendExtendedHandshake({
+      ...(answer.metadataSize !== undefined ? { metadataSize: answer.metadataSize } : {}),
+      ...(answer.extendedHandshake ? { extendedHandshake: answer.extendedHandshake } : {}),
+    });
+    this.announce(answer.have);
+    const early = this.early;
+    this.early = [];
+    for (const m of early) this.send(m);
+    const tick = Math.max(
+      100,
+      Math.min(5000, this.timeouts.keepAlive, this.timeouts.idle, this.timeouts.useless || 5000),
+    );
+    this.ticker = this.clock.setInterval(() => this.tick(), tick);
+    this.emit('handshake', info);
+    if (!this.closed && e.rest.length) this.feed(e.rest);
+    if (!this.closed) this.out.flush();
+  }
+
+  /** Our pieces right after the handshake: have-all / have-none with Fast, else a bitfield (if any). */
+  private announce(have: Bitfield | undefined): void {
+    if (this.fastExtension) {
+      if (have && have.size > 0 && have.complete) this.haveAll();
+      else if (!have || have.empty) this.haveNone();
+      else this.sendBitfield(have);
+    } else if (have && !have.empty) this.sendBitfield(have);
+  }
+
+  // ================= receiving =================
+
+  private feed(chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk, this.onMessage);
+    } catch (e) {
+      if (!(e instanceof NbtError) || !e.code.startsWith('WIRE_')) {
+        this.close(DisconnectReason.CLOSED_BY_US, `listener error: ${errorMessage(e)}`);
+        throw e;
+      }
+      this.close(reasonForError(e), errorMessage(e));
+    }
+  }
+
+  private readonly onMessage = (m: Message): void => {
+    if (this.closed) return;
+    if (FAST_MESSAGE_TYPES.has(m.type) && !this.fastExtension)
+      return this.close(DisconnectReason.MALFORMED_PACKET, `${m.type} without the Fast extension`);
+    if (m.type === 'extended') {
+      if (!this.onExtended(m.id, m.payload)) return;
+    } else {
+      if (m.type === 'notInterested') this.lastUseful = this.clock.now();
+      this.applyIncoming(m);
+    }
+    this.emit('message', m);
+  };
+
+  /** Returns false when the connection was closed. */
+  private onExtended(id: number, payload: Buffer): boolean {
+    if (id === 0) {
+      let h: ExtendedHandshake;
+      try {
+        h = parseExtendedHandshake(payload);
+      } catch (e) {
+        this.close(DisconnectReason.MALFORMED_PACKET, errorMessage(e));
+        return false;
+      }
+      this.extensionRegistry.updateRemote(h.m);
+      this.extensions = h;
+      if (h.p !== undefined) this.listenPort = h.p;
+      this.emit('extended-handshake', h);
+    } else {
+      const name = this.extensionRegistry.nameOf(id);
+      if (name !== undefined) this.emit('extended', name, payload);
+    }
+    return !this.closed;
+  }
+
+  // ================= timers =================
+
+  protected interestLost(): void {
+    this.lastUseful = this.clock.now();
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    if (now - this.lastReceived >= this.timeouts.idle) return this.close(DisconnectReason.IDLE_TIMEOUT);
+    if (this.amInterested || this.peerInterested) this.lastUseful = now;
+    else if (this.timeouts.useless > 0 && now - this.lastUseful >= this.timeouts.useless)
+      return this.close(DisconnectReason.USELESS_PEER);
+    if (now - this.lastSent >= this.timeouts.keepAlive) this.keepAlive();
+  }
+
+  // ================= sending =================
+
+  protected send(m: Message): void {
+    if (this.closed) return;
+    if (this.state !== 'connected') this.early.push(m);
+    else this.out.send(m);
+  }
+
+  private write(chunks: Buffer[]): void {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    let n = 0;
+    if (chunks.length > 1) socket.cork();
+    for (const c of chunks) {
+      socket.write(c);
+      n += c.length;
+    }
+    if (chunks.length > 1) socket.uncork();
+    this.bytesSent += n;
+    this.upTotal.add(n);
+    this.lastSent = this.clock.now();
   }
 }

@@ -1,0 +1,18 @@
+import type { PeerTimeouts } from './types.js';
+
+/** `v` in our extension handshake unless the caller gives one. */
+export const CLIENT_VERSION = 'net-bittorrent 0.1.0';
+
+export type ResolvedTimeouts = Required<PeerTimeouts>;
+
+export const DEFAULT_TIMEOUTS: Readonly<ResolvedTimeouts> = {
+  connect: 15_000,
+  handshake: 30_000,
+  keepAlive: 120_000,
+  idle: 180_000,
+  useless: 180_000,
+};
+
+export function resolveTimeouts(t: PeerTimeouts = {}): ResolvedTimeouts {
+  return { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) };
+}

@@ -1,0 +1,291 @@
+import { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
+import type { Bitfield } from '../util/bitfield.js';
+import type { Clock } from '../util/clock.js';
+import type { ExtendedHandshake, ExtensionRegistry, Message } from '../wire/index.js';
+import type { DisconnectInfo } from './disconnect.js';
+import { clientNameFromPeerId } from './client-id.js';
+import { formatPeer } from './format.js';
+import { RateMeter } from './rate.js';
+import { RemotePieces } from './remote-pieces.js';
+import type { PeerEncryption, PeerEvents, PeerSource, PeerState } from './types.js';
+
+const MAX_HINTS = 1_000;
+
+export interface PeerIdentity {
+  host: string;
+  port: number;
+  incoming: boolean;
+  source: PeerSource;
+  infoHash?: Buffer;
+}
+
+/**
+ * The observable state of a peer connection — identity, choke/interest flags, the remote's
+ * pieces, counters and rates — and the send methods, which only update flags and hand the
+ * message to `send`. The I/O (socket, MSE, handshake, timers) lives in the Peer subclass.
+ */
+export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
+  // ---- identity ----
+  /** Remote address (as connected to, or the socket's remote address for incoming). */
+  readonly host: string;
+  /** Remote port (for incoming: the socket's source port, not its listen port — see `listenPort`). */
+  readonly port: number;
+  readonly incoming: boolean;
+  readonly source: PeerSource;
+  /** Remote peer id; undefined before the handshake. */
+  peerId: Buffer | undefined;
+  /** Remote's reserved bytes from its plaintext handshake; undefined before the handshake. */
+  reservedBytes: Buffer | undefined;
+  /** Info-hash of the torrent this connection is about (known up front for outgoing). */
+  infoHash: Buffer | undefined;
+  /** Whatever the handshake hook attached; undefined until the handshake completes. */
+  torrent: T | undefined;
+  encryption: PeerEncryption = 'none';
+  state: PeerState = 'connecting';
+  /** Clock time (ms) when the TCP connection was established / accepted. */
+  connectedAt: number | undefined;
+  /** The remote's extension handshake, once received. */
+  extensions: ExtendedHandshake | undefined;
+  /** Local and remote extension ids (register more names before the handshake). */
+  readonly extensionRegistry: ExtensionRegistry;
+  /** Both sides announced the Fast extension (BEP 6). */
+  fastExtension = false;
+  /** Both sides announced the extension protocol (BEP 10). */
+  extensionProtocol = false;
+  /** The remote's DHT port from a PORT message. */
+  dhtPort: number | undefined;
+  /** The remote's listen port from its extension handshake (`p`), or `port` for outgoing. */
+  listenPort: number | undefined;
+  /** Set once closed: why. */
+  closeInfo: DisconnectInfo | undefined;
+
+  // ---- choke/interest ----
+  amChoking = true;
+  amInterested = false;
+  peerChoking = true;
+  peerInterested = false;
+
+  // ---- pieces ----
+  /** Pieces the remote reported (size 0 until the piece count is known). */
+  get bitfield(): Bitfield {
+    return this.pieces.bitfield;
+  }
+  /** Pieces the remote said it allows us to fetch while choked (BEP 6). */
+  readonly allowedFastSet = new Set<number>();
+  /** Pieces the remote suggested (BEP 6). */
+  readonly suggested = new Set<number>();
+
+  // ---- counters ----
+  /** Our requests still waiting for a piece or reject. */
+  requestsOut = 0;
+  /** The remote's requests we have not answered (piece or reject) yet. */
+  requestsIn = 0;
+  /** Payload bytes (piece blocks) received / sent. */
+  downloaded = 0;
+  uploaded = 0;
+  /** All bytes received / sent on the socket, including protocol overhead and MSE. */
+  bytesReceived = 0;
+  bytesSent = 0;
+
+  protected readonly clock: Clock;
+  protected readonly pieces = new RemotePieces();
+  protected readonly down: RateMeter;
+  protected readonly up: RateMeter;
+  protected readonly downTotal: RateMeter;
+  protected readonly upTotal: RateMeter;
+
+  protected constructor(clock: Clock, id: PeerIdentity, registry: ExtensionRegistry) {
+    super();
+    this.clock = clock;
+    this.host = id.host;
+    this.port = id.port;
+    this.incoming = id.incoming;
+    this.source = id.source;
+    this.infoHash = id.infoHash;
+    this.extensionRegistry = registry;
+    this.down = new RateMeter(clock);
+    this.up = new RateMeter(clock);
+    this.downTotal = new RateMeter(clock);
+    this.upTotal = new RateMeter(clock);
+  }
+
+  /** Queues a message (the subclass decides when and how it is written). */
+  protected abstract send(m: Message): void;
+  /** Called when we stop being interested (the useless-peer clock restarts). */
+  protected abstract interestLost(): void;
+
+  /** Payload download rate, bytes/s. */
+  get downloadRate(): number {
+    return this.down.rate;
+  }
+  /** Payload upload rate, bytes/s. */
+  get uploadRate(): number {
+    return this.up.rate;
+  }
+  /** Total (payload + protocol) download rate, bytes/s. */
+  get downloadRateTotal(): number {
+    return this.downTotal.rate;
+  }
+  /** Total upload rate, bytes/s. */
+  get uploadRateTotal(): number {
+    return this.upTotal.rate;
+  }
+  /** Decoded client name from the peer id ('libtorrent 2.0.8', 'Transmission 3.00', ...). */
+  get clientName(): string {
+    return clientNameFromPeerId(this.peerId);
+  }
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  // ---- sending (no-ops once closed; queued until the handshake completes) ----
+  /** Idempotent: does nothing when we already choke the peer. */
+  choke(): void {
+    if (this.amChoking) return;
+    this.amChoking = true;
+    this.send({ type: 'choke' });
+  }
+  unchoke(): void {
+    if (!this.amChoking) return;
+    this.amChoking = false;
+    this.send({ type: 'unchoke' });
+  }
+  interested(): void {
+    if (this.amInterested) return;
+    this.amInterested = true;
+    this.send({ type: 'interested' });
+  }
+  notInterested(): void {
+    if (!this.amInterested) return;
+    this.amInterested = false;
+    this.interestLost();
+    this.send({ type: 'notInterested' });
+  }
+  have(index: number): void {
+    this.send({ type: 'have', index });
+  }
+  /** Sends our bitfield (normally done for you right after the handshake). */
+  sendBitfield(bitfield: Bitfield): void {
+    this.send({ type: 'bitfield', bits: bitfield.bytes });
+  }
+  haveAll(): void {
+    this.send({ type: 'haveAll' });
+  }
+  haveNone(): void {
+    this.send({ type: 'haveNone' });
+  }
+  request(index: number, begin: number, length: number): void {
+    this.send({ type: 'request', index, begin, length });
+  }
+  cancel(index: number, begin: number, length: number): void {
+    this.send({ type: 'cancel', index, begin, length });
+  }
+  /** Sends a block; `block` is written as its own chunk, never copied (do not modify it afterwards). */
+  piece(index: number, begin: number, block: Buffer): void {
+    this.send({ type: 'piece', index, begin, block });
+  }
+  reject(index: number, begin: number, length: number): void {
+    this.send({ type: 'reject', index, begin, length });
+  }
+  allowedFast(index: number): void {
+    this.send({ type: 'allowedFast', index });
+  }
+  suggest(index: number): void {
+    this.send({ type: 'suggest', index });
+  }
+  /** Sends a PORT message (our DHT port); named sendPort because `port` is the remote's port. */
+  sendPort(dhtPort: number): void {
+    this.send({ type: 'port', port: dhtPort });
+  }
+  keepAlive(): void {
+    this.send({ type: 'keepAlive' });
+  }
+
+  /** State changes for a received message (everything but extended messages). */
+  protected applyIncoming(m: Message): void {
+    switch (m.type) {
+      case 'choke':
+        this.peerChoking = true;
+        if (!this.fastExtension) this.requestsOut = 0;
+        break;
+      case 'unchoke':
+        this.peerChoking = false;
+        break;
+      case 'interested':
+        this.peerInterested = true;
+        break;
+      case 'notInterested':
+        this.peerInterested = false;
+        break;
+      case 'have':
+      case 'bitfield':
+      case 'haveAll':
+      case 'haveNone':
+        this.pieces.apply(m);
+        break;
+      case 'request':
+        this.requestsIn++;
+        break;
+      case 'cancel':
+        if (!this.fastExtension && this.requestsIn > 0) this.requestsIn--;
+        break;
+      case 'piece':
+        this.downloaded += m.block.length;
+        this.down.add(m.block.length);
+        if (this.requestsOut > 0) this.requestsOut--;
+        break;
+      case 'reject':
+        if (this.requestsOut > 0) this.requestsOut--;
+        break;
+      case 'allowedFast':
+        if (this.allowedFastSet.size < MAX_HINTS) this.allowedFastSet.add(m.index);
+        break;
+      case 'suggest':
+        if (this.suggested.size < MAX_HINTS) this.suggested.add(m.index);
+        break;
+      case 'port':
+        this.dhtPort = m.port;
+        break;
+      case 'extended':
+      case 'keepAlive':
+        break;
+    }
+  }
+
+  /** Counters, as each message enters the encoder. */
+  protected account(m: Message): void {
+    switch (m.type) {
+      case 'piece':
+        this.uploaded += m.block.length;
+        this.up.add(m.block.length);
+        if (this.requestsIn > 0) this.requestsIn--;
+        break;
+      case 'reject':
+        if (this.requestsIn > 0) this.requestsIn--;
+        break;
+      case 'request':
+        this.requestsOut++;
+        break;
+      case 'cancel':
+        if (!this.fastExtension && this.requestsOut > 0) this.requestsOut--;
+        break;
+      case 'choke':
+        if (!this.fastExtension) this.requestsIn = 0;
+        break;
+    }
+  }
+
+  /** A ready-to-print dump: address, id, client, direction, flags, encryption, rates; verbose adds the piece map. */
+  asString(verbose = false): string {
+    return formatPeer(this, verbose, this.clock.now());
+  }
+
+  override toString(): string {
+    return this.asString(false);
+  }
+
+  [inspect.custom](): string {
+    return this.asString(true);
+  }
+}

@@ -1,0 +1,57 @@
+import type { Clock } from '../util/clock.js';
+
+/**
+ * Bytes per second over a sliding window of one-second buckets: cheap to update per chunk and
+ * steady enough for choking and display.
+ */
+export class RateMeter {
+  private readonly buckets: Float64Array;
+  private current = 0;
+  /** Clock second of buckets[current]. */
+  private second: number;
+  private total = 0;
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly clock: Clock,
+    windowSeconds = 5,
+  ) {
+    this.buckets = new Float64Array(windowSeconds);
+    this.startedAt = clock.now();
+    this.second = Math.floor(this.startedAt / 1000);
+  }
+
+  add(bytes: number): void {
+    this.roll();
+    this.buckets[this.current]! += bytes;
+    this.total += bytes;
+  }
+
+  /** Bytes per second over the window (or the time since creation, if shorter). */
+  get rate(): number {
+    this.roll();
+    const n = this.buckets.length;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += this.buckets[i]!;
+    const now = this.clock.now();
+    const elapsed = Math.min(n * 1000 - 1000 + (now % 1000), now - this.startedAt);
+    return elapsed <= 0 ? 0 : (sum * 1000) / Math.max(elapsed, 1000);
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  private roll(): void {
+    const s = Math.floor(this.clock.now() / 1000);
+    let steps = s - this.second;
+    if (steps <= 0) return;
+    const n = this.buckets.length;
+    if (steps > n) steps = n;
+    for (let i = 0; i < steps; i++) {
+      this.current = (this.current + 1) % n;
+      this.buckets[this.current] = 0;
+    }
+    this.second = s;
+  }
+}
