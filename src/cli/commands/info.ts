@@ -1,0 +1,137 @@
+import { open } from 'node:fs/promises';
+import {
+  buildMagnet,
+  parseMagnet,
+  parseTorrent,
+  type MagnetLink,
+  type Metainfo,
+} from '../../metainfo/index.js';
+import { formatAddress } from '../../util/compact.js';
+import { NbtError } from '../../util/errors.js';
+import { parseCommandArgs, positionals } from '../args.js';
+import { formatBytes } from '../format.js';
+import type { Command } from '../types.js';
+
+const usage = `Usage: nbt info <file.torrent | magnet-link> [--json]
+
+Shows what a .torrent or magnet link describes.
+
+Options:
+  --json    machine-readable output: infoHash, name, length, pieceLength, pieceCount,
+            private, files [{path, length}], trackers (tiers), webSeeds, magnet, ...
+`;
+
+const MAX_TORRENT = 64 << 20;
+
+async function readTorrentFile(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw new NbtError(
+      'CLI_READ',
+      `cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
+    );
+  });
+  try {
+    const { size } = await fh.stat();
+    if (size > MAX_TORRENT)
+      throw new NbtError('METAINFO_TOO_LARGE', `${path} is ${formatBytes(size)}, too large for a .torrent`);
+    return await fh.readFile();
+  } catch (e) {
+    if (e instanceof NbtError) throw e;
+    throw new NbtError('CLI_READ', `cannot read ${path}: ${(e as Error).message}`);
+  } finally {
+    await fh.close();
+  }
+}
+
+export function torrentJson(m: Metainfo): Record<string, unknown> {
+  return {
+    infoHash: m.infoHashHex,
+    name: m.name,
+    length: m.length,
+    pieceLength: m.pieceLength,
+    pieceCount: m.pieceCount,
+    private: m.private,
+    multiFile: m.multiFile,
+    files: m.files.map((f) =>
+      f.pad ? { path: f.name, length: f.length, pad: true } : { path: f.name, length: f.length },
+    ),
+    trackers: m.announce,
+    webSeeds: m.urlList,
+    nodes: m.nodes.map(formatAddress),
+    comment: m.comment,
+    createdBy: m.createdBy,
+    creationDate: m.creationDate,
+    magnet: buildMagnet({ infoHash: m.infoHash, name: m.name, trackers: m.announce.flat() }),
+  };
+}
+
+function magnetJson(l: MagnetLink): Record<string, unknown> {
+  return {
+    magnet: true,
+    infoHash: l.infoHashHex,
+    name: l.name,
+    trackers: l.trackers.map((t) => [t]),
+    peers: l.peers.map(formatAddress),
+    webSeeds: l.webSeeds,
+    selectOnly: l.selectOnly,
+  };
+}
+
+function describeTorrent(m: Metainfo): string {
+  const lines = [
+    `Name:          ${m.name}`,
+    `Info-hash:     ${m.infoHashHex}`,
+    `Size:          ${formatBytes(m.length)} (${m.length} bytes)`,
+    `Pieces:        ${m.pieceCount} x ${formatBytes(m.pieceLength)} (last ${formatBytes(m.lastPieceLength)})`,
+    `Private:       ${m.private ? 'yes' : 'no'}`,
+  ];
+  if (m.createdBy) lines.push(`Created by:    ${m.createdBy}`);
+  if (m.creationDate !== undefined)
+    lines.push(`Created:       ${new Date(m.creationDate * 1000).toISOString()}`);
+  if (m.comment) lines.push(`Comment:       ${m.comment}`);
+  m.announce.forEach((tier, i) => lines.push(`Tracker tier ${i + 1}: ${tier.join(' ')}`));
+  for (const w of m.urlList) lines.push(`Web seed:      ${w}`);
+  const real = m.files.filter((f) => !f.pad);
+  lines.push(`Files (${real.length}):`);
+  for (const f of real) lines.push(`  ${formatBytes(f.length).padStart(10)}  ${f.name}`);
+  return lines.join('\n') + '\n';
+}
+
+function describeMagnet(l: MagnetLink): string {
+  const lines = [`Magnet link`, `Info-hash:     ${l.infoHashHex}`];
+  if (l.name !== undefined) lines.push(`Name:          ${l.name}`);
+  for (const t of l.trackers) lines.push(`Tracker:       ${t}`);
+  for (const p of l.peers) lines.push(`Peer:          ${formatAddress(p)}`);
+  for (const w of l.webSeeds) lines.push(`Web seed:      ${w}`);
+  if (l.selectOnly) lines.push(`Select only:   ${l.selectOnly.join(',')}`);
+  return lines.join('\n') + '\n';
+}
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'show the contents of a .torrent or magnet link',
+  usage,
+  async run(argv, io) {
+    const { values, positionals: pos } = parseCommandArgs(argv, { json: { type: 'boolean' } });
+    const [target] = positionals(pos, ['file.torrent|magnet']);
+    if (/^magnet:/i.test(target!)) {
+      const link = parseMagnet(target!);
+      io.stdout.write(values.json ? JSON.stringify(magnetJson(link), null, 2) + '\n' : describeMagnet(link));
+      return 0;
+    }
+    const data = await readTorrentFile(target!);
+    let m: Metainfo;
+    try {
+      m = parseTorrent(data);
+    } catch (e) {
+      if (e instanceof NbtError)
+        throw new NbtError(e.code, `${target} is not a valid torrent: ${e.message}`, {
+          cause: e,
+          offset: e.offset,
+        });
+      throw e;
+    }
+    io.stdout.write(values.json ? JSON.stringify(torrentJson(m), null, 2) + '\n' : describeTorrent(m));
+    return 0;
+  },
+};
