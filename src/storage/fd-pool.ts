@@ -3,7 +3,7 @@
  * eviction skips them (the pool may briefly exceed its bound) and a handle replaced by a
  * writable one is closed once its last user releases it.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 
 export interface Lease {
@@ -89,6 +89,29 @@ export class FilePool {
   forget(path: string): void {
     const e = this.entries.get(path);
     if (e) this.retire(path, e);
+  }
+
+  /**
+   * Paths whose open handle no longer is the file at that path (deleted or replaced behind our
+   * back). Those handles are dropped, so the next access opens the path afresh.
+   */
+  async stale(): Promise<string[]> {
+    const out: string[] = [];
+    await Promise.all(
+      [...this.entries].map(async ([path, e]) => {
+        const h = e.handle;
+        if (!h) return;
+        const [fromHandle, fromPath] = await Promise.all([
+          h.stat().catch(() => undefined),
+          stat(path).catch(() => undefined),
+        ]);
+        if (fromHandle && fromPath && fromHandle.ino === fromPath.ino && fromHandle.dev === fromPath.dev)
+          return;
+        out.push(path);
+        if (this.entries.get(path) === e) this.retire(path, e);
+      }),
+    );
+    return out.sort();
   }
 
   async closeAll(): Promise<void> {

@@ -89,10 +89,21 @@ export class FileStorage implements Storage {
     );
   }
 
+  /**
+   * Waits for pending writes, fsyncs, and checks that every open file is still the file at its
+   * path: a file deleted or replaced while open throws STORAGE_FILE_MISSING (the data written to
+   * it is gone), so the torrent can stop and recheck instead of losing data silently.
+   */
   async flush(): Promise<void> {
     this.assertOpen();
     await Promise.allSettled([...this.inFlight]);
     await this.syncDirty();
+    const stale = await this.pool.stale();
+    if (stale.length > 0)
+      throw new NbtError(
+        'STORAGE_FILE_MISSING',
+        `storage: ${stale.join(', ')} ${stale.length === 1 ? 'was' : 'were'} deleted or replaced while in use`,
+      );
   }
 
   async close(): Promise<void> {

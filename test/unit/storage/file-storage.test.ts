@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, stat, symlink, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, unlink, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FileStorage,
@@ -131,6 +131,28 @@ test('file storage: missing and short files are typed errors naming the file, or
   ]);
   assert.deepEqual(buf.subarray(0, 1000), data.subarray(0, 1000));
   assert.ok(buf.subarray(1000).every((b) => b === 0));
+  await s.close();
+});
+
+test('file storage: a file deleted while open is reported by flush, then recreated', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const l = makeLayout(10, [{ path: ['x'], length: 20 }]);
+  const s = new FileStorage(l, dir.path);
+  await s.write(0, 0, Buffer.alloc(10, 1));
+  await s.flush();
+  await unlink(join(dir.path, 'x'));
+  await s.write(1, 0, Buffer.alloc(10, 2));
+  await assert.rejects(
+    s.flush(),
+    (e) => isNbtError(e, 'STORAGE_FILE_MISSING') && e.message.includes(join(dir.path, 'x')),
+  );
+  await s.write(1, 0, Buffer.alloc(10, 2));
+  await s.flush();
+  assert.deepEqual(
+    await readFile(join(dir.path, 'x')),
+    Buffer.concat([Buffer.alloc(10), Buffer.alloc(10, 2)]),
+  );
   await s.close();
 });
 
