@@ -130,6 +130,7 @@ export class FileStorage implements Storage {
         const path = this.paths[s.fileIndex]!;
         let got = 0;
         try {
+          await this.checkDir(path, false);
           const lease = await this.pool.acquire(path, false);
           try {
             while (got < s.length) {
@@ -205,11 +206,14 @@ export class FileStorage implements Storage {
     }
   }
 
-  /** Creates the file's directory and makes sure its real path is inside the save path. */
-  private async checkDir(path: string): Promise<void> {
+  /**
+   * Makes sure the real path of the file's directory is inside the save path's (a symlinked
+   * directory must not lead reads or writes elsewhere); creates it first when `create`.
+   */
+  private async checkDir(path: string, create = true): Promise<void> {
     const dir = dirname(path);
     if (this.dirChecked.has(dir)) return;
-    await mkdir(dir, { recursive: true });
+    if (create) await mkdir(dir, { recursive: true });
     this.rootReal ??= await realpath(this.savePath);
     const real = await realpath(dir);
     if (!isInside(this.rootReal, real))

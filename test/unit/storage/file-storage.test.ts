@@ -176,6 +176,10 @@ test('file storage: paths stay inside the save path', async (t) => {
   await assert.rejects(s.write(0, 0, Buffer.alloc(10)), (e) => isNbtError(e, 'STORAGE_BAD_PATH'));
   assert.deepEqual(await readdir(outside), []);
   await s.close();
+  await writeFile(join(outside, 'x'), 'outside!!!');
+  const r = new FileStorage(makeLayout(10, [{ path: ['link', 'x'], length: 10 }]), save);
+  await assert.rejects(r.read(0, 0, 10), (e) => isNbtError(e, 'STORAGE_BAD_PATH'));
+  await r.close();
   // A symlinked file is refused too.
   await writeFile(join(outside, 'target'), 'secret');
   await symlink(join(outside, 'target'), join(save, 'file'));
