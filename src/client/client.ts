@@ -48,7 +48,10 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly byHash = new Map<string, Torrent>();
   /** Every connection we own, with the torrent it joined (once it did). */
   private readonly connections = new Map<Peer<Torrent>, Torrent | undefined>();
+  /** All connections per host (outgoing dials respect the limit). */
   private readonly perHost = new Map<string, number>();
+  /** Connections per host that joined a torrent (incoming handshakes respect the limit). */
+  private readonly attachedPerHost = new Map<string, number>();
   private halfOpen = 0;
   private server: Server | undefined;
   private listenPortValue = 0;
@@ -242,8 +245,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (!this.ipFilter.allows(host)) peer.close(DisconnectReason.IP_FILTERED);
     else if (this.connections.size > this.options.limits.maxConnections)
       peer.close(DisconnectReason.TOO_MANY);
-    else if ((this.perHost.get(host) ?? 0) > this.options.limits.maxPerHost)
-      peer.close(DisconnectReason.TOO_MANY);
   }
 
   /** Accept or refuse a peer whose handshake arrived. */
@@ -257,6 +258,10 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (!torrent.acceptsPeers) return DisconnectReason.TORRENT_STOPPED;
     if (torrent.peerById(info.peerId)) return DisconnectReason.PREEXISTING;
     if (torrent.peerCount >= this.options.limits.maxPeersPerTorrent) return DisconnectReason.TOO_MANY;
+    // Per host, only established connections count: a half-open attempt of ours to the same
+    // address must not hide a loopback or be mistaken for a second connection.
+    if ((this.attachedPerHost.get(normalizeHost(info.host)) ?? 0) >= this.options.limits.maxPerHost)
+      return DisconnectReason.TOO_MANY;
     return { torrent, pieceCount: torrent.metainfo.pieceCount, have: torrent.have };
   }
 
@@ -279,6 +284,7 @@ export class Client extends TypedEmitter<ClientEvents> {
         return;
       }
       this.connections.set(peer, torrent);
+      this.attachedPerHost.set(host, (this.attachedPerHost.get(host) ?? 0) + 1);
       torrent.attach(peer);
       this.dialSoon();
     });
@@ -287,9 +293,8 @@ export class Client extends TypedEmitter<ClientEvents> {
       opened();
       const torrent = this.connections.get(peer);
       this.connections.delete(peer);
-      const n = (this.perHost.get(host) ?? 1) - 1;
-      if (n > 0) this.perHost.set(host, n);
-      else this.perHost.delete(host);
+      decrement(this.perHost, host);
+      if (torrent) decrement(this.attachedPerHost, host);
       if (candidate && wasOpen) {
         if (info.reason === DisconnectReason.LOOPBACK)
           candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
@@ -392,6 +397,12 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.upload.close();
     await serverClosed;
   }
+}
+
+function decrement(m: Map<string, number>, key: string): void {
+  const n = (m.get(key) ?? 1) - 1;
+  if (n > 0) m.set(key, n);
+  else m.delete(key);
 }
 
 function normalizeHost(host: string): string {
