@@ -113,16 +113,16 @@ export class HttpTrackerClient implements TrackerTransport {
             }
             const declared = Number(res.headers['content-length']);
             if (declared > this.maxBodyBytes) {
-              res.destroy();
-              return finish(tooLarge(this.maxBodyBytes));
+              finish(tooLarge(this.maxBodyBytes));
+              return res.destroy();
             }
             const chunks: Buffer[] = [];
             let size = 0;
             res.on('data', (c: Buffer) => {
               size += c.length;
               if (size > this.maxBodyBytes) {
-                res.destroy();
                 finish(tooLarge(this.maxBodyBytes));
+                res.destroy();
               } else chunks.push(c);
             });
             res.on('error', (e) =>
