@@ -98,6 +98,11 @@ export class OutgoingStage extends Stage {
     return this.mse !== undefined;
   }
 
+  /** Still inside the MSE exchange (a failure now may be retried in plaintext). */
+  get encrypting(): boolean {
+    return this.mse !== undefined && this.encryption === 'none';
+  }
+
   /** The first bytes to send (MSE step 1, or our plaintext handshake). */
   start(): Buffer {
     return this.mse ? this.mse.start() : this.ourHandshake;

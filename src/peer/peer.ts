@@ -254,7 +254,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
         message: err?.message ?? 'closed',
       });
     if (this.state !== 'connected') return this.handshakeFailed(DisconnectReason.BY_REMOTE, err);
-    if (err && errno !== 'ECONNRESET' && errno !== 'EPIPE')
+    if (err)
       return this.close(DisconnectReason.SOCKET_ERROR, { ...(errno ? { errno } : {}), message: err.message });
     this.close(DisconnectReason.BY_REMOTE, errno ? { errno } : {});
   }
@@ -264,8 +264,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     const stage = this.stage;
     const canRetry =
       stage instanceof OutgoingStage &&
-      stage.usesMse &&
-      this.state === 'encrypting' &&
+      stage.encrypting &&
       !this.mseRetried &&
       (this.opts.encryption ?? 'enabled') === 'enabled';
     if (canRetry) {
@@ -279,7 +278,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
       return;
     }
     const errno = (err as NodeJS.ErrnoException | undefined)?.code;
-    if (reason === DisconnectReason.BY_REMOTE && err && errno && errno !== 'ECONNRESET')
+    if (reason === DisconnectReason.BY_REMOTE && err && errno)
       return this.close(DisconnectReason.SOCKET_ERROR, { errno, message: err.message });
     this.close(reason, { ...(errno ? { errno } : {}), ...(err ? { message: err.message } : {}) });
   }
@@ -298,10 +297,12 @@ export class Peer<T = unknown> extends PeerBase<T> {
         step = this.stage!.receive(chunk);
       } catch (e) {
         const reason = reasonForError(e);
-        const mse = this.state === 'encrypting' && reason !== DisconnectReason.HANDSHAKE_INFOHASH;
+        const mse = this.stage instanceof OutgoingStage && this.stage.encrypting;
         return mse ? this.handshakeFailed(reason, e as Error) : this.close(reason, errorMessage(e));
       }
       if (step.send) this.write([step.send]);
+      if (this.state === 'encrypting' && !(this.stage instanceof OutgoingStage && this.stage.encrypting))
+        this.state = 'handshaking';
       if (step.done) this.established(step.done);
     }
     const gate = this.opts.bandwidth?.download;
