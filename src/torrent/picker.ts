@@ -280,14 +280,12 @@ export class PiecePicker {
   /** 0 = skip, 1..7 = low..high (default 4). */
   setPiecePriority(piece: number, priority: number): void {
     this.applyPriority(piece, priority);
-    this.recountInterest();
   }
 
   setPiecePriorities(priorities: ArrayLike<number>): void {
     if (priorities.length !== this.pieceCount)
       throw new RangeError('priority count does not match piece count');
     for (let i = 0; i < this.pieceCount; i++) this.applyPriority(i, priorities[i]!);
-    this.recountInterest();
   }
 
   // ---- picking -------------------------------------------------------------------------------
@@ -458,13 +456,7 @@ export class PiecePicker {
     if (part) this.freeWanted += sign * part.free;
     else this.unstartedWanted += sign;
     if (p > 0 && piece < this.seqCursor) this.seqCursor = piece;
-  }
-
-  private recountInterest(): void {
-    for (const ps of this.peers.values()) {
-      ps.interesting = 0;
-      if (ps.bits) for (const i of ps.bits.indices()) if (this.wanted(i)) ps.interesting++;
-    }
+    for (const ps of this.peers.values()) if (ps.bits?.has(piece)) ps.interesting += sign;
   }
 
   private start(piece: number, peer: PeerKey | undefined, ps: PeerState | undefined): Partial {
