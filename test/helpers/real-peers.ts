@@ -58,6 +58,10 @@ export interface LtPeerOptions {
   connect?: string[];
   timeout?: number;
   uploadLimit?: number;
+  /** Listen address (default 127.0.0.1), e.g. a namespace's address from netns.ts. */
+  host?: string;
+  /** Argv prefix to run it elsewhere, e.g. NetnsLab.execPrefix(i). */
+  prefix?: string[];
 }
 
 /** A running lt_peer.py process with its JSON-lines output. */
@@ -69,11 +73,22 @@ export class LtPeer {
   readonly exit: Promise<number | null>;
 
   constructor(mode: 'seed' | 'leech' | 'check', torrent: string, dir: string, o: LtPeerOptions = {}) {
-    const args = [ltPeerScript, mode, torrent, dir, '--port', String(o.port ?? 0), '--enc', o.enc ?? 'enabled'];
+    const args = [
+      ltPeerScript,
+      mode,
+      torrent,
+      dir,
+      '--port',
+      String(o.port ?? 0),
+      '--enc',
+      o.enc ?? 'enabled',
+    ];
     for (const c of o.connect ?? []) args.push('--connect', c);
     if (o.timeout) args.push('--timeout', String(o.timeout));
     if (o.uploadLimit) args.push('--upload-limit', String(o.uploadLimit));
-    this.proc = spawn('/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (o.host) args.push('--host', o.host);
+    const argv = [...(o.prefix ?? []), '/usr/bin/python3', ...args];
+    this.proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.exit = new Promise((resolve) =>
       this.proc.on('exit', (code) => {
         this.exited = true;
@@ -102,7 +117,15 @@ export class LtPeer {
     const seen = this.events.find((e) => e.event === name);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`lt_peer: no "${name}" event in ${timeoutMs} ms: ${JSON.stringify(this.events.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `lt_peer: no "${name}" event in ${timeoutMs} ms: ${JSON.stringify(this.events.slice(-5))}`,
+            ),
+          ),
+        timeoutMs,
+      );
       const done = (e: LtEvent): void => {
         clearTimeout(timer);
         resolve(e);
