@@ -452,8 +452,10 @@ export class Peer<T = unknown> extends PeerBase<T> {
 
   protected send(m: Message): void {
     if (this.closed) return;
-    if (this.state !== 'connected') this.early.push(m);
-    else this.out.send(m);
+    if (this.state !== 'connected') return void this.early.push(m);
+    // Counted when queued, not when written, so a keep-alive tick never sees a stale time.
+    this.lastSent = this.clock.now();
+    this.out.send(m);
   }
 
   private write(chunks: Buffer[]): void {
