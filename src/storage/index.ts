@@ -28,3 +28,4 @@ export { writeFileAtomic, readFileIfExists } from './atomic.js';
 export { safeJoin, isInside } from './paths.js';
 export { storageError } from './errors.js';
 export { FilePool, type Lease } from './fd-pool.js';
+export { PieceReadCache } from './read-cache.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   FileStorage,
   MemoryStorage,
+  PieceReadCache,
   makeLayout,
   mapRange,
   type Storage,
@@ -250,4 +251,25 @@ test('file storage: a full disk (ENOSPC) and a read-only one (EROFS) surface as 
   );
   assert.deepEqual(await ro.read(0, 0, pl), payload.subarray(0, pl));
   await ro.close();
+});
+
+test('piece read cache: one read per piece, LRU bounded, invalidation', async () => {
+  const l = makeLayout(1000, [{ path: ['x'], length: 5500 }]);
+  const m = new MemoryStorage(l);
+  const payload = seededBytes(5500, 2);
+  for (let p = 0; p < 6; p++)
+    await m.write(p, 0, payload.subarray(p * 1000, Math.min(5500, p * 1000 + 1000)));
+  const cache = new PieceReadCache(m, 4000);
+  const reads = await Promise.all([cache.read(1, 0, 100), cache.read(1, 100, 200), cache.read(5, 400, 100)]);
+  assert.deepEqual(reads[0], payload.subarray(1000, 1100));
+  assert.deepEqual(reads[1], payload.subarray(1100, 1300));
+  assert.deepEqual(reads[2], payload.subarray(5400, 5500));
+  assert.equal(cache.misses, 2);
+  assert.equal(cache.hits, 1);
+  for (let p = 0; p < 6; p++) await cache.read(p, 0, 10);
+  assert.ok(cache.cachedBytes <= 4000);
+  cache.invalidate(5);
+  await m.write(5, 0, Buffer.alloc(500, 9));
+  assert.deepEqual(await cache.read(5, 0, 3), Buffer.alloc(3, 9));
+  await assert.rejects(cache.read(6, 0, 1), (e) => isNbtError(e, 'STORAGE_BAD_RANGE'));
 });
