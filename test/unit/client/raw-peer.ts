@@ -29,9 +29,9 @@ export class RawPeer {
     void this.closed.then(() => this.wake());
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawPeer> {
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const s = connect({ port, host }, () => {
+      const s = connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () => {
         s.off('error', reject);
         resolve(new RawPeer(s));
       });
