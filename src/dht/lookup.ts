@@ -20,7 +20,8 @@ export interface LookupOptions {
   selfId?: Buffer;
 }
 
-type CandidateState = 'new' | 'pending' | 'answered' | 'failed';
+/** 'stalled': still awaited, but slow enough that its slot went to another node. */
+type CandidateState = 'new' | 'pending' | 'stalled' | 'answered' | 'failed';
 
 interface Candidate {
   /** The id a node claims (or was claimed for it); undefined for bootstrap addresses. */
@@ -90,7 +91,7 @@ export class Lookup {
     token?: Buffer,
   ): PeerAddress[] {
     const c = this.find(addr);
-    if (!c || c.state !== 'pending') return [];
+    if (!c || (c.state !== 'pending' && c.state !== 'stalled')) return [];
     c.state = 'answered';
     c.id = id;
     if (token) c.token = token;
@@ -109,14 +110,25 @@ export class Lookup {
 
   failed(addr: PeerAddress): void {
     const c = this.find(addr);
-    if (c && c.state === 'pending') c.state = 'failed';
+    if (c && (c.state === 'pending' || c.state === 'stalled')) c.state = 'failed';
   }
 
-  /** True when nothing is in flight and no closer node is left to ask. */
+  /**
+   * A query is slow (a soft timeout): its alpha slot goes to the next candidate, and the lookup
+   * stops waiting for it once closer nodes push it out of the k closest.
+   */
+  stalled(addr: PeerAddress): void {
+    const c = this.find(addr);
+    if (c && c.state === 'pending') c.state = 'stalled';
+  }
+
+  /** True when nothing is in flight and no closer node is left to ask (or await). */
   get done(): boolean {
     if (this.inFlight > 0) return false;
+    const window = this.window();
+    if (window.some((c) => c.state === 'stalled')) return false;
     if (this.queries >= this.maxQueries) return true;
-    return !this.window().some((c) => c.state === 'new');
+    return !window.some((c) => c.state === 'new');
   }
 
   /** The k closest nodes that answered, closest first, with the tokens they gave. */
@@ -160,7 +172,9 @@ export class Lookup {
     if (this.candidates.length > this.maxCandidates) {
       // Never forget a pending node: its answer must still be matched.
       const keep = this.candidates.slice(0, this.maxCandidates);
-      const pending = this.candidates.slice(this.maxCandidates).filter((c) => c.state === 'pending');
+      const pending = this.candidates
+        .slice(this.maxCandidates)
+        .filter((c) => c.state === 'pending' || c.state === 'stalled');
       this.candidates = [...keep, ...pending];
     }
   }

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { isNbtError, NbtError, errorMessage } from '../util/errors.js';
-import type { PeerAddress } from '../util/compact.js';
+import { formatAddress, type PeerAddress } from '../util/compact.js';
 import {
   decodeKrpc,
   encodeKrpc,
@@ -52,12 +52,15 @@ export interface DhtNodeOptions {
   clock?: Clock;
   k?: number;
   alpha?: number;
+  /** A query is dropped after this long (default 3 s). */
   queryTimeoutMs?: number;
+  /** After this long a lookup stops counting a query against alpha and asks another node (default 1 s, at most the query timeout). */
+  softTimeoutMs?: number;
   rateLimit?: RateLimitOptions;
   peerStore?: PeerStoreOptions;
   /** BEP 42: keep nodes whose id does not match their IP out of the routing table (default false). */
   enforceNodeIdIp?: boolean;
-  /** Client version sent as 'v'. */
+  /** Client version sent as 'v' (BEP 20 style: 2 letters + 2 version bytes; default "NB" 0.1). */
   version?: Buffer;
 }
 
@@ -86,6 +89,9 @@ export interface AnnounceResult {
 }
 
 const MAINTENANCE_MS = 60_000;
+const DEFAULT_VERSION = Buffer.from([0x4e, 0x42, 0x00, 0x01]);
+/** Distinct responders remembered when voting on our external address (BEP 42 'ip'). */
+const MAX_IP_VOTERS = 256;
 const MAX_PINGS_PER_TICK = 8;
 
 export class DhtNode extends EventEmitter {
@@ -103,6 +109,10 @@ export class DhtNode extends EventEmitter {
   private maintenance: TimerHandle | undefined;
   private closed = false;
   private activeLookups = 0;
+  private readonly version: Buffer;
+  private readonly softTimeoutMs: number;
+  /** Responder address -> the external address it saw us at. */
+  private readonly ipVotes = new Map<string, string>();
   private readonly counters = {
     lookups: 0,
     packetsIn: 0,
@@ -121,6 +131,8 @@ export class DhtNode extends EventEmitter {
     this.clock = options.clock ?? systemClock;
     this.family = options.host && isIP(options.host) === 6 ? 6 : 4;
     this.readOnly = options.readOnly ?? false;
+    this.version = options.version ?? DEFAULT_VERSION;
+    this.softTimeoutMs = Math.min(options.softTimeoutMs ?? 1000, options.queryTimeoutMs ?? 3000);
     this.id = options.nodeId ? Buffer.from(options.nodeId) : randomNodeId();
     assertId(this.id);
     this.table = new RoutingTable(this.id, this.clock, { k: options.k ?? 8 });
@@ -163,6 +175,20 @@ export class DhtNode extends EventEmitter {
       activeLookups: this.activeLookups,
       storedInfoHashes: this.peers.infoHashCount,
     };
+  }
+
+  /**
+   * Our address as most responders report it (BEP 42 'ip' field), once at least two agree:
+   * what a BEP 42 node id would be derived from.
+   */
+  get externalAddress(): PeerAddress | undefined {
+    const counts = new Map<string, number>();
+    for (const v of this.ipVotes.values()) counts.set(v, (counts.get(v) ?? 0) + 1);
+    let best: [string, number] | undefined;
+    for (const e of counts) if (!best || e[1] > best[1]) best = e;
+    if (!best || best[1] < 2) return undefined;
+    const cut = best[0].lastIndexOf(':');
+    return { host: best[0].slice(0, cut), port: Number(best[0].slice(cut + 1)) };
   }
 
   /** Bound address, once listening. */
@@ -291,8 +317,13 @@ export class DhtNode extends EventEmitter {
           for (const addr of lookup.next()) {
             const args: QueryArgs =
               method === 'find_node' ? { id: this.id, target } : { id: this.id, infoHash: target };
+            const soft = this.clock.setTimeout(() => {
+              lookup.stalled(addr);
+              pump();
+            }, this.softTimeoutMs);
             this.query(addr, method, args).then(
               (r) => {
+                soft.cancel();
                 const nodes = (this.family === 4 ? r.nodes : r.nodes6) ?? [];
                 const fresh = lookup.answered(addr, r.id, nodes, r.values, r.token).map(toDhtPeer);
                 if (fresh.length > 0) {
@@ -302,6 +333,7 @@ export class DhtNode extends EventEmitter {
                 pump();
               },
               () => {
+                soft.cancel();
                 lookup.failed(addr);
                 pump();
               },
@@ -329,11 +361,19 @@ export class DhtNode extends EventEmitter {
     const { t, reply } = this.transactions.open(addr, method, nodeId ?? this.table.findByAddress(addr)?.id);
     const msg: KrpcQuery = { y: 'q', t, q: method, a: args };
     if (this.readOnly) msg.ro = true;
-    if (this.options.version) msg.v = this.options.version;
+    msg.v = this.version;
     this.send(msg, addr);
     const res = await reply;
+    if (res.ip) this.voteIp(addr, res.ip);
     this.learn({ id: res.r.id, host: addr.host, port: addr.port }, 'response');
     return res.r;
+  }
+
+  private voteIp(voter: PeerAddress, seen: PeerAddress): void {
+    const key = formatAddress(voter);
+    if (!this.ipVotes.has(key) && this.ipVotes.size >= MAX_IP_VOTERS)
+      this.ipVotes.delete(this.ipVotes.keys().next().value as string);
+    this.ipVotes.set(key, `${seen.host}:${seen.port}`);
   }
 
   private send(msg: KrpcMessage, to: PeerAddress): void {
@@ -386,7 +426,7 @@ export class DhtNode extends EventEmitter {
       tokens: this.tokens,
       peers: this.peers,
     });
-    if (this.options.version) reply.v = this.options.version;
+    reply.v = this.version;
     this.counters.queriesAnswered++;
     this.send(reply, from);
     if (announced) this.emit('announce', announced.infoHash, toDhtPeer(announced.peer));
@@ -395,6 +435,11 @@ export class DhtNode extends EventEmitter {
   private maintain(): void {
     if (this.closed) return;
     this.peers.purge();
+    // A node that lost (or never had) its table tries the bootstrap routers again.
+    if (this.table.size < this.table.k) {
+      void this.bootstrap().catch((e: unknown) => this.emit('warning', e));
+      return;
+    }
     for (const target of this.table.refreshTargets()) void this.runLookup(target, 'find_node', []);
     for (const n of this.table.stale().slice(0, MAX_PINGS_PER_TICK)) {
       this.query(n, 'ping', { id: this.id }, n.id).catch(() => undefined);

@@ -50,10 +50,11 @@ def main():
     # The Python binding does not expose dht_announce's flags type, so announce the way a client
     # does: add a magnet torrent; libtorrent get_peers + announce_peer's it to the DHT.
     save = tempfile.mkdtemp(prefix='lt_dht_')
+    handles = []
     for h in a.announce:
         p = lt.parse_magnet_uri(f'magnet:?xt=urn:btih:{h}')
         p.save_path = save
-        s.add_torrent(p)
+        handles.append(s.add_torrent(p))
     say(event='listening', port=s.listen_port())
     end = time.time() + a.timeout
     next_round = 0.0
@@ -64,6 +65,9 @@ def main():
             s.post_dht_stats()
             for h in a.get_peers:
                 s.dht_get_peers(lt.sha1_hash(bytes.fromhex(h)))
+            # Re-announce each round: the first announce may run before the routing table filled.
+            for th in handles:
+                th.force_dht_announce()
         s.wait_for_alert(100)
         for al in s.pop_alerts():
             if isinstance(al, lt.dht_stats_alert):

@@ -118,3 +118,32 @@ test('ends with no seeds, ignores unsolicited answers, caps queries', () => {
   }
   assert.equal(l.queriesSent, 50);
 });
+
+test('a stalled query frees its alpha slot but is still awaited while among the k closest', () => {
+  const target = Buffer.alloc(20);
+  const seeds = [1, 2, 3, 4].map((i) => {
+    const id = Buffer.alloc(20);
+    id[19] = i;
+    return { id, host: '10.0.0.1', port: i };
+  });
+  const l = new Lookup(target, seeds, { k: 8, alpha: 3 });
+  assert.deepEqual(
+    l.next().map((a) => a.port),
+    [1, 2, 3],
+  );
+  assert.deepEqual(l.next(), []);
+  l.stalled(seeds[0]!);
+  assert.deepEqual(
+    l.next().map((a) => a.port),
+    [4],
+    'slot reused',
+  );
+  for (const s of seeds.slice(1)) l.answered(s, s.id, []);
+  assert.equal(l.done, false, 'the stalled node is one of the k closest');
+  l.answered(seeds[0]!, seeds[0]!.id, []);
+  assert.ok(l.done);
+  assert.deepEqual(
+    l.closest().map((n) => n.port),
+    [1, 2, 3, 4],
+  );
+});

@@ -42,6 +42,8 @@ test('30 nodes on loopback: get_peers finds what announce_peer stored', { timeou
   const nodes = await startNetwork(30);
   t.after(() => Promise.all(nodes.map((n) => n.close())));
   for (const n of nodes) assert.ok(n.stats.nodes >= 1, 'every node learnt others');
+  // Responders report the address they saw us at (BEP 42 'ip'); enough agree to trust it.
+  assert.deepEqual(nodes[9]!.externalAddress, nodes[9]!.address());
   const infoHash = seededBytes(20, 99);
   const announced: string[] = [];
   for (const n of nodes)
@@ -171,3 +173,47 @@ test(
     assert.ok(gp?.y === 'r' && gp.r.token && gp.ip?.port !== undefined, 'token and BEP 42 ip in the reply');
   },
 );
+
+test('BEP 32: an IPv6 network on ::1 uses nodes6 and finds IPv6 peers', { timeout: 10_000 }, async (t) => {
+  const probe = new DhtNode({ host: '::1', port: 0, bootstrap: [] });
+  try {
+    await probe.listen();
+  } catch {
+    t.skip('no IPv6 loopback on this host');
+    return;
+  } finally {
+    await probe.close();
+  }
+  const nodes: DhtNode[] = [];
+  t.after(() => Promise.all(nodes.map((n) => n.close())));
+  for (let i = 0; i < 8; i++) {
+    const n = new DhtNode({
+      host: '::1',
+      port: 0,
+      bootstrap: i ? [nodes[0]!.address()!] : [],
+      queryTimeoutMs: 500,
+    });
+    await n.listen();
+    if (i) await n.bootstrap();
+    nodes.push(n);
+  }
+  assert.equal(nodes[0]!.family, 6);
+  const infoHash = seededBytes(20, 66);
+  assert.ok((await nodes[2]!.announce(infoHash, 555)).announcedTo >= 3);
+  const peers = await nodes[6]!.lookup(infoHash);
+  assert.deepEqual(peers, [{ host: '::1', port: 555, source: { kind: 'dht' } }]);
+  // A raw find_node over IPv6 is answered with nodes6.
+  const sock = createSocket('udp6');
+  t.after(() => sock.close());
+  const reply = await new Promise<KrpcMessage>((resolve) => {
+    sock.on('message', (m) => resolve(decodeKrpc(m)));
+    const q = encodeKrpc({
+      y: 'q',
+      t: Buffer.from('v6'),
+      q: 'find_node',
+      a: { id: seededBytes(20, 3), target: infoHash },
+    });
+    sock.bind(0, '::1', () => sock.send(q, nodes[1]!.address()!.port, '::1'));
+  });
+  assert.ok(reply.y === 'r' && reply.r.nodes6 && reply.r.nodes6.length >= 5 && reply.r.nodes === undefined);
+});
