@@ -27,15 +27,21 @@ export class RateMeter {
     this.total += bytes;
   }
 
-  /** Bytes per second over the window (or the time since creation, if shorter). */
+  /**
+   * Bytes per second over the completed seconds of the window; during the first seconds of a
+   * meter's life, over everything so far (at least one second, so a first burst is not inflated).
+   */
   get rate(): number {
     this.roll();
     const n = this.buckets.length;
+    const elapsed = this.clock.now() - this.startedAt;
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += this.buckets[i]!;
-    const now = this.clock.now();
-    const elapsed = Math.min(n * 1000 - 1000 + (now % 1000), now - this.startedAt);
-    return elapsed <= 0 ? 0 : (sum * 1000) / Math.max(elapsed, 1000);
+    if (elapsed < (n - 1) * 1000) {
+      for (let i = 0; i < n; i++) sum += this.buckets[i]!;
+      return (sum * 1000) / Math.max(elapsed, 1000);
+    }
+    for (let i = 0; i < n; i++) if (i !== this.current) sum += this.buckets[i]!;
+    return sum / (n - 1);
   }
 
   get bytes(): number {
