@@ -180,7 +180,12 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.emit('torrent-added', torrent);
     if (saved?.peers.length) torrent.addPeers(saved.peers, { kind: 'resume' });
     if (o.peers?.length) torrent.addPeers(o.peers, { kind: 'user' });
-    torrent.start();
+    // Start on the next turn of the event loop, so that a caller's listeners attached right after
+    // `await addTorrent()` see every state change, even when no check is needed.
+    setImmediate(() => {
+      if (!this.closed && this.byHash.get(metainfo.infoHashHex) === torrent && torrent.state === 'stopped')
+        torrent.start();
+    });
     return torrent;
   }
 
@@ -370,8 +375,17 @@ export class Client extends TypedEmitter<ClientEvents> {
     }
   }
 
+  private savingAll = false;
+
   private async saveAllResume(): Promise<void> {
-    for (const t of this.torrents) await this.saveResume(t);
+    // A slow disk must not pile up periodic saves.
+    if (this.savingAll) return;
+    this.savingAll = true;
+    try {
+      for (const t of this.torrents) if (t.state !== 'stopped') await this.saveResume(t);
+    } finally {
+      this.savingAll = false;
+    }
   }
 
   private warn(e: unknown): void {

@@ -65,8 +65,26 @@ export class ResumeStore {
     }
   }
 
-  /** Saves the torrent's state; call while its storage is still open. */
-  async save(t: Torrent): Promise<void> {
+  private readonly saving = new Map<string, Promise<void>>();
+
+  /**
+   * Saves the torrent's state; call while its storage is still open. Saves of one torrent never
+   * overlap: an older, slower save must not rename its file over a newer one.
+   */
+  save(t: Torrent): Promise<void> {
+    const key = t.infoHashHex;
+    const prev = this.saving.get(key) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => this.write(t));
+    this.saving.set(key, next);
+    void next
+      .finally(() => {
+        if (this.saving.get(key) === next) this.saving.delete(key);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  private async write(t: Torrent): Promise<void> {
     // The bitfield first: a piece finishing while we stat the files is then merely missing.
     const have = t.have.clone();
     const files = await t.storage().fileStats();

@@ -61,6 +61,7 @@ torrent.on('state', (state) => {
   if (state === 'error') say({ event: 'error', message: torrent.error?.message });
 });
 if (args.pieces) torrent.on('piece-hash-pass', (index) => say({ event: 'piece', index }));
+torrent.on('check-progress', (checked, total) => say({ event: 'check', checked, total }));
 client.on('resume-saved', () => say({ event: 'resume-saved', have: torrent.have.count }));
 for (const p of args.peers ?? []) torrent.addPeer('127.0.0.1', p);
 process.on('SIGTERM', () => void finish(0));

@@ -150,7 +150,7 @@ test('torrent being checked: HASHCHECKING', async () => {
       return mem;
     };
     const torrent = await client.addTorrent(fx.torrent, { savePath: tmp.path, storage });
-    assert.equal(torrent.state, 'checking');
+    await until(() => torrent.state === 'checking', 5000, 'checking');
     const raw = await RawPeer.connect(port);
     raw.sendHandshake(fx.metainfo.infoHash);
     await until(() => closes.some((c) => c.reason === DisconnectReason.HASHCHECKING), 5000, 'HASHCHECKING');
