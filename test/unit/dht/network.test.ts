@@ -4,6 +4,7 @@ import { createSocket } from 'node:dgram';
 import { DhtNode, encodeKrpc, decodeKrpc, type KrpcMessage } from '../../../src/dht/index.js';
 import type { PeerAddress } from '../../../src/util/compact.js';
 import { seededBytes } from '../../helpers/tmp.js';
+import { FakeClock } from '../../../src/util/clock.js';
 
 const LOOP = '127.0.0.1';
 
@@ -216,4 +217,25 @@ test('BEP 32: an IPv6 network on ::1 uses nodes6 and finds IPv6 peers', { timeou
     sock.bind(0, '::1', () => sock.send(q, nodes[1]!.address()!.port, '::1'));
   });
   assert.ok(reply.y === 'r' && reply.r.nodes6 && reply.r.nodes6.length >= 5 && reply.r.nodes === undefined);
+});
+
+test('query timeouts and bad nodes run on the injected clock', { timeout: 10_000 }, async (t) => {
+  const clock = new FakeClock();
+  const node = new DhtNode({ host: LOOP, port: 0, bootstrap: [], clock, queryTimeoutMs: 3000 });
+  const silent = createSocket('udp4');
+  t.after(async () => {
+    silent.close();
+    await node.close();
+  });
+  await node.listen();
+  await new Promise<void>((resolve) => silent.bind(0, LOOP, resolve));
+  let settled: boolean | undefined;
+  void node.addNode({ host: LOOP, port: silent.address().port }).then((ok) => (settled = ok));
+  while (node.stats.packetsOut === 0) await new Promise((r) => setImmediate(r));
+  clock.advance(2999);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(settled, undefined, 'still waiting at 2999 ms');
+  clock.advance(1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(settled, false, 'timed out at 3000 ms without any real waiting');
 });
