@@ -150,7 +150,8 @@ async function walk(root: string): Promise<SourceFile[]> {
 
 /**
  * Reads the files as one stream in large chunks (whole pieces, so pieces may span files) and
- * hashes the chunks in the pool, a few at a time.
+ * hashes the chunks in the pool. The chunks are a small ring of SharedArrayBuffers that the
+ * workers read in place: no copies, and no fresh memory (page faults) per chunk.
  */
 async function hashFiles(
   files: SourceFile[],
@@ -160,16 +161,21 @@ async function hashFiles(
   onProgress?: (p: CreateProgress) => void,
 ): Promise<Buffer> {
   const pieces = Buffer.alloc(Math.ceil(total / pieceLength) * 20);
-  const chunkSize = Math.max(1, Math.floor(CHUNK_TARGET / pieceLength)) * pieceLength;
-  const maxInFlight = pool.threads * 2;
-  const inFlight: Promise<void>[] = [];
+  const perChunk = Math.max(1, Math.floor(CHUNK_TARGET / pieceLength)) * pieceLength;
+  const chunkSize = Math.min(perChunk, Math.ceil(total / pieceLength) * pieceLength);
+  const ring = Array.from({ length: Math.min(pool.threads * 2, Math.ceil(total / chunkSize)) }, () =>
+    Buffer.from(new SharedArrayBuffer(chunkSize)),
+  );
+  const busy: (Promise<void> | undefined)[] = ring.map(() => undefined);
   let hashed = 0;
   let fileIndex = 0;
   let filePos = 0;
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    for (let offset = 0; offset < total; offset += chunkSize) {
-      const chunk = Buffer.allocUnsafeSlow(Math.min(chunkSize, total - offset));
+    for (let offset = 0, c = 0; offset < total; offset += chunkSize, c++) {
+      const slot = c % ring.length;
+      await busy[slot]; // the worker is done with this buffer
+      const chunk = ring[slot]!.subarray(0, Math.min(chunkSize, total - offset));
       let filled = 0;
       while (filled < chunk.length) {
         const f = files[fileIndex]!;
@@ -188,17 +194,15 @@ async function hashFiles(
         filePos += bytesRead;
       }
       const firstPiece = offset / pieceLength;
-      const length = chunk.length;
-      const job = pool.hashPieces(chunk, pieceLength, { transfer: true }).then((d) => {
+      const job = pool.hashPieces(chunk, pieceLength).then((d) => {
         d.copy(pieces, firstPiece * 20);
-        hashed += length;
+        hashed += chunk.length;
         onProgress?.({ hashedBytes: hashed, totalBytes: total });
       });
-      job.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
-      inFlight.push(job);
-      if (inFlight.length >= maxInFlight) await inFlight.shift();
+      job.catch(() => undefined); // awaited later; no unhandled rejection meanwhile
+      busy[slot] = job;
     }
-    await Promise.all(inFlight);
+    await Promise.all(busy);
   } finally {
     await handle?.close();
   }

@@ -3,6 +3,7 @@
  * hostile names are neutralised rather than rejected, so that no file can resolve outside the
  * save directory and the same torrent lays out identically on every OS.
  */
+import { isUtf8 } from 'node:buffer';
 
 /** Longest file name component in UTF-8 bytes (the common file system limit). */
 export const MAX_COMPONENT_BYTES = 255;
@@ -15,7 +16,7 @@ const FORBIDDEN = /[/\\\x00-\x1f\x7f]/g;
 /** Bytes as UTF-8 text, invalid sequences replaced by '_' (as libtorrent does). */
 export function utf8OrReplace(b: Buffer): string {
   const s = b.toString('utf8');
-  return Buffer.from(s, 'utf8').equals(b) ? s : s.replace(/\ufffd/g, '_');
+  return isUtf8(b) ? s : s.replace(/\ufffd/g, '_');
 }
 
 /**
@@ -67,28 +68,39 @@ export function sanitizePath(components: readonly string[]): string[] {
 export function resolveDuplicates(paths: string[][], isPad: readonly boolean[]): void {
   const files = new Set<string>();
   const dirs = new Set<string>();
+  /** The '/'-joined prefixes of p: prefixes[k] = p[0..k]. */
+  const prefixesOf = (p: string[]): string[] => {
+    const out: string[] = [];
+    let acc = '';
+    for (let k = 0; k < p.length; k++) out.push((acc = k === 0 ? p[0]! : `${acc}/${p[k]}`));
+    return out;
+  };
   /** The component index that collides, or -1. */
-  const conflict = (p: string[]): number => {
-    for (let k = 1; k < p.length; k++) if (files.has(p.slice(0, k).join('/'))) return k - 1;
-    const key = p.join('/');
-    return files.has(key) || dirs.has(key) ? p.length - 1 : -1;
+  const conflict = (pre: string[]): number => {
+    for (let k = 0; k < pre.length - 1; k++) if (files.has(pre[k]!)) return k;
+    const key = pre[pre.length - 1]!;
+    return files.has(key) || dirs.has(key) ? pre.length - 1 : -1;
   };
   // Next suffix to try per conflicting prefix, so many equal names stay linear.
   const nextSuffix = new Map<string, number>();
   for (let i = 0; i < paths.length; i++) {
     if (isPad[i]) continue;
-    const p = [...paths[i]!];
-    for (let level = conflict(p); level >= 0; level = conflict(p)) {
-      const orig = paths[i]![level]!;
-      const key = [...p.slice(0, level), orig].join('/');
+    const orig = paths[i]!;
+    let cur = orig;
+    let pre = prefixesOf(cur);
+    for (let level = conflict(pre); level >= 0; level = conflict(pre)) {
+      const name = orig[level]!;
+      const key = level === 0 ? name : `${pre[level - 1]}/${name}`;
       const n = nextSuffix.get(key) ?? 1;
       nextSuffix.set(key, n + 1);
-      const dot = level === p.length - 1 ? orig.lastIndexOf('.') : -1;
-      const [stem, ext] = dot > 0 ? [orig.slice(0, dot), orig.slice(dot)] : [orig, ''];
-      p[level] = `${stem}.${n}${ext}`;
+      const dot = level === orig.length - 1 ? name.lastIndexOf('.') : -1;
+      const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+      if (cur === orig) cur = [...orig];
+      cur[level] = `${stem}.${n}${ext}`;
+      pre = prefixesOf(cur);
     }
-    paths[i] = p;
-    files.add(p.join('/'));
-    for (let k = 1; k < p.length; k++) dirs.add(p.slice(0, k).join('/'));
+    paths[i] = cur;
+    files.add(pre[pre.length - 1]!);
+    for (let k = 0; k < pre.length - 1; k++) dirs.add(pre[k]!);
   }
 }

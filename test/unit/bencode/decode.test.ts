@@ -190,3 +190,13 @@ test('accepts Uint8Array input', () => {
   const u = new Uint8Array(b('xx4:spam')).subarray(2);
   assert.deepEqual(decode(u), b('spam'));
 });
+
+test("spans: 'dicts' records dictionaries only", () => {
+  const input = b('d4:infod1:al1:xee4:name3:abce');
+  const root = decode(input, { spans: 'dicts' });
+  assert.ok(isDict(root));
+  assert.deepEqual(spanOf(root), { start: 0, end: input.length });
+  assert.equal(input.toString('latin1', spanOf(root.info!)!.start, spanOf(root.info!)!.end), 'd1:al1:xee');
+  assert.equal(spanOf(root.name!), undefined);
+  assert.equal(spanOf((root.info as { a: BValue }).a), undefined);
+});
