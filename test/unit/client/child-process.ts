@@ -32,7 +32,9 @@ export class ClientChild {
         return;
       }
       this.events.push(e);
-      this.waiters = this.waiters.filter((w) => (w.name === e.event ? (w.resolve(e), false) : true));
+      const due = this.waiters.filter((w) => w.name === e.event);
+      this.waiters = this.waiters.filter((w) => w.name !== e.event);
+      for (const w of due) w.resolve(e);
     });
   }
 

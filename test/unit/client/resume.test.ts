@@ -45,7 +45,9 @@ test('kill -9 mid-download: the restart keeps every piece the last resume save r
     const first = new ClientChild(args);
     children.push(first);
     const total = fx.metainfo.pieceCount;
-    await first.waitFor('resume-saved', 20_000, (e) => Number(e.have) >= total / 3);
+    // The event reports the count after the save; the save after it holds at least that many.
+    let seen = 0;
+    await first.waitFor('resume-saved', 20_000, (e) => Number(e.have) >= total / 4 && ++seen >= 2);
     await first.kill('SIGKILL');
     assert.ok(!first.events.some((e) => e.event === 'done'), 'the first run finished before the kill');
 
