@@ -84,3 +84,50 @@ export class AvailabilityOrder {
     this.pos[b] = i;
   }
 }
+
+/**
+ * The first acceptable piece, highest priority level first (`levels[p]` holds priority p; 0 is
+ * never searched): in random order when `randomPhase`, else rarest first with a random start
+ * inside each availability bucket, so equally rare pieces are chosen at random. -1 if none.
+ */
+export function findPiece(
+  levels: readonly AvailabilityOrder[],
+  randomPhase: boolean,
+  random: () => number,
+  accept: (piece: number) => boolean,
+): number {
+  for (let p = levels.length - 1; p > 0; p--) {
+    const level = levels[p]!;
+    if (level.size === 0) continue;
+    if (randomPhase) {
+      const found = scan(level.items, 0, level.size, random, accept);
+      if (found >= 0) return found;
+      continue;
+    }
+    const top = level.maxBucket;
+    for (let a = 0; a <= top; a++) {
+      const [start, end] = level.bucket(a);
+      if (end <= start) continue;
+      const found = scan(level.items, start, end, random, accept);
+      if (found >= 0) return found;
+    }
+  }
+  return -1;
+}
+
+/** An acceptable piece in items[start, end), scanning cyclically from a random position. */
+function scan(
+  items: readonly number[],
+  start: number,
+  end: number,
+  random: () => number,
+  accept: (piece: number) => boolean,
+): number {
+  const n = end - start;
+  const from = Math.floor(random() * n);
+  for (let k = 0; k < n; k++) {
+    const piece = items[start + ((from + k) % n)]!;
+    if (accept(piece)) return piece;
+  }
+  return -1;
+}

@@ -8,69 +8,20 @@
  */
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError } from '../util/errors.js';
-import { AvailabilityOrder } from './avail-order.js';
+import { AvailabilityOrder, findPiece } from './avail-order.js';
+import { PartialPiece } from './partial-piece.js';
+import {
+  DEFAULT_PRIORITY,
+  MAX_PRIORITY,
+  BLOCK_SIZE,
+  type BlockRef,
+  type PeerKey,
+  type PickerOptions,
+  type PickOptions,
+  type ReceivedResult,
+} from './picker-types.js';
 
-/** Anything that identifies a peer connection (compared by identity / value in a Map). */
-export type PeerKey = string | number | object;
-
-export interface BlockRef {
-  piece: number;
-  /** Byte offset inside the piece. */
-  offset: number;
-  length: number;
-}
-
-export const BLOCK_SIZE = 16384;
-export const MAX_PRIORITY = 7;
-export const DEFAULT_PRIORITY = 4;
-
-export interface PickerOptions {
-  pieceCount: number;
-  pieceLength: number;
-  lastPieceLength: number;
-  /** Default 16 KiB. */
-  blockSize?: number;
-  /** Random source in [0, 1) (inject a seeded one in tests). */
-  random?: () => number;
-  /** Pieces picked at random (not rarest first) until this many are verified (default 4). */
-  randomFirstPieces?: number;
-  /** In endgame, at most this many peers hold a request for the same block (default 2). */
-  endgamePeersPerBlock?: number;
-  /** Sequential mode: how many pieces from the first missing one are picked in order (default 16). */
-  sequentialWindow?: number;
-  /** Pieces already verified. */
-  have?: Bitfield;
-}
-
-export interface PickOptions {
-  /** When set, only these pieces may be picked (the peer is choking us and allowed them, BEP 6). */
-  fast?: ReadonlySet<number>;
-}
-
-export interface ReceivedResult {
-  /** Other peers that also had this block requested (endgame): send them a cancel. */
-  duplicateHolders: PeerKey[];
-  /** The block was already received, or its piece is not in progress: drop the data. */
-  duplicate: boolean;
-  /** Every block of the piece has now arrived: hash it, then call pieceVerified/pieceFailed. */
-  pieceComplete: boolean;
-}
-
-const FREE = 0;
-const REQUESTED = 1;
-const RECEIVED = 2;
-
-interface Partial {
-  piece: number;
-  state: Uint8Array;
-  holders: (PeerKey[] | undefined)[];
-  sources: (PeerKey | undefined)[];
-  free: number;
-  received: number;
-  owner: PeerKey | undefined;
-  /** No free block below this index. */
-  nextFree: number;
-}
+export * from './picker-types.js';
 
 interface PeerState {
   bits: Bitfield | undefined;
@@ -102,7 +53,7 @@ export class PiecePicker {
   private readonly avail: Uint32Array;
   private readonly pos: Int32Array;
   private readonly levels: AvailabilityOrder[] = [];
-  private readonly partials = new Map<number, Partial>();
+  private readonly partials = new Map<number, PartialPiece>();
   private readonly withFree = new Set<number>();
   private readonly peers = new Map<PeerKey, PeerState>();
   private seeds = 0;
@@ -214,10 +165,7 @@ export class PiecePicker {
   partialPieces(): { piece: number; blocks: Bitfield }[] {
     const out: { piece: number; blocks: Bitfield }[] = [];
     for (const part of this.partials.values()) {
-      if (part.received === 0) continue;
-      const blocks = new Bitfield(part.state.length);
-      part.state.forEach((s, b) => s === RECEIVED && blocks.set(b));
-      out.push({ piece: part.piece, blocks });
+      if (part.received > 0) out.push({ piece: part.piece, blocks: part.receivedBitmap() });
     }
     return out;
   }
@@ -332,19 +280,11 @@ export class PiecePicker {
     const id = block.piece * this.blocksPerPiece + b;
     this.peers.get(peer)?.requests.delete(id);
     const part = this.partials.get(block.piece);
-    if (!part || part.state[b] === RECEIVED) {
-      this.dropHolder(part, b, peer);
-      return { duplicateHolders: [], duplicate: true, pieceComplete: false };
-    }
-    const holders = part.holders[b] ?? [];
-    const others = holders.filter((h) => h !== peer);
-    for (const h of others) this.peers.get(h)?.requests.delete(id);
-    if (part.state[b] === FREE) this.freeDec(part);
-    part.state[b] = RECEIVED;
-    part.holders[b] = undefined;
-    part.sources[b] = peer;
-    part.received++;
-    return { duplicateHolders: others, duplicate: false, pieceComplete: part.received === part.state.length };
+    const got = part?.receive(b, peer);
+    if (!part || !got) return { duplicateHolders: [], duplicate: true, pieceComplete: false };
+    for (const h of got.others) this.peers.get(h)?.requests.delete(id);
+    if (got.wasFree) this.freeGone(part, 1);
+    return { duplicateHolders: got.others, duplicate: false, pieceComplete: part.complete };
   }
 
   /** We cancelled our request (timeout, snub, endgame): the block is free again unless others hold it. */
@@ -381,11 +321,10 @@ export class PiecePicker {
     this.checkPiece(piece);
     const part = this.partials.get(piece);
     if (!part) return [];
-    const sources = new Set<PeerKey>();
-    for (const s of part.sources) if (s !== undefined) sources.add(s);
+    const senders = part.senders();
     this.dropPartial(part);
     if (this.wanted(piece)) this.unstartedWanted++;
-    return [...sources];
+    return senders;
   }
 
   /** Restores the received blocks of an unfinished piece (from resume data). */
@@ -395,11 +334,7 @@ export class PiecePicker {
     if (blocks.size !== this.blockCount(piece))
       throw new NbtError('PICKER_BLOCKS_SIZE', 'block bitmap size mismatch');
     const part = this.start(piece, undefined, undefined);
-    for (const b of blocks.indices()) {
-      part.state[b] = RECEIVED;
-      part.received++;
-      this.freeDec(part);
-    }
+    for (const b of blocks.indices()) if (part.receive(b, undefined)?.wasFree) this.freeGone(part, 1);
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -459,18 +394,9 @@ export class PiecePicker {
     for (const ps of this.peers.values()) if (ps.bits?.has(piece)) ps.interesting += sign;
   }
 
-  private start(piece: number, peer: PeerKey | undefined, ps: PeerState | undefined): Partial {
+  private start(piece: number, peer: PeerKey | undefined, ps: PeerState | undefined): PartialPiece {
     const n = this.blockCount(piece);
-    const part: Partial = {
-      piece,
-      state: new Uint8Array(n),
-      holders: new Array<PeerKey[] | undefined>(n),
-      sources: new Array<PeerKey | undefined>(n),
-      free: n,
-      received: 0,
-      owner: peer,
-      nextFree: 0,
-    };
+    const part = new PartialPiece(piece, n, peer);
     this.partials.set(piece, part);
     this.withFree.add(piece);
     if (this.wanted(piece)) {
@@ -481,29 +407,24 @@ export class PiecePicker {
     return part;
   }
 
-  private adopt(part: Partial, peer: PeerKey, ps: PeerState): void {
+  private adopt(part: PartialPiece, peer: PeerKey, ps: PeerState): void {
     part.owner = peer;
     ps.pieces.add(part.piece);
   }
 
-  private take(part: Partial, peer: PeerKey, ps: PeerState, want: number, out: BlockRef[]): void {
+  private take(part: PartialPiece, peer: PeerKey, ps: PeerState, want: number, out: BlockRef[]): void {
     const base = part.piece * this.blocksPerPiece;
-    let b = part.nextFree;
-    for (; b < part.state.length && want > 0; b++) {
-      if (part.state[b] !== FREE) continue;
-      part.state[b] = REQUESTED;
-      part.holders[b] = [peer];
-      this.freeDec(part);
+    const taken = part.takeFree(peer, want);
+    for (const b of taken) {
       ps.requests.add(base + b);
       out.push(this.blockRef(part.piece, b));
-      want--;
     }
-    part.nextFree = b;
+    this.freeGone(part, taken.length);
   }
 
-  private freeDec(part: Partial): void {
-    part.free--;
-    if (this.wanted(part.piece)) this.freeWanted--;
+  /** `n` free blocks of `part` were requested or arrived. */
+  private freeGone(part: PartialPiece, n: number): void {
+    if (this.wanted(part.piece)) this.freeWanted -= n;
     if (part.free === 0) this.withFree.delete(part.piece);
   }
 
@@ -513,32 +434,15 @@ export class PiecePicker {
     const piece = Math.floor(id / this.blocksPerPiece);
     const b = id - piece * this.blocksPerPiece;
     const part = this.partials.get(piece);
-    if (!part || part.state[b] !== REQUESTED) return;
-    const holders = part.holders[b]!;
-    const i = holders.indexOf(peer);
-    if (i < 0) return;
-    holders.splice(i, 1);
-    if (holders.length > 0) return;
-    part.holders[b] = undefined;
-    part.state[b] = FREE;
-    part.free++;
-    if (b < part.nextFree) part.nextFree = b;
+    if (!part?.release(b, peer)) return;
     if (this.wanted(piece)) this.freeWanted++;
     this.withFree.add(piece);
   }
 
-  private dropHolder(part: Partial | undefined, b: number, peer: PeerKey): void {
-    const holders = part?.holders[b];
-    if (!holders) return;
-    const i = holders.indexOf(peer);
-    if (i >= 0) holders.splice(i, 1);
-  }
-
   /** Forgets a partial piece, releasing any requests still outstanding in it. */
-  private dropPartial(part: Partial): void {
+  private dropPartial(part: PartialPiece): void {
     const base = part.piece * this.blocksPerPiece;
-    for (let b = 0; b < part.state.length; b++)
-      for (const h of part.holders[b] ?? []) this.peers.get(h)?.requests.delete(base + b);
+    for (const [b, h] of part.requests()) this.peers.get(h)?.requests.delete(base + b);
     for (const ps of this.peers.values()) ps.pieces.delete(part.piece);
     if (this.wanted(part.piece)) this.freeWanted -= part.free;
     this.partials.delete(part.piece);
@@ -547,35 +451,12 @@ export class PiecePicker {
 
   /** A piece nobody has started: random at first, then rarest first; -1 if none. */
   private newPiece(ps: PeerState): number {
-    const randomPhase = this.have.count < this.randomFirst;
-    for (let p = MAX_PRIORITY; p > 0; p--) {
-      const level = this.levels[p]!;
-      if (level.size === 0) continue;
-      if (randomPhase) {
-        const found = this.scan(level.items, 0, level.size, ps);
-        if (found >= 0) return found;
-        continue;
-      }
-      const top = level.maxBucket;
-      for (let a = 0; a <= top; a++) {
-        const [start, end] = level.bucket(a);
-        if (end <= start) continue;
-        const found = this.scan(level.items, start, end, ps);
-        if (found >= 0) return found;
-      }
-    }
-    return -1;
-  }
-
-  /** A random unstarted piece the peer has in items[start, end), scanning cyclically. */
-  private scan(items: readonly number[], start: number, end: number, ps: PeerState): number {
-    const n = end - start;
-    const from = Math.floor(this.random() * n);
-    for (let k = 0; k < n; k++) {
-      const piece = items[start + ((from + k) % n)]!;
-      if (!this.partials.has(piece) && (ps.all || ps.bits!.has(piece))) return piece;
-    }
-    return -1;
+    return findPiece(
+      this.levels,
+      this.have.count < this.randomFirst,
+      this.random,
+      (piece) => !this.partials.has(piece) && (ps.all || ps.bits!.has(piece)),
+    );
   }
 
   private newFastPiece(ok: (piece: number) => boolean, fast: ReadonlySet<number>): number {
@@ -612,11 +493,7 @@ export class PiecePicker {
         if (out.length >= count) return;
         if (!ok(part.piece)) continue;
         const base = part.piece * this.blocksPerPiece;
-        for (let b = 0; b < part.state.length && out.length < count; b++) {
-          const holders = part.holders[b];
-          if (part.state[b] !== REQUESTED || !holders || holders.length !== h || holders.includes(peer))
-            continue;
-          holders.push(peer);
+        for (const b of part.shareRequested(peer, h, count - out.length)) {
           ps.requests.add(base + b);
           out.push(this.blockRef(part.piece, b));
         }
