@@ -65,7 +65,7 @@ test('the upload gate delays a piece and everything after it, keeping order', as
 });
 
 test('congested / drain: a large queued upload sets congested until the socket drains', async () => {
-  const { server, client, remote } = await connected({}, 64 * 1024);
+  const { server, client } = await connected({}, 64 * 1024);
   try {
     const block = Buffer.alloc(16384, 1);
     for (let i = 0; i < 64; i++) client.piece(i % 8, 0, block);
