@@ -91,7 +91,7 @@ for (const [ours, lt, expected] of [
     assert.equal(h.metadataSize, fx.metainfo.info.length);
     assert.deepEqual(h.yourip, Buffer.from([127, 0, 0, 1]));
     if (!peer.bitfield.complete)
-      await waitFor(peer, (m) => (peer.bitfield.complete ? true : undefined), 15_000, 'have-all');
+      await waitFor(peer, () => (peer.bitfield.complete ? true : undefined), 15_000, 'have-all');
     assert.equal(peer.bitfield.count, fx.metainfo.pieceCount);
     peer.interested();
     if (peer.peerChoking)
