@@ -53,6 +53,9 @@ export class HttpTrackerClient implements TrackerTransport {
     return parseScrapeResponse(await this.get(buildScrapeUrl(scrapeUrl, infoHashes), signal));
   }
 
+  /** Nothing to release: every request uses its own connection. */
+  close(): void {}
+
   /** GETs `url`, following redirects, and resolves with the body of a 200 response. */
   get(url: string, signal?: AbortSignal): Promise<Buffer> {
     return new Promise((resolve, reject) => {

@@ -100,8 +100,15 @@ export class SwarmStore {
     if (!(a.port > 0 && a.port < 65536)) throw new NbtError('TRACKER_BAD_REQUEST', 'invalid port');
     const key = Buffer.from(a.peerId).toString('hex');
     let swarm = this.swarms.get(hex);
+    const before = swarm?.peers.get(key);
+    const seed = BigInt(a.left) === 0n;
+    // A download is counted once per peer: a known leecher that reports left=0 (in any event;
+    // aria2 goes straight to `stopped`), or `completed` from a peer we did not know.
+    const finished =
+      (before !== undefined && !before.seed && seed) || (before === undefined && a.event === 'completed');
     if (a.event === 'stopped') {
       if (swarm) {
+        if (finished) swarm.downloads++;
         swarm.peers.delete(key);
         if (swarm.peers.size === 0 && swarm.downloads === 0) this.swarms.delete(hex);
       }
@@ -114,9 +121,7 @@ export class SwarmStore {
       swarm = { peers: new Map(), downloads: 0 };
       this.swarms.set(hex, swarm);
     }
-    const before = swarm.peers.get(key);
-    if (a.event === 'completed' && before && !before.seed) swarm.downloads++;
-    else if (a.event === 'completed' && !before) swarm.downloads++;
+    if (finished) swarm.downloads++;
     // Re-insert so the Map's order is least-recently-seen first, which eviction relies on.
     swarm.peers.delete(key);
     if (swarm.peers.size >= this.maxPeers) this.evictOldest(swarm, now);
@@ -124,7 +129,7 @@ export class SwarmStore {
       host: a.host,
       port: a.port,
       peerId: Buffer.from(a.peerId),
-      seed: BigInt(a.left) === 0n,
+      seed,
       seen: now,
     });
     const want = Math.min(

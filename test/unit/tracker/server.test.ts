@@ -301,3 +301,29 @@ test('connection ids are stateless, bound to the address and valid for two to th
   assert.ok(!ids.valid(id, '1.2.3.5', 5, 60_000));
   assert.ok(!new ConnectionIds(Buffer.alloc(32, 8)).valid(id, '1.2.3.4', 5, 60_000), 'secret matters');
 });
+
+test('downloads count once per peer: completed, or a leecher that stops with nothing left', () => {
+  const store = new SwarmStore();
+  const ann = (peer: number, event: 'started' | 'completed' | 'stopped' | 'periodic', left: number) =>
+    store.announce(
+      {
+        infoHash: hashA,
+        peerId: Buffer.alloc(20, peer),
+        host: '10.0.0.1',
+        port: 1000 + peer,
+        event,
+        left,
+        numwant: 10,
+      },
+      0,
+    );
+  ann(1, 'started', 5);
+  ann(1, 'completed', 0);
+  ann(1, 'completed', 0);
+  ann(2, 'started', 5);
+  ann(2, 'stopped', 0); // aria2 with --seed-time=0 skips `completed`
+  ann(3, 'started', 0); // a seed from the start is not a download
+  ann(3, 'stopped', 0);
+  ann(4, 'completed', 0); // unknown peer says completed
+  assert.deepEqual(store.scrape([hashA]), [{ complete: 2, incomplete: 0, downloaded: 3 }]);
+});
