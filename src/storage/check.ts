@@ -13,6 +13,8 @@ import type { Storage } from './storage.js';
 /** What the check needs from a hash pool (src/hash HashPool fits). */
 export interface PieceHasher {
   hashPieces(data: Uint8Array, pieceLength: number): Promise<Buffer>;
+  /** Start the workers now, so their start-up overlaps the first read. */
+  warmUp?(): void;
 }
 
 export interface CheckOptions {
@@ -52,6 +54,7 @@ export async function checkStorage(
   if (n === 0) return result;
 
   const pool = o.pool ?? sharedHashPool();
+  pool.warmUp?.();
   const piecesPerChunk = Math.max(1, Math.floor((o.chunkBytes ?? 8 << 20) / layout.pieceLength));
   const chunks = planChunks(n, piecesPerChunk, o.pieces);
   const total = chunks.reduce((sum, c) => sum + c.count, 0);
