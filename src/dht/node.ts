@@ -193,9 +193,13 @@ export class DhtNode extends EventEmitter {
 
   /** Bound address, once listening. */
   address(): PeerAddress | undefined {
-    if (!this.socket) return undefined;
-    const a = this.socket.address();
-    return { host: a.address, port: a.port };
+    if (!this.socket || this.closed) return undefined;
+    try {
+      const a = this.socket.address();
+      return { host: a.address, port: a.port };
+    } catch {
+      return undefined; // not bound yet
+    }
   }
 
   listen(): Promise<PeerAddress> {
