@@ -98,6 +98,14 @@ export class HashPool {
     return results.length === 1 ? toBuffer(results[0]!) : Buffer.concat(results);
   }
 
+  /**
+   * Starts all workers now rather than on first use, so their start-up overlaps other work
+   * (e.g. walking a directory). They stay unref'd until given a job.
+   */
+  warmUp(): void {
+    while (!this.closed && this.slots.length < this.threads) this.spawn();
+  }
+
   /** Stops every worker; pending and later calls reject with HASH_POOL_CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;

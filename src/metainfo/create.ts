@@ -60,11 +60,19 @@ function fail(code: string, message: string): never {
   throw new NbtError(code, `create: ${message}`);
 }
 
+/** File system errors become NbtError CREATE_READ (NbtErrors pass through). */
+function wrapIoError(e: unknown): never {
+  if (e instanceof NbtError) throw e;
+  throw new NbtError('CREATE_READ', `create: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
 export async function createTorrent(
   path: string,
   opts: CreateOptions = {},
   onProgress?: (p: CreateProgress) => void,
 ): Promise<{ torrent: Buffer; metainfo: Metainfo }> {
+  const pool = opts.pool ?? sharedHashPool();
+  pool.warmUp();
   const root = resolve(path);
   const st = await stat(root).catch((e: NodeJS.ErrnoException) =>
     fail('CREATE_NOT_FOUND', `cannot read ${path}: ${e.code ?? e.message}`),
@@ -75,7 +83,7 @@ export async function createTorrent(
   let files: SourceFile[];
   let multiFile: boolean;
   if (st.isDirectory()) {
-    files = await walk(root);
+    files = await walk(root).catch(wrapIoError);
     multiFile = true;
   } else if (st.isFile()) {
     files = [{ abs: root, rel: [name], length: st.size }];
@@ -98,7 +106,7 @@ export async function createTorrent(
       `piece length ${pieceLength} must be a power of two from 16 KiB to 256 MiB`,
     );
 
-  const pieces = await hashFiles(files, total, pieceLength, opts.pool ?? sharedHashPool(), onProgress);
+  const pieces = await hashFiles(files, total, pieceLength, pool, onProgress).catch(wrapIoError);
 
   const info: Record<string, BEncodable> = { name, 'piece length': pieceLength, pieces };
   if (multiFile) info.files = files.map((f) => ({ length: f.length, path: f.rel }));

@@ -103,3 +103,13 @@ test('sharedHashPool is a lazy singleton, recreated after close', async () => {
   // Not closed: the idle, unref'd workers must not keep this test process alive.
   assert.deepEqual(await b.hashPieces(Buffer.from('xyz'), 3), expected(Buffer.from('xyz'), 3));
 });
+
+test('warmUp starts the workers without keeping the process alive', async () => {
+  const pool = new HashPool({ threads: 2 });
+  pool.warmUp();
+  pool.warmUp(); // idempotent
+  const data = seededBytes(50_000, 5);
+  assert.deepEqual(await pool.hashPieces(data, 16384), expected(data, 16384));
+  await pool.close();
+  pool.warmUp(); // no-op once closed
+});
