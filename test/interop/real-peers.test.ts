@@ -8,12 +8,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Aria2Peer } from '../helpers/aria2.js';
+import { cleanupStack } from '../helpers/cleanup.js';
 import { makeTorrent, type MadeTorrent } from '../helpers/mktorrent.js';
 import { NetnsLab, requireNetns } from '../helpers/netns.js';
 import { OpenTracker } from '../helpers/opentracker.js';
 import { LtPeer, requirePeer, type RealPeer } from '../helpers/real-peers.js';
 import { freePort, tempDir } from '../helpers/tmp.js';
-import { TransmissionPeer } from '../helpers/transmission.js';
+import { TransmissionPeer, transmissionEncryption } from '../helpers/transmission.js';
 
 function requireAll(t: TestContext, names: RealPeer[]): boolean {
   return names.every((n) => requirePeer(t, n));
@@ -30,28 +31,49 @@ function log(t: TestContext, what: string, t0: number): void {
   t.diagnostic(`${what}: ${Date.now() - t0} ms`);
 }
 
-test('Transmission seeds to a libtorrent leech that connects to it on loopback', async (t) => {
+test('Transmission seeds to libtorrent leeches that connect to it on loopback; required encryption holds', async (t) => {
   if (!requireAll(t, ['libtorrent', 'transmission', 'mktorrent'])) return;
   const t0 = Date.now();
+  const defer = cleanupStack(t);
   const tmp = await tempDir();
-  t.after(() => tmp.cleanup());
-  // No tracker runs at this URL: Transmission is found only by the leech's direct connection.
+  defer(() => tmp.cleanup());
+  // No tracker runs at this URL: Transmission is found only by the leeches' direct connections.
   const made = await makeTorrent(tmp.path, { announce: `http://127.0.0.1:${await freePort()}/announce` });
-  const tr = await TransmissionPeer.start({ encryption: 'preferred' });
-  t.after(() => tr.kill());
+  const tr = await TransmissionPeer.start({ encryption: transmissionEncryption('required') });
+  defer(() => tr.kill());
   const id = await tr.addTorrent(made.torrentPath, made.dataDir);
   await tr.waitSeeding(id, 15_000);
   log(t, 'transmission verified and seeding', t0);
 
-  const leechDir = join(tmp.path, 'lt-leech');
-  const lt = new LtPeer('leech', made.torrentPath, leechDir, {
-    connect: [`127.0.0.1:${tr.peerPort}`],
-    timeout: 20,
+  // Transmission keeps one connection per IP address, so on loopback the leeches take turns.
+  // First the control: a plaintext-only leech must not even get a connection.
+  const target = [`127.0.0.1:${tr.peerPort}`];
+  const plain = new LtPeer('leech', made.torrentPath, join(tmp.path, 'lt-plain'), {
+    connect: target,
+    enc: 'disabled',
+    timeout: 25,
   });
-  t.after(() => lt.kill());
-  const done = await lt.waitFor('done', 20_000);
-  log(t, `libtorrent leech done (${String(done.mbps)} MB/s)`, t0);
-  await assertSameContent(made, leechDir);
+  defer(() => plain.kill());
+  await plain.port();
+  for (const until = Date.now() + 3_000; Date.now() < until;) {
+    const st = await tr.status(id);
+    assert.equal(st.peers.length, 0, `transmission accepted a plaintext peer: ${JSON.stringify(st.peers)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const plainSaw = plain.events.filter((e) => e.event === 'progress').map((e) => Number(e.peers));
+  assert.ok(
+    plainSaw.length > 0 && plainSaw.every((n) => n === 0),
+    `plaintext leech peers: ${plainSaw.join(',')}`,
+  );
+  await plain.kill();
+  log(t, 'plaintext leech refused', t0);
+
+  const rc4Dir = join(tmp.path, 'lt-rc4');
+  const rc4 = new LtPeer('leech', made.torrentPath, rc4Dir, { connect: target, enc: 'forced', timeout: 25 });
+  defer(() => rc4.kill());
+  const done = await rc4.waitFor('done', 25_000);
+  log(t, `RC4 libtorrent leech done (${String(done.mbps)} MB/s, mostly Transmission's 10 s rechoke)`, t0);
+  await assertSameContent(made, rc4Dir);
   const s = await tr.status(id);
   assert.ok(s.uploadedEver >= made.metainfo.length, `transmission uploaded ${s.uploadedEver}`);
 });
@@ -59,22 +81,23 @@ test('Transmission seeds to a libtorrent leech that connects to it on loopback',
 test('aria2 leeches from a libtorrent seed found through opentracker on loopback', async (t) => {
   if (!requireAll(t, ['libtorrent', 'aria2', 'opentracker', 'mktorrent'])) return;
   const t0 = Date.now();
+  const defer = cleanupStack(t);
   const tmp = await tempDir();
-  t.after(() => tmp.cleanup());
+  defer(() => tmp.cleanup());
   const port = await freePort();
   const made = await makeTorrent(tmp.path, { announce: `http://127.0.0.1:${port}/announce` });
   const tracker = new OpenTracker(port, [made.infoHashHex]);
-  t.after(() => tracker.kill());
+  defer(() => tracker.kill());
   await tracker.ready();
   const seed = new LtPeer('seed', made.torrentPath, made.dataDir, { enc: 'enabled' });
-  t.after(() => seed.kill());
+  defer(() => seed.kill());
   await seed.port();
   await tracker.waitForSeeders(made.infoHashHex, 1, 10_000);
   log(t, 'libtorrent seed announced', t0);
 
   const leechDir = join(tmp.path, 'aria2-leech');
   const aria = await Aria2Peer.leech(made.torrentPath, leechDir);
-  t.after(() => aria.kill());
+  defer(() => aria.kill());
   const s = await aria.waitDone(20_000);
   log(t, 'aria2 leech done', t0);
   assert.equal(s.completedLength, made.metainfo.length);
@@ -85,10 +108,11 @@ test('namespaces: Transmission leeches from a libtorrent seed it learns from a t
   if (!requireAll(t, ['libtorrent', 'transmission', 'opentracker', 'mktorrent'])) return;
   if (!requireNetns(t)) return;
   const t0 = Date.now();
+  const defer = cleanupStack(t);
   const tmp = await tempDir();
-  t.after(() => tmp.cleanup());
+  defer(() => tmp.cleanup());
   const lab = NetnsLab.create(2);
-  t.after(() => lab.cleanup());
+  defer(() => lab.cleanup());
   const [seedNode, leechNode] = lab.nodes as [(typeof lab.nodes)[0], (typeof lab.nodes)[0]];
   log(t, `lab ${lab.bridge} (${lab.hostAddress}/24) up`, t0);
 
@@ -96,7 +120,7 @@ test('namespaces: Transmission leeches from a libtorrent seed it learns from a t
   const port = await freePort();
   const made = await makeTorrent(tmp.path, { announce: `http://${lab.hostAddress}:${port}/announce` });
   const tracker = new OpenTracker(port, [made.infoHashHex], { host: lab.hostAddress });
-  t.after(() => tracker.kill());
+  defer(() => tracker.kill());
   await tracker.ready();
 
   const seed = new LtPeer('seed', made.torrentPath, made.dataDir, {
@@ -104,7 +128,7 @@ test('namespaces: Transmission leeches from a libtorrent seed it learns from a t
     port: 6881,
     prefix: lab.execPrefix(0),
   });
-  t.after(() => seed.kill());
+  defer(() => seed.kill());
   await seed.port();
   await tracker.waitForSeeders(made.infoHashHex, 1, 10_000);
   log(t, 'libtorrent seed announced from its namespace', t0);
@@ -115,7 +139,7 @@ test('namespaces: Transmission leeches from a libtorrent seed it learns from a t
     peerPort: 51413,
     rpcPort: 9091,
   });
-  t.after(() => tr.kill());
+  defer(() => tr.kill());
   const leechDir = join(tmp.path, 'tr-leech');
   const id = await tr.addTorrent(made.torrentPath, leechDir);
   // Transmission drops seed connections once complete, so note its peers while it downloads.
