@@ -6,5 +6,7 @@ import type { Command } from '../types.js';
 import { createCommand } from './create.js';
 import { dhtCommand } from './dht.js';
 import { infoCommand } from './info.js';
+import { scrapeCommand } from './scrape.js';
+import { trackerCommand } from './tracker.js';
 
-export const commands: Command[] = [createCommand, infoCommand, dhtCommand];
+export const commands: Command[] = [createCommand, infoCommand, scrapeCommand, trackerCommand, dhtCommand];
