@@ -440,10 +440,7 @@ export class DhtNode extends EventEmitter {
     if (this.closed) return;
     this.peers.purge();
     // A node that lost (or never had) its table tries the bootstrap routers again.
-    if (this.table.size < this.table.k) {
-      void this.bootstrap().catch((e: unknown) => this.emit('warning', e));
-      return;
-    }
+    if (this.table.size < this.table.k) void this.bootstrap().catch((e: unknown) => this.emit('warning', e));
     for (const target of this.table.refreshTargets()) void this.runLookup(target, 'find_node', []);
     for (const n of this.table.stale().slice(0, MAX_PINGS_PER_TICK)) {
       this.query(n, 'ping', { id: this.id }, n.id).catch(() => undefined);

@@ -239,3 +239,50 @@ test('query timeouts and bad nodes run on the injected clock', { timeout: 10_000
   await new Promise((r) => setImmediate(r));
   assert.equal(settled, false, 'timed out at 3000 ms without any real waiting');
 });
+
+test(
+  'maintenance on the clock: unanswered nodes turn bad, answering ones stay good',
+  { timeout: 15_000 },
+  async (t) => {
+    const clock = new FakeClock();
+    const live = new DhtNode({ host: LOOP, port: 0, bootstrap: [] });
+    const silent = createSocket('udp4');
+    await live.listen();
+    await new Promise<void>((resolve) => silent.bind(0, LOOP, resolve));
+    const deadId = seededBytes(20, 404);
+    const state = {
+      id: seededBytes(20, 1).toString('hex'),
+      nodes: [
+        { id: live.id.toString('hex'), host: LOOP, port: live.address()!.port },
+        { id: deadId.toString('hex'), host: LOOP, port: silent.address().port },
+      ],
+    };
+    const node = DhtNode.restore(state, { host: LOOP, port: 0, bootstrap: [], clock, queryTimeoutMs: 3000 });
+    t.after(async () => {
+      silent.close();
+      await Promise.all([node.close(), live.close()]);
+    });
+    await node.listen();
+    const until = async (what: string, pred: () => boolean): Promise<void> => {
+      const end = Date.now() + 5000;
+      while (!pred()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const dead = () => node.table.get(deadId)!;
+    for (let round = 1; round <= 2; round++) {
+      const answered = node.stats.packetsIn;
+      clock.advance(60_000); // maintenance: the table is small, so it bootstraps from its contacts
+      await until('the live node to answer', () => node.stats.packetsIn > answered);
+      clock.advance(3000); // the silent node's query times out
+      await until('the timeout to count', () => dead().failures >= round);
+    }
+    assert.equal(node.table.stateOf(dead()), 'bad');
+    assert.equal(node.table.stateOf(node.table.get(live.id)!), 'good');
+    assert.ok(
+      !node.table.closest(deadId, 8).some((n) => n.id.equals(deadId)),
+      'bad nodes are not handed out',
+    );
+  },
+);
