@@ -23,3 +23,4 @@ export {
   type DisconnectInfo,
 } from './peer/disconnect.js';
 export * from './mse/index.js';
+export * from './tracker/index.js';
