@@ -384,3 +384,60 @@ test('magnet: announcements before the piece count is known are validated by set
     await bad.l.close();
   }
 });
+
+test('MSE_BAD_VC: a corrupted verification constant in step 3', async () => {
+  const { server, raw, peer } = await incoming();
+  try {
+    const mse = new MseInitiator({ infoHash: INFO_HASH, provide: ['rc4'], initialPayload: handshakeBytes() });
+    raw.socket.on('data', (c: Buffer) => {
+      try {
+        const step = mse.receive(c);
+        if (step.send) {
+          step.send[40]! ^= 0xff; // first byte of the encrypted VC
+          raw.socket.write(step.send);
+        }
+      } catch {
+        raw.socket.destroy();
+      }
+    });
+    raw.socket.write(mse.start());
+    assert.equal((await closeInfo(peer)).reason, DisconnectReason.MSE_BAD_VC);
+  } finally {
+    await server.close();
+  }
+});
+
+test('an MSE handshake that selects plaintext: encryption is plaintext-negotiated and the stream continues in the clear', async () => {
+  const { server, raw, peer } = await incoming();
+  try {
+    const mse = new MseInitiator({
+      infoHash: INFO_HASH,
+      provide: ['plaintext'],
+      initialPayload: handshakeBytes(),
+    });
+    let after: Buffer | undefined;
+    raw.socket.on('data', (c: Buffer) => {
+      if (after) {
+        after = Buffer.concat([after, c]);
+        return;
+      }
+      const step = mse.receive(c);
+      if (step.send) raw.socket.write(step.send);
+      if (step.done) {
+        assert.equal(step.done.method, 'plaintext');
+        after = step.done.remainder;
+      }
+    });
+    raw.socket.write(mse.start());
+    await once(peer, 'handshake');
+    assert.equal(peer.encryption, 'plaintext-negotiated');
+    const deadline = Date.now() + 5000;
+    while ((!after || after.length < 68) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(after!.subarray(0, 68), handshakeBytes(INFO_HASH, ID_A));
+    raw.socket.write(hex('00000001 02'));
+    await once(peer, 'message');
+    assert.equal(peer.peerInterested, true);
+  } finally {
+    await server.close();
+  }
+});
