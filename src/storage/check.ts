@@ -7,7 +7,8 @@
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError } from '../util/errors.js';
 import { sharedHashPool } from '../hash/index.js';
-import { pieceSize } from './layout.js';
+import { FileStorage } from './file-storage.js';
+import { pieceSize, type StorageLayout } from './layout.js';
 import type { Storage } from './storage.js';
 
 /** What the check needs from a hash pool (src/hash HashPool fits). */
@@ -126,4 +127,19 @@ function planChunks(n: number, per: number, only: Bitfield | undefined): Chunk[]
     i = j;
   }
   return out;
+}
+
+/** Checks files under `savePath` laid out as `layout` (opens and closes a FileStorage). */
+export async function checkFiles(
+  layout: StorageLayout,
+  savePath: string,
+  hashes: PieceHashes,
+  o: CheckOptions = {},
+): Promise<Bitfield> {
+  const storage = new FileStorage(layout, savePath);
+  try {
+    return await checkStorage(storage, hashes, o);
+  } finally {
+    await storage.close();
+  }
 }

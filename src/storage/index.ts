@@ -12,7 +12,7 @@ export {
 export type { Storage, ByteRange, FileStat, ReadIntoOptions } from './storage.js';
 export { FileStorage, type FileStorageOptions } from './file-storage.js';
 export { MemoryStorage } from './memory-storage.js';
-export { checkStorage, type CheckOptions, type PieceHasher, type PieceHashes } from './check.js';
+export { checkStorage, checkFiles, type CheckOptions, type PieceHasher, type PieceHashes } from './check.js';
 export {
   encodeResume,
   decodeResume,

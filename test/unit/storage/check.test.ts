@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HashPool } from '../../../src/hash/index.js';
-import { checkStorage, FileStorage, makeLayout, MemoryStorage } from '../../../src/storage/index.js';
+import {
+  checkFiles,
+  checkStorage,
+  FileStorage,
+  makeLayout,
+  MemoryStorage,
+} from '../../../src/storage/index.js';
 import { Bitfield } from '../../../src/util/bitfield.js';
 import { isNbtError } from '../../../src/util/errors.js';
 import { sha1 } from '../../../src/util/sha1.js';
@@ -57,6 +63,7 @@ test('check finds good pieces; corrupt, missing and short files make pieces miss
     chunkBytes: 3 * pl,
   });
   assert.deepEqual([...got.indices()], [0, 1, 3, 4, 5, 9]);
+  assert.deepEqual([...(await checkFiles(layout, dir.path, hashes, { pool })).indices()], [0, 1, 3, 4, 5, 9]);
   const only = new Bitfield(layout.pieceCount);
   only.set(2);
   only.set(4);
