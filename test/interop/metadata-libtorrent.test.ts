@@ -22,9 +22,9 @@ import { makeFixture } from '../unit/client/fixtures.js';
 test('fetch a 3-piece info dict from a libtorrent seed over ut_metadata', { timeout: 40_000 }, async (t) => {
   if (!requirePeer(t, 'libtorrent')) return;
   const tmp = await tempDir();
-  // Many small files make the info dict span several 16 KiB metadata pieces with little data.
-  const files = Array.from({ length: 900 }, (_, i) => ({
-    path: `dir-${i % 7}/file-number-${String(i).padStart(4, '0')}.bin`,
+  // Many small files with long names make the info dict span several 16 KiB metadata pieces with little data.
+  const files = Array.from({ length: 160 }, (_, i) => ({
+    path: `dir-${i % 3}/${'long-file-name-'.repeat(14)}${String(i).padStart(4, '0')}.bin`,
     size: 64,
   }));
   const fx = await makeFixture(join(tmp.path, 'seed'), { files, pieceLength: 16 * 1024 });
