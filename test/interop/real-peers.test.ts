@@ -104,6 +104,33 @@ test('aria2 leeches from a libtorrent seed found through opentracker on loopback
   await assertSameContent(made, leechDir);
 });
 
+test('aria2 seeds (MSE required) to an RC4 libtorrent leech that connects to it', async (t) => {
+  if (!requireAll(t, ['libtorrent', 'aria2', 'mktorrent'])) return;
+  const t0 = Date.now();
+  const defer = cleanupStack(t);
+  const tmp = await tempDir();
+  defer(() => tmp.cleanup());
+  const made = await makeTorrent(tmp.path, { announce: `http://127.0.0.1:${await freePort()}/announce` });
+  const aria = await Aria2Peer.seed(made.torrentPath, made.dataDir, {
+    requireCrypto: true,
+    minCryptoLevel: 'arc4',
+  });
+  defer(() => aria.kill());
+  await aria.waitSeeding(15_000);
+  log(t, 'aria2 verified and seeding', t0);
+  const leechDir = join(tmp.path, 'lt-leech');
+  const lt = new LtPeer('leech', made.torrentPath, leechDir, {
+    connect: [`127.0.0.1:${aria.port}`],
+    enc: 'forced',
+    timeout: 20,
+  });
+  defer(() => lt.kill());
+  await lt.waitFor('done', 20_000);
+  log(t, 'libtorrent leech done', t0);
+  await assertSameContent(made, leechDir);
+  assert.ok((await aria.status()).uploadLength >= made.metainfo.length);
+});
+
 test('namespaces: Transmission leeches from a libtorrent seed it learns from a tracker', async (t) => {
   if (!requireAll(t, ['libtorrent', 'transmission', 'opentracker', 'mktorrent'])) return;
   if (!requireNetns(t)) return;
