@@ -24,3 +24,24 @@ export {
 } from './peer/disconnect.js';
 export * from './mse/index.js';
 export * from './tracker/index.js';
+export {
+  DhtNode,
+  DEFAULT_BOOTSTRAP,
+  type DhtNodeOptions,
+  type DhtPeer,
+  type DhtStats,
+  type AnnounceResult,
+  type DhtState,
+  RoutingTable,
+  Lookup,
+  decodeKrpc,
+  encodeKrpc,
+  type KrpcMessage,
+  type KrpcQuery,
+  type KrpcResponse,
+  type KrpcError,
+  type NodeInfo,
+  bep42NodeId,
+  isValidBep42Id,
+} from './dht/index.js';
+export * from './extensions/index.js';
