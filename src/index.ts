@@ -45,3 +45,5 @@ export {
   isValidBep42Id,
 } from './dht/index.js';
 export * from './extensions/index.js';
+export * from './wire/index.js';
+export * from './peer/index.js';
