@@ -13,6 +13,9 @@ const codes: Record<string, [string, string]> = {
   EMFILE: ['STORAGE_TOO_MANY_FILES', 'too many open files'],
   ENFILE: ['STORAGE_TOO_MANY_FILES', 'too many open files in system'],
   EIO: ['STORAGE_IO', 'I/O error'],
+  ELOOP: ['STORAGE_BAD_PATH', 'is a symbolic link (refused)'],
+  ENAMETOOLONG: ['STORAGE_BAD_PATH', 'name too long'],
+  EFBIG: ['STORAGE_NO_SPACE', 'file too large for this file system'],
 };
 
 export function storageError(e: unknown, op: string, path: string): NbtError {
