@@ -48,7 +48,7 @@ export interface DownloaderTuning {
 
 export const defaultDownloaderTuning: DownloaderTuning = {
   queueSeconds: 3,
-  maxPipeline: 1000,
+  maxPipeline: 2000,
   initialPipeline: 4,
   snubTimeoutMs: 30_000,
   maxBufferedBytes: 96 * 1024 * 1024,
@@ -279,7 +279,8 @@ export class Downloader {
     if (this.bufferedBytes > this.tuning.maxBufferedBytes) return;
     const depth = s.snubbed ? 1 : Math.min(s.target, this.pipelineCap(s));
     const want = depth - s.inflight.size;
-    if (want <= 0) return;
+    // Top up in batches: one socket write per batch of requests instead of one per block.
+    if (want <= 0 || (s.inflight.size > 0 && want < Math.min(32, depth >> 3))) return;
     const blocks = this.picker.pick(peer, want, choked ? { fast: peer.allowedFastSet } : {});
     if (blocks.length === 0) return;
     const now = this.host.clock.now();

@@ -242,19 +242,19 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         found = Bitfield.full(m.pieceCount);
       } else {
         const trusted = this.trusted?.size === m.pieceCount ? this.trusted : undefined;
-        const only = trusted ? this.recheck : undefined;
+        // Pieces that touch no file on disk cannot be there: do not even read them.
+        const only = await this.piecesOnDisk(trusted ? this.recheck : undefined);
         const abort = new AbortController();
         const watch = this.host.clock.setInterval(() => run !== this.checkRun && abort.abort(), 100);
         try {
-          found =
-            trusted && only?.empty
-              ? new Bitfield(m.pieceCount)
-              : await checkStorage(this.storage(), (i) => m.pieceHash(i), {
-                  pool: this.host.hashPool,
-                  onProgress: (done, total) => this.emit('check-progress', done, total),
-                  signal: abort.signal,
-                  ...(only ? { pieces: only } : {}),
-                });
+          found = only.empty
+            ? new Bitfield(m.pieceCount)
+            : await checkStorage(this.storage(), (i) => m.pieceHash(i), {
+                pool: this.host.hashPool,
+                onProgress: (done, total) => this.emit('check-progress', done, total),
+                signal: abort.signal,
+                pieces: only,
+              });
         } finally {
           watch.cancel();
         }
@@ -273,6 +273,20 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     } catch (e) {
       if (run === this.checkRun) this.diskError(e, 'check');
     }
+  }
+
+  /** The pieces (within `among`, if given) that overlap at least one existing, non-empty file. */
+  private async piecesOnDisk(among: Bitfield | undefined): Promise<Bitfield> {
+    const m = this.metainfo;
+    const stats = await this.storage().fileStats();
+    const out = new Bitfield(m.pieceCount);
+    m.files.forEach((f, i) => {
+      if (f.pad || f.length === 0 || !stats[i] || stats[i].size === 0) return;
+      const first = Math.floor(f.offset / m.pieceLength);
+      const last = Math.floor((f.offset + f.length - 1) / m.pieceLength);
+      for (let p = first; p <= last; p++) if (!among || among.has(p)) out.set(p);
+    });
+    return out;
   }
 
   private newDownloader(): Downloader {

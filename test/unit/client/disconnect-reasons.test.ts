@@ -139,13 +139,13 @@ test('torrent being checked: HASHCHECKING', async () => {
   const gate = new Promise<void>((r) => (release = r));
   try {
     const port = await client.listen(0);
-    // A storage whose check reads wait until we let them: the torrent stays in 'checking'.
+    // A storage whose file listing (the start of the check) waits until we let it: the torrent stays in 'checking'.
     const storage = (m: ConstructorParameters<typeof MemoryStorage>[0]): Storage => {
       const mem = new MemoryStorage(m);
-      const readInto = mem.readInto.bind(mem);
-      mem.readInto = async (...args) => {
+      const fileStats = mem.fileStats.bind(mem);
+      mem.fileStats = async () => {
         await gate;
-        return readInto(...args);
+        return fileStats();
       };
       return mem;
     };

@@ -1,0 +1,43 @@
+/**
+ * The benchmark's downloader / seeder: one Client in its own process (measured with GNU time).
+ *   node leech-child.js TORRENT SAVE_DIR ENCRYPTION [PEER_PORT] [--seed]
+ * Leech: prints {"event":"done","seconds":S} (download time after the check) and exits.
+ * Seed: prints {"event":"listening","port":P} once seeding and runs until SIGTERM.
+ */
+import { Client } from '../src/client/index.js';
+import type { EncryptionPolicy } from '../src/client/options.js';
+
+const [torrentPath, save, enc, peerPort, mode] = process.argv.slice(2);
+const seeding = mode === '--seed' || peerPort === '--seed';
+const client = new Client({ host: '127.0.0.1', encryption: (enc ?? 'enabled') as EncryptionPolicy });
+const keepAlive = setInterval(() => undefined, 1 << 30);
+const port = await client.listen(0);
+const torrent = await client.addTorrent(torrentPath!, { savePath: save! });
+let t0 = 0;
+const close = async (): Promise<void> => {
+  await client.close();
+  clearInterval(keepAlive);
+};
+torrent.on('state', (s) => {
+  if (s === 'downloading') {
+    t0 = performance.now();
+    if (peerPort && !seeding) torrent.addPeer('127.0.0.1', Number(peerPort));
+  }
+  if (s === 'seeding') {
+    if (seeding) {
+      process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
+      return;
+    }
+    const st = torrent.stats();
+    process.stdout.write(
+      `${JSON.stringify({ event: 'done', seconds: (performance.now() - t0) / 1000, wasted: st.wasted })}\n`,
+    );
+    void close();
+  }
+  if (s === 'error') {
+    process.stdout.write(`${JSON.stringify({ event: 'error', message: torrent.error?.message })}\n`);
+    process.exitCode = 1;
+    void close();
+  }
+});
+process.on('SIGTERM', () => void close());
