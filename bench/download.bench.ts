@@ -1,0 +1,128 @@
+/**
+ * The engine against libtorrent on loopback, 1 GiB in 1 MiB pieces:
+ *  - download from a libtorrent seed: our process vs a libtorrent leech (wall, CPU, peak RSS);
+ *  - the same with RC4 forced on both sides;
+ *  - seeding to a libtorrent leech: its time when we seed vs when libtorrent seeds.
+ * Each downloader is a separate process measured with GNU time. NBT_BENCH_MB sets the size.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTorrent } from '../src/metainfo/index.js';
+import { ltPeerScript, peerInstalled } from '../test/helpers/real-peers.js';
+import { seededBytes } from '../test/helpers/tmp.js';
+import { measureProcess, type ProcessMeasure, type Reporter } from './harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const child = join(here, 'leech-child.js');
+
+interface Seed {
+  port: number;
+  stop: () => Promise<void>;
+}
+
+/** Starts a long-running seed process and waits for its {"event":"listening"} line. */
+function startSeed(cmd: string, args: string[]): Promise<Seed> {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const stop = async (): Promise<void> => {
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`seed ${cmd} did not start`));
+    }, 120_000);
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const m = /"event":\s*"listening".*"port":\s*(\d+)/.exec(line);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({ port: Number(m[1]), stop });
+    });
+    proc.on('exit', () => reject(new Error(`seed ${cmd} exited`)));
+  });
+}
+
+function doneSeconds(m: ProcessMeasure): number {
+  const line = m.stdout.split('\n').find((l) => /"event":\s*"done"/.test(l));
+  if (!line || m.code !== 0) throw new Error(`downloader failed (exit ${m.code}): ${m.stdout.slice(-500)}`);
+  return Number((JSON.parse(line) as { seconds: number }).seconds);
+}
+
+export async function run(report: Reporter): Promise<void> {
+  if (!peerInstalled('libtorrent')) {
+    report.note('libtorrent is not installed: skipped');
+    return;
+  }
+  const mb = Number(process.env.NBT_BENCH_MB ?? 1024);
+  const root = join(tmpdir(), `nbt-bench-download-${process.pid}`);
+  const seedDir = join(root, 'seed');
+  const torrentPath = join(root, 'data.torrent');
+  try {
+    await mkdir(join(seedDir, 'data'), { recursive: true });
+    const fh = await open(join(seedDir, 'data', 'data.bin'), 'w');
+    for (let i = 0; i < mb; i += 16) await fh.write(seededBytes(Math.min(16, mb - i) << 20, i + 1));
+    await fh.close();
+    const { torrent } = await createTorrent(join(seedDir, 'data'), { pieceLength: 1 << 20, date: false });
+    await writeFile(torrentPath, torrent);
+    report.note(`${mb} MiB in 1 MiB pieces, loopback`);
+
+    const py = '/usr/bin/python3';
+    const ltLeech = (dir: string, port: number, enc: string): Promise<ProcessMeasure> =>
+      measureProcess(py, [ltPeerScript, 'leech', torrentPath, join(root, dir), '--enc', enc, '--connect', `127.0.0.1:${port}`], {
+        timeoutMs: 600_000,
+      });
+    const ours = (dir: string, port: number, enc: string): Promise<ProcessMeasure> =>
+      measureProcess(process.execPath, [child, torrentPath, join(root, dir), enc, String(port)], { timeoutMs: 600_000 });
+    const clean = (...dirs: string[]): Promise<void[]> =>
+      Promise.all(dirs.map((d) => rm(join(root, d), { recursive: true, force: true })));
+
+    for (const [label, ltEnc, ourEnc] of [
+      ['plaintext', 'disabled', 'disabled'],
+      ['RC4 forced', 'forced', 'required'],
+    ] as const) {
+      const seed = await startSeed(py, [ltPeerScript, 'seed', torrentPath, seedDir, '--enc', ltEnc]);
+      try {
+        const lt = await ltLeech('lt', seed.port, ltEnc);
+        await clean('lt');
+        const me = await ours('ours', seed.port, ourEnc);
+        await clean('ours');
+        const ltSecs = doneSeconds(lt);
+        const mySecs = doneSeconds(me);
+        const tag = label === 'plaintext' ? '' : ` (${label})`;
+        report.figure(`download${tag}: libtorrent leech wall`, lt.wallSeconds, 's', { note: `${ltSecs.toFixed(2)} s transfer` });
+        report.figure(`download${tag}: our wall`, me.wallSeconds, 's', { note: `${mySecs.toFixed(2)} s transfer` });
+        report.figure(`download${tag}: our wall / libtorrent wall`, me.wallSeconds / lt.wallSeconds, 'x', { target: '<= 1.0' });
+        report.figure(`download${tag}: libtorrent CPU`, lt.cpuSeconds, 's');
+        report.figure(`download${tag}: our CPU`, me.cpuSeconds, 's');
+        report.figure(`download${tag}: our CPU / libtorrent CPU`, me.cpuSeconds / lt.cpuSeconds, 'x', { target: '<= 1.2' });
+        report.figure(`download${tag}: our peak RSS`, me.maxRssMB, 'MB', { target: '<= 150' });
+        if (label === 'plaintext') {
+          // Seeding: the same libtorrent leech, fed by libtorrent (above) and then by us.
+          await seed.stop();
+          const mine = await startSeed(process.execPath, [child, torrentPath, seedDir, 'disabled', '--seed']);
+          try {
+            const fed = await ltLeech('lt2', mine.port, 'disabled');
+            await clean('lt2');
+            const fedSecs = doneSeconds(fed);
+            report.figure('seed: libtorrent leech time, libtorrent seeding', ltSecs, 's');
+            report.figure('seed: libtorrent leech time, us seeding', fedSecs, 's');
+            report.figure('seed: leech time with us / with libtorrent', fedSecs / ltSecs, 'x', { target: '<= 1.0' });
+          } finally {
+            await mine.stop();
+          }
+        }
+      } finally {
+        await seed.stop();
+      }
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
