@@ -13,7 +13,11 @@ const MiB = 1024 * 1024;
 const BLOCK = 16 * 1024;
 const PIECE = 256 * 1024;
 
-async function transfer(totalBytes: number, encryption: EncryptionPolicy, pipeline = 128): Promise<{ seconds: number; cpu: number }> {
+async function transfer(
+  totalBytes: number,
+  encryption: EncryptionPolicy,
+  pipeline = 128,
+): Promise<{ seconds: number; cpu: number }> {
   const pieces = Math.ceil(totalBytes / PIECE);
   const data = Buffer.alloc(PIECE, 0x42);
   const infoHash = Buffer.alloc(20, 9);
@@ -64,7 +68,10 @@ async function transfer(totalBytes: number, encryption: EncryptionPolicy, pipeli
       }
     });
     leech.on('handshake', () => leech.interested());
-    leech.on('close', (i) => received < totalBlocks && reject(new Error(`closed: ${i.name} ${i.message ?? ''}`)));
+    leech.on(
+      'close',
+      (i) => received < totalBlocks && reject(new Error(`closed: ${i.name} ${i.message ?? ''}`)),
+    );
   });
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(cpu0);
