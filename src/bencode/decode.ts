@@ -8,8 +8,12 @@ export interface DecodeOptions {
   maxTokens?: number;
   /** Accept dictionaries whose keys are not in ascending byte order (default false). Duplicates are always rejected. */
   allowUnsorted?: boolean;
-  /** Record the byte span of every list, dict and byte string (`'dicts'`: dicts only, much cheaper); read it back with `spanOf`. */
-  spans?: boolean | 'dicts';
+  /**
+   * Record the byte span of every list, dict and byte string; read it back with `spanOf`.
+   * `'top'`: only the root and its direct children that are lists or dicts (enough for a
+   * torrent's info dict, and far cheaper: spans live in a WeakMap that slows GC).
+   */
+  spans?: boolean | 'top';
 }
 
 const spans = new WeakMap<object, Span>();
@@ -55,7 +59,7 @@ class Decoder {
   private readonly maxTokens: number;
   private readonly allowUnsorted: boolean;
   private readonly spans: boolean;
-  private readonly dictSpans: boolean;
+  private readonly topSpans: boolean;
 
   constructor(
     private readonly buf: Buffer,
@@ -65,7 +69,7 @@ class Decoder {
     this.maxTokens = o.maxTokens ?? 1_000_000;
     this.allowUnsorted = o.allowUnsorted ?? false;
     this.spans = o.spans === true;
-    this.dictSpans = o.spans !== undefined && o.spans !== false;
+    this.topSpans = o.spans === 'top';
   }
 
   value(depth: number): BValue {
@@ -152,7 +156,7 @@ class Decoder {
       out.push(this.value(depth));
     }
     this.pos++;
-    if (this.spans) spans.set(out, { start, end: this.pos });
+    if (this.spans || (this.topSpans && depth <= 2)) spans.set(out, { start, end: this.pos });
     return out;
   }
 
@@ -192,7 +196,7 @@ class Decoder {
       out[key] = this.value(depth);
     }
     this.pos++;
-    if (this.dictSpans) spans.set(out, { start, end: this.pos });
+    if (this.spans || (this.topSpans && depth <= 2)) spans.set(out, { start, end: this.pos });
     return out;
   }
 }

@@ -30,7 +30,7 @@ export interface ParseOptions {
 }
 
 const DEFAULTS = { maxSize: 64 << 20, maxPieces: 1 << 22, maxFiles: 1_000_000, maxPieceLength: 256 << 20 };
-const DECODE = { allowUnsorted: true, spans: 'dicts' as const, maxDepth: 64, maxTokens: 5_000_000 };
+const DECODE = { allowUnsorted: true, spans: 'top' as const, maxDepth: 64, maxTokens: 5_000_000 };
 const MAX_PATH_COMPONENTS = 255;
 const MAX_TRACKERS = 1000;
 

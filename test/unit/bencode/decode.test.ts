@@ -191,12 +191,13 @@ test('accepts Uint8Array input', () => {
   assert.deepEqual(decode(u), b('spam'));
 });
 
-test("spans: 'dicts' records dictionaries only", () => {
-  const input = b('d4:infod1:al1:xee4:name3:abce');
-  const root = decode(input, { spans: 'dicts' });
+test("spans: 'top' records the root and its direct list/dict children only", () => {
+  const input = b('d4:infod1:al1:xee4:listl1:ye4:name3:abce');
+  const root = decode(input, { spans: 'top' });
   assert.ok(isDict(root));
   assert.deepEqual(spanOf(root), { start: 0, end: input.length });
   assert.equal(input.toString('latin1', spanOf(root.info!)!.start, spanOf(root.info!)!.end), 'd1:al1:xee');
+  assert.equal(input.toString('latin1', spanOf(root.list!)!.start, spanOf(root.list!)!.end), 'l1:ye');
   assert.equal(spanOf(root.name!), undefined);
   assert.equal(spanOf((root.info as { a: BValue }).a), undefined);
 });
