@@ -94,3 +94,78 @@ test('asString / toString / inspect on a live peer', async () => {
     await server.close();
   }
 });
+
+test('the download gate pauses reading until it settles', async () => {
+  let release: () => void = () => {};
+  let calls = 0;
+  const server = await peerServer({
+    peerId: ID_B,
+    encryption: 'disabled',
+    infoHashes: () => [INFO_HASH],
+    onHandshake: () => ({ torrent: 's', pieceCount: 8, have: Bitfield.full(8) }),
+  });
+  const client = Peer.connect({
+    host: '127.0.0.1',
+    port: server.port,
+    infoHash: INFO_HASH,
+    peerId: ID_A,
+    encryption: 'disabled',
+    bandwidth: {
+      download: () => {
+        calls++;
+        return new Promise<void>((r) => (release = r));
+      },
+    },
+    onHandshake: () => ({ torrent: 'c', pieceCount: 8 }),
+  });
+  try {
+    await once(client, 'handshake');
+    const remote = await server.nextPeer();
+    if (remote.state !== 'connected') await once(remote, 'handshake');
+    const callsAtHandshake = calls;
+    remote.have(1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(calls, callsAtHandshake, 'reading is paused while the gate is closed');
+    const got = new Promise<void>((resolve) => client.on('message', (m) => m.type === 'have' && resolve()));
+    release();
+    await got;
+    assert.ok(calls > callsAtHandshake);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('messages sent before the handshake completes follow our handshake and bitfield', async () => {
+  const server = await peerServer({
+    peerId: ID_B,
+    encryption: 'disabled',
+    infoHashes: () => [INFO_HASH],
+    onHandshake: () => ({ torrent: 's', pieceCount: 8, have: Bitfield.full(8) }),
+  });
+  const client = Peer.connect({
+    host: '127.0.0.1',
+    port: server.port,
+    infoHash: INFO_HASH,
+    peerId: ID_A,
+    encryption: 'disabled',
+    onHandshake: () => ({ torrent: 'c', pieceCount: 8 }),
+  });
+  client.interested();
+  client.have(2);
+  try {
+    const remote = await server.nextPeer();
+    const got: string[] = [];
+    remote.on('message', (m) => got.push(m.type));
+    const done = new Promise<void>((resolve) => remote.on('message', (m) => m.type === 'have' && resolve()));
+    await done;
+    assert.deepEqual(
+      got.filter((t) => t !== 'extended'),
+      ['haveNone', 'interested', 'have'],
+    );
+    assert.equal(client.amInterested, true);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
