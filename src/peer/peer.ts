@@ -345,7 +345,13 @@ export class Peer<T = unknown> extends PeerBase<T> {
       extended: this.extensionProtocol,
       dht: ours.dht && theirs.dht,
     };
-    const answer = this.opts.onHandshake(info);
+    let answer;
+    try {
+      answer = this.opts.onHandshake(info);
+    } catch (err) {
+      this.close(DisconnectReason.CLOSED_BY_US, `onHandshake threw: ${errorMessage(err)}`);
+      throw err;
+    }
     if (this.closed) return;
     if (typeof answer === 'number')
       return this.close(answer, { infoHash: h.infoHash.toString('hex'), peerId: h.peerId.toString('hex') });
