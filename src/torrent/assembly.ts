@@ -1,82 +1,113 @@
 /**
- * A piece being downloaded: its blocks are kept in memory until the piece is complete, and are
- * SHA-1 hashed as soon as they are contiguous from the start, so completing the piece costs one
- * digest — never a read-back from disk. Only verified pieces are written (one vectored write),
- * so bad data never reaches the files.
+ * A piece being downloaded. Each block is copied into one piece-sized buffer as it arrives, so
+ * the socket's read chunks die young (cheap for the GC) and the finished piece is one buffer:
+ * hashed either incrementally on the main thread as blocks become contiguous (small pieces) or
+ * in one go by the worker pool (large pieces, buffers over SharedArrayBuffer: no copy), then
+ * written with one write. A finished piece is never read back, and only verified pieces are
+ * written, so bad data never reaches the files.
  */
 import { createHash, type Hash } from 'node:crypto';
 
+/** Reusable piece buffers (over SharedArrayBuffer, so hash workers can read them in place). */
+export class PieceBufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    readonly pieceLength: number,
+    /** Most idle buffers kept for reuse. */
+    private readonly keep: number,
+  ) {}
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.from(new SharedArrayBuffer(this.pieceLength));
+  }
+
+  give(buf: Buffer): void {
+    if (this.free.length < this.keep && buf.length === this.pieceLength) this.free.push(buf);
+  }
+}
+
 export class PieceAssembly {
-  private readonly hasher: Hash = createHash('sha1');
-  private readonly blocks: (Buffer | undefined)[];
-  /** Who sent each block ("host" of the peer), for the corruption tally. */
+  /** The piece's bytes (valid where blocks arrived). */
+  readonly data: Buffer;
+  /** Who sent each block (the peer's host), for the corruption tally. */
   readonly senders: (string | undefined)[];
-  /** Blocks [0, hashedBlocks) went into the hasher. */
+  private readonly hasher: Hash | undefined;
+  /** Blocks [0, hashedBlocks) went into the incremental hasher. */
   private hashedBlocks = 0;
   private receivedBlocks = 0;
-  private bytes = 0;
+  private readonly got: Uint8Array;
 
   constructor(
     readonly piece: number,
     readonly size: number,
     readonly blockSize: number,
+    /** At least `size` bytes; returned to the pool by the owner when done. */
+    readonly buffer: Buffer,
+    /** Hash on the main thread as blocks become contiguous (else the caller hashes `data`). */
+    incremental: boolean,
   ) {
     const n = Math.ceil(size / blockSize);
-    this.blocks = new Array<Buffer | undefined>(n);
+    this.data = buffer.subarray(0, size);
+    this.got = new Uint8Array(n);
     this.senders = new Array<string | undefined>(n);
+    this.hasher = incremental ? createHash('sha1') : undefined;
   }
 
   get blockCount(): number {
-    return this.blocks.length;
+    return this.got.length;
   }
 
   get complete(): boolean {
-    return this.receivedBlocks === this.blocks.length;
+    return this.receivedBlocks === this.got.length;
   }
 
-  /** Bytes held in memory. */
-  get bufferedBytes(): number {
-    return this.bytes;
+  /** Bytes of piece data received so far. */
+  get receivedBytes(): number {
+    return this.receivedBlocks * this.blockSize;
   }
 
   has(block: number): boolean {
-    return this.blocks[block] !== undefined;
+    return this.got[block] === 1;
   }
 
-  /** Adds a block (the caller checked offset and length); false if it was already there. */
-  add(offset: number, data: Buffer, sender: string): boolean {
+  /** Copies a block in (the caller checked offset and length); false if it was already there. */
+  add(offset: number, block: Uint8Array, sender: string): boolean {
     const b = offset / this.blockSize;
-    if (this.blocks[b] !== undefined) return false;
-    this.blocks[b] = data;
+    if (this.got[b]) return false;
+    this.data.set(block, offset);
+    this.got[b] = 1;
     this.senders[b] = sender;
     this.receivedBlocks++;
-    this.bytes += data.length;
-    while (this.hashedBlocks < this.blocks.length) {
-      const next = this.blocks[this.hashedBlocks];
-      if (next === undefined) break;
-      this.hasher.update(next);
-      this.hashedBlocks++;
+    if (this.hasher) {
+      const from = this.hashedBlocks;
+      while (this.hashedBlocks < this.got.length && this.got[this.hashedBlocks]) this.hashedBlocks++;
+      if (this.hashedBlocks > from)
+        this.hasher.update(
+          this.data.subarray(from * this.blockSize, Math.min(this.size, this.hashedBlocks * this.blockSize)),
+        );
     }
     return true;
   }
 
-  /** The piece's digest; only when complete. */
+  /** The incremental digest (complete pieces, incremental mode only). */
   digest(): Buffer {
+    if (!this.hasher) throw new Error('piece assembly: not hashed incrementally');
     return this.hasher.digest();
-  }
-
-  /** The blocks, in order (complete pieces only). */
-  buffers(): Buffer[] {
-    return this.blocks as Buffer[];
   }
 
   /** SHA-1 of each block, for comparing a failed attempt with the good data later. */
   blockDigests(): Buffer[] {
-    return this.blocks.map((b) =>
-      createHash('sha1')
-        .update(b ?? Buffer.alloc(0))
-        .digest(),
-    );
+    const out: Buffer[] = [];
+    for (let b = 0; b < this.got.length; b++) {
+      const start = b * this.blockSize;
+      out.push(
+        createHash('sha1')
+          .update(this.data.subarray(start, Math.min(this.size, start + this.blockSize)))
+          .digest(),
+      );
+    }
+    return out;
   }
 }
 

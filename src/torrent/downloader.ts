@@ -3,6 +3,7 @@
  * request timeouts and snubbing, endgame cancels, block assembly and SHA-1 verification, and
  * writing verified pieces. The torrent owns the peers; this class owns requests and pieces.
  */
+import { createHash } from 'node:crypto';
 import type { Peer } from '../peer/index.js';
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { Message } from '../wire/index.js';
@@ -10,12 +11,14 @@ import type { Clock } from '../util/clock.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { PiecePicker, type BlockRef } from './picker.js';
-import { CorruptionTally, PieceAssembly } from './assembly.js';
+import { CorruptionTally, PieceAssembly, PieceBufferPool } from './assembly.js';
+import type { HashPool } from '../hash/pool.js';
 import type { PeerSession } from './session.js';
 
 export interface DownloaderHost {
   readonly clock: Clock;
   readonly metainfo: Metainfo;
+  readonly hashPool: HashPool;
   storage(): Storage;
   session(peer: Peer<unknown>): PeerSession | undefined;
   sessions(): Iterable<PeerSession>;
@@ -44,6 +47,8 @@ export interface DownloaderTuning {
   maxUnrequested: number;
   /** Failed pieces a peer may share in before it is banned. */
   strikeLimit: number;
+  /** Pieces at least this long are hashed by the worker pool; smaller ones on the main thread. */
+  workerHashMinPiece: number;
 }
 
 export const defaultDownloaderTuning: DownloaderTuning = {
@@ -54,6 +59,7 @@ export const defaultDownloaderTuning: DownloaderTuning = {
   maxBufferedBytes: 96 * 1024 * 1024,
   maxUnrequested: 64,
   strikeLimit: 3,
+  workerHashMinPiece: 256 * 1024,
 };
 
 export class Downloader {
@@ -63,6 +69,10 @@ export class Downloader {
   private readonly bpp: number;
   private readonly blockSize: number;
   private bufferedBytes = 0;
+  private readonly buffers: PieceBufferPool;
+  private readonly workerHash: boolean;
+  /** Set by reset(): hashes and writes still in flight are then ignored. */
+  private generation = 0;
   private writingBytes = 0;
   private readonly writes = new Set<Promise<void>>();
   /** Bytes thrown away: duplicates, unrequested blocks, failed pieces. */
@@ -85,6 +95,8 @@ export class Downloader {
     });
     this.bpp = this.picker.blocksPerPiece;
     this.blockSize = this.picker.blockSize;
+    this.workerHash = m.pieceLength >= tuning.workerHashMinPiece;
+    this.buffers = new PieceBufferPool(m.pieceLength, Math.max(4, Math.ceil((16 << 20) / m.pieceLength)));
   }
 
   /** Pieces being assembled with their received blocks (for resume data). */
@@ -214,20 +226,42 @@ export class Downloader {
     this.received += block.length;
     let a = this.assemblies.get(index);
     if (!a) {
-      a = new PieceAssembly(index, this.host.metainfo.pieceSize(index), this.blockSize);
+      const size = this.host.metainfo.pieceSize(index);
+      a = new PieceAssembly(index, size, this.blockSize, this.buffers.take(), !this.workerHash);
       this.assemblies.set(index, a);
+      this.bufferedBytes += a.buffer.length;
     }
     a.add(begin, block, s.peer.host);
-    this.bufferedBytes += block.length;
-    if (a.complete) this.finishPiece(a);
+    if (a.complete) {
+      this.assemblies.delete(index);
+      if (this.workerHash) void this.hashInPool(a);
+      else this.finishPiece(a, a.digest());
+    }
     this.fill(s);
   }
 
-  private finishPiece(a: PieceAssembly): void {
-    this.assemblies.delete(a.piece);
-    const ok = a.digest().equals(this.host.metainfo.pieceHash(a.piece));
+  private async hashInPool(a: PieceAssembly): Promise<void> {
+    const gen = this.generation;
+    let digest: Buffer;
+    try {
+      digest = await this.host.hashPool.hashPieces(a.data, a.size);
+    } catch {
+      // The pool is closing or a worker died: hash here instead.
+      digest = createHash('sha1').update(a.data).digest();
+    }
+    if (gen !== this.generation) return;
+    this.finishPiece(a, digest);
+  }
+
+  private release(a: PieceAssembly): void {
+    this.bufferedBytes -= a.buffer.length;
+    this.buffers.give(a.buffer);
+  }
+
+  private finishPiece(a: PieceAssembly, digest: Buffer): void {
+    const ok = digest.equals(this.host.metainfo.pieceHash(a.piece));
     if (!ok) {
-      this.bufferedBytes -= a.bufferedBytes;
+      this.release(a);
       this.hashFailures++;
       this.wasted += a.size;
       this.picker.pieceFailed(a.piece);
@@ -244,18 +278,18 @@ export class Downloader {
   }
 
   private writePiece(a: PieceAssembly): void {
-    const size = a.bufferedBytes;
+    const size = a.size;
     this.writingBytes += size;
     const p = this.host
       .storage()
-      .write(a.piece, 0, a.buffers())
+      .write(a.piece, 0, a.data)
       .then(
         () => this.host.pieceDone(a.piece),
         (e: unknown) => this.host.writeFailed(a.piece, e),
       )
       .finally(() => {
         this.writingBytes -= size;
-        this.bufferedBytes -= size;
+        this.release(a);
         this.writes.delete(p);
         this.fillAll();
       });
@@ -353,7 +387,8 @@ export class Downloader {
 
   /** Forgets everything in progress (stop / recheck). */
   reset(): void {
-    for (const a of this.assemblies.values()) this.bufferedBytes -= a.bufferedBytes;
+    this.generation++;
+    for (const a of this.assemblies.values()) this.release(a);
     this.assemblies.clear();
   }
 }

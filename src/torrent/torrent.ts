@@ -207,6 +207,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.checkRun++;
     this.stopTimers();
     for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
+    // Pieces still being hashed are dropped; pieces being written are waited for.
+    this.downloader.reset();
     await this.downloader.settle();
     this.cache.clear();
     if (beforeClose && !wasChecking && this.stateValue !== 'stopped') await beforeClose();
@@ -294,6 +296,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       {
         clock: this.host.clock,
         metainfo: this.metainfo,
+        hashPool: this.host.hashPool,
         storage: () => this.storage(),
         session: (peer) => this.peerSessions.get(peer),
         sessions: () => this.peerSessions.values(),
@@ -516,7 +519,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Disk trouble: enter the error state with a clear message; nothing crashes, nothing is lost. */
   private diskError(e: unknown, operation: string, piece?: number): void {
-    if (this.stateValue === 'error' || this.removed) return;
+    if (this.stateValue === 'error' || this.stateValue === 'stopped' || this.removed) return;
     const code = e instanceof NbtError ? e.code : ((e as { code?: string } | null)?.code ?? 'STORAGE_IO');
     const info: FileErrorInfo = { code, message: errorMessage(e), operation };
     if (piece !== undefined) info.piece = piece;
