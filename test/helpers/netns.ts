@@ -19,6 +19,15 @@ export interface NetnsNode {
   readonly name: string;
   /** Its eth0 address on the lab bridge. */
   readonly address: string;
+  /** The root-namespace end of its veth pair (on the bridge). */
+  readonly veth: string;
+}
+
+export interface ShapeOptions {
+  /** Node's upload (egress of its eth0), kbit/s. */
+  upKbit?: number;
+  /** Node's download (egress of the bridge-side veth towards it), kbit/s. */
+  downKbit?: number;
 }
 
 function ip(args: string[], allowFail = false): string {
@@ -156,7 +165,7 @@ export class NetnsLab {
       const name = `nbt-${process.pid}-${this.id}-${i}`;
       const veth = `nv${process.pid}-${this.id}-${i}`.slice(0, 15);
       ip(['netns', 'add', name]);
-      this.nodes.push({ name, address: `${net}.${i + 2}` });
+      this.nodes.push({ name, address: `${net}.${i + 2}`, veth });
       ip(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
       ip(['link', 'set', veth, 'master', this.bridge]);
       ip(['link', 'set', veth, 'up']);
@@ -177,6 +186,27 @@ export class NetnsLab {
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
+  }
+
+  /**
+   * Limits node i's link rates with tc tbf (netem, i.e. latency, is not available in this kernel).
+   * Replaces earlier limits; the qdiscs vanish with the namespace.
+   */
+  shape(i: number, o: ShapeOptions): void {
+    const node = this.nodes[i];
+    if (!node) throw new RangeError(`no namespace ${i}`);
+    const tbf = (kbit: number): string[] => {
+      // burst must hold at least one MTU-sized packet per timer tick; ~10 ms worth, >= 4 KiB.
+      const burst = Math.max(4096, Math.ceil((kbit * 1000) / 8 / 100));
+      return ['root', 'tbf', 'rate', `${kbit}kbit`, 'burst', String(burst), 'latency', '200ms'];
+    };
+    if (o.upKbit) ip(['netns', 'exec', node.name, 'tc', 'qdisc', 'replace', 'dev', 'eth0', ...tbf(o.upKbit)]);
+    if (o.downKbit) {
+      const r = spawnSync('tc', ['qdisc', 'replace', 'dev', node.veth, ...tbf(o.downKbit)], {
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`tc on ${node.veth} failed: ${r.stderr.trim()}`);
+    }
   }
 
   /** The argv prefix that runs a command inside node i, for drivers that spawn by themselves. */

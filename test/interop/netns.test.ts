@@ -81,3 +81,30 @@ test('a crashed run leaves nothing behind after the next create', async (t) => {
   for (const pid of sleeper.split(/\s+/))
     assert.ok(deadOrZombie(Number(pid)), `process ${pid} inside was killed`);
 });
+
+test('shape() limits a node upload rate with tc tbf', async (t) => {
+  if (!requireNetns(t)) return;
+  const defer = cleanupStack(t);
+  const lab = NetnsLab.create(2);
+  defer(() => lab.cleanup());
+  const [a, b] = lab.nodes;
+  assert.ok(a && b);
+  lab.shape(0, { upKbit: 4_000 }); // 500 kB/s out of node 0
+  lab.shape(1, { downKbit: 100_000 }); // the bridge-side qdisc installs (too fast to matter here)
+  const bytes = 1_000_000;
+  const server = `require('net').createServer(s=>s.end(Buffer.alloc(${bytes}))).listen(7001,'${a.address}',()=>console.log('up'))`;
+  const src = lab.spawn(0, process.execPath, ['-e', server], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    src.stdout!.once('data', () => resolve());
+    src.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+  const client = `const t=Date.now();let n=0;require('net').connect(7001,'${a.address}').on('data',d=>n+=d.length).on('end',()=>console.log(JSON.stringify({n,ms:Date.now()-t})))`;
+  const r = spawnSync('ip', ['netns', 'exec', b.name, process.execPath, '-e', client], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  const got = JSON.parse(r.stdout) as { n: number; ms: number };
+  t.diagnostic(`${got.n} bytes in ${got.ms} ms through a 4 Mbit/s tbf`);
+  assert.equal(got.n, bytes);
+  assert.ok(got.ms >= 1_500 && got.ms <= 5_000, `1 MB took ${got.ms} ms; 4 Mbit/s means ~2000 ms`);
+});
