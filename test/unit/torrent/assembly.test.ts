@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { CorruptionTally, PieceAssembly, PieceBufferPool } from '../../../src/torrent/assembly.js';
+import { prng, seededBytes } from '../../helpers/tmp.js';
+
+const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
+
+test('incremental hash over blocks arriving in any order equals the piece SHA-1', () => {
+  const rnd = prng(3);
+  for (const size of [1, 16384, 16385, 100_000, 262_144]) {
+    const piece = seededBytes(size, size);
+    const n = Math.ceil(size / 16384);
+    const order = Array.from({ length: n }, (_, i) => i).sort(() => rnd() - 0.5);
+    const a = new PieceAssembly(0, size, 16384, Buffer.alloc(size + 7), true);
+    for (const b of order) {
+      assert.equal(a.complete, false);
+      assert.ok(a.add(b * 16384, piece.subarray(b * 16384, Math.min(size, (b + 1) * 16384)), 'h'));
+    }
+    assert.equal(a.complete, true);
+    assert.ok(a.digest().equals(sha1(piece)));
+    assert.ok(a.data.equals(piece));
+  }
+});
+
+test('a duplicate block is refused and does not disturb the data', () => {
+  const a = new PieceAssembly(0, 32768, 16384, Buffer.alloc(32768), false);
+  assert.ok(a.add(0, Buffer.alloc(16384, 1), 'x'));
+  assert.equal(a.add(0, Buffer.alloc(16384, 2), 'y'), false);
+  assert.equal(a.data[0], 1);
+  assert.equal(a.senders[0], 'x');
+  assert.equal(a.senders[1], undefined);
+  assert.throws(() => a.digest());
+});
+
+test('buffer pool reuses buffers up to its limit', () => {
+  const pool = new PieceBufferPool(1024, 1);
+  const a = pool.take();
+  const b = pool.take();
+  assert.ok(a.buffer instanceof SharedArrayBuffer);
+  pool.give(a);
+  pool.give(b);
+  assert.equal(pool.take(), a);
+  assert.notEqual(pool.take(), b);
+});
+
+test('smart ban: the sole sender of a bad piece is guilty at once', () => {
+  const t = new CorruptionTally();
+  const a = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), false);
+  a.add(0, Buffer.alloc(16384, 1), 'bad');
+  a.add(16384, Buffer.alloc(16384, 1), 'bad');
+  assert.deepEqual(t.pieceFailed(a, 3), ['bad']);
+});
+
+test('smart ban: with several senders, the one whose block differs from the good data is named', () => {
+  const t = new CorruptionTally();
+  const good = seededBytes(32768, 9);
+  const failed = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), false);
+  failed.add(0, good.subarray(0, 16384), 'honest');
+  failed.add(16384, Buffer.alloc(16384, 0xee), 'liar');
+  assert.deepEqual(t.pieceFailed(failed, 3), []);
+  const ok = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), false);
+  ok.add(0, good.subarray(0, 16384), 'honest');
+  ok.add(16384, good.subarray(16384), 'other');
+  assert.deepEqual(t.piecePassed(ok), ['liar']);
+  assert.deepEqual(t.piecePassed(ok), [], 'a piece is judged once');
+});
+
+test('smart ban: repeat offenders reach the strike limit', () => {
+  const t = new CorruptionTally();
+  let guilty: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const a = new PieceAssembly(i, 32768, 16384, Buffer.alloc(32768), false);
+    a.add(0, Buffer.alloc(16384, 1), 'a');
+    a.add(16384, Buffer.alloc(16384, 1), 'b');
+    guilty = t.pieceFailed(a, 3);
+  }
+  assert.deepEqual(guilty.sort(), ['a', 'b']);
+});
