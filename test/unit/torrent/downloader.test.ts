@@ -1,0 +1,246 @@
+/**
+ * The download side with a FakeClock and scripted fake peers: pipeline slow start and reqq cap,
+ * snubbing, choke without Fast, rejects, endgame cancels, unrequested blocks, hash failures.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { Peer } from '../../../src/peer/index.js';
+import { DisconnectReason } from '../../../src/peer/disconnect.js';
+import type { Metainfo } from '../../../src/metainfo/types.js';
+import { Downloader, defaultDownloaderTuning, type DownloaderHost } from '../../../src/torrent/downloader.js';
+import { PeerSession } from '../../../src/torrent/session.js';
+import { MemoryStorage } from '../../../src/storage/memory-storage.js';
+import { makeLayout } from '../../../src/storage/layout.js';
+import { Bitfield } from '../../../src/util/bitfield.js';
+import { FakeClock } from '../../../src/util/clock.js';
+import { sharedHashPool } from '../../../src/hash/index.js';
+import { seededBytes } from '../../helpers/tmp.js';
+
+const PIECE = 65536;
+
+class FakePeer {
+  closed = false;
+  closeReason: DisconnectReason | undefined;
+  amInterested = false;
+  peerChoking = true;
+  fastExtension = true;
+  allowedFastSet = new Set<number>();
+  extensions: { reqq?: number } | undefined;
+  bitfield: Bitfield;
+  downloadRate = 0;
+  requests: { index: number; begin: number; length: number }[] = [];
+  cancels: { index: number; begin: number; length: number }[] = [];
+  constructor(
+    readonly host: string,
+    pieces: number,
+  ) {
+    this.bitfield = new Bitfield(pieces);
+  }
+  interested(): void {
+    this.amInterested = true;
+  }
+  notInterested(): void {
+    this.amInterested = false;
+  }
+  request(index: number, begin: number, length: number): void {
+    this.requests.push({ index, begin, length });
+  }
+  cancel(index: number, begin: number, length: number): void {
+    this.cancels.push({ index, begin, length });
+  }
+  close(reason: DisconnectReason): void {
+    this.closed = true;
+    this.closeReason = reason;
+  }
+}
+
+function setup(pieces = 8, tuning = {}) {
+  const data = seededBytes(pieces * PIECE, 5);
+  const hashes = Buffer.concat(
+    Array.from({ length: pieces }, (_, i) =>
+      createHash('sha1')
+        .update(data.subarray(i * PIECE, (i + 1) * PIECE))
+        .digest(),
+    ),
+  );
+  const layout = makeLayout(PIECE, [{ path: ['f'], length: data.length }]);
+  const metainfo = {
+    ...layout,
+    pieceSize: (i: number) => (i === pieces - 1 ? layout.lastPieceLength : PIECE),
+    pieceHash: (i: number) => hashes.subarray(i * 20, i * 20 + 20),
+  } as unknown as Metainfo;
+  const storage = new MemoryStorage(layout);
+  const clock = new FakeClock(1000);
+  const sessions = new Map<unknown, PeerSession>();
+  const done: number[] = [];
+  const failed: number[] = [];
+  const banned: string[] = [];
+  const host: DownloaderHost = {
+    clock,
+    metainfo,
+    hashPool: sharedHashPool(),
+    storage: () => storage,
+    session: (p) => sessions.get(p),
+    sessions: () => sessions.values(),
+    canDownload: () => true,
+    pieceDone: (i) => done.push(i),
+    pieceFailed: (i) => failed.push(i),
+    ban: (h) => banned.push(h),
+    writeFailed: (_i, e) => assert.fail(String(e)),
+  };
+  const d = new Downloader(host, new Bitfield(pieces), { ...defaultDownloaderTuning, ...tuning });
+  const add = (name: string, all = true): { fake: FakePeer; s: PeerSession } => {
+    const fake = new FakePeer(name, pieces);
+    const s = new PeerSession(fake as unknown as Peer<unknown>, name, clock.now());
+    sessions.set(fake, s);
+    d.peerAdded(s);
+    if (all) {
+      fake.bitfield = Bitfield.full(pieces);
+      d.onMessage(s, { type: 'haveAll' });
+    }
+    return { fake, s };
+  };
+  const block = (r: { index: number; begin: number; length: number }): Buffer =>
+    data.subarray(r.index * PIECE + r.begin, r.index * PIECE + r.begin + r.length);
+  return { d, clock, add, block, done, failed, banned, data, storage };
+}
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+
+test('interest follows availability; nothing is requested while choked', () => {
+  const { add } = setup();
+  const { fake } = add('a');
+  assert.equal(fake.amInterested, true);
+  assert.equal(fake.requests.length, 0);
+});
+
+test('slow start: the pipeline grows by one per block, capped by reqq', () => {
+  const { d, add, block } = setup(8);
+  const { fake, s } = add('a');
+  fake.extensions = { reqq: 6 };
+  fake.peerChoking = false;
+  d.onMessage(s, { type: 'unchoke' });
+  assert.equal(fake.requests.length, defaultDownloaderTuning.initialPipeline);
+  for (let i = 0; i < 6; i++) {
+    const r = fake.requests[i]!;
+    d.onMessage(s, { type: 'piece', index: r.index, begin: r.begin, block: block(r) });
+  }
+  assert.equal(s.target, 6, 'capped by reqq');
+  assert.ok(s.inflight.size <= 6);
+});
+
+test('blocks become verified pieces written to storage', async () => {
+  const { d, add, block, done, storage, data } = setup(2);
+  const { fake, s } = add('a');
+  fake.peerChoking = false;
+  d.onMessage(s, { type: 'unchoke' });
+  for (let guard = 0; guard < 100 && done.length < 2; guard++) {
+    const r = fake.requests.shift();
+    if (!r) {
+      await settle();
+      continue;
+    }
+    d.onMessage(s, { type: 'piece', index: r.index, begin: r.begin, block: block(r) });
+  }
+  await settle();
+  await d.settle();
+  assert.deepEqual(done.sort(), [0, 1]);
+  assert.ok((await storage.read(1, 0, PIECE)).equals(data.subarray(PIECE)));
+  assert.equal(d.picker.finished, true);
+});
+
+test('a peer silent for the snub timeout is snubbed: its requests go back and are cancelled', () => {
+  const { d, clock, add } = setup();
+  const { fake, s } = add('a');
+  fake.peerChoking = false;
+  d.onMessage(s, { type: 'unchoke' });
+  const sent = fake.requests.length;
+  assert.ok(sent > 0);
+  clock.advance(defaultDownloaderTuning.snubTimeoutMs + 1);
+  d.tick();
+  assert.equal(s.snubbed, true);
+  assert.equal(fake.cancels.length, sent);
+  assert.equal(s.inflight.size, 1, 'a snubbed peer keeps a single request');
+  assert.equal(d.picker.requestsOf(fake).length, 1, 'the cancelled blocks are free again');
+});
+
+test('choke without the Fast extension drops every request; with Fast a reject frees one', () => {
+  const { d, add } = setup();
+  const { fake, s } = add('a');
+  fake.fastExtension = false;
+  fake.peerChoking = false;
+  d.onMessage(s, { type: 'unchoke' });
+  assert.ok(s.inflight.size > 0);
+  fake.peerChoking = true;
+  d.onMessage(s, { type: 'choke' });
+  assert.equal(s.inflight.size, 0);
+
+  const { fake: f2, s: s2 } = add('b');
+  f2.peerChoking = false;
+  d.onMessage(s2, { type: 'unchoke' });
+  const r = f2.requests[0]!;
+  const held = (): boolean =>
+    d.picker.requestsOf(f2).some((q) => q.piece === r.index && q.offset === r.begin);
+  assert.ok(held());
+  d.onMessage(s2, { type: 'reject', index: r.index, begin: r.begin, length: r.length });
+  assert.equal(held(), false, 'the rejected block is free again');
+});
+
+test('allowed-fast pieces are requested while choked', () => {
+  const { d, add } = setup();
+  const { fake, s } = add('a');
+  fake.allowedFastSet.add(3);
+  d.onMessage(s, { type: 'allowedFast', index: 3 });
+  assert.ok(fake.requests.length > 0);
+  assert.ok(fake.requests.every((r) => r.index === 3));
+});
+
+test('unrequested blocks are wasted and, past the limit, disconnect the peer', () => {
+  const { d, add } = setup(8, { maxUnrequested: 2 });
+  const { fake, s } = add('a');
+  for (let i = 0; i < 3; i++)
+    d.onMessage(s, { type: 'piece', index: 5, begin: 0, block: Buffer.alloc(16384) });
+  assert.equal(fake.closeReason, DisconnectReason.UNREQUESTED_PIECE);
+  assert.equal(d.wasted, 3 * 16384);
+});
+
+test('endgame: a block received from one peer is cancelled at the other', () => {
+  const { d, add, block } = setup(1);
+  const { fake: a, s: sa } = add('a');
+  a.peerChoking = false;
+  a.extensions = { reqq: 100 };
+  d.onMessage(sa, { type: 'unchoke' });
+  assert.equal(a.requests.length, 4);
+  // Slow start keeps the pipeline at 4; let b take the rest, then duplicate in endgame.
+  const { fake: b, s: sb } = add('b');
+  b.peerChoking = false;
+  d.onMessage(sb, { type: 'unchoke' });
+  assert.ok(d.picker.inEndgame);
+  const dup = a.requests.find((r) => b.requests.some((q) => q.index === r.index && q.begin === r.begin));
+  assert.ok(dup, 'b duplicated one of a\u2019s blocks');
+  d.onMessage(sa, { type: 'piece', index: dup.index, begin: dup.begin, block: block(dup) });
+  assert.ok(b.cancels.some((c) => c.index === dup.index && c.begin === dup.begin));
+  // b's late copy is a normal race: wasted, not an offence.
+  d.onMessage(sb, { type: 'piece', index: dup.index, begin: dup.begin, block: block(dup) });
+  assert.equal(b.closed, false);
+  assert.equal(d.wasted, dup.length);
+});
+
+test('a piece with bad data fails, is re-requested, and its only sender is banned', async () => {
+  const { d, add, failed, banned } = setup(2);
+  const { fake, s } = add('liar');
+  fake.peerChoking = false;
+  d.onMessage(s, { type: 'unchoke' });
+  for (let guard = 0; guard < 200 && failed.length === 0; guard++) {
+    const r = fake.requests.shift();
+    if (!r) {
+      await settle();
+      continue;
+    }
+    d.onMessage(s, { type: 'piece', index: r.index, begin: r.begin, block: Buffer.alloc(r.length, 1) });
+  }
+  assert.ok(failed.length >= 1);
+  assert.deepEqual(banned, ['liar']);
+  assert.equal(d.hashFailures, failed.length);
+});
