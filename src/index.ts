@@ -47,3 +47,5 @@ export {
 export * from './extensions/index.js';
 export * from './wire/index.js';
 export * from './peer/index.js';
+export * from './client/index.js';
+export * from './torrent/index.js';

@@ -3,7 +3,6 @@ export type { ClientEvents } from './events.js';
 export {
   type ClientOptions,
   type ConnectionLimits,
-  type EncryptionPolicy,
   PEER_ID_PREFIX,
   makePeerId,
   defaultLimits,

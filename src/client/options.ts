@@ -5,8 +5,10 @@ import { systemClock } from '../util/clock.js';
 import type { HashPool } from '../hash/pool.js';
 import type { IpFilterHook } from './ip-filter.js';
 
+import type { EncryptionPolicy } from '../peer/types.js';
+
 /** 'enabled' offers MSE and accepts both; 'required' refuses plaintext; 'disabled' never encrypts. */
-export type EncryptionPolicy = 'disabled' | 'enabled' | 'required';
+export type { EncryptionPolicy };
 
 export interface ConnectionLimits {
   /** All connections of the client (default 200). */

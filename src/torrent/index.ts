@@ -1,0 +1,26 @@
+export { Torrent, type TorrentHost, type TorrentInit } from './torrent.js';
+export type { TorrentState, TorrentEvents, TorrentStats, TorrentOptions, FileErrorInfo } from './types.js';
+export {
+  Downloader,
+  defaultDownloaderTuning,
+  type DownloaderTuning,
+  type DownloaderHost,
+} from './downloader.js';
+export { Uploader, MAX_SERVED_BLOCK } from './uploader.js';
+export { PieceAssembly, PieceBufferPool, CorruptionTally } from './assembly.js';
+export { ReadCache } from './read-cache.js';
+export { CandidateList, type Candidate } from './candidates.js';
+export { PeerSession, type InflightRequest } from './session.js';
+export {
+  PiecePicker,
+  BLOCK_SIZE,
+  MAX_PRIORITY,
+  DEFAULT_PRIORITY,
+  type PeerKey,
+  type PickerOptions,
+  type PickOptions,
+  type ReceivedResult,
+  type BlockRef as PickerBlockRef,
+} from './picker.js';
+export { piecePriorities } from './priorities.js';
+export { Choker, type ChokerPeer, type ChokerOptions, type ChokeDecision } from './choker.js';
