@@ -1,1 +1,7 @@
-export { HashPool, sharedHashPool, type HashPoolOptions, type HashPiecesOptions } from './pool.js';
+export {
+  HashPool,
+  sharedHashPool,
+  type HashPoolOptions,
+  type HashPiecesOptions,
+  type FileSegment,
+} from './pool.js';

@@ -6,7 +6,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { NbtError } from '../util/errors.js';
-import type { HashJob, HashReply } from './worker.js';
+import type { FileHashJob, FileSegment, HashJob, HashReply } from './worker.js';
+
+export type { FileSegment } from './worker.js';
 
 export interface HashPoolOptions {
   /** Number of worker threads (default os.availableParallelism()). */
@@ -27,9 +29,9 @@ const SPLIT_MIN = 1 << 21;
 
 interface Task {
   id: number;
-  job: HashJob;
+  job: HashJob | FileHashJob;
   transfer: ArrayBuffer[];
-  resolve: (digests: Uint8Array) => void;
+  resolve: (reply: { digests: Uint8Array; data?: Uint8Array }) => void;
   reject: (e: Error) => void;
 }
 
@@ -76,14 +78,16 @@ export class HashPool {
     const shared = data.buffer instanceof SharedArrayBuffer;
     const ownsBuffer = !shared && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     if (opts.transfer && ownsBuffer) {
-      const d = await this.submit({ data, offset: 0, length, pieceLength }, [data.buffer as ArrayBuffer]);
-      return toBuffer(d);
+      const { digests } = await this.submit({ data, offset: 0, length, pieceLength }, [
+        data.buffer as ArrayBuffer,
+      ]);
+      return toBuffer(digests);
     }
 
     const pieces = Math.ceil(length / pieceLength);
     const parts = length < SPLIT_MIN || this.threads === 1 ? 1 : Math.min(this.threads, pieces);
     const perPart = Math.ceil(pieces / parts) * pieceLength;
-    const jobs: Promise<Uint8Array>[] = [];
+    const jobs: Promise<{ digests: Uint8Array }>[] = [];
     for (let offset = 0; offset < length; offset += perPart) {
       const partLength = Math.min(perPart, length - offset);
       if (shared) {
@@ -94,7 +98,7 @@ export class HashPool {
         jobs.push(this.submit({ data: copy, offset: 0, length: partLength, pieceLength }, [copy.buffer]));
       }
     }
-    const results = await Promise.all(jobs);
+    const results = (await Promise.all(jobs)).map((r) => r.digests);
     return results.length === 1 ? toBuffer(results[0]!) : Buffer.concat(results);
   }
 
@@ -104,6 +108,64 @@ export class HashPool {
    */
   warmUp(): void {
     while (!this.closed && this.slots.length < this.threads) this.spawn();
+  }
+
+  /**
+   * Lends `data` to one worker without copying and gets it back: resolves with the digests
+   * and `data`, the same memory as a new Buffer. `data` must span its whole non-shared
+   * ArrayBuffer (e.g. `Buffer.allocUnsafeSlow(n)`); the original reference is detached from
+   * the call on. Reusing a few such buffers is the fastest way to stream data through the
+   * pool: no copies and no fresh memory per call.
+   */
+  async hashLent(data: Buffer, pieceLength: number): Promise<{ digests: Buffer; data: Buffer }> {
+    if (!Number.isSafeInteger(pieceLength) || pieceLength < 1)
+      throw new NbtError(
+        'HASH_BAD_PIECE_LENGTH',
+        `hash pool: piece length must be a positive integer, got ${pieceLength}`,
+      );
+    if (this.closed) throw new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
+    if (
+      data.buffer instanceof SharedArrayBuffer ||
+      data.byteOffset !== 0 ||
+      data.byteLength !== data.buffer.byteLength
+    )
+      throw new NbtError(
+        'HASH_NOT_TRANSFERABLE',
+        'hash pool: hashLent needs a buffer that spans its whole ArrayBuffer',
+      );
+    const length = data.byteLength;
+    if (length === 0) return { digests: Buffer.alloc(0), data };
+    const r = await this.submit({ data, offset: 0, length, pieceLength, returnData: true }, [
+      data.buffer as ArrayBuffer,
+    ]);
+    return { digests: toBuffer(r.digests), data: toBuffer(r.data!) };
+  }
+
+  /**
+   * Reads the file segments in a worker and hashes their concatenation in `pieceLength`
+   * slices (the last may be shorter). No data crosses threads, so this is the cheapest way
+   * to hash data on disk (creation, hash checks). Read problems reject with
+   * HASH_READ_FAILED, or HASH_FILE_CHANGED when a file is shorter than its segment.
+   * Keep each call to a few MiB: a worker holds that much while it works.
+   */
+  async hashFiles(segments: readonly FileSegment[], pieceLength: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(pieceLength) || pieceLength < 1)
+      throw new NbtError(
+        'HASH_BAD_PIECE_LENGTH',
+        `hash pool: piece length must be a positive integer, got ${pieceLength}`,
+      );
+    if (this.closed) throw new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
+    const total = segments.reduce((s, g) => s + g.length, 0);
+    if (!Number.isSafeInteger(total) || total > 1 << 30)
+      throw new NbtError('HASH_TOO_LARGE', 'hash pool: hashFiles takes at most 1 GiB per call');
+    if (total === 0) return Buffer.alloc(0);
+    const job: Omit<FileHashJob, 'id'> = {
+      kind: 'files',
+      segments: segments.map((g) => ({ ...g })),
+      pieceLength,
+    };
+    const { digests } = await this.submitAny(job);
+    return toBuffer(digests);
   }
 
   /** Stops every worker; pending and later calls reject with HASH_POOL_CLOSED. */
@@ -117,7 +179,17 @@ export class HashPool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private submit(fields: Omit<HashJob, 'id'>, transfer: ArrayBuffer[]): Promise<Uint8Array> {
+  private submit(
+    fields: Omit<HashJob, 'id'>,
+    transfer: ArrayBuffer[],
+  ): Promise<{ digests: Uint8Array; data?: Uint8Array }> {
+    return this.submitAny(fields, transfer);
+  }
+
+  private submitAny(
+    fields: Omit<HashJob, 'id'> | Omit<FileHashJob, 'id'>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<{ digests: Uint8Array; data?: Uint8Array }> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.queue.push({ id, job: { id, ...fields }, transfer, resolve, reject });
@@ -148,8 +220,8 @@ export class HashPool {
       if (!task || task.id !== reply.id) return;
       slot.task = undefined;
       worker.unref();
-      if ('error' in reply) task.reject(new NbtError('HASH_WORKER_FAILED', `hash worker: ${reply.error}`));
-      else task.resolve(reply.digests);
+      if ('error' in reply) task.reject(new NbtError(reply.code, `hash: ${reply.error}`));
+      else task.resolve(reply);
       this.dispatch();
     });
     const lost = (why: string): void => {

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { HashPool, sharedHashPool } from '../../../src/hash/index.js';
 import { isNbtError } from '../../../src/util/errors.js';
-import { seededBytes } from '../../helpers/tmp.js';
+import { seededBytes, tempDir } from '../../helpers/tmp.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 function expected(data: Uint8Array, pieceLength: number): Buffer {
   const out: Buffer[] = [];
@@ -112,4 +114,59 @@ test('warmUp starts the workers without keeping the process alive', async () => 
   assert.deepEqual(await pool.hashPieces(data, 16384), expected(data, 16384));
   await pool.close();
   pool.warmUp(); // no-op once closed
+});
+
+test('hashFiles reads segments in the worker and hashes their concatenation', async () => {
+  const tmp = await tempDir();
+  const pool = new HashPool({ threads: 2 });
+  try {
+    const a = seededBytes(30_000, 1);
+    const b = seededBytes(50_000, 2);
+    await writeFile(join(tmp.path, 'a'), a);
+    await writeFile(join(tmp.path, 'b'), b);
+    const segs = [
+      { path: join(tmp.path, 'a'), offset: 1000, length: 29_000 },
+      { path: join(tmp.path, 'b'), offset: 0, length: 50_000 },
+      { path: join(tmp.path, 'a'), offset: 0, length: 10 },
+    ];
+    const joined = Buffer.concat([a.subarray(1000), b, a.subarray(0, 10)]);
+    const results = await Promise.all([pool.hashFiles(segs, 16384), pool.hashFiles(segs.slice(1, 2), 7)]);
+    assert.deepEqual(results[0], expected(joined, 16384));
+    assert.deepEqual(results[1], expected(b, 7));
+    assert.equal((await pool.hashFiles([], 16384)).length, 0);
+    await assert.rejects(
+      pool.hashFiles([{ path: join(tmp.path, 'a'), offset: 29_000, length: 2000 }], 16384),
+      (e) => isNbtError(e, 'HASH_FILE_CHANGED'),
+    );
+    await assert.rejects(
+      pool.hashFiles([{ path: join(tmp.path, 'missing'), offset: 0, length: 1 }], 16384),
+      (e) => isNbtError(e, 'HASH_READ_FAILED'),
+    );
+    // The pool still works after failed jobs.
+    assert.deepEqual(await pool.hashFiles(segs, 16384), expected(joined, 16384));
+  } finally {
+    await pool.close();
+    await tmp.cleanup();
+  }
+});
+
+test('hashLent hands the same memory back', async () => {
+  const pool = new HashPool({ threads: 1 });
+  try {
+    let buf: Buffer = Buffer.allocUnsafeSlow(100_000);
+    seededBytes(100_000, 4).copy(buf);
+    const want = expected(buf, 32768);
+    for (let i = 0; i < 3; i++) {
+      const r = await pool.hashLent(buf, 32768);
+      assert.deepEqual(r.digests, want);
+      assert.equal(buf.length, 0, 'the lent reference is detached');
+      buf = r.data;
+      assert.equal(buf.length, 100_000);
+    }
+    await assert.rejects(pool.hashLent(Buffer.from('small'), 2), (e) =>
+      isNbtError(e, 'HASH_NOT_TRANSFERABLE'),
+    );
+  } finally {
+    await pool.close();
+  }
 });
