@@ -213,6 +213,7 @@ export class UdpTrackerClient implements TrackerTransport {
       const done = (): void => {
         timer.cancel();
         this.pending.delete(transactionId);
+        if (this.pending.size === 0) for (const s of this.sockets.values()) s.unref();
         signal?.removeEventListener('abort', onAbort);
       };
       const onAbort = (): void => {
@@ -220,6 +221,9 @@ export class UdpTrackerClient implements TrackerTransport {
         reject(new NbtError('TRACKER_ABORTED', 'tracker request aborted'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // An outstanding request keeps the process alive (as an HTTP request's socket does);
+      // an idle client does not.
+      socket.ref();
       this.pending.set(transactionId, {
         target,
         expect,

@@ -88,7 +88,8 @@ export const scrapeCommand: Command = {
               ? { url, tier, result: entry }
               : { url, tier, error: 'tracker did not report this torrent' };
           } catch (e) {
-            return { url, tier, error: errorMessage(e) };
+            const timedOut = stop.signal.aborted && !io.signal.aborted;
+            return { url, tier, error: timedOut ? `no answer within ${timeoutS} s` : errorMessage(e) };
           }
         }),
       );
