@@ -164,8 +164,7 @@ async function walk(root: string): Promise<SourceFile[]> {
  * Hashes the files as one stream (pieces span file boundaries) in chunks of whole pieces.
  * Each chunk is a list of file segments that a pool worker reads and hashes itself, so no
  * data crosses threads and reading runs in parallel with hashing. (Measured on 2 cores:
- * reading on the main thread and lending buffers to workers was ~2x slower, and workers
- * hashing SharedArrayBuffers barely overlapped.)
+ * reading on the main thread and lending buffers to workers was ~2x slower.)
  */
 async function hashFiles(
   files: SourceFile[],
