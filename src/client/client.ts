@@ -166,7 +166,9 @@ export class Client extends TypedEmitter<ClientEvents> {
     const torrent = new Torrent({
       metainfo,
       savePath,
-      storage: o.storage ? () => o.storage!(metainfo) : () => new FileStorage(metainfo, savePath),
+      storage: o.storage
+        ? () => o.storage!(metainfo)
+        : () => new FileStorage(metainfo, savePath, { fsync: this.options.fsync }),
       host: this.torrentHost,
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,
@@ -367,6 +369,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   async saveResume(t: Torrent): Promise<void> {
     if (!this.resume || t.state === 'checking' || t.state === 'stopped') return;
     try {
+      // With fsync on, the data the resume file vouches for is on disk before the file is.
+      if (this.options.fsync) await t.storage().flush();
       await this.resume.save(t);
       t.emit('resume-saved');
       this.emit('resume-saved', t);

@@ -45,6 +45,12 @@ export interface ClientOptions {
   ipFilter?: IpFilterHook;
   /** Default save directory for addTorrent (default the current directory). */
   savePath?: string;
+  /**
+   * fsync written files when a torrent completes, stops or the client closes, and before each
+   * resume save (default false, like libtorrent). Without it a kill -9 is still safe; with it a
+   * power loss is too.
+   */
+  fsync?: boolean;
 }
 
 export const PEER_ID_PREFIX = '-NB0010-';
@@ -72,6 +78,7 @@ export interface ResolvedOptions {
   resumeDir: string | undefined;
   resumeInterval: number;
   savePath: string;
+  fsync: boolean;
 }
 
 export const defaultLimits: ConnectionLimits = {
@@ -98,5 +105,6 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     resumeDir: o.resumeDir,
     resumeInterval: o.resumeInterval ?? 30_000,
     savePath: o.savePath ?? '.',
+    fsync: o.fsync ?? false,
   };
 }

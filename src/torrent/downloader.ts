@@ -96,7 +96,11 @@ export class Downloader {
     this.bpp = this.picker.blocksPerPiece;
     this.blockSize = this.picker.blockSize;
     this.workerHash = m.pieceLength >= tuning.workerHashMinPiece;
-    this.buffers = new PieceBufferPool(m.pieceLength, Math.max(4, Math.ceil((16 << 20) / m.pieceLength)));
+    // Keep as many idle buffers as a full pipeline spans (plus a few being hashed or written),
+    // so steady state allocates nothing; bounded by the buffered-bytes cap.
+    const spanned = Math.ceil((tuning.maxPipeline * this.blockSize) / m.pieceLength) + 8;
+    const cap = Math.max(4, Math.floor(tuning.maxBufferedBytes / m.pieceLength));
+    this.buffers = new PieceBufferPool(m.pieceLength, Math.min(cap, Math.max(16, spanned)));
   }
 
   /** Pieces being assembled with their received blocks (for resume data). */
