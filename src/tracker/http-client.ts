@@ -25,6 +25,8 @@ export interface HttpTrackerOptions {
   /** Redirects followed (default 5). */
   maxRedirects?: number;
   userAgent?: string;
+  /** Extra trusted CA certificates (PEM) for HTTPS trackers, e.g. a private tracker's own CA. */
+  ca?: string | Buffer;
 }
 
 export class HttpTrackerClient implements TrackerTransport {
@@ -33,6 +35,7 @@ export class HttpTrackerClient implements TrackerTransport {
   private readonly maxBodyBytes: number;
   private readonly maxRedirects: number;
   private readonly userAgent: string;
+  private readonly ca: string | Buffer | undefined;
 
   constructor(o: HttpTrackerOptions = {}) {
     this.clock = o.clock ?? systemClock;
@@ -40,6 +43,7 @@ export class HttpTrackerClient implements TrackerTransport {
     this.maxBodyBytes = o.maxBodyBytes ?? 1 << 20;
     this.maxRedirects = o.maxRedirects ?? 5;
     this.userAgent = o.userAgent ?? 'net-bittorrent/0.1';
+    this.ca = o.ca;
   }
 
   async announce(url: string, request: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> {
@@ -95,6 +99,7 @@ export class HttpTrackerClient implements TrackerTransport {
             method: 'GET',
             agent: false,
             headers: { 'user-agent': this.userAgent, 'accept-encoding': 'identity', connection: 'close' },
+            ...(this.ca !== undefined && parsed.protocol === 'https:' ? { ca: this.ca } : {}),
           },
           (res: IncomingMessage) => {
             const status = res.statusCode ?? 0;

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import { join } from 'node:path';
+import { encode } from '../../../src/bencode/index.js';
+import { HttpTrackerClient } from '../../../src/tracker/http-client.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+test('HTTPS trackers: certificates are verified; a given CA is trusted', async (t) => {
+  const tmp = await tempDir();
+  t.after(() => tmp.cleanup());
+  const key = join(tmp.path, 'key.pem');
+  const cert = join(tmp.path, 'cert.pem');
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  if (r.status !== 0) {
+    t.skip('openssl not available');
+    return;
+  }
+  const pem = await readFile(cert);
+  const seen: string[] = [];
+  const server = createServer({ key: await readFile(key), cert: pem }, (req, res) => {
+    seen.push(req.url ?? '');
+    res.end(encode({ interval: 60, peers: Buffer.from([1, 2, 3, 4, 0, 80]) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/announce`;
+  const request = {
+    infoHash: Buffer.alloc(20, 1),
+    peerId: Buffer.alloc(20, 2),
+    port: 1,
+    uploaded: 0,
+    downloaded: 0,
+    left: 0,
+    event: 'started' as const,
+    numwant: 1,
+    key: 1,
+  };
+  await assert.rejects(
+    new HttpTrackerClient().announce(url, request),
+    (e: { code?: string; message?: string }) => {
+      return e.code === 'TRACKER_HTTP_ERROR' && /certificate/i.test(e.message ?? '');
+    },
+  );
+  const ok = await new HttpTrackerClient({ ca: pem }).announce(url, request);
+  assert.deepEqual(ok.peers, [{ host: '1.2.3.4', port: 80 }]);
+  assert.deepEqual(
+    seen.map((u) => u.slice(0, 80)),
+    [`/announce?info_hash=${'%01'.repeat(20)}`.slice(0, 80)],
+  );
+});
