@@ -136,9 +136,9 @@ export class HttpTrackerClient implements TrackerTransport {
             res.on('error', (e) =>
               finish(new NbtError('TRACKER_HTTP_ERROR', `tracker response: ${errorMessage(e)}`)),
             );
-            res.on('aborted', () =>
-              finish(new NbtError('TRACKER_HTTP_ERROR', 'tracker response was cut short')),
-            );
+            res.on('close', () => {
+              if (!res.complete) finish(new NbtError('TRACKER_HTTP_ERROR', 'tracker response was cut short'));
+            });
             res.on('end', () => {
               const body = Buffer.concat(chunks, size);
               // Many trackers answer "failure reason" with a non-200 status; let the body speak first.

@@ -62,6 +62,11 @@ async function hostileServer(): Promise<{ base: string; server: Server; hits: Ma
         pump();
         return;
       }
+      case '/cut/announce':
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('d8:interval');
+        setTimeout(() => res.destroy(), 10);
+        return;
       case '/status/announce':
         res.writeHead(503).end('busy');
         return;
@@ -108,6 +113,8 @@ test('hostile HTTP trackers: every misbehaviour is a typed failure, never a cras
     'TRACKER_RESPONSE_TOO_LARGE',
   );
   assert.equal(await code(client.announce(`${base}/status/announce`, request)), 'TRACKER_HTTP_STATUS');
+  // Cut mid-body: a failure at once, not at the deadline (the fake clock never moves here).
+  assert.equal(await code(client.announce(`${base}/cut/announce`, request)), 'TRACKER_HTTP_ERROR');
   assert.equal(await code(client.announce('http://127.0.0.1:1/announce', request)), 'TRACKER_HTTP_ERROR');
   assert.equal(await code(client.announce('ftp://x/announce', request)), 'TRACKER_BAD_URL');
   assert.equal(await code(client.scrape(`${base}/a`, [request.infoHash])), 'TRACKER_NO_SCRAPE');
