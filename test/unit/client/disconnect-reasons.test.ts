@@ -129,6 +129,22 @@ test('more connections from one host than allowed: TOO_MANY', async () => {
   }
 });
 
+test('more connections than the client allows: TOO_MANY on accept', async () => {
+  const s = await setup({ limits: { maxPerHost: 5, maxConnections: 1 } });
+  try {
+    const a = await RawPeer.connect(s.port);
+    a.sendHandshake(s.fx.metainfo.infoHash);
+    await until(() => s.torrent.peerCount === 1, 5000, 'first peer attached');
+    const b = await RawPeer.connect(s.port);
+    await closedWith(s, DisconnectReason.TOO_MANY);
+    await b.closed;
+    assert.equal(a.isClosed, false);
+    a.close();
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('torrent being checked: HASHCHECKING', async () => {
   const tmp = await tempDir();
   const fx = await makeFixture(tmp.path, { files: [{ path: 'x.bin', size: 100_000 }], pieceLength: 16384 });
