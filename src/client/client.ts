@@ -26,6 +26,8 @@ import { resolveOptions, type ClientOptions, type ResolvedOptions } from './opti
 import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter } from './bandwidth.js';
 import { ResumeStore } from './resume-store.js';
+import type { ClientService, EngineExtension } from './extensions.js';
+import type { BDict } from '../bencode/index.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
   /** Use this storage instead of files under savePath (tests: MemoryStorage). */
@@ -62,6 +64,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly resume: ResumeStore | undefined;
   private readonly torrentHost: TorrentHost;
   private rr = 0;
+  private readonly extensionsByName = new Map<string, EngineExtension>();
+  private readonly servicesList: ClientService[] = [];
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -180,6 +184,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.byHash.set(metainfo.infoHashHex, torrent);
     this.forward(torrent);
     this.emit('torrent-added', torrent);
+    for (const svc of this.servicesList) svc.torrentAdded?.(torrent);
     if (saved?.peers.length) torrent.addPeers(saved.peers, { kind: 'resume' });
     if (o.peers?.length) torrent.addPeers(o.peers, { kind: 'user' });
     // Start on the next turn of the event loop, so that a caller's listeners attached right after
@@ -199,6 +204,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     await torrent.destroy(DisconnectReason.TORRENT_REMOVED);
     if (this.resume) await this.resume.remove(torrent.metainfo).catch((e: unknown) => this.warn(e));
     if (o.deleteFiles) await deleteTorrentFiles(torrent);
+    for (const svc of this.servicesList) svc.torrentRemoved?.(torrent);
     this.emit('torrent-removed', torrent);
   }
 
@@ -217,6 +223,41 @@ export class Client extends TypedEmitter<ClientEvents> {
     t.on('banned', (h) => this.emit('banned', t, h));
   }
 
+  // ---- extensions and services -----------------------------------------------------------------
+
+  /**
+   * Registers a BEP 10 extension for connections made from now on (register before adding
+   * torrents). Its name goes into our extension handshake; its messages are routed to it.
+   */
+  useExtension(ext: EngineExtension): void {
+    if (this.extensionsByName.has(ext.name))
+      throw new NbtError('CLIENT_EXTENSION_EXISTS', `extension ${ext.name} is already registered`);
+    this.extensionsByName.set(ext.name, ext);
+  }
+
+  get extensions(): EngineExtension[] {
+    return [...this.extensionsByName.values()];
+  }
+
+  /** Adds a session-wide service (trackers, DHT, …); it hears about every torrent. */
+  addService(service: ClientService): void {
+    this.servicesList.push(service);
+    for (const t of this.torrents) service.torrentAdded?.(t);
+  }
+
+  get services(): ClientService[] {
+    return [...this.servicesList];
+  }
+
+  private handshakeKeys(t: Torrent): BDict | undefined {
+    let out: BDict | undefined;
+    for (const ext of this.extensionsByName.values()) {
+      const keys = ext.handshakeKeys?.(t);
+      if (keys) out = { ...out, ...keys };
+    }
+    return out;
+  }
+
   // ---- rate limits ----------------------------------------------------------------------------
 
   /** Global limits in bytes/s (0 = unlimited). */
@@ -230,6 +271,7 @@ export class Client extends TypedEmitter<ClientEvents> {
   private peerOptions() {
     return {
       peerId: this.peerId,
+      extensions: [...this.extensionsByName.keys()],
       encryption: this.options.encryption,
       clock: this.options.clock,
       ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
@@ -269,7 +311,13 @@ export class Client extends TypedEmitter<ClientEvents> {
     // address must not hide a loopback or be mistaken for a second connection.
     if ((this.attachedPerHost.get(normalizeHost(info.host)) ?? 0) >= this.options.limits.maxPerHost)
       return DisconnectReason.TOO_MANY;
-    return { torrent, pieceCount: torrent.metainfo.pieceCount, have: torrent.have };
+    const keys = this.handshakeKeys(torrent);
+    return {
+      torrent,
+      pieceCount: torrent.metainfo.pieceCount,
+      have: torrent.have,
+      ...(keys ? { extendedHandshake: keys } : {}),
+    };
   }
 
   /** Counts a connection and routes its handshake and close. */
@@ -293,6 +341,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.connections.set(peer, torrent);
       this.attachedPerHost.set(host, (this.attachedPerHost.get(host) ?? 0) + 1);
       torrent.attach(peer);
+      if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
     });
     peer.once('close', (info: DisconnectInfo) => {
@@ -309,6 +358,20 @@ export class Client extends TypedEmitter<ClientEvents> {
       }
       this.emit('peer-disconnect', peer, info, torrent);
       this.dialSoon();
+    });
+  }
+
+  private routeExtensions(torrent: Torrent, peer: Peer<Torrent>): void {
+    const exts = [...this.extensionsByName.values()];
+    for (const e of exts) e.peerAttached?.(torrent, peer);
+    peer.on('extended-handshake', (hs) => {
+      for (const e of exts) e.peerHandshake?.(torrent, peer, hs);
+    });
+    peer.on('extended', (name, payload) =>
+      this.extensionsByName.get(name)?.message?.(torrent, peer, payload),
+    );
+    peer.once('close', (info) => {
+      for (const e of exts) e.peerDetached?.(torrent, peer, info);
     });
   }
 
@@ -351,7 +414,21 @@ export class Client extends TypedEmitter<ClientEvents> {
   }
 
   private connect(t: Torrent, c: Candidate): void {
-    const peer = Peer.connect<Torrent>({
+    let peer: Peer<Torrent>;
+    try {
+      peer = this.dialPeer(t, c);
+    } catch (e) {
+      // A bad address from some source must not break dialing for everyone else.
+      t.candidates.failed(c, this.options.clock.now());
+      this.warn(e);
+      return;
+    }
+    this.track(peer, { torrent: t, c });
+    if (!this.ipFilter.allows(normalizeHost(c.host))) peer.close(DisconnectReason.IP_FILTERED);
+  }
+
+  private dialPeer(t: Torrent, c: Candidate): Peer<Torrent> {
+    return Peer.connect<Torrent>({
       ...this.peerOptions(),
       host: c.host,
       port: c.port,
@@ -359,8 +436,6 @@ export class Client extends TypedEmitter<ClientEvents> {
       source: c.source,
       onHandshake: (info) => this.onHandshake(info),
     });
-    this.track(peer, { torrent: t, c });
-    if (!this.ipFilter.allows(normalizeHost(c.host))) peer.close(DisconnectReason.IP_FILTERED);
   }
 
   // ---- resume ---------------------------------------------------------------------------------
@@ -411,6 +486,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     await Promise.all(
       this.torrents.map((t) => t.stop(DisconnectReason.CLIENT_CLOSED, () => this.saveResume(t))),
     );
+    for (const svc of this.servicesList)
+      await Promise.resolve(svc.close?.()).catch((e: unknown) => this.warn(e));
     this.download.close();
     this.upload.close();
     await serverClosed;

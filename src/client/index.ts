@@ -10,3 +10,4 @@ export {
 export { IpFilter, type IpFilterHook } from './ip-filter.js';
 export { TypedEmitter, type EventMap } from './typed-emitter.js';
 export { BandwidthLimiter } from './bandwidth.js';
+export type { EngineExtension, ClientService } from './extensions.js';

@@ -41,6 +41,11 @@ export interface DownloaderTuning {
   initialPipeline: number;
   /** No block for this long while requests are outstanding: snubbed (ms). */
   snubTimeoutMs: number;
+  /**
+   * A single request older than this (and than 8 round trips) while later ones are answered is
+   * taken as lost: cancelled and its block freed (ms).
+   */
+  requestTimeoutMs: number;
   /** Bytes of pieces held in memory (assembling or waiting for the disk) before requesting pauses. */
   maxBufferedBytes: number;
   /** Unrequested blocks tolerated before disconnecting (UNREQUESTED_PIECE). */
@@ -56,6 +61,7 @@ export const defaultDownloaderTuning: DownloaderTuning = {
   maxPipeline: 2000,
   initialPipeline: 4,
   snubTimeoutMs: 30_000,
+  requestTimeoutMs: 20_000,
   maxBufferedBytes: 96 * 1024 * 1024,
   maxUnrequested: 64,
   strikeLimit: 3,
@@ -366,6 +372,7 @@ export class Downloader {
         const bdp = Math.ceil((rate * this.tuning.queueSeconds) / this.blockSize);
         s.target = Math.max(2, Math.min(cap, Math.max(bdp, s.target > bdp ? s.target - 1 : bdp)));
       }
+      this.expireRequests(s, now);
       if (s.inflight.size > 0 && now - s.lastBlockAt > this.tuning.snubTimeoutMs && !s.snubbed) {
         s.snubbed = true;
         s.slowStart = false;
@@ -375,6 +382,23 @@ export class Downloader {
       }
       this.fill(s);
     }
+  }
+
+  /** Requests are kept in send order, so the expired ones are at the front. */
+  private expireRequests(s: PeerSession, now: number): void {
+    const limit = Math.max(this.tuning.requestTimeoutMs, s.rttMs * 8);
+    // A peer silent altogether is a snub case, handled as a whole.
+    if (now - s.lastBlockAt > limit) return;
+    let expired = 0;
+    for (const [id, req] of s.inflight) {
+      if (now - req.sentAt <= limit) break;
+      s.inflight.delete(id);
+      s.cancelled.add(id);
+      this.picker.cancelled(s.peer, req.ref);
+      s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
+      expired++;
+    }
+    if (expired > 0) this.fillOthers(s);
   }
 
   /** Pause: withdraw every outstanding request. */

@@ -30,6 +30,8 @@ class FakePeer {
   bitfield: Bitfield;
   downloadRate = 0;
   requests: { index: number; begin: number; length: number }[] = [];
+  /** Every request ever sent, in order. */
+  log: { index: number; begin: number; length: number }[] = [];
   cancels: { index: number; begin: number; length: number }[] = [];
   constructor(
     readonly host: string,
@@ -45,6 +47,7 @@ class FakePeer {
   }
   request(index: number, begin: number, length: number): void {
     this.requests.push({ index, begin, length });
+    this.log.push({ index, begin, length });
   }
   cancel(index: number, begin: number, length: number): void {
     this.cancels.push({ index, begin, length });
@@ -163,6 +166,26 @@ test('a peer silent for the snub timeout is snubbed: its requests go back and ar
   assert.equal(fake.cancels.length, sent);
   assert.equal(s.inflight.size, 1, 'a snubbed peer keeps a single request');
   assert.equal(d.picker.requestsOf(fake).length, 1, 'the cancelled blocks are free again');
+});
+
+test('a single lost request times out while the peer keeps answering the others', () => {
+  const { d, clock, add, block } = setup(64);
+  const { fake, s } = add('a');
+  fake.extensions = { reqq: 4 };
+  fake.peerChoking = false;
+  d.onMessage(s, { type: 'unchoke' });
+  const lost = fake.requests.shift()!;
+  for (let t = 0; t < 25; t++) {
+    clock.advance(1000);
+    // Every other request is answered within a second.
+    for (const r of fake.requests.splice(0))
+      d.onMessage(s, { type: 'piece', index: r.index, begin: r.begin, block: block(r) });
+    d.tick();
+  }
+  assert.ok(fake.cancels.some((c) => c.index === lost.index && c.begin === lost.begin));
+  assert.equal(s.snubbed, false);
+  // The freed block is requested again (from the same peer: it is the only one).
+  assert.equal(fake.log.filter((r) => r.index === lost.index && r.begin === lost.begin).length, 2);
 });
 
 test('choke without the Fast extension drops every request; with Fast a reject frees one', () => {
