@@ -62,7 +62,7 @@ export const defaultDownloaderTuning: DownloaderTuning = {
   initialPipeline: 4,
   snubTimeoutMs: 30_000,
   requestTimeoutMs: 20_000,
-  maxBufferedBytes: 96 * 1024 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
   maxUnrequested: 64,
   strikeLimit: 3,
   workerHashMinPiece: 256 * 1024,
