@@ -75,11 +75,17 @@ export async function run(report: Reporter): Promise<void> {
 
     const py = '/usr/bin/python3';
     const ltLeech = (dir: string, port: number, enc: string): Promise<ProcessMeasure> =>
-      measureProcess(py, [ltPeerScript, 'leech', torrentPath, join(root, dir), '--enc', enc, '--connect', `127.0.0.1:${port}`], {
+      measureProcess(
+        py,
+        [ltPeerScript, 'leech', torrentPath, join(root, dir), '--enc', enc, '--connect', `127.0.0.1:${port}`],
+        {
+          timeoutMs: 600_000,
+        },
+      );
+    const ours = (dir: string, port: number, enc: string): Promise<ProcessMeasure> =>
+      measureProcess(process.execPath, [child, torrentPath, join(root, dir), enc, String(port)], {
         timeoutMs: 600_000,
       });
-    const ours = (dir: string, port: number, enc: string): Promise<ProcessMeasure> =>
-      measureProcess(process.execPath, [child, torrentPath, join(root, dir), enc, String(port)], { timeoutMs: 600_000 });
     const clean = (...dirs: string[]): Promise<void[]> =>
       Promise.all(dirs.map((d) => rm(join(root, d), { recursive: true, force: true })));
 
@@ -96,12 +102,20 @@ export async function run(report: Reporter): Promise<void> {
         const ltSecs = doneSeconds(lt);
         const mySecs = doneSeconds(me);
         const tag = label === 'plaintext' ? '' : ` (${label})`;
-        report.figure(`download${tag}: libtorrent leech wall`, lt.wallSeconds, 's', { note: `${ltSecs.toFixed(2)} s transfer` });
-        report.figure(`download${tag}: our wall`, me.wallSeconds, 's', { note: `${mySecs.toFixed(2)} s transfer` });
-        report.figure(`download${tag}: our wall / libtorrent wall`, me.wallSeconds / lt.wallSeconds, 'x', { target: '<= 1.0' });
+        report.figure(`download${tag}: libtorrent leech wall`, lt.wallSeconds, 's', {
+          note: `${ltSecs.toFixed(2)} s transfer`,
+        });
+        report.figure(`download${tag}: our wall`, me.wallSeconds, 's', {
+          note: `${mySecs.toFixed(2)} s transfer`,
+        });
+        report.figure(`download${tag}: our wall / libtorrent wall`, me.wallSeconds / lt.wallSeconds, 'x', {
+          target: '<= 1.0',
+        });
         report.figure(`download${tag}: libtorrent CPU`, lt.cpuSeconds, 's');
         report.figure(`download${tag}: our CPU`, me.cpuSeconds, 's');
-        report.figure(`download${tag}: our CPU / libtorrent CPU`, me.cpuSeconds / lt.cpuSeconds, 'x', { target: '<= 1.2' });
+        report.figure(`download${tag}: our CPU / libtorrent CPU`, me.cpuSeconds / lt.cpuSeconds, 'x', {
+          target: '<= 1.2',
+        });
         report.figure(`download${tag}: our peak RSS`, me.maxRssMB, 'MB', { target: '<= 150' });
         if (label === 'plaintext') {
           // Seeding: the same libtorrent leech, fed by libtorrent (above) and then by us.
@@ -113,7 +127,9 @@ export async function run(report: Reporter): Promise<void> {
             const fedSecs = doneSeconds(fed);
             report.figure('seed: libtorrent leech time, libtorrent seeding', ltSecs, 's');
             report.figure('seed: libtorrent leech time, us seeding', fedSecs, 's');
-            report.figure('seed: leech time with us / with libtorrent', fedSecs / ltSecs, 'x', { target: '<= 1.0' });
+            report.figure('seed: leech time with us / with libtorrent', fedSecs / ltSecs, 'x', {
+              target: '<= 1.0',
+            });
           } finally {
             await mine.stop();
           }

@@ -16,7 +16,10 @@ const BAD_HOST = '127.0.0.2';
 
 test('corrupt blocks: detected, re-fetched elsewhere, the sender disconnected and banned', async () => {
   const tmp = await tempDir();
-  const fx = await makeFixture(join(tmp.path, 'seed'), { files: [{ path: 'f.bin', size: 600_000 }], pieceLength: 32768 });
+  const fx = await makeFixture(join(tmp.path, 'seed'), {
+    files: [{ path: 'f.bin', size: 600_000 }],
+    pieceLength: 32768,
+  });
   const seedClient = new Client({ host: '127.0.0.1', encryption: 'disabled' });
   const client = new Client({ host: '127.0.0.1', encryption: 'disabled' });
   let badRequests = 0;
@@ -27,11 +30,13 @@ test('corrupt blocks: detected, re-fetched elsewhere, the sender disconnected an
         p.send({ type: 'piece', index: m.index, begin: m.begin, block: Buffer.alloc(m.length, 0x5a) });
       }
     };
-    void p.waitFor((r) => r.handshake !== undefined).then(() => {
-      p.sendHandshake(fx.metainfo.infoHash, randomPeerId());
-      p.send({ type: 'haveAll' });
-      p.send({ type: 'unchoke' });
-    });
+    void p
+      .waitFor((r) => r.handshake !== undefined)
+      .then(() => {
+        p.sendHandshake(fx.metainfo.infoHash, randomPeerId());
+        p.send({ type: 'haveAll' });
+        p.send({ type: 'unchoke' });
+      });
   }, BAD_HOST);
   const closes: { host: string; info: DisconnectInfo }[] = [];
   client.on('peer-disconnect', (p, info) => closes.push({ host: p.host, info }));
