@@ -178,7 +178,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       skipCheck: o.skipCheck ?? false,
       sequential: o.sequential ?? false,
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
-      ...(saved ? { trusted: saved.trusted, recheck: saved.recheck } : {}),
+      ...(saved ? { trusted: saved.trusted, recheck: saved.recheck, unfinished: saved.unfinished } : {}),
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);

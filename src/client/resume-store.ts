@@ -24,6 +24,8 @@ export interface LoadedResume {
   trusted: Bitfield;
   /** Pieces that must be checked (their files changed since the save). */
   recheck: Bitfield;
+  /** Received blocks of unfinished pieces in unchanged files. */
+  unfinished: { piece: number; blocks: Bitfield }[];
   downloaded: number;
   uploaded: number;
   peers: PeerAddress[];
@@ -54,6 +56,7 @@ export class ResumeStore {
       return {
         trusted: decision.have,
         recheck: decision.recheck,
+        unfinished: decision.unfinished,
         downloaded: data.downloaded,
         uploaded: data.uploaded,
         peers: data.peers,
@@ -87,6 +90,7 @@ export class ResumeStore {
   private async write(t: Torrent): Promise<void> {
     // The bitfield first: a piece finishing while we stat the files is then merely missing.
     const have = t.have.clone();
+    const unfinished = (await t.persistUnfinished()).filter((u) => !have.has(u.piece));
     const files = await t.storage().fileStats();
     const stats = t.stats();
     const data: ResumeData = {
@@ -94,7 +98,7 @@ export class ResumeStore {
       infoHash: t.infoHash,
       have,
       files,
-      unfinished: [],
+      unfinished,
       peers: t.knownAddresses(),
       uploaded: stats.uploaded,
       downloaded: stats.downloaded,

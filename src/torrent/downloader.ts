@@ -13,6 +13,7 @@ import type { Metainfo } from '../metainfo/types.js';
 import { PiecePicker, type BlockRef } from './picker.js';
 import { CorruptionTally, PieceAssembly, PieceBufferPool } from './assembly.js';
 import type { HashPool } from '../hash/pool.js';
+import { Bitfield } from '../util/bitfield.js';
 import type { PeerSession } from './session.js';
 
 export interface DownloaderHost {
@@ -77,6 +78,8 @@ export class Downloader {
   private bufferedBytes = 0;
   private readonly buffers: PieceBufferPool;
   private readonly workerHash: boolean;
+  /** Unfinished-piece writes per piece (resume saves), which verified writes wait for. */
+  private readonly persisting = new Map<number, Promise<void>>();
   /** Set by reset(): hashes and writes still in flight are then ignored. */
   private generation = 0;
   private writingBytes = 0;
@@ -290,9 +293,9 @@ export class Downloader {
   private writePiece(a: PieceAssembly): void {
     const size = a.size;
     this.writingBytes += size;
-    const p = this.host
-      .storage()
-      .write(a.piece, 0, a.data)
+    const before = this.persisting.get(a.piece) ?? Promise.resolve();
+    const p = before
+      .then(() => this.host.storage().write(a.piece, 0, a.data))
       .then(
         () => this.host.pieceDone(a.piece),
         (e: unknown) => this.host.writeFailed(a.piece, e),
@@ -411,6 +414,77 @@ export class Downloader {
     if (!Number.isInteger(index) || index < 0 || index >= m.pieceCount) return -1;
     if (begin % this.blockSize !== 0 || begin < 0 || begin >= m.pieceSize(index)) return -1;
     return index * this.bpp + begin / this.blockSize;
+  }
+
+  // ---- unfinished pieces across restarts --------------------------------------------------------
+
+  /**
+   * Writes the received blocks of every piece still being assembled to storage (unverified data
+   * is harmless there: the piece is not in `have`) and returns their block bitmaps for resume data.
+   */
+  async persistUnfinished(): Promise<{ piece: number; blocks: Bitfield }[]> {
+    const out: { piece: number; blocks: Bitfield }[] = [];
+    const runs: { piece: number; start: number; data: Buffer }[] = [];
+    // Copy everything now: once we await, a piece may complete and its buffer be reused.
+    for (const a of this.assemblies.values()) {
+      if (a.complete) continue;
+      const blocks = new Bitfield(a.blockCount);
+      for (let b = 0; b < a.blockCount; b++) if (a.has(b)) blocks.set(b);
+      if (blocks.empty) continue;
+      for (let b = 0; b < a.blockCount;) {
+        if (!blocks.has(b)) {
+          b++;
+          continue;
+        }
+        let e = b;
+        while (e < a.blockCount && blocks.has(e)) e++;
+        const start = b * this.blockSize;
+        runs.push({
+          piece: a.piece,
+          start,
+          data: Buffer.from(a.data.subarray(start, Math.min(a.size, e * this.blockSize))),
+        });
+        b = e;
+      }
+      out.push({ piece: a.piece, blocks });
+    }
+    const storage = this.host.storage();
+    for (const r of runs) {
+      // A verified write of the same piece waits for this one, so stale bytes never land last.
+      const p = (this.persisting.get(r.piece) ?? Promise.resolve()).then(() =>
+        storage.write(r.piece, r.start, r.data),
+      );
+      const settled = p.catch(() => undefined);
+      this.persisting.set(r.piece, settled);
+      void settled.then(() => {
+        if (this.persisting.get(r.piece) === settled) this.persisting.delete(r.piece);
+      });
+      await p;
+    }
+    return out;
+  }
+
+  /** Reads back the blocks of unfinished pieces saved by persistUnfinished (call before any peer). */
+  async restoreUnfinished(unfinished: readonly { piece: number; blocks: Bitfield }[]): Promise<number> {
+    let restored = 0;
+    const storage = this.host.storage();
+    const m = this.host.metainfo;
+    for (const u of unfinished) {
+      if (this.picker.hasPiece(u.piece) || this.assemblies.has(u.piece)) continue;
+      const size = m.pieceSize(u.piece);
+      if (u.blocks.size !== Math.ceil(size / this.blockSize) || u.blocks.empty || u.blocks.complete) continue;
+      const a = new PieceAssembly(u.piece, size, this.blockSize, this.buffers.take(), !this.workerHash);
+      for (const b of u.blocks.indices()) {
+        const start = b * this.blockSize;
+        const len = Math.min(this.blockSize, size - start);
+        a.add(start, await storage.read(u.piece, start, len), 'resume');
+      }
+      this.assemblies.set(u.piece, a);
+      this.bufferedBytes += a.buffer.length;
+      this.picker.restorePartial(u.piece, u.blocks);
+      restored += u.blocks.count;
+    }
+    return restored;
   }
 
   /** Forgets everything in progress (stop / recheck). */

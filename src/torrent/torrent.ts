@@ -47,6 +47,8 @@ export interface TorrentInit {
   trusted?: Bitfield;
   /** With `trusted`: the pieces that still need a check (their files changed). */
   recheck?: Bitfield;
+  /** Received blocks of unfinished pieces (resume data; their files are unchanged). */
+  unfinished?: { piece: number; blocks: Bitfield }[];
   /** Totals from earlier sessions. */
   previous?: { downloaded: number; uploaded: number };
   tuning?: Partial<DownloaderTuning>;
@@ -89,6 +91,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private timers: TimerHandle[] = [];
   private trusted: Bitfield | undefined;
   private recheck: Bitfield | undefined;
+  private unfinishedBlocks: { piece: number; blocks: Bitfield }[] | undefined;
   private skipCheck: boolean;
   private checkRun = 0;
   private lastChoke = 0;
@@ -108,6 +111,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.skipCheck = init.skipCheck ?? false;
     this.trusted = init.trusted;
     this.recheck = init.recheck;
+    this.unfinishedBlocks = init.unfinished;
     this.sequential = init.sequential ?? false;
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
     this.have = new Bitfield(m.pieceCount);
@@ -207,11 +211,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.checkRun++;
     this.stopTimers();
     for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
+    await this.downloader.settle();
+    // Resume data is saved while pieces in progress are still known.
+    if (beforeClose && !wasChecking && this.stateValue !== 'stopped') await beforeClose();
     // Pieces still being hashed are dropped; pieces being written are waited for.
     this.downloader.reset();
     await this.downloader.settle();
     this.cache.clear();
-    if (beforeClose && !wasChecking && this.stateValue !== 'stopped') await beforeClose();
     if (this.stateValue !== 'error') this.setState('stopped');
     await this.closeStorage();
   }
@@ -269,6 +275,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.have.clearAll();
       for (const i of found.indices()) this.have.set(i);
       this.downloader = this.newDownloader();
+      const unfinished = this.unfinishedBlocks;
+      this.unfinishedBlocks = undefined;
+      if (unfinished?.length) {
+        // Blocks that cannot be read back are simply fetched again.
+        await this.downloader.restoreUnfinished(unfinished).catch(() => 0);
+        if (run !== this.checkRun) return;
+      }
       this.startTimers();
       this.enterTransferState();
       this.host.connectSoon();
@@ -597,9 +610,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return out;
   }
 
-  /** Partial pieces with their received blocks, for resume data. */
-  unfinished(): { piece: number; blocks: Bitfield }[] {
-    return this.downloader.picker.partialPieces();
+  /**
+   * Writes the received blocks of pieces in progress to disk and returns their bitmaps, for
+   * resume data (a restart then fetches only the missing blocks).
+   */
+  persistUnfinished(): Promise<{ piece: number; blocks: Bitfield }[]> {
+    if (this.stateValue === 'checking' || this.stateValue === 'error') return Promise.resolve([]);
+    return this.downloader.persistUnfinished();
   }
 
   /** Payload rates measured over verified pieces and served blocks (bytes/s). */

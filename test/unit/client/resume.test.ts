@@ -79,3 +79,53 @@ test('kill -9 mid-download: the restart keeps every piece the last resume save r
     await tmp.cleanup();
   }
 });
+
+test('unfinished pieces: their received blocks survive a clean restart and are not fetched again', async () => {
+  const tmp = await tempDir();
+  // 256 KiB pieces (16 blocks): pieces are hashed by the worker pool.
+  const fx = await makeFixture(join(tmp.path, 'seed'), {
+    files: [{ path: 'big.bin', size: 3_000_000 }],
+    pieceLength: 262_144,
+  });
+  const seedClient = new Client({ host: '127.0.0.1', uploadRateLimit: 600_000 });
+  const resumeDir = join(tmp.path, 'resume');
+  const save = join(tmp.path, 'leech');
+  let client = new Client({ host: '127.0.0.1', resumeDir });
+  try {
+    const seedPort = await seedClient.listen(0);
+    const seed = await seedClient.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => seed.state === 'seeding', 5000, 'seed ready');
+    let t = await client.addTorrent(fx.torrent, { savePath: save });
+    t.addPeer('127.0.0.1', seedPort);
+    await until(() => t.stats().sessionDownloaded > 1_000_000, 15_000, 'a third downloaded');
+    await client.close();
+    const saved = decodeResume(await readFile(join(resumeDir, `${fx.metainfo.infoHashHex}.resume`)));
+    assert.ok(saved.unfinished.length > 0, 'some piece was in progress at close');
+    const restoredBlocks = saved.unfinished.reduce((n, u) => n + u.blocks.count, 0);
+    let haveBytes = 0;
+    for (const i of saved.have.indices()) haveBytes += fx.metainfo.pieceSize(i);
+
+    client = new Client({ host: '127.0.0.1', resumeDir });
+    const checks: number[] = [];
+    client.on('check-progress', (_t, n) => checks.push(n));
+    t = await client.addTorrent(fx.torrent, { savePath: save });
+    t.addPeer('127.0.0.1', seedPort);
+    await until(() => t.state === 'seeding', 20_000, 'finished after restart');
+    assert.deepEqual(await sameFiles(fx, save), []);
+    assert.deepEqual(checks, [], 'an unchanged download is not checked');
+    // Exactly the missing bytes were fetched: not the saved pieces, not the saved blocks.
+    let restoredBytes = 0;
+    for (const u of saved.unfinished)
+      for (const b of u.blocks.indices())
+        restoredBytes += Math.min(16384, fx.metainfo.pieceSize(u.piece) - b * 16384);
+    assert.ok(restoredBlocks > 0);
+    assert.equal(
+      t.stats().sessionDownloaded + t.stats().wasted,
+      fx.metainfo.length - haveBytes - restoredBytes,
+    );
+  } finally {
+    await client.close();
+    await seedClient.close();
+    await tmp.cleanup();
+  }
+});
