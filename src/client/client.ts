@@ -27,6 +27,7 @@ import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter } from './bandwidth.js';
 import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from './extensions.js';
+import { TrackerService } from './tracker-service.js';
 import type { BDict } from '../bencode/index.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -66,6 +67,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   private rr = 0;
   private readonly extensionsByName = new Map<string, EngineExtension>();
   private readonly servicesList: ClientService[] = [];
+  /** Tracker announces for every torrent (undefined with `trackers: false`). */
+  readonly trackerService: TrackerService | undefined;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -84,6 +87,10 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.dialTimer = clock.setInterval(() => this.dial(), DIAL_INTERVAL_MS);
     if (this.resume)
       this.resumeTimer = clock.setInterval(() => void this.saveAllResume(), this.options.resumeInterval);
+    if (options.trackers !== false) {
+      this.trackerService = new TrackerService(this, options.trackers);
+      this.addService(this.trackerService);
+    }
   }
 
   get hashPool(): HashPool {

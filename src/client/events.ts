@@ -3,6 +3,7 @@ import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { FileErrorInfo, TorrentState } from '../torrent/types.js';
+import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
 
 export interface ClientEvents {
   /** The listen socket is bound. */
@@ -26,6 +27,11 @@ export interface ClientEvents {
   'file-error': [torrent: Torrent, info: FileErrorInfo];
   banned: [torrent: Torrent, host: string];
   'resume-saved': [torrent: Torrent];
+  /** A tracker answered an announce of the torrent. */
+  'tracker-announce': [torrent: Torrent, info: AnnounceInfo];
+  'tracker-warning': [torrent: Torrent, info: { url: string; message: string }];
+  /** An announce or scrape failed, with a stable code and the reason. */
+  'tracker-error': [torrent: Torrent, info: TrackerErrorInfo];
   /** A client-level problem that did not stop the client (e.g. a resume file that could not be written). */
   warning: [error: Error];
 }

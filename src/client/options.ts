@@ -4,6 +4,7 @@ import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import type { HashPool } from '../hash/pool.js';
 import type { IpFilterHook } from './ip-filter.js';
+import type { TrackerServiceOptions } from './tracker-service.js';
 
 import type { EncryptionPolicy } from '../peer/types.js';
 
@@ -51,6 +52,8 @@ export interface ClientOptions {
    * power loss is too.
    */
   fsync?: boolean;
+  /** Tracker announces for every torrent (src/client/tracker-service.ts); false turns them off. */
+  trackers?: TrackerServiceOptions | false;
 }
 
 export const PEER_ID_PREFIX = '-NB0010-';

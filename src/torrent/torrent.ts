@@ -25,6 +25,7 @@ import { PeerSession } from './session.js';
 import { CandidateList } from './candidates.js';
 import { checkStorage } from '../storage/check.js';
 import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
+import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
 /** What a torrent needs from the session that owns it. */
 export interface TorrentHost {
@@ -72,6 +73,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly banned = new Set<string>();
   /** The last error (state 'error'). */
   error: Error | undefined;
+  /** Set by the client's tracker service (src/torrent/tracker-link.ts). */
+  trackerLink: { readonly status: TrackerStatus[]; scrape(): Promise<TrackerScrape[]> } | undefined;
 
   private stateValue: TorrentState = 'stopped';
   private pausedFlag: boolean;
@@ -376,8 +379,21 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.addPeers([{ host, port }], { kind: 'user' });
   }
 
+  /** Each tracker's status (announce times, errors, seeders/leechers); empty without trackers. */
+  get trackers(): TrackerStatus[] {
+    return this.trackerLink?.status ?? [];
+  }
+
+  /** Scrapes every tracker of this torrent (each bounded by the request timeout). */
+  scrape(): Promise<TrackerScrape[]> {
+    return this.trackerLink?.scrape() ?? Promise.resolve([]);
+  }
+
   /** Adds addresses from any source (tracker, DHT, PEX, user, resume); the client dials them. */
   addPeers(addrs: readonly PeerAddress[], source: PeerSource): void {
+    // BEP 27: a private torrent takes peers only from its trackers, the user and resume data.
+    if (this.metainfo.private && (source.kind === 'dht' || source.kind === 'pex' || source.kind === 'lsd'))
+      return;
     const added = this.candidates.add(addrs, source, (h) => this.banned.has(h));
     if (added.length === 0) return;
     this.emit('peers', added, source);

@@ -3,6 +3,7 @@ import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
 import type { PeerAddress } from '../util/compact.js';
+import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
 
 /**
  * checking: verifying existing data; downloading / seeding: transferring; paused: connections
@@ -41,6 +42,12 @@ export interface TorrentEvents {
   'resume-saved': [];
   /** Peers were added to the candidate list (from any source). */
   peers: [addresses: PeerAddress[], source: PeerSource];
+  /** A tracker answered an announce (peers count, seeders, leechers, interval). */
+  'tracker-announce': [info: AnnounceInfo];
+  /** A tracker answered with a `warning message`. */
+  'tracker-warning': [info: { url: string; message: string }];
+  /** An announce or scrape failed (code: TRACKER_FAILURE, TRACKER_TIMEOUT, …; message says why). */
+  'tracker-error': [info: TrackerErrorInfo];
 }
 
 export interface TorrentStats {
