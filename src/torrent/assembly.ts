@@ -62,6 +62,11 @@ export class PieceAssembly {
     return this.receivedBlocks === this.got.length;
   }
 
+  /** Hashed here as blocks arrive (else the owner hashes `data` when complete). */
+  get incremental(): boolean {
+    return this.hasher !== undefined;
+  }
+
   /** Bytes of piece data received so far. */
   get receivedBytes(): number {
     return this.receivedBlocks * this.blockSize;
