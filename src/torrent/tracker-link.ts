@@ -73,7 +73,11 @@ export class TrackerLink {
     });
     const t = this.trackers;
     t.on('peers', (peers, source) => torrent.addPeers(peers, source));
-    t.on('announce', (info) => torrent.emit('tracker-announce', info));
+    t.on('announce', (info) => {
+      torrent.emit('tracker-announce', info);
+      // Peers arrive with the answer ('peers' comes after 'announce'): judge once they are added.
+      if (info.event !== 'stopped') queueMicrotask(() => this.maybeShort());
+    });
     t.on('warning', (info) => torrent.emit('tracker-warning', info));
     t.on('error', (info) => torrent.emit('tracker-error', info));
 
@@ -134,7 +138,10 @@ export class TrackerLink {
     } else if (HALTED.includes(state)) void this.stop();
   }
 
-  /** Downloading and short of peers: ask the trackers again as soon as they allow. */
+  /**
+   * Downloading and short of peers (after an announce, or when a peer leaves): ask again as soon
+   * as the trackers allow (their min interval, at least a minute after the last announce).
+   */
   private maybeShort(): void {
     const t = this.torrent;
     if (!this.running || t.complete || t.state !== 'downloading') return;
