@@ -11,3 +11,10 @@ export { IpFilter, type IpFilterHook } from './ip-filter.js';
 export { TypedEmitter, type EventMap } from './typed-emitter.js';
 export { BandwidthLimiter } from './bandwidth.js';
 export type { EngineExtension, ClientService } from './extensions.js';
+export {
+  TrackerService,
+  UNKNOWN_LEFT,
+  type TrackerServiceOptions,
+  type TrackerServiceHost,
+  type MagnetAnnouncer,
+} from './tracker-service.js';

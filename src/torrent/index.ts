@@ -24,3 +24,4 @@ export {
 } from './picker.js';
 export { piecePriorities } from './priorities.js';
 export { Choker, type ChokerPeer, type ChokerOptions, type ChokeDecision } from './choker.js';
+export { TrackerLink, type TrackerLinkOptions } from './tracker-link.js';
