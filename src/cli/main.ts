@@ -7,8 +7,8 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NbtError } from '../util/errors.js';
 import { UsageError } from './args.js';
-import { commands } from './commands/index.js';
-import type { CliIO, Command } from './types.js';
+import { commands, type CommandEntry } from './commands/index.js';
+import type { CliIO } from './types.js';
 
 export function packageVersion(): string {
   // dist/src/cli/main.js and src/cli/main.ts are both three levels below the package root.
@@ -35,7 +35,7 @@ function mainHelp(): string {
   );
 }
 
-export function findCommand(name: string): Command | undefined {
+export function findCommand(name: string): CommandEntry | undefined {
   return commands.find((c) => c.name === name);
 }
 
@@ -62,8 +62,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(mainHelp());
       return 2;
     }
-    const cmd = findCommand(cmdName);
-    if (!cmd) throw new UsageError(`unknown command "${cmdName}" (see nbt --help)`);
+    const entry = findCommand(cmdName);
+    if (!entry) throw new UsageError(`unknown command "${cmdName}" (see nbt --help)`);
+    const cmd = await entry.load();
     const args = rest.slice(1);
     const argEnd = args.indexOf('--') < 0 ? args.length : args.indexOf('--');
     if (args.slice(0, argEnd).some((a) => a === '-h' || a === '--help')) {
@@ -112,9 +113,10 @@ function isEntryPoint(): boolean {
 if (isEntryPoint()) {
   const ac = new AbortController();
   let interrupts = 0;
-  const onSignal = (): void => {
+  // The abort reason names the signal, so a command can exit 130 (SIGINT) or 143 (SIGTERM).
+  const onSignal = (signal: NodeJS.Signals): void => {
     if (++interrupts > 1) process.exit(130);
-    ac.abort();
+    ac.abort(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -130,6 +132,9 @@ if (isEntryPoint()) {
       process.exitCode = code;
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
+      // A command has closed what it opened; should a stray handle keep the process alive,
+      // exit anyway after a grace period (the timer itself keeps nothing alive).
+      setTimeout(() => process.exit(code), 3000).unref();
     },
     (e: unknown) => {
       process.stderr.write(`nbt: ${e instanceof Error ? e.message : String(e)}\n`);

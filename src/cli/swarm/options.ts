@@ -1,0 +1,75 @@
+/**
+ * The options every command that runs a Client shares (download, seed, demo), parsed in this
+ * one place: add session-wide flags (DHT, rate limits, ...) to `sessionOptionSpec` and map
+ * them in `parseSessionOptions`.
+ */
+import type { ClientOptions } from '../../client/index.js';
+import { parseAddress, type PeerAddress } from '../../util/compact.js';
+import { UsageError } from '../args.js';
+
+export const sessionOptionSpec = {
+  port: { type: 'string' },
+  encryption: { type: 'string' },
+  peer: { type: 'string', multiple: true },
+  'resume-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+export const sessionOptionHelp = `  --port N                  listen port (default 6881; 0 = any free port)
+  --encryption MODE         disabled | enabled (default: MSE offered, plaintext accepted) | required
+  --peer HOST:PORT          connect to this peer too (repeatable)
+  --resume-dir DIR          where resume data is kept (default: <save dir>/.nbt-resume)
+  --json                    JSON lines on stdout (progress, peer connect/disconnect, summary)
+  -q, --quiet               only errors and the final summary line
+`;
+
+export interface SessionValues {
+  port?: string | undefined;
+  encryption?: string | undefined;
+  peer?: string[] | undefined;
+  'resume-dir'?: string | undefined;
+  json?: boolean | undefined;
+  quiet?: boolean | undefined;
+}
+
+export interface SessionSettings {
+  client: ClientOptions;
+  peers: PeerAddress[];
+  resumeDir: string | undefined;
+  json: boolean;
+  quiet: boolean;
+}
+
+export function parsePort(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 65535) throw new UsageError(`--port needs 0..65535, got "${text}"`);
+  return n;
+}
+
+export function parseEncryption(text: string | undefined): 'disabled' | 'enabled' | 'required' {
+  if (text === undefined) return 'enabled';
+  if (text === 'disabled' || text === 'enabled' || text === 'required') return text;
+  throw new UsageError(`--encryption must be disabled, enabled or required (got "${text}")`);
+}
+
+export function parseSessionOptions(values: SessionValues, defaultPort = 6881): SessionSettings {
+  const peers = (values.peer ?? []).map((p) => {
+    try {
+      return parseAddress(p);
+    } catch {
+      throw new UsageError(`--peer needs HOST:PORT, got "${p}"`);
+    }
+  });
+  return {
+    client: {
+      port: parsePort(values.port, defaultPort),
+      encryption: parseEncryption(values.encryption),
+    },
+    peers,
+    resumeDir: values['resume-dir'],
+    json: values.json ?? false,
+    quiet: values.quiet ?? false,
+  };
+}

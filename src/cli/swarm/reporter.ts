@@ -1,0 +1,224 @@
+/**
+ * What `nbt download`, `nbt seed` and `nbt demo` print about a running torrent: a redrawn
+ * progress line on a terminal (rate, peers, ETA), plain lines at each 10% otherwise, or JSON
+ * lines (`--json`) for progress, every peer connect/disconnect, and the final summary.
+ */
+import type { Client } from '../../client/index.js';
+import type { Peer } from '../../peer/index.js';
+import type { DisconnectInfo } from '../../peer/disconnect.js';
+import type { Torrent } from '../../torrent/index.js';
+import { formatBytes, formatDuration, formatRate } from '../format.js';
+import type { CliOutput } from '../types.js';
+
+export type OutputMode = 'text' | 'json' | 'quiet';
+
+export interface ReporterOptions {
+  mode: OutputMode;
+  verbose: boolean;
+  /** Prefix for text lines (the demo names each client). */
+  label?: string;
+  /** Milliseconds between progress lines/redraws (default 1000 for JSON, 200 on a terminal). */
+  intervalMs?: number;
+}
+
+export interface PeerRecord {
+  address: string;
+  peerId: string | null;
+  client: string | null;
+  source: string;
+  encryption: string;
+}
+
+export function peerRecord(peer: Peer<unknown>): PeerRecord {
+  return {
+    address: peer.host.includes(':') ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`,
+    peerId: peer.peerId ? Buffer.from(peer.peerId).toString('hex') : null,
+    client: peer.peerId ? peer.clientName : null,
+    source: peer.source.kind,
+    encryption: peer.encryption,
+  };
+}
+
+/** Prints a torrent's life; `summary()` gives the final figures. */
+export class SwarmReporter {
+  readonly started = Date.now();
+  /** Disconnect reason name → count, for connections that had joined this torrent or tried to. */
+  readonly disconnects = new Map<string, { reason: number; count: number }>();
+  peersSeen = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastDecile = -1;
+  private drawn = false;
+  private readonly detach: (() => void)[] = [];
+
+  constructor(
+    private readonly out: CliOutput,
+    private readonly client: Client,
+    private readonly torrent: Torrent,
+    private readonly o: ReporterOptions,
+  ) {
+    const onConnect = (t: Torrent, peer: Peer<unknown>): void => {
+      if (t !== torrent) return;
+      this.peersSeen++;
+      const rec = peerRecord(peer);
+      if (o.mode === 'json') this.json({ event: 'peer-connect', ...rec });
+      else if (o.verbose && o.mode === 'text')
+        this.text(`peer ${rec.address} connected (${rec.client ?? '?'}, ${rec.source}, ${rec.encryption})`);
+    };
+    const onDisconnect = (peer: Peer<unknown>, info: DisconnectInfo, t: Torrent | undefined): void => {
+      if (t !== undefined && t !== torrent) return;
+      const d = this.disconnects.get(info.name) ?? { reason: info.reason, count: 0 };
+      d.count++;
+      this.disconnects.set(info.name, d);
+      const rec = peerRecord(peer);
+      if (o.mode === 'json')
+        this.json({
+          event: 'peer-disconnect',
+          ...rec,
+          reason: info.reason,
+          reasonName: info.name,
+          description: info.description,
+          ...(info.errno ? { errno: info.errno } : {}),
+          ...(info.message ? { message: info.message } : {}),
+        });
+      else if (o.verbose && o.mode === 'text')
+        this.text(
+          `peer ${rec.address} disconnected: ${info.name} (${info.reason}) ${info.message ?? info.description}`,
+        );
+    };
+    client.on('peer-connect', onConnect);
+    client.on('peer-disconnect', onDisconnect);
+    this.detach.push(
+      () => client.off('peer-connect', onConnect),
+      () => client.off('peer-disconnect', onDisconnect),
+    );
+  }
+
+  /** Starts periodic progress output. */
+  start(): void {
+    const every = this.o.intervalMs ?? (this.o.mode === 'json' ? 1000 : 200);
+    this.timer = setInterval(() => this.progress(), every);
+    this.timer.unref();
+  }
+
+  /** One progress report now (a JSON line, a redraw, or a 10% line). */
+  progress(force = false): void {
+    const s = this.torrent.stats();
+    if (this.o.mode === 'json') {
+      this.json({
+        event: 'progress',
+        state: s.state,
+        progress: Number(s.progress.toFixed(4)),
+        bytesDone: s.bytesDone,
+        length: s.length,
+        pieces: s.pieces.have,
+        piecesTotal: s.pieces.total,
+        downloadRate: Math.round(s.downloadRate),
+        uploadRate: Math.round(s.uploadRate),
+        downloaded: s.sessionDownloaded,
+        uploaded: s.sessionUploaded,
+        peers: s.peers.total,
+        eta: s.eta === undefined || !Number.isFinite(s.eta) ? null : Math.round(s.eta),
+      });
+      return;
+    }
+    if (this.o.mode === 'quiet') return;
+    const pct = `${(s.progress * 100).toFixed(1)}%`;
+    const line =
+      `${this.o.label ? `${this.o.label} ` : ''}${s.state} ${pct} ${formatBytes(s.bytesDone)}/${formatBytes(s.length)}` +
+      ` down ${formatRate(s.downloadRate)} up ${formatRate(s.uploadRate)} peers ${s.peers.total}` +
+      (s.state === 'downloading' ? ` ETA ${formatDuration(s.eta ?? Infinity)}` : '');
+    if (this.out.isTTY) {
+      const width = Math.max(10, Math.min(30, (this.out.columns ?? 80) - line.length - 4));
+      const filled = Math.round(s.progress * width);
+      this.out.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${line}\x1b[K`);
+      this.drawn = true;
+    } else {
+      const decile = Math.floor(s.progress * 10);
+      if (!force && decile === this.lastDecile) return;
+      this.lastDecile = decile;
+      this.out.write(`${line}\n`);
+    }
+  }
+
+  /** A free-form event: a JSON line `{event, ...data}` or a text line. */
+  event(event: string, data: Record<string, unknown>, text: string): void {
+    if (this.o.mode === 'json') this.json({ event, ...data });
+    else if (this.o.mode === 'text') this.text(text);
+  }
+
+  /** Ends periodic progress output (peer events are still reported until `stop`). */
+  stopProgress(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.endLine();
+  }
+
+  stop(): void {
+    this.stopProgress();
+    for (const d of this.detach.splice(0)) d();
+  }
+
+  /** The final figures (also what the JSON summary line holds). */
+  summary(status: string): Record<string, unknown> {
+    const s = this.torrent.stats();
+    const elapsedMs = Date.now() - this.started;
+    return {
+      event: 'summary',
+      status,
+      name: this.torrent.metainfo.name,
+      infoHash: this.torrent.infoHashHex,
+      savePath: this.torrent.savePath,
+      complete: s.pieces.have === s.pieces.total,
+      elapsedMs,
+      length: s.length,
+      bytesDone: s.bytesDone,
+      downloaded: s.sessionDownloaded,
+      uploaded: s.sessionUploaded,
+      wasted: s.wasted,
+      averageRate: elapsedMs > 0 ? Math.round((s.sessionDownloaded * 1000) / elapsedMs) : 0,
+      pieces: s.pieces.have,
+      piecesTotal: s.pieces.total,
+      hashFailures: s.hashFailures,
+      peers: this.peersSeen,
+      disconnects: Object.fromEntries([...this.disconnects].map(([name, d]) => [name, d])),
+    };
+  }
+
+  /** Prints the summary (JSON line, or a few text lines; quiet prints one line). */
+  printSummary(summary: Record<string, unknown>, extraText: string[] = []): void {
+    if (this.o.mode === 'json') {
+      this.json(summary);
+      return;
+    }
+    this.endLine();
+    const n = (k: string): number => Number(summary[k] ?? 0);
+    const secs = n('elapsedMs') / 1000;
+    const head =
+      `${this.o.label ? `${this.o.label} ` : ''}${String(summary['status'])}: ${String(summary['name'])} ` +
+      `${n('pieces')}/${n('piecesTotal')} pieces verified, down ${formatBytes(n('downloaded'))} ` +
+      `up ${formatBytes(n('uploaded'))} in ${formatDuration(secs)} (avg ${formatRate(n('averageRate'))}), ` +
+      `${n('peers')} peer${n('peers') === 1 ? '' : 's'}`;
+    this.out.write(`${head}\n`);
+    if (this.o.mode === 'quiet') return;
+    if (this.disconnects.size > 0)
+      this.out.write(
+        `  disconnects: ${[...this.disconnects].map(([name, d]) => `${name} (${d.reason}) ×${d.count}`).join(', ')}\n`,
+      );
+    for (const l of extraText) this.out.write(`  ${l}\n`);
+  }
+
+  private endLine(): void {
+    if (this.drawn) this.out.write('\n');
+    this.drawn = false;
+  }
+
+  private json(obj: Record<string, unknown>): void {
+    const line = this.o.label ? { ...obj, who: this.o.label } : obj;
+    this.out.write(`${JSON.stringify(line)}\n`);
+  }
+
+  private text(line: string): void {
+    this.endLine();
+    this.out.write(`${this.o.label ? `${this.o.label} ` : ''}${line}\n`);
+  }
+}
