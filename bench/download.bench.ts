@@ -3,7 +3,9 @@
  *  - download from a libtorrent seed: our process vs a libtorrent leech (wall, CPU, peak RSS);
  *  - the same with RC4 forced on both sides;
  *  - seeding to a libtorrent leech: its time when we seed vs when libtorrent seeds.
- * Each downloader is a separate process measured with GNU time. NBT_BENCH_MB sets the size.
+ * Each downloader is a separate process measured with GNU time. The two sides alternate
+ * NBT_BENCH_RUNS times (default 3) and medians are compared, since a shared 2-core machine is
+ * noisy. NBT_BENCH_MB sets the size.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -49,6 +51,28 @@ function startSeed(cmd: string, args: string[]): Promise<Seed> {
   });
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+interface Runs {
+  wall: number;
+  cpu: number;
+  rss: number;
+  transfer: number;
+}
+
+function summarise(ms: ProcessMeasure[]): Runs {
+  return {
+    wall: median(ms.map((m) => m.wallSeconds)),
+    cpu: median(ms.map((m) => m.cpuSeconds)),
+    rss: Math.max(...ms.map((m) => m.maxRssMB)),
+    transfer: median(ms.map(doneSeconds)),
+  };
+}
+
 function doneSeconds(m: ProcessMeasure): number {
   const line = m.stdout.split('\n').find((l) => /"event":\s*"done"/.test(l));
   if (!line || m.code !== 0) throw new Error(`downloader failed (exit ${m.code}): ${m.stdout.slice(-500)}`);
@@ -61,6 +85,7 @@ export async function run(report: Reporter): Promise<void> {
     return;
   }
   const mb = Number(process.env.NBT_BENCH_MB ?? 1024);
+  const runs = Math.max(1, Number(process.env.NBT_BENCH_RUNS ?? 3));
   const root = join(tmpdir(), `nbt-bench-download-${process.pid}`);
   const seedDir = join(root, 'seed');
   const torrentPath = join(root, 'data.torrent');
@@ -71,7 +96,7 @@ export async function run(report: Reporter): Promise<void> {
     await fh.close();
     const { torrent } = await createTorrent(join(seedDir, 'data'), { pieceLength: 1 << 20, date: false });
     await writeFile(torrentPath, torrent);
-    report.note(`${mb} MiB in 1 MiB pieces, loopback`);
+    report.note(`${mb} MiB in 1 MiB pieces, loopback, median of ${runs} alternating runs`);
 
     const py = '/usr/bin/python3';
     const ltLeech = (dir: string, port: number, enc: string): Promise<ProcessMeasure> =>
@@ -95,38 +120,45 @@ export async function run(report: Reporter): Promise<void> {
     ] as const) {
       const seed = await startSeed(py, [ltPeerScript, 'seed', torrentPath, seedDir, '--enc', ltEnc]);
       try {
-        const lt = await ltLeech('lt', seed.port, ltEnc);
-        await clean('lt');
-        const me = await ours('ours', seed.port, ourEnc);
-        await clean('ours');
-        const ltSecs = doneSeconds(lt);
-        const mySecs = doneSeconds(me);
+        const ltRuns: ProcessMeasure[] = [];
+        const myRuns: ProcessMeasure[] = [];
+        for (let i = 0; i < runs; i++) {
+          ltRuns.push(await ltLeech('lt', seed.port, ltEnc));
+          await clean('lt');
+          myRuns.push(await ours('ours', seed.port, ourEnc));
+          await clean('ours');
+        }
+        const lt = summarise(ltRuns);
+        const me = summarise(myRuns);
+        const ltSecs = lt.transfer;
         const tag = label === 'plaintext' ? '' : ` (${label})`;
-        report.figure(`download${tag}: libtorrent leech wall`, lt.wallSeconds, 's', {
-          note: `${ltSecs.toFixed(2)} s transfer`,
-        });
-        report.figure(`download${tag}: our wall`, me.wallSeconds, 's', {
-          note: `${mySecs.toFixed(2)} s transfer`,
-        });
-        report.figure(`download${tag}: our wall / libtorrent wall`, me.wallSeconds / lt.wallSeconds, 'x', {
+        const all = (ms: ProcessMeasure[]): string => ms.map((m) => m.wallSeconds.toFixed(2)).join(' ');
+        report.figure(`download${tag}: libtorrent leech wall`, lt.wall, 's', { note: `runs ${all(ltRuns)}` });
+        report.figure(`download${tag}: our wall`, me.wall, 's', { note: `runs ${all(myRuns)}` });
+        report.figure(`download${tag}: our wall / libtorrent wall`, me.wall / lt.wall, 'x', {
           target: '<= 1.0',
         });
-        report.figure(`download${tag}: libtorrent CPU`, lt.cpuSeconds, 's');
-        report.figure(`download${tag}: our CPU`, me.cpuSeconds, 's');
-        report.figure(`download${tag}: our CPU / libtorrent CPU`, me.cpuSeconds / lt.cpuSeconds, 'x', {
-          target: '<= 1.2',
-        });
-        report.figure(`download${tag}: our peak RSS`, me.maxRssMB, 'MB', { target: '<= 150' });
+        report.figure(`download${tag}: libtorrent CPU`, lt.cpu, 's');
+        report.figure(`download${tag}: our CPU`, me.cpu, 's');
+        report.figure(`download${tag}: our CPU / libtorrent CPU`, me.cpu / lt.cpu, 'x', { target: '<= 1.2' });
+        report.figure(`download${tag}: our peak RSS`, me.rss, 'MB', { target: '<= 150' });
         if (label === 'plaintext') {
           // Seeding: the same libtorrent leech, fed by libtorrent (above) and then by us.
           await seed.stop();
           const mine = await startSeed(process.execPath, [child, torrentPath, seedDir, 'disabled', '--seed']);
           try {
-            const fed = await ltLeech('lt2', mine.port, 'disabled');
-            await clean('lt2');
-            const fedSecs = doneSeconds(fed);
-            report.figure('seed: libtorrent leech time, libtorrent seeding', ltSecs, 's');
-            report.figure('seed: libtorrent leech time, us seeding', fedSecs, 's');
+            const fedRuns: number[] = [];
+            for (let i = 0; i < runs; i++) {
+              fedRuns.push(doneSeconds(await ltLeech('lt2', mine.port, 'disabled')));
+              await clean('lt2');
+            }
+            const fedSecs = median(fedRuns);
+            report.figure('seed: libtorrent leech time, libtorrent seeding', ltSecs, 's', {
+              note: 'median transfer',
+            });
+            report.figure('seed: libtorrent leech time, us seeding', fedSecs, 's', {
+              note: `runs ${fedRuns.map((x) => x.toFixed(2)).join(' ')}`,
+            });
             report.figure('seed: leech time with us / with libtorrent', fedSecs / ltSecs, 'x', {
               target: '<= 1.0',
             });
