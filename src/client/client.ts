@@ -351,6 +351,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
     });
+    peer.on('internal-error', (error) => this.emit('peer-error', peer, error, this.connections.get(peer)));
     peer.once('close', (info: DisconnectInfo) => {
       const wasOpen = open;
       opened();

@@ -32,6 +32,11 @@ export interface ClientEvents {
   'tracker-warning': [torrent: Torrent, info: { url: string; message: string }];
   /** An announce or scrape failed, with a stable code and the reason. */
   'tracker-error': [torrent: Torrent, info: TrackerErrorInfo];
+  /**
+   * An engine listener or hook threw while handling this peer (a bug, not the peer's fault): the
+   * peer was closed with INTERNAL_ERROR and the process keeps running.
+   */
+  'peer-error': [peer: Peer<unknown>, error: Error, torrent: Torrent | undefined];
   /** A client-level problem that did not stop the client (e.g. a resume file that could not be written). */
   warning: [error: Error];
 }

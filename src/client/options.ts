@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
+import { PACKAGE_VERSION, azureusVersionCode } from '../util/version.js';
 import type { HashPool } from '../hash/pool.js';
 import type { IpFilterHook } from './ip-filter.js';
 import type { TrackerServiceOptions } from './tracker-service.js';
@@ -25,7 +26,7 @@ export interface ConnectionLimits {
 }
 
 export interface ClientOptions {
-  /** 20 bytes; default '-NB0010-' + 12 random characters. */
+  /** 20 bytes; default PEER_ID_PREFIX ('-NB0100-' for 0.1.0) + 12 random characters. */
   peerId?: Buffer | string;
   /** Listen host (default '0.0.0.0'). */
   host?: string;
@@ -56,11 +57,12 @@ export interface ClientOptions {
   trackers?: TrackerServiceOptions | false;
 }
 
-export const PEER_ID_PREFIX = '-NB0010-';
+/** '-NB' + the package version as 4 Azureus digits + '-' ('-NB0100-' for 0.1.0). */
+export const PEER_ID_PREFIX = `-NB${azureusVersionCode(PACKAGE_VERSION)}-`;
 
 const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** An Azureus-style peer id: '-NB0010-' and 12 random alphanumerics. */
+/** An Azureus-style peer id: PEER_ID_PREFIX and 12 random alphanumerics. */
 export function makePeerId(prefix = PEER_ID_PREFIX): Buffer {
   const rnd = randomBytes(20 - prefix.length);
   let tail = '';

@@ -1,7 +1,8 @@
 import type { PeerTimeouts } from './types.js';
+import { PACKAGE_VERSION } from '../util/version.js';
 
 /** `v` in our extension handshake unless the caller gives one. */
-export const CLIENT_VERSION = 'net-bittorrent 0.1.0';
+export const CLIENT_VERSION = `net-bittorrent ${PACKAGE_VERSION}`;
 
 export type ResolvedTimeouts = Required<PeerTimeouts>;
 

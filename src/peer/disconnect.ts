@@ -37,6 +37,8 @@ export enum DisconnectReason {
   CLIENT_CLOSED = -214,
   METADATA_INVALID = -215,
   TORRENT_PAUSED = -216,
+  INTERNAL_ERROR = -217,
+  WRITE_BUFFER_FULL = -218,
 }
 
 /** The spelling Net::BitTorrent used. */
@@ -78,6 +80,8 @@ export const disconnectDescriptions: Readonly<Record<DisconnectReason, string>> 
   [DisconnectReason.CLIENT_CLOSED]: 'the client is shutting down',
   [DisconnectReason.METADATA_INVALID]: 'the peer sent invalid metadata',
   [DisconnectReason.TORRENT_PAUSED]: 'the torrent was paused',
+  [DisconnectReason.INTERNAL_ERROR]: 'an engine listener threw while handling this peer (a bug on our side)',
+  [DisconnectReason.WRITE_BUFFER_FULL]: 'the peer does not read what we send (write buffer over its cap)',
 };
 
 export function disconnectName(reason: DisconnectReason): string {

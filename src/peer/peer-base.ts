@@ -112,6 +112,27 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
 
   /** Queues a message (the subclass decides when and how it is written). */
   protected abstract send(m: Message): void;
+  /** A listener threw (an engine bug): the subclass closes the connection and reports it. */
+  protected abstract listenerFailed(event: string, error: Error): void;
+
+  /**
+   * Calls every listener even when one throws: a throwing listener must neither skip the others
+   * (e.g. the client's connection accounting on 'close') nor escape into a socket callback, where
+   * it would be an uncaught exception in the host application. Failures go to listenerFailed().
+   */
+  override emit<K extends keyof PeerEvents>(eventName: K, ...args: PeerEvents[K]): boolean {
+    const listeners = this.rawListeners(eventName) as ((...a: unknown[]) => unknown)[];
+    for (const l of listeners) {
+      try {
+        l.apply(this, args);
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        if (eventName === 'internal-error') continue; // never loop on a failing reporter
+        this.listenerFailed(String(eventName), error);
+      }
+    }
+    return listeners.length > 0;
+  }
   /** Called when we stop being interested (the useless-peer clock restarts). */
   protected abstract interestLost(): void;
 

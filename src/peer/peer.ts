@@ -83,6 +83,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private readonly timeouts: ResolvedTimeouts;
   private readonly ourReserved: Buffer;
   private readonly highWaterMark: number;
+  private readonly maxWriteBuffer: number;
   private socket: Socket | undefined;
   private socketError: NodeJS.ErrnoException | undefined;
   private stage: OutgoingStage | IncomingStage | undefined;
@@ -107,6 +108,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.timeouts = resolveTimeouts(options.timeouts);
     this.ourReserved = makeReserved(options.reserved ?? { extended: true, fast: true, dht: false });
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.maxWriteBuffer = options.maxWriteBuffer ?? Math.max(16 * 1024 * 1024, 4 * this.highWaterMark);
     this.decoder = new WireDecoder({ maxRequestLength: options.maxRequestLength });
     this.out = new SendQueue({
       write: (chunks) => this.write(chunks),
@@ -232,7 +234,14 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.socket = socket;
     this.socketError = undefined;
     socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket && !this.closed) this.onData(chunk);
+      if (this.socket !== socket || this.closed) return;
+      // Last line of defence: nothing thrown while handling the remote's bytes may escape into
+      // the socket callback (an uncaught exception would take the host application down).
+      try {
+        this.onData(chunk);
+      } catch (e) {
+        this.listenerFailed('data', e instanceof Error ? e : new Error(String(e)));
+      }
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       if (this.socket === socket) this.socketError = e;
@@ -349,8 +358,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     try {
       answer = this.opts.onHandshake(info);
     } catch (err) {
-      this.close(DisconnectReason.CLOSED_BY_US, `onHandshake threw: ${errorMessage(err)}`);
-      throw err;
+      return this.listenerFailed('onHandshake', err instanceof Error ? err : new Error(String(err)));
     }
     if (this.closed) return;
     if (typeof answer === 'number')
@@ -390,16 +398,21 @@ export class Peer<T = unknown> extends PeerBase<T> {
     } else if (have && !have.empty) this.sendBitfield(have);
   }
 
+  /** An engine listener or hook threw: close this peer (INTERNAL_ERROR) and report, never rethrow. */
+  protected listenerFailed(event: string, error: Error): void {
+    // Reported first, so that listeners still see the peer attached to its torrent.
+    this.emit('internal-error', error, event);
+    this.close(DisconnectReason.INTERNAL_ERROR, `${event} listener threw: ${error.message}`);
+  }
+
   // ================= receiving =================
 
   private feed(chunk: Buffer): void {
     try {
       this.decoder.push(chunk, this.onMessage);
     } catch (e) {
-      if (!(e instanceof NbtError) || !e.code.startsWith('WIRE_')) {
-        this.close(DisconnectReason.CLOSED_BY_US, `listener error: ${errorMessage(e)}`);
-        throw e;
-      }
+      if (!(e instanceof NbtError) || !e.code.startsWith('WIRE_'))
+        return this.listenerFailed('message', e instanceof Error ? e : new Error(String(e)));
       this.close(reasonForError(e), errorMessage(e));
     }
   }
@@ -462,6 +475,10 @@ export class Peer<T = unknown> extends PeerBase<T> {
     // Counted when queued, not when written, so a keep-alive tick never sees a stale time.
     this.lastSent = this.clock.now();
     this.out.send(m);
+    // Pieces stop at the high-water mark (see `congested`), but a peer that never reads can still
+    // make us queue rejects, haves and keep-alives forever: past the cap it is dropped.
+    if (this.writeBufferBytes > this.maxWriteBuffer)
+      this.close(DisconnectReason.WRITE_BUFFER_FULL, `${this.writeBufferBytes} bytes unsent`);
   }
 
   private write(chunks: Buffer[]): void {

@@ -105,6 +105,11 @@ export interface PeerCommonOptions<T> {
   timeouts?: PeerTimeouts;
   /** Socket write-buffer bytes above which `congested` is true (wait for 'drain'). Default 1 MiB. */
   highWaterMark?: number;
+  /**
+   * Hard cap on write-buffer bytes: a peer that does not read what we send is closed with
+   * WRITE_BUFFER_FULL above it. Default 16 MiB (at least 4 × highWaterMark).
+   */
+  maxWriteBuffer?: number;
   bandwidth?: { upload?: BandwidthGate; download?: BandwidthGate };
 }
 
@@ -137,6 +142,11 @@ export interface PeerEvents {
   drain: [];
   /** Exactly once. */
   close: [info: DisconnectInfo];
+  /**
+   * A listener of this peer (engine code) or the handshake hook threw. The peer is closed with
+   * INTERNAL_ERROR; the error is reported here instead of being rethrown from a socket callback.
+   */
+  'internal-error': [error: Error, event: string];
 }
 
 /** For `Peer.accept` callers that already read bytes from the socket (e.g. a protocol sniffer). */

@@ -13,7 +13,7 @@ test('peer ids are Azureus style and random', () => {
   const b = makePeerId();
   assert.equal(a.length, 20);
   assert.equal(a.subarray(0, 8).toString(), PEER_ID_PREFIX);
-  assert.match(a.toString('latin1'), /^-NB0010-[0-9A-Za-z]{12}$/);
+  assert.match(a.toString('latin1'), /^-NB0100-[0-9A-Za-z]{12}$/);
   assert.ok(!a.equals(b));
   assert.throws(() => new Client({ peerId: 'short' }), RangeError);
 });
