@@ -16,7 +16,7 @@ export const sessionOptionSpec = {
   quiet: { type: 'boolean', short: 'q' },
 } as const;
 
-export const sessionOptionHelp = `  --port N                  listen port (default 6881; 0 = any free port)
+export const sessionOptionHelp = `  --port N                  listen port (default: first free of 6881-6889; 0 = any)
   --encryption MODE         disabled | enabled (default: MSE offered, plaintext accepted) | required
   --peer HOST:PORT          connect to this peer too (repeatable)
   --resume-dir DIR          where resume data is kept (default: <save dir>/.nbt-resume)
@@ -54,7 +54,10 @@ export function parseEncryption(text: string | undefined): 'disabled' | 'enabled
   throw new UsageError(`--encryption must be disabled, enabled or required (got "${text}")`);
 }
 
-export function parseSessionOptions(values: SessionValues, defaultPort = 6881): SessionSettings {
+/** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
+export const DEFAULT_PORTS: [number, number] = [6881, 6889];
+
+export function parseSessionOptions(values: SessionValues): SessionSettings {
   const peers = (values.peer ?? []).map((p) => {
     try {
       return parseAddress(p);
@@ -64,7 +67,7 @@ export function parseSessionOptions(values: SessionValues, defaultPort = 6881): 
   });
   return {
     client: {
-      port: parsePort(values.port, defaultPort),
+      port: values.port === undefined ? DEFAULT_PORTS : parsePort(values.port, 0),
       encryption: parseEncryption(values.encryption),
     },
     peers,
