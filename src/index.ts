@@ -22,6 +22,8 @@ export {
   disconnectInfo,
   type DisconnectInfo,
 } from './peer/disconnect.js';
+export * from './metainfo/index.js';
+export * from './storage/index.js';
 export * from './mse/index.js';
 export * from './tracker/index.js';
 export {
