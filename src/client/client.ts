@@ -28,6 +28,10 @@ import { BandwidthLimiter } from './bandwidth.js';
 import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from './extensions.js';
 import { TrackerService } from './tracker-service.js';
+import { DhtService } from './dht-service.js';
+import { openMagnet, isMagnetUri, saveFetchedTorrent, type OpenedMagnet } from './magnet.js';
+import { MetadataExchange } from '../torrent/metadata-exchange.js';
+import { PexExchange } from '../torrent/pex-exchange.js';
 import type { BDict } from '../bencode/index.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -69,6 +73,11 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly servicesList: ClientService[] = [];
   /** Tracker announces for every torrent (undefined with `trackers: false`). */
   readonly trackerService: TrackerService | undefined;
+  /** The session's DHT (undefined with `dht: false`). */
+  readonly dht: DhtService | undefined;
+  /** ut_metadata: magnet links' metadata fetching and serving ours. */
+  readonly metadata: MetadataExchange;
+  readonly pex: PexExchange | undefined;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -90,6 +99,28 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (options.trackers !== false) {
       this.trackerService = new TrackerService(this, options.trackers);
       this.addService(this.trackerService);
+    }
+    this.metadata = new MetadataExchange({
+      clock,
+      ...(options.maxMetadataSize !== undefined ? { maxSize: options.maxMetadataSize } : {}),
+      fetched: (t, info) =>
+        void saveFetchedTorrent(this.options.resumeDir, t, info).catch((e) => this.warn(e)),
+      warn: (e) => this.warn(e),
+    });
+    this.useExtension(this.metadata);
+    this.addService(this.metadata);
+    if (options.pex !== false) {
+      this.pex = new PexExchange({ clock, ...options.pex });
+      this.useExtension(this.pex);
+      this.addService(this.pex);
+    }
+    if (options.dht !== false && options.dht?.enabled !== false) {
+      const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
+      this.dht = new DhtService(
+        { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e) },
+        { ...(stateFile ? { stateFile } : {}), ...options.dht },
+      );
+      this.addService(this.dht);
     }
   }
 
@@ -164,8 +195,13 @@ export class Client extends TypedEmitter<ClientEvents> {
     o: AddTorrentOptions = {},
   ): Promise<Torrent> {
     if (this.closed) throw new NbtError('CLIENT_CLOSED', 'client is closed');
-    const metainfo =
-      typeof input === 'string'
+    const magnet: OpenedMagnet | undefined =
+      typeof input === 'string' && isMagnetUri(input)
+        ? await openMagnet(input, this.options.resumeDir)
+        : undefined;
+    const metainfo = magnet
+      ? magnet.metainfo
+      : typeof input === 'string'
         ? parseTorrent(await readFile(input))
         : input instanceof Uint8Array
           ? parseTorrent(input)
@@ -173,13 +209,15 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.byHash.has(metainfo.infoHashHex))
       throw new NbtError('TORRENT_EXISTS', `torrent ${metainfo.infoHashHex} is already added`);
     const savePath = resolvePath(o.savePath ?? this.options.savePath);
-    const saved = this.resume ? await this.resume.load(metainfo, savePath) : undefined;
-    const torrent = new Torrent({
+    const saved = this.resume && !magnet?.awaiting ? await this.resume.load(metainfo, savePath) : undefined;
+    // A magnet's metainfo is replaced when its metadata arrives: storage uses the current one.
+    const torrent: Torrent = new Torrent({
       metainfo,
       savePath,
+      ...(magnet?.awaiting ? { awaitingMetadata: true } : {}),
       storage: o.storage
-        ? () => o.storage!(metainfo)
-        : () => new FileStorage(metainfo, savePath, { fsync: this.options.fsync }),
+        ? () => o.storage!(torrent.metainfo)
+        : () => new FileStorage(torrent.metainfo, savePath, { fsync: this.options.fsync }),
       host: this.torrentHost,
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,
@@ -189,11 +227,14 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);
+    if (magnet?.link.trackers.length)
+      this.trackerService?.addTrackers(metainfo.infoHashHex, magnet.link.trackers);
     this.forward(torrent);
     this.emit('torrent-added', torrent);
     for (const svc of this.servicesList) svc.torrentAdded?.(torrent);
     if (saved?.peers.length) torrent.addPeers(saved.peers, { kind: 'resume' });
     if (o.peers?.length) torrent.addPeers(o.peers, { kind: 'user' });
+    if (magnet?.link.peers.length) torrent.addPeers(magnet.link.peers, { kind: 'magnet' });
     // Start on the next turn of the event loop, so that a caller's listeners attached right after
     // `await addTorrent()` see every state change, even when no check is needed.
     setImmediate(() => {
@@ -281,6 +322,8 @@ export class Client extends TypedEmitter<ClientEvents> {
       extensions: [...this.extensionsByName.keys()],
       encryption: this.options.encryption,
       clock: this.options.clock,
+      // The DHT bit tells peers to send PORT (and that we send ours).
+      ...(this.dht ? { reserved: { extended: true, fast: true, dht: true } } : {}),
       ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
       bandwidth: { upload: this.upload.gate, download: this.download.gate },
     };
@@ -319,10 +362,17 @@ export class Client extends TypedEmitter<ClientEvents> {
     if ((this.attachedPerHost.get(normalizeHost(info.host)) ?? 0) >= this.options.limits.maxPerHost)
       return DisconnectReason.TOO_MANY;
     const keys = this.handshakeKeys(torrent);
+    // A magnet without metadata yet: piece count unknown, nothing to announce or serve.
+    const known = torrent.hasMetadata;
     return {
       torrent,
-      pieceCount: torrent.metainfo.pieceCount,
-      have: torrent.have,
+      ...(known
+        ? {
+            pieceCount: torrent.metainfo.pieceCount,
+            have: torrent.have,
+            metadataSize: torrent.metainfo.info.length,
+          }
+        : {}),
       ...(keys ? { extendedHandshake: keys } : {}),
     };
   }
@@ -450,7 +500,7 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   /** Writes the torrent's resume file now (no-op without a resume directory). */
   async saveResume(t: Torrent): Promise<void> {
-    if (!this.resume || t.state === 'checking' || t.state === 'stopped') return;
+    if (!this.resume || t.state === 'checking' || t.state === 'stopped' || !t.hasMetadata) return;
     try {
       // With fsync on, the data the resume file vouches for is on disk before the file is.
       if (this.options.fsync) await t.storage().flush();

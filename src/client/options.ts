@@ -6,6 +6,7 @@ import { PACKAGE_VERSION, azureusVersionCode } from '../util/version.js';
 import type { HashPool } from '../hash/pool.js';
 import type { IpFilterHook } from './ip-filter.js';
 import type { TrackerServiceOptions } from './tracker-service.js';
+import type { DhtServiceOptions } from './dht-service.js';
 
 import type { EncryptionPolicy } from '../peer/types.js';
 
@@ -55,6 +56,15 @@ export interface ClientOptions {
   fsync?: boolean;
   /** Tracker announces for every torrent (src/client/tracker-service.ts); false turns them off. */
   trackers?: TrackerServiceOptions | false;
+  /**
+   * Mainline DHT shared by public torrents (src/client/dht-service.ts): default on, with the
+   * public routers as bootstrap; false (or `enabled: false`) turns it off.
+   */
+  dht?: DhtServiceOptions | false;
+  /** ut_pex (src/torrent/pex-exchange.ts): default on (60 s interval); false turns it off. */
+  pex?: { intervalMs?: number } | false;
+  /** ut_metadata (magnet links): largest info dict accepted from peers (default 8 MiB). */
+  maxMetadataSize?: number;
 }
 
 /** '-NB' + the package version as 4 Azureus digits + '-' ('-NB0100-' for 0.1.0). */

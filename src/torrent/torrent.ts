@@ -48,6 +48,11 @@ export interface TorrentInit {
   trusted?: Bitfield;
   /** With `trusted`: the pieces that still need a check (their files changed). */
   recheck?: Bitfield;
+  /**
+   * A magnet link: `metainfo` is a placeholder (src/torrent/metadata-exchange.ts) until
+   * `installMetainfo()`; the torrent waits in the 'metadata' state.
+   */
+  awaitingMetadata?: boolean;
   /** Received blocks of unfinished pieces (resume data; their files are unchanged). */
   unfinished?: { piece: number; blocks: Bitfield }[];
   /** Totals from earlier sessions. */
@@ -61,13 +66,14 @@ const TICK_MS = 1000;
 const CHOKE_MS = 10_000;
 
 export class Torrent extends TypedEmitter<TorrentEvents> {
-  readonly metainfo: Metainfo;
+  /** Replaced once when a magnet's metadata arrives (installMetainfo). */
+  metainfo: Metainfo;
   readonly infoHash: Buffer;
   readonly infoHashHex: string;
-  readonly name: string;
+  name: string;
   readonly savePath: string;
   /** Verified pieces that are on disk. */
-  readonly have: Bitfield;
+  have: Bitfield;
   readonly candidates = new CandidateList();
   /** Hosts banned for corrupt data. */
   readonly banned = new Set<string>();
@@ -84,8 +90,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly peerSessions = new Map<Peer<unknown>, PeerSession>();
   private readonly choker: Choker;
   private downloader: Downloader;
-  private readonly uploader: Uploader;
-  private readonly cache: ReadCache;
+  private uploader: Uploader;
+  private cache: ReadCache;
+  private awaitingMetadata: boolean;
   private readonly tuning: DownloaderTuning;
   private readonly downMeter: RateMeter;
   private readonly upMeter: RateMeter;
@@ -121,20 +128,71 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.choker = new Choker({ slots: init.unchokeSlots ?? 4 });
     this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
     this.downloader = this.newDownloader();
-    this.cache = new ReadCache(
+    this.awaitingMetadata = init.awaitingMetadata ?? false;
+    this.readCacheBytes = init.readCacheBytes ?? 16 * 1024 * 1024;
+    this.cache = this.newReadCache();
+    this.uploader = this.newUploader();
+    this.downMeter = new RateMeter(init.host.clock);
+    this.upMeter = new RateMeter(init.host.clock);
+  }
+
+  private readonly readCacheBytes: number;
+
+  private newReadCache(): ReadCache {
+    const m = this.metainfo;
+    return new ReadCache(
       () => this.storage(),
       (p) => m.pieceSize(p),
-      init.readCacheBytes ?? 16 * 1024 * 1024,
+      this.readCacheBytes,
     );
-    this.uploader = new Uploader({
-      metainfo: m,
+  }
+
+  private newUploader(): Uploader {
+    return new Uploader({
+      metainfo: this.metainfo,
       have: this.have,
       cache: this.cache,
       canUpload: () => this.transferring,
       readFailed: (piece, e) => this.diskError(e, 'read', piece),
     });
-    this.downMeter = new RateMeter(init.host.clock);
-    this.upMeter = new RateMeter(init.host.clock);
+  }
+
+  /** False for a magnet link until its metadata arrived. */
+  get hasMetadata(): boolean {
+    return !this.awaitingMetadata;
+  }
+
+  /**
+   * A magnet's verified metadata (src/torrent/metadata-exchange.ts): the same Torrent becomes a
+   * full one — connected peers learn the piece count, then existing data is checked and the
+   * download starts.
+   */
+  installMetainfo(m: Metainfo): void {
+    if (!this.awaitingMetadata || this.removed) return;
+    if (!m.infoHash.equals(this.infoHash))
+      throw new NbtError('METADATA_MISMATCH', 'metadata of another torrent');
+    this.awaitingMetadata = false;
+    this.metainfo = m;
+    this.name = m.name;
+    this.have = new Bitfield(m.pieceCount);
+    this.cache = this.newReadCache();
+    this.uploader = this.newUploader();
+    this.downloader = this.newDownloader();
+    for (const s of this.peerSessions.values()) s.peer.setPieceCount(m.pieceCount);
+    this.emit('metadata', m);
+    if (this.stateValue === 'metadata') void this.check();
+  }
+
+  /** Peers that joined while the metadata was unknown join the new downloader after the check. */
+  private rejoinPeers(): void {
+    for (const s of this.peerSessions.values()) {
+      this.downloader.peerAdded(s);
+      for (const i of this.have.indices()) s.peer.have(i);
+      if (s.peer.bitfield.size > 0 && !s.peer.bitfield.empty)
+        this.downloader.onMessage(s, { type: 'bitfield', bits: s.peer.bitfield.bytes });
+      this.downloader.updateInterest(s);
+    }
+    this.runChoker(true);
   }
 
   // ---- state ----------------------------------------------------------------------------------
@@ -159,7 +217,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Accepts new connections (refused while checking, stopped or in error). */
   get acceptsPeers(): boolean {
-    return this.transferring || this.stateValue === 'paused';
+    return this.transferring || this.stateValue === 'paused' || this.stateValue === 'metadata';
   }
 
   private setState(next: TorrentState): void {
@@ -174,7 +232,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
     if (this.stateValue !== 'stopped' && this.stateValue !== 'error') return;
     this.error = undefined;
-    void this.check();
+    if (this.awaitingMetadata) this.setState('metadata');
+    else void this.check();
   }
 
   /** Keeps connections but transfers nothing: no requests, every peer choked. */
@@ -287,6 +346,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       }
       this.startTimers();
       this.enterTransferState();
+      if (this.peerSessions.size > 0) this.rejoinPeers();
       this.host.connectSoon();
     } catch (e) {
       if (run === this.checkRun) this.diskError(e, 'check');
@@ -462,7 +522,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       default:
         break;
     }
-    if (this.stateValue === 'checking' || this.stateValue === 'stopped') return;
+    if (this.stateValue === 'checking' || this.stateValue === 'stopped' || this.stateValue === 'metadata')
+      return;
     this.downloader.onMessage(s, m);
     if ((m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') && this.complete && s.seed)
       peer.close(DisconnectReason.SEED);

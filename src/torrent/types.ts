@@ -3,13 +3,15 @@ import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
 import type { PeerAddress } from '../util/compact.js';
+import type { Metainfo } from '../metainfo/types.js';
 import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
 
 /**
- * checking: verifying existing data; downloading / seeding: transferring; paused: connections
+ * metadata: a magnet link fetching its info dictionary (ut_metadata); checking: verifying existing data; downloading / seeding: transferring; paused: connections
  * stay, nothing is transferred; stopped: no connections; error: a disk error stopped it.
  */
-export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'paused' | 'stopped' | 'error';
+export type TorrentState =
+  'metadata' | 'checking' | 'downloading' | 'seeding' | 'paused' | 'stopped' | 'error';
 
 /** A disk problem, with the file it concerns when known. */
 export interface FileErrorInfo {
@@ -23,6 +25,8 @@ export interface FileErrorInfo {
 
 export interface TorrentEvents {
   state: [state: TorrentState, previous: TorrentState];
+  /** A magnet's metadata arrived and verified; `torrent.metainfo` is now the real one. */
+  metadata: [metainfo: Metainfo];
   /** A peer finished its handshake and joined this torrent. */
   'peer-connect': [peer: Peer<unknown>];
   /** A peer that had joined left (with the reason). */

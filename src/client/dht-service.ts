@@ -1,0 +1,223 @@
+/**
+ * The session's DHT: one DhtNode shared by every public torrent. Each torrent searches (and,
+ * once we listen, announces) right away when it starts, every `intervalMs` after, and early
+ * when short of peers; found peers go to `torrent.addPeers` with source 'dht'. Peers' PORT
+ * messages and a torrent's `nodes` feed the routing table, and we send PORT to peers that set
+ * the DHT bit. The table is saved to `stateFile` on close and reloaded on start (warm restart).
+ * Private torrents never touch the DHT (BEP 27).
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DhtNode, type DhtNodeOptions } from '../dht/index.js';
+import type { Peer } from '../peer/index.js';
+import type { Message } from '../wire/index.js';
+import { supportsDht } from '../wire/index.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { PeerAddress } from '../util/compact.js';
+import { errorMessage } from '../util/errors.js';
+import type { Torrent } from '../torrent/torrent.js';
+import type { TorrentState } from '../torrent/types.js';
+import type { ClientService } from './extensions.js';
+
+export interface DhtServiceOptions {
+  /** false turns the DHT off (default true). */
+  enabled?: boolean;
+  /** UDP port (default 0 = any; 6881 is customary in production). */
+  port?: number;
+  /** Bind address (default 0.0.0.0). */
+  host?: string;
+  /** Bootstrap nodes (default the public routers). */
+  bootstrap?: readonly PeerAddress[];
+  /** Routing table file; default `<resumeDir>/dht.json` when the client has a resume directory. */
+  stateFile?: string;
+  /** Search and announce period per torrent (default 15 min). */
+  intervalMs?: number;
+  /** A downloading torrent with fewer connected + known peers searches again early (default 10). */
+  lowPeers?: number;
+  /** Shortest time between two searches of one torrent (default 60 s). */
+  minIntervalMs?: number;
+  /** Further DhtNode options (timeouts, k, …). */
+  node?: Omit<DhtNodeOptions, 'port' | 'host' | 'bootstrap' | 'clock' | 'nodeId'>;
+}
+
+/** What the service needs from the client. */
+export interface DhtServiceHost {
+  /** Our peer listen port (0 before listen: we search without announcing). */
+  listenPort(): number;
+  readonly options: { readonly clock: Clock };
+  warn(e: Error): void;
+}
+
+interface TorrentDht {
+  lastSearch: number;
+  searching: boolean;
+  timer: TimerHandle;
+  off: () => void;
+}
+
+const RUNNING: readonly TorrentState[] = ['metadata', 'downloading', 'seeding'];
+const CHECK_MS = 5000;
+
+export class DhtService implements ClientService {
+  readonly name = 'dht';
+  readonly node: DhtNode;
+  /** Settles once the socket is bound and the first bootstrap finished (or failed). */
+  readonly ready: Promise<void>;
+  private readonly host: DhtServiceHost;
+  private readonly o: DhtServiceOptions;
+  private readonly clock: Clock;
+  private readonly torrents = new Map<Torrent, TorrentDht>();
+  private closed = false;
+
+  constructor(host: DhtServiceHost, o: DhtServiceOptions = {}) {
+    this.host = host;
+    this.o = o;
+    this.clock = host.options.clock;
+    const nodeOptions: DhtNodeOptions = {
+      ...o.node,
+      clock: this.clock,
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      ...(o.host !== undefined ? { host: o.host } : {}),
+      ...(o.bootstrap !== undefined ? { bootstrap: o.bootstrap } : {}),
+    };
+    const node = (this.node = this.restore(nodeOptions) ?? new DhtNode(nodeOptions));
+    node.on('warning', (e: Error) => host.warn(e));
+    this.ready = (async () => {
+      await node.listen();
+      await node.bootstrap();
+    })().catch((e: unknown) => {
+      if (!this.closed) host.warn(new Error(`dht: ${errorMessage(e)}`));
+    });
+  }
+
+  /** Our DHT UDP port (undefined before the socket is bound). */
+  get port(): number | undefined {
+    return this.node.address()?.port;
+  }
+
+  torrentAdded(torrent: Torrent): void {
+    if (this.closed || this.torrents.has(torrent) || torrent.metainfo.private) return;
+    const onState = (s: TorrentState): void => {
+      if (RUNNING.includes(s) && this.clock.now() - entry.lastSearch >= this.minInterval)
+        this.search(torrent);
+    };
+    const onPeer = (peer: Peer<unknown>): void => this.peerJoined(peer);
+    const onMetadata = (): void => {
+      if (torrent.metainfo.private) return this.torrentRemoved(torrent);
+      this.addNodes(torrent.metainfo.nodes);
+    };
+    torrent.on('state', onState);
+    torrent.on('peer-connect', onPeer);
+    torrent.on('metadata', onMetadata);
+    const entry: TorrentDht = {
+      lastSearch: -Infinity,
+      searching: false,
+      timer: this.clock.setInterval(() => this.check(torrent), CHECK_MS),
+      off: () => {
+        torrent.off('state', onState);
+        torrent.off('peer-connect', onPeer);
+        torrent.off('metadata', onMetadata);
+      },
+    };
+    this.torrents.set(torrent, entry);
+    this.addNodes(torrent.metainfo.nodes);
+    if (RUNNING.includes(torrent.state)) this.search(torrent);
+  }
+
+  torrentRemoved(torrent: Torrent): void {
+    const e = this.torrents.get(torrent);
+    if (!e) return;
+    this.torrents.delete(torrent);
+    e.timer.cancel();
+    e.off();
+  }
+
+  /** Searches now (and announces when we listen), unless a search of this torrent is running. */
+  search(torrent: Torrent): void {
+    const e = this.torrents.get(torrent);
+    if (!e || e.searching || this.closed) return;
+    e.searching = true;
+    e.lastSearch = this.clock.now();
+    const give = (peers: PeerAddress[]): void => {
+      if (peers.length > 0 && this.torrents.has(torrent))
+        torrent.addPeers(
+          peers.map(({ host, port }) => ({ host, port })),
+          { kind: 'dht' },
+        );
+    };
+    void (async () => {
+      await this.ready;
+      if (this.closed) return;
+      const port = this.host.listenPort();
+      if (port > 0) give((await this.node.announce(torrent.infoHash, port)).peers);
+      else await this.node.lookup(torrent.infoHash, give);
+    })()
+      .catch((err: unknown) => {
+        if (!this.closed) this.host.warn(new Error(`dht search: ${errorMessage(err)}`));
+      })
+      .finally(() => {
+        e.searching = false;
+      });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of [...this.torrents.keys()]) this.torrentRemoved(t);
+    await this.save().catch((e: unknown) => this.host.warn(new Error(`dht state: ${errorMessage(e)}`)));
+    await this.node.close();
+  }
+
+  /** Writes the routing table to the state file (atomically). */
+  async save(): Promise<void> {
+    const file = this.o.stateFile;
+    if (!file || this.node.table.size === 0) return;
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.node.toJSON()));
+    await rename(tmp, file);
+  }
+
+  private get minInterval(): number {
+    return this.o.minIntervalMs ?? 60_000;
+  }
+
+  private check(torrent: Torrent): void {
+    const e = this.torrents.get(torrent);
+    if (!e || !RUNNING.includes(torrent.state)) return;
+    const since = this.clock.now() - e.lastSearch;
+    const short =
+      torrent.state !== 'seeding' && torrent.peerCount + torrent.candidates.size < (this.o.lowPeers ?? 10);
+    if (since >= (this.o.intervalMs ?? 15 * 60_000) || (short && since >= this.minInterval))
+      this.search(torrent);
+  }
+
+  private peerJoined(peer: Peer<unknown>): void {
+    const port = this.port;
+    if (port !== undefined && peer.reservedBytes && supportsDht(peer.reservedBytes)) peer.sendPort(port);
+    peer.on('message', (m: Message) => {
+      if (m.type === 'port' && m.port > 0 && !this.closed)
+        void this.node.addNode({ host: normalizeHost(peer.host), port: m.port });
+    });
+  }
+
+  private addNodes(nodes: readonly PeerAddress[]): void {
+    for (const n of nodes.slice(0, 16)) void this.node.addNode(n).catch(() => false);
+  }
+
+  private restore(options: DhtNodeOptions): DhtNode | undefined {
+    const file = this.o.stateFile;
+    if (!file) return undefined;
+    try {
+      return DhtNode.restore(JSON.parse(readFileSync(file, 'utf8')) as unknown, options);
+    } catch {
+      // Missing or damaged state: a cold start.
+      return undefined;
+    }
+  }
+}
+
+function normalizeHost(host: string): string {
+  return host.startsWith('::ffff:') ? host.slice(7) : host;
+}

@@ -1,0 +1,59 @@
+/**
+ * Magnet links in the client: a link whose metadata was fetched before (saved as
+ * `<resumeDir>/<infohash>.torrent`) opens as a full torrent; otherwise it opens with a
+ * placeholder metainfo and waits in the 'metadata' state (src/torrent/metadata-exchange.ts).
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseMagnet, parseTorrent, type MagnetLink } from '../metainfo/index.js';
+import type { Metainfo } from '../metainfo/types.js';
+import { placeholderMetainfo, torrentFileFromInfo } from '../torrent/metadata-exchange.js';
+import type { Torrent } from '../torrent/torrent.js';
+
+export interface OpenedMagnet {
+  link: MagnetLink;
+  metainfo: Metainfo;
+  /** True when the metadata must still be fetched from peers. */
+  awaiting: boolean;
+}
+
+export function isMagnetUri(s: string): boolean {
+  return /^magnet:\?/i.test(s);
+}
+
+function savedTorrentPath(resumeDir: string, infoHashHex: string): string {
+  return join(resumeDir, `${infoHashHex}.torrent`);
+}
+
+export async function openMagnet(uri: string, resumeDir: string | undefined): Promise<OpenedMagnet> {
+  const link = parseMagnet(uri);
+  if (resumeDir) {
+    try {
+      const m = parseTorrent(await readFile(savedTorrentPath(resumeDir, link.infoHashHex)));
+      if (m.infoHash.equals(link.infoHash)) return { link, metainfo: m, awaiting: false };
+    } catch {
+      // None saved (or damaged): fetch it again.
+    }
+  }
+  return { link, metainfo: placeholderMetainfo(link), awaiting: true };
+}
+
+/** Keeps fetched metadata beside the resume data, so a restart need not fetch it again. */
+export async function saveFetchedTorrent(
+  resumeDir: string | undefined,
+  t: Torrent,
+  info: Buffer,
+): Promise<void> {
+  if (!resumeDir) return;
+  await mkdir(resumeDir, { recursive: true });
+  const file = savedTorrentPath(resumeDir, t.infoHashHex);
+  const tmp = `${file}.tmp`;
+  await writeFile(
+    tmp,
+    torrentFileFromInfo(
+      info,
+      t.trackers.map((s) => s.url),
+    ),
+  );
+  await rename(tmp, file);
+}
