@@ -8,7 +8,10 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 
-/** Reusable piece buffers (over SharedArrayBuffer, so hash workers can read them in place). */
+/**
+ * Reusable piece buffers; over SharedArrayBuffer when hash workers may read them in place
+ * (copying into shared memory is slower, so only then).
+ */
 export class PieceBufferPool {
   private readonly free: Buffer[] = [];
 
@@ -16,10 +19,15 @@ export class PieceBufferPool {
     readonly pieceLength: number,
     /** Most idle buffers kept for reuse. */
     private readonly keep: number,
+    private readonly shared = true,
   ) {}
 
   take(): Buffer {
-    return this.free.pop() ?? Buffer.from(new SharedArrayBuffer(this.pieceLength));
+    const reused = this.free.pop();
+    if (reused) return reused;
+    return this.shared
+      ? Buffer.from(new SharedArrayBuffer(this.pieceLength))
+      : Buffer.allocUnsafeSlow(this.pieceLength);
   }
 
   give(buf: Buffer): void {

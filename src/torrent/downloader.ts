@@ -127,7 +127,8 @@ export class Downloader {
     // so steady state allocates nothing; bounded by the buffered-bytes cap.
     const spanned = Math.ceil((tuning.maxPipeline * this.blockSize) / m.pieceLength) + 8;
     const cap = Math.max(4, Math.floor(tuning.maxBufferedBytes / m.pieceLength));
-    this.buffers = new PieceBufferPool(m.pieceLength, Math.min(cap, Math.max(16, spanned)));
+    const shared = this.poolEligible && tuning.offloadAboveUtilization < 1;
+    this.buffers = new PieceBufferPool(m.pieceLength, Math.min(cap, Math.max(16, spanned)), shared);
   }
 
   /** Pieces being assembled with their received blocks (for resume data). */

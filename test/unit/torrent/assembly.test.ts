@@ -38,6 +38,7 @@ test('buffer pool reuses buffers up to its limit', () => {
   const a = pool.take();
   const b = pool.take();
   assert.ok(a.buffer instanceof SharedArrayBuffer);
+  assert.ok(!(new PieceBufferPool(1024, 1, false).take().buffer instanceof SharedArrayBuffer));
   pool.give(a);
   pool.give(b);
   assert.equal(pool.take(), a);
