@@ -54,7 +54,8 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
     infoHashHex: link.infoHashHex,
     info: Buffer.alloc(0),
     name: link.name ?? link.infoHashHex,
-    pieceLength: 0,
+    // Not zero: the (idle) piece picker of the placeholder wants a valid length.
+    pieceLength: 16 * 1024,
     pieceCount: 0,
     lastPieceLength: 0,
     length: 0,

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '../../../src/client/index.js';
+import { buildMagnet } from '../../../src/metainfo/index.js';
+import type { TorrentState } from '../../../src/torrent/types.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { makeFixture, sameFiles, until } from './fixtures.js';
+
+const limits = { maxPerHost: 10 };
+
+test('magnet link: metadata from our seed (x.pe), then the same Torrent downloads; restart reuses the saved .torrent', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), {
+    files: [
+      { path: 'a.bin', size: 1_200_000 },
+      { path: 'b.bin', size: 300_001 },
+    ],
+    pieceLength: 32 * 1024,
+  });
+  const seed = new Client({ host: '127.0.0.1', limits, dht: false });
+  const resumeDir = join(tmp.path, 'resume');
+  let leech = new Client({ host: '127.0.0.1', limits, dht: false, resumeDir });
+  try {
+    const seedPort = await seed.listen(0);
+    await seed.addTorrent(fx.torrent, { savePath: fx.dir });
+    await leech.listen(0);
+    const magnet = buildMagnet({
+      infoHash: fx.metainfo.infoHash,
+      name: 'x',
+      peers: [{ host: '127.0.0.1', port: seedPort }],
+    });
+    const out = join(tmp.path, 'leech');
+    const t = await leech.addTorrent(magnet, { savePath: out });
+    const states: TorrentState[] = [];
+    t.on('state', (s) => states.push(s));
+    let metadataEvents = 0;
+    t.on('metadata', (m) => {
+      metadataEvents++;
+      assert.ok(m.infoHash.equals(fx.metainfo.infoHash));
+    });
+    assert.equal(t.hasMetadata, false);
+    await until(() => t.state === 'seeding', 15_000, 'magnet download');
+    assert.equal(metadataEvents, 1);
+    assert.equal(t.metainfo.pieceCount, fx.metainfo.pieceCount);
+    assert.equal(t.name, fx.metainfo.name);
+    assert.deepEqual(states.slice(0, 3), ['metadata', 'checking', 'downloading']);
+    assert.equal(leech.getTorrent(fx.metainfo.infoHashHex), t);
+    assert.deepEqual(await sameFiles(fx, out), []);
+    await until(
+      () => existsSync(join(resumeDir, `${fx.metainfo.infoHashHex}.torrent`)),
+      5000,
+      'saved .torrent',
+    );
+    await leech.close();
+
+    // Restart: the fetched metadata is on disk, so no 'metadata' state and no peer is needed.
+    leech = new Client({ host: '127.0.0.1', limits, dht: false, resumeDir });
+    const again = await leech.addTorrent(buildMagnet({ infoHash: fx.metainfo.infoHash }), { savePath: out });
+    assert.equal(again.hasMetadata, true);
+    const seen: TorrentState[] = [];
+    again.on('state', (s) => seen.push(s));
+    await until(() => again.state === 'seeding', 10_000, 'seeding after restart');
+    assert.ok(!seen.includes('metadata'));
+  } finally {
+    await leech.close();
+    await seed.close();
+    await tmp.cleanup();
+  }
+});
+
+test('a magnet whose only peer has no metadata waits in the metadata state; stop and start return to it', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), { files: [{ path: 'a.bin', size: 40_000 }] });
+  const c = new Client({ host: '127.0.0.1', limits, dht: false });
+  try {
+    await c.listen(0);
+    const t = await c.addTorrent(buildMagnet({ infoHash: fx.metainfo.infoHash, name: 'n' }), {
+      savePath: join(tmp.path, 'out'),
+    });
+    await until(() => t.state === 'metadata', 5000, 'metadata state');
+    assert.equal(t.name, 'n');
+    assert.equal(t.stats().pieces.total, 0);
+    await t.stop();
+    assert.equal(t.state, 'stopped');
+    t.start();
+    assert.equal(t.state, 'metadata');
+  } finally {
+    await c.close();
+    await tmp.cleanup();
+  }
+});
