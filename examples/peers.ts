@@ -7,7 +7,8 @@ import { Client, DisconnectReason, parseAddress } from 'net-bittorrent';
 
 const [torrentFile = 'example.torrent', savePath = '.', ...peers] = process.argv.slice(2);
 
-const client = new Client({ encryption: 'enabled' }); // offer MSE, accept plaintext
+// Offer MSE, accept plaintext. NBT_DHT=0 keeps the run off the public DHT (it is on by default).
+const client = new Client({ encryption: 'enabled', dht: process.env.NBT_DHT === '0' ? false : {} });
 await client.listen(0);
 
 client.on('peer-connect', (torrent, peer) => {

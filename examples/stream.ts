@@ -12,7 +12,8 @@ import { Client, parseAddress } from 'net-bittorrent';
 
 const [torrentFile = 'example.torrent', savePath = '.', ...peers] = process.argv.slice(2);
 
-const client = new Client();
+// The DHT is on by default (public bootstrap routers); NBT_DHT=0 keeps this run off it.
+const client = new Client({ dht: process.env.NBT_DHT === '0' ? false : {} });
 await client.listen(0);
 const torrent = await client.addTorrent(torrentFile, {
   savePath,

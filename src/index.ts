@@ -45,9 +45,28 @@ export {
   type NodeInfo,
   bep42NodeId,
   isValidBep42Id,
+  type QueryArgs,
+  type Want,
+  type QueryMethod,
+  type ResponseBody,
+  type RoutingNode,
+  type NodeState,
+  type InsertResult,
+  type RoutingTableOptions,
+  type LookupOptions,
+  type AnsweredNode,
+  type PeerStoreOptions,
+  type RateLimitOptions,
 } from './dht/index.js';
 export * from './extensions/index.js';
 export * from './wire/index.js';
 export * from './peer/index.js';
 export * from './client/index.js';
 export * from './torrent/index.js';
+// Types that the API above refers to (options, results, helpers of public classes).
+export { TokenBucket } from './util/token-bucket.js';
+export * from './hash/index.js';
+export type { ResolvedOptions } from './client/options.js';
+export type { ResolvedTimeouts } from './peer/defaults.js';
+export { RemotePieces } from './peer/remote-pieces.js';
+export type { UploaderHost } from './torrent/uploader.js';

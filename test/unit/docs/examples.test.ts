@@ -30,7 +30,7 @@ function run(
 ): Run {
   const proc = spawn(process.execPath, [join(EXAMPLES, `${name}.js`), ...args], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...process.env, NBT_DHT: '0', ...env }, // no public DHT from tests
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];
@@ -75,14 +75,14 @@ async function exitWithin(r: Run, ms: number, what: string): Promise<number | nu
   }
 }
 
-test('examples: seed.ts serves what download.ts, peers.ts and stream.ts fetch', async (t) => {
+test('examples: seed.ts serves what download.ts, peers.ts, stream.ts and magnet.ts fetch', async (t) => {
   const dir = await tempDir('nbt-examples-');
   t.after(() => dir.cleanup());
   const data = seededBytes((2 << 20) + 12345, 42);
   await writeFile(join(dir.path, 'payload.bin'), data);
 
   const seed = run(t, 'seed', ['payload.bin', 'payload.torrent'], dir.path, { PORT: '0' });
-  const [, port] = await seed.line(/on port (\d+)/);
+  const [, infoHash, port] = await seed.line(/\(([0-9a-f]{40})\) on port (\d+)/);
   const peer = `127.0.0.1:${port}`;
 
   const download = run(t, 'download', ['payload.torrent', 'dl', peer], dir.path);
