@@ -24,6 +24,7 @@ checks every downloaded file byte for byte, and removes everything again.
 Options:
   --size N              data size: bytes or 16M, 1G (default 96M; 1M..4G)
   --leechers N          downloading clients (default 2; 1..8)
+  --piece-length N      piece size (default: about 512 pieces, 64K..4M)
   --encryption MODE     disabled | enabled (default) | required
   --timeout SECONDS     give up after SECONDS (default 60)
   --json                JSON lines (progress, peer connect/disconnect, summary)
@@ -61,6 +62,7 @@ export const demoCommand: Command = {
       leechers: { type: 'string' },
       encryption: { type: 'string' },
       timeout: { type: 'string' },
+      'piece-length': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       keep: { type: 'boolean' },
@@ -72,13 +74,28 @@ export const demoCommand: Command = {
     const leecherCount = count(values.leechers, 'leechers', 2, 1, 8);
     const timeoutS = count(values.timeout, 'timeout', 60, 1, 3600);
     const encryption = parseEncryption(values.encryption);
+    let pieceLength: number | undefined;
+    if (values['piece-length'] !== undefined) {
+      pieceLength = parseSize(values['piece-length']);
+      if (pieceLength === undefined || pieceLength < 16384 || (pieceLength & (pieceLength - 1)) !== 0)
+        throw new UsageError('--piece-length needs a power of two of at least 16K');
+    }
     const mode: OutputMode = values.json ? 'json' : values.quiet ? 'quiet' : 'text';
-    return runDemo(io, { size, leecherCount, timeoutS, encryption, mode, keep: values.keep ?? false });
+    return runDemo(io, {
+      size,
+      pieceLength,
+      leecherCount,
+      timeoutS,
+      encryption,
+      mode,
+      keep: values.keep ?? false,
+    });
   },
 };
 
 interface DemoSettings {
   size: number;
+  pieceLength: number | undefined;
   leecherCount: number;
   timeoutS: number;
   encryption: 'disabled' | 'enabled' | 'required';
@@ -116,7 +133,8 @@ async function runDemo(io: CliIO, s: DemoSettings): Promise<number> {
       trackers: [[urls.http!, urls.udp!]],
       createdBy: `net-bittorrent ${io.version} demo`,
       // ~512 pieces: small pieces cost per-piece overhead, large ones make the swarm coarse.
-      pieceLength: Math.min(4 << 20, Math.max(64 << 10, 2 ** Math.ceil(Math.log2(s.size / 512)))),
+      pieceLength:
+        s.pieceLength ?? Math.min(4 << 20, Math.max(64 << 10, 2 ** Math.ceil(Math.log2(s.size / 512)))),
     });
     await writeFile(join(tmp, 'nbt-demo.torrent'), torrentBytes);
     say(
