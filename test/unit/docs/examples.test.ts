@@ -102,16 +102,19 @@ test('examples: seed.ts serves what download.ts, peers.ts, stream.ts and magnet.
   assert.ok(data.equals(stream.stdout()), 'streamed bytes differ');
   assert.match(stream.stderr(), /streamed 2109497 bytes of payload\.bin/);
 
-  // Three leechers connected to the seed; Ctrl-C ends it cleanly.
-  assert.equal(
-    (
-      seed
-        .stdout()
-        .toString()
-        .match(/^\+ 127\.0\.0\.1:/gm) ?? []
-    ).length,
-    3,
-  );
+  const link = `magnet:?xt=urn:btih:${infoHash}&dn=payload.bin&x.pe=${peer}`;
+  const magnet = run(t, 'magnet', [link, 'magnet'], dir.path);
+  assert.equal(await exitWithin(magnet, 20_000, 'magnet'), 0, magnet.stderr());
+  assert.match(magnet.stdout().toString(), /metadata: payload\.bin, 1 file\(s\), 2\.0 MiB in \d+ pieces/);
+  assert.ok(data.equals(await readFile(join(dir.path, 'magnet', 'payload.bin'))), 'magnet bytes differ');
+
+  // Four leechers connected to the seed; Ctrl-C ends it cleanly.
+  const connects =
+    seed
+      .stdout()
+      .toString()
+      .match(/^\+ 127\.0\.0\.1:/gm) ?? [];
+  assert.equal(connects.length, 4);
   seed.proc.kill('SIGINT');
   assert.equal(await exitWithin(seed, 10_000, 'seed after SIGINT'), 0, seed.stderr());
 });
