@@ -113,7 +113,7 @@ export class DhtService implements ClientService {
     const entry: TorrentDht = {
       lastSearch: -Infinity,
       searching: false,
-      timer: this.clock.setInterval(() => this.check(torrent), CHECK_MS),
+      timer: this.clock.setInterval(() => this.check(torrent), Math.min(CHECK_MS, this.minInterval)),
       off: () => {
         torrent.off('state', onState);
         torrent.off('peer-connect', onPeer);
