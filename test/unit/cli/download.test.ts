@@ -241,3 +241,34 @@ test('nbt download --peer from a libtorrent seed', async (t) => {
   assert.equal(summaryOf(child)['complete'], true);
   await sameFiles(join(f.srcDir, 'content'), join(out, 'content'));
 });
+
+test('nbt download: SIGTERM while no peer answers exits 143; --quiet prints only the summary line', async (t) => {
+  const f = await fixture(t, 41);
+  const out = join(f.tmp.path, 'out');
+  // A port nobody listens on: the download waits for peers until terminated.
+  const child = new NbtChild([
+    'download',
+    f.torrentPath,
+    '-o',
+    out,
+    '--peer',
+    '127.0.0.1:9',
+    '--port',
+    '0',
+    '-q',
+  ]);
+  f.defer(() => child.kill());
+  // Give it time to start (resume dir created, data checked), then terminate.
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const made: string[] = await readdir(out).catch(() => []);
+    if (made.includes('.nbt-resume')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  child.proc.kill('SIGTERM');
+  assert.equal(await child.exit, 143, child.tail());
+  assert.equal(child.stderr, '');
+  assert.equal(child.text.length, 1, child.tail());
+  assert.match(child.text[0]!, /^interrupted: content 0\/\d+ pieces verified/);
+});
