@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { NbtChild } from './nbt-child.js';
 
 test('nbt demo --size 16M --json: a tracker swarm on loopback, verified, exit 0', async (t) => {
-  const child = new NbtChild(['demo', '--size', '16M', '--json']);
+  const child = new NbtChild(['demo', '--size', '16M', '--json', '--timeout', '18']);
   t.after(() => child.kill());
   assert.equal(await child.exit, 0, child.tail());
   const summary = child.events('summary');
