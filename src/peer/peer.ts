@@ -296,7 +296,6 @@ export class Peer<T = unknown> extends PeerBase<T> {
     const n = chunk.length;
     this.bytesReceived += n;
     this.downTotal.add(n);
-    this.lastReceived = this.clock.now();
     if (this.state === 'connected') {
       if (this.decrypt) this.decrypt.process(chunk);
       this.feed(chunk);
@@ -366,7 +365,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.torrent = answer.torrent;
     if (answer.pieceCount !== undefined) this.setPieceCount(answer.pieceCount);
     this.state = 'connected';
-    this.lastUseful = this.clock.now();
+    this.lastUseful = this.lastReceived = this.clock.now();
     if (this.incoming)
       this.out.queueRaw(
         encodeHandshake({ reserved: this.ourReserved, infoHash: h.infoHash, peerId: this.opts.peerId }),
@@ -419,6 +418,9 @@ export class Peer<T = unknown> extends PeerBase<T> {
 
   private readonly onMessage = (m: Message): void => {
     if (this.closed) return;
+    // Only whole messages count as activity: a slowloris trickling one partial message byte by
+    // byte must still hit the idle timeout.
+    this.lastReceived = this.clock.now();
     if (FAST_MESSAGE_TYPES.has(m.type) && !this.fastExtension)
       return this.close(DisconnectReason.MALFORMED_PACKET, `${m.type} without the Fast extension`);
     if (m.type === 'extended') {

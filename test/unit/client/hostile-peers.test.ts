@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { Socket } from 'node:net';
 import { Client } from '../../../src/client/index.js';
 import { DisconnectReason as R } from '../../../src/peer/disconnect.js';
 import { clientNameFromPeerId, CLIENT_VERSION } from '../../../src/peer/index.js';
 import { makePeerId } from '../../../src/client/options.js';
 import { PACKAGE_VERSION } from '../../../src/util/version.js';
-import { encodeMessage } from '../../../src/wire/index.js';
+import { encodeHandshake, encodeMessage, makeReserved } from '../../../src/wire/index.js';
 import { FakeClock } from '../../../src/util/clock.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
 import { makeFixture, until } from './fixtures.js';
@@ -339,32 +339,71 @@ test('an engine listener that throws: INTERNAL_ERROR and peer-error, never an un
   }
 });
 
-test('slowloris: one byte per (fake) second never completes a handshake: TIMEOUT_HANDSHAKE', async () => {
+/** A seeding client on a FakeClock, for timeouts; `attack` gets a connected socket and the clock. */
+async function onFakeClock(
+  attack: (sock: Socket, clock: FakeClock, closes: number[], infoHash: Buffer) => Promise<void>,
+): Promise<number[]> {
   const clock = new FakeClock();
   const tmp = await tempDir();
   const fx = await makeFixture(tmp.path, { files: [{ path: 'x.bin', size: 50_000 }], pieceLength: 16384 });
-  const client = new Client({ host: '127.0.0.1', clock, trackers: false, encryption: 'enabled' });
+  const client = new Client({ host: '127.0.0.1', clock, trackers: false, encryption: 'enabled', dht: false });
   const closes: number[] = [];
   client.on('peer-disconnect', (_p, info) => closes.push(info.reason));
+  const sock = new Socket();
+  sock.on('error', () => undefined);
   try {
     const port = await client.listen(0);
-    await client.addTorrent(fx.torrent, { savePath: fx.dir, skipCheck: true });
-    const sock = connect({ port, host: '127.0.0.1' });
-    sock.on('error', () => undefined);
-    await new Promise((r) => sock.once('connect', r));
+    const t = await client.addTorrent(fx.torrent, { savePath: fx.dir, skipCheck: true });
+    await until(() => t.state === 'seeding', 5000, 'seeding');
+    await new Promise((r) => sock.connect(port, '127.0.0.1', () => r(undefined)));
     await until(() => client.connectionCount === 1, 2000, 'accepted');
-    const hs = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol')]);
-    for (let s = 0; s < 40 && closes.length === 0; s++) {
-      if (s < hs.length) sock.write(hs.subarray(s, s + 1));
-      await new Promise((r) => setTimeout(r, 5));
-      clock.advance(1000);
-    }
-    assert.deepEqual(closes, [R.TIMEOUT_HANDSHAKE]);
-    sock.destroy();
+    await attack(sock, clock, closes, t.infoHash);
+    return closes;
   } finally {
+    sock.destroy();
     await client.close();
     await tmp.cleanup();
   }
+}
+
+/** Writes `bytes` one per fake second (a real 5 ms apart) until A closes or `seconds` pass. */
+async function trickle(
+  sock: Socket,
+  clock: FakeClock,
+  closes: number[],
+  bytes: Buffer,
+  seconds: number,
+): Promise<void> {
+  for (let s = 0; s < seconds && closes.length === 0; s++) {
+    if (s < bytes.length) sock.write(bytes.subarray(s, s + 1));
+    await new Promise((r) => setTimeout(r, 5));
+    clock.advance(1000);
+  }
+}
+
+test('slowloris: one byte per (fake) second never completes a handshake: TIMEOUT_HANDSHAKE', async () => {
+  const closes = await onFakeClock(async (sock, clock, closes) => {
+    const hs = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol')]);
+    await trickle(sock, clock, closes, hs, 40);
+  });
+  assert.deepEqual(closes, [R.TIMEOUT_HANDSHAKE]);
+});
+
+test('slowloris after the handshake: a message trickled byte by byte hits IDLE_TIMEOUT', async () => {
+  const closes = await onFakeClock(async (sock, clock, closes, infoHash) => {
+    sock.write(
+      encodeHandshake({
+        reserved: makeReserved({ fast: true, extended: false }),
+        infoHash,
+        peerId: Buffer.from('-XX0000-slowlorisxxx'),
+      }),
+    );
+    sock.write(encodeMessage({ type: 'interested' })); // so USELESS_PEER does not end it first
+    await new Promise((r) => setTimeout(r, 50));
+    const piece = encodeMessage({ type: 'piece', index: 0, begin: 0, block: Buffer.alloc(BLOCK) });
+    await trickle(sock, clock, closes, piece, 400);
+  });
+  assert.deepEqual(closes, [R.IDLE_TIMEOUT]);
 });
 
 test('chaos: a seeded mix of attacks, 40 iterations', async () => {

@@ -63,6 +63,7 @@ export async function makeWorld(o: { maxConnections?: number } = {}): Promise<Wo
     host: '127.0.0.1',
     encryption: 'disabled',
     trackers: false,
+    dht: false,
     uploadRateLimit: 1_500_000,
     limits: { maxPerHost: 10 },
   });
@@ -73,6 +74,7 @@ export async function makeWorld(o: { maxConnections?: number } = {}): Promise<Wo
     host: '127.0.0.1',
     encryption: 'enabled',
     trackers: false,
+    dht: false,
     limits: { maxPerHost: 10_000, maxConnections: o.maxConnections ?? 200, maxPeersPerTorrent: 150 },
   });
   const closes = new Map<number, DisconnectInfo>();
