@@ -23,7 +23,9 @@ export class Reporter {
     this.figures.push(f);
     const v = Number.isInteger(value) ? String(value) : value.toFixed(3);
     const tgt = f.target ? `   (target ${f.target})` : '';
-    process.stdout.write(`  ${name.padEnd(58)} ${v.padStart(12)} ${unit}${tgt}${f.note ? `  ${f.note}` : ''}\n`);
+    process.stdout.write(
+      `  ${name.padEnd(58)} ${v.padStart(12)} ${unit}${tgt}${f.note ? `  ${f.note}` : ''}\n`,
+    );
   }
 
   note(text: string): void {
@@ -44,7 +46,11 @@ export interface ProcessMeasure {
  * Runs a command under GNU time (Debian package `time`), which reports the child's wall time,
  * user + system CPU and peak RSS.
  */
-export function measureProcess(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<ProcessMeasure> {
+export function measureProcess(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<ProcessMeasure> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', '__TIME__ %e %U %S %M', cmd, ...args], {

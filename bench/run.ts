@@ -28,5 +28,8 @@ for (const file of files) {
   }
   all.push(...r.figures);
 }
-writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), figures: all }, null, 2));
+writeFileSync(
+  'bench-results.json',
+  JSON.stringify({ date: new Date().toISOString(), figures: all }, null, 2),
+);
 process.stdout.write(`\n${all.length} figures written to bench-results.json\n`);

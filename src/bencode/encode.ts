@@ -18,7 +18,8 @@ export function encode(value: BEncodable): Buffer {
   const write = (v: BEncodable, depth: number): void => {
     if (depth > 256) throw new NbtError('BENCODE_TOO_DEEP', 'bencode: value nests too deeply to encode');
     if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) throw new NbtError('BENCODE_NOT_INTEGER', `bencode: ${v} is not a safe integer`);
+      if (!Number.isSafeInteger(v))
+        throw new NbtError('BENCODE_NOT_INTEGER', `bencode: ${v} is not a safe integer`);
       ascii(`i${v}e`);
     } else if (typeof v === 'bigint') {
       ascii(`i${v}e`);
@@ -45,14 +46,18 @@ export function encode(value: BEncodable): Buffer {
   const writeDict = (entries: [string, BEncodable | undefined][], depth: number): void => {
     const present = entries.filter((e): e is [string, BEncodable] => e[1] !== undefined);
     for (const [k] of present)
-      if (/[^\x00-\xff]/.test(k))
-        throw new NbtError('BENCODE_BAD_KEY', `bencode: key "${k}" is not a binary string (chars above 0xFF)`);
+      if (/[\u0100-\uffff]/.test(k))
+        throw new NbtError(
+          'BENCODE_BAD_KEY',
+          `bencode: key "${k}" is not a binary string (chars above 0xFF)`,
+        );
     // Binary strings compare by code unit, which is byte order.
     present.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     ascii('d');
     for (let i = 0; i < present.length; i++) {
       const [k, val] = present[i]!;
-      if (i > 0 && present[i - 1]![0] === k) throw new NbtError('BENCODE_DUPLICATE_KEY', `bencode: duplicate key "${k}"`);
+      if (i > 0 && present[i - 1]![0] === k)
+        throw new NbtError('BENCODE_DUPLICATE_KEY', `bencode: duplicate key "${k}"`);
       ascii(`${k.length}:`);
       ascii(k);
       write(val, depth + 1);

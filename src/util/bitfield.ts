@@ -15,7 +15,10 @@ export class Bitfield {
     this.data = new Uint8Array((size + 7) >>> 3);
     if (bytes) {
       if (bytes.length !== this.data.length)
-        throw new NbtError('BITFIELD_LENGTH', `bitfield has ${bytes.length} bytes, expected ${this.data.length}`);
+        throw new NbtError(
+          'BITFIELD_LENGTH',
+          `bitfield has ${bytes.length} bytes, expected ${this.data.length}`,
+        );
       const spare = this.data.length * 8 - size;
       if (spare > 0 && (bytes[bytes.length - 1]! & ((1 << spare) - 1)) !== 0)
         throw new NbtError('BITFIELD_SPARE_BITS', 'bitfield has spare bits set');

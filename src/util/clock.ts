@@ -86,7 +86,13 @@ export class FakeClock implements Clock {
   }
 
   private schedule(fn: () => void, ms: number, every: number): TimerHandle {
-    const entry: Scheduled = { at: this.time + Math.max(0, ms), seq: this.seq++, every, fn, cancelled: false };
+    const entry: Scheduled = {
+      at: this.time + Math.max(0, ms),
+      seq: this.seq++,
+      every,
+      fn,
+      cancelled: false,
+    };
     this.timers.push(entry);
     return { cancel: () => void (entry.cancelled = true) };
   }

@@ -9,7 +9,8 @@ export interface PeerAddress {
 
 /** BEP 23 compact IPv4 peers: 6 bytes each. Entries with port 0 are dropped. */
 export function decodeCompactPeers(buf: Uint8Array): PeerAddress[] {
-  if (buf.length % 6 !== 0) throw new NbtError('COMPACT_LENGTH', `compact peers length ${buf.length} is not a multiple of 6`);
+  if (buf.length % 6 !== 0)
+    throw new NbtError('COMPACT_LENGTH', `compact peers length ${buf.length} is not a multiple of 6`);
   const out: PeerAddress[] = [];
   for (let i = 0; i < buf.length; i += 6) {
     const port = (buf[i + 4]! << 8) | buf[i + 5]!;
@@ -21,7 +22,8 @@ export function decodeCompactPeers(buf: Uint8Array): PeerAddress[] {
 
 /** BEP 7 compact IPv6 peers: 18 bytes each. */
 export function decodeCompactPeers6(buf: Uint8Array): PeerAddress[] {
-  if (buf.length % 18 !== 0) throw new NbtError('COMPACT_LENGTH', `compact peers6 length ${buf.length} is not a multiple of 18`);
+  if (buf.length % 18 !== 0)
+    throw new NbtError('COMPACT_LENGTH', `compact peers6 length ${buf.length} is not a multiple of 18`);
   const out: PeerAddress[] = [];
   for (let i = 0; i < buf.length; i += 18) {
     const port = (buf[i + 16]! << 8) | buf[i + 17]!;
@@ -84,14 +86,15 @@ export function formatAddress(a: PeerAddress): string {
 export function parseAddress(s: string): PeerAddress {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !m[1] || !(port > 0 && port < 65536)) throw new NbtError('BAD_ADDRESS', `not a HOST:PORT address: "${s}"`);
+  if (!m || !m[1] || !(port > 0 && port < 65536))
+    throw new NbtError('BAD_ADDRESS', `not a HOST:PORT address: "${s}"`);
   return { host: m[1], port };
 }
 
 function compressIPv6(groups: string[]): string {
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
