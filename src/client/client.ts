@@ -355,12 +355,22 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (!this.ipFilter.allows(info.host)) return DisconnectReason.IP_FILTERED;
     if (torrent.state === 'checking') return DisconnectReason.HASHCHECKING;
     if (!torrent.acceptsPeers) return DisconnectReason.TORRENT_STOPPED;
-    if (torrent.peerById(info.peerId)) return DisconnectReason.PREEXISTING;
-    if (torrent.peerCount >= this.options.limits.maxPeersPerTorrent) return DisconnectReason.TOO_MANY;
+    const existing = torrent.peerById(info.peerId);
+    if (existing && !keepsNewConnection(existing, info, this.peerId)) return DisconnectReason.PREEXISTING;
+    // A connection about to be replaced does not count against the limits.
+    const replacing = existing ? 1 : 0;
+    if (torrent.peerCount - replacing >= this.options.limits.maxPeersPerTorrent)
+      return DisconnectReason.TOO_MANY;
     // Per host, only established connections count: a half-open attempt of ours to the same
     // address must not hide a loopback or be mistaken for a second connection.
-    if ((this.attachedPerHost.get(normalizeHost(info.host)) ?? 0) >= this.options.limits.maxPerHost)
-      return DisconnectReason.TOO_MANY;
+    const host = normalizeHost(info.host);
+    const sameHost =
+      (this.attachedPerHost.get(host) ?? 0) - (existing && normalizeHost(existing.host) === host ? 1 : 0);
+    if (sameHost >= this.options.limits.maxPerHost) return DisconnectReason.TOO_MANY;
+    existing?.close(DisconnectReason.PREEXISTING, {
+      peerId: info.peerId.toString('hex'),
+      message: 'simultaneous connections: the one opened by the lower peer id is kept',
+    });
     const keys = this.handshakeKeys(torrent);
     // A magnet without metadata yet: piece count unknown, nothing to announce or serve.
     const known = torrent.hasMetadata;
@@ -550,6 +560,18 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.upload.close();
     await serverClosed;
   }
+}
+
+/**
+ * Two clients that dial each other at once end up with two connections; both sides must keep
+ * the same one. The rule: keep the connection opened by the side with the lower peer id. Two
+ * connections in the same direction are a plain duplicate: the new one goes.
+ */
+function keepsNewConnection(existing: Peer<unknown>, info: HandshakeInfo, ourId: Buffer): boolean {
+  if (existing.incoming === info.incoming) return false;
+  const opener = info.incoming ? info.peerId : ourId;
+  const other = info.incoming ? ourId : info.peerId;
+  return Buffer.compare(opener, other) < 0;
 }
 
 function decrement(m: Map<string, number>, key: string): void {

@@ -234,3 +234,31 @@ test('blocklist ranges: IP_FILTERED', async () => {
     await s.cleanup();
   }
 });
+
+test('two clients dialling each other at once keep exactly one connection', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), {
+    files: [{ path: 'x.bin', size: 300_000 }],
+    pieceLength: 32768,
+  });
+  const a = new Client({ host: '127.0.0.1', encryption: 'disabled' });
+  const b = new Client({ host: '127.0.0.1', encryption: 'disabled' });
+  try {
+    const [pa, pb] = [await a.listen(0), await b.listen(0)];
+    const ta = await a.addTorrent(fx.torrent, { savePath: fx.dir });
+    const tb = await b.addTorrent(fx.torrent, { savePath: join(tmp.path, 'leech') });
+    await until(() => ta.state === 'seeding' && tb.state === 'downloading', 5000, 'started');
+    ta.addPeer('127.0.0.1', pb);
+    tb.addPeer('127.0.0.1', pa);
+    await until(
+      () => tb.state === 'seeding' || (ta.peerCount === 1 && tb.peerCount === 1),
+      10_000,
+      'one connection',
+    );
+    await until(() => tb.state === 'seeding', 10_000, 'download over the surviving connection');
+  } finally {
+    await a.close();
+    await b.close();
+    await tmp.cleanup();
+  }
+});
