@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { HashPool } from '../../hash/index.js';
 import { createTorrent } from '../../metainfo/index.js';
 import { NbtError } from '../../util/errors.js';
 import { parseCommandArgs, positionals, UsageError } from '../args.js';
 import { formatBytes } from '../format.js';
 import { ProgressBar } from '../progress.js';
 import type { Command } from '../types.js';
+import { takeHashPool } from './create-pool.js';
 
 const usage = `Usage: nbt create <path> [-o <file.torrent>] [options]
 
@@ -75,7 +75,7 @@ export const createCommand: Command = {
         .filter((u) => u !== ''),
     );
 
-    const pool = new HashPool(threads === undefined ? {} : { threads });
+    const pool = await takeHashPool(threads);
     let bar: ProgressBar | undefined;
     try {
       const { torrent, metainfo } = await createTorrent(

@@ -11,7 +11,8 @@ import type { Command } from '../types.js';
 const usage = `Usage: nbt download <file.torrent | magnet-link> [-o DIR] [options]
 
 Downloads a torrent into DIR and exits 0 once every piece is verified and written (with
---seed it keeps seeding until Ctrl-C). Peers come from the torrent's trackers and --peer.
+--seed it keeps seeding until Ctrl-C). Peers come from the torrent's trackers, the DHT, PEX and --peer; a
+magnet link first fetches the torrent's metadata from peers (saved beside the resume data).
 Ctrl-C saves resume data and exits 130; running the same command again continues where it
 stopped (verified pieces are not downloaded again).
 
@@ -35,12 +36,9 @@ export const downloadCommand: Command = {
     });
     const [source] = positionals(pos, ['file.torrent|magnet']);
     const settings = parseSessionOptions(values);
-    if (source!.startsWith('magnet:'))
-      throw new NbtError(
-        'CLI_MAGNET_UNSUPPORTED',
-        'magnet links need the metadata exchange, which the engine does not offer yet; use a .torrent file',
-      );
-    const { bytes } = await loadTorrentFile(source!);
+    // A magnet link goes to the engine as is: it fetches the metadata (ut_metadata) first.
+    const magnet = /^magnet:\?/i.test(source!) ? source! : undefined;
+    const input = magnet ?? (await loadTorrentFile(source!)).bytes;
     const savePath = resolve(values.output ?? '.');
     const resumeDir = resolve(settings.resumeDir ?? join(savePath, '.nbt-resume'));
     await mkdir(resumeDir, { recursive: true }).catch((e: Error) => {
@@ -52,7 +50,7 @@ export const downloadCommand: Command = {
     let reporter: SwarmReporter | undefined;
     try {
       const port = await client.listen(settings.client.port);
-      const torrent = await client.addTorrent(bytes, { savePath, peers: settings.peers });
+      const torrent = await client.addTorrent(input, { savePath, peers: settings.peers });
       reporter = new SwarmReporter(io.stdout, client, torrent, { mode, verbose: io.verbose });
       reporter.event(
         'start',
@@ -65,6 +63,13 @@ export const downloadCommand: Command = {
           port,
         },
         `downloading ${torrent.metainfo.name} (${torrent.infoHashHex}) to ${savePath}, listening on port ${port}`,
+      );
+      torrent.on('metadata', (m) =>
+        reporter?.event(
+          'metadata',
+          { name: m.name, length: m.length, pieces: m.pieceCount },
+          `metadata received: ${m.name}, ${m.length} bytes in ${m.pieceCount} pieces`,
+        ),
       );
       client.on('tracker-error', (t, info) => {
         if (t === torrent)

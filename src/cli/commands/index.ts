@@ -19,7 +19,11 @@ export const commands: CommandEntry[] = [
   {
     name: 'create',
     summary: 'make a .torrent from a file or directory',
-    load: async () => (await import('./create.js')).createCommand,
+    load: async () => {
+      // Hash workers boot while the create module and its imports load.
+      (await import('./create-pool.js')).prestartHashPool();
+      return (await import('./create.js')).createCommand;
+    },
   },
   {
     name: 'info',
