@@ -11,7 +11,18 @@ import { DisconnectReason as R } from '../../../src/peer/disconnect.js';
 import { clientNameFromPeerId, CLIENT_VERSION } from '../../../src/peer/index.js';
 import { makePeerId } from '../../../src/client/options.js';
 import { PACKAGE_VERSION } from '../../../src/util/version.js';
-import { encodeHandshake, encodeMessage, makeReserved } from '../../../src/wire/index.js';
+import {
+  encodeHandshake,
+  encodeMessage,
+  makeReserved,
+  parseExtendedHandshake,
+} from '../../../src/wire/index.js';
+import {
+  decodeMetadataMessage,
+  encodeMetadataMessage,
+  encodePex,
+  type MetadataMessage,
+} from '../../../src/extensions/index.js';
 import { FakeClock } from '../../../src/util/clock.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
 import { makeFixture, until } from './fixtures.js';
@@ -230,6 +241,112 @@ test('extension protocol abuse: garbage bencode, huge sizes, unknown ids, floods
       if (info) assert.ok([R.METADATA_INVALID, R.MALFORMED_PACKET].includes(info.reason), info.name);
       else assert.equal(count(raw, 'reject'), 1);
     }
+    await w.finish();
+  } catch (e) {
+    await w.finish().catch(() => undefined);
+    throw e;
+  }
+});
+
+/** A's extension id for `name`, from the extension handshake it sent this raw peer. */
+async function remoteExtId(raw: RawPeer, name: string): Promise<number> {
+  assert.ok(await raw.waitFor((r) => r.messages.some((m) => m.type === 'extended' && m.id === 0)));
+  const m = raw.messages.find((x) => x.type === 'extended' && x.id === 0);
+  const hs = parseExtendedHandshake(m!.type === 'extended' ? m!.payload : Buffer.alloc(0));
+  const id = hs.m.get(name);
+  assert.ok(id, `A offers ${name}`);
+  return id;
+}
+
+const OUR_EXTS = 'd1:md11:ut_metadatai1e6:ut_pexi2eee';
+
+test('ut_metadata: out-of-range and flooding requests are rejected; a huge metadata_size is refused', async () => {
+  const w = await makeWorld();
+  try {
+    const raw = await hostile(w, w.seeded.infoHash, { extended: true });
+    raw.socket.write(frame(20, Buffer.concat([Buffer.from([0]), Buffer.from(OUR_EXTS)])));
+    const id = await remoteExtId(raw, 'ut_metadata');
+    const total = Math.ceil(w.seeded.metainfo.info.length / 16384);
+    const reqs: Buffer[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const piece = i % 3 === 0 ? total + (i % 100) : i % total;
+      reqs.push(
+        frame(20, Buffer.concat([Buffer.from([id]), encodeMetadataMessage({ type: 'request', piece })])),
+      );
+    }
+    raw.socket.write(Buffer.concat(reqs));
+    const replies = (): MetadataMessage[] =>
+      raw.messages.flatMap((m) =>
+        m.type === 'extended' && m.id === 1 ? [decodeMetadataMessage(m.payload)] : [],
+      );
+    assert.ok(
+      await raw.waitFor(() => replies().length >= 2000, 10_000),
+      `every request answered: ${replies().length} ${raw.isClosed} ${JSON.stringify(w.closes.get(portOf(raw)))} ${JSON.stringify(replies().slice(0, 3))}`,
+    );
+    const data = replies().filter((m) => m.type === 'data').length;
+    assert.ok(data <= 3 * total, `${data} data replies (flood guard)`);
+    assert.ok(!raw.isClosed);
+    assert.ok(replies().filter((m) => m.type === 'reject').length >= 2000 / 3);
+
+    // A piece index no metadata could have: a protocol violation.
+    const absurd = await hostile(w, w.seeded.infoHash, { extended: true });
+    absurd.socket.write(frame(20, Buffer.concat([Buffer.from([0]), Buffer.from(OUR_EXTS)])));
+    const id2 = await remoteExtId(absurd, 'ut_metadata');
+    absurd.socket.write(
+      frame(
+        20,
+        Buffer.concat([Buffer.from([id2]), encodeMetadataMessage({ type: 'request', piece: 0xffffff })]),
+      ),
+    );
+    assert.equal(await reasonOf(w, absurd), R.METADATA_INVALID);
+
+    // A magnet torrent: a peer announcing a 1 TiB info dict is dropped, never allocated for.
+    const hex = '0123456789abcdef0123456789abcdef01234567';
+    const magnet = await w.a.addTorrent(`magnet:?xt=urn:btih:${hex}`, { savePath: w.outDir });
+    const liar = await hostile(w, magnet.infoHash, { extended: true });
+    liar.socket.write(
+      frame(
+        20,
+        Buffer.concat([
+          Buffer.from([0]),
+          Buffer.from('d1:md11:ut_metadatai1ee13:metadata_sizei1099511627776ee'),
+        ]),
+      ),
+    );
+    assert.equal(await reasonOf(w, liar), R.METADATA_INVALID);
+    assert.ok(process.memoryUsage().rss < 1024 * 1024 * 1024);
+    await w.a.removeTorrent(magnet);
+    await w.finish();
+  } catch (e) {
+    await w.finish().catch(() => undefined);
+    throw e;
+  }
+});
+
+test('ut_pex floods: throttled, candidate list bounded', async () => {
+  const w = await makeWorld();
+  try {
+    const raw = await hostile(w, w.wanted.infoHash, { extended: true });
+    raw.socket.write(frame(20, Buffer.concat([Buffer.from([0]), Buffer.from(OUR_EXTS)])));
+    const id = await remoteExtId(raw, 'ut_pex');
+    const before = w.wanted.candidates.size;
+    const flood: Buffer[] = [];
+    for (let i = 0; i < 500; i++) {
+      const added = Array.from({ length: 50 }, (_, j) => ({
+        host: `127.0.${1 + (i % 250)}.${1 + j}`,
+        port: 1 + i,
+        flags: 0,
+      }));
+      flood.push(frame(20, Buffer.concat([Buffer.from([id]), encodePex({ added, dropped: [] })])));
+    }
+    raw.socket.write(Buffer.concat(flood));
+    raw.send({ type: 'request', index: 0, begin: 10_000_000, length: BLOCK });
+    assert.ok(await raw.waitFor((r) => count(r, 'reject') >= 1, 10_000), 'flood processed');
+    assert.ok(
+      w.wanted.candidates.size - before <= 50,
+      `${w.wanted.candidates.size - before} candidates added`,
+    );
+    raw.close();
     await w.finish();
   } catch (e) {
     await w.finish().catch(() => undefined);
