@@ -46,6 +46,8 @@ async function seedingClient(
     limits: { maxPerHost: 8 },
     uploadRateLimit,
     trackers: false,
+    dht: false,
+    pex: false,
   });
   defer(() => client.close());
   const port = await client.listen(0, '127.0.0.1');
@@ -77,6 +79,7 @@ test('nbt download --json from a seeding Client: progress, peer lines with numer
     `127.0.0.1:${seed.port}`,
     '--port',
     '0',
+    '--no-dht',
     '--encryption',
     'required',
     '--json',
@@ -123,6 +126,7 @@ test('nbt download: SIGINT mid-download exits 130 with resume data; the re-run f
     `127.0.0.1:${seed.port}`,
     '--port',
     '0',
+    '--no-dht',
     '--json',
   ];
   const first = new NbtChild(args);
@@ -159,8 +163,8 @@ test('nbt download: bad torrent is one stderr line and exit 1; bad options exit 
   const bad = join(tmp.path, 'bad.torrent');
   await writeFile(bad, 'd4:infod4:name1:x');
   const runs = [
-    new NbtChild(['download', bad, '-o', tmp.path, '--port', '0']),
-    new NbtChild(['download', join(tmp.path, 'missing.torrent'), '--port', '0']),
+    new NbtChild(['download', bad, '-o', tmp.path, '--port', '0', '--no-dht']),
+    new NbtChild(['download', join(tmp.path, 'missing.torrent'), '--port', '0', '--no-dht']),
     new NbtChild(['download', bad, '--bogus']),
     new NbtChild(['download', bad, '--encryption', 'sometimes']),
     new NbtChild(['download', bad, '--peer', 'nohost']),
@@ -181,11 +185,11 @@ test('nbt download: bad torrent is one stderr line and exit 1; bad options exit 
 
 test('nbt seed serves a leeching Client; Ctrl-C exits 0; wrong data exits 1', async (t) => {
   const f = await fixture(t, 21);
-  const child = new NbtChild(['seed', f.torrentPath, f.srcDir, '--port', '0', '--json']);
+  const child = new NbtChild(['seed', f.torrentPath, f.srcDir, '--port', '0', '--no-dht', '--json']);
   f.defer(() => child.kill());
   const seeding = await child.waitFor((l) => l.event === 'seeding');
   const port = Number(seeding['port']);
-  const leech = new Client({ host: '127.0.0.1', trackers: false });
+  const leech = new Client({ host: '127.0.0.1', trackers: false, dht: false, pex: false });
   f.defer(() => leech.close());
   await leech.listen(0, '127.0.0.1');
   const out = join(f.tmp.path, 'leech');
@@ -210,7 +214,7 @@ test('nbt seed serves a leeching Client; Ctrl-C exits 0; wrong data exits 1', as
   const data = await readFile(b);
   data[1000] ^= 0xff;
   await writeFile(b, data);
-  const wrong = new NbtChild(['seed', f.torrentPath, f.srcDir, '--port', '0']);
+  const wrong = new NbtChild(['seed', f.torrentPath, f.srcDir, '--port', '0', '--no-dht']);
   f.defer(() => wrong.kill());
   assert.equal(await wrong.exit, 1, wrong.tail());
   assert.match(wrong.stderr, /^nbt: the data in .* does not match .*: \d+ of \d+ pieces verified\n$/);
@@ -232,6 +236,7 @@ test('nbt download --peer from a libtorrent seed', async (t) => {
     `127.0.0.1:${port}`,
     '--port',
     '0',
+    '--no-dht',
     '--json',
   ]);
   f.defer(() => child.kill());
@@ -255,6 +260,7 @@ test('nbt download: SIGTERM while no peer answers exits 143; --quiet prints only
     '127.0.0.1:9',
     '--port',
     '0',
+    '--no-dht',
     '-q',
   ]);
   f.defer(() => child.kill());
