@@ -207,7 +207,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Every wanted piece is verified and on disk. */
   get complete(): boolean {
-    return this.have.complete;
+    return !this.awaitingMetadata && this.have.complete;
   }
 
   /** Peers may exchange data (not checking, paused, stopped or in error). */
@@ -660,7 +660,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const remaining = m.length - bytesDone;
     return {
       state: this.stateValue,
-      progress: m.length === 0 ? 1 : bytesDone / m.length,
+      progress: m.length === 0 ? (this.awaitingMetadata ? 0 : 1) : bytesDone / m.length,
       pieces: { have: this.have.count, total: m.pieceCount },
       bytesDone,
       length: m.length,

@@ -11,8 +11,9 @@ import type { Command } from '../types.js';
 const usage = `Usage: nbt download <file.torrent | magnet-link> [-o DIR] [options]
 
 Downloads a torrent into DIR and exits 0 once every piece is verified and written (with
---seed it keeps seeding until Ctrl-C). Peers come from the torrent's trackers, the DHT, PEX and --peer; a
-magnet link first fetches the torrent's metadata from peers (saved beside the resume data).
+--seed it keeps seeding until Ctrl-C). Peers come from the torrent's trackers, the DHT, PEX
+and --peer; a magnet link first fetches the torrent's metadata from peers (kept beside the
+resume data, so a restart need not fetch it again).
 Ctrl-C saves resume data and exits 130; running the same command again continues where it
 stopped (verified pieces are not downloaded again).
 

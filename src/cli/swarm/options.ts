@@ -14,6 +14,9 @@ export const sessionOptionSpec = {
   'resume-dir': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  'dht-port': { type: 'string' },
+  'dht-bootstrap': { type: 'string', multiple: true },
+  'no-dht': { type: 'boolean' },
 } as const;
 
 export const sessionOptionHelp = `  --port N                  listen port (default: first free of 6881-6889; 0 = any)
@@ -22,6 +25,9 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --resume-dir DIR          where resume data is kept (default: <save dir>/.nbt-resume)
   --json                    JSON lines on stdout (progress, peer connect/disconnect, summary)
   -q, --quiet               only errors and the final summary line
+  --dht-port N              DHT UDP port (default: any free port)
+  --dht-bootstrap HOST:PORT DHT bootstrap node (repeatable; default: the public routers)
+  --no-dht                  do not use the DHT (private torrents never do)
 `;
 
 export interface SessionValues {
@@ -31,6 +37,9 @@ export interface SessionValues {
   'resume-dir'?: string | undefined;
   json?: boolean | undefined;
   quiet?: boolean | undefined;
+  'dht-port'?: string | undefined;
+  'dht-bootstrap'?: string[] | undefined;
+  'no-dht'?: boolean | undefined;
 }
 
 export interface SessionSettings {
@@ -54,6 +63,25 @@ export function parseEncryption(text: string | undefined): 'disabled' | 'enabled
   throw new UsageError(`--encryption must be disabled, enabled or required (got "${text}")`);
 }
 
+/** --dht-port / --dht-bootstrap / --no-dht as the Client's `dht` option (absent: DHT on, defaults). */
+function dhtOption(values: SessionValues): Pick<ClientOptions, 'dht'> {
+  if (values['no-dht']) return { dht: false };
+  const bootstrap = (values['dht-bootstrap'] ?? []).map((b) => {
+    try {
+      return parseAddress(b);
+    } catch {
+      throw new UsageError(`--dht-bootstrap needs HOST:PORT, got "${b}"`);
+    }
+  });
+  if (values['dht-port'] === undefined && bootstrap.length === 0) return {};
+  return {
+    dht: {
+      ...(values['dht-port'] !== undefined ? { port: parsePort(values['dht-port'], 0) } : {}),
+      ...(bootstrap.length > 0 ? { bootstrap } : {}),
+    },
+  };
+}
+
 /** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
 export const DEFAULT_PORTS: [number, number] = [6881, 6889];
 
@@ -69,6 +97,7 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
     client: {
       port: values.port === undefined ? DEFAULT_PORTS : parsePort(values.port, 0),
       encryption: parseEncryption(values.encryption),
+      ...dhtOption(values),
     },
     peers,
     resumeDir: values['resume-dir'],
