@@ -70,3 +70,6 @@ export type { ResolvedOptions } from './client/options.js';
 export type { ResolvedTimeouts } from './peer/defaults.js';
 export { RemotePieces } from './peer/remote-pieces.js';
 export type { UploaderHost } from './torrent/uploader.js';
+export { DhtService, type DhtServiceOptions, type DhtServiceHost } from './client/dht-service.js';
+export { MetadataExchange, type MetadataExchangeOptions } from './torrent/metadata-exchange.js';
+export { PexExchange, type PexExchangeOptions } from './torrent/pex-exchange.js';
