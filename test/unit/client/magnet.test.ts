@@ -6,6 +6,15 @@ import { Client } from '../../../src/client/index.js';
 import { buildMagnet } from '../../../src/metainfo/index.js';
 import type { TorrentState } from '../../../src/torrent/types.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { DisconnectReason } from '../../../src/peer/disconnect.js';
+import { decodeMetadataMessage, encodeMetadataMessage } from '../../../src/extensions/index.js';
+import {
+  encodeExtendedHandshake,
+  encodeHandshake,
+  makeReserved,
+  parseExtendedHandshake,
+} from '../../../src/wire/index.js';
+import { RawPeer } from './raw-peer.js';
 import { makeFixture, sameFiles, until } from './fixtures.js';
 
 const limits = { maxPerHost: 10 };
@@ -88,6 +97,67 @@ test('a magnet whose only peer has no metadata waits in the metadata state; stop
     assert.equal(t.state, 'metadata');
   } finally {
     await c.close();
+    await tmp.cleanup();
+  }
+});
+
+test('a peer that sends metadata not matching the info-hash is dropped (METADATA_INVALID); another peer completes it', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), { files: [{ path: 'a.bin', size: 300_000 }] });
+  const size = fx.metainfo.info.length;
+  // A liar: announces the right size, answers every request with garbage of the right length.
+  const liar = await RawPeer.listen((p) => {
+    let theirId: number | undefined;
+    p.socket.write(
+      encodeHandshake({
+        reserved: makeReserved({ fast: true, extended: true }),
+        infoHash: fx.metainfo.infoHash,
+        peerId: Buffer.from('-XX0001-liarliarliar'),
+      }),
+    );
+    p.send({
+      type: 'extended',
+      id: 0,
+      payload: encodeExtendedHandshake({ m: new Map([['ut_metadata', 3]]), metadataSize: size }),
+    });
+    p.onMessage = (m) => {
+      if (m.type !== 'extended') return;
+      if (m.id === 0) theirId = parseExtendedHandshake(m.payload).m.get('ut_metadata');
+      else if (m.id === 3 && theirId) {
+        const req = decodeMetadataMessage(m.payload);
+        if (req.type !== 'request') return;
+        const data = Buffer.alloc(Math.min(16384, size - req.piece * 16384), 0x61);
+        p.send({
+          type: 'extended',
+          id: theirId,
+          payload: encodeMetadataMessage({ type: 'data', piece: req.piece, totalSize: size, data }),
+        });
+      }
+    };
+  });
+  const seed = new Client({ host: '127.0.0.1', limits, dht: false });
+  // Plaintext: the scripted liar does not speak MSE.
+  const leech = new Client({ host: '127.0.0.1', limits, dht: false, encryption: 'disabled' });
+  try {
+    const seedPort = await seed.listen(0);
+    const st = await seed.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => st.state === 'seeding', 5000, 'seed ready');
+    await leech.listen(0);
+    const reasons: number[] = [];
+    leech.on('peer-disconnect', (_p, info) => reasons.push(info.reason));
+    const t = await leech.addTorrent(
+      buildMagnet({ infoHash: fx.metainfo.infoHash, peers: [{ host: '127.0.0.1', port: liar.port }] }),
+      { savePath: join(tmp.path, 'out') },
+    );
+    await until(() => reasons.includes(DisconnectReason.METADATA_INVALID), 5000, 'liar dropped');
+    assert.equal(t.state, 'metadata');
+    t.addPeer('127.0.0.1', seedPort);
+    await until(() => t.state === 'seeding', 10_000, 'download from the honest seed');
+    assert.ok(t.isBanned('127.0.0.1') === false);
+  } finally {
+    await leech.close();
+    await seed.close();
+    liar.server.close();
     await tmp.cleanup();
   }
 });
