@@ -93,7 +93,14 @@ export class RawPeer {
     if (!this.handshake) {
       this.buf = Buffer.concat([this.buf, d]);
       if (this.buf.length < HANDSHAKE_LENGTH) return;
-      this.handshake = parseHandshake(this.buf);
+      try {
+        this.handshake = parseHandshake(this.buf);
+      } catch {
+        // Not a plaintext handshake (an MSE attempt, garbage): hang up, as a plaintext-only
+        // peer would; an 'enabled' client then retries in plaintext.
+        this.socket.destroy();
+        return;
+      }
       d = this.buf.subarray(HANDSHAKE_LENGTH);
       this.buf = Buffer.alloc(0);
     }
