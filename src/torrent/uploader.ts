@@ -22,6 +22,13 @@ export interface UploaderHost {
 /** Largest block we serve (BEP 3 says 16 KiB; some clients ask for up to 128 KiB). */
 export const MAX_SERVED_BLOCK = 128 * 1024;
 
+/**
+ * Distinct pieces ahead in a peer's queue that may be read in advance. A 17-byte request costs a
+ * whole-piece read; without a bound, a peer queueing 500 requests for 500 different pieces made
+ * us read them all at once (500 × piece length in memory).
+ */
+export const MAX_PREFETCH_PIECES = 4;
+
 export class Uploader {
   /** Payload bytes sent this session. */
   sent = 0;
@@ -59,8 +66,10 @@ export class Uploader {
       return;
     }
     s.uploadQueue.push(ref);
-    // Start reading the piece now so it is in memory by the time its turn comes.
-    if (s.uploadQueue.length > 1) this.host.cache.get(ref.piece).catch(() => undefined);
+    // Start reading the piece now so it is in memory by the time its turn comes (only a few
+    // pieces ahead: the rest are read when they reach the head of the queue).
+    if (s.uploadQueue.length > 1 && prefetchable(s.uploadQueue))
+      this.host.cache.get(ref.piece).catch(() => undefined);
     this.pump(s);
   }
 
@@ -122,4 +131,14 @@ export class Uploader {
       this.sent += ref.length;
     }
   }
+}
+
+/** True when the last queued request starts a new piece that is among the first few distinct ones. */
+function prefetchable(queue: readonly BlockRef[]): boolean {
+  const last = queue[queue.length - 1]!;
+  if (queue[queue.length - 2]!.piece === last.piece) return false; // already being read
+  let runs = 1;
+  for (let i = 1; i < queue.length; i++)
+    if (queue[i]!.piece !== queue[i - 1]!.piece && ++runs > MAX_PREFETCH_PIECES) return false;
+  return true;
 }

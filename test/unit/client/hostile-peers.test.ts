@@ -27,7 +27,9 @@ import { FakeClock } from '../../../src/util/clock.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
 import { makeFixture, until } from './fixtures.js';
 import { count, frame, hostile, makeWorld, peerOf, portOf, reasonOf, u32s } from './hostile-world.js';
-import type { RawPeer } from './raw-peer.js';
+import { RawPeer } from './raw-peer.js';
+import { FileStorage } from '../../../src/storage/file-storage.js';
+import { MAX_PREFETCH_PIECES } from '../../../src/torrent/uploader.js';
 
 const BLOCK = 16384;
 const MSE_REASONS: number[] = [
@@ -351,6 +353,55 @@ test('ut_pex floods: throttled, candidate list bounded', async () => {
   } catch (e) {
     await w.finish().catch(() => undefined);
     throw e;
+  }
+});
+
+test('requests for many different pieces do not read them all at once (bounded prefetch)', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(tmp.path, {
+    files: [{ path: 'm.bin', size: 128 * 16384 }],
+    pieceLength: 16384,
+  });
+  let inflight = 0;
+  let peak = 0;
+  class CountingStorage extends FileStorage {
+    override async read(piece: number, offset: number, length: number): Promise<Buffer> {
+      peak = Math.max(peak, ++inflight);
+      try {
+        return await super.read(piece, offset, length);
+      } finally {
+        inflight--;
+      }
+    }
+  }
+  const client = new Client({ host: '127.0.0.1', trackers: false, dht: false, encryption: 'disabled' });
+  let raw: RawPeer | undefined;
+  try {
+    const port = await client.listen(0);
+    const t = await client.addTorrent(fx.torrent, {
+      savePath: fx.dir,
+      skipCheck: true,
+      storage: (m) => new CountingStorage(m, fx.dir),
+    });
+    await until(() => t.state === 'seeding', 5000, 'seeding');
+    raw = await RawPeer.connect(port);
+    raw.sendHandshake(t.infoHash);
+    raw.send({ type: 'interested' });
+    assert.ok(await raw.waitFor((r) => count(r, 'unchoke') > 0), 'unchoked');
+    const reqs: Buffer[] = [];
+    for (let i = 127; i >= 0; i--)
+      reqs.push(encodeMessage({ type: 'request', index: i, begin: 0, length: BLOCK }));
+    raw.socket.write(Buffer.concat(reqs));
+    assert.ok(
+      await raw.waitFor((r) => count(r, 'piece') + count(r, 'reject') >= 128, 10_000),
+      'all answered',
+    );
+    assert.ok(count(raw, 'piece') > 100);
+    assert.ok(peak <= MAX_PREFETCH_PIECES + 2, `${peak} piece reads at once`);
+  } finally {
+    raw?.close();
+    await client.close();
+    await tmp.cleanup();
   }
 });
 
