@@ -79,7 +79,7 @@ test('mixed swarm: libtorrent seed; our client, aria2 and Transmission leech; we
           if (!trFirstByte && st.downloadedEver > 0) trFirstByte = Date.now() - t0;
           return st.percentDone === 1 && st.leftUntilDone === 0;
         },
-        30_000,
+        40_000,
         'completion',
       )
       .then(() => t.diagnostic(`transmission done: ${Date.now() - t0} ms (first byte ${trFirstByte} ms)`)),

@@ -125,7 +125,7 @@ test('namespaces: Transmission downloads from our `nbt seed` it learns from a tr
         });
       return st.percentDone === 1 && st.leftUntilDone === 0;
     },
-    25_000,
+    35_000,
     'completion',
   );
   t.diagnostic(`transmission leech done: ${Date.now() - t0} ms`);
