@@ -18,7 +18,7 @@ import { sharedHashPool, type HashPool } from '../hash/pool.js';
 import type { TimerHandle } from '../util/clock.js';
 import { NbtError } from '../util/errors.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
-import type { TorrentOptions } from '../torrent/types.js';
+import type { TorrentOptions, TorrentState } from '../torrent/types.js';
 import type { Candidate } from '../torrent/candidates.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type { ClientEvents } from './events.js';
@@ -235,6 +235,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (saved?.peers.length) torrent.addPeers(saved.peers, { kind: 'resume' });
     if (o.peers?.length) torrent.addPeers(o.peers, { kind: 'user' });
     if (magnet?.link.peers.length) torrent.addPeers(magnet.link.peers, { kind: 'magnet' });
+    if (magnet?.awaiting) this.announceMagnet(torrent, magnet.link.trackers);
     // Start on the next turn of the event loop, so that a caller's listeners attached right after
     // `await addTorrent()` see every state change, even when no check is needed.
     setImmediate(() => {
@@ -254,6 +255,28 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (o.deleteFiles) await deleteTorrentFiles(torrent);
     for (const svc of this.servicesList) svc.torrentRemoved?.(torrent);
     this.emit('torrent-removed', torrent);
+  }
+
+  /**
+   * A magnet's `tr=` trackers are asked for peers while its metadata is fetched (its
+   * TrackerLink announces only once it downloads); stopped when the metadata arrives or the
+   * torrent stops.
+   */
+  private announceMagnet(t: Torrent, trackers: readonly string[]): void {
+    if (!this.trackerService || trackers.length === 0) return;
+    const a = this.trackerService.announceMagnet(t.infoHash, trackers, (peers, source) =>
+      t.addPeers(peers, source),
+    );
+    const done = (): void => {
+      t.off('metadata', done);
+      t.off('state', onState);
+      void a.stop();
+    };
+    const onState = (s: TorrentState): void => {
+      if (s === 'stopped' || s === 'error') done();
+    };
+    t.on('metadata', done);
+    t.on('state', onState);
   }
 
   private forward(t: Torrent): void {

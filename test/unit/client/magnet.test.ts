@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
-import { buildMagnet } from '../../../src/metainfo/index.js';
+import { buildMagnet, createTorrent } from '../../../src/metainfo/index.js';
+import { TrackerServer } from '../../../src/tracker/index.js';
 import type { TorrentState } from '../../../src/torrent/types.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { DisconnectReason } from '../../../src/peer/disconnect.js';
@@ -158,6 +159,43 @@ test('a peer that sends metadata not matching the info-hash is dropped (METADATA
     await leech.close();
     await seed.close();
     liar.server.close();
+    await tmp.cleanup();
+  }
+});
+
+test("a magnet's tr= tracker gives the peers while the metadata is fetched", async () => {
+  const tmp = await tempDir();
+  const server = new TrackerServer({ host: '127.0.0.1', http: { port: 0 }, intervalS: 60 });
+  await server.listen();
+  const url = server.announceUrls('127.0.0.1').http!;
+  const fx = await makeFixture(join(tmp.path, 'seed'), { files: [{ path: 'a.bin', size: 200_000 }] });
+  const { torrent } = await createTorrent(join(fx.dir, fx.name), {
+    pieceLength: 64 * 1024,
+    date: false,
+    trackers: [url],
+  });
+  const seed = new Client({ host: '127.0.0.1', limits, dht: false, pex: false });
+  const leech = new Client({ host: '127.0.0.1', limits, dht: false, pex: false });
+  try {
+    await seed.listen(0);
+    const st = await seed.addTorrent(torrent, { savePath: fx.dir });
+    await until(
+      () => st.state === 'seeding' && server.store.scrape([fx.metainfo.infoHash])[0]?.complete === 1,
+      10_000,
+      'seed announced',
+    );
+    await leech.listen(0);
+    const t = await leech.addTorrent(buildMagnet({ infoHash: fx.metainfo.infoHash, trackers: [url] }), {
+      savePath: join(tmp.path, 'out'),
+    });
+    const kinds: string[] = [];
+    t.on('peers', (_a, source) => kinds.push(source.kind));
+    await until(() => t.state === 'seeding', 10_000, 'magnet download via the tracker');
+    assert.equal(kinds[0], 'tracker');
+  } finally {
+    await leech.close();
+    await seed.close();
+    await server.close();
     await tmp.cleanup();
   }
 });
