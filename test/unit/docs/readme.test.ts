@@ -163,3 +163,19 @@ test('README: the quick start is on the first screen and names the exact command
   assert.match(firstScreen, /```sh\nnpm install && npm run demo\n```/);
   assert.match(firstScreen, /```sh\nnpm test\n```/);
 });
+
+test('README: every nbt command and each of its long options is in the CLI section', async () => {
+  const { commands } = await import('../../../src/cli/commands/index.js');
+  const cli = underHeading('## The `nbt` command');
+  for (const entry of commands) {
+    assert.match(cli, new RegExp(`^\\| \`nbt ${entry.name}\\b`, 'm'), `no row for nbt ${entry.name}`);
+    const { usage } = await entry.load();
+    for (const [option] of usage.matchAll(/--[a-z][a-z-]*/g)) {
+      if (option === '--help') continue;
+      assert.ok(
+        cli.includes(`\`${option}`) || cli.includes(`/${option}`),
+        `nbt ${entry.name} ${option} missing`,
+      );
+    }
+  }
+});
