@@ -1,10 +1,9 @@
 /**
- * Stream a download: pieces are fetched in order (sequential mode), and the file is copied to
- * stdout-like output as soon as its next bytes are verified, long before the download ends.
+ * Stream a download: pieces are fetched in order (sequential mode), and the torrent's first file
+ * is written to stdout as soon as its next bytes are verified, long before the download ends
+ * (pipe it into a player, a decompressor, a hash...).
  *
  *   node dist/examples/stream.js <file.torrent> [save-dir] [host:port ...] > copy.bin
- *
- * The bytes written to stdout are the torrent's first file, in order.
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
