@@ -10,7 +10,12 @@ import type { EncryptionPolicy } from '../src/client/options.js';
 const [torrentPath, save, enc, peerPort, mode] = process.argv.slice(2);
 const seeding = mode === '--seed' || peerPort === '--seed';
 const client = new Client({ host: '127.0.0.1', encryption: (enc ?? 'enabled') as EncryptionPolicy });
-const keepAlive = setInterval(() => undefined, 1 << 30);
+// Keeps the process alive while the client works (engine timers are unref'd), and ends it if
+// the parent died (a killed test runner must not leave us running).
+const parent = process.ppid;
+const keepAlive = setInterval(() => {
+  if (process.ppid !== parent) process.exit(1);
+}, 1000);
 const port = await client.listen(0);
 const torrent = await client.addTorrent(torrentPath!, { savePath: save! });
 let t0 = 0;

@@ -36,8 +36,12 @@ if (args.resumeInterval) opts.resumeInterval = args.resumeInterval;
 if (args.uploadRateLimit) opts.uploadRateLimit = args.uploadRateLimit;
 if (args.downloadRateLimit) opts.downloadRateLimit = args.downloadRateLimit;
 const client = new Client(opts);
-// Keep the process alive while the client works (engine timers are unref'd).
-const keepAlive = setInterval(() => undefined, 1 << 30);
+// Keeps the process alive while the client works (engine timers are unref'd), and ends it if
+// the parent died (a killed test runner must not leave us running).
+const parent = process.ppid;
+const keepAlive = setInterval(() => {
+  if (process.ppid !== parent) process.exit(1);
+}, 1000);
 const t0 = performance.now();
 const port = await client.listen(0);
 say({ event: 'listening', port });
