@@ -203,7 +203,9 @@ async function runDemo(io: CliIO, s: DemoSettings): Promise<number> {
     const stop = AbortSignal.any([io.signal, deadline.signal]);
     const results = await Promise.all(leechers.map((l) => untilComplete(l.torrent, stop)));
     clearTimeout(timer);
-    if (s.mode === 'text') leechers[0]!.reporter.progress(true);
+    // A final line at the finish, so even a swarm faster than the progress interval reports 100%.
+    if (s.mode === 'json') for (const l of leechers) l.reporter.progress(true);
+    else if (s.mode === 'text') leechers[0]!.reporter.progress(true);
 
     // 5. Verify, summarise, clean up.
     const complete = results.every((r) => r.outcome === 'complete');
