@@ -73,3 +73,4 @@ export type { UploaderHost } from './torrent/uploader.js';
 export { DhtService, type DhtServiceOptions, type DhtServiceHost } from './client/dht-service.js';
 export { MetadataExchange, type MetadataExchangeOptions } from './torrent/metadata-exchange.js';
 export { PexExchange, type PexExchangeOptions } from './torrent/pex-exchange.js';
+export type { TorrentInput } from './client/torrent-input.js';
