@@ -10,8 +10,7 @@ import type { PeerSource } from '../peer/types.js';
 import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import type { Storage } from '../storage/storage.js';
-import type { HashPool } from '../hash/pool.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { TimerHandle } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { formatAddress, type PeerAddress } from '../util/compact.js';
@@ -23,44 +22,15 @@ import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
 import { CandidateList } from './candidates.js';
-import { checkStorage } from '../storage/check.js';
+import { findVerifiedPieces } from './data-check.js';
+import { runChokeRound } from './choke-round.js';
+import { torrentStats } from './stats.js';
+import { knownAddresses, releaseAddress } from './peer-addresses.js';
+import type { TorrentHost, TorrentInit } from './torrent-init.js';
 import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
-/** What a torrent needs from the session that owns it. */
-export interface TorrentHost {
-  readonly clock: Clock;
-  readonly hashPool: HashPool;
-  /** The torrent has addresses to connect to (or a free slot): the client should dial. */
-  connectSoon(): void;
-}
-
-export interface TorrentInit {
-  metainfo: Metainfo;
-  savePath: string;
-  storage: () => Storage;
-  host: TorrentHost;
-  paused?: boolean;
-  skipCheck?: boolean;
-  sequential?: boolean;
-  unchokeSlots?: number;
-  /** Pieces known good from resume data (skip their check). */
-  trusted?: Bitfield;
-  /** With `trusted`: the pieces that still need a check (their files changed). */
-  recheck?: Bitfield;
-  /**
-   * A magnet link: `metainfo` is a placeholder (src/torrent/metadata-exchange.ts) until
-   * `installMetainfo()`; the torrent waits in the 'metadata' state.
-   */
-  awaitingMetadata?: boolean;
-  /** Received blocks of unfinished pieces (resume data; their files are unchanged). */
-  unfinished?: { piece: number; blocks: Bitfield }[];
-  /** Totals from earlier sessions. */
-  previous?: { downloaded: number; uploaded: number };
-  tuning?: Partial<DownloaderTuning>;
-  /** Read-cache budget in bytes (default 16 MiB). */
-  readCacheBytes?: number;
-}
+export type { TorrentHost, TorrentInit } from './torrent-init.js';
 
 const TICK_MS = 1000;
 const CHOKE_MS = 10_000;
@@ -305,31 +275,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private async check(): Promise<void> {
     const run = ++this.checkRun;
     this.setState('checking');
-    const m = this.metainfo;
     try {
-      let found: Bitfield;
-      if (this.skipCheck) {
-        found = Bitfield.full(m.pieceCount);
-      } else {
-        const trusted = this.trusted?.size === m.pieceCount ? this.trusted : undefined;
-        // Pieces that touch no file on disk cannot be there: do not even read them.
-        const only = await this.piecesOnDisk(trusted ? this.recheck : undefined);
-        const abort = new AbortController();
-        const watch = this.host.clock.setInterval(() => run !== this.checkRun && abort.abort(), 100);
-        try {
-          found = only.empty
-            ? new Bitfield(m.pieceCount)
-            : await checkStorage(this.storage(), (i) => m.pieceHash(i), {
-                pool: this.host.hashPool,
-                onProgress: (done, total) => this.emit('check-progress', done, total),
-                signal: abort.signal,
-                pieces: only,
-              });
-        } finally {
-          watch.cancel();
-        }
-        if (trusted) for (const i of trusted.indices()) found.set(i);
-      }
+      const found = await findVerifiedPieces({
+        metainfo: this.metainfo,
+        storage: () => this.storage(),
+        clock: this.host.clock,
+        hashPool: this.host.hashPool,
+        skipCheck: this.skipCheck,
+        trusted: this.trusted,
+        recheck: this.recheck,
+        cancelled: () => run !== this.checkRun,
+        onProgress: (done, total) => this.emit('check-progress', done, total),
+      });
       if (run !== this.checkRun) return;
       this.recheck = undefined;
       this.skipCheck = false;
@@ -351,20 +308,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     } catch (e) {
       if (run === this.checkRun) this.diskError(e, 'check');
     }
-  }
-
-  /** The pieces (within `among`, if given) that overlap at least one existing, non-empty file. */
-  private async piecesOnDisk(among: Bitfield | undefined): Promise<Bitfield> {
-    const m = this.metainfo;
-    const stats = await this.storage().fileStats();
-    const out = new Bitfield(m.pieceCount);
-    m.files.forEach((f, i) => {
-      if (f.pad || f.length === 0 || !stats[i] || stats[i].size === 0) return;
-      const first = Math.floor(f.offset / m.pieceLength);
-      const last = Math.floor((f.offset + f.length - 1) / m.pieceLength);
-      for (let p = first; p <= last; p++) if (!among || among.has(p)) out.set(p);
-    });
-    return out;
   }
 
   private newDownloader(): Downloader {
@@ -489,19 +432,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     s.uploadQueue = [];
-    const port = s.peer.listenPort ?? (s.peer.incoming ? undefined : s.peer.port);
-    if (port !== undefined) {
-      const retry =
-        !this.removed &&
-        !this.banned.has(s.peer.host) &&
-        ![
-          DisconnectReason.SEED,
-          DisconnectReason.LOOPBACK,
-          DisconnectReason.CORRUPT_DATA,
-          DisconnectReason.BANNED,
-        ].includes(info.reason);
-      this.candidates.release({ host: s.peer.host, port }, s.peer.source, this.host.clock.now(), retry);
-    }
+    const mayRetry = !this.removed && !this.banned.has(s.peer.host);
+    releaseAddress(this.candidates, s.peer, info, () => this.host.clock.now(), mayRetry);
     this.emit('peer-disconnect', s.peer, info);
     if (!this.complete) this.host.connectSoon();
   }
@@ -529,52 +461,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       peer.close(DisconnectReason.SEED);
   }
 
-  /**
-   * Decides who is unchoked. A full round runs every 10 s; `quick` rounds (someone became
-   * interested or uninterested) only fill free slots or release slots, so newcomers are served
-   * at once without churning peers that are already unchoked.
-   */
+  /** A choking round (src/torrent/choke-round.ts); full rounds restart the 10 s period. */
   private runChoker(quick: boolean): void {
     if (!this.transferring) return;
     const now = this.host.clock.now();
-    const sessions = [...this.peerSessions.values()];
+    if (!quick) this.lastChoke = now;
     const seeding = this.stateValue === 'seeding';
-    let unchoke: Set<unknown>;
-    if (quick) {
-      unchoke = new Set(
-        sessions.filter((s) => !s.peer.amChoking && s.peer.peerInterested).map((s) => s.peer),
-      );
-      const slots = this.choker.slots + 1;
-      for (const s of sessions) {
-        if (unchoke.size >= slots) break;
-        if (s.peer.peerInterested && !s.snubbed) unchoke.add(s.peer);
-      }
-    } else {
-      this.lastChoke = now;
-      unchoke = this.choker.run(
-        sessions.map((s) => ({
-          key: s.peer,
-          interested: s.peer.peerInterested,
-          downloadRate: s.peer.downloadRate,
-          uploadRate: s.peer.uploadRate,
-          snubbed: s.snubbed,
-          connectedAt: s.peer.connectedAt ?? 0,
-          amChoking: s.peer.amChoking,
-        })),
-        now,
-        seeding,
-      ).unchoke;
-    }
-    for (const s of sessions) {
-      const want = unchoke.has(s.peer);
-      if (want && s.peer.amChoking) {
-        s.peer.unchoke();
-        s.unchokedAt = now;
-      } else if (!want && !s.peer.amChoking) {
-        s.peer.choke();
-        this.uploader.choked(s);
-      }
-    }
+    runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
+      this.uploader.choked(s),
+    );
   }
 
   // ---- pieces ---------------------------------------------------------------------------------
@@ -628,63 +523,25 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   // ---- stats ----------------------------------------------------------------------------------
 
   stats(): TorrentStats {
-    const m = this.metainfo;
-    let bytesDone = this.have.count * m.pieceLength;
-    if (this.have.has(m.pieceCount - 1)) bytesDone -= m.pieceLength - m.lastPieceLength;
-    const peers = {
-      total: 0,
-      downloading: 0,
-      uploading: 0,
-      seeds: 0,
-      incoming: 0,
-      outgoing: 0,
-      encrypted: 0,
-      candidates: this.candidates.size,
-      halfOpen: 0,
-    };
-    let downRate = 0;
-    let upRate = 0;
-    for (const s of this.peerSessions.values()) {
-      const p = s.peer;
-      peers.total++;
-      if (p.amInterested && !p.peerChoking) peers.downloading++;
-      if (p.peerInterested && !p.amChoking) peers.uploading++;
-      if (s.seed) peers.seeds++;
-      if (p.incoming) peers.incoming++;
-      else peers.outgoing++;
-      if (p.encryption === 'rc4') peers.encrypted++;
-      downRate += p.downloadRate;
-      upRate += p.uploadRate;
-    }
     const d = this.downloader;
-    const remaining = m.length - bytesDone;
-    return {
+    return torrentStats({
       state: this.stateValue,
-      progress: m.length === 0 ? (this.awaitingMetadata ? 0 : 1) : bytesDone / m.length,
-      pieces: { have: this.have.count, total: m.pieceCount },
-      bytesDone,
-      length: m.length,
-      downloaded: this.previous.downloaded + d.received,
-      uploaded: this.previous.uploaded + this.uploader.sent,
-      sessionDownloaded: d.received,
-      sessionUploaded: this.uploader.sent,
+      metainfo: this.metainfo,
+      have: this.have,
+      awaitingMetadata: this.awaitingMetadata,
+      candidates: this.candidates.size,
+      sessions: this.peerSessions.values(),
+      received: d.received,
+      sent: this.uploader.sent,
       wasted: d.wasted,
       hashFailures: d.hashFailures,
-      downloadRate: downRate,
-      uploadRate: upRate,
-      eta: this.stateValue === 'downloading' && downRate > 0 ? remaining / downRate : undefined,
-      peers,
-    };
+      previous: this.previous,
+    });
   }
 
   /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */
   knownAddresses(): PeerAddress[] {
-    const out = this.candidates.addresses();
-    for (const p of this.peerSessions.keys()) {
-      const port = p.incoming ? p.listenPort : p.port;
-      if (port) out.push({ host: p.host, port });
-    }
-    return out;
+    return knownAddresses(this.candidates, this.peerSessions.keys());
   }
 
   /**

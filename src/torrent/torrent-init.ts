@@ -1,0 +1,42 @@
+/** What a Torrent is built from: the session hooks it needs and its start-up settings. */
+import type { Metainfo } from '../metainfo/types.js';
+import type { Storage } from '../storage/storage.js';
+import type { HashPool } from '../hash/pool.js';
+import type { Clock } from '../util/clock.js';
+import type { Bitfield } from '../util/bitfield.js';
+import type { DownloaderTuning } from './downloader.js';
+
+/** What a torrent needs from the session that owns it. */
+export interface TorrentHost {
+  readonly clock: Clock;
+  readonly hashPool: HashPool;
+  /** The torrent has addresses to connect to (or a free slot): the client should dial. */
+  connectSoon(): void;
+}
+
+export interface TorrentInit {
+  metainfo: Metainfo;
+  savePath: string;
+  storage: () => Storage;
+  host: TorrentHost;
+  paused?: boolean;
+  skipCheck?: boolean;
+  sequential?: boolean;
+  unchokeSlots?: number;
+  /** Pieces known good from resume data (skip their check). */
+  trusted?: Bitfield;
+  /** With `trusted`: the pieces that still need a check (their files changed). */
+  recheck?: Bitfield;
+  /**
+   * A magnet link: `metainfo` is a placeholder (src/torrent/metadata-exchange.ts) until
+   * `installMetainfo()`; the torrent waits in the 'metadata' state.
+   */
+  awaitingMetadata?: boolean;
+  /** Received blocks of unfinished pieces (resume data; their files are unchanged). */
+  unfinished?: { piece: number; blocks: Bitfield }[];
+  /** Totals from earlier sessions. */
+  previous?: { downloaded: number; uploaded: number };
+  tuning?: Partial<DownloaderTuning>;
+  /** Read-cache budget in bytes (default 16 MiB). */
+  readCacheBytes?: number;
+}
