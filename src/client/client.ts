@@ -4,13 +4,11 @@
  * filter), accepts incoming connections and decides on every handshake which torrent the peer
  * joins or why it is refused (the disconnect reasons of Net::BitTorrent).
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import type { Server, Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Peer } from '../peer/index.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
-import { parseTorrent } from '../metainfo/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { FileStorage } from '../storage/file-storage.js';
 import type { Storage } from '../storage/storage.js';
@@ -18,7 +16,7 @@ import { sharedHashPool, type HashPool } from '../hash/pool.js';
 import type { TimerHandle } from '../util/clock.js';
 import { NbtError } from '../util/errors.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
-import type { TorrentOptions, TorrentState } from '../torrent/types.js';
+import type { TorrentOptions } from '../torrent/types.js';
 import type { Candidate } from '../torrent/candidates.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type { ClientEvents } from './events.js';
@@ -29,10 +27,15 @@ import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from './extensions.js';
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
-import { openMagnet, isMagnetUri, saveFetchedTorrent, type OpenedMagnet } from './magnet.js';
+import { announceMagnet, saveFetchedTorrent } from './magnet.js';
 import { MetadataExchange } from '../torrent/metadata-exchange.js';
 import { PexExchange } from '../torrent/pex-exchange.js';
 import type { BDict } from '../bencode/index.js';
+import { ConnectionTable, normalizeHost } from './connection-table.js';
+import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
+import { bindListenSocket } from './listen-socket.js';
+import { Dialer } from './dialer.js';
+import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
   /** Use this storage instead of files under savePath (tests: MemoryStorage). */
@@ -53,22 +56,16 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly download: BandwidthLimiter;
   readonly upload: BandwidthLimiter;
   private readonly byHash = new Map<string, Torrent>();
-  /** Every connection we own, with the torrent it joined (once it did). */
-  private readonly connections = new Map<Peer<Torrent>, Torrent | undefined>();
-  /** All connections per host (outgoing dials respect the limit). */
-  private readonly perHost = new Map<string, number>();
-  /** Connections per host that joined a torrent (incoming handshakes respect the limit). */
-  private readonly attachedPerHost = new Map<string, number>();
-  private halfOpen = 0;
+  private readonly connections = new ConnectionTable();
+  private readonly dialer: Dialer;
+  private readonly policy: HandshakePolicy;
   private server: Server | undefined;
   private listenPortValue = 0;
   private dialTimer: TimerHandle | undefined;
   private resumeTimer: TimerHandle | undefined;
-  private dialQueued = false;
   private closed = false;
   private readonly resume: ResumeStore | undefined;
   private readonly torrentHost: TorrentHost;
-  private rr = 0;
   private readonly extensionsByName = new Map<string, EngineExtension>();
   private readonly servicesList: ClientService[] = [];
   /** Tracker announces for every torrent (undefined with `trackers: false`). */
@@ -93,7 +90,23 @@ export class Client extends TypedEmitter<ClientEvents> {
       hashPool: this.options.hashPool ?? sharedHashPool(),
       connectSoon: () => this.dialSoon(),
     };
-    this.dialTimer = clock.setInterval(() => this.dial(), DIAL_INTERVAL_MS);
+    this.dialer = new Dialer({
+      clock,
+      limits: this.options.limits,
+      connections: this.connections,
+      closed: () => this.closed,
+      torrents: () => this.torrents,
+      connect: (t, c) => this.connect(t, c),
+    });
+    this.policy = {
+      peerId: this.peerId,
+      limits: this.options.limits,
+      ipFilter: this.ipFilter,
+      connections: this.connections,
+      torrent: (hex) => this.byHash.get(hex),
+      handshakeKeys: (t) => this.handshakeKeys(t),
+    };
+    this.dialTimer = clock.setInterval(() => this.dialer.run(), DIAL_INTERVAL_MS);
     if (this.resume)
       this.resumeTimer = clock.setInterval(() => void this.saveAllResume(), this.options.resumeInterval);
     if (options.trackers !== false) {
@@ -156,56 +169,25 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.closed) throw new NbtError('CLIENT_CLOSED', 'client is closed');
     if (this.server) return this.listenPortValue;
     const [from, to] = Array.isArray(port) ? port : [port, port];
-    let lastError: unknown;
-    for (let p = from; p <= to; p++) {
-      const server = createServer({ noDelay: true });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(p, host, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        });
-      } catch (e) {
-        lastError = e;
-        continue;
-      }
-      server.on('connection', (socket) => this.onIncoming(socket));
-      server.on('error', (e) => this.emit('warning', e));
-      this.server = server;
-      this.listenPortValue = (server.address() as { port: number }).port;
-      this.emit('listening', this.listenPortValue);
-      return this.listenPortValue;
-    }
-    throw new NbtError(
-      'CLIENT_LISTEN_FAILED',
-      `cannot listen on ${host}:${from}-${to}: ${String(lastError)}`,
-      {
-        cause: lastError,
-      },
+    const server = await bindListenSocket(
+      from,
+      to,
+      host,
+      (socket) => this.onIncoming(socket),
+      (e) => this.emit('warning', e),
     );
+    this.server = server;
+    this.listenPortValue = (server.address() as { port: number }).port;
+    this.emit('listening', this.listenPortValue);
+    return this.listenPortValue;
   }
 
   // ---- torrents -------------------------------------------------------------------------------
 
   /** Adds a torrent from .torrent bytes, a .torrent path, or parsed metainfo; starts it unless paused. */
-  async addTorrent(
-    input: Buffer | Uint8Array | string | Metainfo,
-    o: AddTorrentOptions = {},
-  ): Promise<Torrent> {
+  async addTorrent(input: TorrentInput, o: AddTorrentOptions = {}): Promise<Torrent> {
     if (this.closed) throw new NbtError('CLIENT_CLOSED', 'client is closed');
-    const magnet: OpenedMagnet | undefined =
-      typeof input === 'string' && isMagnetUri(input)
-        ? await openMagnet(input, this.options.resumeDir)
-        : undefined;
-    const metainfo = magnet
-      ? magnet.metainfo
-      : typeof input === 'string'
-        ? parseTorrent(await readFile(input))
-        : input instanceof Uint8Array
-          ? parseTorrent(input)
-          : input;
+    const { metainfo, magnet } = await readTorrentInput(input, this.options.resumeDir);
     if (this.byHash.has(metainfo.infoHashHex))
       throw new NbtError('TORRENT_EXISTS', `torrent ${metainfo.infoHashHex} is already added`);
     const savePath = resolvePath(o.savePath ?? this.options.savePath);
@@ -235,7 +217,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (saved?.peers.length) torrent.addPeers(saved.peers, { kind: 'resume' });
     if (o.peers?.length) torrent.addPeers(o.peers, { kind: 'user' });
     if (magnet?.link.peers.length) torrent.addPeers(magnet.link.peers, { kind: 'magnet' });
-    if (magnet?.awaiting) this.announceMagnet(torrent, magnet.link.trackers);
+    if (magnet?.awaiting) announceMagnet(this.trackerService, torrent, magnet.link.trackers);
     // Start on the next turn of the event loop, so that a caller's listeners attached right after
     // `await addTorrent()` see every state change, even when no check is needed.
     setImmediate(() => {
@@ -255,28 +237,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (o.deleteFiles) await deleteTorrentFiles(torrent);
     for (const svc of this.servicesList) svc.torrentRemoved?.(torrent);
     this.emit('torrent-removed', torrent);
-  }
-
-  /**
-   * A magnet's `tr=` trackers are asked for peers while its metadata is fetched (its
-   * TrackerLink announces only once it downloads); stopped when the metadata arrives or the
-   * torrent stops.
-   */
-  private announceMagnet(t: Torrent, trackers: readonly string[]): void {
-    if (!this.trackerService || trackers.length === 0) return;
-    const a = this.trackerService.announceMagnet(t.infoHash, trackers, (peers, source) =>
-      t.addPeers(peers, source),
-    );
-    const done = (): void => {
-      t.off('metadata', done);
-      t.off('state', onState);
-      void a.stop();
-    };
-    const onState = (s: TorrentState): void => {
-      if (s === 'stopped' || s === 'error') done();
-    };
-    t.on('metadata', done);
-    t.on('state', onState);
   }
 
   private forward(t: Torrent): void {
@@ -339,10 +299,16 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   // ---- connections ----------------------------------------------------------------------------
 
-  private peerOptions() {
+  /** The extension names we announce to peers of this torrent (ut_pex not for private ones). */
+  private extensionNames(t: Torrent): string[] {
+    return [...this.extensionsByName.values()].filter((e) => e.offeredFor?.(t) ?? true).map((e) => e.name);
+  }
+
+  /** An incoming peer's torrent is known only at its handshake: its extensions are registered then. */
+  private peerOptions(t: Torrent | undefined) {
     return {
       peerId: this.peerId,
-      extensions: [...this.extensionsByName.keys()],
+      extensions: t ? this.extensionNames(t) : [],
       encryption: this.options.encryption,
       clock: this.options.clock,
       // The DHT bit tells peers to send PORT (and that we send ours).
@@ -358,10 +324,16 @@ export class Client extends TypedEmitter<ClientEvents> {
       return;
     }
     const host = normalizeHost(socket.remoteAddress ?? '');
-    const peer = Peer.accept<Torrent>(socket, {
-      ...this.peerOptions(),
+    const peer: Peer<Torrent> = Peer.accept<Torrent>(socket, {
+      ...this.peerOptions(undefined),
       infoHashes: () => [...this.byHash.values()].map((t) => t.infoHash),
-      onHandshake: (info) => this.onHandshake(info),
+      onHandshake: (info) => {
+        const answer = this.onHandshake(info);
+        // Registered before the Peer sends our extension handshake (right after this hook).
+        if (typeof answer !== 'number')
+          for (const name of this.extensionNames(answer.torrent)) peer.extensionRegistry.register(name);
+        return answer;
+      },
     });
     this.track(peer, undefined);
     if (!this.ipFilter.allows(host)) peer.close(DisconnectReason.IP_FILTERED);
@@ -369,56 +341,19 @@ export class Client extends TypedEmitter<ClientEvents> {
       peer.close(DisconnectReason.TOO_MANY);
   }
 
-  /** Accept or refuse a peer whose handshake arrived. */
+  /** Accept or refuse a peer whose handshake arrived (src/client/handshake-policy.ts). */
   private onHandshake(info: HandshakeInfo): PeerAttach<Torrent> | DisconnectReason {
-    const torrent = this.byHash.get(info.infoHash.toString('hex'));
-    if (!torrent) return DisconnectReason.NO_SUCH_TORRENT;
-    if (info.peerId.equals(this.peerId)) return DisconnectReason.LOOPBACK;
-    if (torrent.isBanned(info.host)) return DisconnectReason.BANNED;
-    if (!this.ipFilter.allows(info.host)) return DisconnectReason.IP_FILTERED;
-    if (torrent.state === 'checking') return DisconnectReason.HASHCHECKING;
-    if (!torrent.acceptsPeers) return DisconnectReason.TORRENT_STOPPED;
-    const existing = torrent.peerById(info.peerId);
-    if (existing && !keepsNewConnection(existing, info, this.peerId)) return DisconnectReason.PREEXISTING;
-    // A connection about to be replaced does not count against the limits.
-    const replacing = existing ? 1 : 0;
-    if (torrent.peerCount - replacing >= this.options.limits.maxPeersPerTorrent)
-      return DisconnectReason.TOO_MANY;
-    // Per host, only established connections count: a half-open attempt of ours to the same
-    // address must not hide a loopback or be mistaken for a second connection.
-    const host = normalizeHost(info.host);
-    const sameHost =
-      (this.attachedPerHost.get(host) ?? 0) - (existing && normalizeHost(existing.host) === host ? 1 : 0);
-    if (sameHost >= this.options.limits.maxPerHost) return DisconnectReason.TOO_MANY;
-    existing?.close(DisconnectReason.PREEXISTING, {
-      peerId: info.peerId.toString('hex'),
-      message: 'simultaneous connections: the one opened by the lower peer id is kept',
-    });
-    const keys = this.handshakeKeys(torrent);
-    // A magnet without metadata yet: piece count unknown, nothing to announce or serve.
-    const known = torrent.hasMetadata;
-    return {
-      torrent,
-      ...(known
-        ? {
-            pieceCount: torrent.metainfo.pieceCount,
-            have: torrent.have,
-            metadataSize: torrent.metainfo.info.length,
-          }
-        : {}),
-      ...(keys ? { extendedHandshake: keys } : {}),
-    };
+    return decideHandshake(this.policy, info);
   }
 
   /** Counts a connection and routes its handshake and close. */
   private track(peer: Peer<Torrent>, candidate: { torrent: Torrent; c: Candidate } | undefined): void {
-    this.connections.set(peer, undefined);
     const host = normalizeHost(peer.host);
-    this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
-    if (candidate) this.halfOpen++;
+    this.connections.added(peer, host);
+    if (candidate) this.connections.halfOpen++;
     let open = true;
     const opened = (): void => {
-      if (candidate && open) this.halfOpen--;
+      if (candidate && open) this.connections.halfOpen--;
       open = false;
     };
     peer.once('handshake', () => {
@@ -428,20 +363,18 @@ export class Client extends TypedEmitter<ClientEvents> {
         peer.close(this.closed ? DisconnectReason.CLIENT_CLOSED : DisconnectReason.NO_SUCH_TORRENT);
         return;
       }
-      this.connections.set(peer, torrent);
-      this.attachedPerHost.set(host, (this.attachedPerHost.get(host) ?? 0) + 1);
+      this.connections.joined(peer, host, torrent);
       torrent.attach(peer);
       if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
     });
-    peer.on('internal-error', (error) => this.emit('peer-error', peer, error, this.connections.get(peer)));
+    peer.on('internal-error', (error) =>
+      this.emit('peer-error', peer, error, this.connections.peers.get(peer)),
+    );
     peer.once('close', (info: DisconnectInfo) => {
       const wasOpen = open;
       opened();
-      const torrent = this.connections.get(peer);
-      this.connections.delete(peer);
-      decrement(this.perHost, host);
-      if (torrent) decrement(this.attachedPerHost, host);
+      const torrent = this.connections.removed(peer, host);
       if (candidate && wasOpen) {
         if (info.reason === DisconnectReason.LOOPBACK)
           candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
@@ -467,41 +400,7 @@ export class Client extends TypedEmitter<ClientEvents> {
   }
 
   private dialSoon(): void {
-    if (this.dialQueued || this.closed) return;
-    this.dialQueued = true;
-    queueMicrotask(() => {
-      this.dialQueued = false;
-      this.dial();
-    });
-  }
-
-  /** Opens outgoing connections while the limits allow, round-robin over torrents. */
-  private dial(): void {
-    if (this.closed) return;
-    const limits = this.options.limits;
-    const now = this.options.clock.now();
-    const torrents = this.torrents;
-    let idle = 0;
-    while (
-      torrents.length > 0 &&
-      idle < torrents.length &&
-      this.halfOpen < limits.maxHalfOpen &&
-      this.connections.size < limits.maxConnections
-    ) {
-      const t = torrents[this.rr++ % torrents.length]!;
-      const c = t.wantsPeers(limits.maxPeersPerTorrent)
-        ? t.candidates.next(
-            now,
-            (c) => !t.isBanned(c.host) && (this.perHost.get(normalizeHost(c.host)) ?? 0) < limits.maxPerHost,
-          )
-        : undefined;
-      if (!c) {
-        idle++;
-        continue;
-      }
-      idle = 0;
-      this.connect(t, c);
-    }
+    this.dialer.soon();
   }
 
   private connect(t: Torrent, c: Candidate): void {
@@ -520,7 +419,7 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   private dialPeer(t: Torrent, c: Candidate): Peer<Torrent> {
     return Peer.connect<Torrent>({
-      ...this.peerOptions(),
+      ...this.peerOptions(t),
       host: c.host,
       port: c.port,
       infoHash: t.infoHash,
@@ -573,7 +472,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     const server = this.server;
     this.server = undefined;
     const serverClosed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
-    for (const peer of [...this.connections.keys()]) peer.close(DisconnectReason.CLIENT_CLOSED);
+    for (const peer of [...this.connections.peers.keys()]) peer.close(DisconnectReason.CLIENT_CLOSED);
     await Promise.all(
       this.torrents.map((t) => t.stop(DisconnectReason.CLIENT_CLOSED, () => this.saveResume(t))),
     );
@@ -583,36 +482,4 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.upload.close();
     await serverClosed;
   }
-}
-
-/**
- * Two clients that dial each other at once end up with two connections; both sides must keep
- * the same one. The rule: keep the connection opened by the side with the lower peer id. Two
- * connections in the same direction are a plain duplicate: the new one goes.
- */
-function keepsNewConnection(existing: Peer<unknown>, info: HandshakeInfo, ourId: Buffer): boolean {
-  if (existing.incoming === info.incoming) return false;
-  const opener = info.incoming ? info.peerId : ourId;
-  const other = info.incoming ? ourId : info.peerId;
-  return Buffer.compare(opener, other) < 0;
-}
-
-function decrement(m: Map<string, number>, key: string): void {
-  const n = (m.get(key) ?? 1) - 1;
-  if (n > 0) m.set(key, n);
-  else m.delete(key);
-}
-
-function normalizeHost(host: string): string {
-  return host.startsWith('::ffff:') ? host.slice(7) : host;
-}
-
-async function deleteTorrentFiles(t: Torrent): Promise<void> {
-  const { rm } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const m = t.metainfo;
-  const root = m.multiFile
-    ? join(t.savePath, m.files[0]!.path[0]!)
-    : join(t.savePath, m.files[0]?.path[0] ?? m.name);
-  await rm(root, { recursive: true, force: true });
 }

@@ -15,6 +15,8 @@ export interface EngineExtension {
   readonly name: string;
   /** Extra keys for our extension handshake to peers of this torrent (e.g. metadata_size). */
   handshakeKeys?(torrent: Torrent): BDict | undefined;
+  /** Whether peers of this torrent see the extension in our handshake (default: yes). */
+  offeredFor?(torrent: Torrent): boolean;
   /** A peer joined a torrent. */
   peerAttached?(torrent: Torrent, peer: Peer<unknown>): void;
   /** The peer's extension handshake arrived (it may or may not support this extension). */

@@ -9,6 +9,8 @@ import { parseMagnet, parseTorrent, type MagnetLink } from '../metainfo/index.js
 import type { Metainfo } from '../metainfo/types.js';
 import { placeholderMetainfo, torrentFileFromInfo } from '../torrent/metadata-exchange.js';
 import type { Torrent } from '../torrent/torrent.js';
+import type { TorrentState } from '../torrent/types.js';
+import type { TrackerService } from './tracker-service.js';
 
 export interface OpenedMagnet {
   link: MagnetLink;
@@ -56,4 +58,28 @@ export async function saveFetchedTorrent(
     ),
   );
   await rename(tmp, file);
+}
+
+/**
+ * A magnet's `tr=` trackers are asked for peers while its metadata is fetched (its
+ * TrackerLink announces only once it downloads); stopped when the metadata arrives or the
+ * torrent stops.
+ */
+export function announceMagnet(
+  trackerService: TrackerService | undefined,
+  t: Torrent,
+  trackers: readonly string[],
+): void {
+  if (!trackerService || trackers.length === 0) return;
+  const a = trackerService.announceMagnet(t.infoHash, trackers, (peers, source) => t.addPeers(peers, source));
+  const done = (): void => {
+    t.off('metadata', done);
+    t.off('state', onState);
+    void a.stop();
+  };
+  const onState = (s: TorrentState): void => {
+    if (s === 'stopped' || s === 'error') done();
+  };
+  t.on('metadata', done);
+  t.on('state', onState);
 }

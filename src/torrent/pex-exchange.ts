@@ -29,6 +29,11 @@ export class PexExchange implements EngineExtension, ClientService {
     this.intervalMs = o.intervalMs ?? PEX_INTERVAL_MS;
   }
 
+  /** BEP 27: a private torrent's peers are not offered PEX at all. */
+  offeredFor(torrent: Torrent): boolean {
+    return !torrent.metainfo.private;
+  }
+
   peerHandshake(torrent: Torrent, peer: Peer<unknown>, hs: ExtendedHandshake): void {
     if (torrent.metainfo.private || this.states.has(peer) || !hs.m.get('ut_pex')) return;
     const state = new PexState({

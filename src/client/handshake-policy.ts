@@ -1,0 +1,77 @@
+/**
+ * Who may connect: the client's answer to every handshake (incoming or outgoing) — the torrent
+ * the peer joins, or the disconnect reason it is refused with, checked in a fixed order.
+ */
+import type { Peer } from '../peer/index.js';
+import { DisconnectReason } from '../peer/disconnect.js';
+import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
+import type { BDict } from '../bencode/index.js';
+import type { Torrent } from '../torrent/torrent.js';
+import type { ConnectionLimits } from './options.js';
+import type { IpFilter } from './ip-filter.js';
+import { normalizeHost, type ConnectionTable } from './connection-table.js';
+
+export interface HandshakePolicy {
+  peerId: Buffer;
+  limits: ConnectionLimits;
+  ipFilter: IpFilter;
+  connections: ConnectionTable;
+  torrent(infoHashHex: string): Torrent | undefined;
+  /** Extra keys for our extension handshake to peers of this torrent. */
+  handshakeKeys(torrent: Torrent): BDict | undefined;
+}
+
+/** Accept or refuse a peer whose handshake arrived. */
+export function decideHandshake(
+  policy: HandshakePolicy,
+  info: HandshakeInfo,
+): PeerAttach<Torrent> | DisconnectReason {
+  const torrent = policy.torrent(info.infoHash.toString('hex'));
+  if (!torrent) return DisconnectReason.NO_SUCH_TORRENT;
+  if (info.peerId.equals(policy.peerId)) return DisconnectReason.LOOPBACK;
+  if (torrent.isBanned(info.host)) return DisconnectReason.BANNED;
+  if (!policy.ipFilter.allows(info.host)) return DisconnectReason.IP_FILTERED;
+  if (torrent.state === 'checking') return DisconnectReason.HASHCHECKING;
+  if (!torrent.acceptsPeers) return DisconnectReason.TORRENT_STOPPED;
+  const existing = torrent.peerById(info.peerId);
+  if (existing && !keepsNewConnection(existing, info, policy.peerId)) return DisconnectReason.PREEXISTING;
+  // A connection about to be replaced does not count against the limits.
+  const replacing = existing ? 1 : 0;
+  if (torrent.peerCount - replacing >= policy.limits.maxPeersPerTorrent) return DisconnectReason.TOO_MANY;
+  // Per host, only established connections count: a half-open attempt of ours to the same
+  // address must not hide a loopback or be mistaken for a second connection.
+  const host = normalizeHost(info.host);
+  const sameHost =
+    policy.connections.attachedCount(host) - (existing && normalizeHost(existing.host) === host ? 1 : 0);
+  if (sameHost >= policy.limits.maxPerHost) return DisconnectReason.TOO_MANY;
+  existing?.close(DisconnectReason.PREEXISTING, {
+    peerId: info.peerId.toString('hex'),
+    message: 'simultaneous connections: the one opened by the lower peer id is kept',
+  });
+  const keys = policy.handshakeKeys(torrent);
+  // A magnet without metadata yet: piece count unknown, nothing to announce or serve.
+  const known = torrent.hasMetadata;
+  return {
+    torrent,
+    ...(known
+      ? {
+          pieceCount: torrent.metainfo.pieceCount,
+          have: torrent.have,
+          metadataSize: torrent.metainfo.info.length,
+        }
+      : {}),
+    ...(keys ? { extendedHandshake: keys } : {}),
+  };
+}
+
+/**
+ * Two clients that dial each other at once end up with two connections; both sides must keep
+ * the same one. The rule: keep the connection opened by the side with the lower peer id. Two
+ * connections in the same direction are a plain duplicate: the new one goes.
+ */
+export function keepsNewConnection(existing: Peer<unknown>, info: HandshakeInfo, ourId: Buffer): boolean {
+  if (existing.incoming === info.incoming) return false;
+  const opener = info.incoming ? info.peerId : ourId;
+  const other = info.incoming ? ourId : info.peerId;
+  return Buffer.compare(opener, other) < 0;
+}
