@@ -204,6 +204,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,
       sequential: o.sequential ?? false,
+      ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
       ...(saved ? { trusted: saved.trusted, recheck: saved.recheck, unfinished: saved.unfinished } : {}),
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),

@@ -22,6 +22,7 @@ export interface TorrentInit {
   paused?: boolean;
   skipCheck?: boolean;
   sequential?: boolean;
+  filePriorities?: readonly number[];
   unchokeSlots?: number;
   /** Pieces known good from resume data (skip their check). */
   trusted?: Bitfield;

@@ -17,6 +17,8 @@ import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../client/typed-emitter.js';
 import { Choker } from './choker.js';
+import { MAX_PRIORITY } from './picker.js';
+import { piecePriorities } from './priorities.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
@@ -68,6 +70,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly upMeter: RateMeter;
   private readonly previous: { downloaded: number; uploaded: number };
   private readonly sequential: boolean;
+  private filePrios: number[] | undefined;
   private timers: TimerHandle[] = [];
   private trusted: Bitfield | undefined;
   private recheck: Bitfield | undefined;
@@ -93,6 +96,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.recheck = init.recheck;
     this.unfinishedBlocks = init.unfinished;
     this.sequential = init.sequential ?? false;
+    if (init.filePriorities) this.filePrios = checkedPriorities(init.filePriorities, m.files.length);
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
     this.have = new Bitfield(m.pieceCount);
     this.choker = new Choker({ slots: init.unchokeSlots ?? 4 });
@@ -175,9 +179,47 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return this.pausedFlag;
   }
 
-  /** Every wanted piece is verified and on disk. */
+  /** Every piece is verified and on disk. */
   get complete(): boolean {
     return !this.awaitingMetadata && this.have.complete;
+  }
+
+  /** Every wanted piece (of files with priority > 0) is verified and on disk. */
+  get finished(): boolean {
+    return !this.awaitingMetadata && this.downloader.picker.finished;
+  }
+
+  /** One priority per file: 0 skips the file, 1 is normal, up to 7 first. */
+  get filePriorities(): readonly number[] {
+    return this.filePrios ?? this.metainfo.files.map(() => 1);
+  }
+
+  /** Sets one file's priority (0 = skip, 1 normal … 7 highest). */
+  setFilePriority(file: number, priority: number): void {
+    const next = [...this.filePriorities];
+    if (!Number.isInteger(file) || file < 0 || file >= next.length)
+      throw new RangeError(`file index ${file} out of range 0..${next.length - 1}`);
+    next[file] = priority;
+    this.setFilePriorities(next);
+  }
+
+  /** Sets every file's priority at once; pieces shared by files take the highest. */
+  setFilePriorities(priorities: readonly number[]): void {
+    this.filePrios = checkedPriorities(priorities, this.metainfo.files.length);
+    const map = this.piecePriorityMap();
+    if (map) this.downloader.picker.setPiecePriorities(map);
+    for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
+    if (this.stateValue === 'downloading') {
+      if (this.finished) this.emit('finished');
+      else this.host.connectSoon();
+    }
+  }
+
+  /** The file priorities as piece priorities, once there are files and priorities to map. */
+  private piecePriorityMap(): Uint8Array | undefined {
+    return this.filePrios && !this.awaitingMetadata
+      ? piecePriorities(this.metainfo, this.filePrios)
+      : undefined;
   }
 
   /** Peers may exchange data (not checking, paused, stopped or in error). */
@@ -329,12 +371,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.tuning,
     );
     d.picker.sequential = this.sequential;
+    const map = this.piecePriorityMap();
+    if (map) d.picker.setPiecePriorities(map);
     return d;
   }
 
   private enterTransferState(): void {
     if (this.pausedFlag) this.setState('paused');
     else this.setState(this.have.complete ? 'seeding' : 'downloading');
+    if (this.stateValue === 'downloading' && this.finished) this.emit('finished');
   }
 
   private startTimers(): void {
@@ -482,6 +527,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.downloader.updateInterest(s);
     }
     this.emit('piece-hash-pass', piece);
+    if (this.stateValue === 'downloading' && this.finished) this.emit('finished');
     if (this.have.complete && this.stateValue === 'downloading') {
       this.setState('seeding');
       for (const s of [...this.peerSessions.values()]) if (s.seed) s.peer.close(DisconnectReason.SEED);
@@ -561,4 +607,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   override toString(): string {
     return `Torrent(${this.name} ${this.infoHashHex.slice(0, 8)} ${this.stateValue} ${this.have.count}/${this.metainfo.pieceCount})`;
   }
+}
+
+function checkedPriorities(priorities: readonly number[], files: number): number[] {
+  if (priorities.length !== files)
+    throw new RangeError(`${priorities.length} file priorities given for ${files} files`);
+  return priorities.map((p) => {
+    if (!Number.isInteger(p) || p < 0 || p > MAX_PRIORITY)
+      throw new RangeError(`file priority ${p} is not an integer from 0 to ${MAX_PRIORITY}`);
+    return p;
+  });
 }

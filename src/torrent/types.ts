@@ -38,6 +38,8 @@ export interface TorrentEvents {
   'check-progress': [checked: number, total: number];
   /** Every wanted piece is verified and written. */
   done: [];
+  /** Every wanted piece is verified (with skipped files, before or instead of `done`). */
+  finished: [];
   /** The torrent entered the error state. */
   error: [error: Error];
   'file-error': [info: FileErrorInfo];
@@ -100,6 +102,8 @@ export interface TorrentOptions {
   skipCheck?: boolean;
   /** Pick pieces in order (streaming). */
   sequential?: boolean;
+  /** One priority per file, 0 (skip) to 7 (highest); default 1 for every file. */
+  filePriorities?: readonly number[];
   /** Upload slots (default: the client's unchokeSlots). */
   unchokeSlots?: number;
   /** Peers to connect to once started. */
