@@ -27,7 +27,7 @@ import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from './extensions.js';
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
-import { announceMagnet, saveFetchedTorrent } from './magnet.js';
+import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
 import { MetadataExchange } from '../torrent/metadata-exchange.js';
 import { PexExchange } from '../torrent/pex-exchange.js';
 import type { BDict } from '../bencode/index.js';
@@ -217,6 +217,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     for (const svc of this.servicesList) svc.torrentAdded?.(torrent);
     if (saved?.peers.length) torrent.addPeers(saved.peers, { kind: 'resume' });
     if (o.peers?.length) torrent.addPeers(o.peers, { kind: 'user' });
+    if (magnet?.link.selectOnly?.length) selectOnlyFiles(torrent, magnet.link.selectOnly);
     if (magnet?.link.peers.length) torrent.addPeers(magnet.link.peers, { kind: 'magnet' });
     if (magnet?.awaiting) announceMagnet(this.trackerService, torrent, magnet.link.trackers);
     // Start on the next turn of the event loop, so that a caller's listeners attached right after

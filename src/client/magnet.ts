@@ -83,3 +83,18 @@ export function announceMagnet(
   t.on('metadata', done);
   t.on('state', onState);
 }
+
+/**
+ * BEP 53 `so=`: only the listed files are wanted. Applied as file priorities as soon as the
+ * file list is known; indices beyond it are ignored, and a list naming no real file is ignored.
+ */
+export function selectOnlyFiles(torrent: Torrent, indices: readonly number[]): void {
+  const apply = (): void => {
+    const wanted = new Set(indices);
+    const files = torrent.metainfo.files;
+    if (!files.some((_, i) => wanted.has(i))) return;
+    torrent.setFilePriorities(files.map((_, i) => (wanted.has(i) ? 1 : 0)));
+  };
+  if (torrent.hasMetadata) apply();
+  else torrent.once('metadata', apply);
+}

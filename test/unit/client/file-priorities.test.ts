@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
+import { buildMagnet } from '../../../src/metainfo/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { makeFixture, sameFiles, until } from './fixtures.js';
 
@@ -69,6 +70,44 @@ test('file priorities: 0 skips a file, finished fires for the wanted set, raisin
     await until(() => t.complete, 20_000, 'download completed after raising the priority');
     assert.equal(done, 1);
     assert.deepEqual(await sameFiles(fx, save), []);
+  } finally {
+    await client.close();
+    await seedClient.close();
+    await tmp.cleanup();
+  }
+});
+
+test('magnet so= (BEP 53) selects files: only the listed ones are fetched once metadata arrives', async () => {
+  const tmp = await tempDir();
+  const pieceLength = 32768;
+  const fx = await makeFixture(join(tmp.path, 'seed'), {
+    files: [
+      { path: 'wanted.bin', size: 200_000 },
+      { path: 'other.bin', size: 900_000 },
+    ],
+    pieceLength,
+  });
+  const seedClient = new Client({ host: '127.0.0.1', dht: false });
+  const client = new Client({ host: '127.0.0.1', dht: false });
+  try {
+    const seedPort = await seedClient.listen(0);
+    await client.listen(0);
+    await seedClient.addTorrent(fx.torrent, { savePath: fx.dir });
+    const magnet = buildMagnet({
+      infoHash: fx.metainfo.infoHash,
+      peers: [{ host: '127.0.0.1', port: seedPort }],
+      selectOnly: [0],
+    });
+    const t = await client.addTorrent(magnet, { savePath: join(tmp.path, 'leech') });
+    await until(() => t.finished, 20_000, 'selected file finished');
+    assert.deepEqual(t.filePriorities, [1, 0]);
+    assert.equal(t.complete, false);
+    const other = t.metainfo.files[1]!;
+    const lastPiece = t.metainfo.pieceCount - 1;
+    assert.ok(Math.ceil(other.offset / pieceLength) < lastPiece);
+    assert.equal(t.have.has(lastPiece), false, 'a piece only in the unselected file');
+    const got = await readFile(join(tmp.path, 'leech', ...t.metainfo.files[0]!.path));
+    assert.ok(got.equals(await readFile(join(fx.dir, ...fx.metainfo.files[0]!.path))));
   } finally {
     await client.close();
     await seedClient.close();
