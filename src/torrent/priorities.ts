@@ -18,3 +18,14 @@ export function piecePriorities(layout: StorageLayout, filePriorities: readonly 
   });
   return out;
 }
+
+/** Validates one priority per file (integers 0..MAX_PRIORITY) and returns a copy. */
+export function checkedPriorities(priorities: readonly number[], files: number): number[] {
+  if (priorities.length !== files)
+    throw new RangeError(`${priorities.length} file priorities given for ${files} files`);
+  return priorities.map((p) => {
+    if (!Number.isInteger(p) || p < 0 || p > MAX_PRIORITY)
+      throw new RangeError(`file priority ${p} is not an integer from 0 to ${MAX_PRIORITY}`);
+    return p;
+  });
+}

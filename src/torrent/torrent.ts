@@ -17,8 +17,7 @@ import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../client/typed-emitter.js';
 import { Choker } from './choker.js';
-import { MAX_PRIORITY } from './picker.js';
-import { piecePriorities } from './priorities.js';
+import { checkedPriorities, piecePriorities } from './priorities.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
@@ -607,14 +606,4 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   override toString(): string {
     return `Torrent(${this.name} ${this.infoHashHex.slice(0, 8)} ${this.stateValue} ${this.have.count}/${this.metainfo.pieceCount})`;
   }
-}
-
-function checkedPriorities(priorities: readonly number[], files: number): number[] {
-  if (priorities.length !== files)
-    throw new RangeError(`${priorities.length} file priorities given for ${files} files`);
-  return priorities.map((p) => {
-    if (!Number.isInteger(p) || p < 0 || p > MAX_PRIORITY)
-      throw new RangeError(`file priority ${p} is not an integer from 0 to ${MAX_PRIORITY}`);
-    return p;
-  });
 }
