@@ -317,6 +317,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(this.dht ? { reserved: { extended: true, fast: true, dht: true } } : {}),
       ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
       bandwidth: { upload: this.upload.gate, download: this.download.gate },
+      reuseReadBuffer: this.options.reuseReadBuffer,
     };
   }
 

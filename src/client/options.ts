@@ -65,6 +65,12 @@ export interface ClientOptions {
   pex?: { intervalMs?: number } | false;
   /** ut_metadata (magnet links): largest info dict accepted from peers (default 8 MiB). */
   maxMetadataSize?: number;
+  /**
+   * Outgoing connections read into one shared buffer (see PeerCommonOptions.reuseReadBuffer):
+   * piece blocks seen in a Peer's 'message' events are then valid only during the event.
+   * Default true; false gives every read its own buffer.
+   */
+  reuseReadBuffer?: boolean;
 }
 
 /** '-NB' + the package version as 4 Azureus digits + '-' ('-NB0100-' for 0.1.0). */
@@ -94,6 +100,7 @@ export interface ResolvedOptions {
   resumeInterval: number;
   savePath: string;
   fsync: boolean;
+  reuseReadBuffer: boolean;
 }
 
 export const defaultLimits: ConnectionLimits = {
@@ -121,5 +128,6 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     resumeInterval: o.resumeInterval ?? 30_000,
     savePath: o.savePath ?? '.',
     fsync: o.fsync ?? false,
+    reuseReadBuffer: o.reuseReadBuffer ?? true,
   };
 }

@@ -111,6 +111,13 @@ export interface PeerCommonOptions<T> {
    */
   maxWriteBuffer?: number;
   bandwidth?: { upload?: BandwidthGate; download?: BandwidthGate };
+  /**
+   * Outgoing connections read into one process-wide buffer instead of a fresh one per read
+   * (less garbage, fewer and larger reads). Piece blocks in 'message' events are then views
+   * into that buffer, valid only until the listener returns: copy a block to keep it. Other
+   * messages are unaffected. The engine turns this on; default false.
+   */
+  reuseReadBuffer?: boolean;
 }
 
 export interface PeerConnectOptions<T> extends PeerCommonOptions<T> {

@@ -40,6 +40,8 @@ export class WireDecoder {
   /** Body length of the message being read (after its 4-byte prefix), or HEADER_NONE. */
   private need = HEADER_NONE;
   private failed: NbtError | undefined;
+  /** The chunk being drained will be reused by the caller (see push). */
+  private transient = false;
   private pieceCount: number | undefined;
   private readonly maxRequestLength: number;
   private readonly maxBitfieldBytes: number;
@@ -70,8 +72,12 @@ export class WireDecoder {
   /**
    * Adds a chunk and returns the messages it completed (or passes each to `sink` and returns an
    * empty array). After an error every further push throws the same error.
+   *
+   * `transient`: the caller reuses `chunk`'s memory once push returns (a shared socket read
+   * buffer). Then bitfield and extended payloads are copied, bytes of an unfinished message are
+   * copied, and only piece blocks stay views — valid until the sink returns.
    */
-  push(chunk: Buffer, sink?: Sink): Message[] {
+  push(chunk: Buffer, sink?: Sink, transient = false): Message[] {
     if (this.failed) throw this.failed;
     const out: Message[] = [];
     const emit: Sink = sink ?? ((m) => void out.push(m));
@@ -80,7 +86,9 @@ export class WireDecoder {
       this.buffered += chunk.length;
     }
     try {
+      this.transient = transient;
       this.drain(emit);
+      if (transient && this.buffered > 0) this.ownTail(chunk);
     } catch (e) {
       if (e instanceof NbtError) this.failed = e;
       throw e;
@@ -232,13 +240,17 @@ export class WireDecoder {
       case MessageId.port:
         return { type: 'port', port: body.readUInt16BE(1) };
       case MessageId.bitfield: {
-        const bits = body.subarray(1);
+        const bits = this.transient ? Buffer.from(body.subarray(1)) : body.subarray(1);
         if (this.pieceCount !== undefined) checkSpareBits(bits, this.pieceCount, at);
         return { type: 'bitfield', bits };
       }
       default:
         // Only extended remains: checkLength rejected every other id.
-        return { type: 'extended', id: body[1]!, payload: body.subarray(2) };
+        return {
+          type: 'extended',
+          id: body[1]!,
+          payload: this.transient ? Buffer.from(body.subarray(2)) : body.subarray(2),
+        };
     }
   }
 
@@ -308,6 +320,15 @@ export class WireDecoder {
       this.skip(k);
     }
     return out;
+  }
+
+  /** Replaces the unread part of `chunk` (the last one buffered) with a copy. */
+  private ownTail(chunk: Buffer): void {
+    const last = this.chunks.length - 1;
+    if (this.chunks[last] !== chunk) return;
+    const from = last === this.head ? this.pos : 0;
+    this.chunks[last] = Buffer.from(chunk.subarray(from));
+    if (last === this.head) this.pos = 0;
   }
 
   private advanceChunk(): void {

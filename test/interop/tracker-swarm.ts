@@ -30,6 +30,9 @@ export async function trackedClient(
     host: '127.0.0.1',
     limits: { maxPerHost: 16 },
     trackers: { stopTimeoutMs: 2_000, requestTimeoutMs: 5_000 },
+    // Peers must meet through the tracker alone: with PEX a leecher may first hear of another
+    // one from a peer, and the test checks where every dialed address came from.
+    pex: false,
     ...o,
   });
   defer(() => client.close());

@@ -87,6 +87,32 @@ test('a piece block inside one chunk is a view, not a copy', () => {
   assert.ok(m2 && m2.type === 'piece' && m2.block.equals(block));
 });
 
+test('transient chunks: a reused read buffer never corrupts what the decoder keeps or hands out', () => {
+  // Like a socket reading into one shared buffer: every push reuses the same memory, scribbled
+  // over as soon as push returns. Only piece blocks may be views, and only during the sink call.
+  const shared = Buffer.alloc(64);
+  for (const step of [1, 3, 7, 13, 64]) {
+    const d = new WireDecoder();
+    const got: unknown[] = [];
+    for (let i = 0; i < stream.length; i += step) {
+      const part = stream.subarray(i, Math.min(stream.length, i + step));
+      part.copy(shared);
+      d.push(shared.subarray(0, part.length), (m) => got.push(norm(m)), true);
+      shared.fill(0xee);
+    }
+    assert.deepEqual(got, expected, `step ${step}`);
+  }
+  // Kept messages (bitfield, extended) are copies, not views of the transient chunk.
+  const d = new WireDecoder();
+  const bytes = Buffer.concat([hex('00000003 05 ff80'), hex('00000004 14 00 6465')]);
+  const kept = d.push(bytes, undefined, true);
+  bytes.fill(0);
+  assert.deepEqual(kept.map(norm), [
+    { type: 'bitfield', bits: 'ff80' },
+    { type: 'extended', id: 0, payload: '6465' },
+  ]);
+});
+
 test('encoder batches small messages and keeps piece blocks as separate chunks', () => {
   const e = new WireEncoder();
   const block = Buffer.alloc(16384, 1);
