@@ -243,8 +243,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
     if (this.stateValue !== 'stopped' && this.stateValue !== 'error') return;
     this.error = undefined;
-    if (this.awaitingMetadata) this.setState('metadata');
-    else void this.check();
+    if (this.awaitingMetadata) {
+      this.setState('metadata');
+      // Peers (x.pe, trackers, DHT) are the only way to the metadata: dial them now, not at
+      // the client's next periodic round.
+      this.host.connectSoon();
+    } else void this.check();
   }
 
   /** Keeps connections but transfers nothing: no requests, every peer choked. */

@@ -16,9 +16,40 @@ import {
   parseExtendedHandshake,
 } from '../../../src/wire/index.js';
 import { RawPeer } from './raw-peer.js';
+import { FakeClock } from '../../../src/util/clock.js';
 import { makeFixture, sameFiles, until } from './fixtures.js';
 
 const limits = { maxPerHost: 10 };
+
+test('a magnet link dials its x.pe peers as it starts, not at the next periodic dial round', async () => {
+  // The leech's clock never moves: every timer-driven path (periodic dial rounds, metadata
+  // retries) is frozen, so the download can only happen if starting the magnet dials at once.
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), {
+    files: [{ path: 'a.bin', size: 200_000 }],
+    pieceLength: 16 * 1024,
+  });
+  const seed = new Client({ host: '127.0.0.1', limits, dht: false });
+  const leech = new Client({ host: '127.0.0.1', limits, dht: false, clock: new FakeClock(1_000_000) });
+  try {
+    const seedPort = await seed.listen(0);
+    const st = await seed.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => st.state === 'seeding', 10_000, 'seed ready');
+    await leech.listen(0);
+    const magnet = buildMagnet({
+      infoHash: fx.metainfo.infoHash,
+      peers: [{ host: '127.0.0.1', port: seedPort }],
+    });
+    const out = join(tmp.path, 'leech');
+    const t = await leech.addTorrent(magnet, { savePath: out });
+    await until(() => t.state === 'seeding', 10_000, 'magnet download with a frozen clock');
+    assert.deepEqual(await sameFiles(fx, out), []);
+  } finally {
+    await leech.close();
+    await seed.close();
+    await tmp.cleanup();
+  }
+});
 
 test('magnet link: metadata from our seed (x.pe), then the same Torrent downloads; restart reuses the saved .torrent', async () => {
   const tmp = await tempDir();
@@ -34,7 +65,9 @@ test('magnet link: metadata from our seed (x.pe), then the same Torrent download
   let leech = new Client({ host: '127.0.0.1', limits, dht: false, resumeDir });
   try {
     const seedPort = await seed.listen(0);
-    await seed.addTorrent(fx.torrent, { savePath: fx.dir });
+    const st = await seed.addTorrent(fx.torrent, { savePath: fx.dir });
+    // A checking seed refuses connections, and the magnet dials at once (then backs off 15 s).
+    await until(() => st.state === 'seeding', 10_000, 'seed ready');
     await leech.listen(0);
     const magnet = buildMagnet({
       infoHash: fx.metainfo.infoHash,
