@@ -212,7 +212,7 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./worker.js', import.meta.url));
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { execArgv: workerExecArgv() });
     const slot: Slot = { worker, task: undefined };
     this.slots.push(slot);
     worker.on('message', (reply: HashReply) => {
@@ -249,4 +249,23 @@ let shared: HashPool | undefined;
 export function sharedHashPool(): HashPool {
   if (!shared || shared.isClosed) shared = new HashPool();
   return shared;
+}
+
+/**
+ * The host's Node flags minus those that only make sense for a main script (`node --input-type
+ * module -e …` would otherwise make every worker fail to start).
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^(--input-type|--eval|-e|--print|-p)$/.test(a)) {
+      i++; // and its value
+      continue;
+    }
+    if (/^(--input-type|--eval|--print)=/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import { isNbtError } from '../../../src/util/errors.js';
 import { seededBytes, tempDir } from '../../helpers/tmp.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 function expected(data: Uint8Array, pieceLength: number): Buffer {
   const out: Buffer[] = [];
@@ -169,4 +170,21 @@ test('hashLent hands the same memory back', async () => {
   } finally {
     await pool.close();
   }
+});
+
+test('workers start when the host runs code given with --input-type and -e', () => {
+  // Workers inherit the host's Node flags; main-script-only flags must not reach them.
+  const pool = new URL('../../../src/hash/index.js', import.meta.url).href;
+  const code = `const { HashPool } = await import(${JSON.stringify(pool)});
+    const p = new HashPool({ size: 1 });
+    const d = await p.hashPieces(Buffer.alloc(32768, 1), 16384);
+    await p.close();
+    process.stdout.write(d.toString('hex'));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const one = createHash('sha1').update(Buffer.alloc(16384, 1)).digest('hex');
+  assert.equal(r.stdout, one + one);
 });
