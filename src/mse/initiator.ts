@@ -3,7 +3,7 @@
  * send and, once step 4 is parsed, the outcome. Any chunking of the input works.
  */
 import { NbtError } from '../util/errors.js';
-import { checkMethods, failure, methodBits, padLength, stateError } from './common.js';
+import { checkMethods, methodBits, padLength, stateError } from './common.js';
 import {
   CRYPTO_PLAINTEXT,
   CRYPTO_RC4,
@@ -23,19 +23,16 @@ import {
   xor20,
   type RandomSource,
 } from './dh.js';
-import { HandshakeInput } from './input.js';
+import { MseParty } from './party.js';
 import type { Rc4 } from './rc4.js';
 import type { CryptoMethod, MseInitiatorOptions, MseOutcome, MseStep } from './types.js';
 
-type State = 'new' | 'awaitYb' | 'scanVc' | 'readSelect' | 'readPadD' | 'done' | 'failed';
+type State = 'new' | 'awaitYb' | 'scanVc' | 'readSelect' | 'readPadD';
 
 /** VC + crypto_select (4) + len(PadD) (2). */
 const SELECT_HEADER = MSE_VC_LENGTH + 4 + 2;
 
-export class MseInitiator {
-  private state: State = 'new';
-  private error: NbtError | undefined;
-  private readonly input = new HandshakeInput();
+export class MseInitiator extends MseParty<State> {
   private readonly infoHash: Buffer;
   private readonly provideBits: number;
   private readonly initialPayload: Buffer;
@@ -50,6 +47,7 @@ export class MseInitiator {
   private padDLength = 0;
 
   constructor(o: MseInitiatorOptions) {
+    super('new', 'MseInitiator');
     if (o.infoHash.length !== 20) throw new NbtError('MSE_BAD_OPTIONS', 'infoHash must be 20 bytes');
     checkMethods(o.provide, 'provide');
     const ia = o.initialPayload ?? Buffer.alloc(0);
@@ -67,6 +65,10 @@ export class MseInitiator {
     this.keys = new DhKeyPair(this.random);
   }
 
+  protected override checkCanReceive(): void {
+    if (this.state === 'new') throw stateError('MseInitiator.receive() before start()');
+  }
+
   /** Step 1: Ya and PadA. */
   start(): Buffer {
     if (this.state !== 'new') throw stateError('MseInitiator.start() called twice');
@@ -74,28 +76,7 @@ export class MseInitiator {
     return Buffer.concat([this.keys.publicKey, this.random(this.padALength)]);
   }
 
-  /** Bytes received but not yet parsed; bounded by the handshake limits (at most ~1.2 KiB plus the IA). */
-  get bufferedBytes(): number {
-    return this.input.length;
-  }
-
-  receive(chunk: Uint8Array): MseStep {
-    if (this.state === 'failed') throw this.error!;
-    if (this.state === 'new') throw stateError('MseInitiator.receive() before start()');
-    if (this.state === 'done') throw stateError('MseInitiator.receive() after the handshake completed');
-    this.input.push(chunk);
-    try {
-      const step = this.advance();
-      this.input.detach();
-      return step;
-    } catch (e) {
-      this.state = 'failed';
-      this.error = failure(e);
-      throw this.error;
-    }
-  }
-
-  private advance(): MseStep {
+  protected advance(): MseStep {
     const step: MseStep = {};
     for (;;) {
       switch (this.state) {

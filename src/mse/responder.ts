@@ -3,7 +3,7 @@
  * initiator's step 3 (with its IA) is parsed, the outcome. Any chunking of the input works.
  */
 import { NbtError } from '../util/errors.js';
-import { checkMethods, failure, methodBits, padLength, stateError } from './common.js';
+import { checkMethods, methodBits, padLength, stateError } from './common.js';
 import {
   CRYPTO_PLAINTEXT,
   CRYPTO_RC4,
@@ -23,19 +23,16 @@ import {
   xor20,
   type RandomSource,
 } from './dh.js';
-import { HandshakeInput } from './input.js';
+import { MseParty } from './party.js';
 import type { Rc4 } from './rc4.js';
 import type { CryptoMethod, MseOutcome, MseResponderOptions, MseStep } from './types.js';
 
-type State = 'awaitYa' | 'scanReq1' | 'readSkey' | 'readProvide' | 'readPadC' | 'readIa' | 'done' | 'failed';
+type State = 'awaitYa' | 'scanReq1' | 'readSkey' | 'readProvide' | 'readPadC' | 'readIa';
 
 /** VC + crypto_provide (4) + len(PadC) (2). */
 const PROVIDE_HEADER = MSE_VC_LENGTH + 4 + 2;
 
-export class MseResponder {
-  private state: State = 'awaitYa';
-  private error: NbtError | undefined;
-  private readonly input = new HandshakeInput();
+export class MseResponder extends MseParty<State> {
   private readonly options: MseResponderOptions;
   private readonly allowBits: number;
   private readonly random: RandomSource;
@@ -52,6 +49,7 @@ export class MseResponder {
   private iaLength = 0;
 
   constructor(o: MseResponderOptions) {
+    super('awaitYa', 'MseResponder');
     checkMethods(o.allow, 'allow');
     this.options = o;
     this.allowBits = methodBits(o.allow);
@@ -62,27 +60,7 @@ export class MseResponder {
     this.keys = new DhKeyPair(this.random);
   }
 
-  /** Bytes received but not yet parsed; bounded by the handshake limits (at most ~1.2 KiB plus the IA). */
-  get bufferedBytes(): number {
-    return this.input.length;
-  }
-
-  receive(chunk: Uint8Array): MseStep {
-    if (this.state === 'failed') throw this.error!;
-    if (this.state === 'done') throw stateError('MseResponder.receive() after the handshake completed');
-    this.input.push(chunk);
-    try {
-      const step = this.advance();
-      this.input.detach();
-      return step;
-    } catch (e) {
-      this.state = 'failed';
-      this.error = failure(e);
-      throw this.error;
-    }
-  }
-
-  private advance(): MseStep {
+  protected advance(): MseStep {
     const step: MseStep = {};
     for (;;) {
       switch (this.state) {
