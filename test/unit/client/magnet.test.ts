@@ -21,6 +21,15 @@ import { makeFixture, sameFiles, until } from './fixtures.js';
 
 const limits = { maxPerHost: 10 };
 
+/** Listens and seeds the fixture; returns the port once seeding. A checking seed refuses
+ * connections, and a magnet dials at once (then backs off 15 s), so tests wait for this. */
+async function readySeed(seed: Client, fx: Awaited<ReturnType<typeof makeFixture>>): Promise<number> {
+  const port = await seed.listen(0);
+  const t = await seed.addTorrent(fx.torrent, { savePath: fx.dir });
+  await until(() => t.state === 'seeding', 10_000, 'seed ready');
+  return port;
+}
+
 test('a magnet link dials its x.pe peers as it starts, not at the next periodic dial round', async () => {
   // The leech's clock never moves: every timer-driven path (periodic dial rounds, metadata
   // retries) is frozen, so the download can only happen if starting the magnet dials at once.
@@ -32,9 +41,7 @@ test('a magnet link dials its x.pe peers as it starts, not at the next periodic 
   const seed = new Client({ host: '127.0.0.1', limits, dht: false });
   const leech = new Client({ host: '127.0.0.1', limits, dht: false, clock: new FakeClock(1_000_000) });
   try {
-    const seedPort = await seed.listen(0);
-    const st = await seed.addTorrent(fx.torrent, { savePath: fx.dir });
-    await until(() => st.state === 'seeding', 10_000, 'seed ready');
+    const seedPort = await readySeed(seed, fx);
     await leech.listen(0);
     const magnet = buildMagnet({
       infoHash: fx.metainfo.infoHash,
@@ -64,10 +71,7 @@ test('magnet link: metadata from our seed (x.pe), then the same Torrent download
   const resumeDir = join(tmp.path, 'resume');
   let leech = new Client({ host: '127.0.0.1', limits, dht: false, resumeDir });
   try {
-    const seedPort = await seed.listen(0);
-    const st = await seed.addTorrent(fx.torrent, { savePath: fx.dir });
-    // A checking seed refuses connections, and the magnet dials at once (then backs off 15 s).
-    await until(() => st.state === 'seeding', 10_000, 'seed ready');
+    const seedPort = await readySeed(seed, fx);
     await leech.listen(0);
     const magnet = buildMagnet({
       infoHash: fx.metainfo.infoHash,
