@@ -24,7 +24,6 @@ import { PeerBase, type PeerIdentity } from './peer-base.js';
 import { CLIENT_VERSION, resolveTimeouts, type ResolvedTimeouts } from './defaults.js';
 import type { HandshakeInfo, PeerAcceptOptions, PeerCommonOptions, PeerConnectOptions } from './types.js';
 
-/** Reasons after which we still try to deliver what we queued (a polite close). */
 /** Size of the shared read buffer: larger reads mean fewer system calls on fast links. */
 const READ_BUFFER_BYTES = 256 * 1024;
 let readBuffer: Buffer | undefined;
@@ -34,6 +33,7 @@ function sharedReadBuffer(): Buffer {
   return readBuffer;
 }
 
+/** Reasons after which we still try to deliver what we queued (a polite close). */
 const POLITE = new Set<DisconnectReason>([
   DisconnectReason.CLOSED_BY_US,
   DisconnectReason.NO_SUCH_TORRENT,
