@@ -1,0 +1,50 @@
+/**
+ * The byte stream a `Peer` talks over. TCP (src/net/tcp.ts) is one implementation; uTP, a
+ * proxied socket and the test suite's simulated network are others. A Peer never sees which.
+ *
+ * Semantics follow a Node stream closely enough that `net.Socket` maps onto it one-to-one:
+ * `write` returns false when the send buffer is above its high-water mark ('drain' follows),
+ * `pause`/`resume` stop and restart 'data' (read-side flow control for rate limits), and exactly
+ * one 'close' is emitted, after at most one 'error'.
+ */
+export interface Transport {
+  /** 'tcp', 'utp', 'sim', 'socks5', … — shown on Peer and in the CLI's JSON. */
+  readonly kind: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** True once destroyed or closed (no more writes). */
+  readonly destroyed: boolean;
+  /** Bytes accepted by write() and not yet handed to the network. */
+  readonly writableLength: number;
+
+  write(data: Uint8Array): boolean;
+  /** Batch the writes that follow into as few packets as possible until uncork(). */
+  cork(): void;
+  uncork(): void;
+  /** Send what is queued, then close our half (a polite close). */
+  end(): void;
+  /** Close at once, dropping what is queued. */
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+  /** Latency matters more than batching (Nagle off); a no-op where it means nothing. */
+  setNoDelay?(on: boolean): void;
+
+  on(event: 'connect', listener: () => void): this;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'drain', listener: () => void): this;
+  on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): this;
+  on(event: 'close', listener: () => void): this;
+  once(event: 'connect' | 'drain' | 'close', listener: () => void): this;
+}
+
+/** Opens outgoing transports (TCP, uTP, a proxy, the simulator). */
+export interface Connector {
+  readonly kind: string;
+  /**
+   * Starts connecting; the transport emits 'connect' when ready or 'error' + 'close' when it
+   * failed. `onRead` (optional) lets a TCP connector read into a shared buffer: the chunk is
+   * valid only during the call.
+   */
+  connect(host: string, port: number, options?: { onRead?: (chunk: Buffer) => void }): Transport;
+}
