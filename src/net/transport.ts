@@ -48,3 +48,19 @@ export interface Connector {
    */
   connect(host: string, port: number, options?: { onRead?: (chunk: Buffer) => void }): Transport;
 }
+
+/** A listening endpoint opened through a Network. */
+export interface Listener {
+  /** The bound port (the one asked for, or the one the system chose for 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a session needs from the network for peer connections: dialing and listening.
+ * Real TCP is the default; the test suite's simulated network provides another, so whole
+ * Clients run in virtual time.
+ */
+export interface Network extends Connector {
+  listen(host: string, port: number, onConnection: (transport: Transport) => void): Promise<Listener>;
+}
