@@ -78,6 +78,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private checkRun = 0;
   private lastChoke = 0;
   private removed = false;
+  /** Wanted pieces (priority > 0) not yet in `have` (verified and written). */
+  private wantedMissing = 0;
+  /** 'finished' was emitted (or held from the start) for the current wanted set. */
+  private finishedReported = false;
 
   constructor(init: TorrentInit) {
     super();
@@ -107,6 +111,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.uploader = this.newUploader();
     this.downMeter = new RateMeter(init.host.clock);
     this.upMeter = new RateMeter(init.host.clock);
+    this.countWantedMissing();
   }
 
   private readonly readCacheBytes: number;
@@ -148,6 +153,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.metainfo = m;
     this.name = m.name;
     this.have = new Bitfield(m.pieceCount);
+    this.countWantedMissing();
     this.cache = this.newReadCache();
     this.uploader = this.newUploader();
     this.downloader = this.newDownloader();
@@ -183,9 +189,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return !this.awaitingMetadata && this.have.complete;
   }
 
-  /** Every wanted piece (of files with priority > 0) is verified and on disk. */
+  /**
+   * Every wanted piece (of files with priority > 0) is verified and on disk. Pieces verified in
+   * memory but still being written do not count: a reader may start on `finished`.
+   */
   get finished(): boolean {
-    return !this.awaitingMetadata && this.downloader.picker.finished;
+    return !this.awaitingMetadata && this.stateValue !== 'checking' && this.wantedMissing === 0;
   }
 
   /** One priority per file: 0 skips the file, 1 is normal, up to 7 first. */
@@ -207,11 +216,34 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.filePrios = checkedPriorities(priorities, this.metainfo.files.length);
     const map = this.piecePriorityMap();
     if (map) this.downloader.picker.setPiecePriorities(map);
+    this.countWantedMissing();
     for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
-    if (this.stateValue === 'downloading') {
-      if (this.finished) this.emit('finished');
-      else this.host.connectSoon();
+    this.reportFinished();
+    if (this.stateValue === 'downloading' && !this.finished) this.host.connectSoon();
+  }
+
+  /** Recounts the wanted pieces missing from `have` (after a check or a priority change). */
+  private countWantedMissing(): void {
+    const map = this.piecePriorityMap();
+    let missing = 0;
+    for (let i = 0; i < this.have.size; i++) if (!this.have.has(i) && (!map || map[i]! > 0)) missing++;
+    this.wantedMissing = missing;
+  }
+
+  /**
+   * Emits 'finished' once per transition into the finished state while downloading; a priority
+   * change that wants more pieces re-arms it.
+   */
+  private reportFinished(): void {
+    if (!this.finished) {
+      this.finishedReported = false;
+      return;
     }
+    if (this.finishedReported) return;
+    if (this.stateValue === 'downloading') {
+      this.finishedReported = true;
+      this.emit('finished');
+    } else if (this.stateValue === 'seeding') this.finishedReported = true;
   }
 
   /** The file priorities as piece priorities, once there are files and priorities to map. */
@@ -338,6 +370,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.trusted = undefined;
       this.have.clearAll();
       for (const i of found.indices()) this.have.set(i);
+      this.countWantedMissing();
+      this.finishedReported = false;
       this.downloader = this.newDownloader();
       const unfinished = this.unfinishedBlocks;
       this.unfinishedBlocks = undefined;
@@ -382,7 +416,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private enterTransferState(): void {
     if (this.pausedFlag) this.setState('paused');
     else this.setState(this.have.complete ? 'seeding' : 'downloading');
-    if (this.stateValue === 'downloading' && this.finished) this.emit('finished');
+    this.reportFinished();
   }
 
   private startTimers(): void {
@@ -522,15 +556,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   // ---- pieces ---------------------------------------------------------------------------------
 
+  /** A verified piece's write completed: only now does it count as had, everywhere. */
   private pieceDone(piece: number): void {
     if (!this.have.set(piece)) return;
+    if (this.isWanted(piece)) this.wantedMissing--;
     this.downMeter.add(this.metainfo.pieceSize(piece));
     for (const s of this.peerSessions.values()) {
       if (!s.seed) s.peer.have(piece);
       this.downloader.updateInterest(s);
     }
     this.emit('piece-hash-pass', piece);
-    if (this.stateValue === 'downloading' && this.finished) this.emit('finished');
+    this.reportFinished();
     if (this.have.complete && this.stateValue === 'downloading') {
       this.setState('seeding');
       for (const s of [...this.peerSessions.values()]) if (s.seed) s.peer.close(DisconnectReason.SEED);
@@ -539,6 +575,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         .catch((e: unknown) => this.diskError(e, 'write'));
       this.emit('done');
     }
+  }
+
+  private isWanted(piece: number): boolean {
+    return !this.filePrios || this.downloader.picker.priority(piece) > 0;
   }
 
   private ban(host: string): void {
