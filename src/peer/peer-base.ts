@@ -66,6 +66,11 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
   peerChoking = true;
   peerInterested = false;
 
+  /** Most requests the remote queues (`reqq` of its extension handshake), once known. */
+  get maxRequests(): number | undefined {
+    return this.extensions?.reqq;
+  }
+
   // ---- pieces ----
   /** Pieces the remote reported (size 0 until the piece count is known). */
   get bitfield(): Bitfield {

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import type { Peer } from '../peer/index.js';
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { Message } from '../wire/index.js';
 import type { Clock } from '../util/clock.js';
@@ -16,13 +15,14 @@ import { CorruptionTally, PieceAssembly, PieceBufferPool } from './assembly.js';
 import type { HashPool } from '../hash/pool.js';
 import { Bitfield } from '../util/bitfield.js';
 import type { PeerSession } from './session.js';
+import type { PeerLink } from './peer-link.js';
 
 export interface DownloaderHost {
   readonly clock: Clock;
   readonly metainfo: Metainfo;
   readonly hashPool: HashPool;
   storage(): Storage;
-  session(peer: Peer<unknown>): PeerSession | undefined;
+  session(peer: PeerLink): PeerSession | undefined;
   sessions(): Iterable<PeerSession>;
   /** Requests may be sent (downloading, not paused). */
   canDownload(): boolean;
@@ -245,7 +245,7 @@ export class Downloader {
 
     const r = this.picker.received(s.peer, req.ref);
     for (const holder of r.duplicateHolders) {
-      const other = this.host.session(holder as Peer<unknown>);
+      const other = this.host.session(holder as PeerLink);
       if (!other || !other.inflight.delete(id)) continue;
       other.cancelled.add(id);
       other.peer.cancel(index, begin, block.length);
@@ -332,7 +332,7 @@ export class Downloader {
 
   /** The most requests the peer accepts at once (its reqq), within our own cap. */
   private pipelineCap(s: PeerSession): number {
-    const reqq = s.peer.extensions?.reqq;
+    const reqq = s.peer.maxRequests;
     return Math.max(1, Math.min(this.tuning.maxPipeline, reqq && reqq > 0 ? reqq : 250));
   }
 

@@ -1,13 +1,14 @@
 /** What a torrent keeps per connected peer, beyond what the Peer itself tracks. */
-import type { Peer } from '../peer/index.js';
 import type { BlockRef } from './picker.js';
+import type { PeerLink } from './peer-link.js';
 
 export interface InflightRequest {
   ref: BlockRef;
   sentAt: number;
 }
 
-export class PeerSession {
+/** `L`: the torrent keeps wire peers; the download/upload machinery sees any PeerLink. */
+export class PeerSession<L extends PeerLink = PeerLink> {
   /** Our outstanding requests by global block id (piece * blocksPerPiece + block). */
   readonly inflight = new Map<number, InflightRequest>();
   /** Blocks we cancelled recently; a piece message for them is a normal race, not an offence. */
@@ -38,7 +39,7 @@ export class PeerSession {
   seed = false;
 
   constructor(
-    readonly peer: Peer<unknown>,
+    readonly peer: L,
     readonly address: string,
     now: number,
   ) {

@@ -1,4 +1,5 @@
 /** A torrent's `stats()` snapshot, computed from its pieces, counters and connected peers. */
+import type { Peer } from '../peer/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { PeerSession } from './session.js';
@@ -10,7 +11,7 @@ export interface StatsInput {
   have: Bitfield;
   awaitingMetadata: boolean;
   candidates: number;
-  sessions: Iterable<PeerSession>;
+  sessions: Iterable<PeerSession<Peer<unknown>>>;
   /** Payload counters of this session. */
   received: number;
   sent: number;

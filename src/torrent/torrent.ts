@@ -22,6 +22,7 @@ import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './do
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
+import type { PeerLink } from './peer-link.js';
 import { CandidateList } from './candidates.js';
 import { findVerifiedPieces } from './data-check.js';
 import { runChokeRound } from './choke-round.js';
@@ -32,6 +33,9 @@ import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from '.
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
 export type { TorrentHost, TorrentInit } from './torrent-init.js';
+
+/** A connected wire peer's session (web seeds will have sessions of their own kind). */
+type WireSession = PeerSession<Peer<unknown>>;
 
 const TICK_MS = 1000;
 const CHOKE_MS = 10_000;
@@ -58,7 +62,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly host: TorrentHost;
   private readonly makeStorage: () => Storage;
   private storageInstance: Storage | undefined;
-  private readonly peerSessions = new Map<Peer<unknown>, PeerSession>();
+  /** Keyed by link, so the download machinery finds a session from the PeerLink it holds. */
+  private readonly peerSessions = new Map<PeerLink, WireSession>();
   private readonly choker: Choker;
   private downloader: Downloader;
   private uploader: Uploader;
@@ -442,7 +447,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   // ---- peers ----------------------------------------------------------------------------------
 
   get peers(): Peer<unknown>[] {
-    return [...this.peerSessions.keys()];
+    return [...this.peerSessions.values()].map((s) => s.peer);
   }
 
   get peerCount(): number {
@@ -451,7 +456,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** A connected peer with this id, if any (PREEXISTING check). */
   peerById(peerId: Buffer): Peer<unknown> | undefined {
-    for (const p of this.peerSessions.keys()) if (p.peerId?.equals(peerId)) return p;
+    for (const { peer } of this.peerSessions.values()) if (peer.peerId?.equals(peerId)) return peer;
     return undefined;
   }
 
@@ -509,7 +514,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.transferring) this.downloader.updateInterest(s);
   }
 
-  private detach(s: PeerSession, info: DisconnectInfo): void {
+  private detach(s: WireSession, info: DisconnectInfo): void {
     if (!this.peerSessions.delete(s.peer)) return;
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
@@ -520,7 +525,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (!this.complete) this.host.connectSoon();
   }
 
-  private onMessage(s: PeerSession, m: Message): void {
+  private onMessage(s: WireSession, m: Message): void {
     const peer = s.peer;
     switch (m.type) {
       case 'interested':
@@ -630,7 +635,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */
   knownAddresses(): PeerAddress[] {
-    return knownAddresses(this.candidates, this.peerSessions.keys());
+    return knownAddresses(this.candidates, this.peers);
   }
 
   /**

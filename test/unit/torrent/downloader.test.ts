@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Peer } from '../../../src/peer/index.js';
 import { DisconnectReason } from '../../../src/peer/disconnect.js';
 import type { Metainfo } from '../../../src/metainfo/types.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderHost } from '../../../src/torrent/downloader.js';
 import { PeerSession } from '../../../src/torrent/session.js';
+import type { PeerLink } from '../../../src/torrent/peer-link.js';
 import { MemoryStorage } from '../../../src/storage/memory-storage.js';
 import { makeLayout } from '../../../src/storage/layout.js';
 import { Bitfield } from '../../../src/util/bitfield.js';
@@ -19,7 +19,8 @@ import { seededBytes } from '../../helpers/tmp.js';
 
 const PIECE = 65536;
 
-class FakePeer {
+/** A scripted PeerLink: records what the downloader asks of it. */
+class FakePeer implements PeerLink {
   closed = false;
   closeReason: DisconnectReason | undefined;
   amInterested = false;
@@ -29,6 +30,11 @@ class FakePeer {
   extensions: { reqq?: number } | undefined;
   bitfield: Bitfield;
   downloadRate = 0;
+  uploadRate = 0;
+  amChoking = true;
+  peerInterested = false;
+  congested = false;
+  connectedAt = 0;
   requests: { index: number; begin: number; length: number }[] = [];
   /** Every request ever sent, in order. */
   log: { index: number; begin: number; length: number }[] = [];
@@ -52,7 +58,15 @@ class FakePeer {
   cancel(index: number, begin: number, length: number): void {
     this.cancels.push({ index, begin, length });
   }
-  close(reason: DisconnectReason): void {
+  get maxRequests(): number | undefined {
+    return this.extensions?.reqq;
+  }
+  choke(): void {}
+  unchoke(): void {}
+  have(): void {}
+  piece(): void {}
+  reject(): void {}
+  close(reason: DisconnectReason = DisconnectReason.CLOSED_BY_US): void {
     this.closed = true;
     this.closeReason = reason;
   }
@@ -75,7 +89,7 @@ function setup(pieces = 8, tuning = {}) {
   } as unknown as Metainfo;
   const storage = new MemoryStorage(layout);
   const clock = new FakeClock(1000);
-  const sessions = new Map<unknown, PeerSession>();
+  const sessions = new Map<PeerLink, PeerSession>();
   const done: number[] = [];
   const failed: number[] = [];
   const banned: string[] = [];
@@ -95,7 +109,7 @@ function setup(pieces = 8, tuning = {}) {
   const d = new Downloader(host, new Bitfield(pieces), { ...defaultDownloaderTuning, ...tuning });
   const add = (name: string, all = true): { fake: FakePeer; s: PeerSession } => {
     const fake = new FakePeer(name, pieces);
-    const s = new PeerSession(fake as unknown as Peer<unknown>, name, clock.now());
+    const s = new PeerSession(fake, name, clock.now());
     sessions.set(fake, s);
     d.peerAdded(s);
     if (all) {
