@@ -10,6 +10,7 @@ import { PexFlags, PexState, PEX_INTERVAL_MS, type PexPeer } from '../extensions
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { ClientService, EngineExtension } from '../client/extensions.js';
 import type { Torrent } from './torrent.js';
+import type { PeerHints } from './candidates.js';
 
 export interface PexExchangeOptions {
   clock: Clock;
@@ -57,7 +58,7 @@ export class PexExchange implements EngineExtension, ClientService {
     const msg = this.states.get(peer)?.state.receive(payload);
     if (!msg || msg.added.length === 0) return;
     torrent.addPeers(
-      msg.added.map(({ host, port }) => ({ host, port })),
+      msg.added.map(({ host, port, flags }) => ({ host, port, hints: pexHints(flags) })),
       { kind: 'pex' },
     );
   }
@@ -104,4 +105,14 @@ export function connectedPeers(torrent: Torrent): PexPeer[] {
     out.push({ host, port, flags });
   }
   return out;
+}
+
+/** BEP 11 flags as the hints a candidate address carries to the dialer. */
+export function pexHints(flags: number): PeerHints {
+  const h: PeerHints = {};
+  if (flags & PexFlags.UTP) h.utp = true;
+  if (flags & PexFlags.ENCRYPTION) h.encryption = true;
+  if (flags & PexFlags.SEED) h.seed = true;
+  if (flags & PexFlags.REACHABLE) h.reachable = true;
+  return h;
 }

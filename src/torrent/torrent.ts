@@ -23,7 +23,7 @@ import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
 import type { PeerLink } from './peer-link.js';
-import { CandidateList } from './candidates.js';
+import { CandidateList, type HintedAddress } from './candidates.js';
 import { findVerifiedPieces } from './data-check.js';
 import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
@@ -480,7 +480,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   /** Adds addresses from any source (tracker, DHT, PEX, user, resume); the client dials them. */
-  addPeers(addrs: readonly PeerAddress[], source: PeerSource): void {
+  addPeers(addrs: readonly HintedAddress[], source: PeerSource): void {
     // BEP 27: a private torrent takes peers only from its trackers, the user and resume data.
     if (this.metainfo.private && (source.kind === 'dht' || source.kind === 'pex' || source.kind === 'lsd'))
       return;

@@ -138,3 +138,15 @@ test('PexState: incoming rate limit and malformed payloads; private torrents ref
   assert.equal(pexAllowed({ private: true }), false);
   assert.equal(pexAllowed({ private: false }), true);
 });
+
+test('PEX flags become candidate hints', async () => {
+  const { pexHints } = await import('../../../src/torrent/pex-exchange.js');
+  assert.deepEqual(pexHints(0), {});
+  assert.deepEqual(pexHints(0x01 | 0x02 | 0x04 | 0x10), {
+    utp: true,
+    encryption: true,
+    seed: true,
+    reachable: true,
+  });
+  assert.deepEqual(pexHints(0x08), {}, 'holepunch alone is no hint we use');
+});

@@ -73,3 +73,18 @@ test('the list is bounded and respects the usable filter', () => {
   c.removeHost('h');
   assert.equal(c.size, 0);
 });
+
+test('hints (PEX flags) travel with an address: merged from later sources, kept across a connection', () => {
+  const c = new CandidateList();
+  c.add([{ host: '10.0.0.9', port: 9 }], src, never);
+  // PEX later says the same address speaks uTP and is a seed.
+  c.add([{ host: '10.0.0.9', port: 9, hints: { utp: true, seed: true } }], { kind: 'pex' }, never);
+  const first = c.next(0, () => true)!;
+  assert.deepEqual(first.hints, { utp: true, seed: true });
+  assert.equal(first.source.kind, 'tracker', 'the first source stays');
+  // While connected, a hint that arrives is kept for when the address comes back.
+  c.add([{ host: '10.0.0.9', port: 9, hints: { encryption: true } }], { kind: 'pex' }, never);
+  c.release(first, first.source, 0, true);
+  const again = c.next(60_000, () => true)!;
+  assert.deepEqual(again.hints, { utp: true, seed: true, encryption: true });
+});
