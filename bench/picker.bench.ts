@@ -13,7 +13,6 @@ function once(): { ms: number; blocks: number } {
   const pk = new PiecePicker({
     pieceCount: pieces,
     pieceLength: 1 << 20,
-    lastPieceLength: 1 << 20,
     random: prng(9),
   });
   const rnd = prng(11);

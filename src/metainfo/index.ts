@@ -1,4 +1,12 @@
 export type { Metainfo, TorrentFile, FileSlice } from './types.js';
+export {
+  infoHashesOf,
+  infoHashesHex,
+  sameTorrent,
+  wireInfoHash,
+  wireInfoHashes,
+  type InfoHashes,
+} from './info-hash.js';
 export { parseTorrent, parseInfoDict, type ParseOptions } from './parse.js';
 export { sanitizeComponent, sanitizePath } from './paths.js';
 export { parseMagnet, buildMagnet, type MagnetLink, type MagnetInput } from './magnet.js';

@@ -14,7 +14,7 @@ import {
 } from '../bencode/index.js';
 import type { PeerAddress } from '../util/compact.js';
 import { NbtError } from '../util/errors.js';
-import { sha1 } from '../util/sha1.js';
+import { infoHashesOf, type InfoHashes } from './info-hash.js';
 import { resolveDuplicates, sanitizeComponent, sanitizePath, utf8OrReplace } from './paths.js';
 import type { FileSlice, Metainfo, TorrentFile } from './types.js';
 
@@ -73,7 +73,8 @@ export function parseInfoDict(info: Uint8Array, opts: ParseOptions = {}): Metain
 }
 
 function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
-  const infoHash = sha1(raw);
+  const infoHashes = infoHashesOf(raw, dictGet(info, 'meta version') === 2);
+  const infoHash = infoHashes.v1!;
   const pieceLength = dictGet(info, 'piece length');
   if (pieceLength === undefined) fail('METAINFO_NO_PIECE_LENGTH', 'info has no piece length');
   if (!isInt(pieceLength) || pieceLength <= 0 || pieceLength > o.maxPieceLength)
@@ -152,6 +153,7 @@ function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
 
   const priv = dictGet(info, 'private');
   return new MetainfoImpl({
+    infoHashes,
     infoHash,
     info: raw,
     name,
@@ -243,6 +245,7 @@ type Fields = Omit<
 >;
 
 class MetainfoImpl implements Metainfo {
+  infoHashes: InfoHashes;
   infoHash: Buffer;
   infoHashHex: string;
   info: Buffer;
@@ -264,6 +267,7 @@ class MetainfoImpl implements Metainfo {
   encoding?: string;
 
   constructor(f: Fields) {
+    this.infoHashes = f.infoHashes;
     this.infoHash = f.infoHash;
     this.infoHashHex = f.infoHash.toString('hex');
     this.info = f.info;

@@ -1,4 +1,5 @@
 import type { PeerAddress } from '../util/compact.js';
+import type { InfoHashes } from './info-hash.js';
 
 /** One file of a torrent, in torrent order. */
 export interface TorrentFile {
@@ -26,7 +27,9 @@ export interface FileSlice {
 
 /** A parsed and validated torrent (BEP 3 single/multi-file, v1 or the v1 part of a hybrid). */
 export interface Metainfo {
-  /** SHA-1 of the info dictionary's original bytes. */
+  /** The torrent's identity: v1 (SHA-1) and, for a hybrid, v2 (SHA-256) of the info dictionary. */
+  infoHashes: InfoHashes;
+  /** The 20 bytes used on the wire: SHA-1 of the info dictionary's original bytes. */
   infoHash: Buffer;
   infoHashHex: string;
   /** The raw bencoded info dictionary, exactly as it appeared in the input. */

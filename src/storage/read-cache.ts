@@ -4,7 +4,7 @@
  * Concurrent misses on one piece share a single read. Pieces larger than a quarter of the
  * budget are not cached (their blocks are read directly).
  */
-import { pieceRangeOffset } from './layout.js';
+import { pieceRangeOffset, pieceSize } from './layout.js';
 import type { Storage } from './storage.js';
 
 export class PieceReadCache {
@@ -21,7 +21,7 @@ export class PieceReadCache {
   async read(piece: number, offset: number, length: number): Promise<Buffer> {
     const layout = this.storage.layout;
     pieceRangeOffset(layout, piece, offset, length);
-    const size = piece === layout.pieceCount - 1 ? layout.lastPieceLength : layout.pieceLength;
+    const size = pieceSize(layout, piece);
     if (size * 4 > this.maxBytes) return this.storage.read(piece, offset, length);
     let entry = this.pieces.get(piece);
     if (entry) {
@@ -46,7 +46,7 @@ export class PieceReadCache {
     if (!e || (only && e !== only)) return;
     this.pieces.delete(piece);
     const layout = this.storage.layout;
-    this.bytes -= piece === layout.pieceCount - 1 ? layout.lastPieceLength : layout.pieceLength;
+    this.bytes -= pieceSize(layout, piece);
   }
 
   clear(): void {

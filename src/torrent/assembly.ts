@@ -6,7 +6,8 @@
  * written with one write. A finished piece is never read back, and only verified pieces are
  * written, so bad data never reaches the files.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import type { PieceHasher } from './verification.js';
 
 /**
  * Reusable piece buffers; over SharedArrayBuffer when hash workers may read them in place
@@ -40,7 +41,7 @@ export class PieceAssembly {
   readonly data: Buffer;
   /** Who sent each block (the peer's host), for the corruption tally. */
   readonly senders: (string | undefined)[];
-  private readonly hasher: Hash | undefined;
+  private readonly hasher: PieceHasher | undefined;
   /** Blocks [0, hashedBlocks) went into the incremental hasher. */
   private hashedBlocks = 0;
   private receivedBlocks = 0;
@@ -52,14 +53,14 @@ export class PieceAssembly {
     readonly blockSize: number,
     /** At least `size` bytes; returned to the pool by the owner when done. */
     readonly buffer: Buffer,
-    /** Hash on the main thread as blocks become contiguous (else the caller hashes `data`). */
-    incremental: boolean,
+    /** Hashes on the main thread as blocks become contiguous (else the caller hashes `data`). */
+    hasher: PieceHasher | undefined,
   ) {
     const n = Math.ceil(size / blockSize);
     this.data = buffer.subarray(0, size);
     this.got = new Uint8Array(n);
     this.senders = new Array<string | undefined>(n);
-    this.hasher = incremental ? createHash('sha1') : undefined;
+    this.hasher = hasher;
   }
 
   get blockCount(): number {

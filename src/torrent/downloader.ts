@@ -3,7 +3,6 @@
  * request timeouts and snubbing, endgame cancels, block assembly and SHA-1 verification, and
  * writing verified pieces. The torrent owns the peers; this class owns requests and pieces.
  */
-import { createHash } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { Message } from '../wire/index.js';
@@ -16,11 +15,14 @@ import type { HashPool } from '../hash/pool.js';
 import { Bitfield } from '../util/bitfield.js';
 import type { PeerSession } from './session.js';
 import type { PeerLink } from './peer-link.js';
+import type { PieceVerification } from './verification.js';
 
 export interface DownloaderHost {
   readonly clock: Clock;
   readonly metainfo: Metainfo;
   readonly hashPool: HashPool;
+  /** How a piece's bytes are checked (SHA-1 pieces; SHA-256 Merkle blocks for v2). */
+  readonly verification: PieceVerification;
   storage(): Storage;
   session(peer: PeerLink): PeerSession | undefined;
   sessions(): Iterable<PeerSession>;
@@ -116,7 +118,7 @@ export class Downloader {
     this.picker = new PiecePicker({
       pieceCount: m.pieceCount,
       pieceLength: m.pieceLength,
-      lastPieceLength: m.lastPieceLength,
+      pieceSize: (p) => m.pieceSize(p),
       have,
     });
     this.bpp = this.picker.blocksPerPiece;
@@ -259,7 +261,8 @@ export class Downloader {
     let a = this.assemblies.get(index);
     if (!a) {
       const size = this.host.metainfo.pieceSize(index);
-      a = new PieceAssembly(index, size, this.blockSize, this.buffers.take(), !this.offload);
+      const hasher = this.offload ? undefined : this.host.verification.hasher(index);
+      a = new PieceAssembly(index, size, this.blockSize, this.buffers.take(), hasher);
       this.assemblies.set(index, a);
       this.bufferedBytes += a.buffer.length;
     }
@@ -276,10 +279,12 @@ export class Downloader {
     const gen = this.generation;
     let digest: Buffer;
     try {
-      digest = await this.host.hashPool.hashPieces(a.data, a.size);
+      digest = await this.host.verification.poolDigest(this.host.hashPool, a.piece, a.data);
     } catch {
       // The pool is closing or a worker died: hash here instead.
-      digest = createHash('sha1').update(a.data).digest();
+      const h = this.host.verification.hasher(a.piece);
+      h.update(a.data);
+      digest = h.digest();
     }
     if (gen !== this.generation) return;
     this.finishPiece(a, digest);
@@ -291,7 +296,7 @@ export class Downloader {
   }
 
   private finishPiece(a: PieceAssembly, digest: Buffer): void {
-    const ok = digest.equals(this.host.metainfo.pieceHash(a.piece));
+    const ok = this.host.verification.matches(a.piece, digest);
     if (!ok) {
       this.release(a);
       this.hashFailures++;
@@ -497,7 +502,8 @@ export class Downloader {
       if (this.picker.hasPiece(u.piece) || this.assemblies.has(u.piece)) continue;
       const size = m.pieceSize(u.piece);
       if (u.blocks.size !== Math.ceil(size / this.blockSize) || u.blocks.empty || u.blocks.complete) continue;
-      const a = new PieceAssembly(u.piece, size, this.blockSize, this.buffers.take(), true);
+      const hasher = this.host.verification.hasher(u.piece);
+      const a = new PieceAssembly(u.piece, size, this.blockSize, this.buffers.take(), hasher);
       for (const b of u.blocks.indices()) {
         const start = b * this.blockSize;
         const len = Math.min(this.blockSize, size - start);

@@ -50,6 +50,7 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
     throw new NbtError('METADATA_UNKNOWN', 'the metadata of this magnet link is not known yet');
   };
   return {
+    infoHashes: { v1: link.infoHash },
     infoHash: link.infoHash,
     infoHashHex: link.infoHashHex,
     info: Buffer.alloc(0),

@@ -17,8 +17,13 @@ export const DEFAULT_PRIORITY = 4;
 
 export interface PickerOptions {
   pieceCount: number;
+  /** Size of a full piece (the largest); block counts per piece derive from it. */
   pieceLength: number;
-  lastPieceLength: number;
+  /**
+   * Size of each piece, from the storage layout: in v1 every piece but the last is full, in v2
+   * each file's last piece is short. Default: every piece is `pieceLength`.
+   */
+  pieceSize?: (piece: number) => number;
   /** Default 16 KiB. */
   blockSize?: number;
   /** Random source in [0, 1) (inject a seeded one in tests). */

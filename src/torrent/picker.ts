@@ -37,7 +37,6 @@ interface PeerState {
 export class PiecePicker {
   readonly pieceCount: number;
   readonly pieceLength: number;
-  readonly lastPieceLength: number;
   readonly blockSize: number;
   /** Blocks in a full-size piece. */
   readonly blocksPerPiece: number;
@@ -61,16 +60,20 @@ export class PiecePicker {
   private unstartedWanted = 0;
   private freeWanted = 0;
   private seqCursor = 0;
+  private readonly sizes: ((piece: number) => number) | undefined;
 
   constructor(o: PickerOptions) {
-    const { pieceCount, pieceLength, lastPieceLength } = o;
+    const { pieceCount, pieceLength } = o;
     if (!Number.isSafeInteger(pieceCount) || pieceCount < 0)
       throw new RangeError(`bad piece count ${pieceCount}`);
-    if (!(pieceLength > 0) || !(lastPieceLength > 0 || pieceCount === 0) || lastPieceLength > pieceLength)
-      throw new RangeError(`bad piece lengths ${pieceLength}/${lastPieceLength}`);
+    if (!(pieceLength > 0)) throw new RangeError(`bad piece length ${pieceLength}`);
+    this.sizes = o.pieceSize;
+    for (let i = 0; this.sizes && i < pieceCount; i++) {
+      const size = this.sizes(i);
+      if (!(size > 0 && size <= pieceLength)) throw new RangeError(`bad size ${size} of piece ${i}`);
+    }
     this.pieceCount = pieceCount;
     this.pieceLength = pieceLength;
-    this.lastPieceLength = lastPieceLength;
     this.blockSize = o.blockSize ?? BLOCK_SIZE;
     this.blocksPerPiece = Math.ceil(pieceLength / this.blockSize);
     this.random = o.random ?? Math.random;
@@ -91,7 +94,7 @@ export class PiecePicker {
   // ---- sizes ---------------------------------------------------------------------------------
 
   pieceSize(piece: number): number {
-    return piece === this.pieceCount - 1 ? this.lastPieceLength : this.pieceLength;
+    return this.sizes ? this.sizes(piece) : this.pieceLength;
   }
 
   blockCount(piece: number): number {

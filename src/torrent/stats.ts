@@ -12,6 +12,8 @@ export interface StatsInput {
   awaitingMetadata: boolean;
   candidates: number;
   sessions: Iterable<PeerSession<Peer<unknown>>>;
+  /** Bytes of the pieces in `have` (each at its own size). */
+  haveBytes: number;
   /** Payload counters of this session. */
   received: number;
   sent: number;
@@ -24,8 +26,7 @@ export interface StatsInput {
 export function torrentStats(input: StatsInput): TorrentStats {
   const m = input.metainfo;
   const have = input.have;
-  let bytesDone = have.count * m.pieceLength;
-  if (have.has(m.pieceCount - 1)) bytesDone -= m.pieceLength - m.lastPieceLength;
+  const bytesDone = input.haveBytes;
   const peers = {
     total: 0,
     downloading: 0,

@@ -9,6 +9,7 @@ import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
 import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
+import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
 import type { Storage } from '../storage/storage.js';
 import type { TimerHandle } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
@@ -22,6 +23,7 @@ import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './do
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
+import { sha1Pieces } from './verification.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
 import { findVerifiedPieces } from './data-check.js';
@@ -43,6 +45,7 @@ const CHOKE_MS = 10_000;
 export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Replaced once when a magnet's metadata arrives (installMetainfo). */
   metainfo: Metainfo;
+  /** The 20 bytes that name the torrent in handshakes, at trackers and in the DHT. */
   readonly infoHash: Buffer;
   readonly infoHashHex: string;
   name: string;
@@ -85,6 +88,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private removed = false;
   /** Wanted pieces (priority > 0) not yet in `have` (verified and written). */
   private wantedMissing = 0;
+  /** Bytes of the pieces in `have`. */
+  private haveBytes = 0;
   /** 'finished' was emitted (or held from the start) for the current wanted set. */
   private finishedReported = false;
 
@@ -116,7 +121,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.uploader = this.newUploader();
     this.downMeter = new RateMeter(init.host.clock);
     this.upMeter = new RateMeter(init.host.clock);
-    this.countWantedMissing();
+    this.recountHave();
   }
 
   private readonly readCacheBytes: number;
@@ -140,6 +145,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     });
   }
 
+  /** v1 and/or v2 hashes of the info dictionary (a magnet: what its link named, until the metadata). */
+  get infoHashes(): InfoHashes {
+    return this.metainfo.infoHashes;
+  }
+
   /** False for a magnet link until its metadata arrived. */
   get hasMetadata(): boolean {
     return !this.awaitingMetadata;
@@ -152,13 +162,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    */
   installMetainfo(m: Metainfo): void {
     if (!this.awaitingMetadata || this.removed) return;
-    if (!m.infoHash.equals(this.infoHash))
+    if (!sameTorrent(m.infoHashes, this.infoHashes))
       throw new NbtError('METADATA_MISMATCH', 'metadata of another torrent');
     this.awaitingMetadata = false;
     this.metainfo = m;
     this.name = m.name;
     this.have = new Bitfield(m.pieceCount);
-    this.countWantedMissing();
+    this.recountHave();
     this.cache = this.newReadCache();
     this.uploader = this.newUploader();
     this.downloader = this.newDownloader();
@@ -221,18 +231,26 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.filePrios = checkedPriorities(priorities, this.metainfo.files.length);
     const map = this.piecePriorityMap();
     if (map) this.downloader.picker.setPiecePriorities(map);
-    this.countWantedMissing();
+    this.recountHave();
     for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
     this.reportFinished();
     if (this.stateValue === 'downloading' && !this.finished) this.host.connectSoon();
   }
 
-  /** Recounts the wanted pieces missing from `have` (after a check or a priority change). */
-  private countWantedMissing(): void {
+  /**
+   * Recounts what follows from `have`: the wanted pieces missing from it and its bytes (after a
+   * check, new metadata or a priority change); pieceDone keeps both up to date in between.
+   */
+  private recountHave(): void {
     const map = this.piecePriorityMap();
     let missing = 0;
-    for (let i = 0; i < this.have.size; i++) if (!this.have.has(i) && (!map || map[i]! > 0)) missing++;
+    let bytes = 0;
+    for (let i = 0; i < this.have.size; i++) {
+      if (this.have.has(i)) bytes += this.metainfo.pieceSize(i);
+      else if (!map || map[i]! > 0) missing++;
+    }
     this.wantedMissing = missing;
+    this.haveBytes = bytes;
   }
 
   /**
@@ -375,7 +393,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.trusted = undefined;
       this.have.clearAll();
       for (const i of found.indices()) this.have.set(i);
-      this.countWantedMissing();
+      this.recountHave();
       this.finishedReported = false;
       this.downloader = this.newDownloader();
       const unfinished = this.unfinishedBlocks;
@@ -400,6 +418,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         clock: this.host.clock,
         metainfo: this.metainfo,
         hashPool: this.host.hashPool,
+        verification: sha1Pieces((p) => this.metainfo.pieceHash(p)),
         storage: () => this.storage(),
         session: (peer) => this.peerSessions.get(peer),
         sessions: () => this.peerSessions.values(),
@@ -565,7 +584,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private pieceDone(piece: number): void {
     if (!this.have.set(piece)) return;
     if (this.isWanted(piece)) this.wantedMissing--;
-    this.downMeter.add(this.metainfo.pieceSize(piece));
+    const size = this.metainfo.pieceSize(piece);
+    this.haveBytes += size;
+    this.downMeter.add(size);
     for (const s of this.peerSessions.values()) {
       if (!s.seed) s.peer.have(piece);
       this.downloader.updateInterest(s);
@@ -622,6 +643,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       state: this.stateValue,
       metainfo: this.metainfo,
       have: this.have,
+      haveBytes: this.haveBytes,
       awaitingMetadata: this.awaitingMetadata,
       candidates: this.candidates.size,
       sessions: this.peerSessions.values(),

@@ -12,7 +12,7 @@ test('incremental hash over blocks arriving in any order equals the piece SHA-1'
     const piece = seededBytes(size, size);
     const n = Math.ceil(size / 16384);
     const order = Array.from({ length: n }, (_, i) => i).sort(() => rnd() - 0.5);
-    const a = new PieceAssembly(0, size, 16384, Buffer.alloc(size + 7), true);
+    const a = new PieceAssembly(0, size, 16384, Buffer.alloc(size + 7), createHash('sha1'));
     for (const b of order) {
       assert.equal(a.complete, false);
       assert.ok(a.add(b * 16384, piece.subarray(b * 16384, Math.min(size, (b + 1) * 16384)), 'h'));
@@ -24,7 +24,7 @@ test('incremental hash over blocks arriving in any order equals the piece SHA-1'
 });
 
 test('a duplicate block is refused and does not disturb the data', () => {
-  const a = new PieceAssembly(0, 32768, 16384, Buffer.alloc(32768), false);
+  const a = new PieceAssembly(0, 32768, 16384, Buffer.alloc(32768), undefined);
   assert.ok(a.add(0, Buffer.alloc(16384, 1), 'x'));
   assert.equal(a.add(0, Buffer.alloc(16384, 2), 'y'), false);
   assert.equal(a.data[0], 1);
@@ -47,7 +47,7 @@ test('buffer pool reuses buffers up to its limit', () => {
 
 test('smart ban: the sole sender of a bad piece is guilty at once', () => {
   const t = new CorruptionTally();
-  const a = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), false);
+  const a = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), undefined);
   a.add(0, Buffer.alloc(16384, 1), 'bad');
   a.add(16384, Buffer.alloc(16384, 1), 'bad');
   assert.deepEqual(t.pieceFailed(a, 3), ['bad']);
@@ -56,11 +56,11 @@ test('smart ban: the sole sender of a bad piece is guilty at once', () => {
 test('smart ban: with several senders, the one whose block differs from the good data is named', () => {
   const t = new CorruptionTally();
   const good = seededBytes(32768, 9);
-  const failed = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), false);
+  const failed = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), undefined);
   failed.add(0, good.subarray(0, 16384), 'honest');
   failed.add(16384, Buffer.alloc(16384, 0xee), 'liar');
   assert.deepEqual(t.pieceFailed(failed, 3), []);
-  const ok = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), false);
+  const ok = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), undefined);
   ok.add(0, good.subarray(0, 16384), 'honest');
   ok.add(16384, good.subarray(16384), 'other');
   assert.deepEqual(t.piecePassed(ok), ['liar']);
@@ -71,7 +71,7 @@ test('smart ban: repeat offenders reach the strike limit', () => {
   const t = new CorruptionTally();
   let guilty: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const a = new PieceAssembly(i, 32768, 16384, Buffer.alloc(32768), false);
+    const a = new PieceAssembly(i, 32768, 16384, Buffer.alloc(32768), undefined);
     a.add(0, Buffer.alloc(16384, 1), 'a');
     a.add(16384, Buffer.alloc(16384, 1), 'b');
     guilty = t.pieceFailed(a, 3);

@@ -9,6 +9,7 @@ import { DisconnectReason } from '../../../src/peer/disconnect.js';
 import type { Metainfo } from '../../../src/metainfo/types.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderHost } from '../../../src/torrent/downloader.js';
 import { PeerSession } from '../../../src/torrent/session.js';
+import { sha1Pieces } from '../../../src/torrent/verification.js';
 import type { PeerLink } from '../../../src/torrent/peer-link.js';
 import { MemoryStorage } from '../../../src/storage/memory-storage.js';
 import { makeLayout } from '../../../src/storage/layout.js';
@@ -97,6 +98,7 @@ function setup(pieces = 8, tuning = {}) {
     clock,
     metainfo,
     hashPool: sharedHashPool(),
+    verification: sha1Pieces((i) => hashes.subarray(i * 20, i * 20 + 20)),
     storage: () => storage,
     session: (p) => sessions.get(p),
     sessions: () => sessions.values(),

@@ -21,7 +21,6 @@ function picker(
   return new PiecePicker({
     pieceCount: pieces,
     pieceLength: blocksPerPiece * B,
-    lastPieceLength: blocksPerPiece * B,
     random: prng(7),
     randomFirstPieces: 0,
     ...extra,
@@ -260,7 +259,7 @@ test('short last piece has short last block; partial pieces round-trip for resum
   const pk = new PiecePicker({
     pieceCount: 2,
     pieceLength: 4 * B,
-    lastPieceLength: B + 100,
+    pieceSize: (p) => (p === 1 ? B + 100 : 4 * B),
     randomFirstPieces: 0,
   });
   assert.equal(pk.blockCount(1), 2);
@@ -288,7 +287,7 @@ test('randomized swarm: invariants hold and every piece completes', () => {
     const pk = new PiecePicker({
       pieceCount: pieces,
       pieceLength: 4 * B,
-      lastPieceLength: 2 * B + 5,
+      pieceSize: (p) => (p === pieces - 1 ? 2 * B + 5 : 4 * B),
       random: prng(seed + 100),
       endgamePeersPerBlock: 3,
     });
@@ -401,7 +400,6 @@ test('picking is fast: 1 GiB in 1 MiB pieces with 50 peers', () => {
   const pk = new PiecePicker({
     pieceCount: pieces,
     pieceLength: 1 << 20,
-    lastPieceLength: 1 << 20,
     random: prng(9),
   });
   const rnd = prng(11);
