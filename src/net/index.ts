@@ -1,0 +1,11 @@
+export type { Transport, Connector, Listener, Network } from './transport.js';
+export * from './udp.js';
+export {
+  bindDatagramSocket,
+  openUdpEndpoint,
+  SocketEndpoint,
+  type DatagramSocket,
+  type BindOptions,
+} from './udp-socket.js';
+export { UdpMux, classifyDatagram, type UdpMuxStats } from './udp-mux.js';
+export { MemoryUdpNetwork, MemoryDatagramSocket, memoryEndpointPair } from './udp-memory.js';
