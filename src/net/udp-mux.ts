@@ -3,8 +3,8 @@
  * on_udp_packet`). Each user gets a `UdpEndpoint` for a route and an address family; each
  * datagram is classified, in this order:
  *
- *   1. UDP tracker reply: shaped like one (action 0..3) and claimed by a tracker handler, i.e.
- *      its transaction id is outstanding and it comes from that tracker's address;
+ *   1. UDP tracker reply: not KRPC, and claimed by a tracker handler, i.e. its transaction id is
+ *      outstanding and it comes from the address of the tracker that request went to;
  *   2. DHT: a bencoded dictionary (first byte 'd');
  *   3. uTP: a BEP 29 header (version nibble 1). No uTP handler exists yet: the route is the hook
  *      the uTP socket manager will register on;
@@ -14,7 +14,7 @@ import { NbtError } from '../util/errors.js';
 import { bindDatagramSocket, type BindOptions, type DatagramSocket } from './udp-socket.js';
 import {
   looksLikeKrpc,
-  looksLikeTrackerReply,
+  mayBeTrackerReply,
   looksLikeUtp,
   type UdpEndpoint,
   type UdpFamily,
@@ -41,7 +41,7 @@ export function classifyDatagram(
   trackerClaims: () => boolean,
   hasRoute: (route: UdpRoute) => boolean = () => true,
 ): UdpRoute | undefined {
-  if (looksLikeTrackerReply(packet) && trackerClaims()) return 'tracker';
+  if (mayBeTrackerReply(packet) && trackerClaims()) return 'tracker';
   if (looksLikeKrpc(packet)) return hasRoute('dht') ? 'dht' : undefined;
   if (looksLikeUtp(packet)) return hasRoute('utp') ? 'utp' : undefined;
   return undefined;

@@ -41,10 +41,10 @@ export interface UdpEndpoint {
 
 /**
  * What the session's socket carries. libtorrent's `session_impl::on_udp_packet` sorts the same
- * way; the three kinds cannot be confused because their first bytes differ: a UDP tracker reply
- * starts with a 32-bit action 0..3 (first byte 0), a KRPC message is a bencoded dictionary
- * ('d' = 0x64), and a uTP header (BEP 29) has type 0..4 in the high nibble and version 1 in the
- * low nibble of its first byte.
+ * way. The first bytes differ: a UDP tracker reply starts with a 32-bit action 0..3 (first byte
+ * 0), a KRPC message is a bencoded dictionary ('d' = 0x64), and a uTP header (BEP 29) has type
+ * 0..4 in the high nibble and version 1 in the low nibble of its first byte. Trackers go first
+ * and claim only replies to their own transactions (id and tracker address).
  */
 export type UdpRoute = 'tracker' | 'dht' | 'utp';
 
@@ -65,9 +65,10 @@ export function looksLikeUtp(packet: Uint8Array): boolean {
 }
 
 /**
- * A UDP tracker reply by its shape only (action 0..3, at least action + transaction id): the
- * tracker client still has to recognise the transaction id and the source address.
+ * What is offered to the UDP tracker handlers: at least action + transaction id, and not KRPC.
+ * A tracker reply's action is 0..3 (first byte 0); other actions still go to the tracker client,
+ * which fails the request they answer at once instead of waiting for its timeout.
  */
-export function looksLikeTrackerReply(packet: Uint8Array): boolean {
-  return packet.length >= 8 && packet[0] === 0 && packet[1] === 0 && packet[2] === 0 && packet[3]! <= 3;
+export function mayBeTrackerReply(packet: Uint8Array): boolean {
+  return packet.length >= 8 && packet[0] !== 0x64;
 }
