@@ -7,8 +7,8 @@
  * Private torrents never touch the DHT (BEP 27).
  *
  * The node runs on the session's UDP socket (the listen port, shared with UDP trackers) and
- * starts when the client listens. `port` or `host` gives it a socket of its own instead, as
- * before the socket was shared (kept for compatibility; deprecated).
+ * starts when the client listens. `port`, or a `host` other than the session's, gives it a socket
+ * of its own instead, as before the socket was shared (kept for compatibility; deprecated).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -33,7 +33,10 @@ export interface DhtServiceOptions {
    * (the listen port, shared with UDP trackers; the default).
    */
   port?: number;
-  /** Deprecated: bind a socket of the DHT's own to this address (IPv6: a BEP 32 node). */
+  /**
+   * Deprecated: bind a socket of the DHT's own to this address (IPv6: a BEP 32 node). The
+   * session's own host (the Client's `host`) keeps the shared socket.
+   */
   host?: string;
   /** Bootstrap nodes (default the public routers). */
   bootstrap?: readonly PeerAddress[];
@@ -55,7 +58,7 @@ export interface DhtServiceHost {
   listenPort(): number;
   readonly options: { readonly clock: Clock };
   warn(e: Error): void;
-  /** The session's shared UDP socket; without it (or with `port`/`host`) the node opens its own. */
+  /** The session's shared UDP socket; without it (or with `port`, or another `host`) the node opens its own. */
   readonly udp?: SharedUdp;
 }
 
@@ -84,7 +87,8 @@ export class DhtService implements ClientService {
     this.host = host;
     this.o = o;
     this.clock = host.options.clock;
-    const shared = o.port === undefined && o.host === undefined ? host.udp : undefined;
+    const apart = o.port !== undefined || (o.host !== undefined && o.host !== host.udp?.host);
+    const shared = apart ? undefined : host.udp;
     const nodeOptions: DhtNodeOptions = {
       ...o.node,
       clock: this.clock,

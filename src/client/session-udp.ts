@@ -10,6 +10,8 @@ import { UdpMux, type UdpMuxStats } from '../net/udp-mux.js';
 
 /** What the services see of the session's UDP socket. */
 export interface SharedUdp {
+  /** The address the session binds (the Client's `host` option). */
+  readonly host: string;
   /** The family the session binds: 6 for an IPv6 address other than '::', else 4. */
   readonly family: UdpFamily;
   /** Settles once the socket is bound (at Client.listen()); rejects if the client closes first. */
@@ -27,7 +29,7 @@ export class SessionUdp implements SharedUdp {
   private closed = false;
 
   constructor(
-    host: string,
+    readonly host: string,
     private readonly warn: (e: Error) => void,
   ) {
     this.family = isIP(host) === 6 && host !== '::' ? 6 : 4;
