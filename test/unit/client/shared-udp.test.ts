@@ -96,3 +96,39 @@ test('a client closed before it listens ends its DHT quietly', async () => {
   assert.equal(c.dht!.port, undefined);
   assert.deepEqual(warnings, []);
 });
+
+test("host '::': one dual-stack socket; the DHT answers over IPv4 and an IPv6 tracker sees the session port", async (t) => {
+  const tracker = new TrackerServer({ http: false, udp: { port: 0 }, host: '::1' });
+  const bound = await tracker.listen().then(
+    () => true,
+    () => false,
+  );
+  if (!bound) return t.skip('no IPv6 loopback');
+  const requests: { protocol: string; port: number }[] = [];
+  tracker.on('request', (r) => requests.push(r));
+  const tmp = await tempDir();
+  const dataDir = join(tmp.path, 'seed');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(join(dataDir, 'y.bin'), seededBytes(50_000, 5));
+  const { torrent } = await createTorrent(join(dataDir, 'y.bin'), {
+    trackers: [[tracker.announceUrls('::1').udp!]],
+    pieceLength: 1 << 15,
+    date: false,
+  });
+  const c = new Client({ host: '::', pex: false, dht: { bootstrap: [] } });
+  t.after(async () => {
+    await c.close();
+    await tracker.close();
+    await tmp.cleanup();
+  });
+  const port = await c.listen(0);
+  await c.dht!.ready;
+  assert.equal(c.dht!.node.family, 4, "'::' keeps an IPv4 DHT node");
+  const answer = await ping(port);
+  assert.equal(answer?.y, 'r', 'answered over IPv4 on the dual-stack socket');
+  const announced: number[] = [];
+  c.on('tracker-announce', () => announced.push(1));
+  await c.addTorrent(torrent, { savePath: dataDir });
+  await until(() => announced.length > 0, 10_000, 'announced over IPv6');
+  assert.deepEqual([...new Set(requests.map((r) => r.port))], [port]);
+});
