@@ -184,10 +184,21 @@ export class UdpTrackerClient implements TrackerTransport {
   ): Promise<UdpTrackerResponse> {
     for (let n = 0; n <= this.maxRetransmits;) {
       const wait = retransmitTimeout(n, this.baseTimeoutMs);
-      const conn = this.connections.get(target.key);
+      const endpoint = await this.endpointFor(target.family);
+      // A tracker may bind the connection id to our port (ours does), and requests move from our
+      // own socket to the session's once the client listens: ids are kept per local port.
+      const key = `${target.key}|${endpoint.localPort}`;
+      const conn = this.connections.get(key);
       if (!conn || conn.expires <= this.clock.now()) {
-        this.connections.delete(target.key);
-        const r = await this.roundTrip(target, 'connect', (t) => encodeConnectRequest(t), wait, signal);
+        this.connections.delete(key);
+        const r = await this.roundTrip(
+          endpoint,
+          target,
+          'connect',
+          (t) => encodeConnectRequest(t),
+          wait,
+          signal,
+        );
         if (!r) {
           n++;
           continue;
@@ -195,20 +206,20 @@ export class UdpTrackerClient implements TrackerTransport {
         if (r.action === 'error') throw new TrackerFailure(r.message);
         if (r.action !== 'connect')
           throw new NbtError('TRACKER_BAD_PACKET', `expected connect, got ${r.action}`);
-        this.connections.set(target.key, {
+        this.connections.set(key, {
           id: r.connectionId,
           expires: this.clock.now() + this.connectionIdTtlMs,
         });
         continue;
       }
-      const r = await this.roundTrip(target, expect, (t) => build(conn.id, t), wait, signal);
+      const r = await this.roundTrip(endpoint, target, expect, (t) => build(conn.id, t), wait, signal);
       if (!r) {
         n++;
         continue;
       }
       if (r.action === 'error') {
         // The id may be what the tracker objects to; get a fresh one next time.
-        this.connections.delete(target.key);
+        this.connections.delete(key);
         throw new TrackerFailure(r.message);
       }
       return r;
@@ -217,7 +228,8 @@ export class UdpTrackerClient implements TrackerTransport {
   }
 
   /** One send and wait: resolves with the matching response or undefined on timeout. */
-  private async roundTrip(
+  private roundTrip(
+    endpoint: UdpEndpoint,
     target: Target,
     expect: UdpTrackerResponse['action'],
     build: (transactionId: number) => Buffer,
@@ -230,9 +242,6 @@ export class UdpTrackerClient implements TrackerTransport {
     do transactionId = randomBytes(4).readUInt32BE(0);
     while (this.pending.has(transactionId));
     const packet = build(transactionId);
-    const endpoint = await this.endpointFor(target.family);
-    if (this.closed) throw new NbtError('TRACKER_CLOSED', 'udp tracker client closed');
-    if (signal?.aborted) throw new NbtError('TRACKER_ABORTED', 'tracker request aborted');
     return new Promise((resolve, reject) => {
       const done = (): void => {
         timer.cancel();
@@ -266,6 +275,7 @@ export class UdpTrackerClient implements TrackerTransport {
 
   /** The session's endpoint for the family when it has one, else ours (opened on first use). */
   private async endpointFor(family: UdpFamily): Promise<UdpEndpoint> {
+    if (this.closed) throw new NbtError('TRACKER_CLOSED', 'udp tracker client closed');
     const shared = this.sessionEndpoint?.(family);
     if (shared && shared.localPort > 0) return this.attach(shared);
     let own = this.own.get(family);
@@ -282,6 +292,7 @@ export class UdpTrackerClient implements TrackerTransport {
     const s = await own.catch((e: unknown) => {
       throw new NbtError('TRACKER_UDP_ERROR', `cannot open a udp socket: ${errorMessage(e)}`, { cause: e });
     });
+    if (this.closed) throw new NbtError('TRACKER_CLOSED', 'udp tracker client closed');
     return this.attach(s);
   }
 
