@@ -10,7 +10,7 @@
  *      the uTP socket manager will register on;
  *   4. anything else, or a route without handlers: dropped and counted.
  */
-import { NbtError } from '../util/errors.js';
+import { NbtError, errorMessage } from '../util/errors.js';
 import { bindDatagramSocket, type BindOptions, type DatagramSocket } from './udp-socket.js';
 import {
   looksLikeKrpc,
@@ -30,6 +30,8 @@ export interface UdpMuxStats {
   utp: number;
   /** Datagrams no route took. */
   dropped: number;
+  /** Handlers that threw (reported through `onError`; the socket keeps serving the others). */
+  handlerErrors: number;
 }
 
 /**
@@ -50,15 +52,27 @@ export function classifyDatagram(
 export class UdpMux {
   private readonly handlers = new Map<string, Set<UdpPacketHandler>>();
   private closed = false;
-  private readonly counters: UdpMuxStats = { received: 0, tracker: 0, dht: 0, utp: 0, dropped: 0 };
+  private readonly counters: UdpMuxStats = {
+    received: 0,
+    tracker: 0,
+    dht: 0,
+    utp: 0,
+    dropped: 0,
+    handlerErrors: 0,
+  };
+  private readonly onError: ((e: Error) => void) | undefined;
 
-  constructor(private readonly socket: DatagramSocket) {
+  constructor(
+    private readonly socket: DatagramSocket,
+    o: BindOptions = {},
+  ) {
+    this.onError = o.onError;
     socket.receive((packet, from) => this.dispatch(packet, from));
   }
 
   /** Binds a node:dgram socket ('::' serves IPv4 and IPv6) and shares it. */
   static async bind(port: number, host: string, o: BindOptions = {}): Promise<UdpMux> {
-    return new UdpMux(await bindDatagramSocket(port, host, o));
+    return new UdpMux(await bindDatagramSocket(port, host, o), o);
   }
 
   get localPort(): number {
@@ -110,7 +124,7 @@ export class UdpMux {
     const route = classifyDatagram(
       packet,
       () => {
-        for (const h of of('tracker') ?? []) if (h(packet, from) === true) return true;
+        for (const h of of('tracker') ?? []) if (this.call(h, packet, from) === true) return true;
         return false;
       },
       (r) => of(r) !== undefined,
@@ -121,7 +135,18 @@ export class UdpMux {
     }
     this.counters[route]++;
     if (route === 'tracker') return; // the claiming handler has it already
-    for (const h of of(route) ?? []) h(packet, from);
+    for (const h of of(route) ?? []) this.call(h, packet, from);
+  }
+
+  /** One user's bug must not take the socket (and the other users) down with it. */
+  private call(h: UdpPacketHandler, packet: Buffer, from: UdpSource): boolean | void {
+    try {
+      return h(packet, from);
+    } catch (e) {
+      this.counters.handlerErrors++;
+      this.onError?.(new NbtError('UDP_HANDLER_FAILED', `udp handler: ${errorMessage(e)}`, { cause: e }));
+      return false;
+    }
   }
 }
 

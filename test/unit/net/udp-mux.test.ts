@@ -69,7 +69,8 @@ test('classification: tracker (when claimed) before DHT before uTP; the rest is 
 
 test('UdpMux hands each datagram to one route, per family, and counts what nobody took', async () => {
   const net = new MemoryUdpNetwork();
-  const mux = new UdpMux(net.bind('127.0.0.1', 6881));
+  const errors: Error[] = [];
+  const mux = new UdpMux(net.bind('127.0.0.1', 6881), { onError: (e) => errors.push(e) });
   const peer = net.endpoint('127.0.0.1');
   const got: string[] = [];
   const dht = mux.endpoint('dht', 4)!;
@@ -92,7 +93,7 @@ test('UdpMux hands each datagram to one route, per family, and counts what nobod
   send(Buffer.from('junk'));
   await tick();
   assert.deepEqual(got, ['tracker', `dht ${ping.length} 127.0.0.1:${peer.localPort}`]);
-  assert.deepEqual(mux.stats, { received: 5, tracker: 1, dht: 1, utp: 0, dropped: 3 });
+  assert.deepEqual(mux.stats, { received: 5, tracker: 1, dht: 1, utp: 0, dropped: 3, handlerErrors: 0 });
 
   // The uTP hook: once something registers there, uTP headers reach it.
   const utpGot: number[] = [];
@@ -101,6 +102,21 @@ test('UdpMux hands each datagram to one route, per family, and counts what nobod
   await tick();
   assert.deepEqual(utpGot, [4]);
   off();
+
+  // A handler that throws is counted and reported; the next handler still gets the datagram.
+  const more = mux.endpoint('dht', 4)!;
+  more.onPacket(() => {
+    throw new Error('bug');
+  });
+  const again: number[] = [];
+  more.onPacket((p) => void again.push(p.length));
+  send(ping);
+  await tick();
+  assert.deepEqual(again, [ping.length]);
+  assert.equal(mux.stats.handlerErrors, 1);
+  assert.ok(isNbtError(errors[0], 'UDP_HANDLER_FAILED'));
+  await more.close();
+  got.length = 2;
 
   // Closing an endpoint removes its handlers and leaves the socket to the others.
   await dht.close();
