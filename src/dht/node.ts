@@ -219,6 +219,7 @@ export class DhtNode extends EventEmitter {
         'DHT_FAMILY_MISMATCH',
         `an IPv${this.family} node cannot use an IPv${endpoint.family} endpoint`,
       );
+    if (endpoint && endpoint.localPort === 0) throw new NbtError('DHT_CLOSED', 'the endpoint is closed');
     this.listening = true;
     let ep = endpoint;
     if (!ep) {
