@@ -75,3 +75,17 @@ export { DhtService, type DhtServiceOptions, type DhtServiceHost } from './clien
 export { MetadataExchange, type MetadataExchangeOptions } from './torrent/metadata-exchange.js';
 export { PexExchange, type PexExchangeOptions } from './torrent/pex-exchange.js';
 export type { TorrentInput } from './client/torrent-input.js';
+export {
+  type UdpEndpoint,
+  type UdpFamily,
+  type UdpSource,
+  type UdpPacketHandler,
+  type UdpRoute,
+  type UdpMuxStats,
+  type DatagramSocket,
+  UdpMux,
+  openUdpEndpoint,
+  MemoryUdpNetwork,
+  memoryEndpointPair,
+} from './net/index.js';
+export { SessionUdp, type SharedUdp } from './client/session-udp.js';

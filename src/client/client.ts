@@ -27,6 +27,7 @@ import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from './extensions.js';
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
+import { SessionUdp } from './session-udp.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
 import { MetadataExchange } from '../torrent/metadata-exchange.js';
 import { PexExchange } from '../torrent/pex-exchange.js';
@@ -72,6 +73,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly trackerService: TrackerService | undefined;
   /** The session's DHT (undefined with `dht: false`). */
   readonly dht: DhtService | undefined;
+  /** The session's UDP socket (DHT, UDP trackers), bound by listen() on the listen port. */
+  readonly udp: SessionUdp;
   /** ut_metadata: magnet links' metadata fetching and serving ours. */
   readonly metadata: MetadataExchange;
   readonly pex: PexExchange | undefined;
@@ -85,6 +88,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.download = new BandwidthLimiter(clock, this.options.downloadRateLimit);
     this.upload = new BandwidthLimiter(clock, this.options.uploadRateLimit);
     this.resume = this.options.resumeDir ? new ResumeStore(this.options.resumeDir) : undefined;
+    this.udp = new SessionUdp(this.options.host, (e) => this.warn(e));
     this.torrentHost = {
       clock,
       hashPool: this.options.hashPool ?? sharedHashPool(),
@@ -130,7 +134,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (options.dht !== false && options.dht?.enabled !== false) {
       const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
       this.dht = new DhtService(
-        { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e) },
+        { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e), udp: this.udp },
         { ...(stateFile ? { stateFile } : {}), ...options.dht },
       );
       this.addService(this.dht);
@@ -179,6 +183,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     );
     this.server = server;
     this.listenPortValue = server.port;
+    // The DHT and UDP trackers share one UDP socket on the same port number.
+    await this.udp.bind(this.listenPortValue, host).catch((e: unknown) => this.warn(e));
     this.emit('listening', this.listenPortValue);
     return this.listenPortValue;
   }
@@ -483,6 +489,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     );
     for (const svc of this.servicesList)
       await Promise.resolve(svc.close?.()).catch((e: unknown) => this.warn(e));
+    await this.udp.close();
     this.download.close();
     this.upload.close();
     await serverClosed;

@@ -5,6 +5,10 @@
  * messages and a torrent's `nodes` feed the routing table, and we send PORT to peers that set
  * the DHT bit. The table is saved to `stateFile` on close and reloaded on start (warm restart).
  * Private torrents never touch the DHT (BEP 27).
+ *
+ * The node runs on the session's UDP socket (the listen port, shared with UDP trackers) and
+ * starts when the client listens. `port`, or a `host` other than the session's, gives it a socket
+ * of its own instead, as before the socket was shared (kept for compatibility; deprecated).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -19,13 +23,20 @@ import { errorMessage } from '../util/errors.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { TorrentState } from '../torrent/types.js';
 import type { ClientService } from './extensions.js';
+import type { SharedUdp } from './session-udp.js';
 
 export interface DhtServiceOptions {
   /** false turns the DHT off (default true). */
   enabled?: boolean;
-  /** UDP port (default 0 = any; 6881 is customary in production). */
+  /**
+   * Deprecated: a UDP socket of the DHT's own on this port (0 = any) instead of the session's
+   * (the listen port, shared with UDP trackers; the default).
+   */
   port?: number;
-  /** Bind address (default 0.0.0.0). */
+  /**
+   * Deprecated: bind a socket of the DHT's own to this address (IPv6: a BEP 32 node). The
+   * session's own host (the Client's `host`) keeps the shared socket.
+   */
   host?: string;
   /** Bootstrap nodes (default the public routers). */
   bootstrap?: readonly PeerAddress[];
@@ -47,6 +58,8 @@ export interface DhtServiceHost {
   listenPort(): number;
   readonly options: { readonly clock: Clock };
   warn(e: Error): void;
+  /** The session's shared UDP socket; without it (or with `port`, or another `host`) the node opens its own. */
+  readonly udp?: SharedUdp;
 }
 
 interface TorrentDht {
@@ -74,24 +87,32 @@ export class DhtService implements ClientService {
     this.host = host;
     this.o = o;
     this.clock = host.options.clock;
+    const apart = o.port !== undefined || (o.host !== undefined && o.host !== host.udp?.host);
+    const shared = apart ? undefined : host.udp;
     const nodeOptions: DhtNodeOptions = {
       ...o.node,
       clock: this.clock,
       ...(o.port !== undefined ? { port: o.port } : {}),
       ...(o.host !== undefined ? { host: o.host } : {}),
+      ...(shared ? { family: shared.family } : {}),
       ...(o.bootstrap !== undefined ? { bootstrap: o.bootstrap } : {}),
     };
     const node = (this.node = this.restore(nodeOptions) ?? new DhtNode(nodeOptions));
     node.on('warning', (e: Error) => host.warn(e));
     this.ready = (async () => {
-      await node.listen();
+      if (shared) {
+        await shared.bound;
+        if (this.closed) return;
+        // A session bound to an address of the other family: the node gets a socket of its own.
+        await node.listen(shared.endpoint('dht', node.family));
+      } else await node.listen();
       await node.bootstrap();
     })().catch((e: unknown) => {
       if (!this.closed) host.warn(new Error(`dht: ${errorMessage(e)}`));
     });
   }
 
-  /** Our DHT UDP port (undefined before the socket is bound). */
+  /** Our DHT UDP port: the session's UDP port unless configured apart (undefined before listening). */
   get port(): number | undefined {
     return this.node.address()?.port;
   }

@@ -2,7 +2,9 @@
  * The session's tracker service: one shared HTTP and UDP tracker client, and a TrackerLink per
  * torrent (announces follow the torrent's state; peers go to `torrent.addPeers`). Tracker results
  * are re-emitted on the Client as 'tracker-announce' / 'tracker-warning' / 'tracker-error'.
- * Closing waits for `stopped` announces at most `stopTimeoutMs`.
+ * Closing waits for `stopped` announces at most `stopTimeoutMs`. UDP trackers are asked through
+ * the session's UDP socket (the listen port, shared with the DHT) once the client listens, and
+ * through a socket of the UDP client's own before that.
  */
 import type { Clock } from '../util/clock.js';
 import {
@@ -18,6 +20,7 @@ import type { TrackerPeerSource } from '../tracker/index.js';
 import type { ClientService } from './extensions.js';
 import type { ClientEvents } from './events.js';
 import type { TypedEmitter } from './typed-emitter.js';
+import type { SharedUdp } from './session-udp.js';
 
 export interface TrackerServiceOptions {
   /** Peers asked for per announce (default min(50, maxPeersPerTorrent)). */
@@ -40,6 +43,8 @@ export interface TrackerServiceHost extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
   readonly port: number;
   readonly options: { readonly clock: Clock; readonly limits: { readonly maxPeersPerTorrent: number } };
+  /** The session's shared UDP socket (absent: the UDP tracker client uses sockets of its own). */
+  readonly udp?: SharedUdp;
 }
 
 /** A magnet link's trackers announcing before its metadata (and so its Torrent) exists. */
@@ -72,7 +77,10 @@ export class TrackerService implements ClientService {
     this.o = o;
     const clock = host.options.clock;
     this.http = o.http ?? new HttpTrackerClient({ clock, ...(o.ca ? { ca: o.ca } : {}) });
-    this.udp = o.udp ?? new UdpTrackerClient({ clock });
+    const shared = host.udp;
+    this.udp =
+      o.udp ??
+      new UdpTrackerClient({ clock, ...(shared ? { endpoint: (f) => shared.endpoint('tracker', f) } : {}) });
   }
 
   /** The link of a torrent (undefined once removed). */

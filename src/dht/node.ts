@@ -1,14 +1,17 @@
 /**
  * DhtNode: the I/O layer of the Mainline DHT. Wires the pure parts (KRPC codec, routing table,
- * lookups, tokens, peer store, rate limiter) to a node:dgram socket and an injected Clock.
+ * lookups, tokens, peer store, rate limiter) to a UDP endpoint and an injected Clock. The
+ * endpoint is the session's shared UDP socket (src/net/udp-mux.ts) or, for a standalone node,
+ * a socket of its own.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { isNbtError, NbtError, errorMessage } from '../util/errors.js';
 import { formatAddress, type PeerAddress } from '../util/compact.js';
+import type { UdpEndpoint, UdpSource } from '../net/udp.js';
+import { openUdpEndpoint } from '../net/udp-socket.js';
 import {
   decodeKrpc,
   encodeKrpc,
@@ -41,10 +44,12 @@ export interface DhtPeer extends PeerAddress {
 }
 
 export interface DhtNodeOptions {
-  /** UDP port (0 = any). */
+  /** UDP port of a socket of its own, when listen() is given no endpoint (0 = any). */
   port?: number;
-  /** Address to bind; an IPv6 address makes this an IPv6 (BEP 32) node. Default 0.0.0.0. */
+  /** Address to bind then; an IPv6 address makes this an IPv6 (BEP 32) node. Default 0.0.0.0. */
   host?: string;
+  /** Address family, when listen() is given an endpoint (default: that of `host`, else 4). */
+  family?: 4 | 6;
   nodeId?: Buffer;
   bootstrap?: readonly PeerAddress[];
   /** BEP 43: send 'ro': 1 and answer no queries. */
@@ -105,7 +110,11 @@ export class DhtNode extends EventEmitter {
   private readonly peers: PeerStore;
   private readonly limiter: SourceRateLimiter;
   private readonly transactions: TransactionTable;
-  private socket: Socket | undefined;
+  private endpoint: UdpEndpoint | undefined;
+  /** The endpoint was opened by listen() (and is closed with the node). */
+  private ownsEndpoint = false;
+  private listening = false;
+  private offPacket: (() => void) | undefined;
   private maintenance: TimerHandle | undefined;
   private closed = false;
   private activeLookups = 0;
@@ -129,7 +138,7 @@ export class DhtNode extends EventEmitter {
     super();
     this.options = options;
     this.clock = options.clock ?? systemClock;
-    this.family = options.host && isIP(options.host) === 6 ? 6 : 4;
+    this.family = options.family ?? (options.host && isIP(options.host) === 6 ? 6 : 4);
     this.readOnly = options.readOnly ?? false;
     this.version = options.version ?? DEFAULT_VERSION;
     this.softTimeoutMs = Math.min(options.softTimeoutMs ?? 1000, options.queryTimeoutMs ?? 3000);
@@ -193,32 +202,51 @@ export class DhtNode extends EventEmitter {
 
   /** Bound address, once listening. */
   address(): PeerAddress | undefined {
-    if (!this.socket || this.closed) return undefined;
-    try {
-      const a = this.socket.address();
-      return { host: a.address, port: a.port };
-    } catch {
-      return undefined; // not bound yet
-    }
+    const e = this.endpoint;
+    if (!e || this.closed || e.localPort === 0) return undefined;
+    return { host: e.localHost, port: e.localPort };
   }
 
-  listen(): Promise<PeerAddress> {
-    if (this.socket)
-      return Promise.reject(new NbtError('DHT_ALREADY_LISTENING', 'DHT node is already listening'));
-    const socket = createSocket({ type: this.family === 6 ? 'udp6' : 'udp4' });
-    this.socket = socket;
-    socket.on('message', (msg, rinfo) => this.onPacket(msg, rinfo));
-    return new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.options.port ?? 0, this.options.host ?? (this.family === 6 ? '::' : '0.0.0.0'), () => {
-        socket.off('error', reject);
-        socket.on('error', (e) => this.emit('warning', e));
-        this.maintenance = this.clock.setInterval(() => this.maintain(), MAINTENANCE_MS);
-        const addr = this.address()!;
-        this.emit('listening', addr);
-        resolve(addr);
-      });
-    });
+  /**
+   * Starts the node on `endpoint` (the session's shared UDP socket; it stays open when the node
+   * closes) or, without one, on a socket of its own bound to the `port` and `host` options.
+   */
+  async listen(endpoint?: UdpEndpoint): Promise<PeerAddress> {
+    if (this.closed) throw new NbtError('DHT_CLOSED', 'DHT node is closed');
+    if (this.listening) throw new NbtError('DHT_ALREADY_LISTENING', 'DHT node is already listening');
+    if (endpoint && endpoint.family !== this.family)
+      throw new NbtError(
+        'DHT_FAMILY_MISMATCH',
+        `an IPv${this.family} node cannot use an IPv${endpoint.family} endpoint`,
+      );
+    if (endpoint && endpoint.localPort === 0) throw new NbtError('DHT_CLOSED', 'the endpoint is closed');
+    this.listening = true;
+    let ep = endpoint;
+    if (!ep) {
+      try {
+        ep = await openUdpEndpoint(
+          this.options.port ?? 0,
+          this.options.host ?? (this.family === 6 ? '::' : '0.0.0.0'),
+          {
+            onError: (e) => this.emit('warning', e),
+          },
+        );
+      } catch (e) {
+        this.listening = false;
+        throw e;
+      }
+      if (this.closed) {
+        await ep.close();
+        throw new NbtError('DHT_CLOSED', 'DHT node closed while binding');
+      }
+      this.ownsEndpoint = true;
+    }
+    this.endpoint = ep;
+    this.offPacket = ep.onPacket((msg, from) => this.onPacket(msg, from));
+    this.maintenance = this.clock.setInterval(() => this.maintain(), MAINTENANCE_MS);
+    const addr = this.address()!;
+    this.emit('listening', addr);
+    return addr;
   }
 
   /** Fills the routing table: a lookup of our own id from known nodes and the bootstrap routers. */
@@ -277,8 +305,8 @@ export class DhtNode extends EventEmitter {
     this.closed = true;
     this.maintenance?.cancel();
     this.transactions.cancelAll();
-    const socket = this.socket;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    this.offPacket?.();
+    if (this.endpoint && this.ownsEndpoint) await this.endpoint.close();
     this.emit('close');
   }
 
@@ -361,7 +389,7 @@ export class DhtNode extends EventEmitter {
     args: QueryArgs,
     nodeId?: Buffer,
   ): Promise<ResponseBody> {
-    if (this.closed || !this.socket) throw new NbtError('DHT_CLOSED', 'DHT node is not listening');
+    if (this.closed || !this.endpoint) throw new NbtError('DHT_CLOSED', 'DHT node is not listening');
     const { t, reply } = this.transactions.open(addr, method, nodeId ?? this.table.findByAddress(addr)?.id);
     const msg: KrpcQuery = { y: 'q', t, q: method, a: args };
     if (this.readOnly) msg.ro = true;
@@ -381,12 +409,12 @@ export class DhtNode extends EventEmitter {
   }
 
   private send(msg: KrpcMessage, to: PeerAddress): void {
-    const socket = this.socket;
-    if (!socket || this.closed) return;
+    const endpoint = this.endpoint;
+    if (!endpoint || this.closed) return;
     const buf = encodeKrpc(msg);
     this.counters.packetsOut++;
     this.counters.bytesOut += buf.length;
-    socket.send(buf, to.port, to.host, (e) => {
+    endpoint.send(buf, to.port, to.host, (e) => {
       if (e) this.emit('warning', e);
     });
   }
@@ -399,10 +427,10 @@ export class DhtNode extends EventEmitter {
     for (const q of ping) this.query(q, 'ping', { id: this.id }, q.id).catch(() => undefined);
   }
 
-  private onPacket(buf: Buffer, rinfo: RemoteInfo): void {
+  private onPacket(buf: Buffer, source: UdpSource): void {
     this.counters.packetsIn++;
     this.counters.bytesIn += buf.length;
-    const from: PeerAddress = { host: rinfo.address, port: rinfo.port };
+    const from: PeerAddress = { host: source.host, port: source.port };
     let msg: KrpcMessage;
     try {
       if (buf.length > MAX_PACKET_SIZE) throw new NbtError('KRPC_TOO_LARGE', `packet of ${buf.length} bytes`);

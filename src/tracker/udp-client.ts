@@ -1,14 +1,17 @@
 /**
- * UDP tracker client (BEP 15): one socket per address family shared by every request of the
- * session, connection ids cached for a minute per tracker, random transaction ids checked, and
- * retransmission after 15 × 2^n s (n up to 8; base and limit configurable) on the injected Clock.
+ * UDP tracker client (BEP 15): requests go out through the session's UDP endpoint (the socket the
+ * DHT shares, src/net/udp-mux.ts) or, for an address family it has none for, a socket of the
+ * client's own; connection ids cached for a minute per tracker, random transaction ids matched
+ * with the tracker's address, and retransmission after 15 × 2^n s (n up to 8; base and limit
+ * configurable) on the injected Clock.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
+import { type UdpEndpoint, type UdpFamily, type UdpSource } from '../net/udp.js';
+import { openUdpEndpoint, type SocketEndpoint } from '../net/udp-socket.js';
 import { TrackerFailure } from './http-codec.js';
 import {
   MAX_SCRAPE_HASHES,
@@ -28,6 +31,12 @@ export interface UdpTrackerOptions {
   maxRetransmits?: number;
   /** How long a connection id is reused (BEP 15: one minute). */
   connectionIdTtlMs?: number;
+  /**
+   * The session's endpoint for a family (the shared UDP socket), read for every request; for a
+   * family it gives none (or before the session socket is bound) the client opens its own.
+   * Replies are claimed by transaction id and tracker address, so the DHT keeps the rest.
+   */
+  endpoint?: (family: UdpFamily) => UdpEndpoint | undefined;
 }
 
 /** BEP 15's retransmission schedule: the wait after the n-th send (n from 0). */
@@ -55,7 +64,12 @@ export class UdpTrackerClient implements TrackerTransport {
   private readonly baseTimeoutMs: number;
   private readonly maxRetransmits: number;
   private readonly connectionIdTtlMs: number;
-  private readonly sockets = new Map<4 | 6, Socket>();
+  private readonly sessionEndpoint: ((family: UdpFamily) => UdpEndpoint | undefined) | undefined;
+  /** Endpoints we opened ourselves, per family. */
+  private readonly own = new Map<UdpFamily, Promise<SocketEndpoint>>();
+  private readonly ownOpen = new Set<SocketEndpoint>();
+  /** Every endpoint our handler is on, with the function that takes it off. */
+  private readonly attached = new Map<UdpEndpoint, () => void>();
   private readonly pending = new Map<number, Pending>();
   private readonly connections = new Map<string, { id: Buffer; expires: number }>();
   private closed = false;
@@ -65,6 +79,7 @@ export class UdpTrackerClient implements TrackerTransport {
     this.baseTimeoutMs = o.baseTimeoutMs ?? 15_000;
     this.maxRetransmits = o.maxRetransmits ?? 8;
     this.connectionIdTtlMs = o.connectionIdTtlMs ?? 60_000;
+    this.sessionEndpoint = o.endpoint;
   }
 
   async announce(url: string, r: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> {
@@ -110,14 +125,21 @@ export class UdpTrackerClient implements TrackerTransport {
     return out;
   }
 
-  /** Closes the sockets; pending requests fail with TRACKER_CLOSED. */
+  /** Closes our own sockets (a session endpoint stays open); pending requests fail with TRACKER_CLOSED. */
   close(): void {
     this.closed = true;
     for (const p of this.pending.values())
       p.reject(new NbtError('TRACKER_CLOSED', 'udp tracker client closed'));
     this.pending.clear();
-    for (const s of this.sockets.values()) s.close();
-    this.sockets.clear();
+    for (const off of this.attached.values()) off();
+    this.attached.clear();
+    for (const e of this.own.values())
+      void e.then(
+        (s) => s.close(),
+        () => undefined,
+      );
+    this.own.clear();
+    this.ownOpen.clear();
   }
 
   private async resolve(url: string): Promise<Target> {
@@ -162,10 +184,21 @@ export class UdpTrackerClient implements TrackerTransport {
   ): Promise<UdpTrackerResponse> {
     for (let n = 0; n <= this.maxRetransmits;) {
       const wait = retransmitTimeout(n, this.baseTimeoutMs);
-      const conn = this.connections.get(target.key);
+      const endpoint = await this.endpointFor(target.family);
+      // A tracker may bind the connection id to our port (ours does), and requests move from our
+      // own socket to the session's once the client listens: ids are kept per local port.
+      const key = `${target.key}|${endpoint.localPort}`;
+      const conn = this.connections.get(key);
       if (!conn || conn.expires <= this.clock.now()) {
-        this.connections.delete(target.key);
-        const r = await this.roundTrip(target, 'connect', (t) => encodeConnectRequest(t), wait, signal);
+        this.connections.delete(key);
+        const r = await this.roundTrip(
+          endpoint,
+          target,
+          'connect',
+          (t) => encodeConnectRequest(t),
+          wait,
+          signal,
+        );
         if (!r) {
           n++;
           continue;
@@ -173,20 +206,20 @@ export class UdpTrackerClient implements TrackerTransport {
         if (r.action === 'error') throw new TrackerFailure(r.message);
         if (r.action !== 'connect')
           throw new NbtError('TRACKER_BAD_PACKET', `expected connect, got ${r.action}`);
-        this.connections.set(target.key, {
+        this.connections.set(key, {
           id: r.connectionId,
           expires: this.clock.now() + this.connectionIdTtlMs,
         });
         continue;
       }
-      const r = await this.roundTrip(target, expect, (t) => build(conn.id, t), wait, signal);
+      const r = await this.roundTrip(endpoint, target, expect, (t) => build(conn.id, t), wait, signal);
       if (!r) {
         n++;
         continue;
       }
       if (r.action === 'error') {
         // The id may be what the tracker objects to; get a fresh one next time.
-        this.connections.delete(target.key);
+        this.connections.delete(key);
         throw new TrackerFailure(r.message);
       }
       return r;
@@ -196,6 +229,7 @@ export class UdpTrackerClient implements TrackerTransport {
 
   /** One send and wait: resolves with the matching response or undefined on timeout. */
   private roundTrip(
+    endpoint: UdpEndpoint,
     target: Target,
     expect: UdpTrackerResponse['action'],
     build: (transactionId: number) => Buffer,
@@ -208,12 +242,11 @@ export class UdpTrackerClient implements TrackerTransport {
     do transactionId = randomBytes(4).readUInt32BE(0);
     while (this.pending.has(transactionId));
     const packet = build(transactionId);
-    const socket = this.socket(target.family);
     return new Promise((resolve, reject) => {
       const done = (): void => {
         timer.cancel();
         this.pending.delete(transactionId);
-        if (this.pending.size === 0) for (const s of this.sockets.values()) s.unref();
+        if (this.pending.size === 0) for (const s of this.ownOpen) s.setKeepAlive(false);
         signal?.removeEventListener('abort', onAbort);
       };
       const onAbort = (): void => {
@@ -222,8 +255,8 @@ export class UdpTrackerClient implements TrackerTransport {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       // An outstanding request keeps the process alive (as an HTTP request's socket does);
-      // an idle client does not.
-      socket.ref();
+      // an idle client does not. (The session's socket lives as long as the session.)
+      for (const s of this.ownOpen) s.setKeepAlive(true);
       this.pending.set(transactionId, {
         target,
         expect,
@@ -231,7 +264,7 @@ export class UdpTrackerClient implements TrackerTransport {
         reject: (e) => (done(), reject(e)),
       });
       const timer: TimerHandle = this.clock.setTimeout(() => (done(), resolve(undefined)), timeoutMs);
-      socket.send(packet, target.port, target.host, (err) => {
+      endpoint.send(packet, target.port, target.host, (err) => {
         if (err && this.pending.has(transactionId)) {
           done();
           reject(new NbtError('TRACKER_UDP_ERROR', `udp send failed: ${errorMessage(err)}`));
@@ -240,33 +273,55 @@ export class UdpTrackerClient implements TrackerTransport {
     });
   }
 
-  private socket(family: 4 | 6): Socket {
-    let s = this.sockets.get(family);
-    if (!s) {
-      s = createSocket(family === 6 ? 'udp6' : 'udp4');
-      s.on('message', (msg, rinfo) => this.onMessage(msg, rinfo, family));
+  /** The session's endpoint for the family when it has one, else ours (opened on first use). */
+  private async endpointFor(family: UdpFamily): Promise<UdpEndpoint> {
+    if (this.closed) throw new NbtError('TRACKER_CLOSED', 'udp tracker client closed');
+    const shared = this.sessionEndpoint?.(family);
+    if (shared && shared.localPort > 0) return this.attach(shared);
+    let own = this.own.get(family);
+    if (!own) {
       // Send errors reach the send callback; anything else (ICMP on some systems) is noise here.
-      s.on('error', () => undefined);
-      s.unref();
-      this.sockets.set(family, s);
+      own = openUdpEndpoint(0, family === 6 ? '::' : '0.0.0.0').then((s) => {
+        if (this.closed) void s.close();
+        else this.ownOpen.add(s);
+        return s;
+      });
+      this.own.set(family, own);
+      own.catch(() => this.own.delete(family));
     }
-    return s;
+    const s = await own.catch((e: unknown) => {
+      throw new NbtError('TRACKER_UDP_ERROR', `cannot open a udp socket: ${errorMessage(e)}`, { cause: e });
+    });
+    if (this.closed) throw new NbtError('TRACKER_CLOSED', 'udp tracker client closed');
+    return this.attach(s);
   }
 
-  private onMessage(msg: Buffer, rinfo: RemoteInfo, family: 4 | 6): void {
-    if (msg.length < 8) return;
+  private attach(endpoint: UdpEndpoint): UdpEndpoint {
+    if (!this.attached.has(endpoint) && !this.closed)
+      this.attached.set(
+        endpoint,
+        endpoint.onPacket((msg, from) => this.onMessage(msg, from)),
+      );
+    return endpoint;
+  }
+
+  /** True when the datagram answers one of our requests (a shared socket then gives it no one else). */
+  private onMessage(msg: Buffer, from: UdpSource): boolean {
+    if (msg.length < 8) return false;
     const p = this.pending.get(msg.readUInt32BE(4));
     // Answers must come from the tracker we asked; anything else is ignored.
-    if (!p || p.target.port !== rinfo.port || !sameHost(p.target.host, rinfo.address)) return;
+    if (!p || p.target.port !== from.port || !sameHost(p.target.host, from.host)) return false;
     let r: UdpTrackerResponse;
     try {
-      r = decodeTrackerResponse(msg, family);
+      r = decodeTrackerResponse(msg, from.family);
     } catch (e) {
-      return p.reject(e instanceof Error ? e : new Error(String(e)));
+      p.reject(e instanceof Error ? e : new Error(String(e)));
+      return true;
     }
     if (r.action !== p.expect && r.action !== 'error')
-      return p.reject(new NbtError('TRACKER_BAD_PACKET', `expected ${p.expect} response, got ${r.action}`));
-    p.resolve(r);
+      p.reject(new NbtError('TRACKER_BAD_PACKET', `expected ${p.expect} response, got ${r.action}`));
+    else p.resolve(r);
+    return true;
   }
 }
 

@@ -25,7 +25,7 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --resume-dir DIR          where resume data is kept (default: <save dir>/.nbt-resume)
   --json                    JSON lines on stdout (progress, peer connect/disconnect, summary)
   -q, --quiet               only errors and the final summary line
-  --dht-port N              DHT UDP port (default: any free port)
+  --dht-port N              DHT on a UDP port of its own (default: the listen port, shared with UDP trackers)
   --dht-bootstrap HOST:PORT DHT bootstrap node (repeatable; default: the public routers)
   --no-dht                  do not use the DHT (private torrents never do)
 `;

@@ -29,7 +29,7 @@ export interface TrackerServerOptions extends SwarmOptions {
 
 export interface TrackerServerEvents {
   /** A request was handled (for logging). */
-  request: [info: { protocol: 'http' | 'udp'; from: string }];
+  request: [info: { protocol: 'http' | 'udp'; from: string; port: number }];
   error: [error: Error];
 }
 
@@ -76,7 +76,7 @@ export class TrackerServer extends EventEmitter<TrackerServerEvents> {
       const server = createServer({ maxHeaderSize: MAX_URL_LENGTH * 2 }, (req, res) => {
         const url = req.url ?? '/';
         const from = req.socket.remoteAddress ?? '';
-        this.emit('request', { protocol: 'http', from });
+        this.emit('request', { protocol: 'http', from, port: req.socket.remotePort ?? 0 });
         const reply =
           req.method !== 'GET' || url.length > MAX_URL_LENGTH
             ? { status: 400, body: Buffer.from('bad request') }
@@ -112,7 +112,7 @@ export class TrackerServer extends EventEmitter<TrackerServerEvents> {
           rinfo.port,
           this.clock.now(),
         );
-        this.emit('request', { protocol: 'udp', from: rinfo.address });
+        this.emit('request', { protocol: 'udp', from: rinfo.address, port: rinfo.port });
         if (reply) socket.send(reply, rinfo.port, rinfo.address, () => undefined);
       });
       await new Promise<void>((resolve, reject) => {

@@ -17,8 +17,9 @@ test('DHT searches: at once on start, early every minIntervalMs while short of p
     dht: { host: '127.0.0.1', bootstrap: [], minIntervalMs: 60_000, intervalMs: 15 * 60_000 },
   });
   try {
-    await c.listen(0);
+    const port = await c.listen(0);
     await c.dht!.ready;
+    assert.equal(c.dht!.port, port, 'the DHT shares the listen port');
     // Count this torrent's searches (the node's own maintenance makes lookups too).
     const node = c.dht!.node;
     const announce = node.announce.bind(node);

@@ -13,6 +13,8 @@ import {
   type UdpTrackerRequest,
 } from '../../../src/tracker/udp-codec.js';
 import type { AnnounceRequest } from '../../../src/tracker/types.js';
+import { TrackerServer } from '../../../src/tracker/server/index.js';
+import { UdpMux } from '../../../src/net/udp-mux.js';
 
 interface Received {
   req: UdpTrackerRequest;
@@ -189,4 +191,28 @@ test('close() fails pending requests at once', async (t) => {
   await tracker.until(2);
   ctrl.abort();
   await assert.rejects(p2, { code: 'TRACKER_ABORTED' });
+});
+
+test('requests move to the session endpoint once it is bound, with a connection id for that port', async (t) => {
+  const server = new TrackerServer({ http: false, udp: { port: 0 }, host: '127.0.0.1' });
+  await server.listen();
+  const ports: number[] = [];
+  server.on('request', (r) => ports.push(r.port));
+  const bound: { mux?: UdpMux } = {};
+  const client = new UdpTrackerClient({ endpoint: (f) => bound.mux?.endpoint('tracker', f) });
+  t.after(async () => {
+    client.close();
+    await bound.mux?.close();
+    await server.close();
+  });
+  const url = server.announceUrls().udp!;
+  await client.announce(url, request);
+  const session = (bound.mux = await UdpMux.bind(0, '127.0.0.1'));
+  // The server binds connection ids to the source port: the id got on our own socket is no good here.
+  const res = await client.announce(url, { ...request, event: 'periodic' });
+  assert.equal(res.interval > 0, true);
+  assert.equal(ports.length, 4, 'connect + announce, twice');
+  assert.notEqual(ports[0], session.localPort);
+  assert.deepEqual(ports.slice(2), [session.localPort, session.localPort]);
+  assert.equal(session.stats.tracker, 2);
 });
