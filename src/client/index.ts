@@ -8,9 +8,9 @@ export {
   defaultLimits,
 } from './options.js';
 export { IpFilter, type IpFilterHook } from './ip-filter.js';
-export { TypedEmitter, type EventMap } from './typed-emitter.js';
+export { TypedEmitter, type EventMap } from '../util/typed-emitter.js';
 export { BandwidthLimiter } from './bandwidth.js';
-export type { EngineExtension, ClientService } from './extensions.js';
+export type { EngineExtension, ClientService } from '../torrent/engine-extension.js';
 export {
   TrackerService,
   UNKNOWN_LEFT,

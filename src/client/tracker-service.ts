@@ -15,9 +15,9 @@ import type { PeerAddress } from '../util/compact.js';
 import { TrackerLink } from '../torrent/tracker-link.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { TrackerPeerSource } from '../tracker/index.js';
-import type { ClientService } from './extensions.js';
+import type { ClientService } from '../torrent/engine-extension.js';
 import type { ClientEvents } from './events.js';
-import type { TypedEmitter } from './typed-emitter.js';
+import type { TypedEmitter } from '../util/typed-emitter.js';
 
 export interface TrackerServiceOptions {
   /** Peers asked for per announce (default min(50, maxPeersPerTorrent)). */

@@ -15,7 +15,7 @@ import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
-import { TypedEmitter } from '../client/typed-emitter.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
 import { Choker } from './choker.js';
 import { checkedPriorities, piecePriorities } from './priorities.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
@@ -78,6 +78,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private checkRun = 0;
   private lastChoke = 0;
   private removed = false;
+  private wastedBefore = 0;
 
   constructor(init: TorrentInit) {
     super();
@@ -356,6 +357,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   private newDownloader(): Downloader {
+    // What a replaced downloader wasted still counts (wastedBytes).
+    const old = this.downloader as Downloader | undefined;
+    if (old) this.wastedBefore += old.wasted;
     const d = new Downloader(
       {
         clock: this.host.clock,
@@ -586,6 +590,23 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       hashFailures: d.hashFailures,
       previous: this.previous,
     });
+  }
+
+  /** Payload bytes received and thrown away this session (duplicates, unrequested, failed pieces). */
+  get wastedBytes(): number {
+    return this.wastedBefore + this.downloader.wasted;
+  }
+
+  /** Regular upload slots (plus one optimistic); a change takes effect with a choking round now. */
+  get unchokeSlots(): number {
+    return this.choker.slots;
+  }
+
+  set unchokeSlots(n: number) {
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`unchoke slots must be an integer >= 0, got ${n}`);
+    this.choker.slots = n;
+    this.runChoker(false);
   }
 
   /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */
