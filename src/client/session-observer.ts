@@ -7,7 +7,7 @@ import type { Clock } from '../util/clock.js';
 import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { Torrent } from '../torrent/torrent.js';
-import type { TypedEmitter } from '../util/typed-emitter.js';
+import { warnListenerError, type TypedEmitter } from '../util/typed-emitter.js';
 import type { AlertCategory } from './alerts.js';
 import { AlertHub, type AlertSubscription } from './alerts.js';
 import { alertOfEvent, eventAlertType, makeAlert } from './alert-records.js';
@@ -55,7 +55,8 @@ export class SessionObserver {
   listenerFailed(info: ListenerErrorInfo): void {
     // A throwing 'listener-error' listener falls back to a process warning (no loop).
     if (info.event === 'listener-error') throw info.error;
-    this.host.emit('listener-error', info);
+    // Nobody listening: a process warning, so that the bug is not silent.
+    if (!this.host.emit('listener-error', info)) warnListenerError(info.error, info.event);
   }
 
   /** Alerts, counters and the listener error policy of a new torrent. */

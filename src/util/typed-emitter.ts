@@ -17,6 +17,11 @@ type Args<E, K extends keyof E> = E[K] extends unknown[] ? E[K] : never;
 /** Where a listener's exception goes: the event it was emitted for and what it threw. */
 export type ListenerErrorHandler = (error: Error, event: string) => void;
 
+/** The last resort for a listener's error nobody handles: a process warning, never a crash. */
+export function warnListenerError(error: Error, event: string): void {
+  process.emitWarning(error.message, { type: 'ListenerError', code: event, detail: error.stack ?? '' });
+}
+
 export class TypedEmitter<E extends EventMap<E>> {
   private readonly emitter = new EventEmitter();
   private listenerErrorHandler: ListenerErrorHandler | undefined;
@@ -91,7 +96,7 @@ export class TypedEmitter<E extends EventMap<E>> {
         error = e instanceof Error ? e : new Error(String(e));
       }
     }
-    process.emitWarning(error.message, { type: 'ListenerError', code: event, detail: error.stack ?? '' });
+    warnListenerError(error, event);
   }
 
   removeAllListeners(): void {
