@@ -82,8 +82,9 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly trackerService: TrackerService | undefined;
   /** The session's DHT (undefined with `dht: false`). */
   readonly dht: DhtService | undefined;
-  /** ut_metadata: magnet links' metadata fetching and serving ours. */
+  /** ut_metadata: magnet links' metadata fetching and serving ours. @internal */
   readonly metadata: MetadataExchange;
+  /** ut_pex (undefined with `pex: false`). @internal */
   readonly pex: PexExchange | undefined;
   private readonly settingsStore: SettingsStore;
   private readonly observer: SessionObserver;

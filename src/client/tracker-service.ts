@@ -75,7 +75,7 @@ export class TrackerService implements ClientService {
     this.udp = o.udp ?? new UdpTrackerClient({ clock });
   }
 
-  /** The link of a torrent (undefined once removed). */
+  /** The link of a torrent (undefined once removed). @internal */
   link(torrent: Torrent): TrackerLink | undefined {
     return this.links.get(torrent);
   }

@@ -45,6 +45,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly savePath: string;
   /** Verified pieces that are on disk. */
   have: Bitfield;
+  /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
   readonly candidates = new CandidateList();
   /** Hosts banned for corrupt data. */
   readonly banned = new Set<string>();
@@ -80,6 +81,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private removed = false;
   private wastedBefore = 0;
 
+  /** Torrents are made by `Client.addTorrent`. @internal */
   constructor(init: TorrentInit) {
     super();
     const m = init.metainfo;

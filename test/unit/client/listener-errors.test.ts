@@ -47,7 +47,7 @@ test('throwing Client and Torrent listeners: the download completes, each error 
       throw new Error('torrent listener bug');
     });
     t.on('state', () => {
-      throw 'not even an Error'; // eslint-disable-line @typescript-eslint/only-throw-error
+      throw 'not even an Error';
     });
     t.addPeer('127.0.0.1', port);
     await until(() => t.state === 'seeding', 20_000, 'download despite throwing listeners');
