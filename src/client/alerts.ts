@@ -9,6 +9,7 @@
 import type { ALERT_CATEGORIES } from '../settings/definitions.js';
 import type { FileErrorInfo, TorrentState } from '../torrent/types.js';
 import type { PeerEncryption, PeerSourceKind } from '../peer/types.js';
+import type { SessionCounters } from './counters.js';
 
 export type AlertCategory = (typeof ALERT_CATEGORIES)[number];
 
@@ -76,6 +77,8 @@ export interface AlertPayloads {
   };
   warning: { code?: string; message: string };
   'settings-changed': { names: string[] };
+  /** The session counters, posted by `client.postSessionStats()`. */
+  'session-stats': SessionCounters;
 }
 
 export type AlertType = keyof AlertPayloads;
@@ -111,6 +114,7 @@ export const alertCategories: Readonly<Record<AlertType, AlertCategory>> = {
   'listener-error': 'error',
   warning: 'error',
   'settings-changed': 'status',
+  'session-stats': 'stats',
 };
 
 /** An async iterator over alerts with its own bounded queue. */

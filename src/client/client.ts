@@ -229,6 +229,11 @@ export class Client extends TypedEmitter<ClientEvents> {
     return this.observer.snapshot();
   }
 
+  /** Posts a `session-stats` alert (category stats) with the counters, e.g. from a timer of yours. */
+  postSessionStats(): void {
+    this.observer.postStats();
+  }
+
   /**
    * The alert stream as an async iterator with its own queue of `alert_queue_size` records: a
    * consumer that falls behind loses the oldest (counted in `dropped`), memory stays bounded.

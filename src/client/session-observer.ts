@@ -117,6 +117,12 @@ export class SessionObserver {
     return this.counters.snapshot(this.host.connections(), wasted);
   }
 
+  /** A `session-stats` alert with the counters (when the stats category is wanted). */
+  postStats(): void {
+    if (this.alerts.wants('session-stats'))
+      this.alerts.post(makeAlert('session-stats', { time: this.host.clock.now() }, this.snapshot()));
+  }
+
   subscribe(): AlertSubscription {
     return this.alerts.subscribe();
   }

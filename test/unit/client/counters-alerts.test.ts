@@ -80,8 +80,13 @@ test('counters and alerts of a download: payload = torrent size, closes by reaso
     assert.deepEqual(S.connectionsClosed, byReason(seedCloses));
     assert.equal(leechCloses[0]!.reason, DisconnectReason.SEED);
     assert.equal(L.connectionsOpen, 0);
-    // Serialisable.
+    // Serialisable, and the same numbers as a session-stats alert.
     assert.deepEqual(JSON.parse(JSON.stringify(L)), L);
+    leecher.postSessionStats();
+    const stats = alerts.at(-1);
+    assert.ok(stats?.type === 'session-stats' && stats.category === 'stats');
+    assert.equal(stats.payloadDownloaded, size);
+    assert.deepEqual(stats.connectionsClosed, L.connectionsClosed);
 
     // Every alert is plain JSON data, and every typed event has its alert.
     for (const a of alerts) assert.deepEqual(JSON.parse(JSON.stringify(a)), a, a.type);

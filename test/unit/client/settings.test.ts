@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
+import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
 import { DisconnectReason } from '../../../src/peer/disconnect.js';
 import {
@@ -182,6 +183,43 @@ test('resume_interval restarts the periodic save at once', async () => {
     await until(() => saves === 2, 5000, 'and again');
   } finally {
     await c.close();
+    await tmp.cleanup();
+  }
+});
+
+test('on a running seed: unchoke_slots_limit rechokes at once; encryption applies to the next connection', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(tmp.path, { files: [{ path: 'f.bin', size: 3_000_000 }], pieceLength: 32768 });
+  // Slow upload, so that the leechers stay interested for the whole test.
+  const seeder = new Client({
+    ...quiet,
+    uploadRateLimit: 30_000,
+    settings: { connections_per_host_limit: 10 },
+  });
+  const leechers = [new Client(quiet), new Client(quiet), new Client(quiet)];
+  try {
+    const port = await seeder.listen(0);
+    const seed = await seeder.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => seed.state === 'seeding', 10_000, 'seed ready');
+    leechers[2]!.applySettings({ encryption: 'disabled' });
+    for (const [i, l] of leechers.entries()) {
+      const t = await l.addTorrent(fx.torrent, { savePath: join(tmp.path, `leech${i}`) });
+      t.addPeer('127.0.0.1', port);
+    }
+    const unchoked = (): number => seed.peers.filter((p) => !p.amChoking).length;
+    await until(
+      () => seed.peers.length === 3 && seed.peers.every((p) => p.peerInterested) && unchoked() === 3,
+      10_000,
+      'three interested, unchoked leechers',
+    );
+    assert.deepEqual(seed.peers.map((p) => p.encryption).sort(), ['none', 'rc4', 'rc4']);
+    seeder.applySettings({ unchoke_slots_limit: 0 });
+    assert.equal(unchoked(), 1, 'only the optimistic unchoke is left, at once');
+    seeder.applySettings({ unchoke_slots_limit: 1 });
+    assert.equal(unchoked(), 2);
+  } finally {
+    for (const l of leechers) await l.close();
+    await seeder.close();
     await tmp.cleanup();
   }
 });
