@@ -149,3 +149,26 @@ test('nobody handles a listener error: a process warning, the other listeners st
     process.off('warning', onWarning);
   }
 });
+
+test('a throwing alert listener is reported without a loop; iterators still get every alert', async () => {
+  const c = new Client(quiet);
+  const reported: ListenerErrorInfo[] = [];
+  c.on('listener-error', (i) => reported.push(i));
+  let calls = 0;
+  c.on('alert', () => {
+    calls++;
+    throw new Error('alert listener bug');
+  });
+  const sub = c.alerts();
+  c.emit('warning', new Error('one'));
+  c.emit('warning', new Error('two'));
+  assert.equal(calls, 2, 'one call per alert, none for the reports');
+  assert.deepEqual(
+    reported.map((r) => `${r.emitter}:${r.event}`),
+    ['client:alert', 'client:alert'],
+  );
+  await c.close();
+  const types: string[] = [];
+  for await (const a of sub) types.push(a.type);
+  assert.deepEqual(types, ['warning', 'warning']);
+});
