@@ -145,6 +145,7 @@ export class Client extends TypedEmitter<ClientEvents> {
         ...(s.tracker_numwant > 0 ? { numwant: s.tracker_numwant } : {}),
         requestTimeoutMs: s.tracker_request_timeout,
         stopTimeoutMs: s.tracker_stop_timeout,
+        lowPeers: s.tracker_low_peers,
       });
       this.addService(this.trackerService);
     }
@@ -166,7 +167,14 @@ export class Client extends TypedEmitter<ClientEvents> {
       const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
       this.dht = new DhtService(
         { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e) },
-        { ...(stateFile ? { stateFile } : {}), ...(options.dht || {}) },
+        {
+          ...(stateFile ? { stateFile } : {}),
+          ...(options.dht || {}),
+          port: s.dht_port,
+          intervalMs: s.dht_announce_interval,
+          lowPeers: s.dht_low_peers,
+          minIntervalMs: s.dht_min_search_interval,
+        },
       );
       this.addService(this.dht);
     }

@@ -122,6 +122,7 @@ export function settingsFromOptions(o: ClientOptions): SettingsPack {
   const l = o.limits ?? {};
   const [from, to] = Array.isArray(o.port) ? o.port : [o.port, undefined];
   const trackers = o.trackers === false ? undefined : o.trackers;
+  const dht = o.dht === false ? undefined : o.dht;
   const pack: SettingsPack = {
     listen_host: o.host,
     listen_port: from,
@@ -142,7 +143,12 @@ export function settingsFromOptions(o: ClientOptions): SettingsPack {
     tracker_numwant: trackers?.numwant,
     tracker_request_timeout: trackers?.requestTimeoutMs,
     tracker_stop_timeout: trackers?.stopTimeoutMs,
+    tracker_low_peers: trackers?.lowPeers,
     dht_enabled: o.dht === false || o.dht?.enabled === false ? false : undefined,
+    dht_port: dht?.port,
+    dht_announce_interval: dht?.intervalMs,
+    dht_low_peers: dht?.lowPeers,
+    dht_min_search_interval: dht?.minIntervalMs,
     pex_enabled: o.pex === false ? false : undefined,
     pex_interval: o.pex === false ? undefined : o.pex?.intervalMs,
     max_metadata_size: o.maxMetadataSize,
