@@ -92,6 +92,7 @@ export function makePeerId(prefix = PEER_ID_PREFIX): Buffer {
   return Buffer.from(prefix + tail, 'latin1');
 }
 
+/** The Client's options with defaults applied: a view of the settings plus the non-setting ones. */
 export interface ResolvedOptions {
   peerId: Buffer;
   host: string;
