@@ -18,13 +18,24 @@ import { NbtError } from '../util/errors.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
 import type { TorrentOptions } from '../torrent/types.js';
 import type { Candidate } from '../torrent/candidates.js';
-import { TypedEmitter } from './typed-emitter.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ClientEvents } from './events.js';
-import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import {
+  resolveOptions,
+  settingsFromOptions,
+  syncOptions,
+  type ClientOptions,
+  type ResolvedOptions,
+} from './options.js';
+import { SettingsStore, type Settings, type SettingsPack } from '../settings/index.js';
+import { SessionObserver } from './session-observer.js';
+import type { AlertSubscription } from './alerts.js';
+import type { SessionCounters } from './counters.js';
+import { downloaderTuning, peerSettings } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter } from './bandwidth.js';
 import { ResumeStore } from './resume-store.js';
-import type { ClientService, EngineExtension } from './extensions.js';
+import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
 import { SessionUdp } from './session-udp.js';
@@ -48,10 +59,9 @@ export interface RemoveTorrentOptions {
   deleteFiles?: boolean;
 }
 
-const DIAL_INTERVAL_MS = 2000;
-
 export class Client extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
+  /** A view of the settings (kept in step by applySettings) plus the non-setting options. */
   readonly options: ResolvedOptions;
   readonly ipFilter: IpFilter;
   readonly download: BandwidthLimiter;
@@ -75,14 +85,35 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly dht: DhtService | undefined;
   /** The session's UDP socket (DHT, UDP trackers), bound by listen() on the listen port. */
   readonly udp: SessionUdp;
-  /** ut_metadata: magnet links' metadata fetching and serving ours. */
+  /** ut_metadata: magnet links' metadata fetching and serving ours. @internal */
   readonly metadata: MetadataExchange;
+  /** ut_pex (undefined with `pex: false`). @internal */
   readonly pex: PexExchange | undefined;
+  private readonly settingsStore: SettingsStore;
+  private readonly observer: SessionObserver;
+  /** Torrents added with their own unchokeSlots (unchoke_slots_limit leaves them alone). */
+  private readonly ownSlots = new WeakSet<Torrent>();
 
   constructor(options: ClientOptions = {}) {
     super();
-    this.options = resolveOptions(options);
+    this.settingsStore = new SettingsStore(settingsFromOptions(options));
+    const s = this.settingsStore.snapshot();
+    this.options = resolveOptions(options, s);
     this.peerId = this.options.peerId;
+    this.observer = new SessionObserver(
+      {
+        clock: this.options.clock,
+        emit: this.emit.bind(this),
+        listenerCount: (event) => this.listenerCount(event),
+        connections: () => this.connections.peers.keys(),
+        torrents: () => this.torrents,
+      },
+      s.alert_categories,
+      s.alert_queue_size,
+    );
+    this.setListenerErrorHandler((error, event) =>
+      this.observer.listenerFailed({ emitter: 'client', event, error }),
+    );
     this.ipFilter = new IpFilter(options.ipFilter);
     const clock = this.options.clock;
     this.download = new BandwidthLimiter(clock, this.options.downloadRateLimit);
@@ -110,32 +141,45 @@ export class Client extends TypedEmitter<ClientEvents> {
       torrent: (hex) => this.byHash.get(hex),
       handshakeKeys: (t) => this.handshakeKeys(t),
     };
-    this.dialTimer = clock.setInterval(() => this.dialer.run(), DIAL_INTERVAL_MS);
-    if (this.resume)
-      this.resumeTimer = clock.setInterval(() => void this.saveAllResume(), this.options.resumeInterval);
-    if (options.trackers !== false) {
-      this.trackerService = new TrackerService(this, options.trackers);
+    this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
+    this.startResumeTimer();
+    if (s.trackers_enabled) {
+      this.trackerService = new TrackerService(this, {
+        ...(options.trackers || {}),
+        ...(s.tracker_numwant > 0 ? { numwant: s.tracker_numwant } : {}),
+        requestTimeoutMs: s.tracker_request_timeout,
+        stopTimeoutMs: s.tracker_stop_timeout,
+        lowPeers: s.tracker_low_peers,
+      });
       this.addService(this.trackerService);
     }
     this.metadata = new MetadataExchange({
       clock,
-      ...(options.maxMetadataSize !== undefined ? { maxSize: options.maxMetadataSize } : {}),
+      maxSize: s.max_metadata_size,
       fetched: (t, info) =>
         void saveFetchedTorrent(this.options.resumeDir, t, info).catch((e) => this.warn(e)),
       warn: (e) => this.warn(e),
     });
     this.useExtension(this.metadata);
     this.addService(this.metadata);
-    if (options.pex !== false) {
-      this.pex = new PexExchange({ clock, ...options.pex });
+    if (s.pex_enabled) {
+      this.pex = new PexExchange({ clock, intervalMs: s.pex_interval });
       this.useExtension(this.pex);
       this.addService(this.pex);
     }
-    if (options.dht !== false && options.dht?.enabled !== false) {
+    if (s.dht_enabled) {
       const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
       this.dht = new DhtService(
         { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e), udp: this.udp },
-        { ...(stateFile ? { stateFile } : {}), ...options.dht },
+        {
+          ...(stateFile ? { stateFile } : {}),
+          ...(options.dht || {}),
+          // 0: the session's UDP socket on the listen port; another port: a socket of its own.
+          ...(s.dht_port ? { port: s.dht_port } : {}),
+          intervalMs: s.dht_announce_interval,
+          lowPeers: s.dht_low_peers,
+          minIntervalMs: s.dht_min_search_interval,
+        },
       );
       this.addService(this.dht);
     }
@@ -161,6 +205,68 @@ export class Client extends TypedEmitter<ClientEvents> {
   /** Open connections (including those still connecting or handshaking). */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  // ---- settings, alerts, counters (src/settings, src/client/alerts.ts, counters.ts) -----------
+
+  /** Every setting's current value (a plain, JSON-serialisable object). */
+  settings(): Settings {
+    return this.settingsStore.snapshot();
+  }
+
+  /**
+   * Changes settings on the running session. The pack is validated first: an unknown name or a
+   * bad value throws SettingsError (SETTINGS_INVALID, or SETTINGS_READ_ONLY for a
+   * construction-only setting) naming the setting, and nothing is applied. Limits, rates,
+   * unchoke slots, the resume interval and the alert mask take effect at once; the others on new
+   * connections, new torrents or the next listen() (see `settingDefinitions[name].applies`).
+   */
+  applySettings(pack: SettingsPack): void {
+    const changed = this.settingsStore.apply(pack);
+    if (changed.length === 0) return;
+    const s = this.settingsStore.snapshot();
+    syncOptions(this.options, s);
+    if (changed.includes('download_rate_limit')) this.download.setRate(s.download_rate_limit);
+    if (changed.includes('upload_rate_limit')) this.upload.setRate(s.upload_rate_limit);
+    if (changed.includes('unchoke_slots_limit'))
+      for (const t of this.torrents) if (!this.ownSlots.has(t)) t.unchokeSlots = s.unchoke_slots_limit;
+    if (changed.includes('resume_interval')) this.startResumeTimer();
+    this.observer.alerts.configure(s.alert_categories, s.alert_queue_size);
+    // Raised limits are used now; lowered ones refuse new connections until under them.
+    this.dialSoon();
+    this.emit('settings-changed', changed);
+  }
+
+  /** Session-wide counters: bytes by kind, connections by source and close reason, pieces. */
+  counters(): SessionCounters {
+    return this.observer.snapshot();
+  }
+
+  /** Posts a `session-stats` alert (category stats) with the counters, e.g. from a timer of yours. */
+  postSessionStats(): void {
+    this.observer.postStats();
+  }
+
+  /**
+   * The alert stream as an async iterator with its own queue of `alert_queue_size` records: a
+   * consumer that falls behind loses the oldest (counted in `dropped`), memory stays bounded.
+   * It ends when the client closes (after the queued alerts) or with `close()` / `break`.
+   */
+  alerts(): AlertSubscription {
+    return this.observer.subscribe();
+  }
+
+  protected override afterEmit(event: string, args: readonly unknown[]): void {
+    this.observer.eventEmitted(event as keyof ClientEvents, args);
+  }
+
+  private startResumeTimer(): void {
+    this.resumeTimer?.cancel();
+    if (this.resume && !this.closed)
+      this.resumeTimer = this.options.clock.setInterval(
+        () => void this.saveAllResume(),
+        this.options.resumeInterval,
+      );
   }
 
   // ---- listening ------------------------------------------------------------------------------
@@ -213,10 +319,14 @@ export class Client extends TypedEmitter<ClientEvents> {
       sequential: o.sequential ?? false,
       ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
+      tuning: downloaderTuning(this.settingsStore),
+      readCacheBytes: this.settingsStore.get('read_cache_size'),
       ...(saved ? { trusted: saved.trusted, recheck: saved.recheck, unfinished: saved.unfinished } : {}),
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);
+    if (o.unchokeSlots !== undefined) this.ownSlots.add(torrent);
+    this.observer.torrentAdded(torrent);
     if (magnet?.link.trackers.length)
       this.trackerService?.addTrackers(metainfo.infoHashHex, magnet.link.trackers);
     this.forward(torrent);
@@ -245,6 +355,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.resume) await this.resume.remove(torrent.metainfo).catch((e: unknown) => this.warn(e));
     if (o.deleteFiles) await deleteTorrentFiles(torrent);
     for (const svc of this.servicesList) svc.torrentRemoved?.(torrent);
+    this.observer.torrentRemoved(torrent);
     this.emit('torrent-removed', torrent);
   }
 
@@ -300,10 +411,9 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   // ---- rate limits ----------------------------------------------------------------------------
 
-  /** Global limits in bytes/s (0 = unlimited). */
+  /** Global limits in bytes/s (0 = unlimited): download_rate_limit and upload_rate_limit. */
   setRateLimits(limits: { download?: number; upload?: number }): void {
-    if (limits.download !== undefined) this.download.setRate(limits.download);
-    if (limits.upload !== undefined) this.upload.setRate(limits.upload);
+    this.applySettings({ download_rate_limit: limits.download, upload_rate_limit: limits.upload });
   }
 
   // ---- connections ----------------------------------------------------------------------------
@@ -325,6 +435,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
       bandwidth: { upload: this.upload.gate, download: this.download.gate },
       reuseReadBuffer: this.options.reuseReadBuffer,
+      ...peerSettings(this.settingsStore),
     };
   }
 
@@ -374,6 +485,7 @@ export class Client extends TypedEmitter<ClientEvents> {
         return;
       }
       this.connections.joined(peer, host, torrent);
+      this.observer.connectionJoined(peer);
       torrent.attach(peer);
       if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
@@ -381,10 +493,12 @@ export class Client extends TypedEmitter<ClientEvents> {
     peer.on('internal-error', (error) =>
       this.emit('peer-error', peer, error, this.connections.peers.get(peer)),
     );
+    this.observer.connectionOpened(peer, () => this.connections.peers.get(peer));
     peer.once('close', (info: DisconnectInfo) => {
       const wasOpen = open;
       opened();
       const torrent = this.connections.removed(peer, host);
+      this.observer.connectionClosed(peer, info);
       if (candidate && wasOpen) {
         if (info.reason === DisconnectReason.LOOPBACK)
           candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
@@ -493,5 +607,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.download.close();
     this.upload.close();
     await serverClosed;
+    this.observer.close();
   }
 }

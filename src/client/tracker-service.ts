@@ -17,9 +17,9 @@ import type { PeerAddress } from '../util/compact.js';
 import { TrackerLink } from '../torrent/tracker-link.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { TrackerPeerSource } from '../tracker/index.js';
-import type { ClientService } from './extensions.js';
+import type { ClientService } from '../torrent/engine-extension.js';
 import type { ClientEvents } from './events.js';
-import type { TypedEmitter } from './typed-emitter.js';
+import type { TypedEmitter } from '../util/typed-emitter.js';
 import type { SharedUdp } from './session-udp.js';
 
 export interface TrackerServiceOptions {
@@ -83,7 +83,7 @@ export class TrackerService implements ClientService {
       new UdpTrackerClient({ clock, ...(shared ? { endpoint: (f) => shared.endpoint('tracker', f) } : {}) });
   }
 
-  /** The link of a torrent (undefined once removed). */
+  /** The link of a torrent (undefined once removed). @internal */
   link(torrent: Torrent): TrackerLink | undefined {
     return this.links.get(torrent);
   }

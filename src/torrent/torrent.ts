@@ -16,7 +16,7 @@ import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
-import { TypedEmitter } from '../client/typed-emitter.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
 import { Choker } from './choker.js';
 import { checkedPriorities, piecePriorities } from './priorities.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
@@ -52,6 +52,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly savePath: string;
   /** Verified pieces that are on disk. */
   have: Bitfield;
+  /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
   readonly candidates = new CandidateList();
   /** Hosts banned for corrupt data. */
   readonly banned = new Set<string>();
@@ -92,7 +93,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private haveBytes = 0;
   /** 'finished' was emitted (or held from the start) for the current wanted set. */
   private finishedReported = false;
+  private wastedBefore = 0;
 
+  /** Torrents are made by `Client.addTorrent`. @internal */
   constructor(init: TorrentInit) {
     super();
     const m = init.metainfo;
@@ -413,6 +416,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   private newDownloader(): Downloader {
+    // What a replaced downloader wasted still counts (wastedBytes).
+    const old = this.downloader as Downloader | undefined;
+    if (old) this.wastedBefore += old.wasted;
     const d = new Downloader(
       {
         clock: this.host.clock,
@@ -653,6 +659,23 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       hashFailures: d.hashFailures,
       previous: this.previous,
     });
+  }
+
+  /** Payload bytes received and thrown away this session (duplicates, unrequested, failed pieces). */
+  get wastedBytes(): number {
+    return this.wastedBefore + this.downloader.wasted;
+  }
+
+  /** Regular upload slots (plus one optimistic); a change takes effect with a choking round now. */
+  get unchokeSlots(): number {
+    return this.choker.slots;
+  }
+
+  set unchokeSlots(n: number) {
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`unchoke slots must be an integer >= 0, got ${n}`);
+    this.choker.slots = n;
+    this.runChoker(false);
   }
 
   /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */
