@@ -4,9 +4,9 @@
  * filter), accepts incoming connections and decides on every handshake which torrent the peer
  * joins or why it is refused (the disconnect reasons of Net::BitTorrent).
  */
-import type { Server, Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Peer } from '../peer/index.js';
+import type { Listener, Transport } from '../net/transport.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
 import type { Metainfo } from '../metainfo/types.js';
@@ -59,7 +59,7 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly connections = new ConnectionTable();
   private readonly dialer: Dialer;
   private readonly policy: HandshakePolicy;
-  private server: Server | undefined;
+  private server: Listener | undefined;
   private listenPortValue = 0;
   private dialTimer: TimerHandle | undefined;
   private resumeTimer: TimerHandle | undefined;
@@ -170,14 +170,15 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.server) return this.listenPortValue;
     const [from, to] = Array.isArray(port) ? port : [port, port];
     const server = await bindListenSocket(
+      this.options.network,
       from,
       to,
       host,
-      (socket) => this.onIncoming(socket),
+      (t) => this.onIncoming(t),
       (e) => this.emit('warning', e),
     );
     this.server = server;
-    this.listenPortValue = (server.address() as { port: number }).port;
+    this.listenPortValue = server.port;
     this.emit('listening', this.listenPortValue);
     return this.listenPortValue;
   }
@@ -321,13 +322,13 @@ export class Client extends TypedEmitter<ClientEvents> {
     };
   }
 
-  private onIncoming(socket: Socket): void {
+  private onIncoming(transport: Transport): void {
     if (this.closed) {
-      socket.destroy();
+      transport.destroy();
       return;
     }
-    const host = normalizeHost(socket.remoteAddress ?? '');
-    const peer: Peer<Torrent> = Peer.accept<Torrent>(socket, {
+    const host = normalizeHost(transport.remoteAddress);
+    const peer: Peer<Torrent> = Peer.accept<Torrent>(transport, {
       ...this.peerOptions(undefined),
       infoHashes: () => [...this.byHash.values()].map((t) => t.infoHash),
       onHandshake: (info) => {
@@ -427,6 +428,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       port: c.port,
       infoHash: t.infoHash,
       source: c.source,
+      connector: this.options.network,
       onHandshake: (info) => this.onHandshake(info),
     });
   }
@@ -474,7 +476,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.resumeTimer?.cancel();
     const server = this.server;
     this.server = undefined;
-    const serverClosed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const serverClosed = server ? server.close() : Promise.resolve();
     for (const peer of [...this.connections.peers.keys()]) peer.close(DisconnectReason.CLIENT_CLOSED);
     await Promise.all(
       this.torrents.map((t) => t.stop(DisconnectReason.CLIENT_CLOSED, () => this.saveResume(t))),

@@ -1,36 +1,26 @@
 /** The client's listen socket: binds the first free port of a range. */
-import { createServer, type Server, type Socket } from 'node:net';
 import { NbtError } from '../util/errors.js';
+import type { Listener, Network, Transport } from '../net/transport.js';
 
 /**
- * Binds a TCP server on the first port of `from..to` that is free (0 = any port). The handlers
- * are attached before the promise settles, so no connection is missed.
+ * Listens through `network` on the first port of `from..to` that is free (0 = any port). The
+ * handlers are attached before the promise settles, so no connection is missed.
  */
 export async function bindListenSocket(
+  network: Network,
   from: number,
   to: number,
   host: string,
-  onConnection: (socket: Socket) => void,
+  onConnection: (transport: Transport) => void,
   onError: (e: Error) => void,
-): Promise<Server> {
+): Promise<Listener> {
   let lastError: unknown;
   for (let p = from; p <= to; p++) {
-    const server = createServer({ noDelay: true });
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(p, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      return await network.listen(host, p, onConnection, onError);
     } catch (e) {
       lastError = e;
-      continue;
     }
-    server.on('connection', onConnection);
-    server.on('error', onError);
-    return server;
   }
   throw new NbtError('CLIENT_LISTEN_FAILED', `cannot listen on ${host}:${from}-${to}: ${String(lastError)}`, {
     cause: lastError,

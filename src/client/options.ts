@@ -4,6 +4,8 @@ import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { PACKAGE_VERSION, azureusVersionCode } from '../util/version.js';
 import type { HashPool } from '../hash/pool.js';
+import type { Network } from '../net/transport.js';
+import { tcpNetwork } from '../net/tcp.js';
 import type { IpFilterHook } from './ip-filter.js';
 import type { TrackerServiceOptions } from './tracker-service.js';
 import type { DhtServiceOptions } from './dht-service.js';
@@ -71,6 +73,12 @@ export interface ClientOptions {
    * Default true; false gives every read its own buffer.
    */
   reuseReadBuffer?: boolean;
+  /**
+   * Where peer connections come from: dialing and the listen socket (src/net/transport.ts).
+   * Default TCP (`tcpNetwork`); the test suite's simulated network is another. Trackers and the
+   * DHT do not use it.
+   */
+  network?: Network;
 }
 
 /** '-NB' + the package version as 4 Azureus digits + '-' ('-NB0100-' for 0.1.0). */
@@ -101,6 +109,7 @@ export interface ResolvedOptions {
   savePath: string;
   fsync: boolean;
   reuseReadBuffer: boolean;
+  network: Network;
 }
 
 export const defaultLimits: ConnectionLimits = {
@@ -129,5 +138,6 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     savePath: o.savePath ?? '.',
     fsync: o.fsync ?? false,
     reuseReadBuffer: o.reuseReadBuffer ?? true,
+    network: o.network ?? tcpNetwork,
   };
 }

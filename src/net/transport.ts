@@ -62,5 +62,14 @@ export interface Listener {
  * Clients run in virtual time.
  */
 export interface Network extends Connector {
-  listen(host: string, port: number, onConnection: (transport: Transport) => void): Promise<Listener>;
+  /**
+   * Binds `host:port` (0 = any port); rejects when that is impossible (e.g. EADDRINUSE). Errors
+   * after that (a failing accept) go to `onError` and never close the listener by themselves.
+   */
+  listen(
+    host: string,
+    port: number,
+    onConnection: (transport: Transport) => void,
+    onError?: (error: Error) => void,
+  ): Promise<Listener>;
 }

@@ -41,6 +41,20 @@ export enum DisconnectReason {
   WRITE_BUFFER_FULL = -218,
 }
 
+/** Reasons after which we still try to deliver what we queued (a polite close). */
+export const POLITE_REASONS: ReadonlySet<DisconnectReason> = new Set<DisconnectReason>([
+  DisconnectReason.CLOSED_BY_US,
+  DisconnectReason.NO_SUCH_TORRENT,
+  DisconnectReason.PREEXISTING,
+  DisconnectReason.TOO_MANY,
+  DisconnectReason.SEED,
+  DisconnectReason.TORRENT_STOPPED,
+  DisconnectReason.TORRENT_REMOVED,
+  DisconnectReason.TORRENT_PAUSED,
+  DisconnectReason.CLIENT_CLOSED,
+  DisconnectReason.USELESS_PEER,
+]);
+
 /** The spelling Net::BitTorrent used. */
 export const PREXISTING = DisconnectReason.PREEXISTING;
 

@@ -8,6 +8,7 @@ export interface PeerView {
   port: number;
   incoming: boolean;
   source: PeerSource;
+  transport: string;
   peerId: Buffer | undefined;
   clientName: string;
   infoHash: Buffer | undefined;
@@ -62,7 +63,7 @@ export function formatPeer(p: PeerView, verbose: boolean, now: number): string {
   const dir = p.incoming
     ? 'incoming'
     : `outgoing (${p.source.kind}${p.source.url ? ` ${p.source.url}` : ''})`;
-  lines.push(`Peer ${formatAddress(p)} — ${dir}, ${p.state}`);
+  lines.push(`Peer ${formatAddress(p)} — ${dir}, ${p.transport}, ${p.state}`);
   const id = p.peerId ? `${printableId(p.peerId)} (${p.clientName})` : '(no handshake yet)';
   lines.push(`  id:          ${id}`);
   if (p.infoHash) lines.push(`  info-hash:   ${p.infoHash.toString('hex')}`);

@@ -18,12 +18,13 @@ export interface PeerIdentity {
   incoming: boolean;
   source: PeerSource;
   infoHash?: Buffer;
+  transport: string;
 }
 
 /**
  * The observable state of a peer connection — identity, choke/interest flags, the remote's
  * pieces, counters and rates — and the send methods, which only update flags and hand the
- * message to `send`. The I/O (socket, MSE, handshake, timers) lives in the Peer subclass.
+ * message to `send`. The I/O (transport, MSE, handshake, timers) lives in the Peer subclass.
  */
 export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
   // ---- identity ----
@@ -33,6 +34,8 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
   readonly port: number;
   readonly incoming: boolean;
   readonly source: PeerSource;
+  /** The transport's kind: 'tcp', 'utp', 'sim', … (outgoing: the current attempt's). */
+  transport: string;
   /** Remote peer id; undefined before the handshake. */
   peerId: Buffer | undefined;
   /** Remote's reserved bytes from its plaintext handshake; undefined before the handshake. */
@@ -103,6 +106,7 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
     this.incoming = id.incoming;
     this.source = id.source;
     this.infoHash = id.infoHash;
+    this.transport = id.transport;
     this.extensionRegistry = registry;
     this.down = new RateMeter(clock);
     this.up = new RateMeter(clock);
@@ -221,6 +225,22 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
   }
   keepAlive(): void {
     this.send({ type: 'keepAlive' });
+  }
+  /** Sends an extended message by extension name; false when the remote does not support it. */
+  extended(name: string, payload: Buffer): boolean {
+    const id = this.extensionRegistry.remoteId(name);
+    if (id === undefined || this.closed) return false;
+    this.send({ type: 'extended', id, payload });
+    return true;
+  }
+
+  /** Our pieces right after the handshake: have-all / have-none with Fast, else a bitfield (if any). */
+  protected announce(have: Bitfield | undefined): void {
+    if (this.fastExtension) {
+      if (have && have.size > 0 && have.complete) this.haveAll();
+      else if (!have || have.empty) this.haveNone();
+      else this.sendBitfield(have);
+    } else if (have && !have.empty) this.sendBitfield(have);
   }
 
   /** State changes for a received message (everything but extended messages). */

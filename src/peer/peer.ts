@@ -1,5 +1,3 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { Bitfield } from '../util/bitfield.js';
 import { systemClock, type TimerHandle } from '../util/clock.js';
 import { ipv4Bytes, ipv6Bytes } from '../util/compact.js';
 import { NbtError, errorMessage } from '../util/errors.js';
@@ -16,75 +14,72 @@ import {
   type ExtendedHandshake,
   type Message,
 } from '../wire/index.js';
-import { DisconnectReason, disconnectInfo, type DisconnectInfo } from './disconnect.js';
+import { tcpNetwork, TcpTransport } from '../net/tcp.js';
+import { Dial, dialPlan, type DialEvents } from '../net/dial.js';
+import type { Connector, Transport } from '../net/transport.js';
+import { DisconnectReason, POLITE_REASONS, disconnectInfo, type DisconnectInfo } from './disconnect.js';
 import { IncomingStage, OutgoingStage, type Established } from './establish.js';
 import { reasonForError } from './error-reason.js';
 import { SendQueue } from './send-queue.js';
 import { PeerBase, type PeerIdentity } from './peer-base.js';
 import { CLIENT_VERSION, resolveTimeouts, type ResolvedTimeouts } from './defaults.js';
-import type { HandshakeInfo, PeerAcceptOptions, PeerCommonOptions, PeerConnectOptions } from './types.js';
-
-/** Size of the shared read buffer: larger reads mean fewer system calls on fast links. */
-const READ_BUFFER_BYTES = 256 * 1024;
-let readBuffer: Buffer | undefined;
-
-function sharedReadBuffer(): Buffer {
-  readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
-  return readBuffer;
-}
-
-/** Reasons after which we still try to deliver what we queued (a polite close). */
-const POLITE = new Set<DisconnectReason>([
-  DisconnectReason.CLOSED_BY_US,
-  DisconnectReason.NO_SUCH_TORRENT,
-  DisconnectReason.PREEXISTING,
-  DisconnectReason.TOO_MANY,
-  DisconnectReason.SEED,
-  DisconnectReason.TORRENT_STOPPED,
-  DisconnectReason.TORRENT_REMOVED,
-  DisconnectReason.TORRENT_PAUSED,
-  DisconnectReason.CLIENT_CLOSED,
-  DisconnectReason.USELESS_PEER,
-]);
+import type {
+  AcceptSocket,
+  HandshakeInfo,
+  PeerAcceptOptions,
+  PeerCommonOptions,
+  PeerConnectOptions,
+} from './types.js';
 
 /**
  * One connection to a remote BitTorrent client (Net::BitTorrent::Peer's successor). Create with
  * `Peer.connect()` (outgoing) or `Peer.accept()` (incoming). `T` is whatever the handshake hook
- * attaches as `torrent`, so this layer does not depend on the engine.
+ * attaches as `torrent`, so this layer does not depend on the engine. It talks to a Transport
+ * (src/net): TCP, or whatever a Connector hands out; a Dial (src/net/dial.ts) owns connecting
+ * and the MSE → plaintext retry, so this object stays the same across attempts.
  *
  * Sends are batched: every call queues into a WireEncoder and one flush per microtask turn
  * writes the batch (corked; RC4-encrypted in one pass when MSE chose RC4).
  */
 export class Peer<T = unknown> extends PeerBase<T> {
   static connect<T>(options: PeerConnectOptions<T>): Peer<T> {
+    const c = options.connector ?? tcpNetwork;
+    const connectors: readonly Connector[] = 'connect' in c ? [c] : c;
     const peer = new Peer<T>(options, {
       host: options.host,
       port: options.port,
       incoming: false,
       source: options.source ?? { kind: 'user' },
       infoHash: Buffer.from(options.infoHash),
+      transport: connectors[0]?.kind ?? 'none',
     });
     peer.listenPort = options.port;
-    peer.dial((options.encryption ?? 'enabled') !== 'disabled');
+    const { host, port } = options;
+    const plan = dialPlan(connectors, options.encryption ?? 'enabled');
+    const sharedReads = options.reuseReadBuffer === true;
+    const o = { host, port, plan, clock: peer.clock, connectTimeout: peer.timeouts.connect, sharedReads };
+    peer.dial = new Dial(o, peer.dialEvents);
+    peer.dial.start();
     return peer;
   }
 
-  static accept<T>(socket: Socket, options: PeerAcceptOptions<T>): Peer<T> {
-    const host = (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  /** An incoming connection: a Transport, or (as before) a net.Socket, which is wrapped. */
+  static accept<T>(connection: Transport | AcceptSocket, options: PeerAcceptOptions<T>): Peer<T> {
+    const t = 'kind' in connection ? connection : new TcpTransport(connection);
     const peer = new Peer<T>(options, {
-      host,
-      port: socket.remotePort ?? 0,
+      host: t.remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, ''),
+      port: t.remotePort,
       incoming: true,
       source: { kind: 'incoming' },
+      transport: t.kind,
     });
     peer.stage = new IncomingStage({
       policy: options.encryption ?? 'enabled',
       infoHashes: options.infoHashes,
     });
-    peer.use(socket);
-    peer.onTcpReady();
-    if (socket.destroyed)
-      queueMicrotask(() => peer.close(DisconnectReason.SOCKET_ERROR, 'socket already closed'));
+    peer.use(t);
+    peer.transportReady();
+    if (t.destroyed) queueMicrotask(() => peer.close(DisconnectReason.SOCKET_ERROR, 'socket already closed'));
     return peer;
   }
 
@@ -93,20 +88,21 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private readonly ourReserved: Buffer;
   private readonly highWaterMark: number;
   private readonly maxWriteBuffer: number;
-  private socket: Socket | undefined;
-  private socketError: NodeJS.ErrnoException | undefined;
+  /** The connection in use (undefined while an outgoing attempt is still connecting). */
+  private conn: Transport | undefined;
+  private connError: NodeJS.ErrnoException | undefined;
+  /** Outgoing only: the attempts (TCP+MSE, plaintext retry, other connectors). */
+  private dial: Dial | undefined;
   private stage: OutgoingStage | IncomingStage | undefined;
   private readonly decoder: WireDecoder;
   private readonly out: SendQueue;
   private decrypt: Rc4 | null = null;
-  private connectTimer: TimerHandle | undefined;
   private handshakeTimer: TimerHandle | undefined;
   private ticker: TimerHandle | undefined;
   private lingerTimer: TimerHandle | undefined;
   private lastReceived = 0;
   private lastSent = 0;
   private lastUseful = 0;
-  private mseRetried = false;
   /** Messages sent before the handshake completed; they go out right after ours. */
   private early: Message[] = [];
 
@@ -126,20 +122,13 @@ export class Peer<T = unknown> extends PeerBase<T> {
     });
   }
 
-  /** Bytes waiting in the socket's write buffer (plus our not yet flushed batch). */
+  /** Bytes waiting in the transport's write buffer (plus our not yet flushed batch). */
   get writeBufferBytes(): number {
-    return (this.socket?.writableLength ?? 0) + this.out.pendingBytes;
+    return (this.conn?.writableLength ?? 0) + this.out.pendingBytes;
   }
   /** True while the write buffer is above the high-water mark; wait for 'drain' before sending more pieces. */
   get congested(): boolean {
     return this.writeBufferBytes > this.highWaterMark;
-  }
-  /** Sends an extended message by extension name; false when the remote does not support it. */
-  extended(name: string, payload: Buffer): boolean {
-    const id = this.extensionRegistry.remoteId(name);
-    if (id === undefined || this.closed) return false;
-    this.send({ type: 'extended', id, payload });
-    return true;
   }
   /** Sends (again) our extension handshake, e.g. with metadata_size once a magnet's metadata arrived. */
   sendExtendedHandshake(
@@ -180,15 +169,16 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.closeInfo = info;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
-    for (const t of [this.connectTimer, this.handshakeTimer, this.ticker]) t?.cancel();
-    const socket = this.socket;
-    if (socket && !socket.destroyed) {
-      if (POLITE.has(reason) && wasConnected) {
+    for (const t of [this.handshakeTimer, this.ticker]) t?.cancel();
+    this.dial?.abort();
+    const conn = this.conn;
+    if (conn && !conn.destroyed) {
+      if (POLITE_REASONS.has(reason) && wasConnected) {
         this.out.flush();
-        socket.end();
-        this.lingerTimer = this.clock.setTimeout(() => socket.destroy(), 5000);
-        socket.once('close', () => this.lingerTimer?.cancel());
-      } else socket.destroy();
+        conn.end();
+        this.lingerTimer = this.clock.setTimeout(() => conn.destroy(), 5000);
+        conn.once('close', () => this.lingerTimer?.cancel());
+      } else conn.destroy();
     }
     this.early = [];
     this.out.close();
@@ -197,57 +187,49 @@ export class Peer<T = unknown> extends PeerBase<T> {
 
   // ================= connection set-up =================
 
-  private dial(useMse: boolean): void {
-    let socket: Socket;
-    if (this.opts.reuseReadBuffer) {
-      // Reads land in one process-wide buffer instead of a fresh 64 KiB one each time: less
-      // garbage and fewer, larger reads. Handled synchronously, so sharing it is safe.
-      const buffer = sharedReadBuffer();
-      socket = netConnect({
-        host: this.host,
-        port: this.port,
-        onread: {
-          buffer,
-          callback: (n) => {
-            if (this.socket === socket && !this.closed) this.guarded(buffer.subarray(0, n), true);
-            return true;
-          },
-        },
+  private readonly dialEvents: DialEvents = {
+    connected: (t, attempt) => this.dialed(t, attempt.mse),
+    read: (t, chunk) => {
+      if (this.conn === t && !this.closed) this.guarded(chunk, true);
+    },
+    failed: (timedOut, err) => {
+      if (timedOut) return this.close(DisconnectReason.CONNECT_TIMEOUT);
+      const errno = err?.code;
+      this.close(DisconnectReason.CONNECT_FAILED, {
+        ...(errno ? { errno } : {}),
+        message: err?.message ?? 'closed',
       });
-    } else socket = netConnect({ host: this.host, port: this.port });
-    this.use(socket);
-    this.connectTimer = this.clock.setTimeout(
-      () => this.close(DisconnectReason.CONNECT_TIMEOUT),
-      this.timeouts.connect,
-    );
-    socket.once('connect', () => {
-      if (this.socket !== socket || this.closed) return;
-      this.connectTimer?.cancel();
-      const first = this.connectedAt === undefined;
-      const ourHandshake = encodeHandshake({
-        reserved: this.ourReserved,
-        infoHash: this.infoHash!,
-        peerId: this.opts.peerId,
-      });
-      const policy = this.opts.encryption ?? 'enabled';
-      const stage = new OutgoingStage({
-        infoHash: this.infoHash!,
-        ourHandshake,
-        mse: useMse ? (policy === 'required' ? ['rc4'] : ['rc4', 'plaintext']) : false,
-      });
-      this.stage = stage;
-      this.onTcpReady();
-      if (first) this.emit('connect');
-      if (!this.closed) this.write([stage.start()]);
+    },
+  };
+
+  /** An outgoing attempt connected: start its handshake (MSE initiator or plaintext). */
+  private dialed(t: Transport, mse: boolean): void {
+    this.transport = t.kind;
+    this.use(t);
+    const first = this.connectedAt === undefined;
+    const ourHandshake = encodeHandshake({
+      reserved: this.ourReserved,
+      infoHash: this.infoHash!,
+      peerId: this.opts.peerId,
     });
+    const required = this.opts.encryption === 'required';
+    const stage = new OutgoingStage({
+      infoHash: this.infoHash!,
+      ourHandshake,
+      mse: mse ? (required ? ['rc4'] : ['rc4', 'plaintext']) : false,
+    });
+    this.stage = stage;
+    this.transportReady();
+    if (first) this.emit('connect');
+    if (!this.closed) this.write([stage.start()]);
   }
 
-  /** TCP is up (connected or accepted): start the handshake timer. */
-  private onTcpReady(): void {
+  /** The transport is up (connected or accepted): start the handshake timer. */
+  private transportReady(): void {
     this.connectedAt = this.clock.now();
     this.lastReceived = this.lastSent = this.connectedAt;
     this.state = this.stage instanceof OutgoingStage && this.stage.usesMse ? 'encrypting' : 'handshaking';
-    this.socket?.setNoDelay(true);
+    this.conn?.setNoDelay?.(true);
     this.handshakeTimer?.cancel();
     this.handshakeTimer = this.clock.setTimeout(
       () => this.handshakeFailed(DisconnectReason.TIMEOUT_HANDSHAKE),
@@ -255,53 +237,42 @@ export class Peer<T = unknown> extends PeerBase<T> {
     );
   }
 
-  private use(socket: Socket): void {
-    this.socket = socket;
-    this.socketError = undefined;
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket && !this.closed) this.guarded(chunk, false);
+  private use(t: Transport): void {
+    this.conn = t;
+    this.connError = undefined;
+    t.on('data', (chunk: Buffer) => {
+      if (this.conn === t && !this.closed) this.guarded(chunk, false);
     });
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      if (this.socket === socket) this.socketError = e;
+    t.on('error', (e: NodeJS.ErrnoException) => {
+      if (this.conn === t) this.connError = e;
     });
-    socket.on('drain', () => {
-      if (this.socket === socket && !this.closed) this.emit('drain');
+    t.on('drain', () => {
+      if (this.conn === t && !this.closed) this.emit('drain');
     });
-    socket.on('close', () => {
-      if (this.socket === socket && !this.closed) this.onSocketClose();
+    t.on('close', () => {
+      if (this.conn === t && !this.closed) this.onConnClose();
     });
   }
 
-  private onSocketClose(): void {
-    const err = this.socketError;
+  private onConnClose(): void {
+    const err = this.connError;
     const errno = err?.code;
-    if (this.state === 'connecting')
-      return this.close(DisconnectReason.CONNECT_FAILED, {
-        ...(errno ? { errno } : {}),
-        message: err?.message ?? 'closed',
-      });
     if (this.state !== 'connected') return this.handshakeFailed(DisconnectReason.BY_REMOTE, err);
     if (err)
       return this.close(DisconnectReason.SOCKET_ERROR, { ...(errno ? { errno } : {}), message: err.message });
     this.close(DisconnectReason.BY_REMOTE, errno ? { errno } : {});
   }
 
-  /** An MSE attempt that fails for any reason is retried once in plaintext under policy 'enabled'. */
+  /** An MSE attempt that fails for any reason goes to the dial's next attempt (plaintext under 'enabled'). */
   private handshakeFailed(reason: DisconnectReason, err?: NodeJS.ErrnoException | Error): void {
     const stage = this.stage;
-    const canRetry =
-      stage instanceof OutgoingStage &&
-      stage.encrypting &&
-      !this.mseRetried &&
-      (this.opts.encryption ?? 'enabled') === 'enabled';
-    if (canRetry) {
-      this.mseRetried = true;
+    if (stage instanceof OutgoingStage && stage.encrypting && this.dial?.canRetry('encryption')) {
       this.handshakeTimer?.cancel();
-      const old = this.socket!;
-      this.socket = undefined;
+      const old = this.conn!;
+      this.conn = undefined;
       old.destroy();
       this.state = 'connecting';
-      this.dial(false);
+      this.dial.retry('encryption');
       return;
     }
     const errno = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -311,7 +282,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
   }
 
   /** Last line of defence: nothing thrown while handling the remote's bytes may escape into the
-   * socket callback (an uncaught exception would take the host application down). */
+   * transport callback (an uncaught exception would take the host application down). */
   private guarded(chunk: Buffer, transient: boolean): void {
     try {
       this.onData(chunk, transient);
@@ -346,11 +317,11 @@ export class Peer<T = unknown> extends PeerBase<T> {
     const gate = this.opts.bandwidth?.download;
     const wait = gate?.(n);
     if (wait && !this.closed) {
-      const socket = this.socket!;
-      socket.pause();
+      const conn = this.conn!;
+      conn.pause();
       void wait.then(
-        () => !this.closed && socket.resume(),
-        () => !this.closed && socket.resume(),
+        () => !this.closed && conn.resume(),
+        () => !this.closed && conn.resume(),
       );
     }
   }
@@ -416,15 +387,6 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.emit('handshake', info);
     if (!this.closed && e.rest.length) this.feed(e.rest);
     if (!this.closed) this.out.flush();
-  }
-
-  /** Our pieces right after the handshake: have-all / have-none with Fast, else a bitfield (if any). */
-  private announce(have: Bitfield | undefined): void {
-    if (this.fastExtension) {
-      if (have && have.size > 0 && have.complete) this.haveAll();
-      else if (!have || have.empty) this.haveNone();
-      else this.sendBitfield(have);
-    } else if (have && !have.empty) this.sendBitfield(have);
   }
 
   /** An engine listener or hook threw: close this peer (INTERNAL_ERROR) and report, never rethrow. */
@@ -514,15 +476,15 @@ export class Peer<T = unknown> extends PeerBase<T> {
   }
 
   private write(chunks: Buffer[]): void {
-    const socket = this.socket;
-    if (!socket || socket.destroyed) return;
+    const conn = this.conn;
+    if (!conn || conn.destroyed) return;
     let n = 0;
-    if (chunks.length > 1) socket.cork();
+    if (chunks.length > 1) conn.cork();
     for (const c of chunks) {
-      socket.write(c);
+      conn.write(c);
       n += c.length;
     }
-    if (chunks.length > 1) socket.uncork();
+    if (chunks.length > 1) conn.uncork();
     this.bytesSent += n;
     this.upTotal.add(n);
     this.lastSent = this.clock.now();

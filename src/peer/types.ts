@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Clock } from '../util/clock.js';
+import type { Connector } from '../net/transport.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { BDict } from '../bencode/index.js';
 import type { ExtendedHandshake, ReservedFlags, Message } from '../wire/index.js';
@@ -71,7 +72,7 @@ export type HandshakeHook<T> = (info: HandshakeInfo) => PeerAttach<T> | Disconne
 export type BandwidthGate = (bytes: number) => Promise<void> | void;
 
 export interface PeerTimeouts {
-  /** TCP connect (CONNECT_TIMEOUT). Default 15 s. */
+  /** Connecting, per attempt (CONNECT_TIMEOUT). Default 15 s. */
   connect?: number;
   /** From connect/accept until the remote's handshake is complete (TIMEOUT_HANDSHAKE). Default 30 s. */
   handshake?: number;
@@ -126,6 +127,11 @@ export interface PeerConnectOptions<T> extends PeerCommonOptions<T> {
   /** The torrent we want from this peer. */
   infoHash: Buffer;
   source?: PeerSource;
+  /**
+   * Where the connection comes from: a Connector (a Network such as the Client's), or several
+   * tried in order — one that cannot connect hands over to the next. Default: TCP.
+   */
+  connector?: Connector | readonly Connector[];
 }
 
 export interface PeerAcceptOptions<T> extends PeerCommonOptions<T> {
@@ -135,7 +141,7 @@ export interface PeerAcceptOptions<T> extends PeerCommonOptions<T> {
 
 /** Typed events of a Peer. */
 export interface PeerEvents {
-  /** TCP connected (outgoing only), before MSE and the handshake. */
+  /** Connected (outgoing only, once even across attempts), before MSE and the handshake. */
   connect: [];
   /** The remote's handshake arrived and the hook accepted it; our handshake has been sent. */
   handshake: [info: HandshakeInfo];
@@ -145,7 +151,7 @@ export interface PeerEvents {
   message: [message: Message];
   /** An extended message for one of our registered extensions, by name. */
   extended: [name: string, payload: Buffer];
-  /** The socket's write buffer fell below the high-water mark. */
+  /** The transport's write buffer fell below the high-water mark. */
   drain: [];
   /** Exactly once. */
   close: [info: DisconnectInfo];
@@ -156,5 +162,5 @@ export interface PeerEvents {
   'internal-error': [error: Error, event: string];
 }
 
-/** For `Peer.accept` callers that already read bytes from the socket (e.g. a protocol sniffer). */
+/** What `Peer.accept` takes besides a Transport: a net.Socket (wrapped as a TcpTransport). */
 export type AcceptSocket = Socket;

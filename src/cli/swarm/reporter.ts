@@ -26,6 +26,8 @@ export interface PeerRecord {
   peerId: string | null;
   client: string | null;
   source: string;
+  /** 'tcp', 'utp', … (Peer.transport). */
+  transport: string;
   encryption: string;
 }
 
@@ -35,6 +37,7 @@ export function peerRecord(peer: Peer<unknown>): PeerRecord {
     peerId: peer.peerId ? Buffer.from(peer.peerId).toString('hex') : null,
     client: peer.peerId ? peer.clientName : null,
     source: peer.source.kind,
+    transport: peer.transport,
     encryption: peer.encryption,
   };
 }

@@ -18,6 +18,7 @@ test('nbt demo --size 16M --json: a tracker swarm on loopback, verified, exit 0'
   const dialed = child.events('peer-connect').filter((l) => l['source'] !== 'incoming');
   assert.ok(dialed.length > 0);
   for (const l of dialed) assert.equal(l['source'], 'tracker');
+  for (const l of child.events('peer-connect')) assert.equal(l['transport'], 'tcp');
   assert.ok(child.events('progress').length >= 1);
   assert.equal(Number(summary[0]!['trackerDownloads']), 2);
 });

@@ -38,6 +38,7 @@ test('asString layout (short and verbose)', () => {
     port: 6881,
     incoming: false,
     source: { kind: 'tracker', url: 'http://t/a' },
+    transport: 'utp',
     peerId: Buffer.from('-lt2080-abcdefghijkl'),
     clientName: 'libtorrent 2.0.8',
     infoHash: Buffer.alloc(20, 0xab),
@@ -66,7 +67,7 @@ test('asString layout (short and verbose)', () => {
   assert.equal(
     short,
     [
-      'Peer 10.0.0.2:6881 — outgoing (tracker http://t/a), connected',
+      'Peer 10.0.0.2:6881 — outgoing (tracker http://t/a), utp, connected',
       '  id:          -lt2080-abcdefghijkl (libtorrent 2.0.8)',
       `  info-hash:   ${'ab'.repeat(20)}`,
       '  flags:       not interested, Interesting, Choked, not choking',
