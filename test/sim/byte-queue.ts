@@ -3,6 +3,8 @@
  * the last written, kept as the written chunks. Slices for (re)transmission are views when
  * they fall inside one chunk.
  */
+const ARENA = 64 * 1024;
+
 export class ByteQueue {
   private chunks: Buffer[] = [];
   private starts: number[] = [];
@@ -12,11 +14,29 @@ export class ByteQueue {
   /** Sequence number after the last byte written. */
   end = 0;
 
-  append(data: Buffer): void {
-    if (data.length === 0) return;
-    this.chunks.push(data);
-    this.starts.push(this.end);
-    this.end += data.length;
+  /** Bytes of the last chunk in use (the rest is room for the next writes). */
+  private tailUsed = 0;
+
+  /**
+   * Copies `data` in (the writer may reuse its buffer). Small writes share 64 KiB arena chunks,
+   * so a segment rarely spans two chunks and needs a copy of its own.
+   */
+  append(data: Uint8Array): void {
+    let at = 0;
+    while (at < data.length) {
+      let tail = this.chunks[this.chunks.length - 1];
+      if (!tail || this.tailUsed === tail.length) {
+        tail = Buffer.allocUnsafe(ARENA);
+        this.chunks.push(tail);
+        this.starts.push(this.end);
+        this.tailUsed = 0;
+      }
+      const n = Math.min(data.length - at, tail.length - this.tailUsed);
+      tail.set(data.subarray(at, at + n), this.tailUsed);
+      this.tailUsed += n;
+      this.end += n;
+      at += n;
+    }
   }
 
   /** `length` bytes from sequence number `from` (which must be held). */

@@ -5,3 +5,11 @@ export { Link, defaultLinkParams, mbit, type LinkParams, type LinkStats } from '
 export { SimNetwork, SimHost, TRACE, type HostOptions, type NetworkOptions, type Packet } from './network.js';
 export { SimStream, defaultTcpTuning, TCP_HEADER, type TcpTuning } from './tcp.js';
 export { SimUdpSocket, UDP_HEADER } from './datagram.js';
+export {
+  SimSwarm,
+  InlineHashPool,
+  LISTEN_PORT,
+  type Member,
+  type MemberOptions,
+  type SimTorrent,
+} from './swarm.js';

@@ -109,6 +109,7 @@ export class Simulation {
   async run(o: RunOptions = {}): Promise<boolean> {
     const deadline = o.for === undefined ? Infinity : this.clock.now() + o.for;
     const maxEvents = this.events + (o.maxEvents ?? 50_000_000);
+    this.dirty = true; // the caller may just have queued engine work
     for (;;) {
       if (this.dirty) {
         this.dirty = false;

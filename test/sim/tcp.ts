@@ -212,7 +212,7 @@ export class SimStream extends EventEmitter implements Transport {
 
   write(data: Uint8Array): boolean {
     if (this.destroyed || this.finQueued) return false;
-    this.out.append(Buffer.from(data));
+    this.out.append(data);
     this.scheduleTransmit();
     const ok = this.writableLength < this.t.highWaterMark;
     if (!ok) this.needDrain = true;
