@@ -39,9 +39,15 @@ export interface NetworkOptions {
 /** Trace kinds mixed into the simulation's hash. */
 export const TRACE = { deliver: 1, unroutable: 2, queueDrop: 3 } as const;
 
+const ipKeys = new Map<string, number>();
+
+/** An address as a number, for the trace hash (memoised: it is on every packet's path). */
 function ipKey(ip: string): number {
+  const known = ipKeys.get(ip);
+  if (known !== undefined) return known;
   let v = 0;
   for (const part of ip.split('.')) v = (v * 256 + (Number(part) & 255)) >>> 0;
+  if (ipKeys.size < 100_000) ipKeys.set(ip, v);
   return v;
 }
 

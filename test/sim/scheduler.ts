@@ -36,6 +36,8 @@ export class Simulation {
   readonly rng: Prng;
   /** Network events processed so far. */
   events = 0;
+  /** Steps that fired engine timers. */
+  timerSteps = 0;
   private readonly queue = new EventQueue();
   private dirty = true;
   private h1 = 0x811c9dc5;
@@ -110,12 +112,16 @@ export class Simulation {
     const deadline = o.for === undefined ? Infinity : this.clock.now() + o.for;
     const maxEvents = this.events + (o.maxEvents ?? 50_000_000);
     this.dirty = true; // the caller may just have queued engine work
+    let first = true;
     for (;;) {
       if (this.dirty) {
         this.dirty = false;
-        // Two turns: promise jobs first, then setImmediate callbacks they queued.
+        // One macrotask turn runs every promise job queued so far and those they queue. The
+        // first turn of a run takes two, for setImmediate callbacks the caller's code queued
+        // (addTorrent starts a torrent that way).
         await macrotask();
-        await macrotask();
+        if (first) await macrotask();
+        first = false;
       }
       if (o.until?.()) return true;
       if (this.events >= maxEvents) throw new Error(`simulation: more than ${o.maxEvents} events`);
@@ -128,6 +134,7 @@ export class Simulation {
         return o.until ? o.until() : true;
       }
       if (timerAt <= eventAt) {
+        this.timerSteps++;
         this.clock.advanceTo(timerAt);
         this.dirty = true;
         continue;
