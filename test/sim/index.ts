@@ -13,3 +13,4 @@ export {
   type MemberOptions,
   type SimTorrent,
 } from './swarm.js';
+export { FakePeer, type FakePeerScript } from './fake-peer.js';
