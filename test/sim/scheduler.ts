@@ -21,8 +21,8 @@ export interface RunOptions {
   until?: () => boolean;
   /** Stop after this much virtual time (ms) at the latest. */
   for?: number;
-  /** Guard against run-away tests (default 50 million events). */
-  maxEvents?: number;
+  /** Guard against run-away tests: network events plus timer steps (default 20 million). */
+  maxSteps?: number;
 }
 
 export interface Cancellable {
@@ -110,7 +110,8 @@ export class Simulation {
    */
   async run(o: RunOptions = {}): Promise<boolean> {
     const deadline = o.for === undefined ? Infinity : this.clock.now() + o.for;
-    const maxEvents = this.events + (o.maxEvents ?? 50_000_000);
+    const limit = o.maxSteps ?? 20_000_000;
+    const maxSteps = this.events + this.timerSteps + limit;
     this.dirty = true; // the caller may just have queued engine work
     let first = true;
     for (;;) {
@@ -124,7 +125,8 @@ export class Simulation {
         first = false;
       }
       if (o.until?.()) return true;
-      if (this.events >= maxEvents) throw new Error(`simulation: more than ${o.maxEvents} events`);
+      if (this.events + this.timerSteps >= maxSteps)
+        throw new Error(`simulation: more than ${limit} steps (a run without \`until\` or \`for\`?)`);
       const ev = this.queue.peek();
       const timerAt = this.clock.nextTimerAt() ?? Infinity;
       const eventAt = ev?.at ?? Infinity;
