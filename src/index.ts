@@ -60,6 +60,7 @@ export {
 } from './dht/index.js';
 export * from './extensions/index.js';
 export * from './wire/index.js';
+export * from './net/index.js';
 export * from './peer/index.js';
 export * from './client/index.js';
 export * from './torrent/index.js';

@@ -56,11 +56,16 @@ export class TcpTransport implements Transport {
   setNoDelay(on: boolean): void {
     this.socket.setNoDelay(on);
   }
+  on(event: 'connect', listener: () => void): this;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'drain', listener: () => void): this;
+  on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): this;
+  on(event: 'close', listener: () => void): this;
   on(event: string, listener: (...args: never[]) => void): this {
     this.socket.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
-  once(event: string, listener: () => void): this {
+  once(event: 'connect' | 'drain' | 'close', listener: () => void): this {
     this.socket.once(event, listener);
     return this;
   }

@@ -34,7 +34,7 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
   readonly port: number;
   readonly incoming: boolean;
   readonly source: PeerSource;
-  /** The transport's kind: 'tcp', 'utp', 'sim', … (outgoing: the current attempt's). */
+  /** The transport's kind: 'tcp', 'utp', 'sim', … (outgoing: the first connector's until an attempt connects). */
   transport: string;
   /** Remote peer id; undefined before the handshake. */
   peerId: Buffer | undefined;
