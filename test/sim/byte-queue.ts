@@ -32,7 +32,7 @@ export class ByteQueue {
         this.tailUsed = 0;
       }
       const n = Math.min(data.length - at, tail.length - this.tailUsed);
-      tail.set(data.subarray(at, at + n), this.tailUsed);
+      tail.set(at === 0 && n === data.length ? data : data.subarray(at, at + n), this.tailUsed);
       this.tailUsed += n;
       this.end += n;
       at += n;
