@@ -12,7 +12,10 @@ export interface LinkParams {
   latencyMs: number;
   /** Line rate in bits/s; 0 = unlimited (no serialisation delay). */
   bitsPerSecond: number;
-  /** Drop-tail limit: bytes waiting for (or in) serialisation. */
+  /**
+   * Drop-tail limit: bytes waiting for (or in) serialisation. 0 (the default) sizes it to
+   * 100 ms at the line rate, at least 64 KiB — a router's buffer, not a bloated modem's.
+   */
   queueBytes: number;
   /** Probability that a packet is lost after the queue (0..1). */
   loss: number;
@@ -26,7 +29,7 @@ export interface LinkParams {
 export const defaultLinkParams: LinkParams = {
   latencyMs: 10,
   bitsPerSecond: 0,
-  queueBytes: 1 << 20,
+  queueBytes: 0,
   loss: 0,
   reorder: 0,
   reorderDelayMs: 5,
@@ -83,7 +86,8 @@ export class Link {
     let departs = now;
     if (p.bitsPerSecond > 0) {
       const backlog = this.backlog;
-      if (backlog + bytes > p.queueBytes && backlog > 0) {
+      const limit = p.queueBytes > 0 ? p.queueBytes : Math.max(64 << 10, p.bitsPerSecond / 80);
+      if (backlog + bytes > limit && backlog > 0) {
         this.stats.queueDrops++;
         return false;
       }

@@ -53,7 +53,8 @@ function ipKey(ip: string): number {
 
 export class SimNetwork {
   readonly tcp: TcpTuning;
-  readonly stats = { delivered: 0, unroutable: 0 };
+  /** Packets delivered and unroutable; TCP retransmissions and timeouts of all streams. */
+  readonly stats = { delivered: 0, unroutable: 0, retransmits: 0, timeouts: 0 };
   private readonly byIp = new Map<string, SimHost>();
   private readonly linkDefaults: LinkParams;
 

@@ -546,6 +546,7 @@ export class SimStream extends EventEmitter implements Transport {
 
   private retransmit(seq: number, upTo = this.t.mss): void {
     this.stats.retransmits++;
+    this.host.net.stats.retransmits++;
     this.timedSeq = undefined; // Karn: no RTT sample from a retransmitted segment
     const len = Math.min(upTo, this.out.end - seq);
     if (len > 0) this.sendData(seq, len);
@@ -564,6 +565,7 @@ export class SimStream extends EventEmitter implements Transport {
     if (this.state !== 'established') return;
     if (++this.retries > this.t.maxRetries) return this.fail('ETIMEDOUT', 'read');
     this.stats.timeouts++;
+    this.host.net.stats.timeouts++;
     this.backoff *= 2;
     if (this.sndNxt > this.sndUna) {
       this.ssthresh = Math.max((this.sndNxt - this.sndUna) / 2, 2 * this.t.mss);
