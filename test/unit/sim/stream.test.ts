@@ -245,7 +245,7 @@ test('a 100 Mbit/s, 200 ms RTT path: the window grows past the bandwidth-delay p
   const far = { latencyMs: 50, bitsPerSecond: mbit(100), queueBytes: 2 << 20 };
   const { sim, a, b } = world({ link: far }, { link: far });
   const accepted = await serve(sim, b);
-  const data = new Prng(6).bytes(16_000_000);
+  const data = new Prng(6).bytes(10_000_000);
   const c = a.connect('10.0.0.2', 6881);
   c.once('connect', () => pump(c, data));
   await sim.run({ until: () => accepted.length === 1 });
