@@ -18,66 +18,14 @@ import type { Transport } from '../../src/net/transport.js';
 import type { Packet, SimHost } from './network.js';
 import type { Cancellable, Simulation } from './scheduler.js';
 import { ByteQueue } from './byte-queue.js';
+import { Reassembly } from './tcp-reassembly.js';
+import { FLAG, TCP_HEADER, errnoError, type TcpSegment, type TcpTuning } from './tcp-types.js';
 
-/** IPv4 + TCP header bytes on the wire per segment. */
-export const TCP_HEADER = 40;
-
-export const FLAG = { SYN: 1, ACK: 2, FIN: 4, RST: 8, PSH: 16, PROBE: 32 } as const;
-
-export interface TcpSegment {
-  flags: number;
-  seq: number;
-  ack: number;
-  wnd: number;
-  data: Buffer | undefined;
-  /** Out-of-order ranges the receiver holds, [start, end) in ascending order. */
-  sack?: [number, number][];
-}
-
-export interface TcpTuning {
-  /** Payload bytes per segment (raise it to simulate big swarms with fewer events). */
-  mss: number;
-  /** Initial congestion window, in segments (RFC 6928: 10). */
-  initialCwnd: number;
-  /** Largest congestion window in bytes (the send-buffer cap). */
-  maxWindow: number;
-  /** Receive buffer: the window we advertise while the reader keeps up. */
-  receiveBuffer: number;
-  sendBufferMin: number;
-  /** write() returns false above this many bytes that did not fit the send buffer. */
-  highWaterMark: number;
-  initialRtoMs: number;
-  minRtoMs: number;
-  maxRtoMs: number;
-  synRetries: number;
-  /** Consecutive timeouts before the connection fails with ETIMEDOUT. */
-  maxRetries: number;
-  delayedAckMs: number;
-}
-
-export const defaultTcpTuning: TcpTuning = {
-  mss: 1460,
-  initialCwnd: 10,
-  maxWindow: 4 << 20,
-  receiveBuffer: 4 << 20,
-  sendBufferMin: 64 << 10,
-  highWaterMark: 16 << 10,
-  initialRtoMs: 1000,
-  minRtoMs: 200,
-  maxRtoMs: 60_000,
-  synRetries: 3,
-  maxRetries: 8,
-  delayedAckMs: 10,
-};
+export { FLAG, TCP_HEADER, defaultTcpTuning, type TcpSegment, type TcpTuning } from './tcp-types.js';
 
 type State = 'syn-sent' | 'syn-received' | 'established' | 'closed';
 
 const key = (localPort: number, ip: string, port: number): string => `${localPort}/${ip}/${port}`;
-
-function errnoError(code: string, syscall: string, ip: string, port: number): NodeJS.ErrnoException {
-  const errno: Record<string, number> = { ECONNREFUSED: -111, ECONNRESET: -104, ETIMEDOUT: -110 };
-  return Object.assign(new Error(`${syscall} ${code} ${ip}:${port}`), { code, errno: errno[code], syscall });
-}
 
 export class SimStream extends EventEmitter implements Transport {
   readonly kind = 'sim';
@@ -124,8 +72,7 @@ export class SimStream extends EventEmitter implements Transport {
   private synAt = 0;
   // receive side
   private rcvNxt = 0;
-  private readonly ooo = new Map<number, Buffer>();
-  private oooRanges: [number, number][] = [];
+  private readonly ooo = new Reassembly();
   private remoteFinSeq: number | undefined;
   private finReceived = false;
   private unacked = 0;
@@ -335,14 +282,16 @@ export class SimStream extends EventEmitter implements Transport {
     if (end <= this.rcvNxt) return this.sendAck(); // old duplicate
     if (seg.seq > this.rcvNxt) {
       // A gap: keep it (inside the window) and send a duplicate ACK at once.
-      if (end - this.rcvNxt <= this.t.receiveBuffer && !this.ooo.has(seg.seq)) {
-        this.ooo.set(seg.seq, data);
-        this.addRange(seg.seq, end);
-      }
+      if (end - this.rcvNxt <= this.t.receiveBuffer) this.ooo.add(seg.seq, data);
       return this.sendAck();
     }
     this.accept1(seg.seq < this.rcvNxt ? data.subarray(this.rcvNxt - seg.seq) : data);
-    const filled = this.ooo.size > 0 && this.pullOutOfOrder();
+    let filled = false;
+    if (this.ooo.size > 0)
+      for (const chunk of this.ooo.pull(this.rcvNxt)) {
+        this.accept1(chunk);
+        filled = true;
+      }
     if (this.checkFin()) return;
     this.unacked++;
     if (filled || this.ooo.size > 0 || seg.flags & FLAG.PSH || this.unacked >= 2) this.sendAck();
@@ -357,37 +306,6 @@ export class SimStream extends EventEmitter implements Transport {
       this.readQueue.push(chunk);
       this.readQueued += chunk.length;
     } else this.emitData(chunk);
-  }
-
-  /** Merges [s, e) into the sorted out-of-order ranges. */
-  private addRange(s: number, e: number): void {
-    const r = this.oooRanges;
-    let i = 0;
-    while (i < r.length && r[i]![1] < s) i++;
-    let j = i;
-    while (j < r.length && r[j]![0] <= e) {
-      s = Math.min(s, r[j]![0]);
-      e = Math.max(e, r[j]![1]);
-      j++;
-    }
-    r.splice(i, j - i, [s, e]);
-  }
-
-  private pullOutOfOrder(): boolean {
-    let moved = false;
-    for (let again = true; again;) {
-      again = false;
-      for (const [s, d] of this.ooo) {
-        if (s + d.length <= this.rcvNxt) this.ooo.delete(s);
-        else if (s <= this.rcvNxt) {
-          this.ooo.delete(s);
-          this.accept1(d.subarray(this.rcvNxt - s));
-          moved = again = true;
-        }
-      }
-    }
-    while (this.oooRanges.length > 0 && this.oooRanges[0]![1] <= this.rcvNxt) this.oooRanges.shift();
-    return moved;
   }
 
   /** The peer's FIN is next in sequence: ACK it and close our half too (no half-open). */
@@ -610,9 +528,7 @@ export class SimStream extends EventEmitter implements Transport {
         ack: this.rcvNxt,
         wnd,
         data,
-        ...(this.oooRanges.length > 0
-          ? { sack: this.oooRanges.map((r): [number, number] => [r[0], r[1]]) }
-          : {}),
+        ...(this.ooo.size > 0 ? { sack: this.ooo.ranges() } : {}),
       },
     });
   }
