@@ -91,6 +91,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private wantedMissing = 0;
   /** Bytes of the pieces in `have`. */
   private haveBytes = 0;
+  /** Payload bytes sent to peers that have since disconnected (this session). */
+  private uploadedByGone = 0;
   /** 'finished' was emitted (or held from the start) for the current wanted set. */
   private finishedReported = false;
   private wastedBefore = 0;
@@ -541,6 +543,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   private detach(s: WireSession, info: DisconnectInfo): void {
     if (!this.peerSessions.delete(s.peer)) return;
+    this.uploadedByGone += s.peer.uploaded;
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     s.uploadQueue = [];
@@ -654,7 +657,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       candidates: this.candidates.size,
       sessions: this.peerSessions.values(),
       received: d.received,
-      sent: this.uploader.sent,
+      sent: this.uploadedPayload(),
       wasted: d.wasted,
       hashFailures: d.hashFailures,
       previous: this.previous,
@@ -676,6 +679,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       throw new RangeError(`unchoke slots must be an integer >= 0, got ${n}`);
     this.choker.slots = n;
     this.runChoker(false);
+  }
+
+  /**
+   * Payload bytes that went out this session: counted as each block enters the peer's encoder,
+   * after the upload rate limit let it through (the uploader hands blocks over earlier).
+   */
+  private uploadedPayload(): number {
+    let n = this.uploadedByGone;
+    for (const s of this.peerSessions.values()) n += s.peer.uploaded;
+    return n;
   }
 
   /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */
