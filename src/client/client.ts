@@ -35,6 +35,7 @@ import { ConnectionTable, normalizeHost } from './connection-table.js';
 import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
+import { DuplicateResolver, findTwin } from './duplicates.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -59,6 +60,7 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly connections = new ConnectionTable();
   private readonly dialer: Dialer;
   private readonly policy: HandshakePolicy;
+  private readonly duplicates: DuplicateResolver;
   private server: Server | undefined;
   private listenPortValue = 0;
   private dialTimer: TimerHandle | undefined;
@@ -106,6 +108,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       torrent: (hex) => this.byHash.get(hex),
       handshakeKeys: (t) => this.handshakeKeys(t),
     };
+    this.duplicates = new DuplicateResolver({ clock, peerId: this.peerId, listenPort: () => this.port });
     this.dialTimer = clock.setInterval(() => this.dialer.run(), DIAL_INTERVAL_MS);
     if (this.resume)
       this.resumeTimer = clock.setInterval(() => void this.saveAllResume(), this.options.resumeInterval);
@@ -368,6 +371,9 @@ export class Client extends TypedEmitter<ClientEvents> {
       }
       this.connections.joined(peer, host, torrent);
       torrent.attach(peer);
+      // Over the per-host limit only because of a connection the other way: the same peer.
+      this.resolveTwin(torrent, peer, this.connections.attachedCount(host) > this.options.limits.maxPerHost);
+      if (peer.incoming) peer.on('extended-handshake', () => this.resolveTwin(torrent, peer, false));
       if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
     });
@@ -386,6 +392,16 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.emit('peer-disconnect', peer, info, torrent);
       this.dialSoon();
     });
+  }
+
+  /** A simultaneous dial left two connections to one peer: one goes (src/client/duplicates.ts). */
+  private resolveTwin(torrent: Torrent, peer: Peer<Torrent>, byHost: boolean): void {
+    const twin = findTwin(torrent.peers, peer, byHost);
+    // The closing twin released the shared address; the survivor still holds it.
+    if (twin)
+      this.duplicates.resolve(twin, peer, (p) =>
+        torrent.candidates.markBusy({ host: p.host, port: p.incoming ? (p.listenPort ?? p.port) : p.port }),
+      );
   }
 
   private routeExtensions(torrent: Torrent, peer: Peer<Torrent>): void {

@@ -22,8 +22,11 @@ export interface ConnectionLimits {
   maxHalfOpen: number;
   /** Connections to one IP address (default 1; tests on loopback raise it). */
   maxPerHost: number;
-  /** Unchoke slots per torrent (default 4, plus one optimistic). */
-  unchokeSlots: number;
+  /**
+   * Unchoke slots per torrent (default 4, plus one optimistic), or 'auto': as many as our upload
+   * rate supports (libtorrent's rate-based choker).
+   */
+  unchokeSlots: number | 'auto';
 }
 
 export interface ClientOptions {

@@ -35,6 +35,8 @@ export type { TorrentHost, TorrentInit } from './torrent-init.js';
 
 const TICK_MS = 1000;
 const CHOKE_MS = 10_000;
+/** A choked peer's request triggers a quick choke round at most this often per peer. */
+const REQUEST_SIGNAL_MS = 1000;
 
 export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Replaced once when a magnet's metadata arrives (installMetainfo). */
@@ -400,7 +402,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private tick(): void {
     if (!this.transferring) return;
     const now = this.host.clock.now();
-    if (now - this.lastChoke >= CHOKE_MS) this.runChoker(false);
+    // Between full rounds a quick one each second frees the slots of peers that stopped asking.
+    this.runChoker(now - this.lastChoke < CHOKE_MS);
     this.downloader.tick();
     for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
   }
@@ -495,7 +498,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case 'notInterested':
         if (!peer.amChoking) this.runChoker(true);
         return;
-      case 'request':
+      case 'request': {
+        // A choked peer asking for data (first time in a while) is a candidate for a free slot.
+        const quiet = this.host.clock.now() - s.lastRequestAt >= REQUEST_SIGNAL_MS;
+        s.lastRequestAt = this.host.clock.now();
+        if (peer.amChoking && quiet && this.transferring) this.runChoker(true);
+        this.uploader.onMessage(s, m);
+        return;
+      }
       case 'cancel':
         this.uploader.onMessage(s, m);
         return;
