@@ -3,7 +3,7 @@
  * (upload-limited, so leechers must trade), all meeting through opentracker on loopback:
  * our finish time over the libtorrent leechers' median, and what we uploaded while leeching
  * over their median. NBT_BENCH_MB sets the size (default 64), NBT_BENCH_SEED_RATE the seed's
- * upload limit in bytes/s (default 8 MB/s).
+ * upload limit in bytes/s (default 8 MB/s), NBT_BENCH_SLOTS our unchoke slots (N or auto).
  */
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -57,7 +57,15 @@ export async function run(report: Reporter): Promise<void> {
         return l;
       }),
     );
-    client = new Client({ host: '127.0.0.1', dht: false, limits: { maxPerHost: 64 } });
+    const slots = process.env.NBT_BENCH_SLOTS;
+    client = new Client({
+      host: '127.0.0.1',
+      dht: false,
+      limits: {
+        maxPerHost: 64,
+        ...(slots ? { unchokeSlots: slots === 'auto' ? ('auto' as const) : Number(slots) } : {}),
+      },
+    });
     await client.listen(0);
     const ours = await client.addTorrent(made.torrentPath, { savePath: join(tmp.path, 'ours') });
     let ourSeconds = 0;

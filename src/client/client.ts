@@ -35,7 +35,7 @@ import { ConnectionTable, normalizeHost } from './connection-table.js';
 import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
-import { DuplicateResolver, findTwin } from './duplicates.js';
+import { DuplicateResolver, resolveTwin } from './duplicates.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -372,8 +372,10 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.connections.joined(peer, host, torrent);
       torrent.attach(peer);
       // Over the per-host limit only because of a connection the other way: the same peer.
-      this.resolveTwin(torrent, peer, this.connections.attachedCount(host) > this.options.limits.maxPerHost);
-      if (peer.incoming) peer.on('extended-handshake', () => this.resolveTwin(torrent, peer, false));
+      const overHost = this.connections.attachedCount(host) > this.options.limits.maxPerHost;
+      resolveTwin(this.duplicates, torrent, peer, overHost);
+      if (peer.incoming)
+        peer.on('extended-handshake', () => resolveTwin(this.duplicates, torrent, peer, false));
       if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
     });
@@ -392,16 +394,6 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.emit('peer-disconnect', peer, info, torrent);
       this.dialSoon();
     });
-  }
-
-  /** A simultaneous dial left two connections to one peer: one goes (src/client/duplicates.ts). */
-  private resolveTwin(torrent: Torrent, peer: Peer<Torrent>, byHost: boolean): void {
-    const twin = findTwin(torrent.peers, peer, byHost);
-    // The closing twin released the shared address; the survivor still holds it.
-    if (twin)
-      this.duplicates.resolve(twin, peer, (p) =>
-        torrent.candidates.markBusy({ host: p.host, port: p.incoming ? (p.listenPort ?? p.port) : p.port }),
-      );
   }
 
   private routeExtensions(torrent: Torrent, peer: Peer<Torrent>): void {

@@ -12,6 +12,7 @@
 import type { Peer } from '../peer/index.js';
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Torrent } from '../torrent/torrent.js';
 import { normalizeHost } from './connection-table.js';
 
 /** How long the remote has to close the other connection before we close ours. */
@@ -129,4 +130,22 @@ export class DuplicateResolver {
     entry.timer.cancel();
     this.pending.delete(loser);
   }
+}
+
+/**
+ * After `peer` joined `torrent`: if it is a twin of another connection, one of the two goes.
+ * The closing twin releases the shared address in the torrent's candidates; the survivor still
+ * holds it, so it is marked connected again.
+ */
+export function resolveTwin(
+  resolver: DuplicateResolver,
+  torrent: Torrent,
+  peer: Peer<unknown>,
+  byHost: boolean,
+): void {
+  const twin = findTwin(torrent.peers, peer, byHost);
+  if (!twin) return;
+  resolver.resolve(twin, peer, (p) =>
+    torrent.candidates.markBusy({ host: p.host, port: p.incoming ? (p.listenPort ?? p.port) : p.port }),
+  );
 }

@@ -11,6 +11,7 @@ import type { PeerSession } from './session.js';
  * interested or uninterested, a choked peer requested, or the torrent's 1 s tick) release idle
  * slots and fill free ones, so newcomers are served at once without churning peers that are
  * already unchoked. `choked` hears of every peer we choke (its queued uploads are dropped there).
+ * Returns when a quick round should run again (a newcomer waits for a probe's slot), if ever.
  */
 export function runChokeRound(
   sessions: readonly PeerSession[],
@@ -19,9 +20,9 @@ export function runChokeRound(
   seeding: boolean,
   quick: boolean,
   choked: (s: PeerSession) => void,
-): void {
+): number | undefined {
   const peers = sessions.map(chokerView);
-  const { unchoke } = quick ? choker.fill(peers, now) : choker.run(peers, now, seeding);
+  const { unchoke, recheckAt } = quick ? choker.fill(peers, now) : choker.run(peers, now, seeding);
   for (const s of sessions) {
     const want = unchoke.has(s.peer);
     if (want && s.peer.amChoking) {
@@ -33,6 +34,7 @@ export function runChokeRound(
       choked(s);
     }
   }
+  return recheckAt;
 }
 
 function chokerView(s: PeerSession): ChokerPeer {

@@ -62,6 +62,8 @@ export interface ChokerOptions {
    * asks within a round trip of our unchoke, and a waiting newcomer should not wait long.
    */
   probeMs?: number;
+  /** A never-asking slot holder this old gives way to a waiting newcomer (default 250 ms). */
+  preemptMs?: number;
   /** A peer that gave up its slot idle is passed over this long unless it requests (default 60 s). */
   idleBackoffMs?: number;
   /** Round-robin quota: after this many bytes and a minute unchoked, a peer yields (default 4 MiB). */
@@ -74,6 +76,8 @@ export interface ChokeDecision {
   unchoke: Set<PeerKey>;
   /** The optimistic unchoke, also in `unchoke`. */
   optimistic: PeerKey | undefined;
+  /** A newcomer waits for a probe's slot: run `fill` again at this clock time. */
+  recheckAt?: number;
 }
 
 /** A quota-complete peer must also have been unchoked this long before it yields (libtorrent). */
@@ -90,6 +94,7 @@ export class Choker {
   private readonly newPeerMs: number;
   private readonly idleMs: number;
   private readonly probeMs: number;
+  private readonly preemptMs: number;
   private readonly backoffMs: number;
   private readonly quota: number;
   private readonly random: () => number;
@@ -106,6 +111,7 @@ export class Choker {
     this.newPeerMs = o.newPeerMs ?? 60_000;
     this.idleMs = o.idleMs ?? 1500;
     this.probeMs = o.probeMs ?? 700;
+    this.preemptMs = o.preemptMs ?? 250;
     this.backoffMs = o.idleBackoffMs ?? 60_000;
     this.quota = o.quotaBytes ?? 4 * 1024 * 1024;
     this.random = o.random ?? Math.random;
@@ -160,16 +166,30 @@ export class Choker {
     for (const p of peers) if (!p.amChoking && this.eligible(p, now)) unchoke.add(p.key);
     if (this.optimistic !== undefined && !unchoke.has(this.optimistic)) this.optimistic = undefined;
     const budget = this.current + 1;
-    if (unchoke.size < budget) {
-      const waiting = this.candidates(peers, now)
-        .filter((p) => !unchoke.has(p.key))
-        .sort((a, b) => this.waitingOrder(a, b, now));
-      for (const p of waiting) {
-        if (unchoke.size >= budget) break;
-        unchoke.add(p.key);
+    const waiting = this.candidates(peers, now)
+      .filter((p) => !unchoke.has(p.key))
+      .sort((a, b) => this.waitingOrder(a, b, now));
+    let next = 0;
+    while (unchoke.size < budget && next < waiting.length) unchoke.add(waiting[next++]!.key);
+    // A newcomer (or a peer that just asked) need not wait while a slot is held by a peer that
+    // never asked for anything: after `preemptMs` such a probe gives way.
+    const probes = peers
+      .filter((p) => unchoke.has(p.key) && !p.amChoking && !p.busy && p.lastRequestAt === -Infinity)
+      .sort((a, b) => a.unchokedAt - b.unchokedAt);
+    let recheckAt: number | undefined;
+    for (const w of waiting.slice(next)) {
+      const fresh = w.unchokedAt === -Infinity || now - w.lastRequestAt < this.idleMs;
+      const probe = probes.shift();
+      if (!fresh || !probe) break;
+      if (now - probe.unchokedAt < this.preemptMs) {
+        recheckAt = probe.unchokedAt + this.preemptMs;
+        break;
       }
+      unchoke.delete(probe.key);
+      if (this.optimistic === probe.key) this.optimistic = undefined;
+      unchoke.add(w.key);
     }
-    return { unchoke, optimistic: this.optimistic };
+    return { unchoke, optimistic: this.optimistic, ...(recheckAt !== undefined ? { recheckAt } : {}) };
   }
 
   /** Forget a peer that left (its optimistic slot is given away on the next run). */

@@ -79,6 +79,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private skipCheck: boolean;
   private checkRun = 0;
   private lastChoke = 0;
+  /** Clock time of the last quick choke round a choked peer's request triggered. */
+  private lastRequestRound = -Infinity;
+  /** A quick round the choker asked for (a newcomer waits for a probe's slot). */
+  private chokeRecheck: TimerHandle | undefined;
   private removed = false;
 
   constructor(init: TorrentInit) {
@@ -397,6 +401,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private stopTimers(): void {
     for (const t of this.timers) t.cancel();
     this.timers = [];
+    this.chokeRecheck?.cancel();
+    this.chokeRecheck = undefined;
   }
 
   private tick(): void {
@@ -500,9 +506,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         return;
       case 'request': {
         // A choked peer asking for data (first time in a while) is a candidate for a free slot.
-        const quiet = this.host.clock.now() - s.lastRequestAt >= REQUEST_SIGNAL_MS;
-        s.lastRequestAt = this.host.clock.now();
-        if (peer.amChoking && quiet && this.transferring) this.runChoker(true);
+        // Bounded per peer and per torrent, so requests while choked cannot cost a round each.
+        const now = this.host.clock.now();
+        const quiet = now - s.lastRequestAt >= REQUEST_SIGNAL_MS;
+        s.lastRequestAt = now;
+        if (peer.amChoking && quiet && this.transferring && now - this.lastRequestRound >= 100) {
+          this.lastRequestRound = now;
+          this.runChoker(true);
+        }
         this.uploader.onMessage(s, m);
         return;
       }
@@ -525,9 +536,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const now = this.host.clock.now();
     if (!quick) this.lastChoke = now;
     const seeding = this.stateValue === 'seeding';
-    runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
+    const recheckAt = runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
       this.uploader.choked(s),
     );
+    if (recheckAt !== undefined && !this.chokeRecheck)
+      this.chokeRecheck = this.host.clock.setTimeout(
+        () => {
+          this.chokeRecheck = undefined;
+          this.runChoker(true);
+        },
+        Math.max(0, recheckAt - now),
+      );
   }
 
   // ---- pieces ---------------------------------------------------------------------------------

@@ -268,3 +268,20 @@ test('a peer that never sent a request is probed briefly: its slot goes to a new
   const z = sim.add('z', { requests: true });
   assert.equal(z.amChoking, false);
 });
+
+test('a waiting newcomer takes the slot of a holder that never asked, once it had a round trip', () => {
+  const c = new Choker({ slots: 0, random: prng(12) });
+  const probe = peer('probe', { amChoking: false, unchokedAt: 1000, connectedAt: 900 });
+  const newcomer = peer('new', { connectedAt: 1100 });
+  // 100 ms after its unchoke the probe keeps its slot; at 300 ms it gives way.
+  const early = c.fill([probe, newcomer], 1100);
+  assert.deepEqual([...early.unchoke], ['probe']);
+  assert.equal(early.recheckAt, 1250, 'the engine is asked to look again when the probe is due');
+  assert.deepEqual([...c.fill([probe, newcomer], 1300).unchoke], ['new']);
+  // A holder that asked for data is never displaced this way.
+  const asker = { ...probe, lastRequestAt: 1050, busy: true };
+  assert.deepEqual([...c.fill([asker, newcomer], 1300).unchoke], ['probe']);
+  // Nor by a peer that already had its turn.
+  const served = peer('served', { unchokedAt: 500 });
+  assert.deepEqual([...c.fill([probe, served], 1300).unchoke], ['probe']);
+});
