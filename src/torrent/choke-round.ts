@@ -22,7 +22,7 @@ export function runChokeRound(
   choked: (s: PeerSession) => void,
 ): number | undefined {
   const peers = sessions.map(chokerView);
-  const { unchoke, recheckAt } = quick ? choker.fill(peers, now) : choker.run(peers, now, seeding);
+  const { unchoke, recheckAt } = quick ? choker.fill(peers, now, seeding) : choker.run(peers, now, seeding);
   for (const s of sessions) {
     const want = unchoke.has(s.peer);
     if (want && s.peer.amChoking) {

@@ -100,6 +100,8 @@ export class Choker {
   private readonly random: () => number;
   private optimistic: PeerKey | undefined;
   private optimisticSince = -Infinity;
+  /** The mode of the last round (quick rounds keep it). */
+  private seeding = true;
   /** Peers choked for idleness, with the time. */
   private readonly idleChoked = new Map<PeerKey, number>();
 
@@ -134,6 +136,7 @@ export class Choker {
 
   /** A full round: rank every candidate, give the regular slots, rotate the optimistic one. */
   run(peers: readonly ChokerPeer[], now: number, seeding: boolean): ChokeDecision {
+    this.seeding = seeding;
     this.noteIdle(peers, now);
     if (this.setting === 'auto') this.current = this.rateBasedSlots(peers);
     const regular = this.candidates(peers, now)
@@ -160,7 +163,8 @@ export class Choker {
    * or a second passed): peers that no longer want data lose their slot; free slots (regular +
    * optimistic) go to the best waiting candidates; everyone else keeps their state.
    */
-  fill(peers: readonly ChokerPeer[], now: number): ChokeDecision {
+  fill(peers: readonly ChokerPeer[], now: number, seeding = this.seeding): ChokeDecision {
+    this.seeding = seeding;
     this.noteIdle(peers, now);
     const unchoke = new Set<PeerKey>();
     for (const p of peers) if (!p.amChoking && this.eligible(p, now)) unchoke.add(p.key);
@@ -168,7 +172,8 @@ export class Choker {
     const budget = this.current + 1;
     const waiting = this.candidates(peers, now)
       .filter((p) => !unchoke.has(p.key))
-      .sort((a, b) => this.waitingOrder(a, b, now));
+      // While downloading, those who send us data come first (tit-for-tat), then the waiting order.
+      .sort((a, b) => (seeding ? 0 : b.downloadRate - a.downloadRate) || this.waitingOrder(a, b, now));
     let next = 0;
     while (unchoke.size < budget && next < waiting.length) unchoke.add(waiting[next++]!.key);
     // A newcomer (or a peer that just asked) need not wait while a slot is held by a peer that
@@ -204,6 +209,8 @@ export class Choker {
    */
   private idle(p: ChokerPeer, now: number): boolean {
     if (p.amChoking || p.busy) return false;
+    // While downloading, a peer that sends us data keeps its slot through a lull (reciprocity).
+    if (!this.seeding && p.downloadRate > 0) return false;
     if (p.lastRequestAt === -Infinity) return now - p.unchokedAt >= this.probeMs;
     return now - Math.max(p.unchokedAt, p.lastRequestAt) >= this.idleMs;
   }

@@ -285,3 +285,16 @@ test('a waiting newcomer takes the slot of a holder that never asked, once it ha
   const served = peer('served', { unchokedAt: 500 });
   assert.deepEqual([...c.fill([probe, served], 1300).unchoke], ['probe']);
 });
+
+test('downloading: a peer that sends us data keeps its slot through a lull in its requests', () => {
+  const c = new Choker({ slots: 1, random: prng(13) });
+  const giver = peer('giver', { amChoking: false, unchokedAt: 0, lastRequestAt: 0, downloadRate: 50_000 });
+  const rider = peer('rider', { lastRequestAt: 9_900 });
+  c.run([giver, rider], 0, false);
+  // 10 s without a request from it: still unchoked, and the rude rider that asks while choked
+  // does not take its place.
+  const d = c.fill([giver, rider], 10_000, false);
+  assert.ok(d.unchoke.has('giver'));
+  // Seeding, the same lull frees the slot.
+  assert.ok(!c.fill([giver, rider], 10_000, true).unchoke.has('giver'));
+});
