@@ -47,6 +47,7 @@ import { ConnectionTable, normalizeHost } from './connection-table.js';
 import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
+import { DuplicateResolver, resolveTwin } from './duplicates.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -70,6 +71,7 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly connections = new ConnectionTable();
   private readonly dialer: Dialer;
   private readonly policy: HandshakePolicy;
+  private readonly duplicates: DuplicateResolver;
   private server: Listener | undefined;
   private listenPortValue = 0;
   private dialTimer: TimerHandle | undefined;
@@ -141,6 +143,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       torrent: (hex) => this.byHash.get(hex),
       handshakeKeys: (t) => this.handshakeKeys(t),
     };
+    this.duplicates = new DuplicateResolver({ clock, peerId: this.peerId, listenPort: () => this.port });
     this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
     this.startResumeTimer();
     if (s.trackers_enabled) {
@@ -228,8 +231,9 @@ export class Client extends TypedEmitter<ClientEvents> {
     syncOptions(this.options, s);
     if (changed.includes('download_rate_limit')) this.download.setRate(s.download_rate_limit);
     if (changed.includes('upload_rate_limit')) this.upload.setRate(s.upload_rate_limit);
-    if (changed.includes('unchoke_slots_limit'))
-      for (const t of this.torrents) if (!this.ownSlots.has(t)) t.unchokeSlots = s.unchoke_slots_limit;
+    if (changed.includes('unchoke_slots_limit') || changed.includes('choking_algorithm'))
+      for (const t of this.torrents)
+        if (!this.ownSlots.has(t)) t.unchokeSlots = this.options.limits.unchokeSlots;
     if (changed.includes('resume_interval')) this.startResumeTimer();
     this.observer.alerts.configure(s.alert_categories, s.alert_queue_size);
     // Raised limits are used now; lowered ones refuse new connections until under them.
@@ -487,6 +491,11 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.connections.joined(peer, host, torrent);
       this.observer.connectionJoined(peer);
       torrent.attach(peer);
+      // Over the per-host limit only because of a connection the other way: the same peer.
+      const overHost = this.connections.attachedCount(host) > this.options.limits.maxPerHost;
+      resolveTwin(this.duplicates, torrent, peer, overHost);
+      if (peer.incoming)
+        peer.on('extended-handshake', () => resolveTwin(this.duplicates, torrent, peer, false));
       if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
     });

@@ -25,8 +25,11 @@ export interface ConnectionLimits {
   maxHalfOpen: number;
   /** Connections to one IP address (default 1; tests on loopback raise it). */
   maxPerHost: number;
-  /** Unchoke slots per torrent (default 4, plus one optimistic). */
-  unchokeSlots: number;
+  /**
+   * Unchoke slots per torrent (default 4, plus one optimistic), or 'auto': as many as our upload
+   * rate supports (libtorrent's rate-based choker).
+   */
+  unchokeSlots: number | 'auto';
 }
 
 export interface ClientOptions {
@@ -142,7 +145,9 @@ export function settingsFromOptions(o: ClientOptions): SettingsPack {
     peers_per_torrent_limit: l.maxPeersPerTorrent,
     half_open_limit: l.maxHalfOpen,
     connections_per_host_limit: l.maxPerHost,
-    unchoke_slots_limit: l.unchokeSlots,
+    unchoke_slots_limit: typeof l.unchokeSlots === 'number' ? l.unchokeSlots : undefined,
+    choking_algorithm:
+      l.unchokeSlots === undefined ? undefined : l.unchokeSlots === 'auto' ? 'rate_based' : 'fixed_slots',
     download_rate_limit: o.downloadRateLimit,
     upload_rate_limit: o.uploadRateLimit,
     resume_interval: o.resumeInterval,
@@ -205,7 +210,7 @@ export function syncOptions(r: ResolvedOptions, s: Settings): void {
   r.limits.maxPeersPerTorrent = s.peers_per_torrent_limit;
   r.limits.maxHalfOpen = s.half_open_limit;
   r.limits.maxPerHost = s.connections_per_host_limit;
-  r.limits.unchokeSlots = s.unchoke_slots_limit;
+  r.limits.unchokeSlots = s.choking_algorithm === 'rate_based' ? 'auto' : s.unchoke_slots_limit;
   r.downloadRateLimit = s.download_rate_limit;
   r.uploadRateLimit = s.upload_rate_limit;
   r.resumeInterval = s.resume_interval;

@@ -120,6 +120,14 @@ export const settingDefinitions = {
     applies: 'now',
     description: 'Connections to one IP address (tests on loopback raise it).',
   },
+  choking_algorithm: {
+    type: 'enum',
+    values: ['fixed_slots', 'rate_based'],
+    default: 'fixed_slots',
+    applies: 'now',
+    description:
+      "'fixed_slots': unchoke_slots_limit regular slots; 'rate_based': slots grow while each extra peer still gets a useful share (libtorrent's rate-based choker).",
+  },
   unchoke_slots_limit: {
     type: 'int',
     default: 4,

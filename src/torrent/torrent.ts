@@ -41,6 +41,8 @@ type WireSession = PeerSession<Peer<unknown>>;
 
 const TICK_MS = 1000;
 const CHOKE_MS = 10_000;
+/** A choked peer's request triggers a quick choke round at most this often per peer. */
+const REQUEST_SIGNAL_MS = 1000;
 
 export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Replaced once when a magnet's metadata arrives (installMetainfo). */
@@ -86,6 +88,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private skipCheck: boolean;
   private checkRun = 0;
   private lastChoke = 0;
+  /** Clock time of the last quick choke round a choked peer's request triggered. */
+  private lastRequestRound = -Infinity;
+  /** A quick round the choker asked for (a newcomer waits for a probe's slot). */
+  private chokeRecheck: TimerHandle | undefined;
   private removed = false;
   /** Wanted pieces (priority > 0) not yet in `have` (verified and written). */
   private wantedMissing = 0;
@@ -461,12 +467,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private stopTimers(): void {
     for (const t of this.timers) t.cancel();
     this.timers = [];
+    this.chokeRecheck?.cancel();
+    this.chokeRecheck = undefined;
   }
 
   private tick(): void {
     if (!this.transferring) return;
     const now = this.host.clock.now();
-    if (now - this.lastChoke >= CHOKE_MS) this.runChoker(false);
+    // Between full rounds a quick one each second frees the slots of peers that stopped asking.
+    this.runChoker(now - this.lastChoke < CHOKE_MS);
     this.downloader.tick();
     for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
   }
@@ -562,7 +571,19 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case 'notInterested':
         if (!peer.amChoking) this.runChoker(true);
         return;
-      case 'request':
+      case 'request': {
+        // A choked peer asking for data (first time in a while) is a candidate for a free slot.
+        // Bounded per peer and per torrent, so requests while choked cannot cost a round each.
+        const now = this.host.clock.now();
+        const quiet = now - s.lastRequestAt >= REQUEST_SIGNAL_MS;
+        s.lastRequestAt = now;
+        if (peer.amChoking && quiet && this.transferring && now - this.lastRequestRound >= 100) {
+          this.lastRequestRound = now;
+          this.runChoker(true);
+        }
+        this.uploader.onMessage(s, m);
+        return;
+      }
       case 'cancel':
         this.uploader.onMessage(s, m);
         return;
@@ -582,9 +603,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const now = this.host.clock.now();
     if (!quick) this.lastChoke = now;
     const seeding = this.stateValue === 'seeding';
-    runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
+    const recheckAt = runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
       this.uploader.choked(s),
     );
+    if (recheckAt !== undefined && !this.chokeRecheck)
+      this.chokeRecheck = this.host.clock.setTimeout(
+        () => {
+          this.chokeRecheck = undefined;
+          this.runChoker(true);
+        },
+        Math.max(0, recheckAt - now),
+      );
   }
 
   // ---- pieces ---------------------------------------------------------------------------------
@@ -669,15 +698,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return this.wastedBefore + this.downloader.wasted;
   }
 
-  /** Regular upload slots (plus one optimistic); a change takes effect with a choking round now. */
+  /**
+   * Regular upload slots (plus one optimistic) in effect; set a number or 'auto' (rate-based).
+   * A change takes effect with a choking round now.
+   */
   get unchokeSlots(): number {
     return this.choker.slots;
   }
 
-  set unchokeSlots(n: number) {
-    if (!Number.isInteger(n) || n < 0)
-      throw new RangeError(`unchoke slots must be an integer >= 0, got ${n}`);
-    this.choker.slots = n;
+  set unchokeSlots(n: number | 'auto') {
+    if (n !== 'auto' && (!Number.isInteger(n) || n < 0))
+      throw new RangeError(`unchoke slots must be an integer >= 0 or 'auto', got ${n}`);
+    this.choker.setSlots(n);
     this.runChoker(false);
   }
 

@@ -6,6 +6,7 @@
 import type { ClientOptions } from '../../client/index.js';
 import { parseAddress, type PeerAddress } from '../../util/compact.js';
 import { UsageError } from '../args.js';
+import { parseSize } from '../format.js';
 
 export const sessionOptionSpec = {
   port: { type: 'string' },
@@ -17,6 +18,12 @@ export const sessionOptionSpec = {
   'dht-port': { type: 'string' },
   'dht-bootstrap': { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
+  'max-connections': { type: 'string' },
+  'max-peers': { type: 'string' },
+  'max-per-host': { type: 'string' },
+  'unchoke-slots': { type: 'string' },
+  'download-limit': { type: 'string' },
+  'upload-limit': { type: 'string' },
 } as const;
 
 export const sessionOptionHelp = `  --port N                  listen port (default: first free of 6881-6889; 0 = any)
@@ -28,6 +35,13 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --dht-port N              DHT on a UDP port of its own (default: the listen port, shared with UDP trackers)
   --dht-bootstrap HOST:PORT DHT bootstrap node (repeatable; default: the public routers)
   --no-dht                  do not use the DHT (private torrents never do)
+  --max-connections N       connections of the whole session (default 200)
+  --max-peers N             connections per torrent (default 80)
+  --max-per-host N          connections to one IP address (default 1)
+  --unchoke-slots N|auto    upload slots per torrent, plus one optimistic (default 4); auto:
+                            as many as the upload rate supports
+  --download-limit RATE     bytes/s for the session, e.g. 500K or 2M (default: unlimited)
+  --upload-limit RATE       bytes/s for the session, e.g. 500K or 2M (default: unlimited)
 `;
 
 export interface SessionValues {
@@ -40,6 +54,12 @@ export interface SessionValues {
   'dht-port'?: string | undefined;
   'dht-bootstrap'?: string[] | undefined;
   'no-dht'?: boolean | undefined;
+  'max-connections'?: string | undefined;
+  'max-peers'?: string | undefined;
+  'max-per-host'?: string | undefined;
+  'unchoke-slots'?: string | undefined;
+  'download-limit'?: string | undefined;
+  'upload-limit'?: string | undefined;
 }
 
 export interface SessionSettings {
@@ -82,6 +102,44 @@ function dhtOption(values: SessionValues): Pick<ClientOptions, 'dht'> {
   };
 }
 
+function parseCount(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`--${name} needs a whole number of at least ${min}, got "${text}"`);
+  return n;
+}
+
+function parseRate(name: string, text: string): number {
+  const n = parseSize(text);
+  if (n === undefined) throw new UsageError(`--${name} needs bytes/s such as 500K or 2M, got "${text}"`);
+  return n;
+}
+
+/** --max-connections / --max-peers / --max-per-host / --unchoke-slots and the rate limits. */
+function limitOptions(
+  values: SessionValues,
+): Pick<ClientOptions, 'limits' | 'downloadRateLimit' | 'uploadRateLimit'> {
+  const limits: NonNullable<ClientOptions['limits']> = {};
+  const count = (name: 'max-connections' | 'max-peers' | 'max-per-host', min: number): number | undefined =>
+    values[name] === undefined ? undefined : parseCount(name, values[name], min);
+  const maxConnections = count('max-connections', 1);
+  const maxPeersPerTorrent = count('max-peers', 1);
+  const maxPerHost = count('max-per-host', 1);
+  if (maxConnections !== undefined) limits.maxConnections = maxConnections;
+  if (maxPeersPerTorrent !== undefined) limits.maxPeersPerTorrent = maxPeersPerTorrent;
+  if (maxPerHost !== undefined) limits.maxPerHost = maxPerHost;
+  const slots = values['unchoke-slots'];
+  if (slots !== undefined)
+    limits.unchokeSlots = slots === 'auto' ? 'auto' : parseCount('unchoke-slots', slots, 0);
+  const down = values['download-limit'];
+  const up = values['upload-limit'];
+  return {
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(down !== undefined ? { downloadRateLimit: parseRate('download-limit', down) } : {}),
+    ...(up !== undefined ? { uploadRateLimit: parseRate('upload-limit', up) } : {}),
+  };
+}
+
 /** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
 export const DEFAULT_PORTS: [number, number] = [6881, 6889];
 
@@ -98,6 +156,7 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       port: values.port === undefined ? DEFAULT_PORTS : parsePort(values.port, 0),
       encryption: parseEncryption(values.encryption),
       ...dhtOption(values),
+      ...limitOptions(values),
     },
     peers,
     resumeDir: values['resume-dir'],
