@@ -72,10 +72,6 @@ export const downloadCommand: Command = {
           `metadata received: ${m.name}, ${m.length} bytes in ${m.pieceCount} pieces`,
         ),
       );
-      client.on('tracker-error', (t, info) => {
-        if (t === torrent)
-          reporter?.event('tracker-error', { ...info }, `tracker ${info.url}: ${info.message}`);
-      });
       reporter.start();
       const result = await untilComplete(torrent, io.signal);
       reporter.progress(true);

@@ -7,6 +7,7 @@ import type { Client } from '../../client/index.js';
 import type { Peer } from '../../peer/index.js';
 import type { DisconnectInfo } from '../../peer/disconnect.js';
 import type { Torrent } from '../../torrent/index.js';
+import type { TrackerErrorInfo } from '../../tracker/index.js';
 import { formatBytes, formatDuration, formatRate } from '../format.js';
 import type { CliOutput } from '../types.js';
 
@@ -85,11 +86,22 @@ export class SwarmReporter {
           `peer ${rec.address} disconnected: ${info.name} (${info.reason}) ${info.message ?? info.description}`,
         );
     };
+    const onTrackerError = (t: Torrent, info: TrackerErrorInfo): void => {
+      if (t !== torrent) return;
+      // The announce event travels as `announceEvent`: `event` names the line itself.
+      this.event(
+        'tracker-error',
+        { url: info.url, announceEvent: info.event, code: info.code, message: info.message },
+        `tracker ${info.url}: ${info.message}`,
+      );
+    };
     client.on('peer-connect', onConnect);
     client.on('peer-disconnect', onDisconnect);
+    client.on('tracker-error', onTrackerError);
     this.detach.push(
       () => client.off('peer-connect', onConnect),
       () => client.off('peer-disconnect', onDisconnect),
+      () => client.off('tracker-error', onTrackerError),
     );
   }
 
@@ -140,9 +152,10 @@ export class SwarmReporter {
     }
   }
 
-  /** A free-form event: a JSON line `{event, ...data}` or a text line. */
+  /** A free-form event: a JSON line `{event, ...data}` (`event` always the name) or a text line. */
   event(event: string, data: Record<string, unknown>, text: string): void {
-    if (this.o.mode === 'json') this.json({ event, ...data });
+    // Assigning `event` again keeps it first in the line and stops `data` from overwriting it.
+    if (this.o.mode === 'json') this.json(Object.assign({ event }, data, { event }));
     else if (this.o.mode === 'text') this.text(text);
   }
 
