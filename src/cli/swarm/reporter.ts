@@ -8,7 +8,7 @@ import type { Peer } from '../../peer/index.js';
 import type { DisconnectInfo } from '../../peer/disconnect.js';
 import type { Torrent } from '../../torrent/index.js';
 import type { TrackerErrorInfo } from '../../tracker/index.js';
-import { formatBytes, formatDuration, formatRate } from '../format.js';
+import { formatBytes, formatDuration, formatRate, printable } from '../format.js';
 import type { CliOutput } from '../types.js';
 
 export type OutputMode = 'text' | 'json' | 'quiet';
@@ -63,7 +63,9 @@ export class SwarmReporter {
       const rec = peerRecord(peer);
       if (o.mode === 'json') this.json({ event: 'peer-connect', ...rec });
       else if (o.verbose && o.mode === 'text')
-        this.text(`peer ${rec.address} connected (${rec.client ?? '?'}, ${rec.source}, ${rec.encryption})`);
+        this.text(
+          `peer ${rec.address} connected (${printable(rec.client ?? '?')}, ${rec.source}, ${rec.encryption})`,
+        );
     };
     const onDisconnect = (peer: Peer<unknown>, info: DisconnectInfo, t: Torrent | undefined): void => {
       if (t !== undefined && t !== torrent) return;
@@ -83,7 +85,7 @@ export class SwarmReporter {
         });
       else if (o.verbose && o.mode === 'text')
         this.text(
-          `peer ${rec.address} disconnected: ${info.name} (${info.reason}) ${info.message ?? info.description}`,
+          `peer ${rec.address} disconnected: ${info.name} (${info.reason}) ${printable(info.message ?? info.description)}`,
         );
     };
     const onTrackerError = (t: Torrent, info: TrackerErrorInfo): void => {
@@ -92,7 +94,7 @@ export class SwarmReporter {
       this.event(
         'tracker-error',
         { url: info.url, announceEvent: info.event, code: info.code, message: info.message },
-        `tracker ${info.url}: ${info.message}`,
+        `tracker ${printable(info.url)}: ${printable(info.message)}`,
       );
     };
     client.on('peer-connect', onConnect);
@@ -207,7 +209,7 @@ export class SwarmReporter {
     const n = (k: string): number => Number(summary[k] ?? 0);
     const secs = n('elapsedMs') / 1000;
     const head =
-      `${this.o.label ? `${this.o.label} ` : ''}${String(summary['status'])}: ${String(summary['name'])} ` +
+      `${this.o.label ? `${this.o.label} ` : ''}${String(summary['status'])}: ${printable(String(summary['name']))} ` +
       `${n('pieces')}/${n('piecesTotal')} pieces verified, down ${formatBytes(n('downloaded'))} ` +
       `up ${formatBytes(n('uploaded'))} in ${formatDuration(secs)} (avg ${formatRate(n('averageRate'))}), ` +
       `${n('peers')} peer${n('peers') === 1 ? '' : 's'}`;
