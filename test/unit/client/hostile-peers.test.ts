@@ -77,6 +77,8 @@ test('out-of-range indices, offsets and lengths', async () => {
       ['have with a short body', frame(4, Buffer.alloc(2)), R.MALFORMED_PACKET],
       ['unknown message id 99', frame(99, Buffer.alloc(3)), R.MALFORMED_PACKET],
       ['length prefix 2^31', Buffer.concat([u32s(0x80000000), Buffer.from([7])]), R.MESSAGE_TOO_LARGE],
+      // No id byte follows: closed on the prefix alone, not after the 180 s idle timeout.
+      ['length prefix 2^31 alone', u32s(0x80000000), R.MESSAGE_TOO_LARGE],
       ['bitfield one byte short', frame(5, Buffer.alloc(Math.ceil(pieces / 8) - 1)), R.MALFORMED_PACKET],
       ['bitfield one byte long', frame(5, Buffer.alloc(Math.ceil(pieces / 8) + 1)), R.MALFORMED_PACKET],
       [
