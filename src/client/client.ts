@@ -11,6 +11,7 @@ import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { FileStorage } from '../storage/file-storage.js';
+import { assertFilesNotReserved, engineStatePaths } from '../storage/paths.js';
 import type { Storage } from '../storage/storage.js';
 import { sharedHashPool, type HashPool } from '../hash/pool.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -53,6 +54,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
   readonly options: ResolvedOptions;
   readonly ipFilter: IpFilter;
+  /** Where no torrent file may land: the resume folder and the DHT state file. */
+  private readonly reservedPaths: string[];
   readonly download: BandwidthLimiter;
   readonly upload: BandwidthLimiter;
   private readonly byHash = new Map<string, Torrent>();
@@ -127,6 +130,10 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.useExtension(this.pex);
       this.addService(this.pex);
     }
+    this.reservedPaths = engineStatePaths(
+      this.options.resumeDir,
+      options.dht ? options.dht.stateFile : undefined,
+    );
     if (options.dht !== false && options.dht?.enabled !== false) {
       const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
       this.dht = new DhtService(
@@ -191,6 +198,9 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.byHash.has(metainfo.infoHashHex))
       throw new NbtError('TORRENT_EXISTS', `torrent ${metainfo.infoHashHex} is already added`);
     const savePath = resolvePath(o.savePath ?? this.options.savePath);
+    // A torrent whose files would land in the engine's own state folder is refused outright
+    // (a magnet's files are checked by its FileStorage once the metadata is known).
+    if (!magnet?.awaiting && !o.storage) assertFilesNotReserved(savePath, metainfo.files, this.reservedPaths);
     const saved = this.resume && !magnet?.awaiting ? await this.resume.load(metainfo, savePath) : undefined;
     // A magnet's metainfo is replaced when its metadata arrives: storage uses the current one.
     const torrent: Torrent = new Torrent({
@@ -199,7 +209,11 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(magnet?.awaiting ? { awaitingMetadata: true } : {}),
       storage: o.storage
         ? () => o.storage!(torrent.metainfo)
-        : () => new FileStorage(torrent.metainfo, savePath, { fsync: this.options.fsync }),
+        : () =>
+            new FileStorage(torrent.metainfo, savePath, {
+              fsync: this.options.fsync,
+              reserved: this.reservedPaths,
+            }),
       host: this.torrentHost,
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,

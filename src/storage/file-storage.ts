@@ -16,7 +16,7 @@ import { NbtError } from '../util/errors.js';
 import { storageError } from './errors.js';
 import { FilePool } from './fd-pool.js';
 import { mapRange, pieceRangeOffset, validateLayout, type StorageLayout } from './layout.js';
-import { ensureDirInside, safeJoin } from './paths.js';
+import { assertNotReserved, ensureDirInside, safeJoin } from './paths.js';
 import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
 
 export interface FileStorageOptions {
@@ -24,6 +24,11 @@ export interface FileStorageOptions {
   maxOpenFiles?: number;
   /** fsync written files on flush() and close() (default true). */
   fsync?: boolean;
+  /**
+   * Paths no file may be at or below: the engine's own state (resume folder, DHT state file),
+   * which a hostile torrent would otherwise overwrite (STORAGE_RESERVED_PATH).
+   */
+  reserved?: readonly string[];
 }
 
 export class FileStorage implements Storage {
@@ -37,6 +42,8 @@ export class FileStorage implements Storage {
   private readonly inFlight = new Set<Promise<unknown>>();
   private emptyFilesMade = false;
   private rootReal: string | undefined;
+  private readonly reserved: readonly string[];
+  private reservedReal: string[] | undefined;
   private closed = false;
 
   constructor(layout: StorageLayout, savePath: string, o: FileStorageOptions = {}) {
@@ -44,6 +51,8 @@ export class FileStorage implements Storage {
     this.layout = layout;
     this.savePath = savePath;
     this.paths = layout.files.map((f) => safeJoin(savePath, f.path));
+    this.reserved = o.reserved ?? [];
+    for (const [i, p] of this.paths.entries()) if (!layout.files[i]!.pad) assertNotReserved(p, this.reserved);
     this.pool = new FilePool(Math.max(1, o.maxOpenFiles ?? 64));
     this.fsync = o.fsync ?? true;
   }
@@ -219,6 +228,11 @@ export class FileStorage implements Storage {
     if (create && this.rootReal === undefined) await mkdir(this.savePath, { recursive: true });
     this.rootReal ??= await realpath(this.savePath);
     await ensureDirInside(resolve(this.savePath), this.rootReal, dir, create);
+    if (this.reserved.length > 0) {
+      // The same rule on real paths: no symlinked alias into the state folder either.
+      this.reservedReal ??= await Promise.all(this.reserved.map((r) => realpath(r).catch(() => resolve(r))));
+      assertNotReserved(await realpath(dir), this.reservedReal);
+    }
     this.dirChecked.add(dir);
   }
 

@@ -23,6 +23,37 @@ export function safeJoin(savePath: string, components: readonly string[]): strin
   return full;
 }
 
+/**
+ * STORAGE_RESERVED_PATH when a file at `path` (absolute) would be one of the `reserved` paths
+ * (the engine's own state: resume folder, DHT state file) or inside one. Compared case-folded
+ * too, since case-insensitive file systems (macOS, Windows) map `.NBT-Resume` to `.nbt-resume`.
+ */
+export function assertNotReserved(path: string, reserved: readonly string[]): void {
+  for (const r of reserved) {
+    const root = resolve(r);
+    if (isInside(root, path) || isInside(root.toLowerCase(), path.toLowerCase()))
+      throw new NbtError(
+        'STORAGE_RESERVED_PATH',
+        `storage: refusing ${path}: it is inside the engine's own state (${root})`,
+      );
+  }
+}
+
+/** assertNotReserved for every (non-pad) file of a torrent under `savePath`. */
+export function assertFilesNotReserved(
+  savePath: string,
+  files: readonly { path: readonly string[]; pad?: boolean }[],
+  reserved: readonly string[],
+): void {
+  if (reserved.length > 0)
+    for (const f of files) if (!f.pad) assertNotReserved(safeJoin(savePath, f.path), reserved);
+}
+
+/** The engine's own state paths (absolute) that no torrent file may touch. */
+export function engineStatePaths(...paths: (string | undefined)[]): string[] {
+  return paths.filter((p) => p !== undefined).map((p) => resolve(p));
+}
+
 /** `child` is `root` itself or below it. */
 export function isInside(root: string, child: string): boolean {
   const rel = relative(root, child);
