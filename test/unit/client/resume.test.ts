@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
 import { decodeResume, encodeResume } from '../../../src/storage/resume.js';
@@ -163,6 +163,56 @@ test('resume data claiming every piece after a partial download: the restart sti
     await until(() => t.state === 'seeding', 20_000, 'finished after restart');
     assert.deepEqual(await sameFiles(fx, save), [], 'complete means verified on disk');
     assert.ok(t.stats().sessionDownloaded > 0, 'the missing pieces were fetched');
+  } finally {
+    await client.close();
+    await seedClient.close();
+    await tmp.cleanup();
+  }
+});
+
+test('2,000 dead addresses in the resume data do not crowd out the peer the user names', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), { files: [{ path: 'x.bin', size: 300_000 }] });
+  const seedClient = new Client({ host: '127.0.0.1' });
+  const resumeDir = join(tmp.path, 'resume');
+  const save = join(tmp.path, 'leech');
+  // What an earlier session could have saved after a tracker returned junk.
+  const junk = Array.from({ length: 2000 }, (_, i) => ({ host: `192.0.2.${1 + (i % 250)}`, port: 1000 + i }));
+  await mkdir(resumeDir, { recursive: true });
+  await writeFile(
+    join(resumeDir, `${fx.metainfo.infoHashHex}.resume`),
+    encodeResume({
+      version: 1,
+      infoHash: fx.metainfo.infoHash,
+      have: new Bitfield(fx.metainfo.pieceCount),
+      files: fx.metainfo.files.map(() => undefined),
+      unfinished: [],
+      peers: junk,
+      uploaded: 0,
+      downloaded: 0,
+      savePath: save,
+    }),
+  );
+  const client = new Client({ host: '127.0.0.1', resumeDir, trackers: false, dht: false });
+  try {
+    const seedPort = await seedClient.listen(0);
+    const seed = await seedClient.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => seed.state === 'seeding', 5000, 'seed ready');
+    const connected = new Promise<string>((r) =>
+      client.on('peer-connect', (_t, p) => r(`${p.host}:${p.port}`)),
+    );
+    const t = await client.addTorrent(fx.torrent, {
+      savePath: save,
+      peers: [{ host: '127.0.0.1', port: seedPort }],
+    });
+    assert.ok(t.candidates.size <= 2000);
+    const first = await Promise.race([
+      connected,
+      new Promise<string>((r) => setTimeout(() => r('no connection within 5 s'), 5000)),
+    ]);
+    assert.equal(first, `127.0.0.1:${seedPort}`);
+    await until(() => t.state === 'seeding', 15_000, 'downloaded from the seed');
+    assert.deepEqual(await sameFiles(fx, save), []);
   } finally {
     await client.close();
     await seedClient.close();
