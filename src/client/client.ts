@@ -12,6 +12,7 @@ import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { assertFilesNotReserved, engineStatePaths } from '../storage/paths.js';
+import { PendingIncoming } from './pending-incoming.js';
 import type { Storage } from '../storage/storage.js';
 import { sharedHashPool, type HashPool } from '../hash/pool.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -54,6 +55,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
   readonly options: ResolvedOptions;
   readonly ipFilter: IpFilter;
+  /** Incoming connections before their handshake (their own bounded pool). */
+  private readonly pending: PendingIncoming<Peer<Torrent>>;
   /** Where no torrent file may land: the resume folder and the DHT state file. */
   private readonly reservedPaths: string[];
   readonly download: BandwidthLimiter;
@@ -84,6 +87,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.options = resolveOptions(options);
     this.peerId = this.options.peerId;
     this.ipFilter = new IpFilter(options.ipFilter);
+    this.pending = PendingIncoming.forLimits(this.options.limits, (p) => p.close(DisconnectReason.TOO_MANY));
     const clock = this.options.clock;
     this.download = new BandwidthLimiter(clock, this.options.downloadRateLimit);
     this.upload = new BandwidthLimiter(clock, this.options.uploadRateLimit);
@@ -97,6 +101,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       clock,
       limits: this.options.limits,
       connections: this.connections,
+      pendingIncoming: () => this.pending.size,
       closed: () => this.closed,
       torrents: () => this.torrents,
       connect: (t, c) => this.connect(t, c),
@@ -353,13 +358,19 @@ export class Client extends TypedEmitter<ClientEvents> {
       },
     });
     this.track(peer, undefined);
-    if (!this.ipFilter.allows(host)) peer.close(DisconnectReason.IP_FILTERED);
-    else if (this.connections.size > this.options.limits.maxConnections)
-      peer.close(DisconnectReason.TOO_MANY);
+    if (!this.ipFilter.allows(host)) return peer.close(DisconnectReason.IP_FILTERED);
+    // Every slot taken by established (or outgoing) connections: no use waiting for a handshake.
+    const full = this.connections.size - 1 - this.pending.size >= this.options.limits.maxConnections;
+    if (full || !this.pending.admit(peer, host)) return peer.close(DisconnectReason.TOO_MANY);
+    peer.once('handshake', () => this.pending.done(peer));
+    peer.once('close', () => this.pending.done(peer));
   }
 
   /** Accept or refuse a peer whose handshake arrived (src/client/handshake-policy.ts). */
   private onHandshake(info: HandshakeInfo): PeerAttach<Torrent> | DisconnectReason {
+    // An incoming connection leaving the pending pool needs a slot among the established ones.
+    if (info.incoming && this.connections.size - this.pending.size >= this.options.limits.maxConnections)
+      return DisconnectReason.TOO_MANY;
     return decideHandshake(this.policy, info);
   }
 
