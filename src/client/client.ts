@@ -11,6 +11,8 @@ import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { FileStorage } from '../storage/file-storage.js';
+import { assertFilesNotReserved, engineStatePaths } from '../storage/paths.js';
+import { PendingIncoming } from './pending-incoming.js';
 import type { Storage } from '../storage/storage.js';
 import { sharedHashPool, type HashPool } from '../hash/pool.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -65,6 +67,10 @@ export class Client extends TypedEmitter<ClientEvents> {
   /** A view of the settings (kept in step by applySettings) plus the non-setting options. */
   readonly options: ResolvedOptions;
   readonly ipFilter: IpFilter;
+  /** Incoming connections before their handshake (their own bounded pool). */
+  private readonly pending: PendingIncoming<Peer<Torrent>>;
+  /** Where no torrent file may land: the resume folder and the DHT state file. */
+  private readonly reservedPaths: string[];
   readonly download: BandwidthLimiter;
   readonly upload: BandwidthLimiter;
   private readonly byHash = new Map<string, Torrent>();
@@ -117,6 +123,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.observer.listenerFailed({ emitter: 'client', event, error }),
     );
     this.ipFilter = new IpFilter(options.ipFilter);
+    this.pending = PendingIncoming.forLimits(this.options.limits, (p) => p.close(DisconnectReason.TOO_MANY));
     const clock = this.options.clock;
     this.download = new BandwidthLimiter(clock, this.options.downloadRateLimit);
     this.upload = new BandwidthLimiter(clock, this.options.uploadRateLimit);
@@ -131,6 +138,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       clock,
       limits: this.options.limits,
       connections: this.connections,
+      pendingIncoming: () => this.pending.size,
       closed: () => this.closed,
       torrents: () => this.torrents,
       connect: (t, c) => this.connect(t, c),
@@ -170,6 +178,10 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.useExtension(this.pex);
       this.addService(this.pex);
     }
+    this.reservedPaths = engineStatePaths(
+      this.options.resumeDir,
+      options.dht ? options.dht.stateFile : undefined,
+    );
     if (s.dht_enabled) {
       const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
       this.dht = new DhtService(
@@ -308,6 +320,9 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.byHash.has(metainfo.infoHashHex))
       throw new NbtError('TORRENT_EXISTS', `torrent ${metainfo.infoHashHex} is already added`);
     const savePath = resolvePath(o.savePath ?? this.options.savePath);
+    // A torrent whose files would land in the engine's own state folder is refused outright
+    // (a magnet's files are checked by its FileStorage once the metadata is known).
+    if (!magnet?.awaiting && !o.storage) assertFilesNotReserved(savePath, metainfo.files, this.reservedPaths);
     const saved = this.resume && !magnet?.awaiting ? await this.resume.load(metainfo, savePath) : undefined;
     // A magnet's metainfo is replaced when its metadata arrives: storage uses the current one.
     const torrent: Torrent = new Torrent({
@@ -316,7 +331,11 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(magnet?.awaiting ? { awaitingMetadata: true } : {}),
       storage: o.storage
         ? () => o.storage!(torrent.metainfo)
-        : () => new FileStorage(torrent.metainfo, savePath, { fsync: this.options.fsync }),
+        : () =>
+            new FileStorage(torrent.metainfo, savePath, {
+              fsync: this.options.fsync,
+              reserved: this.reservedPaths,
+            }),
       host: this.torrentHost,
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,
@@ -461,13 +480,19 @@ export class Client extends TypedEmitter<ClientEvents> {
       },
     });
     this.track(peer, undefined);
-    if (!this.ipFilter.allows(host)) peer.close(DisconnectReason.IP_FILTERED);
-    else if (this.connections.size > this.options.limits.maxConnections)
-      peer.close(DisconnectReason.TOO_MANY);
+    if (!this.ipFilter.allows(host)) return peer.close(DisconnectReason.IP_FILTERED);
+    // Every slot taken by established (or outgoing) connections: no use waiting for a handshake.
+    const full = this.connections.size - 1 - this.pending.size >= this.options.limits.maxConnections;
+    if (full || !this.pending.admit(peer, host)) return peer.close(DisconnectReason.TOO_MANY);
+    peer.once('handshake', () => this.pending.done(peer));
+    peer.once('close', () => this.pending.done(peer));
   }
 
   /** Accept or refuse a peer whose handshake arrived (src/client/handshake-policy.ts). */
   private onHandshake(info: HandshakeInfo): PeerAttach<Torrent> | DisconnectReason {
+    // An incoming connection leaving the pending pool needs a slot among the established ones.
+    if (info.incoming && this.connections.size - this.pending.size >= this.options.limits.maxConnections)
+      return DisconnectReason.TOO_MANY;
     return decideHandshake(this.policy, info);
   }
 

@@ -26,6 +26,13 @@ export interface ConnectionLimits {
   /** Connections to one IP address (default 1; tests on loopback raise it). */
   maxPerHost: number;
   /**
+   * Incoming connections still before their handshake, in their own pool apart from
+   * `maxConnections` (default min(50, maxConnections)); the oldest is evicted when full.
+   */
+  maxPendingIncoming?: number;
+  /** Of those, from one IP address (default 4 × maxPerHost). */
+  maxPendingPerHost?: number;
+  /**
    * Unchoke slots per torrent (default 4, plus one optimistic), or 'auto': as many as our upload
    * rate supports (libtorrent's rate-based choker).
    */

@@ -36,6 +36,8 @@ export interface TrackerServiceOptions {
   udp?: TrackerTransport;
   /** HTTPS: extra trusted CA certificates (PEM). */
   ca?: string | Buffer;
+  /** HTTP tracker redirects followed: `same-host` (default) or `none` (see HttpTrackerOptions). */
+  redirects?: 'same-host' | 'none';
 }
 
 /** What the service needs from the client. */
@@ -45,6 +47,8 @@ export interface TrackerServiceHost extends TypedEmitter<ClientEvents> {
   readonly options: { readonly clock: Clock; readonly limits: { readonly maxPeersPerTorrent: number } };
   /** The session's shared UDP socket (absent: the UDP tracker client uses sockets of its own). */
   readonly udp?: SharedUdp;
+  /** The session's IP filter: trackers at blocked addresses are never contacted. */
+  readonly ipFilter?: { allows(address: string): boolean };
 }
 
 /** A magnet link's trackers announcing before its metadata (and so its Torrent) exists. */
@@ -76,7 +80,14 @@ export class TrackerService implements ClientService {
     this.host = host;
     this.o = o;
     const clock = host.options.clock;
-    this.http = o.http ?? new HttpTrackerClient({ clock, ...(o.ca ? { ca: o.ca } : {}) });
+    this.http =
+      o.http ??
+      new HttpTrackerClient({
+        clock,
+        ...(o.ca ? { ca: o.ca } : {}),
+        ...(o.redirects ? { redirects: o.redirects } : {}),
+        allowAddress: (address) => host.ipFilter?.allows(address) ?? true,
+      });
     const shared = host.udp;
     this.udp =
       o.udp ??
