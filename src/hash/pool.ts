@@ -212,7 +212,7 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { execArgv: workerExecArgv() });
+    const worker = startWorker(new URL('./worker.js', import.meta.url));
     const slot: Slot = { worker, task: undefined };
     this.slots.push(slot);
     worker.on('message', (reply: HashReply) => {
@@ -251,21 +251,59 @@ export function sharedHashPool(): HashPool {
   return shared;
 }
 
+/** The Node flags workers start with, settled by the first worker that started. */
+let acceptedExecArgv: string[] | undefined;
+
 /**
- * The host's Node flags minus those that only make sense for a main script (`node --input-type
- * module -e …` would otherwise make every worker fail to start).
+ * Starts a worker with the host's Node flags where Worker accepts them. Workers take neither
+ * main-script flags (`-e`, `--input-type`) nor V8 or process-wide ones (`--expose-gc`,
+ * `--max-old-space-size`, `--title`: Worker throws ERR_WORKER_INVALID_EXEC_ARGV), so try the
+ * host's flags first, then only those that change how modules load, then none.
  */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
+function startWorker(url: URL): Worker {
+  if (acceptedExecArgv) return new Worker(url, { execArgv: acceptedExecArgv });
+  const inherited = withoutMainScriptFlags(process.execArgv);
+  const tries = [inherited, loaderFlags(inherited), []];
+  for (const [i, execArgv] of tries.entries()) {
+    try {
+      const w = new Worker(url, { execArgv });
+      acceptedExecArgv = execArgv;
+      return w;
+    } catch (e) {
+      const invalid = (e as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV';
+      if (!invalid || i === tries.length - 1) throw e;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+/** Flags with a separate value (`--import x`): the value goes wherever its flag goes. */
+const TAKES_VALUE =
+  /^(--input-type|--eval|-e|--print|-p|--import|--require|-r|--loader|--experimental-loader|--conditions|-C|--disable-warning)$/;
+
+/** `[flag, value?]` groups of an argv. */
+function flagGroups(argv: readonly string[]): string[][] {
+  const out: string[][] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (/^(--input-type|--eval|-e|--print|-p)$/.test(a)) {
-      i++; // and its value
-      continue;
-    }
-    if (/^(--input-type|--eval|--print)=/.test(a)) continue;
-    out.push(a);
+    if (TAKES_VALUE.test(a) && i + 1 < argv.length) out.push([a, argv[++i]!]);
+    else out.push([a]);
   }
   return out;
+}
+
+/** Drops the flags that only make sense for a main script (`node --input-type module -e …`). */
+function withoutMainScriptFlags(argv: readonly string[]): string[] {
+  return flagGroups(argv)
+    .filter(([f]) => !/^(--input-type|--eval|-e|--print|-p)(=|$)/.test(f!))
+    .flat();
+}
+
+/** Only the flags that affect how a worker's modules load and report (loaders, conditions). */
+function loaderFlags(argv: readonly string[]): string[] {
+  const keep =
+    /^(--import|--require|-r|--loader|--experimental-[a-z-]+|--conditions|-C|--no-warnings|--disable-warning|--enable-source-maps|--no-deprecation)(=|$)/;
+  return flagGroups(argv)
+    .filter(([f]) => keep.test(f!))
+    .flat();
 }

@@ -188,3 +188,20 @@ test('workers start when the host runs code given with --input-type and -e', () 
   const one = createHash('sha1').update(Buffer.alloc(16384, 1)).digest('hex');
   assert.equal(r.stdout, one + one);
 });
+
+test('workers start when the host runs with V8 and process-wide flags (--expose-gc, --max-old-space-size)', () => {
+  // Worker refuses those flags (ERR_WORKER_INVALID_EXEC_ARGV); the pool must leave them out.
+  const pool = new URL('../../../src/hash/index.js', import.meta.url).href;
+  const code = `const { HashPool } = await import(${JSON.stringify(pool)});
+    const p = new HashPool({ threads: 1 });
+    const d = await p.hashPieces(Buffer.alloc(16384, 2), 16384);
+    await p.close();
+    process.stdout.write(typeof gc + ' ' + d.toString('hex'));`;
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--max-old-space-size=256', '--no-warnings', '--input-type=module', '-e', code],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'function ' + createHash('sha1').update(Buffer.alloc(16384, 2)).digest('hex'));
+});
