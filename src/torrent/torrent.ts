@@ -78,6 +78,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private checkRun = 0;
   private lastChoke = 0;
   private removed = false;
+  /** Between startTimers and stopTimers: the tick runs whenever peers are connected. */
+  private ticking = false;
 
   constructor(init: TorrentInit) {
     super();
@@ -385,16 +387,30 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.stateValue === 'downloading' && this.finished) this.emit('finished');
   }
 
+  /**
+   * The 1 s tick runs while the torrent is active and has peers: everything it does is per
+   * peer, so an idle torrent (1,000 seeding in one session) costs no timer at all.
+   */
   private startTimers(): void {
     this.stopTimers();
-    const clock = this.host.clock;
-    this.timers.push(clock.setInterval(() => this.tick(), TICK_MS));
-    this.lastChoke = clock.now();
+    this.ticking = true;
+    this.lastChoke = this.host.clock.now();
+    if (this.peerSessions.size > 0) this.resumeTick();
+  }
+
+  private resumeTick(): void {
+    if (this.ticking && this.timers.length === 0)
+      this.timers.push(this.host.clock.setInterval(() => this.tick(), TICK_MS));
+  }
+
+  private pauseTick(): void {
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
   }
 
   private stopTimers(): void {
-    for (const t of this.timers) t.cancel();
-    this.timers = [];
+    this.ticking = false;
+    this.pauseTick();
   }
 
   private tick(): void {
@@ -470,6 +486,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     peer.on('drain', () => this.uploader.pump(s));
     peer.on('extended-handshake', () => this.downloader.fill(s));
     peer.once('close', (info: DisconnectInfo) => this.detach(s, info));
+    this.resumeTick();
     this.emit('peer-connect', peer);
     // Someone interested while we have a free slot should not wait for the next choke round.
     if (this.transferring) this.downloader.updateInterest(s);
@@ -477,6 +494,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   private detach(s: PeerSession, info: DisconnectInfo): void {
     if (!this.peerSessions.delete(s.peer)) return;
+    if (this.peerSessions.size === 0) this.pauseTick();
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     s.uploadQueue = [];

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { FakeClock } from '../../../src/util/clock.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { HashPool, sharedHashPool } from '../../../src/hash/index.js';
@@ -204,4 +205,22 @@ test('workers start when the host runs with V8 and process-wide flags (--expose-
   );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'function ' + createHash('sha1').update(Buffer.alloc(16384, 2)).digest('hex'));
+});
+
+test('idle workers are stopped after idleTimeoutMs and started again by the next job', async () => {
+  const clock = new FakeClock();
+  const pool = new HashPool({ threads: 2, idleTimeoutMs: 5000, clock });
+  try {
+    const data = Buffer.alloc(1 << 16, 3);
+    const want = await pool.hashPieces(data, 1 << 14);
+    assert.ok(pool.workerCount >= 1);
+    clock.advance(4999);
+    assert.ok(pool.workerCount >= 1, 'not before the timeout');
+    clock.advance(1);
+    assert.equal(pool.workerCount, 0, 'memory given back');
+    assert.deepEqual(await pool.hashPieces(data, 1 << 14), want);
+    assert.ok(pool.workerCount >= 1);
+  } finally {
+    await pool.close();
+  }
 });
