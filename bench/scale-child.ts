@@ -71,10 +71,11 @@ if (mode === 'parse') {
   await c.listen(0);
   const baseline = rssMB();
   const saved = new Set<string>();
+  const expected = readdirSync(torrentsDir).filter((f) => f.endsWith('.torrent')).length;
   const firstSaves = new Promise<void>((resolve) =>
     c.on('resume-saved', (t) => {
       saved.add(t.infoHashHex);
-      if (saved.size === c.torrents.length) resolve();
+      if (saved.size === expected) resolve();
     }),
   );
   const seconds = await addAll(c, torrentsDir);
@@ -89,7 +90,12 @@ if (mode === 'parse') {
     const c0 = cpuSeconds();
     const w0 = performance.now();
     await sleep(Number(idle ?? 30) * 1000);
-    say({ event: 'idle', cpu_seconds: cpuSeconds() - c0, window: (performance.now() - w0) / 1000 });
+    say({
+      event: 'idle',
+      cpu_seconds: cpuSeconds() - c0,
+      window: (performance.now() - w0) / 1000,
+      rss_mb: rssMB(),
+    });
   }
   await c.close();
   await c.hashPool.close();

@@ -155,6 +155,8 @@ function fingerprint(
   uploaded: number,
   peers: readonly PeerAddress[],
 ): string {
+  const head = `${pieces}|${downloaded}|${Math.floor(uploaded / UPLOAD_SAVE_STEP)}`;
+  if (peers.length === 0) return head;
   const addrs = peers.map((p) => `${p.host}:${p.port}`).sort();
-  return `${pieces}|${downloaded}|${Math.floor(uploaded / UPLOAD_SAVE_STEP)}|${addrs.join(',')}`;
+  return `${head}|${addrs.join(',')}`;
 }
