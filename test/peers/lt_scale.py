@@ -40,6 +40,7 @@ def session():
         'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
         'enable_upnp': False, 'enable_natpmp': False,
         'allow_multiple_connections_per_ip': True, 'connections_limit': 20000,
+        'listen_queue_size': 4096, 'unchoke_slots_limit': 8,
         'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
         'user_agent': 'lt_scale'})
 
