@@ -481,7 +481,7 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   /** On close: only the torrents whose resume file is out of date are written. */
   private saveResumeIfChanged(t: Torrent): Promise<void> {
-    return this.resume?.changed(t) ? this.saveResume(t) : Promise.resolve();
+    return this.resume?.changed(t, { exactTotals: true }) ? this.saveResume(t) : Promise.resolve();
   }
 
   private warn(e: unknown): void {

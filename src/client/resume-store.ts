@@ -39,7 +39,7 @@ export class ResumeStore {
    * What each torrent's resume file holds, in short (see fingerprint()): a torrent whose state
    * still matches is not written again. Set by load() and by every completed save.
    */
-  private readonly onDisk = new Map<string, string>();
+  private readonly onDisk = new Map<string, Fingerprint>();
 
   constructor(readonly dir: string) {}
 
@@ -87,11 +87,15 @@ export class ResumeStore {
 
   /**
    * Whether the torrent's state moved on from its resume file: a verified piece, a received
-   * block (the download total), uploads beyond UPLOAD_SAVE_STEP, or its peers. Cheap: no I/O,
-   * so a periodic pass over 1,000 idle torrents costs next to nothing.
+   * block (the download total), uploads beyond UPLOAD_SAVE_STEP (any upload with
+   * `exactTotals`, for the last save at close), or its peers. Cheap: no I/O, so a periodic
+   * pass over 1,000 idle torrents costs next to nothing.
    */
-  changed(t: Torrent): boolean {
-    return this.onDisk.get(t.infoHashHex) !== currentFingerprint(t);
+  changed(t: Torrent, o: { exactTotals?: boolean } = {}): boolean {
+    const saved = this.onDisk.get(t.infoHashHex);
+    if (!saved) return true;
+    const now = currentFingerprint(t);
+    return saved.state !== now.state || (o.exactTotals === true && saved.uploaded !== now.uploaded);
   }
 
   /**
@@ -143,20 +147,26 @@ export class ResumeStore {
   }
 }
 
-function currentFingerprint(t: Torrent): string {
+interface Fingerprint {
+  /** Pieces, download total, upload total in UPLOAD_SAVE_STEP steps, peers. */
+  state: string;
+  uploaded: number;
+}
+
+function currentFingerprint(t: Torrent): Fingerprint {
   const stats = t.stats();
   return fingerprint(t.have.count, stats.downloaded, stats.uploaded, t.knownAddresses());
 }
 
-/** The parts of resume data that change while a torrent runs, in one comparable string. */
+/** The parts of resume data that change while a torrent runs, in comparable form. */
 function fingerprint(
   pieces: number,
   downloaded: number,
   uploaded: number,
   peers: readonly PeerAddress[],
-): string {
+): Fingerprint {
   const head = `${pieces}|${downloaded}|${Math.floor(uploaded / UPLOAD_SAVE_STEP)}`;
-  if (peers.length === 0) return head;
+  if (peers.length === 0) return { state: head, uploaded };
   const addrs = peers.map((p) => `${p.host}:${p.port}`).sort();
-  return `${head}|${addrs.join(',')}`;
+  return { state: `${head}|${addrs.join(',')}`, uploaded };
 }

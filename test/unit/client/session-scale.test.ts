@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Client } from '../../../src/client/index.js';
+import { ResumeStore } from '../../../src/client/resume-store.js';
 import { HashPool } from '../../../src/hash/index.js';
 import { encode } from '../../../src/bencode/index.js';
 import { Socket } from 'node:net';
@@ -166,6 +167,35 @@ test('an idle seeding torrent costs no timer; its tick runs while a peer is conn
     assert.ok(clock.pending < withPeer, 'and stops ticking when the last peer left');
   } finally {
     sock.destroy();
+    await client.close();
+    await tmp.cleanup();
+  }
+});
+
+test('ResumeStore.changed: false right after a save, true once peers or totals move', async () => {
+  const tmp = await tempDir();
+  const client = new Client({ host: '127.0.0.1', trackers: false, dht: false, pex: false });
+  try {
+    const fx = await makeFixture(join(tmp.path, 'fx'), {
+      files: [{ path: 'x.bin', size: 50_000 }],
+      pieceLength: 16384,
+    });
+    const t = await client.addTorrent(fx.torrent, { savePath: fx.dir, skipCheck: true, paused: true });
+    await until(() => t.state === 'paused', 5000, 'checked');
+    const store = new ResumeStore(join(tmp.path, 'resume'));
+    assert.equal(store.changed(t), true, 'never saved');
+    await store.save(t);
+    assert.equal(store.changed(t), false);
+    assert.equal(store.changed(t, { exactTotals: true }), false);
+    t.addPeer('10.1.2.3', 6881);
+    assert.equal(store.changed(t), true, 'a new peer address');
+    await store.save(t);
+    assert.equal(store.changed(t), false);
+    // A fully trusted file that was just loaded counts as written.
+    const again = new ResumeStore(join(tmp.path, 'resume'));
+    assert.ok(await again.load(t.metainfo, fx.dir));
+    assert.equal(again.changed(t), false);
+  } finally {
     await client.close();
     await tmp.cleanup();
   }
