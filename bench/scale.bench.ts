@@ -59,6 +59,13 @@ async function sessionFigures(report: Reporter, root: string, lt: boolean): Prom
   const ref = lt
     ? await sessionRun('/usr/bin/python3', [ltScript], join(root, 'resume-lt'), torrents, data)
     : undefined;
+  // Restarts take about a second: best of three, alternating, so neither side pays for a
+  // moment when the machine is busy.
+  for (let round = 0; round < 2; round++) {
+    await betterRestart(ours, process.execPath, [childJs], join(root, 'resume-ours'), torrents, data);
+    if (ref)
+      await betterRestart(ref, '/usr/bin/python3', [ltScript], join(root, 'resume-lt'), torrents, data);
+  }
   const side = (label: string, r: SessionRun): void => {
     report.figure(`${label}: check ${TORRENTS} torrents`, r.checkSeconds, 's');
     report.figure(`${label}: RSS 2 s after full check`, r.rssMB, 'MB');
@@ -126,8 +133,7 @@ async function sessionRun(
   const checked = findEvent(first, 'checked');
   const idle = findEvent(first, 'idle');
   findEvent(first, 'saved');
-  const restart = await measureProcess(cmd, [...pre, 'restart', torrents, data, resume], { timeoutMs });
-  const restarted = findEvent(restart, 'restarted');
+  const { restart, seconds } = await restartRun(cmd, pre, resume, torrents, data);
   return {
     checkSeconds: Number(checked.seconds),
     rssMB: Number(checked.rss_mb),
@@ -135,10 +141,39 @@ async function sessionRun(
     baselineMB: Number(checked.baseline_mb),
     idleCpu: Number(idle.cpu_seconds),
     idleWindow: Number(idle.window),
-    restartSeconds: Number(restarted.seconds),
+    restartSeconds: seconds,
     first,
     restart,
   };
+}
+
+async function restartRun(
+  cmd: string,
+  pre: string[],
+  resume: string,
+  torrents: string,
+  data: string,
+): Promise<{ restart: ProcessMeasure; seconds: number }> {
+  const restart = await measureProcess(cmd, [...pre, 'restart', torrents, data, resume], {
+    timeoutMs: 600_000,
+  });
+  return { restart, seconds: Number(findEvent(restart, 'restarted').seconds) };
+}
+
+/** Restarts once more and keeps the faster run. */
+async function betterRestart(
+  r: SessionRun,
+  cmd: string,
+  pre: string[],
+  resume: string,
+  torrents: string,
+  data: string,
+): Promise<void> {
+  const again = await restartRun(cmd, pre, resume, torrents, data);
+  if (again.seconds < r.restartSeconds) {
+    r.restartSeconds = again.seconds;
+    r.restart = again.restart;
+  }
 }
 
 function findEvent(m: ProcessMeasure, name: string): Event {
@@ -187,20 +222,20 @@ async function parseFigures(report: Reporter, root: string, lt: boolean): Promis
   const size = (await readFile(torrent)).length;
   report.note(`${PARSE_FILES} files, ${(size / 1024).toFixed(0)} KiB .torrent`);
   const rounds = '50';
-  const ours = findEvent(
-    await measureProcess(process.execPath, [childJs, 'parse', torrent, rounds]),
-    'parsed',
-  );
-  report.figure(`parse ${PARSE_FILES} files: ours`, Number(ours.ms_per_parse), 'ms');
+  // The median of 50 parses, best of two runs per side (alternating).
+  let ours = Infinity;
+  let ref = Infinity;
+  for (let round = 0; round < 2; round++) {
+    const m = await measureProcess(process.execPath, [childJs, 'parse', torrent, rounds]);
+    ours = Math.min(ours, Number(findEvent(m, 'parsed').ms_per_parse));
+    if (!lt) continue;
+    const l = await measureProcess('/usr/bin/python3', [ltScript, 'parse', torrent, rounds]);
+    ref = Math.min(ref, Number(findEvent(l, 'parsed').ms_per_parse));
+  }
+  report.figure(`parse ${PARSE_FILES} files: ours (median)`, ours, 'ms');
   if (!lt) return;
-  const ref = findEvent(
-    await measureProcess('/usr/bin/python3', [ltScript, 'parse', torrent, rounds]),
-    'parsed',
-  );
-  report.figure(`parse ${PARSE_FILES} files: libtorrent`, Number(ref.ms_per_parse), 'ms');
-  report.figure('parse: ours / libtorrent', Number(ours.ms_per_parse) / Number(ref.ms_per_parse), 'x', {
-    target: '<= 2',
-  });
+  report.figure(`parse ${PARSE_FILES} files: libtorrent (median)`, ref, 'ms');
+  report.figure('parse: ours / libtorrent', ours / ref, 'x', { target: '<= 2' });
 }
 
 // ---- idle connections ----------------------------------------------------------------------------
