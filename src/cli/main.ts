@@ -123,6 +123,14 @@ if (isEntryPoint()) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `nbt info x.torrent | head`: the reader went away, so there is no one left to tell. End
+  // quietly, as a command killed by SIGPIPE would (exit 141 = 128 + SIGPIPE).
+  const onOutputError = (e: NodeJS.ErrnoException): void => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  };
+  process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
   const io: CliIO = {
     stdout: process.stdout,
     stderr: process.stderr,

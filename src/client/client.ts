@@ -62,6 +62,9 @@ export interface RemoveTorrentOptions {
   deleteFiles?: boolean;
 }
 
+/** The periodic resume save looks at 1/RESUME_SPREAD_STEPS of the torrents at a time. */
+const RESUME_SPREAD_STEPS = 30;
+
 export class Client extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
   /** A view of the settings (kept in step by applySettings) plus the non-setting options. */
@@ -276,13 +279,20 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.observer.eventEmitted(event as keyof ClientEvents, args);
   }
 
+  /**
+   * Each torrent is looked at once per resumeInterval, a slice of them per step, so 1,000
+   * torrents' saves are spread over the interval instead of all written at once; only those
+   * whose state changed are written.
+   */
   private startResumeTimer(): void {
     this.resumeTimer?.cancel();
-    if (this.resume && !this.closed)
-      this.resumeTimer = this.options.clock.setInterval(
-        () => void this.saveAllResume(),
-        this.options.resumeInterval,
-      );
+    if (!this.resume || this.closed) return;
+    const interval = this.options.resumeInterval;
+    this.resumeSteps = Math.max(1, Math.min(RESUME_SPREAD_STEPS, Math.floor(interval / 100)));
+    this.resumeTimer = this.options.clock.setInterval(
+      () => void this.saveChangedResume(),
+      interval / this.resumeSteps,
+    );
   }
 
   // ---- listening ------------------------------------------------------------------------------
@@ -604,16 +614,30 @@ export class Client extends TypedEmitter<ClientEvents> {
   }
 
   private savingAll = false;
+  private resumeSteps = 1;
+  private resumeCursor = 0;
 
-  private async saveAllResume(): Promise<void> {
+  /** One step of the periodic save: the next slice of torrents, those whose state changed. */
+  private async saveChangedResume(): Promise<void> {
     // A slow disk must not pile up periodic saves.
-    if (this.savingAll) return;
+    if (this.savingAll || !this.resume) return;
     this.savingAll = true;
     try {
-      for (const t of this.torrents) if (t.state !== 'stopped') await this.saveResume(t);
+      const all = this.torrents;
+      const slice = Math.ceil(all.length / this.resumeSteps);
+      for (let k = 0; k < slice; k++) {
+        const t = all[this.resumeCursor++ % all.length]!;
+        if (t.state !== 'stopped' && this.resume.changed(t)) await this.saveResume(t);
+      }
+      this.resumeCursor %= Math.max(1, all.length);
     } finally {
       this.savingAll = false;
     }
+  }
+
+  /** On close: only the torrents whose resume file is out of date are written. */
+  private saveResumeIfChanged(t: Torrent): Promise<void> {
+    return this.resume?.changed(t, { exactTotals: true }) ? this.saveResume(t) : Promise.resolve();
   }
 
   private warn(e: unknown): void {
@@ -633,7 +657,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     const serverClosed = server ? server.close() : Promise.resolve();
     for (const peer of [...this.connections.peers.keys()]) peer.close(DisconnectReason.CLIENT_CLOSED);
     await Promise.all(
-      this.torrents.map((t) => t.stop(DisconnectReason.CLIENT_CLOSED, () => this.saveResume(t))),
+      this.torrents.map((t) => t.stop(DisconnectReason.CLIENT_CLOSED, () => this.saveResumeIfChanged(t))),
     );
     for (const svc of this.servicesList)
       await Promise.resolve(svc.close?.()).catch((e: unknown) => this.warn(e));

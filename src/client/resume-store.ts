@@ -33,7 +33,16 @@ export interface LoadedResume {
   peers: PeerAddress[];
 }
 
+/** Upload totals are saved again once they moved this much (the download side saves on any block). */
+const UPLOAD_SAVE_STEP = 4 << 20;
+
 export class ResumeStore {
+  /**
+   * What each torrent's resume file holds, in short (see fingerprint()): a torrent whose state
+   * still matches is not written again. Set by load() and by every completed save.
+   */
+  private readonly onDisk = new Map<string, Fingerprint>();
+
   constructor(readonly dir: string) {}
 
   path(m: Metainfo): string {
@@ -57,6 +66,12 @@ export class ResumeStore {
       const decision = trustResume(m, data, await storage.fileStats());
       // Data that contradicts the files: a full check, as with no resume data at all.
       if (!decision.consistent) return undefined;
+      // Pieces to recheck may come out differently: only a fully trusted file is known to match.
+      if (decision.recheck.empty && decision.unfinished.length === data.unfinished.length)
+        this.onDisk.set(
+          m.infoHashHex,
+          fingerprint(decision.have.count, data.downloaded, data.uploaded, data.peers),
+        );
       return {
         trusted: decision.have,
         recheck: decision.recheck,
@@ -73,6 +88,19 @@ export class ResumeStore {
   }
 
   private readonly saving = new Map<string, Promise<void>>();
+
+  /**
+   * Whether the torrent's state moved on from its resume file: a verified piece, a received
+   * block (the download total), uploads beyond UPLOAD_SAVE_STEP (any upload with
+   * `exactTotals`, for the last save at close), or its peers. Cheap: no I/O, so a periodic
+   * pass over 1,000 idle torrents costs next to nothing.
+   */
+  changed(t: Torrent, o: { exactTotals?: boolean } = {}): boolean {
+    const saved = this.onDisk.get(t.infoHashHex);
+    if (!saved) return true;
+    const now = currentFingerprint(t);
+    return saved.state !== now.state || (o.exactTotals === true && saved.uploaded !== now.uploaded);
+  }
 
   /**
    * Saves the torrent's state; call while its storage is still open. Saves of one torrent never
@@ -92,6 +120,8 @@ export class ResumeStore {
   }
 
   private async write(t: Torrent): Promise<void> {
+    // Taken first: anything that changes while we write makes the next pass save again.
+    const fp = currentFingerprint(t);
     // The bitfield first: a piece finishing while we stat the files is then merely missing.
     const have = t.have.clone();
     const unfinished = (await t.persistUnfinished()).filter((u) => !have.has(u.piece));
@@ -110,11 +140,37 @@ export class ResumeStore {
     };
     await mkdir(this.dir, { recursive: true });
     await writeFileAtomic(this.path(t.metainfo), encodeResume(data));
+    this.onDisk.set(t.infoHashHex, fp);
   }
 
   async remove(m: Metainfo): Promise<void> {
+    this.onDisk.delete(m.infoHashHex);
     await unlink(this.path(m)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
   }
+}
+
+interface Fingerprint {
+  /** Pieces, download total, upload total in UPLOAD_SAVE_STEP steps, peers. */
+  state: string;
+  uploaded: number;
+}
+
+function currentFingerprint(t: Torrent): Fingerprint {
+  const stats = t.stats();
+  return fingerprint(t.have.count, stats.downloaded, stats.uploaded, t.knownAddresses());
+}
+
+/** The parts of resume data that change while a torrent runs, in comparable form. */
+function fingerprint(
+  pieces: number,
+  downloaded: number,
+  uploaded: number,
+  peers: readonly PeerAddress[],
+): Fingerprint {
+  const head = `${pieces}|${downloaded}|${Math.floor(uploaded / UPLOAD_SAVE_STEP)}`;
+  if (peers.length === 0) return { state: head, uploaded };
+  const addrs = peers.map((p) => `${p.host}:${p.port}`).sort();
+  return { state: `${head}|${addrs.join(',')}`, uploaded };
 }

@@ -1,10 +1,15 @@
 /** What `Client.addTorrent` accepts, turned into metainfo: .torrent bytes, a path, parsed metainfo or a magnet link. */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseTorrent } from '../metainfo/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import type { Torrent } from '../torrent/torrent.js';
 import { openMagnet, isMagnetUri, type OpenedMagnet } from './magnet.js';
+
+/** The callback API: cheaper than fs/promises' FileHandle when 1,000 torrents are added. */
+const readFileAsync = promisify(readFile);
 
 export type TorrentInput = Buffer | Uint8Array | string | Metainfo;
 
@@ -17,7 +22,7 @@ export async function readTorrentInput(
   const metainfo = magnet
     ? magnet.metainfo
     : typeof input === 'string'
-      ? parseTorrent(await readFile(input))
+      ? parseTorrent(await readFileAsync(input))
       : input instanceof Uint8Array
         ? parseTorrent(input)
         : input;

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { NbtError } from '../util/errors.js';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 import type { FileHashJob, FileSegment, HashJob, HashReply } from './worker.js';
 
 export type { FileSegment } from './worker.js';
@@ -13,6 +14,13 @@ export type { FileSegment } from './worker.js';
 export interface HashPoolOptions {
   /** Number of worker threads (default os.availableParallelism()). */
   threads?: number;
+  /**
+   * Workers idle this long are stopped, giving their memory back (a worker costs ~10 MB);
+   * the next job starts them again. Default 10 s; 0 keeps them.
+   */
+  idleTimeoutMs?: number;
+  /** Time source for the idle timeout (default the system clock). */
+  clock?: Clock;
 }
 
 export interface HashPiecesOptions {
@@ -46,12 +54,22 @@ export class HashPool {
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed = false;
+  private readonly idleTimeoutMs: number;
+  private readonly clock: Clock;
+  private idleTimer: TimerHandle | undefined;
 
   constructor(o: HashPoolOptions = {}) {
     const n = o.threads ?? availableParallelism();
     if (!Number.isSafeInteger(n) || n < 1 || n > 1024)
       throw new NbtError('HASH_BAD_THREADS', `hash pool: thread count must be 1..1024, got ${n}`);
     this.threads = n;
+    this.idleTimeoutMs = o.idleTimeoutMs ?? 10_000;
+    this.clock = o.clock ?? systemClock;
+  }
+
+  /** Worker threads running now (0 once idle workers were stopped). */
+  get workerCount(): number {
+    return this.slots.length;
   }
 
   /** Whether close() was called. */
@@ -108,6 +126,7 @@ export class HashPool {
    */
   warmUp(): void {
     while (!this.closed && this.slots.length < this.threads) this.spawn();
+    this.armIdleTimer();
   }
 
   /**
@@ -115,9 +134,14 @@ export class HashPool {
    * and `data`, the same memory as a new Buffer. `data` must span its whole non-shared
    * ArrayBuffer (e.g. `Buffer.allocUnsafeSlow(n)`); the original reference is detached from
    * the call on. Reusing a few such buffers is the fastest way to stream data through the
-   * pool: no copies and no fresh memory per call.
+   * pool: no copies and no fresh memory per call. `length` hashes only the first bytes (a
+   * buffer reused for a shorter last chunk).
    */
-  async hashLent(data: Buffer, pieceLength: number): Promise<{ digests: Buffer; data: Buffer }> {
+  async hashLent(
+    data: Buffer,
+    pieceLength: number,
+    length = data.byteLength,
+  ): Promise<{ digests: Buffer; data: Buffer }> {
     if (!Number.isSafeInteger(pieceLength) || pieceLength < 1)
       throw new NbtError(
         'HASH_BAD_PIECE_LENGTH',
@@ -133,7 +157,8 @@ export class HashPool {
         'HASH_NOT_TRANSFERABLE',
         'hash pool: hashLent needs a buffer that spans its whole ArrayBuffer',
       );
-    const length = data.byteLength;
+    if (!Number.isSafeInteger(length) || length < 0 || length > data.byteLength)
+      throw new RangeError(`hash pool: length ${length} outside 0..${data.byteLength}`);
     if (length === 0) return { digests: Buffer.alloc(0), data };
     const r = await this.submit({ data, offset: 0, length, pieceLength, returnData: true }, [
       data.buffer as ArrayBuffer,
@@ -172,6 +197,7 @@ export class HashPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.idleTimer?.cancel();
     const err = (): NbtError => new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
     for (const t of this.queue.splice(0)) t.reject(err());
     const slots = this.slots.splice(0);
@@ -209,10 +235,24 @@ export class HashPool {
       slot.worker.ref();
       slot.worker.postMessage(task.job, task.transfer);
     }
+    this.armIdleTimer();
+  }
+
+  /** Once no worker has had a job for idleTimeoutMs, stop them all. */
+  private armIdleTimer(): void {
+    this.idleTimer?.cancel();
+    this.idleTimer = undefined;
+    if (this.closed || this.idleTimeoutMs <= 0 || this.slots.length === 0) return;
+    if (this.queue.length > 0 || this.slots.some((s) => s.task !== undefined)) return;
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.queue.length > 0 || this.slots.some((s) => s.task !== undefined)) return;
+      for (const s of this.slots.splice(0)) void s.worker.terminate();
+    }, this.idleTimeoutMs);
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { execArgv: workerExecArgv() });
+    const worker = startWorker(new URL('./worker.js', import.meta.url));
     const slot: Slot = { worker, task: undefined };
     this.slots.push(slot);
     worker.on('message', (reply: HashReply) => {
@@ -251,21 +291,59 @@ export function sharedHashPool(): HashPool {
   return shared;
 }
 
+/** The Node flags workers start with, settled by the first worker that started. */
+let acceptedExecArgv: string[] | undefined;
+
 /**
- * The host's Node flags minus those that only make sense for a main script (`node --input-type
- * module -e …` would otherwise make every worker fail to start).
+ * Starts a worker with the host's Node flags where Worker accepts them. Workers take neither
+ * main-script flags (`-e`, `--input-type`) nor V8 or process-wide ones (`--expose-gc`,
+ * `--max-old-space-size`, `--title`: Worker throws ERR_WORKER_INVALID_EXEC_ARGV), so try the
+ * host's flags first, then only those that change how modules load, then none.
  */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
+function startWorker(url: URL): Worker {
+  if (acceptedExecArgv) return new Worker(url, { execArgv: acceptedExecArgv });
+  const inherited = withoutMainScriptFlags(process.execArgv);
+  const tries = [inherited, loaderFlags(inherited), []];
+  for (const [i, execArgv] of tries.entries()) {
+    try {
+      const w = new Worker(url, { execArgv });
+      acceptedExecArgv = execArgv;
+      return w;
+    } catch (e) {
+      const invalid = (e as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV';
+      if (!invalid || i === tries.length - 1) throw e;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+/** Flags with a separate value (`--import x`): the value goes wherever its flag goes. */
+const TAKES_VALUE =
+  /^(--input-type|--eval|-e|--print|-p|--import|--require|-r|--loader|--experimental-loader|--conditions|-C|--disable-warning)$/;
+
+/** `[flag, value?]` groups of an argv. */
+function flagGroups(argv: readonly string[]): string[][] {
+  const out: string[][] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (/^(--input-type|--eval|-e|--print|-p)$/.test(a)) {
-      i++; // and its value
-      continue;
-    }
-    if (/^(--input-type|--eval|--print)=/.test(a)) continue;
-    out.push(a);
+    if (TAKES_VALUE.test(a) && i + 1 < argv.length) out.push([a, argv[++i]!]);
+    else out.push([a]);
   }
   return out;
+}
+
+/** Drops the flags that only make sense for a main script (`node --input-type module -e …`). */
+function withoutMainScriptFlags(argv: readonly string[]): string[] {
+  return flagGroups(argv)
+    .filter(([f]) => !/^(--input-type|--eval|-e|--print|-p)(=|$)/.test(f!))
+    .flat();
+}
+
+/** Only the flags that affect how a worker's modules load and report (loaders, conditions). */
+function loaderFlags(argv: readonly string[]): string[] {
+  const keep =
+    /^(--import|--require|-r|--loader|--experimental-[a-z-]+|--conditions|-C|--no-warnings|--disable-warning|--enable-source-maps|--no-deprecation)(=|$)/;
+  return flagGroups(argv)
+    .filter(([f]) => keep.test(f!))
+    .flat();
 }

@@ -16,7 +16,7 @@ import {
 import type { PeerAddress } from '../util/compact.js';
 import { NbtError } from '../util/errors.js';
 import { infoHashesOf, type InfoHashes } from './info-hash.js';
-import { resolveDuplicates, sanitizeComponent, sanitizePath, utf8OrReplace } from './paths.js';
+import { resolveDuplicates, sanitizeComponent, utf8OrReplace } from './paths.js';
 import type { FileSlice, Metainfo, TorrentFile } from './types.js';
 
 export interface ParseOptions {
@@ -121,16 +121,18 @@ function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
       // As libtorrent: a BEP 47 symlink ('l') may omit its length (0), a pad file its path.
       const rawLength = dictGet(entry, 'length');
       const length = rawLength === undefined && attr.includes('l') ? 0 : fileLength(rawLength, `file ${i}`);
-      const rawPath = preferUtf8(entry, 'path');
+      const rawPath = dictGet(entry, 'path.utf-8') ?? dictGet(entry, 'path');
       const p = pad && (!Array.isArray(rawPath) || rawPath.length === 0) ? PAD_PATH : rawPath;
       if (!Array.isArray(p) || p.length === 0) fail('METAINFO_BAD_PATH', `file ${i} has no path list`);
       if (p.length > MAX_PATH_COMPONENTS)
         fail('METAINFO_BAD_PATH', `file ${i} path has more than ${MAX_PATH_COMPONENTS} components`);
-      const comps = p.map((c) => {
+      // One pass, one array per file: this loop runs for every file of the torrent.
+      const clean: string[] = [];
+      for (const c of p) {
         if (!isBytes(c)) fail('METAINFO_BAD_PATH', `file ${i} has a path component that is not a string`);
-        return utf8OrReplace(c);
-      });
-      const clean = sanitizePath(comps);
+        const s = sanitizeComponent(utf8OrReplace(c));
+        if (s !== undefined) clean.push(s);
+      }
       paths.push(clean.length > 0 ? clean : ['_']);
       pads.push(pad);
       files.push({ path: [], name: '', length, offset, pad, attr });
@@ -139,8 +141,10 @@ function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
     });
     resolveDuplicates(paths, pads);
     files.forEach((f, i) => {
-      f.path = [name, ...paths[i]!];
-      f.name = f.path.join('/');
+      const rest = paths[i]!;
+      rest.unshift(name);
+      f.path = rest;
+      f.name = rest.join('/');
     });
   } else {
     multiFile = false;
@@ -189,6 +193,7 @@ function fileLength(v: BValue | undefined, what: string): number {
 
 function attrOf(d: BDict): string {
   const a = dictGet(d, 'attr');
+  if (a === undefined) return '';
   return isBytes(a)
     ? a
         .toString('latin1')

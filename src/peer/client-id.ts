@@ -52,8 +52,9 @@ const AZUREUS: Readonly<Record<string, string>> = {
   LC: 'LeechCraft',
   LH: 'LH-ABC',
   LP: 'Lphant',
-  LT: 'libtorrent (rakshasa)',
-  lt: 'libtorrent',
+  // Rasterbar libtorrent (Arvid Norberg) sends '-LT2080-'; rakshasa's libtorrent '-lt0D60-'.
+  LT: 'libtorrent',
+  lt: 'libtorrent (rakshasa)',
   LW: 'LimeWire',
   MK: 'Meerkat',
   MO: 'MonoTorrent',

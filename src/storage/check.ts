@@ -1,19 +1,23 @@
 /**
  * Checks data already on disk against the piece hashes. Reads go one at a time in large
- * sequential chunks (so a disk sees one stream), into a few reusable shared buffers, while the
- * hash pool's workers digest the chunks already read: reading stays ahead of hashing and every
+ * sequential chunks (so a disk sees one stream), into buffers shared by every check in the process
+ * (src/storage/check-buffers.ts: bounded, released when checks end), while the hash pool's
+ * workers digest the chunks already read: reading stays ahead of hashing and every
  * core hashes. Missing or short files just make their pieces missing.
  */
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError } from '../util/errors.js';
 import { sharedHashPool } from '../hash/index.js';
 import { FileStorage } from './file-storage.js';
+import { sharedCheckBuffers, type CheckBuffers } from './check-buffers.js';
 import { pieceSize, type StorageLayout } from './layout.js';
 import type { Storage } from './storage.js';
 
 /** What the check needs from a hash pool (src/hash HashPool fits). */
 export interface PieceHasher {
   hashPieces(data: Uint8Array, pieceLength: number): Promise<Buffer>;
+  /** Hash the first `length` bytes of a lent buffer and give it back (HashPool.hashLent). */
+  hashLent?(data: Buffer, pieceLength: number, length: number): Promise<{ digests: Buffer; data: Buffer }>;
   /** Start the workers now, so their start-up overlaps the first read. */
   warmUp?(): void;
 }
@@ -24,12 +28,16 @@ export interface CheckOptions {
   /** Called after each chunk with pieces checked so far and pieces to check. */
   onProgress?: (checked: number, total: number) => void;
   signal?: AbortSignal;
+  /** Polled before each chunk, like `signal` (no timer needed to watch a flag). */
+  cancelled?: () => boolean;
   /** Only check these pieces (others come back missing). Default: all. */
   pieces?: Bitfield;
   /** Bytes per read (rounded to whole pieces; default 8 MiB). */
   chunkBytes?: number;
   /** Chunks being read or hashed at once (default 3). */
   inFlight?: number;
+  /** Where read buffers come from (default: the process-wide sharedCheckBuffers()). */
+  buffers?: CheckBuffers;
 }
 
 /** Piece hashes: 20 bytes per piece concatenated, or a function (e.g. Metainfo.pieceHash). */
@@ -60,37 +68,51 @@ export async function checkStorage(
   const chunks = planChunks(n, piecesPerChunk, o.pieces);
   const total = chunks.reduce((sum, c) => sum + c.count, 0);
   const lanes = Math.max(1, Math.min(o.inFlight ?? 3, chunks.length));
-  const bufBytes = Math.min(piecesPerChunk * layout.pieceLength, layout.length);
+  const buffers = o.buffers ?? sharedCheckBuffers();
   let nextChunk = 0;
   let checked = 0;
   let readChain: Promise<unknown> = Promise.resolve();
   let failed: unknown;
 
   const lane = async (): Promise<void> => {
-    const buf = new Uint8Array(new SharedArrayBuffer(bufBytes));
     while (nextChunk < chunks.length && failed === undefined) {
-      if (o.signal?.aborted) throw new NbtError('STORAGE_CHECK_ABORTED', 'hash check aborted');
+      if (o.signal?.aborted || o.cancelled?.())
+        throw new NbtError('STORAGE_CHECK_ABORTED', 'hash check aborted');
       const c = chunks[nextChunk++]!;
       const start = c.first * layout.pieceLength;
       let bytes = 0;
       for (let i = c.first; i < c.first + c.count; i++) bytes += pieceSize(layout, i);
-      const view = buf.subarray(0, bytes);
-      // One read at a time, in order: the next lane's read starts when this one ends.
-      const read = readChain.then(() => storage.readInto(start, view, { allowMissing: true }));
-      readChain = read.catch(() => undefined);
-      const missing = await read;
-      const bad = new Set<number>();
-      for (const r of missing) {
-        const from = Math.floor(r.start / layout.pieceLength);
-        const to = Math.floor((r.end - 1) / layout.pieceLength);
-        for (let i = from; i <= to; i++) bad.add(i);
-      }
-      if (bad.size < c.count) {
-        const digests = await pool.hashPieces(view, layout.pieceLength);
-        for (let k = 0; k < c.count; k++) {
-          const i = c.first + k;
-          if (!bad.has(i) && digests.subarray(k * 20, k * 20 + 20).equals(hashOf(i))) result.set(i);
+      // A buffer per chunk, not per lane: a waiting check holds none.
+      let buf: Buffer | undefined = await buffers.acquire(bytes);
+      try {
+        // One read at a time, in order: the next lane's read starts when this one ends.
+        const view = buf.subarray(0, bytes);
+        const read = readChain.then(() => storage.readInto(start, view, { allowMissing: true }));
+        readChain = read.catch(() => undefined);
+        const missing = await read;
+        const bad = new Set<number>();
+        for (const r of missing) {
+          const from = Math.floor(r.start / layout.pieceLength);
+          const to = Math.floor((r.end - 1) / layout.pieceLength);
+          for (let i = from; i <= to; i++) bad.add(i);
         }
+        if (bad.size < c.count) {
+          let digests: Buffer;
+          if (pool.hashLent) {
+            const lent = buf;
+            buf = undefined; // at the worker now; a failed job does not bring it back
+            const r = await pool.hashLent(lent, layout.pieceLength, bytes);
+            buf = r.data;
+            digests = r.digests;
+          } else digests = await pool.hashPieces(view, layout.pieceLength);
+          for (let k = 0; k < c.count; k++) {
+            const i = c.first + k;
+            if (!bad.has(i) && digests.subarray(k * 20, k * 20 + 20).equals(hashOf(i))) result.set(i);
+          }
+        }
+      } finally {
+        if (buf) buffers.release(buf);
+        else buffers.forget();
       }
       checked += c.count;
       o.onProgress?.(checked, total);

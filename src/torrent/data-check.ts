@@ -44,26 +44,19 @@ export async function findVerifiedPieces(input: DataCheckInput): Promise<Bitfiel
     among = input.recheck?.size === m.pieceCount ? input.recheck.clone() : new Bitfield(m.pieceCount);
     for (const i of spot!) among.set(i);
   }
-  const abort = new AbortController();
-  const watch = input.clock.setInterval(() => input.cancelled() && abort.abort(), 100);
-  try {
-    const found = await hashOnDisk(input, among, abort.signal);
-    if (!trusted) return found;
-    if (spot!.every((i) => found.has(i))) {
-      for (const i of trusted.indices()) found.set(i);
-      return found;
-    }
-    return await hashOnDisk(input, undefined, abort.signal);
-  } finally {
-    watch.cancel();
+  const found = await hashOnDisk(input, among);
+  if (!trusted) return found;
+  if (spot!.every((i) => found.has(i))) {
+    for (const i of trusted.indices()) found.set(i);
+    return found;
   }
+  return hashOnDisk(input, undefined);
 }
 
 /** Hashes the pieces (within `among`, if given) that touch an existing file. */
 async function hashOnDisk(
   input: DataCheckInput,
   among: Bitfield | undefined,
-  signal: AbortSignal,
 ): Promise<Bitfield> {
   const m = input.metainfo;
   // Pieces that touch no file on disk cannot be there: do not even read them.
@@ -72,7 +65,9 @@ async function hashOnDisk(
   return checkStorage(input.storage(), (i) => m.pieceHash(i), {
     pool: input.hashPool,
     onProgress: input.onProgress,
-    signal,
+    // Polled per chunk rather than watched by a timer: 1,000 torrents checking at once would
+    // otherwise run 1,000 timers.
+    cancelled: input.cancelled,
     pieces: only,
   });
 }

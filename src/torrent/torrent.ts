@@ -102,6 +102,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** 'finished' was emitted (or held from the start) for the current wanted set. */
   private finishedReported = false;
   private wastedBefore = 0;
+  /** Between startTimers and stopTimers: the tick runs whenever peers are connected. */
+  private ticking = false;
 
   /** Torrents are made by `Client.addTorrent`. @internal */
   constructor(init: TorrentInit) {
@@ -457,16 +459,30 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.reportFinished();
   }
 
+  /**
+   * The 1 s tick runs while the torrent is active and has peers: everything it does is per
+   * peer, so an idle torrent (1,000 seeding in one session) costs no timer at all.
+   */
   private startTimers(): void {
     this.stopTimers();
-    const clock = this.host.clock;
-    this.timers.push(clock.setInterval(() => this.tick(), TICK_MS));
-    this.lastChoke = clock.now();
+    this.ticking = true;
+    this.lastChoke = this.host.clock.now();
+    if (this.peerSessions.size > 0) this.resumeTick();
+  }
+
+  private resumeTick(): void {
+    if (this.ticking && this.timers.length === 0)
+      this.timers.push(this.host.clock.setInterval(() => this.tick(), TICK_MS));
+  }
+
+  private pauseTick(): void {
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
   }
 
   private stopTimers(): void {
-    for (const t of this.timers) t.cancel();
-    this.timers = [];
+    this.ticking = false;
+    this.pauseTick();
     this.chokeRecheck?.cancel();
     this.chokeRecheck = undefined;
   }
@@ -545,6 +561,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     peer.on('drain', () => this.uploader.pump(s));
     peer.on('extended-handshake', () => this.downloader.fill(s));
     peer.once('close', (info: DisconnectInfo) => this.detach(s, info));
+    this.resumeTick();
     this.emit('peer-connect', peer);
     // Someone interested while we have a free slot should not wait for the next choke round.
     if (this.transferring) this.downloader.updateInterest(s);
@@ -553,6 +570,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private detach(s: WireSession, info: DisconnectInfo): void {
     if (!this.peerSessions.delete(s.peer)) return;
     this.uploadedByGone += s.peer.uploaded;
+    if (this.peerSessions.size === 0) this.pauseTick();
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     s.uploadQueue = [];

@@ -2,6 +2,11 @@ import { NbtError } from '../util/errors.js';
 import { MessageId, type Message } from './messages.js';
 
 const SCRATCH = 4096;
+/**
+ * The first scratch is small and comes from Node's shared buffer pool: an idle connection only
+ * ever sends its handshake messages, and 5,000 of them should not hold 4 KiB each.
+ */
+const FIRST_SCRATCH = 1024;
 
 /**
  * Batches outgoing messages: small messages are written back to back into one scratch buffer,
@@ -10,7 +15,8 @@ const SCRATCH = 4096;
  * one `socket.cork(); write...; uncork()` (or writev).
  */
 export class WireEncoder {
-  private scratch = Buffer.allocUnsafe(SCRATCH);
+  private scratch = Buffer.alloc(0);
+  private firstScratch = true;
   /** Start of the not-yet-handed-out region of the scratch buffer. */
   private start = 0;
   private pos = 0;
@@ -167,7 +173,8 @@ export class WireEncoder {
   private room(n: number): Buffer {
     if (this.pos + n > this.scratch.length) {
       this.cut();
-      this.scratch = Buffer.allocUnsafe(Math.max(SCRATCH, n));
+      this.scratch = Buffer.allocUnsafe(Math.max(this.firstScratch ? FIRST_SCRATCH : SCRATCH, n));
+      this.firstScratch = false;
       this.start = 0;
       this.pos = 0;
     }

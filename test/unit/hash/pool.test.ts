@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { FakeClock } from '../../../src/util/clock.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { HashPool, sharedHashPool } from '../../../src/hash/index.js';
@@ -187,4 +188,39 @@ test('workers start when the host runs code given with --input-type and -e', () 
   assert.equal(r.status, 0, r.stderr);
   const one = createHash('sha1').update(Buffer.alloc(16384, 1)).digest('hex');
   assert.equal(r.stdout, one + one);
+});
+
+test('workers start when the host runs with V8 and process-wide flags (--expose-gc, --max-old-space-size)', () => {
+  // Worker refuses those flags (ERR_WORKER_INVALID_EXEC_ARGV); the pool must leave them out.
+  const pool = new URL('../../../src/hash/index.js', import.meta.url).href;
+  const code = `const { HashPool } = await import(${JSON.stringify(pool)});
+    const p = new HashPool({ threads: 1 });
+    const d = await p.hashPieces(Buffer.alloc(16384, 2), 16384);
+    await p.close();
+    process.stdout.write(typeof gc + ' ' + d.toString('hex'));`;
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--max-old-space-size=256', '--no-warnings', '--input-type=module', '-e', code],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'function ' + createHash('sha1').update(Buffer.alloc(16384, 2)).digest('hex'));
+});
+
+test('idle workers are stopped after idleTimeoutMs and started again by the next job', async () => {
+  const clock = new FakeClock();
+  const pool = new HashPool({ threads: 2, idleTimeoutMs: 5000, clock });
+  try {
+    const data = Buffer.alloc(1 << 16, 3);
+    const want = await pool.hashPieces(data, 1 << 14);
+    assert.ok(pool.workerCount >= 1);
+    clock.advance(4999);
+    assert.ok(pool.workerCount >= 1, 'not before the timeout');
+    clock.advance(1);
+    assert.equal(pool.workerCount, 0, 'memory given back');
+    assert.deepEqual(await pool.hashPieces(data, 1 << 14), want);
+    assert.ok(pool.workerCount >= 1);
+  } finally {
+    await pool.close();
+  }
 });

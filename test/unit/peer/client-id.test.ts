@@ -7,9 +7,9 @@ const id = (s: string): Buffer =>
 
 test('Azureus-style, Shadow-style and one-off peer ids', () => {
   const cases: [string, string][] = [
-    ['-lt2080-', 'libtorrent 2.0.8'],
-    ['-lt0D60-', 'libtorrent 0.13.6'],
-    ['-LT1100-', 'libtorrent (rakshasa) 1.1.0'],
+    ['-LT2080-', 'libtorrent 2.0.8'],
+    ['-LT1100-', 'libtorrent 1.1.0'],
+    ['-lt0D60-', 'libtorrent (rakshasa) 0.13.6'],
     ['-TR3000-', 'Transmission 3.00'],
     ['-TR294Z-', 'Transmission 2.94+'],
     ['-TR4060-', 'Transmission 4.0.6'],

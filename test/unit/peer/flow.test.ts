@@ -84,7 +84,7 @@ test('asString / toString / inspect on a live peer', async () => {
   try {
     const s = client.asString(true);
     assert.match(s, /^Peer 127\.0\.0\.1:\d+ — outgoing \(user\), tcp, connected/);
-    assert.match(s, /id: {10}-lt2080-bbbbbbbbbbbb \(libtorrent 2\.0\.8\)/);
+    assert.match(s, /id: {10}-LT2080-bbbbbbbbbbbb \(libtorrent 2\.0\.8\)/);
     assert.match(s, /encryption: {2}none; features: fast, extended/);
     assert.match(s, /map: {9}\[\|\|\|\|\|\|\|\|\]/);
     assert.equal(String(client), client.asString(false));

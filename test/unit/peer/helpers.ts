@@ -7,7 +7,7 @@ import { encodeHandshake, makeReserved, type ReservedFlags } from '../../../src/
 export const INFO_HASH = Buffer.alloc(20, 0x11);
 export const OTHER_HASH = Buffer.alloc(20, 0x22);
 export const ID_A = Buffer.from('-NB0100-aaaaaaaaaaaa');
-export const ID_B = Buffer.from('-lt2080-bbbbbbbbbbbb');
+export const ID_B = Buffer.from('-LT2080-bbbbbbbbbbbb');
 
 /** Items arrive in order; `next()` hands each out once. */
 class AsyncQueue<X> {

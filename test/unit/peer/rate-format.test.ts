@@ -39,7 +39,7 @@ test('asString layout (short and verbose)', () => {
     incoming: false,
     source: { kind: 'tracker', url: 'http://t/a' },
     transport: 'utp',
-    peerId: Buffer.from('-lt2080-abcdefghijkl'),
+    peerId: Buffer.from('-LT2080-abcdefghijkl'),
     clientName: 'libtorrent 2.0.8',
     infoHash: Buffer.alloc(20, 0xab),
     state: 'connected',
@@ -68,7 +68,7 @@ test('asString layout (short and verbose)', () => {
     short,
     [
       'Peer 10.0.0.2:6881 — outgoing (tracker http://t/a), utp, connected',
-      '  id:          -lt2080-abcdefghijkl (libtorrent 2.0.8)',
+      '  id:          -LT2080-abcdefghijkl (libtorrent 2.0.8)',
       `  info-hash:   ${'ab'.repeat(20)}`,
       '  flags:       not interested, Interesting, Choked, not choking',
       '  encryption:  rc4; features: fast, extended',
