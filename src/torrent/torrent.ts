@@ -19,6 +19,7 @@ import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../client/typed-emitter.js';
 import { Choker } from './choker.js';
 import { checkedPriorities, piecePriorities } from './priorities.js';
+import { PieceDeadlines } from './deadlines.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
@@ -57,6 +58,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly banned = new Set<string>();
   /** The last error (state 'error'). */
   error: Error | undefined;
+  /** Stream readers' time-critical windows (src/torrent/deadlines.ts), served first by the picker. */
+  readonly deadlines: PieceDeadlines;
   /** Set by the client's tracker service (src/torrent/tracker-link.ts). */
   trackerLink: { readonly status: TrackerStatus[]; scrape(): Promise<TrackerScrape[]> } | undefined;
 
@@ -114,6 +117,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.have = new Bitfield(m.pieceCount);
     this.choker = new Choker({ slots: init.unchokeSlots ?? 4 });
     this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
+    this.deadlines = new PieceDeadlines(() => init.host.clock.now());
+    this.deadlines.onChange = () => {
+      if (this.transferring) this.downloader.criticalChanged();
+    };
     this.downloader = this.newDownloader();
     this.awaitingMetadata = init.awaitingMetadata ?? false;
     this.readCacheBytes = init.readCacheBytes ?? 16 * 1024 * 1024;
@@ -432,6 +439,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.tuning,
     );
     d.picker.sequential = this.sequential;
+    d.picker.critical = this.deadlines;
     const map = this.piecePriorityMap();
     if (map) d.picker.setPiecePriorities(map);
     return d;
@@ -583,6 +591,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** A verified piece's write completed: only now does it count as had, everywhere. */
   private pieceDone(piece: number): void {
     if (!this.have.set(piece)) return;
+    this.deadlines.pieceDone(piece);
     if (this.isWanted(piece)) this.wantedMissing--;
     const size = this.metainfo.pieceSize(piece);
     this.haveBytes += size;
