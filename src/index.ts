@@ -64,6 +64,7 @@ export * from './net/index.js';
 export * from './peer/index.js';
 export * from './client/index.js';
 export * from './torrent/index.js';
+export * from './stream/index.js';
 // Types that the API above refers to (options, results, helpers of public classes).
 export { TokenBucket } from './util/token-bucket.js';
 export * from './hash/index.js';

@@ -30,7 +30,8 @@ export class PieceDeadlines implements CriticalPieces {
   /** Called after any window changed (the torrent then tops up request pipelines). */
   onChange: (() => void) | undefined;
 
-  constructor(private readonly now: () => number) {}
+  /** The injected clock (readers set their deadlines from it). */
+  constructor(readonly now: () => number) {}
 
   get size(): number {
     return this.earliest.size;

@@ -20,6 +20,8 @@ import { TypedEmitter } from '../client/typed-emitter.js';
 import { Choker } from './choker.js';
 import { checkedPriorities, piecePriorities } from './priorities.js';
 import { PieceDeadlines } from './deadlines.js';
+import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
+import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
@@ -155,6 +157,24 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** v1 and/or v2 hashes of the info dictionary (a magnet: what its link named, until the metadata). */
   get infoHashes(): InfoHashes {
     return this.metainfo.infoHashes;
+  }
+
+  private fileEntries: { meta: Metainfo; files: TorrentFileEntry[] } | undefined;
+
+  /**
+   * The torrent's files (pad files left out) with progress, priority and streaming readers
+   * (src/stream/torrent-file.ts). Empty for a magnet until its metadata arrived.
+   */
+  get files(): readonly TorrentFileEntry[] {
+    if (this.awaitingMetadata) return [];
+    if (this.fileEntries?.meta !== this.metainfo)
+      this.fileEntries = { meta: this.metainfo, files: torrentFiles(this) };
+    return this.fileEntries.files;
+  }
+
+  /** An HTTP server streaming this torrent's files (src/stream/http-server.ts); call `listen(port)`. */
+  createServer(opts?: StreamServerOptions): StreamServer {
+    return createStreamServer(() => [this], opts);
   }
 
   /** False for a magnet link until its metadata arrived. */
