@@ -394,7 +394,29 @@ export class Downloader {
   criticalChanged(): void {
     const sessions = [...this.host.sessions()].sort((a, b) => b.peer.downloadRate - a.peer.downloadRate);
     for (const s of sessions) this.updateInterest(s);
-    for (const s of sessions) this.fill(s);
+    const preempt = this.picker.criticalUnstarted;
+    for (const s of sessions) {
+      if (preempt && !s.snubbed && s.peer.downloadRate >= this.criticalMinRate) this.withdrawOrdinary(s);
+      this.fill(s);
+    }
+  }
+
+  /**
+   * A seek needs a piece nobody requested, but the peer's queue holds up to a pipeline of
+   * ordinary requests (seconds at high rates) that it would serve first: cancel them so the
+   * critical requests go to the front; the ordinary ones are requested again behind them.
+   */
+  private withdrawOrdinary(s: PeerSession): void {
+    const crit = this.picker.critical;
+    if (!crit || s.peer.closed) return;
+    for (const [id, req] of s.inflight) {
+      if (crit.has(req.ref.piece)) continue;
+      s.inflight.delete(id);
+      s.cancelled.add(id);
+      this.picker.cancelled(s.peer, req.ref);
+      s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
+    }
+    if (s.cancelled.size > 8192) s.cancelled.clear();
   }
 
   private fillOthers(except: PeerSession): void {

@@ -511,6 +511,20 @@ export class PiecePicker {
     return false;
   }
 
+  /**
+   * The most urgent critical piece we lack has no block requested or received yet: a new demand
+   * (a seek), which justifies withdrawing queued ordinary requests ahead of it.
+   */
+  get criticalUnstarted(): boolean {
+    if (!this.critical) return false;
+    for (const piece of this.critical.ordered()) {
+      if (this.have.has(piece)) continue;
+      const part = this.partials.get(piece);
+      return !part || part.free === this.blockCount(piece);
+    }
+    return false;
+  }
+
   /** Some critical piece still has blocks nobody requested (or is overdue). */
   get criticalPending(): boolean {
     if (!this.critical || this.critical.size === 0) return false;
