@@ -20,7 +20,7 @@ every file; /playlist.m3u lists them. Serves until Ctrl-C (resume data is saved)
 Options:
   --port N                  HTTP port (default 8000; 0 = any)
   --host ADDR               HTTP address (default 127.0.0.1: this machine only)
-  --file I                  print this file's URL (index from 0 as listed by nbt info) and
+  --file I                  print this file's URL (0-based, torrent order, pad files not counted) and
                             skip the other files (they are still served, fetched on demand)
   --cors ORIGIN             send Access-Control-Allow-Origin: ORIGIN ('*' for any)
   -o, --output DIR          save directory (default: the current directory)
