@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the real BitTorrent clients the interoperability tests and benchmarks run against:
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
+# curl, ffmpeg and Chromium (streaming tests),
 # all from Debian's packages. Idempotent; needs root (CI runs as root).
 set -e
 need=""
@@ -11,6 +12,10 @@ command -v transmission-daemon >/dev/null || need="$need transmission-daemon tra
 command -v mktorrent >/dev/null || need="$need mktorrent"
 command -v ip >/dev/null || need="$need iproute2"
 command -v /usr/bin/time >/dev/null || need="$need time"
+# Streaming tests: HTTP ranges (curl), seeking into a video (ffmpeg/ffprobe), playback (Chromium).
+command -v curl >/dev/null || need="$need curl"
+command -v ffprobe >/dev/null || need="$need ffmpeg"
+command -v chromium >/dev/null || need="$need chromium"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "install-test-peers: need root to install:$need" >&2

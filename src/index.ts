@@ -90,6 +90,7 @@ export type {
 } from './torrent/types.js';
 export { MAX_PRIORITY, DEFAULT_PRIORITY } from './torrent/picker.js';
 export * from './hash/index.js';
+export * from './stream/index.js';
 // Types that the API above refers to (options, results, helpers of public classes).
 export { TokenBucket } from './util/token-bucket.js';
 export type { ResolvedOptions } from './client/options.js';

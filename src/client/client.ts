@@ -4,6 +4,7 @@
  * filter), accepts incoming connections and decides on every handshake which torrent the peer
  * joins or why it is refused (the disconnect reasons of Net::BitTorrent).
  */
+import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
 import { resolve as resolvePath } from 'node:path';
 import { Peer } from '../peer/index.js';
 import type { Listener, Transport } from '../net/transport.js';
@@ -214,6 +215,14 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   get torrents(): Torrent[] {
     return [...this.byHash.values()];
+  }
+
+  /**
+   * An HTTP server streaming the files of every torrent of this client (src/stream/http-server.ts):
+   * ranges, seeking before the data exists, an index page at `/`. Call `listen(port)` on it.
+   */
+  createServer(opts?: StreamServerOptions): StreamServer {
+    return createStreamServer(() => this.torrents, opts);
   }
 
   getTorrent(infoHash: Buffer | string): Torrent | undefined {

@@ -54,10 +54,7 @@ export async function findVerifiedPieces(input: DataCheckInput): Promise<Bitfiel
 }
 
 /** Hashes the pieces (within `among`, if given) that touch an existing file. */
-async function hashOnDisk(
-  input: DataCheckInput,
-  among: Bitfield | undefined,
-): Promise<Bitfield> {
+async function hashOnDisk(input: DataCheckInput, among: Bitfield | undefined): Promise<Bitfield> {
   const m = input.metainfo;
   // Pieces that touch no file on disk cannot be there: do not even read them.
   const only = await piecesOnDisk(m, input.storage(), among);

@@ -84,6 +84,11 @@ export const defaultDownloaderTuning: DownloaderTuning = {
   offloadAboveUtilization: 1,
 };
 
+/** Time-critical requests may exceed the pipeline target by this many pieces' blocks. */
+const CRITICAL_EXTRA_PIECES = 2;
+/** Peers below this share of the fastest peer's rate are too slow for deadlines (libtorrent-like). */
+const CRITICAL_RATE_SHARE = 0.2;
+
 export class Downloader {
   readonly picker: PiecePicker;
   readonly tally = new CorruptionTally();
@@ -108,6 +113,8 @@ export class Downloader {
   hashFailures = 0;
   /** Payload bytes accepted this session. */
   received = 0;
+  /** Peers slower than this (a share of the fastest, set each tick) get no time-critical pieces. */
+  private criticalMinRate = 0;
 
   constructor(
     private readonly host: DownloaderHost,
@@ -212,7 +219,8 @@ export class Downloader {
 
   /** Tells the peer whether we want something it has. */
   updateInterest(s: PeerSession): void {
-    const want = !this.picker.finished && this.picker.isInterestingPeer(s.peer);
+    const want =
+      (!this.picker.finished && this.picker.isInterestingPeer(s.peer)) || this.picker.hasCriticalFor(s.peer);
     if (want && !s.peer.amInterested) s.peer.interested();
     else if (!want && s.peer.amInterested) s.peer.notInterested();
   }
@@ -349,11 +357,22 @@ export class Downloader {
     if (choked && peer.allowedFastSet.size === 0) return;
     if (this.bufferedBytes > this.tuning.maxBufferedBytes) return;
     const depth = s.snubbed ? 1 : Math.min(s.target, this.pipelineCap(s));
+    const fast = choked ? peer.allowedFastSet : undefined;
+    const urgent = !s.snubbed && s.peer.downloadRate >= this.criticalMinRate;
+    if (urgent && this.picker.criticalPending) {
+      // Time-critical blocks may go beyond the pipeline (up to the peer's reqq), at once.
+      const room = Math.min(this.pipelineCap(s), depth + this.bpp * CRITICAL_EXTRA_PIECES) - s.inflight.size;
+      if (room > 0) this.send(s, this.picker.pick(peer, room, { fast, criticalOnly: true }));
+    }
     const want = depth - s.inflight.size;
     // Top up in batches: one socket write per batch of requests instead of one per block.
     if (want <= 0 || (s.inflight.size > 0 && want < Math.min(32, depth >> 3))) return;
-    const blocks = this.picker.pick(peer, want, choked ? { fast: peer.allowedFastSet } : {});
+    this.send(s, this.picker.pick(peer, want, { fast, critical: urgent }));
+  }
+
+  private send(s: PeerSession, blocks: readonly BlockRef[]): void {
     if (blocks.length === 0) return;
+    const peer = s.peer;
     const now = this.host.clock.now();
     if (s.inflight.size === 0) s.lastBlockAt = now;
     for (const b of blocks) {
@@ -366,6 +385,38 @@ export class Downloader {
 
   fillAll(): void {
     for (const s of this.host.sessions()) this.fill(s);
+  }
+
+  /**
+   * Stream windows changed: interest first (a reader may need a skipped file's piece), then the
+   * fastest peers get the critical pieces first.
+   */
+  criticalChanged(): void {
+    const sessions = [...this.host.sessions()].sort((a, b) => b.peer.downloadRate - a.peer.downloadRate);
+    for (const s of sessions) this.updateInterest(s);
+    const preempt = this.picker.criticalUnstarted;
+    for (const s of sessions) {
+      if (preempt && !s.snubbed && s.peer.downloadRate >= this.criticalMinRate) this.withdrawOrdinary(s);
+      this.fill(s);
+    }
+  }
+
+  /**
+   * A seek needs a piece nobody requested, but the peer's queue holds up to a pipeline of
+   * ordinary requests (seconds at high rates) that it would serve first: cancel them so the
+   * critical requests go to the front; the ordinary ones are requested again behind them.
+   */
+  private withdrawOrdinary(s: PeerSession): void {
+    const crit = this.picker.critical;
+    if (!crit || s.peer.closed) return;
+    for (const [id, req] of s.inflight) {
+      if (crit.has(req.ref.piece)) continue;
+      s.inflight.delete(id);
+      s.cancelled.add(id);
+      this.picker.cancelled(s.peer, req.ref);
+      s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
+    }
+    if (s.cancelled.size > 8192) s.cancelled.clear();
   }
 
   private fillOthers(except: PeerSession): void {
@@ -391,6 +442,9 @@ export class Downloader {
       this.elu = performance.eventLoopUtilization();
       this.offload = busy > this.tuning.offloadAboveUtilization;
     }
+    let best = 0;
+    for (const s of this.host.sessions()) best = Math.max(best, s.peer.downloadRate);
+    this.criticalMinRate = best * CRITICAL_RATE_SHARE;
     for (const s of this.host.sessions()) {
       const rate = s.peer.downloadRate;
       const cap = this.pipelineCap(s);

@@ -25,3 +25,4 @@ export {
 export { piecePriorities } from './priorities.js';
 export { Choker, type ChokerPeer, type ChokerOptions, type ChokeDecision } from './choker.js';
 export { TrackerLink, type TrackerLinkOptions } from './tracker-link.js';
+export { PieceDeadlines, type PieceDeadline, type CriticalPieces } from './deadlines.js';

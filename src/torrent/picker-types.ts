@@ -41,6 +41,10 @@ export interface PickerOptions {
 export interface PickOptions {
   /** When set, only these pieces may be picked (the peer is choking us and allowed them, BEP 6). */
   fast?: ReadonlySet<number>;
+  /** false: this peer gets no time-critical pieces (too slow for deadlines). Default true. */
+  critical?: boolean;
+  /** Only time-critical pieces (an extra budget beyond the normal pipeline). */
+  criticalOnly?: boolean;
 }
 
 export interface ReceivedResult {

@@ -5,11 +5,14 @@
  * affinity), orphaned partial pieces, a new piece (random for the first few, then rarest first
  * with a random choice among equals, higher priority first), blocks free in pieces others
  * started, and finally endgame duplicates. Outside endgame no block is ever handed out twice.
+ * Before all of these come time-critical pieces (streaming readers, see deadlines.ts): earliest
+ * deadline first, block by block, duplicated to a second peer once overdue.
  */
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError } from '../util/errors.js';
 import { AvailabilityOrder, findPiece } from './avail-order.js';
 import { PartialPiece } from './partial-piece.js';
+import type { CriticalPieces } from './deadlines.js';
 import {
   DEFAULT_PRIORITY,
   MAX_PRIORITY,
@@ -42,6 +45,8 @@ export class PiecePicker {
   readonly blocksPerPiece: number;
   /** Pick pieces in index order (streaming). */
   sequential = false;
+  /** Time-critical pieces (stream readers' windows), served before anything else. */
+  critical: CriticalPieces | undefined;
 
   private readonly random: () => number;
   private readonly randomFirst: number;
@@ -245,11 +250,18 @@ export class PiecePicker {
   pick(peer: PeerKey, count: number, opts: PickOptions = {}): BlockRef[] {
     const out: BlockRef[] = [];
     const ps = this.peers.get(peer);
-    if (!ps || count <= 0 || this.wantedRemaining === 0) return out;
-    if (!ps.all && ps.interesting === 0) return out;
+    if (!ps || count <= 0) return out;
     const fast = opts.fast;
+    const crit = this.critical !== undefined && this.critical.size > 0 ? this.critical : undefined;
+    if (crit && opts.critical !== false) this.pickCritical(crit, peer, ps, count, fast, out);
+    if (opts.criticalOnly || this.wantedRemaining === 0 || out.length >= count) return out;
+    if (!ps.all && ps.interesting === 0) return out;
+    // Critical pieces are handed out by pickCritical alone (to the peers allowed them).
     const ok = (piece: number): boolean =>
-      (fast === undefined || fast.has(piece)) && this.wanted(piece) && (ps.all || ps.bits!.has(piece));
+      (fast === undefined || fast.has(piece)) &&
+      this.wanted(piece) &&
+      (ps.all || ps.bits!.has(piece)) &&
+      !crit?.has(piece);
 
     if (this.sequential) this.pickSequential(peer, ps, count, ok, out);
     for (const piece of ps.pieces) {
@@ -265,7 +277,7 @@ export class PiecePicker {
       this.take(part, peer, ps, count - out.length, out);
     }
     while (out.length < count) {
-      const piece = fast ? this.newFastPiece(ok, fast) : this.newPiece(ps);
+      const piece = fast ? this.newFastPiece(ok, fast) : this.newPiece(ps, crit);
       if (piece < 0) break;
       this.take(this.start(piece, peer, ps), peer, ps, count - out.length, out);
     }
@@ -453,13 +465,75 @@ export class PiecePicker {
   }
 
   /** A piece nobody has started: random at first, then rarest first; -1 if none. */
-  private newPiece(ps: PeerState): number {
+  private newPiece(ps: PeerState, crit: CriticalPieces | undefined): number {
     return findPiece(
       this.levels,
       this.have.count < this.randomFirst,
       this.random,
-      (piece) => !this.partials.has(piece) && (ps.all || ps.bits!.has(piece)),
+      (piece) => !this.partials.has(piece) && (ps.all || ps.bits!.has(piece)) && !crit?.has(piece),
     );
+  }
+
+  /**
+   * Time-critical pieces the peer has, earliest deadline first: free blocks one by one (several
+   * peers may share a piece), then, for an overdue piece, blocks only one other peer holds.
+   * Pieces with priority 0 are fetched too: a reader asked for them.
+   */
+  private pickCritical(
+    crit: CriticalPieces,
+    peer: PeerKey,
+    ps: PeerState,
+    count: number,
+    fast: ReadonlySet<number> | undefined,
+    out: BlockRef[],
+  ): void {
+    for (const piece of crit.ordered()) {
+      if (out.length >= count) return;
+      if (this.have.has(piece) || (fast !== undefined && !fast.has(piece))) continue;
+      if (!ps.all && !ps.bits?.has(piece)) continue;
+      const part = this.partials.get(piece) ?? this.start(piece, peer, ps);
+      if (part.free > 0) this.take(part, peer, ps, count - out.length, out);
+      if (out.length >= count || part.free > 0 || !crit.overdue(piece)) continue;
+      const base = piece * this.blocksPerPiece;
+      for (const b of part.shareRequested(peer, 1, count - out.length)) {
+        ps.requests.add(base + b);
+        out.push(this.blockRef(piece, b));
+      }
+    }
+  }
+
+  /** The peer has a critical piece we lack (we must be interested even if nothing else is wanted). */
+  hasCriticalFor(peer: PeerKey): boolean {
+    const ps = this.peers.get(peer);
+    if (!ps || !this.critical || this.critical.size === 0) return false;
+    for (const piece of this.critical.ordered())
+      if (!this.have.has(piece) && (ps.all || ps.bits?.has(piece))) return true;
+    return false;
+  }
+
+  /**
+   * The most urgent critical piece we lack has no block requested or received yet: a new demand
+   * (a seek), which justifies withdrawing queued ordinary requests ahead of it.
+   */
+  get criticalUnstarted(): boolean {
+    if (!this.critical) return false;
+    for (const piece of this.critical.ordered()) {
+      if (this.have.has(piece)) continue;
+      const part = this.partials.get(piece);
+      return !part || part.free === this.blockCount(piece);
+    }
+    return false;
+  }
+
+  /** Some critical piece still has blocks nobody requested (or is overdue). */
+  get criticalPending(): boolean {
+    if (!this.critical || this.critical.size === 0) return false;
+    for (const piece of this.critical.ordered()) {
+      if (this.have.has(piece)) continue;
+      const part = this.partials.get(piece);
+      if (!part || part.free > 0 || this.critical.overdue(piece)) return true;
+    }
+    return false;
   }
 
   private newFastPiece(ok: (piece: number) => boolean, fast: ReadonlySet<number>): number {

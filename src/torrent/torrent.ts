@@ -19,6 +19,9 @@ import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { Choker } from './choker.js';
 import { checkedPriorities, piecePriorities } from './priorities.js';
+import { PieceDeadlines } from './deadlines.js';
+import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
+import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
@@ -60,6 +63,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly banned = new Set<string>();
   /** The last error (state 'error'). */
   error: Error | undefined;
+  /** Stream readers' time-critical windows (src/torrent/deadlines.ts), served first by the picker. */
+  readonly deadlines: PieceDeadlines;
   /** Set by the client's tracker service (src/torrent/tracker-link.ts). */
   trackerLink: { readonly status: TrackerStatus[]; scrape(): Promise<TrackerScrape[]> } | undefined;
 
@@ -127,6 +132,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.have = new Bitfield(m.pieceCount);
     this.choker = new Choker({ slots: init.unchokeSlots ?? 4 });
     this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
+    this.deadlines = new PieceDeadlines(() => init.host.clock.now());
+    this.deadlines.onChange = () => {
+      if (this.transferring) this.downloader.criticalChanged();
+    };
     this.downloader = this.newDownloader();
     this.awaitingMetadata = init.awaitingMetadata ?? false;
     this.readCacheBytes = init.readCacheBytes ?? 16 * 1024 * 1024;
@@ -161,6 +170,24 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** v1 and/or v2 hashes of the info dictionary (a magnet: what its link named, until the metadata). */
   get infoHashes(): InfoHashes {
     return this.metainfo.infoHashes;
+  }
+
+  private fileEntries: { meta: Metainfo; files: TorrentFileEntry[] } | undefined;
+
+  /**
+   * The torrent's files (pad files left out) with progress, priority and streaming readers
+   * (src/stream/torrent-file.ts). Empty for a magnet until its metadata arrived.
+   */
+  get files(): readonly TorrentFileEntry[] {
+    if (this.awaitingMetadata) return [];
+    if (this.fileEntries?.meta !== this.metainfo)
+      this.fileEntries = { meta: this.metainfo, files: torrentFiles(this) };
+    return this.fileEntries.files;
+  }
+
+  /** An HTTP server streaming this torrent's files (src/stream/http-server.ts); call `listen(port)`. */
+  createServer(opts?: StreamServerOptions): StreamServer {
+    return createStreamServer(() => [this], opts);
   }
 
   /** False for a magnet link until its metadata arrived. */
@@ -448,6 +475,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.tuning,
     );
     d.picker.sequential = this.sequential;
+    d.picker.critical = this.deadlines;
     const map = this.piecePriorityMap();
     if (map) d.picker.setPiecePriorities(map);
     return d;
@@ -639,6 +667,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** A verified piece's write completed: only now does it count as had, everywhere. */
   private pieceDone(piece: number): void {
     if (!this.have.set(piece)) return;
+    this.deadlines.pieceDone(piece);
     if (this.isWanted(piece)) this.wantedMissing--;
     const size = this.metainfo.pieceSize(piece);
     this.haveBytes += size;

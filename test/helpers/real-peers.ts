@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export type RealPeer = 'libtorrent' | 'opentracker' | 'aria2' | 'transmission' | 'mktorrent';
+export type RealPeer =
+  'libtorrent' | 'opentracker' | 'aria2' | 'transmission' | 'mktorrent' | 'curl' | 'ffmpeg' | 'chromium';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** test/peers in the source tree (this file runs from dist/test/helpers). */
@@ -26,6 +27,9 @@ export function peerInstalled(name: RealPeer): boolean {
       aria2: ['sh', ['-c', 'command -v aria2c']],
       transmission: ['sh', ['-c', 'command -v transmission-daemon']],
       mktorrent: ['sh', ['-c', 'command -v mktorrent']],
+      curl: ['sh', ['-c', 'command -v curl']],
+      ffmpeg: ['sh', ['-c', 'command -v ffmpeg && command -v ffprobe']],
+      chromium: ['sh', ['-c', 'command -v chromium']],
     };
     const [cmd, args] = probe[name];
     ok = spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;

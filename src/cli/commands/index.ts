@@ -36,6 +36,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./download.js')).downloadCommand,
   },
   {
+    name: 'stream',
+    summary: 'serve a torrent over HTTP while it downloads (seek anywhere)',
+    load: async () => (await import('./stream.js')).streamCommand,
+  },
+  {
     name: 'seed',
     summary: 'check data against a torrent and seed it',
     load: async () => (await import('./seed.js')).seedCommand,

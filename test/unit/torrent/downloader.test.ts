@@ -9,6 +9,7 @@ import { DisconnectReason } from '../../../src/peer/disconnect.js';
 import type { Metainfo } from '../../../src/metainfo/types.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderHost } from '../../../src/torrent/downloader.js';
 import { PeerSession } from '../../../src/torrent/session.js';
+import { PieceDeadlines } from '../../../src/torrent/deadlines.js';
 import { sha1Pieces } from '../../../src/torrent/verification.js';
 import type { PeerLink } from '../../../src/torrent/peer-link.js';
 import { MemoryStorage } from '../../../src/storage/memory-storage.js';
@@ -283,4 +284,55 @@ test('a piece with bad data fails, is re-requested, and its only sender is banne
   assert.ok(failed.length >= 1);
   assert.deepEqual(banned, ['liar']);
   assert.equal(d.hashFailures, failed.length);
+});
+
+test('a seek withdraws queued ordinary requests so critical ones go first; a moving window does not', () => {
+  const { d, add, clock } = setup(8);
+  const deadlines = new PieceDeadlines(() => clock.now());
+  d.picker.critical = deadlines;
+  deadlines.onChange = () => d.criticalChanged();
+  const { fake, s } = add('a');
+  fake.extensions = { reqq: 64 };
+  fake.peerChoking = false;
+  s.slowStart = false;
+  s.target = 64;
+  d.onMessage(s, { type: 'unchoke' });
+  assert.equal(s.inflight.size, 32, 'a full pipeline of ordinary requests (8 pieces of 4 blocks)');
+  const queued = fake.requests.map((r) => r.index);
+  const far = [0, 1, 2, 3, 4, 5, 6, 7].find((p) => !queued.includes(p));
+  assert.equal(far, undefined, 'every piece requested');
+  // Seek: piece 6 becomes critical (its blocks are already queued: kept), piece 7 too.
+  fake.requests.length = 0;
+  deadlines.set({}, [{ piece: 6, deadline: clock.now() }]);
+  assert.equal(fake.cancels.length, 0, 'the critical piece is already in flight: nothing withdrawn');
+
+  // A fresh session: a seek to a piece nobody requested yet withdraws the ordinary queue.
+  const b = setup(8);
+  const dl = new PieceDeadlines(() => b.clock.now());
+  b.d.picker.critical = dl;
+  dl.onChange = () => b.d.criticalChanged();
+  const p = b.add('a');
+  p.fake.extensions = { reqq: 8 };
+  p.fake.peerChoking = false;
+  p.s.slowStart = false;
+  p.s.target = 8;
+  b.d.onMessage(p.s, { type: 'unchoke' });
+  const first = p.fake.requests.map((r) => r.index);
+  assert.equal(p.s.inflight.size, 8);
+  const target = [0, 1, 2, 3, 4, 5, 6, 7].find((x) => !first.includes(x))!;
+  p.fake.requests.length = 0;
+  dl.set({}, [{ piece: target, deadline: b.clock.now() }]);
+  assert.equal(p.fake.cancels.length, 8, 'every ordinary request withdrawn');
+  assert.deepEqual(
+    p.fake.requests.slice(0, 4).map((r) => r.index),
+    [target, target, target, target],
+    'the critical piece is requested first',
+  );
+  // The reader moves on: the next piece joins the window while the first is in flight: no withdrawal.
+  const next = (target + 1) % 8;
+  dl.set({}, [
+    { piece: target, deadline: b.clock.now() },
+    { piece: next, deadline: b.clock.now() + 500 },
+  ]);
+  assert.equal(p.fake.cancels.length, 8);
 });
