@@ -658,7 +658,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
           this.chokeRecheck = undefined;
           this.runChoker(true);
         },
-        Math.max(0, recheckAt - now),
+        // At least 1 ms, rounded up: a zero or fractional delay could fire before recheckAt
+        // and find the same recheck due again (a timer loop at one instant).
+        Math.max(1, Math.ceil(recheckAt - now)),
       );
   }
 

@@ -178,9 +178,11 @@ test('resume_interval restarts the periodic save at once', async () => {
     await until(() => t.state === 'seeding', 5000, 'seeding');
     c.applySettings({ resume_interval: 1000 });
     clock.advance(1000);
-    await until(() => saves === 1, 5000, 'a save after the new interval');
-    clock.advance(1000);
-    await until(() => saves === 2, 5000, 'and again');
+    await until(() => saves === 1, 5000, 'a save within the new interval');
+    // Resume files are rewritten only when something changed: an idle seed is not saved again.
+    for (let i = 0; i < 3; i++) clock.advance(1000);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(saves, 1);
   } finally {
     await c.close();
     await tmp.cleanup();
