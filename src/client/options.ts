@@ -79,6 +79,24 @@ export interface ClientOptions {
    * DHT do not use it.
    */
   network?: Network;
+  /**
+   * uTP (BEP 29) over the session's UDP socket: incoming and outgoing each (default both on
+   * with the default network, off with a custom `network`); false turns it off. Outgoing
+   * connections try uTP first, then TCP, unless a previous attempt showed the peer lacks uTP.
+   */
+  utp?: { incoming?: boolean; outgoing?: boolean; maxHalfOpen?: number } | false;
+  /** TCP peer connections, incoming and outgoing each (default both on). */
+  tcp?: { incoming?: boolean; outgoing?: boolean };
+}
+
+/** Which transports the session accepts and dials with. */
+export interface TransportSettings {
+  utpIncoming: boolean;
+  utpOutgoing: boolean;
+  tcpIncoming: boolean;
+  tcpOutgoing: boolean;
+  /** Accepted uTP connections that have not sent data yet (the SYN-flood budget). */
+  utpMaxHalfOpen: number;
 }
 
 /** '-NB' + the package version as 4 Azureus digits + '-' ('-NB0100-' for 0.1.0). */
@@ -110,6 +128,7 @@ export interface ResolvedOptions {
   fsync: boolean;
   reuseReadBuffer: boolean;
   network: Network;
+  transports: TransportSettings;
 }
 
 export const defaultLimits: ConnectionLimits = {
@@ -139,5 +158,18 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     fsync: o.fsync ?? false,
     reuseReadBuffer: o.reuseReadBuffer ?? true,
     network: o.network ?? tcpNetwork,
+    transports: resolveTransports(o),
+  };
+}
+
+function resolveTransports(o: ClientOptions): TransportSettings {
+  const utp = o.utp === false ? { incoming: false, outgoing: false } : (o.utp ?? {});
+  const utpDefault = o.network === undefined;
+  return {
+    utpIncoming: utp.incoming ?? utpDefault,
+    utpOutgoing: utp.outgoing ?? utpDefault,
+    tcpIncoming: o.tcp?.incoming ?? true,
+    tcpOutgoing: o.tcp?.outgoing ?? true,
+    utpMaxHalfOpen: (o.utp !== false && o.utp?.maxHalfOpen) || 32,
   };
 }

@@ -391,7 +391,8 @@ export class UtpConnection {
             this.state === 'syn-sent' ? 'uTP connect timed out' : 'uTP peer stopped acking',
           ),
         );
-      this.rtt.backoff++;
+      // SYNs go every second (libtorrent gives up after ~3 s, then TCP is tried).
+      if (this.state !== 'syn-sent') this.rtt.backoff++;
       this.ledbat.onTimeout();
       for (const pkt of this.out.values()) this.lost(pkt, false);
       this.lossBoundary = seqAdd(this.seqNr, -1);
