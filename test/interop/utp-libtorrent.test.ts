@@ -86,6 +86,7 @@ for (const mode of ['plaintext', 'rc4'] as const) {
                 table: Map<string, { conn: unknown; transport: { writableLength: number } }>;
               }
             ).table;
+            console.error(JSON.stringify({ utp: client.utp?.stats, udp: client.udp.stats }));
             for (const e of table.values()) {
               const c = e.conn as Record<string, unknown>;
               console.error(
@@ -105,7 +106,11 @@ for (const mode of ['plaintext', 'rc4'] as const) {
             }
           }, 2000)
         : undefined;
-      await leech.waitFor('done', 60_000).finally(() => clearInterval(dbg));
+      await leech.waitFor('done', 60_000).finally(() => {
+        clearInterval(dbg);
+        if (process.env.UTP_DEBUG)
+          console.error(JSON.stringify(leech?.events.filter((e) => e.event !== 'progress')));
+      });
       assert.deepEqual(await sameFiles(fx, join(tmp.path, 'leech')), []);
       assert.ok(seen.length > 0 && seen.every((k) => k === 'utp'), JSON.stringify(seen));
       assert.ok(torrent.stats().sessionUploaded >= fx.metainfo.length);
