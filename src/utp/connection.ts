@@ -284,7 +284,9 @@ export class UtpConnection {
   private onSack(ack: number, mask: Uint8Array, now: number): number {
     let acked = 0;
     let highest = -1;
-    for (let bit = 0; bit < mask.length * 8; bit++) {
+    // Bits past what we sent are inert: do not walk a 255-byte mask for nothing.
+    const bits = Math.min(mask.length * 8, seqDiff(this.seqNr, ack) - 2);
+    for (let bit = 0; bit < bits; bit++) {
       if ((mask[bit >> 3]! & (1 << (bit & 7))) === 0) continue;
       const pkt = this.out.get(seqAdd(ack, bit + 2));
       if (!pkt) continue;

@@ -19,8 +19,12 @@ export const HEADER_SIZE = 20;
 export const EXT_SACK = 1;
 /** More extensions than this in one packet is not a real client. */
 export const MAX_EXTENSIONS = 8;
-/** A SACK bitmask covers at most this many bytes (libtorrent sends ≤ 32; we accept up to 128). */
-export const MAX_SACK_BYTES = 128;
+/**
+ * The largest SACK bitmask we send (BEP 29: a multiple of 4 bytes). What we accept is any
+ * length from 1 to 255 bytes: libtorrent sends (span + 7) / 8 bytes, not rounded to 4, and
+ * rejecting those made us deaf to its acks whenever it held packets past a hole.
+ */
+export const MAX_SACK_BYTES = 32;
 
 export interface UtpPacket {
   type: PacketType;
@@ -65,7 +69,7 @@ export function decodePacket(buf: Uint8Array): UtpPacket {
     offset += 2;
     if (offset + len > buf.length) throw new NbtError('UTP_TRUNCATED', 'truncated extension', { offset });
     if (ext === EXT_SACK) {
-      if (len === 0 || len % 4 !== 0 || len > MAX_SACK_BYTES || sack)
+      if (len === 0 || sack)
         throw new NbtError('UTP_BAD_EXTENSION', `bad selective ack (${len} bytes)`, { offset });
       sack = buf.subarray(offset, offset + len);
     }

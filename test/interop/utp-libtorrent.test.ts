@@ -79,38 +79,7 @@ for (const mode of ['plaintext', 'rc4'] as const) {
         connect: [`127.0.0.1:${port}`],
         timeout: 60,
       });
-      const dbg = process.env.UTP_DEBUG
-        ? setInterval(() => {
-            const table = (
-              client.utp as unknown as {
-                table: Map<string, { conn: unknown; transport: { writableLength: number } }>;
-              }
-            ).table;
-            console.error(JSON.stringify({ utp: client.utp?.stats, udp: client.udp.stats }));
-            for (const e of table.values()) {
-              const c = e.conn as Record<string, unknown>;
-              console.error(
-                JSON.stringify({
-                  st: c.state,
-                  inFlight: c.inFlight,
-                  cwnd: (c.ledbat as { cwnd: number }).cwnd,
-                  peerWindow: c.peerWindow,
-                  queued: c.queued,
-                  out: (c.out as Map<number, unknown>).size,
-                  resend: c.resendCount,
-                  rtoAt: c.rtoAt,
-                  stats: c.stats,
-                  mtu: c.mtu,
-                }),
-              );
-            }
-          }, 2000)
-        : undefined;
-      await leech.waitFor('done', 60_000).finally(() => {
-        clearInterval(dbg);
-        if (process.env.UTP_DEBUG)
-          console.error(JSON.stringify(leech?.events.filter((e) => e.event !== 'progress')));
-      });
+      await leech.waitFor('done', 60_000);
       assert.deepEqual(await sameFiles(fx, join(tmp.path, 'leech')), []);
       assert.ok(seen.length > 0 && seen.every((k) => k === 'utp'), JSON.stringify(seen));
       assert.ok(torrent.stats().sessionUploaded >= fx.metainfo.length);

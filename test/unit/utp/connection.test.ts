@@ -185,3 +185,34 @@ test('LEDBAT yields: a standing queue from another flow shrinks the window to th
   assert.ok(link.a.congestionWindow < before / 2, `cwnd ${link.a.congestionWindow} vs ${before}`);
   assert.ok(link.a.congestionWindow <= 2 * link.a.packetSize);
 });
+
+test('regression: a libtorrent-sized SACK (not a multiple of 4 bytes) is honoured', () => {
+  const link = new UtpLink({ delay: 10 });
+  link.run(5000, () => link.a.state === 'connected');
+  const a = link.a;
+  a.ledbat.cwnd = 100_000;
+  a.write(randomBytes(1200 * 6));
+  const sent: Uint8Array[] = [];
+  for (let p = a.pollTransmit(link.now); p; p = a.pollTransmit(link.now)) sent.push(p);
+  assert.ok(sent.length >= 5);
+  const first = decodePacket(sent[0]!).seq;
+  const before = a.stats.received;
+  // The peer got packets 2..5 but not 1: ack = first - 1, SACK bits 0..3 (seqs first+1..first+4), 1 byte.
+  const ack = encodePacket({
+    type: ST_STATE,
+    connectionId: 100,
+    timestamp: 0,
+    timestampDiff: 0,
+    window: 1 << 20,
+    seq: 1234,
+    ack: (first - 1) & 0xffff,
+    payload: new Uint8Array(0),
+  });
+  const withSack = new Uint8Array([...ack.subarray(0, 20), 0, 1, 0x0f]);
+  withSack[1] = 1;
+  a.handle(decodePacket(withSack), link.now + 1);
+  assert.equal(a.stats.received, before + 1);
+  assert.equal(a.stats.fastRetransmits, 1, 'the hole before 4 SACKed packets is resent');
+  const resent = decodePacket(a.pollTransmit(link.now + 1)!);
+  assert.equal(resent.seq, first);
+});
