@@ -29,6 +29,12 @@ export interface UtpSocketOptions {
   maxConnections?: number;
   /** 0 ≤ x < 1; ids and initial sequence numbers (Math.random by default). */
   random?: () => number;
+  /**
+   * Runs a function after the datagrams that arrived together were handled (default
+   * setImmediate: libuv reads a batch per poll, so one ack answers many packets). Tests may pass
+   * queueMicrotask.
+   */
+  defer?: (fn: () => void) => void;
   /** Per-connection tuning (buffers, MTU, timeouts). */
   connection?: Partial<Omit<UtpConnectionOptions, 'recvId' | 'sendId' | 'seq' | 'syn' | 'now'>>;
 }
@@ -65,9 +71,13 @@ export class UtpSocket implements Connector, UtpTransportHost {
   private closed = false;
   private readonly counters = { malformed: 0, unknown: 0, synsDropped: 0 };
   private readonly random: () => number;
+  private readonly defer: (fn: () => void) => void;
+  /** Connections that received datagrams since the last flush. */
+  private readonly dirty = new Set<Entry>();
 
   constructor(private readonly o: UtpSocketOptions) {
     this.random = o.random ?? Math.random;
+    this.defer = o.defer ?? ((fn) => void setImmediate(fn));
     const seen = new Set<UdpEndpoint>();
     for (const family of [4, 6] as const) {
       const ep = o.endpoint(family);
@@ -165,7 +175,18 @@ export class UtpSocket implements Connector, UtpTransportHost {
       return;
     }
     e.conn.handle(p, now);
-    this.service(e);
+    this.serviceSoon(e);
+  }
+
+  /** Acks and deliveries wait for the rest of the batch (delayed acks, fewer 'data' events). */
+  private serviceSoon(e: Entry): void {
+    if (this.dirty.size === 0)
+      this.defer(() => {
+        const entries = [...this.dirty];
+        this.dirty.clear();
+        for (const d of entries) if (this.table.get(d.key) === d) this.service(d);
+      });
+    this.dirty.add(e);
   }
 
   /** Clients differ in which of our ids a RESET carries: accept the send id too, never another's. */
