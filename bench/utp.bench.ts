@@ -105,7 +105,9 @@ export async function run(report: Reporter): Promise<void> {
       const tcpRate = mb / doneSeconds(ourTcp);
       report.figure('utp download: our uTP throughput', utpRate, 'MiB/s');
       report.figure('utp download: our TCP throughput', tcpRate, 'MiB/s');
-      report.figure('utp download: our uTP / our TCP throughput', utpRate / tcpRate, 'x', { target: '>= 0.5' });
+      report.figure('utp download: our uTP / our TCP throughput', utpRate / tcpRate, 'x', {
+        target: '>= 0.5',
+      });
     } finally {
       await tcpSeed.stop();
     }

@@ -109,8 +109,15 @@ export class Ledbat {
     this.clamp();
   }
 
-  /** A packet was lost (fast retransmit): halve, once per window (the caller checks). */
+  /**
+   * A packet was lost (fast retransmit), once per window (the caller checks). With a queue
+   * building (delay at least half the target) it is congestion: halve. Without one the loss
+   * is the path's (radio, a flaky link), not our queue's: LEDBAT already reacts to the delay
+   * a real queue causes, so the window stays, and 1 % random loss does not starve the flow.
+   * Timeouts still collapse the window (onTimeout).
+   */
   onLoss(): void {
+    if (this.lastQueuingUs < TARGET_DELAY_US / 2) return;
     this.cwnd = Math.max(this.cwnd / 2, this.minWindow);
     this.ssthresh = this.cwnd;
     this.slowStart = false;

@@ -301,7 +301,9 @@ export class UtpConnection {
       const pkt = this.out.get(seqAdd(ack, bit + 2));
       if (!pkt) continue;
       if (pkt.sacked) after++;
-      else if (after >= DUP_ACK_THRESHOLD && pkt.transmissions === 1) this.lost(pkt, true);
+      // A resend lost again is resent once it had an RTT to arrive (not only by the timeout).
+      else if (after >= DUP_ACK_THRESHOLD && (pkt.transmissions === 1 || now - pkt.sentAt > this.rttOr(500)))
+        this.lost(pkt, true);
     }
     return acked;
   }
@@ -408,6 +410,10 @@ export class UtpConnection {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  private rttOr(fallback: number): number {
+    return this.rtt.srtt ?? fallback;
+  }
 
   private probeSize(): number | undefined {
     if (this.probeSeq !== undefined || this.mtuCeiling - this.mtu < 16) return undefined;

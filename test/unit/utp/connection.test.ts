@@ -216,3 +216,17 @@ test('regression: a libtorrent-sized SACK (not a multiple of 4 bytes) is honoure
   const resent = decodePacket(a.pollTransmit(link.now + 1)!);
   assert.equal(resent.seq, first);
 });
+
+test('random 1 % loss on an uncongested 10 Mbit/s link (50 ms RTT) still fills ≥ 80 % of it', () => {
+  const rate = 1_250_000;
+  const link = new UtpLink({ seed: 5, delay: 25, loss: 0.01, rate, queueBytes: rate / 2 });
+  link.run(5000, () => link.a.state === 'connected');
+  const start = link.now;
+  const chunk = Buffer.alloc(1 << 20);
+  while (link.now < start + 15_000) {
+    while (link.a.writableLength < 4 << 20) link.a.write(chunk);
+    link.run(link.now + 500);
+  }
+  const utilisation = link.bytes(1).length / (rate * 15);
+  assert.ok(utilisation >= 0.8, `utilisation ${utilisation.toFixed(2)}`);
+});
