@@ -10,6 +10,8 @@ import { Client, type ClientOptions } from '../../../src/client/index.js';
 import type { Torrent } from '../../../src/torrent/torrent.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { makeFixture, sameFiles, until } from './fixtures.js';
+import { connectedPeers } from '../../../src/torrent/pex-exchange.js';
+import { PexFlags } from '../../../src/extensions/ut-pex.js';
 
 const files = [{ path: 'u.bin', size: 1_500_000 }];
 
@@ -25,10 +27,17 @@ async function transfer(seedOptions: ClientOptions, leechOptions: ClientOptions)
     await until(() => seed.state === 'seeding', 5000, 'seed checked');
     const leech = await leechClient.addTorrent(fx.torrent, { savePath: join(tmp.path, 'leech') });
     const kinds: string[] = [];
-    leechClient.on('peer-connect', (_t, p) => kinds.push(p.transport));
+    const pexFlags: number[] = [];
+    leechClient.on('peer-connect', (t, p) => {
+      kinds.push(p.transport);
+      pexFlags.push(...connectedPeers(t).map((c) => c.flags));
+    });
     leech.addPeer('127.0.0.1', port);
     await until(() => leech.state === 'seeding', 30_000, 'leech done');
     assert.deepEqual(await sameFiles(fx, join(tmp.path, 'leech')), []);
+    // What we tell others through PEX: the uTP flag for a peer we reached over uTP.
+    assert.ok(pexFlags.length > 0);
+    for (const f of pexFlags) assert.equal((f & PexFlags.UTP) !== 0, kinds[0] === 'utp');
     return kinds;
   } finally {
     await Promise.all([seedClient.close(), leechClient.close()]);
