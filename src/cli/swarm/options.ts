@@ -17,6 +17,8 @@ export const sessionOptionSpec = {
   'dht-port': { type: 'string' },
   'dht-bootstrap': { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
+  'no-utp': { type: 'boolean' },
+  'no-tcp': { type: 'boolean' },
 } as const;
 
 export const sessionOptionHelp = `  --port N                  listen port (default: first free of 6881-6889; 0 = any)
@@ -28,6 +30,8 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --dht-port N              DHT on a UDP port of its own (default: the listen port, shared with UDP trackers)
   --dht-bootstrap HOST:PORT DHT bootstrap node (repeatable; default: the public routers)
   --no-dht                  do not use the DHT (private torrents never do)
+  --no-utp                  no uTP connections (default: uTP dialled first, then TCP; both accepted)
+  --no-tcp                  no TCP peer connections (uTP only)
 `;
 
 export interface SessionValues {
@@ -40,6 +44,8 @@ export interface SessionValues {
   'dht-port'?: string | undefined;
   'dht-bootstrap'?: string[] | undefined;
   'no-dht'?: boolean | undefined;
+  'no-utp'?: boolean | undefined;
+  'no-tcp'?: boolean | undefined;
 }
 
 export interface SessionSettings {
@@ -82,6 +88,15 @@ function dhtOption(values: SessionValues): Pick<ClientOptions, 'dht'> {
   };
 }
 
+/** --no-utp / --no-tcp as the Client's `utp` / `tcp` options; both off is a usage error. */
+function transportOptions(values: SessionValues): Pick<ClientOptions, 'utp' | 'tcp'> {
+  if (values['no-utp'] && values['no-tcp']) throw new UsageError('--no-utp and --no-tcp leave no transport');
+  return {
+    ...(values['no-utp'] ? { utp: false as const } : {}),
+    ...(values['no-tcp'] ? { tcp: { incoming: false, outgoing: false } } : {}),
+  };
+}
+
 /** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
 export const DEFAULT_PORTS: [number, number] = [6881, 6889];
 
@@ -98,6 +113,7 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       port: values.port === undefined ? DEFAULT_PORTS : parsePort(values.port, 0),
       encryption: parseEncryption(values.encryption),
       ...dhtOption(values),
+      ...transportOptions(values),
     },
     peers,
     resumeDir: values['resume-dir'],
