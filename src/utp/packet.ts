@@ -55,7 +55,6 @@ export function decodePacket(buf: Uint8Array): UtpPacket {
     throw new NbtError('UTP_BAD_VERSION', `version ${b0 & 0x0f}`, { offset: 0 });
   const type = b0 >> 4;
   if (type > ST_SYN) throw new NbtError('UTP_BAD_TYPE', `type ${type}`, { offset: 0 });
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let ext = buf[1]!;
   let offset = HEADER_SIZE;
   let sack: Uint8Array | undefined;
@@ -78,12 +77,12 @@ export function decodePacket(buf: Uint8Array): UtpPacket {
   }
   const packet: UtpPacket = {
     type: type as PacketType,
-    connectionId: view.getUint16(2),
-    timestamp: view.getUint32(4),
-    timestampDiff: view.getUint32(8),
-    window: view.getUint32(12),
-    seq: view.getUint16(16),
-    ack: view.getUint16(18),
+    connectionId: u16(buf, 2),
+    timestamp: u32(buf, 4),
+    timestampDiff: u32(buf, 8),
+    window: u32(buf, 12),
+    seq: u16(buf, 16),
+    ack: u16(buf, 18),
     payload: buf.subarray(offset),
   };
   if (sack) packet.sack = sack;
@@ -96,16 +95,16 @@ export function encodePacket(p: UtpPacket): Uint8Array {
   if (sackLen % 4 !== 0 || sackLen > MAX_SACK_BYTES)
     throw new NbtError('UTP_BAD_EXTENSION', `selective ack of ${sackLen} bytes`);
   const extLen = sackLen > 0 ? 2 + sackLen : 0;
-  const out = new Uint8Array(HEADER_SIZE + extLen + p.payload.length);
-  const view = new DataView(out.buffer);
+  // Buffer.allocUnsafe draws small packets from Node's pool: cheaper than a fresh ArrayBuffer.
+  const out = Buffer.allocUnsafe(HEADER_SIZE + extLen + p.payload.length);
   out[0] = (p.type << 4) | UTP_VERSION;
   out[1] = sackLen > 0 ? EXT_SACK : 0;
-  view.setUint16(2, p.connectionId & 0xffff);
-  view.setUint32(4, p.timestamp >>> 0);
-  view.setUint32(8, p.timestampDiff >>> 0);
-  view.setUint32(12, p.window >>> 0);
-  view.setUint16(16, p.seq & 0xffff);
-  view.setUint16(18, p.ack & 0xffff);
+  out.writeUInt16BE(p.connectionId & 0xffff, 2);
+  out.writeUInt32BE(p.timestamp >>> 0, 4);
+  out.writeUInt32BE(p.timestampDiff >>> 0, 8);
+  out.writeUInt32BE(p.window >>> 0, 12);
+  out.writeUInt16BE(p.seq & 0xffff, 16);
+  out.writeUInt16BE(p.ack & 0xffff, 18);
   let offset = HEADER_SIZE;
   if (sackLen > 0) {
     out[offset] = 0;
@@ -115,6 +114,14 @@ export function encodePacket(p: UtpPacket): Uint8Array {
   }
   out.set(p.payload, offset);
   return out;
+}
+
+function u16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 // ---- 16-bit sequence arithmetic ----------------------------------------------------------------

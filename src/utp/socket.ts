@@ -53,6 +53,7 @@ interface Entry {
   conn: UtpConnection;
   transport: UtpTransport;
   family: UdpFamily;
+  endpoint?: UdpEndpoint | undefined;
   timer: TimerHandle | undefined;
   timerAt: number;
   queued: boolean;
@@ -302,7 +303,8 @@ export class UtpSocket implements Connector, UtpTransportHost {
   }
 
   private send(e: Entry, datagram: Uint8Array): void {
-    this.o.endpoint(e.family)?.send(datagram, e.transport.remotePort, e.transport.remoteAddress);
+    e.endpoint ??= this.o.endpoint(e.family);
+    e.endpoint?.send(datagram, e.transport.remotePort, e.transport.remoteAddress);
   }
 
   private reply(to: UdpSource, p: UtpPacket, now: number): void {
