@@ -6,6 +6,8 @@ import { seqAdd, seqDiff } from './packet.js';
 
 /** Packets further ahead than this are dropped (the sender resends them later). */
 const MAX_REORDER_DISTANCE = 4096;
+/** In-order bytes accepted beyond the advertised window (a packet in flight when it closed). */
+const OVERSHOOT_BYTES = 64 * 1024;
 /** Bytes of SACK bitmask we send: 256 packets past the hole, as libtorrent. */
 const SACK_BYTES = 32;
 
@@ -50,6 +52,8 @@ export class ReceiveBuffer {
       this.finSeq = seq;
     }
     if (d === 0) {
+      // A peer that ignores our window (we are paused) cannot grow the buffer without bound.
+      if (this.buffered + payload.length > this.capacity + OVERSHOOT_BYTES) return 'dropped';
       this.deliver(payload, fin);
       this.drain();
       return 'delivered';

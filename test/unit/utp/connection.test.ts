@@ -230,3 +230,33 @@ test('random 1 % loss on an uncongested 10 Mbit/s link (50 ms RTT) still fills â
   const utilisation = link.bytes(1).length / (rate * 15);
   assert.ok(utilisation >= 0.8, `utilisation ${utilisation.toFixed(2)}`);
 });
+
+test('a peer ignoring our closed window cannot grow the receive buffer without bound', () => {
+  const link = new UtpLink({ delay: 10 }, { receiveBuffer: 64 * 1024 });
+  link.run(5000, () => link.a.state === 'connected');
+  const b = link.acceptor!;
+  // Nobody reads b (a paused transport): push 1 MB of in-order packets straight at it.
+  let seq = 65530; // the SYN took 65530: data starts at 65531
+  const payload = new Uint8Array(1400);
+  for (let i = 0; i < 750; i++) {
+    seq = (seq + 1) & 0xffff;
+    b.handle(
+      decodePacket(
+        encodePacket({
+          type: ST_DATA,
+          connectionId: 101,
+          timestamp: 0,
+          timestampDiff: 0,
+          window: 1 << 20,
+          seq,
+          ack: 1233,
+          payload,
+        }),
+      ),
+      link.now,
+    );
+  }
+  const held = b.read()?.length ?? 0;
+  assert.ok(held <= 64 * 1024 + 64 * 1024, `held ${held} bytes`);
+  assert.ok(held >= 64 * 1024);
+});
