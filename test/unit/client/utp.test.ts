@@ -83,3 +83,26 @@ test('a swarm of uTP-only, TCP-only and dual clients completes', async () => {
     await tmp.cleanup();
   }
 });
+
+test('incoming uTP goes through the IP filter like TCP', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), { files, pieceLength: 32768 });
+  const seedClient = new Client({ host: '127.0.0.1', dht: false, tcp: { incoming: false } });
+  seedClient.ipFilter.block('127.0.0.1');
+  const leechClient = new Client({ host: '127.0.0.1', dht: false });
+  try {
+    const port = await seedClient.listen(0);
+    await leechClient.listen(0);
+    await seedClient.addTorrent(fx.torrent, { savePath: fx.dir });
+    const leech = await leechClient.addTorrent(fx.torrent, { savePath: join(tmp.path, 'leech') });
+    const refused: string[] = [];
+    seedClient.on('peer-disconnect', (p, info) => refused.push(`${p.transport}:${info.name}`));
+    leech.addPeer('127.0.0.1', port);
+    await until(() => refused.length > 0, 10_000, 'the filtered peer is refused');
+    assert.deepEqual(refused, ['utp:IP_FILTERED']);
+    assert.equal(leech.stats().sessionDownloaded, 0);
+  } finally {
+    await Promise.all([seedClient.close(), leechClient.close()]);
+    await tmp.cleanup();
+  }
+});
