@@ -1,6 +1,9 @@
 /**
- * net-bittorrent — the public API. Each layer's folder has its own index; this file gathers
- * what users of the package need.
+ * net-bittorrent — the public API: the Client and what it hands out (Torrent, Peer, events,
+ * alerts, settings, counters), and the protocol layers usable on their own (bencode, metainfo,
+ * wire, MSE, trackers, DHT, extensions, storage). Engine internals (Downloader, Uploader,
+ * PeerSession, PieceAssembly, the picker, choker, candidate list, read caches, services' plumbing)
+ * are not part of it: tests and benches import those from their modules.
  */
 export * from './bencode/index.js';
 export { NbtError, isNbtError } from './util/errors.js';
@@ -23,7 +26,16 @@ export {
   type DisconnectInfo,
 } from './peer/disconnect.js';
 export * from './metainfo/index.js';
-export * from './storage/index.js';
+export type { Storage, ByteRange, FileStat, ReadIntoOptions } from './storage/storage.js';
+export { FileStorage, type FileStorageOptions } from './storage/file-storage.js';
+export { MemoryStorage } from './storage/memory-storage.js';
+export {
+  checkStorage,
+  checkFiles,
+  type CheckOptions,
+  type PieceHasher,
+  type PieceHashes,
+} from './storage/check.js';
 export * from './mse/index.js';
 export * from './tracker/index.js';
 export {
@@ -61,19 +73,31 @@ export {
 export * from './extensions/index.js';
 export * from './wire/index.js';
 export * from './net/index.js';
-export * from './peer/index.js';
+export { Peer } from './peer/peer.js';
+export * from './peer/types.js';
+export { clientNameFromPeerId } from './peer/client-id.js';
+export { formatBytes, formatRate } from './peer/format.js';
+export { DEFAULT_TIMEOUTS, CLIENT_VERSION } from './peer/defaults.js';
 export * from './client/index.js';
-export * from './torrent/index.js';
+export * from './settings/index.js';
+export { Torrent } from './torrent/torrent.js';
+export type {
+  TorrentState,
+  TorrentEvents,
+  TorrentStats,
+  TorrentOptions,
+  FileErrorInfo,
+} from './torrent/types.js';
+export { MAX_PRIORITY, DEFAULT_PRIORITY } from './torrent/picker.js';
+export * from './hash/index.js';
 // Types that the API above refers to (options, results, helpers of public classes).
 export { TokenBucket } from './util/token-bucket.js';
-export * from './hash/index.js';
 export type { ResolvedOptions } from './client/options.js';
 export type { ResolvedTimeouts } from './peer/defaults.js';
 export { RemotePieces } from './peer/remote-pieces.js';
-export type { UploaderHost } from './torrent/uploader.js';
+export { RateMeter } from './peer/rate.js';
+export type { StorageLayout, StorageFile, FileSpan } from './storage/layout.js';
 export { DhtService, type DhtServiceOptions, type DhtServiceHost } from './client/dht-service.js';
-export { MetadataExchange, type MetadataExchangeOptions } from './torrent/metadata-exchange.js';
-export { PexExchange, type PexExchangeOptions } from './torrent/pex-exchange.js';
 export type { TorrentInput } from './client/torrent-input.js';
 export {
   type UdpEndpoint,

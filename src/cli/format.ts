@@ -1,4 +1,5 @@
 /** Human-readable figures for CLI output. */
+import type { CliOutput } from './types.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -48,4 +49,45 @@ export function parseSize(text: string): number | undefined {
   ];
   const v = Number(m[1]) * mult;
   return Number.isSafeInteger(v) ? v : undefined;
+}
+
+// Characters a terminal acts on rather than shows: C0 and C1 controls, DEL, the Unicode line and
+// paragraph separators and the bidirectional overrides (which reorder what is displayed).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// The same, except newline and tab, and our own redraw sequences (carriage return, erase line).
+const UNSAFE_IN_OUTPUT =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[K|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeChar(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text from a torrent, a tracker or a peer made safe to print on one line: every control
+ * character (newlines included) becomes a visible `\uXXXX` escape.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, escapeChar);
+}
+
+/**
+ * Wraps an output stream so nothing written through it can drive the terminal (set the window
+ * title, clear the screen, write the clipboard), whatever a command forgot to escape. Newlines,
+ * tabs, `\r` and erase-line (`ESC [ K`, the progress redraw) pass; every other control character
+ * becomes `\uXXXX`. JSON output is unchanged in meaning: JSON.stringify already escapes C0, and a
+ * raw C1 or bidi character inside a string turns into the equivalent JSON escape.
+ */
+export function terminalSafe(out: CliOutput): CliOutput {
+  return {
+    write: (chunk: string) =>
+      out.write(String(chunk).replace(UNSAFE_IN_OUTPUT, (m) => (m.length > 1 ? m : escapeChar(m)))),
+    get isTTY() {
+      return out.isTTY;
+    },
+    get columns() {
+      return out.columns;
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { NbtError } from '../util/errors.js';
 import { UsageError } from './args.js';
 import { commands, type CommandEntry } from './commands/index.js';
+import { terminalSafe } from './format.js';
 import type { CliIO } from './types.js';
 
 export function packageVersion(): string {
@@ -46,6 +47,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   const flags = new Set(argv.slice(0, end).filter((a) => /^-(h|v|V|-help|-verbose|-version)$/.test(a)));
   const rest = argv.filter((a, i) => i >= end || !/^-(v|-verbose)$/.test(a));
   const verbose = flags.has('-v') || flags.has('--verbose');
+  // Every command writes through a filter that escapes terminal control characters.
+  io = { ...io, stdout: terminalSafe(io.stdout), stderr: terminalSafe(io.stderr) };
   const ctx: CliIO = { ...io, verbose };
   const cmdName = rest[0];
   try {

@@ -11,6 +11,8 @@ import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { FileStorage } from '../storage/file-storage.js';
+import { assertFilesNotReserved, engineStatePaths } from '../storage/paths.js';
+import { PendingIncoming } from './pending-incoming.js';
 import type { Storage } from '../storage/storage.js';
 import { sharedHashPool, type HashPool } from '../hash/pool.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -18,13 +20,24 @@ import { NbtError } from '../util/errors.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
 import type { TorrentOptions } from '../torrent/types.js';
 import type { Candidate } from '../torrent/candidates.js';
-import { TypedEmitter } from './typed-emitter.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ClientEvents } from './events.js';
-import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
+import {
+  resolveOptions,
+  settingsFromOptions,
+  syncOptions,
+  type ClientOptions,
+  type ResolvedOptions,
+} from './options.js';
+import { SettingsStore, type Settings, type SettingsPack } from '../settings/index.js';
+import { SessionObserver } from './session-observer.js';
+import type { AlertSubscription } from './alerts.js';
+import type { SessionCounters } from './counters.js';
+import { downloaderTuning, peerSettings } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter } from './bandwidth.js';
 import { ResumeStore } from './resume-store.js';
-import type { ClientService, EngineExtension } from './extensions.js';
+import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
 import { SessionUdp } from './session-udp.js';
@@ -38,6 +51,7 @@ import { ConnectionTable, normalizeHost } from './connection-table.js';
 import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
+import { DuplicateResolver, resolveTwin } from './duplicates.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -50,18 +64,22 @@ export interface RemoveTorrentOptions {
   deleteFiles?: boolean;
 }
 
-const DIAL_INTERVAL_MS = 2000;
-
 export class Client extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
+  /** A view of the settings (kept in step by applySettings) plus the non-setting options. */
   readonly options: ResolvedOptions;
   readonly ipFilter: IpFilter;
+  /** Incoming connections before their handshake (their own bounded pool). */
+  private readonly pending: PendingIncoming<Peer<Torrent>>;
+  /** Where no torrent file may land: the resume folder and the DHT state file. */
+  private readonly reservedPaths: string[];
   readonly download: BandwidthLimiter;
   readonly upload: BandwidthLimiter;
   private readonly byHash = new Map<string, Torrent>();
   private readonly connections = new ConnectionTable();
   private readonly dialer: Dialer;
   private readonly policy: HandshakePolicy;
+  private readonly duplicates: DuplicateResolver;
   private server: Listener | undefined;
   private listenPortValue = 0;
   private dialTimer: TimerHandle | undefined;
@@ -79,15 +97,37 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly udp: SessionUdp;
   /** uTP connections over `udp` (created by listen(); undefined when uTP is off). */
   utp: UtpSocket | undefined;
-  /** ut_metadata: magnet links' metadata fetching and serving ours. */
+  /** ut_metadata: magnet links' metadata fetching and serving ours. @internal */
   readonly metadata: MetadataExchange;
+  /** ut_pex (undefined with `pex: false`). @internal */
   readonly pex: PexExchange | undefined;
+  private readonly settingsStore: SettingsStore;
+  private readonly observer: SessionObserver;
+  /** Torrents added with their own unchokeSlots (unchoke_slots_limit leaves them alone). */
+  private readonly ownSlots = new WeakSet<Torrent>();
 
   constructor(options: ClientOptions = {}) {
     super();
-    this.options = resolveOptions(options);
+    this.settingsStore = new SettingsStore(settingsFromOptions(options));
+    const s = this.settingsStore.snapshot();
+    this.options = resolveOptions(options, s);
     this.peerId = this.options.peerId;
+    this.observer = new SessionObserver(
+      {
+        clock: this.options.clock,
+        emit: this.emit.bind(this),
+        listenerCount: (event) => this.listenerCount(event),
+        connections: () => this.connections.peers.keys(),
+        torrents: () => this.torrents,
+      },
+      s.alert_categories,
+      s.alert_queue_size,
+    );
+    this.setListenerErrorHandler((error, event) =>
+      this.observer.listenerFailed({ emitter: 'client', event, error }),
+    );
     this.ipFilter = new IpFilter(options.ipFilter);
+    this.pending = PendingIncoming.forLimits(this.options.limits, (p) => p.close(DisconnectReason.TOO_MANY));
     const clock = this.options.clock;
     this.download = new BandwidthLimiter(clock, this.options.downloadRateLimit);
     this.upload = new BandwidthLimiter(clock, this.options.uploadRateLimit);
@@ -102,6 +142,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       clock,
       limits: this.options.limits,
       connections: this.connections,
+      pendingIncoming: () => this.pending.size,
       closed: () => this.closed,
       torrents: () => this.torrents,
       connect: (t, c) => this.connect(t, c),
@@ -114,32 +155,50 @@ export class Client extends TypedEmitter<ClientEvents> {
       torrent: (hex) => this.byHash.get(hex),
       handshakeKeys: (t) => this.handshakeKeys(t),
     };
-    this.dialTimer = clock.setInterval(() => this.dialer.run(), DIAL_INTERVAL_MS);
-    if (this.resume)
-      this.resumeTimer = clock.setInterval(() => void this.saveAllResume(), this.options.resumeInterval);
-    if (options.trackers !== false) {
-      this.trackerService = new TrackerService(this, options.trackers);
+    this.duplicates = new DuplicateResolver({ clock, peerId: this.peerId, listenPort: () => this.port });
+    this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
+    this.startResumeTimer();
+    if (s.trackers_enabled) {
+      this.trackerService = new TrackerService(this, {
+        ...(options.trackers || {}),
+        ...(s.tracker_numwant > 0 ? { numwant: s.tracker_numwant } : {}),
+        requestTimeoutMs: s.tracker_request_timeout,
+        stopTimeoutMs: s.tracker_stop_timeout,
+        lowPeers: s.tracker_low_peers,
+      });
       this.addService(this.trackerService);
     }
     this.metadata = new MetadataExchange({
       clock,
-      ...(options.maxMetadataSize !== undefined ? { maxSize: options.maxMetadataSize } : {}),
+      maxSize: s.max_metadata_size,
       fetched: (t, info) =>
         void saveFetchedTorrent(this.options.resumeDir, t, info).catch((e) => this.warn(e)),
       warn: (e) => this.warn(e),
     });
     this.useExtension(this.metadata);
     this.addService(this.metadata);
-    if (options.pex !== false) {
-      this.pex = new PexExchange({ clock, ...options.pex });
+    if (s.pex_enabled) {
+      this.pex = new PexExchange({ clock, intervalMs: s.pex_interval });
       this.useExtension(this.pex);
       this.addService(this.pex);
     }
-    if (options.dht !== false && options.dht?.enabled !== false) {
+    this.reservedPaths = engineStatePaths(
+      this.options.resumeDir,
+      options.dht ? options.dht.stateFile : undefined,
+    );
+    if (s.dht_enabled) {
       const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
       this.dht = new DhtService(
         { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e), udp: this.udp },
-        { ...(stateFile ? { stateFile } : {}), ...options.dht },
+        {
+          ...(stateFile ? { stateFile } : {}),
+          ...(options.dht || {}),
+          // 0: the session's UDP socket on the listen port; another port: a socket of its own.
+          ...(s.dht_port ? { port: s.dht_port } : {}),
+          intervalMs: s.dht_announce_interval,
+          lowPeers: s.dht_low_peers,
+          minIntervalMs: s.dht_min_search_interval,
+        },
       );
       this.addService(this.dht);
     }
@@ -165,6 +224,69 @@ export class Client extends TypedEmitter<ClientEvents> {
   /** Open connections (including those still connecting or handshaking). */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  // ---- settings, alerts, counters (src/settings, src/client/alerts.ts, counters.ts) -----------
+
+  /** Every setting's current value (a plain, JSON-serialisable object). */
+  settings(): Settings {
+    return this.settingsStore.snapshot();
+  }
+
+  /**
+   * Changes settings on the running session. The pack is validated first: an unknown name or a
+   * bad value throws SettingsError (SETTINGS_INVALID, or SETTINGS_READ_ONLY for a
+   * construction-only setting) naming the setting, and nothing is applied. Limits, rates,
+   * unchoke slots, the resume interval and the alert mask take effect at once; the others on new
+   * connections, new torrents or the next listen() (see `settingDefinitions[name].applies`).
+   */
+  applySettings(pack: SettingsPack): void {
+    const changed = this.settingsStore.apply(pack);
+    if (changed.length === 0) return;
+    const s = this.settingsStore.snapshot();
+    syncOptions(this.options, s);
+    if (changed.includes('download_rate_limit')) this.download.setRate(s.download_rate_limit);
+    if (changed.includes('upload_rate_limit')) this.upload.setRate(s.upload_rate_limit);
+    if (changed.includes('unchoke_slots_limit') || changed.includes('choking_algorithm'))
+      for (const t of this.torrents)
+        if (!this.ownSlots.has(t)) t.unchokeSlots = this.options.limits.unchokeSlots;
+    if (changed.includes('resume_interval')) this.startResumeTimer();
+    this.observer.alerts.configure(s.alert_categories, s.alert_queue_size);
+    // Raised limits are used now; lowered ones refuse new connections until under them.
+    this.dialSoon();
+    this.emit('settings-changed', changed);
+  }
+
+  /** Session-wide counters: bytes by kind, connections by source and close reason, pieces. */
+  counters(): SessionCounters {
+    return this.observer.snapshot();
+  }
+
+  /** Posts a `session-stats` alert (category stats) with the counters, e.g. from a timer of yours. */
+  postSessionStats(): void {
+    this.observer.postStats();
+  }
+
+  /**
+   * The alert stream as an async iterator with its own queue of `alert_queue_size` records: a
+   * consumer that falls behind loses the oldest (counted in `dropped`), memory stays bounded.
+   * It ends when the client closes (after the queued alerts) or with `close()` / `break`.
+   */
+  alerts(): AlertSubscription {
+    return this.observer.subscribe();
+  }
+
+  protected override afterEmit(event: string, args: readonly unknown[]): void {
+    this.observer.eventEmitted(event as keyof ClientEvents, args);
+  }
+
+  private startResumeTimer(): void {
+    this.resumeTimer?.cancel();
+    if (this.resume && !this.closed)
+      this.resumeTimer = this.options.clock.setInterval(
+        () => void this.saveAllResume(),
+        this.options.resumeInterval,
+      );
   }
 
   // ---- listening ------------------------------------------------------------------------------
@@ -210,6 +332,9 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.byHash.has(metainfo.infoHashHex))
       throw new NbtError('TORRENT_EXISTS', `torrent ${metainfo.infoHashHex} is already added`);
     const savePath = resolvePath(o.savePath ?? this.options.savePath);
+    // A torrent whose files would land in the engine's own state folder is refused outright
+    // (a magnet's files are checked by its FileStorage once the metadata is known).
+    if (!magnet?.awaiting && !o.storage) assertFilesNotReserved(savePath, metainfo.files, this.reservedPaths);
     const saved = this.resume && !magnet?.awaiting ? await this.resume.load(metainfo, savePath) : undefined;
     // A magnet's metainfo is replaced when its metadata arrives: storage uses the current one.
     const torrent: Torrent = new Torrent({
@@ -218,17 +343,25 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(magnet?.awaiting ? { awaitingMetadata: true } : {}),
       storage: o.storage
         ? () => o.storage!(torrent.metainfo)
-        : () => new FileStorage(torrent.metainfo, savePath, { fsync: this.options.fsync }),
+        : () =>
+            new FileStorage(torrent.metainfo, savePath, {
+              fsync: this.options.fsync,
+              reserved: this.reservedPaths,
+            }),
       host: this.torrentHost,
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,
       sequential: o.sequential ?? false,
       ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
+      tuning: downloaderTuning(this.settingsStore),
+      readCacheBytes: this.settingsStore.get('read_cache_size'),
       ...(saved ? { trusted: saved.trusted, recheck: saved.recheck, unfinished: saved.unfinished } : {}),
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);
+    if (o.unchokeSlots !== undefined) this.ownSlots.add(torrent);
+    this.observer.torrentAdded(torrent);
     if (magnet?.link.trackers.length)
       this.trackerService?.addTrackers(metainfo.infoHashHex, magnet.link.trackers);
     this.forward(torrent);
@@ -257,6 +390,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.resume) await this.resume.remove(torrent.metainfo).catch((e: unknown) => this.warn(e));
     if (o.deleteFiles) await deleteTorrentFiles(torrent);
     for (const svc of this.servicesList) svc.torrentRemoved?.(torrent);
+    this.observer.torrentRemoved(torrent);
     this.emit('torrent-removed', torrent);
   }
 
@@ -312,10 +446,9 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   // ---- rate limits ----------------------------------------------------------------------------
 
-  /** Global limits in bytes/s (0 = unlimited). */
+  /** Global limits in bytes/s (0 = unlimited): download_rate_limit and upload_rate_limit. */
   setRateLimits(limits: { download?: number; upload?: number }): void {
-    if (limits.download !== undefined) this.download.setRate(limits.download);
-    if (limits.upload !== undefined) this.upload.setRate(limits.upload);
+    this.applySettings({ download_rate_limit: limits.download, upload_rate_limit: limits.upload });
   }
 
   // ---- connections ----------------------------------------------------------------------------
@@ -337,6 +470,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
       bandwidth: { upload: this.upload.gate, download: this.download.gate },
       reuseReadBuffer: this.options.reuseReadBuffer,
+      ...peerSettings(this.settingsStore),
     };
   }
 
@@ -358,13 +492,19 @@ export class Client extends TypedEmitter<ClientEvents> {
       },
     });
     this.track(peer, undefined);
-    if (!this.ipFilter.allows(host)) peer.close(DisconnectReason.IP_FILTERED);
-    else if (this.connections.size > this.options.limits.maxConnections)
-      peer.close(DisconnectReason.TOO_MANY);
+    if (!this.ipFilter.allows(host)) return peer.close(DisconnectReason.IP_FILTERED);
+    // Every slot taken by established (or outgoing) connections: no use waiting for a handshake.
+    const full = this.connections.size - 1 - this.pending.size >= this.options.limits.maxConnections;
+    if (full || !this.pending.admit(peer, host)) return peer.close(DisconnectReason.TOO_MANY);
+    peer.once('handshake', () => this.pending.done(peer));
+    peer.once('close', () => this.pending.done(peer));
   }
 
   /** Accept or refuse a peer whose handshake arrived (src/client/handshake-policy.ts). */
   private onHandshake(info: HandshakeInfo): PeerAttach<Torrent> | DisconnectReason {
+    // An incoming connection leaving the pending pool needs a slot among the established ones.
+    if (info.incoming && this.connections.size - this.pending.size >= this.options.limits.maxConnections)
+      return DisconnectReason.TOO_MANY;
     return decideHandshake(this.policy, info);
   }
 
@@ -389,17 +529,25 @@ export class Client extends TypedEmitter<ClientEvents> {
       if (candidate && (peer.transport === 'utp' || this.utp))
         candidate.c.hints = { ...candidate.c.hints, utp: peer.transport === 'utp' };
       this.connections.joined(peer, host, torrent);
+      this.observer.connectionJoined(peer);
       torrent.attach(peer);
+      // Over the per-host limit only because of a connection the other way: the same peer.
+      const overHost = this.connections.attachedCount(host) > this.options.limits.maxPerHost;
+      resolveTwin(this.duplicates, torrent, peer, overHost);
+      if (peer.incoming)
+        peer.on('extended-handshake', () => resolveTwin(this.duplicates, torrent, peer, false));
       if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
     });
     peer.on('internal-error', (error) =>
       this.emit('peer-error', peer, error, this.connections.peers.get(peer)),
     );
+    this.observer.connectionOpened(peer, () => this.connections.peers.get(peer));
     peer.once('close', (info: DisconnectInfo) => {
       const wasOpen = open;
       opened();
       const torrent = this.connections.removed(peer, host);
+      this.observer.connectionClosed(peer, info);
       if (candidate && wasOpen) {
         if (info.reason === DisconnectReason.LOOPBACK)
           candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
@@ -521,5 +669,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.download.close();
     this.upload.close();
     await serverClosed;
+    this.observer.close();
   }
 }

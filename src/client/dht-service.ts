@@ -22,7 +22,7 @@ import type { PeerAddress } from '../util/compact.js';
 import { errorMessage } from '../util/errors.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { TorrentState } from '../torrent/types.js';
-import type { ClientService } from './extensions.js';
+import type { ClientService } from '../torrent/engine-extension.js';
 import type { SharedUdp } from './session-udp.js';
 
 export interface DhtServiceOptions {

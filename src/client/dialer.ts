@@ -12,6 +12,8 @@ export interface DialerHost {
   readonly clock: Clock;
   readonly limits: ConnectionLimits;
   readonly connections: ConnectionTable;
+  /** Incoming connections before their handshake: they have their own pool, not our slots. */
+  pendingIncoming?(): number;
   closed(): boolean;
   torrents(): Torrent[];
   /** Opens (and tracks) a connection to the candidate. */
@@ -47,7 +49,7 @@ export class Dialer {
       torrents.length > 0 &&
       idle < torrents.length &&
       conns.halfOpen < limits.maxHalfOpen &&
-      conns.size < limits.maxConnections
+      conns.size - (h.pendingIncoming?.() ?? 0) < limits.maxConnections
     ) {
       const t = torrents[this.rr++ % torrents.length]!;
       const c = t.wantsPeers(limits.maxPeersPerTorrent)

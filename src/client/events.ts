@@ -4,8 +4,28 @@ import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { FileErrorInfo, TorrentState } from '../torrent/types.js';
 import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
+import type { SettingName } from '../settings/index.js';
+import type { Alert } from './alerts.js';
+
+/** A listener threw: which emitter, for which event, and what it threw. */
+export interface ListenerErrorInfo {
+  emitter: 'client' | 'torrent' | 'peer';
+  event: string;
+  error: Error;
+  torrent?: Torrent;
+  peer?: Peer<unknown>;
+}
 
 export interface ClientEvents {
+  /** Every alert record (src/client/alerts.ts) of the categories in `alert_categories`. */
+  alert: [alert: Alert];
+  /**
+   * A listener of the Client, of a Torrent or of a Peer threw. The engine carried on (a
+   * throwing Peer listener closes that peer with INTERNAL_ERROR, see peer-error).
+   */
+  'listener-error': [info: ListenerErrorInfo];
+  /** applySettings changed these settings. */
+  'settings-changed': [names: SettingName[]];
   /** The listen socket is bound. */
   listening: [port: number];
   'torrent-added': [torrent: Torrent];

@@ -2,7 +2,6 @@
  * Who may connect: the client's answer to every handshake (incoming or outgoing) — the torrent
  * the peer joins, or the disconnect reason it is refused with, checked in a fixed order.
  */
-import type { Peer } from '../peer/index.js';
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
 import type { BDict } from '../bencode/index.js';
@@ -33,21 +32,22 @@ export function decideHandshake(
   if (!policy.ipFilter.allows(info.host)) return DisconnectReason.IP_FILTERED;
   if (torrent.state === 'checking') return DisconnectReason.HASHCHECKING;
   if (!torrent.acceptsPeers) return DisconnectReason.TORRENT_STOPPED;
+  // The same peer id in the same direction is a plain duplicate. In the other direction it is
+  // a simultaneous dial: both are accepted and the duplicate rule keeps one (duplicates.ts).
   const existing = torrent.peerById(info.peerId);
-  if (existing && !keepsNewConnection(existing, info, policy.peerId)) return DisconnectReason.PREEXISTING;
+  if (existing && existing.incoming === info.incoming) return DisconnectReason.PREEXISTING;
   // A connection about to be replaced does not count against the limits.
   const replacing = existing ? 1 : 0;
   if (torrent.peerCount - replacing >= policy.limits.maxPeersPerTorrent) return DisconnectReason.TOO_MANY;
   // Per host, only established connections count: a half-open attempt of ours to the same
-  // address must not hide a loopback or be mistaken for a second connection.
+  // address must not hide a loopback or be mistaken for a second connection. Connections the
+  // other way to this host in this torrent may be this peer's simultaneous dial: they do not
+  // count either (the client resolves the pair once attached).
   const host = normalizeHost(info.host);
-  const sameHost =
-    policy.connections.attachedCount(host) - (existing && normalizeHost(existing.host) === host ? 1 : 0);
-  if (sameHost >= policy.limits.maxPerHost) return DisconnectReason.TOO_MANY;
-  existing?.close(DisconnectReason.PREEXISTING, {
-    peerId: info.peerId.toString('hex'),
-    message: 'simultaneous connections: the one opened by the lower peer id is kept',
-  });
+  let twins = 0;
+  for (const p of torrent.peers) if (p.incoming !== info.incoming && normalizeHost(p.host) === host) twins++;
+  if (policy.connections.attachedCount(host) - twins >= policy.limits.maxPerHost)
+    return DisconnectReason.TOO_MANY;
   const keys = policy.handshakeKeys(torrent);
   // A magnet without metadata yet: piece count unknown, nothing to announce or serve.
   const known = torrent.hasMetadata;
@@ -62,16 +62,4 @@ export function decideHandshake(
       : {}),
     ...(keys ? { extendedHandshake: keys } : {}),
   };
-}
-
-/**
- * Two clients that dial each other at once end up with two connections; both sides must keep
- * the same one. The rule: keep the connection opened by the side with the lower peer id. Two
- * connections in the same direction are a plain duplicate: the new one goes.
- */
-export function keepsNewConnection(existing: Peer<unknown>, info: HandshakeInfo, ourId: Buffer): boolean {
-  if (existing.incoming === info.incoming) return false;
-  const opener = info.incoming ? info.peerId : ourId;
-  const other = info.incoming ? ourId : info.peerId;
-  return Buffer.compare(opener, other) < 0;
 }

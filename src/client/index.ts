@@ -1,5 +1,15 @@
 export { Client, type AddTorrentOptions, type RemoveTorrentOptions } from './client.js';
-export type { ClientEvents } from './events.js';
+export type { ClientEvents, ListenerErrorInfo } from './events.js';
+export {
+  alertCategories,
+  type Alert,
+  type AlertBase,
+  type AlertCategory,
+  type AlertPayloads,
+  type AlertType,
+  type AlertSubscription,
+} from './alerts.js';
+export type { SessionCounters } from './counters.js';
 export {
   type ClientOptions,
   type ConnectionLimits,
@@ -8,9 +18,9 @@ export {
   defaultLimits,
 } from './options.js';
 export { IpFilter, type IpFilterHook } from './ip-filter.js';
-export { TypedEmitter, type EventMap } from './typed-emitter.js';
+export { TypedEmitter, type EventMap, type ListenerErrorHandler } from '../util/typed-emitter.js';
 export { BandwidthLimiter } from './bandwidth.js';
-export type { EngineExtension, ClientService } from './extensions.js';
+export type { EngineExtension, ClientService } from '../torrent/engine-extension.js';
 export {
   TrackerService,
   UNKNOWN_LEFT,

@@ -9,6 +9,7 @@ import { tcpNetwork } from '../net/tcp.js';
 import type { IpFilterHook } from './ip-filter.js';
 import type { TrackerServiceOptions } from './tracker-service.js';
 import type { DhtServiceOptions } from './dht-service.js';
+import type { Settings, SettingsPack } from '../settings/index.js';
 
 import type { EncryptionPolicy } from '../peer/types.js';
 
@@ -24,8 +25,18 @@ export interface ConnectionLimits {
   maxHalfOpen: number;
   /** Connections to one IP address (default 1; tests on loopback raise it). */
   maxPerHost: number;
-  /** Unchoke slots per torrent (default 4, plus one optimistic). */
-  unchokeSlots: number;
+  /**
+   * Incoming connections still before their handshake, in their own pool apart from
+   * `maxConnections` (default min(50, maxConnections)); the oldest is evicted when full.
+   */
+  maxPendingIncoming?: number;
+  /** Of those, from one IP address (default 4 × maxPerHost). */
+  maxPendingPerHost?: number;
+  /**
+   * Unchoke slots per torrent (default 4, plus one optimistic), or 'auto': as many as our upload
+   * rate supports (libtorrent's rate-based choker).
+   */
+  unchokeSlots: number | 'auto';
 }
 
 export interface ClientOptions {
@@ -80,6 +91,11 @@ export interface ClientOptions {
    */
   network?: Network;
   /**
+   * Any setting of the registry (src/settings/definitions.ts) by name; wins over the options
+   * above that map onto the same setting.
+   */
+  settings?: SettingsPack;
+  /**
    * uTP (BEP 29) over the session's UDP socket: incoming and outgoing each (default both on
    * with the default network, off with a custom `network`); false turns it off. Outgoing
    * connections try uTP first, then TCP, unless a previous attempt showed the peer lacks uTP.
@@ -112,6 +128,7 @@ export function makePeerId(prefix = PEER_ID_PREFIX): Buffer {
   return Buffer.from(prefix + tail, 'latin1');
 }
 
+/** The Client's options with defaults applied: a view of the settings plus the non-setting ones. */
 export interface ResolvedOptions {
   peerId: Buffer;
   host: string;
@@ -139,27 +156,76 @@ export const defaultLimits: ConnectionLimits = {
   unchokeSlots: 4,
 };
 
-export function resolveOptions(o: ClientOptions): ResolvedOptions {
+/** The settings the options name (undefined where they say nothing), then `o.settings` on top. */
+export function settingsFromOptions(o: ClientOptions): SettingsPack {
+  const l = o.limits ?? {};
+  const [from, to] = Array.isArray(o.port) ? o.port : [o.port, undefined];
+  const trackers = o.trackers === false ? undefined : o.trackers;
+  const dht = o.dht === false ? undefined : o.dht;
+  const pack: SettingsPack = {
+    listen_host: o.host,
+    listen_port: from,
+    listen_port_range: to !== undefined && from !== undefined ? to - from : undefined,
+    encryption: o.encryption,
+    connections_limit: l.maxConnections,
+    peers_per_torrent_limit: l.maxPeersPerTorrent,
+    half_open_limit: l.maxHalfOpen,
+    connections_per_host_limit: l.maxPerHost,
+    unchoke_slots_limit: typeof l.unchokeSlots === 'number' ? l.unchokeSlots : undefined,
+    choking_algorithm:
+      l.unchokeSlots === undefined ? undefined : l.unchokeSlots === 'auto' ? 'rate_based' : 'fixed_slots',
+    download_rate_limit: o.downloadRateLimit,
+    upload_rate_limit: o.uploadRateLimit,
+    resume_interval: o.resumeInterval,
+    save_path: o.savePath,
+    fsync: o.fsync,
+    reuse_read_buffer: o.reuseReadBuffer,
+    trackers_enabled: o.trackers === false ? false : undefined,
+    tracker_numwant: trackers?.numwant,
+    tracker_request_timeout: trackers?.requestTimeoutMs,
+    tracker_stop_timeout: trackers?.stopTimeoutMs,
+    tracker_low_peers: trackers?.lowPeers,
+    dht_enabled: o.dht === false || o.dht?.enabled === false ? false : undefined,
+    dht_port: dht?.port,
+    dht_announce_interval: dht?.intervalMs,
+    dht_low_peers: dht?.lowPeers,
+    dht_min_search_interval: dht?.minIntervalMs,
+    pex_enabled: o.pex === false ? false : undefined,
+    pex_interval: o.pex === false ? undefined : o.pex?.intervalMs,
+    max_metadata_size: o.maxMetadataSize,
+  };
+  return { ...pack, ...o.settings };
+}
+
+/** The validated peer id (given or random). */
+export function resolvePeerId(o: ClientOptions): Buffer {
   const peerId = o.peerId === undefined ? makePeerId() : Buffer.from(o.peerId as string | Buffer);
   if (peerId.length !== 20) throw new RangeError(`peer id must be 20 bytes, got ${peerId.length}`);
-  return {
-    peerId,
-    host: o.host ?? '0.0.0.0',
-    port: o.port ?? 0,
-    encryption: o.encryption ?? 'enabled',
-    limits: { ...defaultLimits, ...o.limits },
-    downloadRateLimit: o.downloadRateLimit ?? 0,
-    uploadRateLimit: o.uploadRateLimit ?? 0,
+  return peerId;
+}
+
+/** The ResolvedOptions view of the settings (kept in step by syncOptions when they change). */
+export function resolveOptions(o: ClientOptions, s: Settings): ResolvedOptions {
+  const out: ResolvedOptions = {
+    peerId: resolvePeerId(o),
+    host: '',
+    port: 0,
+    encryption: 'enabled',
+    limits: { ...defaultLimits },
+    downloadRateLimit: 0,
+    uploadRateLimit: 0,
     clock: o.clock ?? systemClock,
     hashPool: o.hashPool,
     resumeDir: o.resumeDir,
-    resumeInterval: o.resumeInterval ?? 30_000,
-    savePath: o.savePath ?? '.',
-    fsync: o.fsync ?? false,
-    reuseReadBuffer: o.reuseReadBuffer ?? true,
+    resumeInterval: 0,
+    savePath: '.',
+    fsync: false,
+    reuseReadBuffer: true,
     network: o.network ?? tcpNetwork,
     transports: resolveTransports(o),
   };
+  syncOptions(out, s);
+  return out;
 }
 
 function resolveTransports(o: ClientOptions): TransportSettings {
@@ -172,4 +238,22 @@ function resolveTransports(o: ClientOptions): TransportSettings {
     tcpOutgoing: o.tcp?.outgoing ?? true,
     utpMaxHalfOpen: (o.utp !== false && o.utp?.maxHalfOpen) || 32,
   };
+}
+
+/** Copies the settings into the fields of the options view (the `limits` object stays the same). */
+export function syncOptions(r: ResolvedOptions, s: Settings): void {
+  r.host = s.listen_host;
+  r.port = s.listen_port_range > 0 ? [s.listen_port, s.listen_port + s.listen_port_range] : s.listen_port;
+  r.encryption = s.encryption;
+  r.limits.maxConnections = s.connections_limit;
+  r.limits.maxPeersPerTorrent = s.peers_per_torrent_limit;
+  r.limits.maxHalfOpen = s.half_open_limit;
+  r.limits.maxPerHost = s.connections_per_host_limit;
+  r.limits.unchokeSlots = s.choking_algorithm === 'rate_based' ? 'auto' : s.unchoke_slots_limit;
+  r.downloadRateLimit = s.download_rate_limit;
+  r.uploadRateLimit = s.upload_rate_limit;
+  r.resumeInterval = s.resume_interval;
+  r.savePath = s.save_path;
+  r.fsync = s.fsync;
+  r.reuseReadBuffer = s.reuse_read_buffer;
 }

@@ -1,7 +1,9 @@
 /**
  * Resume files, one per torrent (<resumeDir>/<infohash>.resume, bencoded by src/storage's
- * codec, written atomically). On load, pieces in files whose size and mtime are unchanged are
- * trusted; pieces touching changed files are re-checked; nothing else is.
+ * codec with a checksum, written atomically). On load, pieces in files whose size and mtime are
+ * unchanged are trusted (the torrent spot-checks a sample of them, see data-check.ts); pieces
+ * touching changed files are re-checked; a damaged file or one that contradicts the files on
+ * disk is ignored (a full check).
  */
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,6 +55,8 @@ export class ResumeStore {
     const storage = new FileStorage(m, savePath);
     try {
       const decision = trustResume(m, data, await storage.fileStats());
+      // Data that contradicts the files: a full check, as with no resume data at all.
+      if (!decision.consistent) return undefined;
       return {
         trusted: decision.have,
         recheck: decision.recheck,

@@ -17,9 +17,9 @@ import type { PeerAddress } from '../util/compact.js';
 import { TrackerLink } from '../torrent/tracker-link.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { TrackerPeerSource } from '../tracker/index.js';
-import type { ClientService } from './extensions.js';
+import type { ClientService } from '../torrent/engine-extension.js';
 import type { ClientEvents } from './events.js';
-import type { TypedEmitter } from './typed-emitter.js';
+import type { TypedEmitter } from '../util/typed-emitter.js';
 import type { SharedUdp } from './session-udp.js';
 
 export interface TrackerServiceOptions {
@@ -36,6 +36,8 @@ export interface TrackerServiceOptions {
   udp?: TrackerTransport;
   /** HTTPS: extra trusted CA certificates (PEM). */
   ca?: string | Buffer;
+  /** HTTP tracker redirects followed: `same-host` (default) or `none` (see HttpTrackerOptions). */
+  redirects?: 'same-host' | 'none';
 }
 
 /** What the service needs from the client. */
@@ -45,6 +47,8 @@ export interface TrackerServiceHost extends TypedEmitter<ClientEvents> {
   readonly options: { readonly clock: Clock; readonly limits: { readonly maxPeersPerTorrent: number } };
   /** The session's shared UDP socket (absent: the UDP tracker client uses sockets of its own). */
   readonly udp?: SharedUdp;
+  /** The session's IP filter: trackers at blocked addresses are never contacted. */
+  readonly ipFilter?: { allows(address: string): boolean };
 }
 
 /** A magnet link's trackers announcing before its metadata (and so its Torrent) exists. */
@@ -76,14 +80,21 @@ export class TrackerService implements ClientService {
     this.host = host;
     this.o = o;
     const clock = host.options.clock;
-    this.http = o.http ?? new HttpTrackerClient({ clock, ...(o.ca ? { ca: o.ca } : {}) });
+    this.http =
+      o.http ??
+      new HttpTrackerClient({
+        clock,
+        ...(o.ca ? { ca: o.ca } : {}),
+        ...(o.redirects ? { redirects: o.redirects } : {}),
+        allowAddress: (address) => host.ipFilter?.allows(address) ?? true,
+      });
     const shared = host.udp;
     this.udp =
       o.udp ??
       new UdpTrackerClient({ clock, ...(shared ? { endpoint: (f) => shared.endpoint('tracker', f) } : {}) });
   }
 
-  /** The link of a torrent (undefined once removed). */
+  /** The link of a torrent (undefined once removed). @internal */
   link(torrent: Torrent): TrackerLink | undefined {
     return this.links.get(torrent);
   }

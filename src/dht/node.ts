@@ -65,6 +65,8 @@ export interface DhtNodeOptions {
   peerStore?: PeerStoreOptions;
   /** BEP 42: keep nodes whose id does not match their IP out of the routing table (default false). */
   enforceNodeIdIp?: boolean;
+  /** One routing-table node per IP, one per /24 (/64) per bucket; loopback exempt (default true). */
+  restrictRoutingIps?: boolean;
   /** Client version sent as 'v' (BEP 20 style: 2 letters + 2 version bytes; default "NB" 0.1). */
   version?: Buffer;
 }
@@ -144,7 +146,11 @@ export class DhtNode extends EventEmitter {
     this.softTimeoutMs = Math.min(options.softTimeoutMs ?? 1000, options.queryTimeoutMs ?? 3000);
     this.id = options.nodeId ? Buffer.from(options.nodeId) : randomNodeId();
     assertId(this.id);
-    this.table = new RoutingTable(this.id, this.clock, { k: options.k ?? 8 });
+    this.table = new RoutingTable(this.id, this.clock, {
+      k: options.k ?? 8,
+      enforceNodeIdIp: options.enforceNodeIdIp ?? false,
+      restrictIps: options.restrictRoutingIps ?? true,
+    });
     this.tokens = new TokenManager(this.clock);
     this.peers = new PeerStore(this.clock, options.peerStore);
     this.limiter = new SourceRateLimiter(this.clock, options.rateLimit);

@@ -3,11 +3,24 @@
  * nodes sharing exactly i leading bits with our id; the last bucket holds everything closer,
  * and only it splits, which is the BEP's "split the bucket our own id falls in". Pure: time
  * comes from the injected clock's `now()`; the I/O layer does the pinging it asks for.
+ *
+ * Node ids cost nothing to invent, so addresses are what the table rations (as libtorrent's
+ * `dht_restrict_routing_ips`): one node per endpoint always, and by default one per IP in the
+ * whole table and one per /24 (IPv6: /64) in each bucket; loopback addresses are exempt from
+ * the last two (every loopback node is this machine). With `enforceNodeIdIp`, ids that do not
+ * match their IP (BEP 42) never enter.
  */
 import type { Clock } from '../util/clock.js';
 import type { PeerAddress } from '../util/compact.js';
-import { formatAddress } from '../util/compact.js';
-import { ID_BITS, assertId, commonPrefixLength, compareDistance, randomIdWithPrefix } from './node-id.js';
+import { formatAddress, ipv4Bytes, ipv6Bytes } from '../util/compact.js';
+import {
+  ID_BITS,
+  assertId,
+  commonPrefixLength,
+  compareDistance,
+  isValidBep42Id,
+  randomIdWithPrefix,
+} from './node-id.js';
 import type { NodeInfo } from './krpc.js';
 
 export const K = 8;
@@ -44,19 +57,33 @@ export interface InsertResult {
 
 export interface RoutingTableOptions {
   k?: number;
+  /**
+   * One node per IP in the table and one per /24 (IPv6 /64) per bucket, loopback exempt
+   * (default true). One node per IP and port holds regardless.
+   */
+  restrictIps?: boolean;
+  /** BEP 42: refuse nodes whose id does not match their IP (exempt ranges aside; default false). */
+  enforceNodeIdIp?: boolean;
 }
 
 export class RoutingTable {
   readonly id: Buffer;
   readonly k: number;
   private readonly clock: Pick<Clock, 'now'>;
+  private readonly restrictIps: boolean;
+  private readonly enforceNodeIdIp: boolean;
   private buckets: Bucket[];
+  /** Nodes in buckets (not replacements) by "host:port", and how many per host. */
+  private readonly byEndpoint = new Map<string, RoutingNode>();
+  private readonly perHost = new Map<string, number>();
 
   constructor(id: Buffer, clock: Pick<Clock, 'now'>, options: RoutingTableOptions = {}) {
     assertId(id);
     this.id = Buffer.from(id);
     this.clock = clock;
     this.k = options.k ?? K;
+    this.restrictIps = options.restrictIps ?? true;
+    this.enforceNodeIdIp = options.enforceNodeIdIp ?? false;
     this.buckets = [this.newBucket()];
   }
 
@@ -65,7 +92,7 @@ export class RoutingTable {
   }
 
   get size(): number {
-    return this.buckets.reduce((n, b) => n + b.nodes.length, 0);
+    return this.byEndpoint.size;
   }
 
   stateOf(node: RoutingNode): NodeState {
@@ -112,11 +139,14 @@ export class RoutingTable {
       if (how !== 'unverified') bucket.lastChanged = now;
       return none;
     }
+    if (!this.admissible(contact)) return none;
     const node = this.newNode(contact, how, now);
     for (;;) {
       const b = this.bucketFor(node.id);
+      if (this.subnetTaken(b.nodes, node)) return none;
       if (b.nodes.length < this.k) {
         b.nodes.push(node);
+        this.track(node);
         b.lastChanged = now;
         this.dropReplacement(b, node.id);
         return { added: true, ping: [] };
@@ -127,11 +157,13 @@ export class RoutingTable {
       }
       const bad = b.nodes.findIndex((n) => this.stateOf(n) === 'bad');
       if (bad >= 0 && how !== 'unverified') {
+        this.untrack(b.nodes[bad]!);
         b.nodes[bad] = node;
+        this.track(node);
         b.lastChanged = now;
         return { added: true, ping: [] };
       }
-      this.addReplacement(b, node);
+      if (!this.subnetTaken(b.replacements, node)) this.addReplacement(b, node);
       const questionable = b.nodes
         .filter((n) => this.stateOf(n) === 'questionable')
         .sort((x, y) => lastSeen(x) - lastSeen(y));
@@ -147,18 +179,27 @@ export class RoutingTable {
     const node = bucket.nodes[idx]!;
     node.failures++;
     if (this.stateOf(node) !== 'bad') return;
-    const replacement = bucket.replacements.shift();
-    if (replacement) {
-      bucket.nodes[idx] = replacement;
+    // The first replacement that still fits the address rules (the table changed since).
+    this.untrack(node);
+    for (let replacement; (replacement = bucket.replacements.shift());) {
+      if (!this.admissible(replacement)) continue;
+      const others = bucket.nodes.filter((n) => n !== node);
+      if (this.subnetTaken(others, replacement)) continue;
+      bucket.nodes[bucket.nodes.indexOf(node)] = replacement;
+      this.track(replacement);
       bucket.lastChanged = this.clock.now();
+      return;
     }
+    this.track(node);
   }
 
   remove(id: Uint8Array): boolean {
     const bucket = this.bucketFor(id);
-    const before = bucket.nodes.length;
-    bucket.nodes = bucket.nodes.filter((n) => !n.id.equals(id));
-    return bucket.nodes.length !== before;
+    const node = bucket.nodes.find((n) => n.id.equals(id));
+    if (!node) return false;
+    bucket.nodes = bucket.nodes.filter((n) => n !== node);
+    this.untrack(node);
+    return true;
   }
 
   /** The `count` non-bad nodes closest to `target`, closest first. */
@@ -189,8 +230,42 @@ export class RoutingTable {
 
   /** The node at this address, if any. */
   findByAddress(a: PeerAddress): RoutingNode | undefined {
-    const key = formatAddress(a);
-    return this.all().find((n) => formatAddress(n) === key);
+    return this.byEndpoint.get(formatAddress(a));
+  }
+
+  /**
+   * Whether a new node may enter at all: its id matches its IP when BEP 42 is enforced, no
+   * other node holds its endpoint (a bad one there makes way unless `keepBad`), and,
+   * restricted, its IP has no node yet.
+   */
+  private admissible(c: NodeInfo, keepBad = false): boolean {
+    if (this.enforceNodeIdIp && !isValidBep42Id(c.id, c.host)) return false;
+    const holder = this.byEndpoint.get(formatAddress(c));
+    if (holder && !holder.id.equals(c.id)) {
+      if (keepBad || this.stateOf(holder) !== 'bad') return false;
+      this.remove(holder.id);
+    }
+    return !(this.restrictIps && !isLoopback(c.host) && (this.perHost.get(c.host) ?? 0) > 0);
+  }
+
+  /** Restricted: another node of `list` shares the /24 (IPv6 /64) of `c` (loopback exempt). */
+  private subnetTaken(list: readonly RoutingNode[], c: NodeInfo): boolean {
+    if (!this.restrictIps || isLoopback(c.host)) return false;
+    const net = subnetOf(c.host);
+    return net !== undefined && list.some((n) => !n.id.equals(c.id) && subnetOf(n.host) === net);
+  }
+
+  private track(n: RoutingNode): void {
+    this.byEndpoint.set(formatAddress(n), n);
+    this.perHost.set(n.host, (this.perHost.get(n.host) ?? 0) + 1);
+  }
+
+  private untrack(n: RoutingNode): void {
+    const key = formatAddress(n);
+    if (this.byEndpoint.get(key) === n) this.byEndpoint.delete(key);
+    const left = (this.perHost.get(n.host) ?? 1) - 1;
+    if (left > 0) this.perHost.set(n.host, left);
+    else this.perHost.delete(n.host);
   }
 
   private bucketFor(id: Uint8Array): Bucket {
@@ -206,8 +281,11 @@ export class RoutingTable {
     for (const n of last.nodes) (commonPrefixLength(this.id, n.id) === depth ? far : near).nodes.push(n);
     for (const n of last.replacements) {
       const b = commonPrefixLength(this.id, n.id) === depth ? far : near;
-      if (b.nodes.length < this.k) b.nodes.push(n);
-      else b.replacements.push(n);
+      // (No removals mid-split: a bad node holding the endpoint keeps it.)
+      if (b.nodes.length < this.k && this.admissible(n, true) && !this.subnetTaken(b.nodes, n)) {
+        b.nodes.push(n);
+        this.track(n);
+      } else b.replacements.push(n);
     }
     this.buckets.splice(depth, 1, far, near);
   }
@@ -246,6 +324,17 @@ export class RoutingTable {
   private newBucket(lastChanged = this.clock.now()): Bucket {
     return { nodes: [], replacements: [], lastChanged };
   }
+}
+
+function isLoopback(host: string): boolean {
+  return ipv4Bytes(host)?.[0] === 127 || host === '::1';
+}
+
+/** The /24 of an IPv4 address or the /64 of an IPv6 one, as a string key. */
+function subnetOf(host: string): string | undefined {
+  const v4 = ipv4Bytes(host);
+  if (v4) return v4.subarray(0, 3).join('.');
+  return ipv6Bytes(host)?.subarray(0, 8).toString('hex');
 }
 
 function lastSeen(n: RoutingNode): number {

@@ -4,6 +4,7 @@
  */
 import {
   decode,
+  decodePrefix,
   dictGet,
   isBytes,
   isDict,
@@ -33,6 +34,8 @@ const DEFAULTS = { maxSize: 64 << 20, maxPieces: 1 << 22, maxFiles: 1_000_000, m
 const DECODE = { allowUnsorted: true, spans: 'top' as const, maxDepth: 64, maxTokens: 5_000_000 };
 const MAX_PATH_COMPONENTS = 255;
 const MAX_TRACKERS = 1000;
+/** The path given to a pad file that has none (never written, so any name does). */
+const PAD_PATH: BValue[] = [Buffer.from('.pad')];
 
 function fail(code: string, message: string): never {
   throw new NbtError(code, `metainfo: ${message}`);
@@ -44,7 +47,9 @@ export function parseTorrent(buf: Uint8Array, opts: ParseOptions = {}): Metainfo
   if (buf.length > o.maxSize)
     fail('METAINFO_TOO_LARGE', `torrent is ${buf.length} bytes, more than ${o.maxSize}`);
   const input = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const root = decode(input, DECODE);
+  // Bytes after the top-level dictionary are ignored, as libtorrent does (the info-hash comes
+  // from the info dictionary's own bytes, so they cannot change what the torrent is).
+  const root = decodePrefix(input, DECODE).value;
   if (!isDict(root)) fail('METAINFO_NOT_A_DICT', 'torrent is not a dictionary');
   const info = dictGet(root, 'info');
   if (!isDict(info)) fail('METAINFO_NO_INFO', 'torrent has no info dictionary');
@@ -111,10 +116,13 @@ function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
     let offset = 0;
     list.forEach((entry, i) => {
       if (!isDict(entry)) fail('METAINFO_BAD_FILES', `file ${i} is not a dictionary`);
-      const length = fileLength(dictGet(entry, 'length'), `file ${i}`);
       const attr = attrOf(entry);
       const pad = attr.includes('p');
-      const p = preferUtf8(entry, 'path');
+      // As libtorrent: a BEP 47 symlink ('l') may omit its length (0), a pad file its path.
+      const rawLength = dictGet(entry, 'length');
+      const length = rawLength === undefined && attr.includes('l') ? 0 : fileLength(rawLength, `file ${i}`);
+      const rawPath = preferUtf8(entry, 'path');
+      const p = pad && (!Array.isArray(rawPath) || rawPath.length === 0) ? PAD_PATH : rawPath;
       if (!Array.isArray(p) || p.length === 0) fail('METAINFO_BAD_PATH', `file ${i} has no path list`);
       if (p.length > MAX_PATH_COMPONENTS)
         fail('METAINFO_BAD_PATH', `file ${i} path has more than ${MAX_PATH_COMPONENTS} components`);

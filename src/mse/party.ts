@@ -8,8 +8,10 @@ import { HandshakeInput } from './input.js';
 import type { MseStep } from './types.js';
 
 export abstract class MseParty<S extends string> {
+  /** @internal */
   protected state: S | 'done' | 'failed';
   protected error: NbtError | undefined;
+  /** @internal */
   protected readonly input = new HandshakeInput();
 
   protected constructor(

@@ -105,6 +105,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private lastUseful = 0;
   /** Messages sent before the handshake completed; they go out right after ours. */
   private early: Message[] = [];
+  /** `congested` was reported while pieces waited for the upload gate (see gateReleased). */
+  private gateCongested = false;
 
   private constructor(options: PeerCommonOptions<T>, id: PeerIdentity) {
     super(options.clock ?? systemClock, id, new ExtensionRegistry(options.extensions ?? []));
@@ -118,6 +120,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.out = new SendQueue({
       write: (chunks) => this.write(chunks),
       queued: (m) => this.account(m),
+      released: () => this.gateReleased(),
       ...(options.bandwidth?.upload ? { uploadGate: options.bandwidth.upload } : {}),
     });
   }
@@ -126,9 +129,22 @@ export class Peer<T = unknown> extends PeerBase<T> {
   get writeBufferBytes(): number {
     return (this.conn?.writableLength ?? 0) + this.out.pendingBytes;
   }
+  /**
+   * The upload limit let queued pieces through: if they were what made us congested, say
+   * 'drain' (the transport says it only after a write it refused).
+   */
+  private gateReleased(): void {
+    if (this.gateCongested && !this.closed && this.writeBufferBytes <= this.highWaterMark) {
+      this.gateCongested = false;
+      this.emit('drain');
+    }
+  }
+
   /** True while the write buffer is above the high-water mark; wait for 'drain' before sending more pieces. */
   get congested(): boolean {
-    return this.writeBufferBytes > this.highWaterMark;
+    const full = this.writeBufferBytes > this.highWaterMark;
+    if (full && this.out.pendingBytes > 0) this.gateCongested = true;
+    return full;
   }
   /** Sends (again) our extension handshake, e.g. with metadata_size once a magnet's metadata arrived. */
   sendExtendedHandshake(

@@ -8,6 +8,8 @@ export interface SendQueueIo {
   /** Called as each message enters the encoder (after any bandwidth wait), for counters. */
   queued(m: Message): void;
   uploadGate?: BandwidthGate;
+  /** The upload gate let waiting messages through (pending bytes fell). */
+  released?(): void;
 }
 
 /**
@@ -22,12 +24,15 @@ export class SendQueue {
   private scheduled = false;
   private gateWaiting = false;
   private deferred: Message[] = [];
+  /** Piece bytes in `deferred`: queued behind the upload gate, not yet in the encoder. */
+  private deferredBytes = 0;
   private closed = false;
 
   constructor(private readonly io: SendQueueIo) {}
 
+  /** Bytes not yet handed to the transport: the batch, and pieces waiting for the upload gate. */
   get pendingBytes(): number {
-    return this.encoder.pendingBytes;
+    return this.encoder.pendingBytes + this.deferredBytes;
   }
 
   /** Raw bytes in order with the messages (our handshake for incoming connections). */
@@ -39,13 +44,13 @@ export class SendQueue {
   send(m: Message): void {
     if (this.closed) return;
     if (this.gateWaiting) {
-      this.deferred.push(m);
+      this.defer(m);
       return;
     }
     const wait = m.type === 'piece' ? this.io.uploadGate?.(m.block.length) : undefined;
     if (wait) {
       this.gateWaiting = true;
-      this.deferred.push(m);
+      this.defer(m);
       const release = (): void => this.release();
       void wait.then(release, release);
       return;
@@ -69,6 +74,12 @@ export class SendQueue {
   close(): void {
     this.closed = true;
     this.deferred = [];
+    this.deferredBytes = 0;
+  }
+
+  private defer(m: Message): void {
+    this.deferred.push(m);
+    if (m.type === 'piece') this.deferredBytes += m.block.length;
   }
 
   private release(): void {
@@ -76,8 +87,10 @@ export class SendQueue {
     if (this.closed) return;
     const [first, ...rest] = this.deferred;
     this.deferred = [];
+    this.deferredBytes = 0;
     if (first) this.enqueue(first);
     for (const m of rest) this.send(m);
+    this.io.released?.();
   }
 
   private enqueue(m: Message): void {

@@ -2,20 +2,21 @@
  * Pieces on real files: positioned reads and vectored writes through a bounded pool of open
  * handles. Files are created sparse on first write (never preallocated with zeros), their
  * directories as needed; padding files (BEP 47) never touch the disk. Every path is joined under
- * the save path, re-checked, and its directory's real path must stay inside the save path's, so
- * symlinks cannot redirect writes; handles are opened with O_NOFOLLOW.
+ * the save path, re-checked, and its directories are made one component at a time, each checked to
+ * stay inside the save path's real path, so symlinks cannot redirect writes or make us create
+ * anything outside; handles are opened with O_NOFOLLOW.
  *
  * Skipped files (priority 0): storage writes whatever block it is given. Blocks of a skipped file
  * that share a wanted piece are written into that file, which is then created sparse holding only
  * those bytes (no partfile).
  */
 import { mkdir, realpath, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { NbtError } from '../util/errors.js';
 import { storageError } from './errors.js';
 import { FilePool } from './fd-pool.js';
 import { mapRange, pieceRangeOffset, validateLayout, type StorageLayout } from './layout.js';
-import { isInside, safeJoin } from './paths.js';
+import { assertNotReserved, ensureDirInside, safeJoin } from './paths.js';
 import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
 
 export interface FileStorageOptions {
@@ -23,6 +24,11 @@ export interface FileStorageOptions {
   maxOpenFiles?: number;
   /** fsync written files on flush() and close() (default true). */
   fsync?: boolean;
+  /**
+   * Paths no file may be at or below: the engine's own state (resume folder, DHT state file),
+   * which a hostile torrent would otherwise overwrite (STORAGE_RESERVED_PATH).
+   */
+  reserved?: readonly string[];
 }
 
 export class FileStorage implements Storage {
@@ -36,6 +42,8 @@ export class FileStorage implements Storage {
   private readonly inFlight = new Set<Promise<unknown>>();
   private emptyFilesMade = false;
   private rootReal: string | undefined;
+  private readonly reserved: readonly string[];
+  private reservedReal: string[] | undefined;
   private closed = false;
 
   constructor(layout: StorageLayout, savePath: string, o: FileStorageOptions = {}) {
@@ -43,6 +51,8 @@ export class FileStorage implements Storage {
     this.layout = layout;
     this.savePath = savePath;
     this.paths = layout.files.map((f) => safeJoin(savePath, f.path));
+    this.reserved = o.reserved ?? [];
+    for (const [i, p] of this.paths.entries()) if (!layout.files[i]!.pad) assertNotReserved(p, this.reserved);
     this.pool = new FilePool(Math.max(1, o.maxOpenFiles ?? 64));
     this.fsync = o.fsync ?? true;
   }
@@ -207,17 +217,22 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * Makes sure the real path of the file's directory is inside the save path's (a symlinked
-   * directory must not lead reads or writes elsewhere); creates it first when `create`.
+   * Makes sure the file's directory is inside the save path (a symlinked directory must not lead
+   * reads or writes elsewhere), creating it first when `create` without creating anything
+   * outside the save path (see ensureDirInside).
    */
   private async checkDir(path: string, create = true): Promise<void> {
     const dir = dirname(path);
     if (this.dirChecked.has(dir)) return;
-    if (create) await mkdir(dir, { recursive: true });
+    // The save path itself is the user's choice: made as a whole, symlinks and all.
+    if (create && this.rootReal === undefined) await mkdir(this.savePath, { recursive: true });
     this.rootReal ??= await realpath(this.savePath);
-    const real = await realpath(dir);
-    if (!isInside(this.rootReal, real))
-      throw new NbtError('STORAGE_BAD_PATH', `storage: ${dir} resolves to ${real}, outside the save path`);
+    await ensureDirInside(resolve(this.savePath), this.rootReal, dir, create);
+    if (this.reserved.length > 0) {
+      // The same rule on real paths: no symlinked alias into the state folder either.
+      this.reservedReal ??= await Promise.all(this.reserved.map((r) => realpath(r).catch(() => resolve(r))));
+      assertNotReserved(await realpath(dir), this.reservedReal);
+    }
     this.dirChecked.add(dir);
   }
 

@@ -25,7 +25,7 @@ export {
   type TrustDecision,
 } from './resume.js';
 export { writeFileAtomic, readFileIfExists } from './atomic.js';
-export { safeJoin, isInside } from './paths.js';
+export { safeJoin, isInside, assertNotReserved } from './paths.js';
 export { storageError } from './errors.js';
 export { FilePool, type Lease } from './fd-pool.js';
 export { PieceReadCache } from './read-cache.js';

@@ -35,11 +35,15 @@ export class MemoryStorage implements Storage {
     const missing: ByteRange[] = [];
     for (const s of mapRange(this.layout, offset, target.length)) {
       const dest = target.subarray(s.torrentOffset - offset, s.torrentOffset - offset + s.length);
-      dest.fill(0);
-      if (this.layout.files[s.fileIndex]!.pad) continue;
+      if (this.layout.files[s.fileIndex]!.pad) {
+        dest.fill(0);
+        continue;
+      }
       const file = this.files[s.fileIndex];
-      const have = Math.max(0, Math.min(s.length, this.sizes[s.fileIndex]! - s.fileOffset));
-      if (file) dest.set(file.subarray(s.fileOffset, s.fileOffset + have));
+      const have = file ? Math.max(0, Math.min(s.length, this.sizes[s.fileIndex]! - s.fileOffset)) : 0;
+      if (have > 0) dest.set(file!.subarray(s.fileOffset, s.fileOffset + have));
+      // Only what the file does not hold is zeroed (reads are hot in simulated swarms).
+      if (have < s.length) dest.fill(0, have);
       if (have < s.length || !file) {
         const name = this.layout.files[s.fileIndex]!.path.join('/');
         if (!opts.allowMissing)
@@ -55,13 +59,16 @@ export class MemoryStorage implements Storage {
 
   async write(piece: number, offset: number, data: Buffer | readonly Buffer[]): Promise<void> {
     this.assertOpen();
-    const buf = Buffer.isBuffer(data) ? data : Buffer.concat(data);
-    const at = pieceRangeOffset(this.layout, piece, offset, buf.length);
-    for (const s of mapRange(this.layout, at, buf.length)) {
+    // The blocks are copied straight into the files: no concatenated copy first.
+    const parts = Buffer.isBuffer(data) ? [data] : data;
+    let length = 0;
+    for (const p of parts) length += p.length;
+    const at = pieceRangeOffset(this.layout, piece, offset, length);
+    for (const s of mapRange(this.layout, at, length)) {
       const f = this.layout.files[s.fileIndex]!;
       if (f.pad) continue;
       const file = (this.files[s.fileIndex] ??= Buffer.alloc(f.length));
-      buf.copy(file, s.fileOffset, s.torrentOffset - at, s.torrentOffset - at + s.length);
+      copyParts(parts, s.torrentOffset - at, s.length, file, s.fileOffset);
       this.sizes[s.fileIndex] = Math.max(this.sizes[s.fileIndex]!, s.fileOffset + s.length);
       this.mtimes[s.fileIndex] = this.now();
     }
@@ -89,5 +96,20 @@ export class MemoryStorage implements Storage {
 
   private assertOpen(): void {
     if (this.closed) throw new NbtError('STORAGE_CLOSED', 'storage is closed');
+  }
+}
+
+/** Copies `length` bytes from offset `from` of the concatenation of `parts` into `target`. */
+function copyParts(parts: readonly Buffer[], from: number, length: number, target: Buffer, at: number): void {
+  for (const p of parts) {
+    if (length === 0) return;
+    if (from >= p.length) {
+      from -= p.length;
+      continue;
+    }
+    const n = p.copy(target, at, from, Math.min(p.length, from + length));
+    at += n;
+    length -= n;
+    from = 0;
   }
 }

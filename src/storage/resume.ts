@@ -1,11 +1,12 @@
 /**
  * Resume data (pure codec): what a torrent needs to restart without rehashing everything. A
- * bencoded dict; decoding validates every field against limits and the torrent it is for, and
- * throws NbtError RESUME_* on anything wrong. `trustResume` then decides which pieces can be
- * trusted given the files as they are on disk now.
+ * bencoded dict followed by the SHA-1 of its bytes (so a flipped bit, a torn write or an old
+ * format is caught before any of it is believed); decoding checks that digest, validates every
+ * field against limits and the torrent it is for, and throws NbtError RESUME_* on anything wrong.
+ * `trustResume` then decides which pieces can be trusted given the files as they are on disk now.
  */
 import {
-  decode,
+  decodePrefix,
   encode,
   dictGet,
   isBytes,
@@ -22,6 +23,7 @@ import {
   type PeerAddress,
 } from '../util/compact.js';
 import { NbtError } from '../util/errors.js';
+import { sha1 } from '../util/sha1.js';
 import type { StorageLayout } from './layout.js';
 import type { FileStat } from './storage.js';
 
@@ -59,8 +61,11 @@ export interface ResumeExpect {
 export const MAX_RESUME_BYTES = 64 << 20;
 const MAX_PEERS = 2000;
 
+/** Bytes of the digest after the dictionary. */
+const CHECKSUM_BYTES = 20;
+
 export function encodeResume(r: ResumeData): Buffer {
-  return encode({
+  const body = encode({
     version: r.version,
     'info-hash': r.infoHash,
     'piece-count': r.have.size,
@@ -73,19 +78,23 @@ export function encodeResume(r: ResumeData): Buffer {
     downloaded: r.downloaded,
     'save-path': r.savePath,
   });
+  return Buffer.concat([body, sha1(body)]);
 }
 
 export function decodeResume(buf: Uint8Array, expect: ResumeExpect = {}): ResumeData {
   if (buf.length > MAX_RESUME_BYTES)
     throw bad(`resume data is ${buf.length} bytes, limit ${MAX_RESUME_BYTES}`);
   let root: BValue;
+  let end: number;
   try {
-    root = decode(buf, { maxDepth: 8 });
+    ({ value: root, end } = decodePrefix(buf, { maxDepth: 8 }));
   } catch (e) {
     throw new NbtError('RESUME_CORRUPT', `resume data: ${e instanceof Error ? e.message : String(e)}`, {
       cause: e,
     });
   }
+  if (buf.length !== end + CHECKSUM_BYTES || !sha1(buf.subarray(0, end)).equals(buf.subarray(end)))
+    throw bad('checksum missing or wrong (damaged, or written by an older version)');
   if (!isDict(root)) throw bad('not a dictionary');
   const version = int(root, 'version', 1, 1000);
   if (version !== RESUME_VERSION)
@@ -180,6 +189,11 @@ export interface TrustDecision {
   unfinished: UnfinishedPiece[];
   /** Indices of files whose size or mtime differ from the resume data (or that are missing now). */
   changedFiles: number[];
+  /**
+   * False when the resume data disagrees with the files in a way a correct save cannot: a
+   * trusted piece lies past the end of an unchanged file. Then trust none of it.
+   */
+  consistent: boolean;
 }
 
 /**
@@ -200,13 +214,22 @@ export function trustResume(
   const changed = new Uint8Array(n);
   const missing = new Uint8Array(n);
   const changedFiles: number[] = [];
+  let consistent = true;
   layout.files.forEach((f, i) => {
     if (f.pad || f.length === 0) return;
     const was = r.files[i];
     const now = current[i];
     const same =
       was !== undefined && now !== undefined && was.size === now.size && was.mtimeMs === now.mtimeMs;
-    if (same) return;
+    if (same) {
+      // Pieces claimed in a file too short to hold them: the claim is false.
+      if (now.size < f.length) {
+        const from = Math.floor((f.offset + now.size) / layout.pieceLength);
+        const to = Math.floor((f.offset + f.length - 1) / layout.pieceLength);
+        for (let p = from; p <= to && consistent; p++) if (r.have.has(p)) consistent = false;
+      }
+      return;
+    }
     changedFiles.push(i);
     const first = Math.floor(f.offset / layout.pieceLength);
     const last = Math.floor((f.offset + f.length - 1) / layout.pieceLength);
@@ -221,7 +244,7 @@ export function trustResume(
     else if (r.have.has(p)) have.set(p);
   }
   const unfinished = r.unfinished.filter((u) => !changed[u.piece] && !missing[u.piece]);
-  return { have, recheck, unfinished, changedFiles };
+  return { have, recheck, unfinished, changedFiles, consistent };
 }
 
 function bad(msg: string): NbtError {

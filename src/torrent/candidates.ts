@@ -2,6 +2,12 @@
  * Addresses we may connect to, from every source (trackers, DHT, PEX, the user, resume data,
  * incoming peers' listen ports). Failed attempts back off exponentially and are dropped after a
  * few tries; banned hosts are never added.
+ *
+ * A tracker or a PEX peer can hand us thousands of dead addresses, so candidates are ranked,
+ * not queued: the user's own peers first, then peers we had a working connection with (this
+ * session or, through resume data, the last), then untried addresses, then failed ones. A full
+ * list evicts its worst candidate for a better newcomer instead of dropping the newcomer, and
+ * only the user's and proven peers are worth persisting.
  */
 import type { PeerAddress } from '../util/compact.js';
 import type { PeerSource } from '../peer/types.js';
@@ -33,13 +39,35 @@ export interface Candidate extends PeerAddress {
   failures: number;
   /** Clock ms before which we do not try again. */
   retryAt: number;
+  /** We had a working connection to this address (it is worth coming back to). */
+  good?: boolean;
+}
+
+/** Dial order, best first; a full list evicts from the worst tier. */
+const Tier = { User: 0, Proven: 1, Untried: 2, Failed: 3 } as const;
+type Tier = (typeof Tier)[keyof typeof Tier];
+const TIERS = 4;
+
+/** The longest back-off for the user's own peers, which are never given up. */
+const MAX_USER_RETRY_MS = 5 * 60_000;
+
+function tierOf(c: Candidate): Tier {
+  if (c.source.kind === 'user') return Tier.User;
+  if (c.good) return Tier.Proven;
+  if (c.failures > 0) return Tier.Failed;
+  // Resume data holds only peers that were proven last session (see addresses()).
+  return c.source.kind === 'resume' ? Tier.Proven : Tier.Untried;
 }
 
 export class CandidateList {
-  private readonly byAddress = new Map<string, Candidate>();
-  /** Connected or connecting addresses: not handed out again. */
-  /** Connected or connecting addresses, with their hints for when they come back. */
+  /** One insertion-ordered map per tier (oldest first within a tier). */
+  private readonly tiers: Map<string, Candidate>[] = Array.from({ length: TIERS }, () => new Map());
+  /** Which tier holds each address. */
+  private readonly where = new Map<string, Map<string, Candidate>>();
+  /** Connected or connecting addresses (not handed out again), with their hints for later. */
   private readonly busy = new Map<string, PeerHints | undefined>();
+  /** Addresses that had a working connection, so a later close or failure keeps them proven. */
+  private readonly proven = new Set<string>();
 
   constructor(
     private readonly maxCandidates = 2000,
@@ -48,7 +76,7 @@ export class CandidateList {
   ) {}
 
   get size(): number {
-    return this.byAddress.size;
+    return this.where.size;
   }
 
   /** Adds addresses; returns those that were new. */
@@ -57,39 +85,45 @@ export class CandidateList {
     for (const a of addrs) {
       if (!(a.port > 0 && a.port < 65536) || banned(a.host)) continue;
       const key = formatAddress(a);
-      const known = this.byAddress.get(key);
-      if (known) {
-        // Another source may know more (PEX flags for an address a tracker gave).
-        if (a.hints) known.hints = { ...known.hints, ...a.hints };
-        continue;
-      }
       if (this.busy.has(key)) {
         if (a.hints) this.busy.set(key, { ...this.busy.get(key), ...a.hints });
         continue;
       }
-      if (this.byAddress.size >= this.maxCandidates) break;
+      const known = this.where.get(key)?.get(key);
+      // Another source may know more (PEX flags for an address a tracker gave).
+      if (known && a.hints) known.hints = { ...known.hints, ...a.hints };
+      if (known) {
+        // The user naming an address we already know: it moves to the front.
+        if (source.kind === 'user' && known.source.kind !== 'user') {
+          this.take(key);
+          this.put(key, { ...known, source, retryAt: 0 });
+        }
+        continue;
+      }
       const c: Candidate = { host: a.host, port: a.port, source, failures: 0, retryAt: 0 };
       if (a.hints) c.hints = { ...a.hints };
-      this.byAddress.set(key, c);
+      if (!this.makeRoom(tierOf(c))) continue;
+      this.put(key, c);
       added.push({ host: a.host, port: a.port });
     }
     return added;
   }
 
-  /** The next address due for a try (marked busy), or undefined. */
+  /** The best address due for a try (marked busy), or undefined. */
   next(now: number, usable: (c: Candidate) => boolean): Candidate | undefined {
-    for (const [key, c] of this.byAddress) {
-      if (c.retryAt > now || !usable(c)) continue;
-      this.byAddress.delete(key);
-      this.busy.set(key, c.hints);
-      return c;
-    }
+    for (const tier of this.tiers)
+      for (const [key, c] of tier) {
+        if (c.retryAt > now || !usable(c)) continue;
+        this.take(key);
+        this.busy.set(key, c.hints);
+        return c;
+      }
     return undefined;
   }
 
   /** Any candidate is due now. */
   hasDue(now: number): boolean {
-    for (const c of this.byAddress.values()) if (c.retryAt <= now) return true;
+    for (const tier of this.tiers) for (const c of tier.values()) if (c.retryAt <= now) return true;
     return false;
   }
 
@@ -98,17 +132,23 @@ export class CandidateList {
     const key = formatAddress(c);
     this.busy.delete(key);
     c.failures++;
-    if (c.failures >= this.maxFailures) return;
-    c.retryAt = now + this.retryBaseMs * 2 ** (c.failures - 1);
-    this.byAddress.set(key, c);
+    const user = c.source.kind === 'user';
+    if (c.failures >= this.maxFailures && !user) return;
+    const delay = this.retryBaseMs * 2 ** Math.min(c.failures - 1, 16);
+    c.retryAt = now + (user ? Math.min(delay, MAX_USER_RETRY_MS) : delay);
+    if (this.where.has(key) || !this.makeRoom(tierOf(c))) return;
+    this.put(key, c);
   }
 
   /** A connection (ours or theirs) to this address exists. */
   markBusy(a: PeerAddress): void {
     const key = formatAddress(a);
-    const hints = this.byAddress.get(key)?.hints ?? this.busy.get(key);
-    this.byAddress.delete(key);
+    const hints = this.where.get(key)?.get(key)?.hints ?? this.busy.get(key);
+    this.take(key);
     this.busy.set(key, hints);
+    this.proven.add(key);
+    // Bounded like everything else: the oldest proven addresses are forgotten first.
+    if (this.proven.size > 4 * this.maxCandidates) this.proven.delete(this.proven.values().next().value!);
   }
 
   /** A connection ended: the address may be tried again later. */
@@ -116,25 +156,55 @@ export class CandidateList {
     const key = formatAddress(a);
     const hints = this.busy.get(key);
     this.busy.delete(key);
-    if (retry && !this.byAddress.has(key)) {
-      const c: Candidate = {
-        host: a.host,
-        port: a.port,
-        source,
-        failures: 1,
-        retryAt: now + this.retryBaseMs,
-      };
-      if (hints) c.hints = hints;
-      this.byAddress.set(key, c);
-    }
+    if (!retry || this.where.has(key)) return;
+    const c: Candidate = {
+      host: a.host,
+      port: a.port,
+      source,
+      failures: 1,
+      retryAt: now + this.retryBaseMs,
+      good: this.proven.has(key),
+    };
+    if (hints) c.hints = hints;
+    if (this.makeRoom(tierOf(c))) this.put(key, c);
   }
 
   removeHost(host: string): void {
-    for (const [key, c] of this.byAddress) if (c.host === host) this.byAddress.delete(key);
+    for (const tier of this.tiers) for (const [key, c] of tier) if (c.host === host) this.take(key);
   }
 
-  /** Known addresses (for resume data and PEX). */
+  /**
+   * Addresses worth persisting (resume data): the user's and those we had a working connection
+   * with. Untried and failed ones are not: a tracker's junk must not outlive the session.
+   */
   addresses(): PeerAddress[] {
-    return [...this.byAddress.values()].map((c) => ({ host: c.host, port: c.port }));
+    const out: PeerAddress[] = [];
+    for (const c of [...this.tiers[Tier.User]!.values(), ...this.tiers[Tier.Proven]!.values()])
+      if (c.good || c.failures === 0 || c.source.kind === 'user') out.push({ host: c.host, port: c.port });
+    return out;
+  }
+
+  /** Room for one more candidate of `tier`: true, evicting the oldest of a worse tier if full. */
+  private makeRoom(tier: Tier): boolean {
+    if (this.where.size < this.maxCandidates) return true;
+    for (let worst: number = TIERS - 1; worst > tier; worst--) {
+      const victim = this.tiers[worst]!.keys().next();
+      if (!victim.done) {
+        this.take(victim.value);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private put(key: string, c: Candidate): void {
+    const tier = this.tiers[tierOf(c)]!;
+    tier.set(key, c);
+    this.where.set(key, tier);
+  }
+
+  private take(key: string): void {
+    this.where.get(key)?.delete(key);
+    this.where.delete(key);
   }
 }

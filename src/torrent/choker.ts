@@ -1,9 +1,22 @@
 /**
- * Who we upload to (sans-I/O; the engine calls `run` every 10 s). Regular slots go by
- * tit-for-tat: while downloading, to the interested peers that give us the most; while
- * seeding, to those we upload to fastest. One optimistic slot rotates every 30 s to a random
- * interested, choked peer, with peers connected in the last minute weighted 3x so newcomers
- * get a chance to trade. Snubbed peers never get a regular slot.
+ * Who we upload to (sans-I/O). Slots go to peers that want data: an unchoked peer that sends no
+ * request for `idleMs` (`probeMs` if it never sent one) is choked and its slot reused at once,
+ * and it waits `idleBackoffMs`
+ * before it is considered again (unless it requests meanwhile). This keeps peers that say
+ * "interested" and never request from holding every slot (a denial of service otherwise).
+ *
+ * Full rounds (the engine runs one every 10 s) rank the candidates: while downloading by what
+ * they give us (tit-for-tat, so free riders get only the optimistic slot); then peers that
+ * asked us for data before above untried ones (who get free and released slots); then, as libtorrent's
+ * round-robin seeding choker does, a peer that got its quota since its unchoke (`quotaBytes`,
+ * for at least a minute) yields to others; then by our upload rate to peers already unchoked;
+ * then the one waiting longest since its last unchoke, newest connection first. One optimistic
+ * slot rotates every 30 s, newcomers weighted 3x. Quick rounds (`fill`) only release slots of
+ * peers that stopped wanting data and fill free slots, without churning the others.
+ *
+ * Slot count: fixed (`slots`), or `'auto'` (libtorrent's rate-based choker): walking peers from
+ * the fastest, each one uploaded to at least a rising threshold (1 KiB/s, +2 KiB/s per slot)
+ * earns a slot, plus one; so slots grow while each extra peer still gets a useful share.
  */
 import type { PeerKey } from './picker.js';
 
@@ -21,15 +34,40 @@ export interface ChokerPeer {
   connectedAt: number;
   /** We are currently choking it. */
   amChoking: boolean;
+  /** Clock ms of its last request to us (-Infinity: never). */
+  lastRequestAt: number;
+  /** Clock ms when we last unchoked it (-Infinity: never). */
+  unchokedAt: number;
+  /** Payload bytes we sent it since we last unchoked it. */
+  uploadedSinceUnchoke: number;
+  /** Requests of its are queued or being served. */
+  busy: boolean;
 }
 
+export type SlotSetting = number | 'auto';
+
 export interface ChokerOptions {
-  /** Regular unchoke slots (default 4). */
-  slots?: number;
+  /** Regular unchoke slots, or 'auto' for rate-based (default 4). */
+  slots?: SlotSetting;
+  /** Upper bound for 'auto' slots (default 50). */
+  maxAutoSlots?: number;
   /** Rotate the optimistic unchoke this often (default 30 s). */
   optimisticIntervalMs?: number;
   /** Peers connected more recently than this are weighted 3x for the optimistic slot (default 60 s). */
   newPeerMs?: number;
+  /** An unchoked peer without a request for this long gives up its slot (default 1.5 s). */
+  idleMs?: number;
+  /**
+   * A peer that never sent us a request gives up its slot sooner (default 700 ms): a real peer
+   * asks within a round trip of our unchoke, and a waiting newcomer should not wait long.
+   */
+  probeMs?: number;
+  /** A never-asking slot holder this old gives way to a waiting newcomer (default 250 ms). */
+  preemptMs?: number;
+  /** A peer that gave up its slot idle is passed over this long unless it requests (default 60 s). */
+  idleBackoffMs?: number;
+  /** Round-robin quota: after this many bytes and a minute unchoked, a peer yields (default 4 MiB). */
+  quotaBytes?: number;
   random?: () => number;
 }
 
@@ -38,21 +76,57 @@ export interface ChokeDecision {
   unchoke: Set<PeerKey>;
   /** The optimistic unchoke, also in `unchoke`. */
   optimistic: PeerKey | undefined;
+  /** A newcomer waits for a probe's slot: run `fill` again at this clock time. */
+  recheckAt?: number;
 }
 
+/** A quota-complete peer must also have been unchoked this long before it yields (libtorrent). */
+const QUOTA_MIN_UNCHOKED_MS = 60_000;
+const RATE_THRESHOLD_START = 1024;
+const RATE_THRESHOLD_STEP = 2048;
+
 export class Choker {
-  slots: number;
+  /** The slot setting; `slots` is the regular slot count in effect (computed for 'auto'). */
+  setting: SlotSetting;
+  private current: number;
+  private readonly maxAuto: number;
   private readonly optimisticMs: number;
   private readonly newPeerMs: number;
+  private readonly idleMs: number;
+  private readonly probeMs: number;
+  private readonly preemptMs: number;
+  private readonly backoffMs: number;
+  private readonly quota: number;
   private readonly random: () => number;
   private optimistic: PeerKey | undefined;
   private optimisticSince = -Infinity;
+  /** The mode of the last round (quick rounds keep it). */
+  private seeding = true;
+  /** Peers choked for idleness, with the time. */
+  private readonly idleChoked = new Map<PeerKey, number>();
 
   constructor(o: ChokerOptions = {}) {
-    this.slots = Math.max(0, o.slots ?? 4);
+    this.setting = normalizeSlots(o.slots ?? 4);
+    this.maxAuto = Math.max(1, o.maxAutoSlots ?? 50);
+    this.current = this.setting === 'auto' ? 1 : this.setting;
     this.optimisticMs = o.optimisticIntervalMs ?? 30_000;
     this.newPeerMs = o.newPeerMs ?? 60_000;
+    this.idleMs = o.idleMs ?? 1500;
+    this.probeMs = o.probeMs ?? 700;
+    this.preemptMs = o.preemptMs ?? 250;
+    this.backoffMs = o.idleBackoffMs ?? 60_000;
+    this.quota = o.quotaBytes ?? 4 * 1024 * 1024;
     this.random = o.random ?? Math.random;
+  }
+
+  /** Regular slots in effect (fixed, or as computed by the last full round for 'auto'). */
+  get slots(): number {
+    return this.current;
+  }
+
+  setSlots(n: SlotSetting): void {
+    this.setting = normalizeSlots(n);
+    if (this.setting !== 'auto') this.current = this.setting;
   }
 
   /** The current optimistic unchoke. */
@@ -60,20 +134,21 @@ export class Choker {
     return this.optimistic;
   }
 
+  /** A full round: rank every candidate, give the regular slots, rotate the optimistic one. */
   run(peers: readonly ChokerPeer[], now: number, seeding: boolean): ChokeDecision {
-    const rate = (p: ChokerPeer): number => (seeding ? p.uploadRate : p.downloadRate);
-    // Ties go to peers already unchoked, so equal peers are not churned every round.
-    const regular = peers
-      .filter((p) => p.interested && !p.snubbed)
-      .sort((a, b) => rate(b) - rate(a) || Number(a.amChoking) - Number(b.amChoking))
-      .slice(0, this.slots);
+    this.seeding = seeding;
+    this.noteIdle(peers, now);
+    if (this.setting === 'auto') this.current = this.rateBasedSlots(peers);
+    const regular = this.candidates(peers, now)
+      .sort((a, b) => this.compare(a, b, now, seeding))
+      .slice(0, this.current);
     const unchoke = new Set<PeerKey>(regular.map((p) => p.key));
 
-    const current = peers.find((p) => p.key === this.optimistic);
+    const opt = peers.find((p) => p.key === this.optimistic);
     const keep =
-      current !== undefined &&
-      current.interested &&
-      !unchoke.has(current.key) &&
+      opt !== undefined &&
+      this.eligible(opt, now) &&
+      !unchoke.has(opt.key) &&
       now - this.optimisticSince < this.optimisticMs;
     if (!keep) {
       this.optimistic = this.chooseOptimistic(peers, unchoke, now);
@@ -83,9 +158,134 @@ export class Choker {
     return { unchoke, optimistic: this.optimistic };
   }
 
+  /**
+   * A quick round (someone became interested, stopped being interested, requested while choked,
+   * or a second passed): peers that no longer want data lose their slot; free slots (regular +
+   * optimistic) go to the best waiting candidates; everyone else keeps their state.
+   */
+  fill(peers: readonly ChokerPeer[], now: number, seeding = this.seeding): ChokeDecision {
+    this.seeding = seeding;
+    this.noteIdle(peers, now);
+    const unchoke = new Set<PeerKey>();
+    for (const p of peers) if (!p.amChoking && this.eligible(p, now)) unchoke.add(p.key);
+    if (this.optimistic !== undefined && !unchoke.has(this.optimistic)) this.optimistic = undefined;
+    const budget = this.current + 1;
+    const waiting = this.candidates(peers, now)
+      .filter((p) => !unchoke.has(p.key))
+      // While downloading, those who send us data come first (tit-for-tat), then the waiting order.
+      .sort((a, b) => (seeding ? 0 : b.downloadRate - a.downloadRate) || this.waitingOrder(a, b, now));
+    let next = 0;
+    while (unchoke.size < budget && next < waiting.length) unchoke.add(waiting[next++]!.key);
+    // A newcomer (or a peer that just asked) need not wait while a slot is held by a peer that
+    // never asked for anything: after `preemptMs` such a probe gives way.
+    const probes = peers
+      .filter((p) => unchoke.has(p.key) && !p.amChoking && !p.busy && p.lastRequestAt === -Infinity)
+      .sort((a, b) => a.unchokedAt - b.unchokedAt);
+    let recheckAt: number | undefined;
+    for (const w of waiting.slice(next)) {
+      const fresh = w.unchokedAt === -Infinity || now - w.lastRequestAt < this.idleMs;
+      const probe = probes.shift();
+      if (!fresh || !probe) break;
+      if (now - probe.unchokedAt < this.preemptMs) {
+        recheckAt = probe.unchokedAt + this.preemptMs;
+        break;
+      }
+      unchoke.delete(probe.key);
+      if (this.optimistic === probe.key) this.optimistic = undefined;
+      unchoke.add(w.key);
+    }
+    return { unchoke, optimistic: this.optimistic, ...(recheckAt !== undefined ? { recheckAt } : {}) };
+  }
+
   /** Forget a peer that left (its optimistic slot is given away on the next run). */
   peerGone(key: PeerKey): void {
     if (this.optimistic === key) this.optimistic = undefined;
+    this.idleChoked.delete(key);
+  }
+
+  /**
+   * Unchoked for `idleMs` with no request since and nothing queued (`probeMs` if it never sent
+   * a request at all): the slot is wasted.
+   */
+  private idle(p: ChokerPeer, now: number): boolean {
+    if (p.amChoking || p.busy) return false;
+    // While downloading, a peer that sends us data keeps its slot through a lull (reciprocity).
+    if (!this.seeding && p.downloadRate > 0) return false;
+    if (p.lastRequestAt === -Infinity) return now - p.unchokedAt >= this.probeMs;
+    return now - Math.max(p.unchokedAt, p.lastRequestAt) >= this.idleMs;
+  }
+
+  /** Records idle slot holders (they are choked by this round) and ends finished backoffs. */
+  private noteIdle(peers: readonly ChokerPeer[], now: number): void {
+    for (const p of peers) {
+      if (this.idle(p, now) && p.interested) this.idleChoked.set(p.key, now);
+      const since = this.idleChoked.get(p.key);
+      if (since !== undefined && (now - since >= this.backoffMs || p.lastRequestAt > since))
+        this.idleChoked.delete(p.key);
+    }
+  }
+
+  /** May hold a slot now: interested, not wasting an unchoke, not backing off after one. */
+  private eligible(p: ChokerPeer, now: number): boolean {
+    return p.interested && !this.idle(p, now) && !this.idleChoked.has(p.key);
+  }
+
+  private candidates(peers: readonly ChokerPeer[], now: number): ChokerPeer[] {
+    return peers.filter((p) => !p.snubbed && this.eligible(p, now));
+  }
+
+  private quotaDone(p: ChokerPeer, now: number): boolean {
+    return (
+      !p.amChoking && p.uploadedSinceUnchoke >= this.quota && now - p.unchokedAt >= QUOTA_MIN_UNCHOKED_MS
+    );
+  }
+
+  /** Negative when `a` deserves a regular slot more than `b`. */
+  private compare(a: ChokerPeer, b: ChokerPeer, now: number, seeding: boolean): number {
+    if (!seeding && a.downloadRate !== b.downloadRate) return b.downloadRate - a.downloadRate;
+    // Peers that asked us for data before rank above untried ones: a regular slot is not handed
+    // to an unknown (which may never ask) while a proven one waits; unknowns get free slots,
+    // released ones and the optimistic slot.
+    const ta = a.lastRequestAt > -Infinity;
+    const tb = b.lastRequestAt > -Infinity;
+    if (ta !== tb) return ta ? -1 : 1;
+    const qa = this.quotaDone(a, now);
+    const qb = this.quotaDone(b, now);
+    if (qa !== qb) return qa ? 1 : -1;
+    // Choked peers count as 0: a residual transfer after a choke must not rank them first.
+    const ua = a.amChoking ? 0 : a.uploadRate;
+    const ub = b.amChoking ? 0 : b.uploadRate;
+    if (ua !== ub) return ub - ua;
+    return this.waitingOrder(a, b, now);
+  }
+
+  /**
+   * Who gets a free slot first: a peer that just asked for data (a request while choked), then
+   * the one waiting longest since its last unchoke (never unchoked first), newest connection
+   * first among those (a newcomer is served before peers that had their chance).
+   */
+  private waitingOrder(a: ChokerPeer, b: ChokerPeer, now: number): number {
+    const ra = a.amChoking && now - a.lastRequestAt < this.idleMs;
+    const rb = b.amChoking && now - b.lastRequestAt < this.idleMs;
+    if (ra !== rb) return ra ? -1 : 1;
+    if (a.unchokedAt !== b.unchokedAt) return a.unchokedAt < b.unchokedAt ? -1 : 1;
+    return b.connectedAt - a.connectedAt;
+  }
+
+  /** libtorrent's rate-based slot count over our current upload rates (at least 1). */
+  private rateBasedSlots(peers: readonly ChokerPeer[]): number {
+    const rates = peers
+      .filter((p) => !p.amChoking)
+      .map((p) => p.uploadRate)
+      .sort((a, b) => b - a);
+    let slots = 0;
+    let threshold = RATE_THRESHOLD_START;
+    for (const r of rates) {
+      if (r < threshold) break;
+      slots++;
+      threshold += RATE_THRESHOLD_STEP;
+    }
+    return Math.min(this.maxAuto, slots + 1);
   }
 
   private chooseOptimistic(
@@ -93,7 +293,7 @@ export class Choker {
     taken: Set<PeerKey>,
     now: number,
   ): PeerKey | undefined {
-    const candidates = peers.filter((p) => p.interested && !taken.has(p.key));
+    const candidates = peers.filter((p) => this.eligible(p, now) && !taken.has(p.key));
     if (candidates.length === 0) return undefined;
     const weight = (p: ChokerPeer): number => (now - p.connectedAt < this.newPeerMs ? 3 : 1);
     let total = 0;
@@ -105,4 +305,8 @@ export class Choker {
     }
     return candidates[candidates.length - 1]!.key;
   }
+}
+
+function normalizeSlots(n: SlotSetting): SlotSetting {
+  return n === 'auto' ? 'auto' : Math.max(0, Math.floor(n));
 }

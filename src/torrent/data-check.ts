@@ -8,6 +8,7 @@ import type { HashPool } from '../hash/pool.js';
 import type { Clock } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { checkStorage } from '../storage/check.js';
+import { randomInt } from 'node:crypto';
 
 export interface DataCheckInput {
   metainfo: Metainfo;
@@ -24,30 +25,67 @@ export interface DataCheckInput {
   onProgress: (checked: number, total: number) => void;
 }
 
-/** The verified pieces on disk (trusted resume pieces included). */
+/** Trusted pieces hashed anyway at every start, so resume data that lies is caught. */
+export const SPOT_CHECK_PIECES = 8;
+
+/**
+ * The verified pieces on disk (trusted resume pieces included). Trusted pieces are not read,
+ * except a spot check of SPOT_CHECK_PIECES of them spread over the torrent (random start): if
+ * any of those fails, the resume data is wrong about the files and nothing of it is trusted (a
+ * full check follows), so a torrent never reports complete on pieces that are not on disk.
+ */
 export async function findVerifiedPieces(input: DataCheckInput): Promise<Bitfield> {
   const m = input.metainfo;
   if (input.skipCheck) return Bitfield.full(m.pieceCount);
   const trusted = input.trusted?.size === m.pieceCount ? input.trusted : undefined;
-  // Pieces that touch no file on disk cannot be there: do not even read them.
-  const only = await piecesOnDisk(m, input.storage(), trusted ? input.recheck : undefined);
+  const spot = trusted ? spotSample(trusted, SPOT_CHECK_PIECES) : undefined;
+  let among: Bitfield | undefined;
+  if (trusted) {
+    among = input.recheck?.size === m.pieceCount ? input.recheck.clone() : new Bitfield(m.pieceCount);
+    for (const i of spot!) among.set(i);
+  }
   const abort = new AbortController();
   const watch = input.clock.setInterval(() => input.cancelled() && abort.abort(), 100);
-  let found: Bitfield;
   try {
-    found = only.empty
-      ? new Bitfield(m.pieceCount)
-      : await checkStorage(input.storage(), (i) => m.pieceHash(i), {
-          pool: input.hashPool,
-          onProgress: input.onProgress,
-          signal: abort.signal,
-          pieces: only,
-        });
+    const found = await hashOnDisk(input, among, abort.signal);
+    if (!trusted) return found;
+    if (spot!.every((i) => found.has(i))) {
+      for (const i of trusted.indices()) found.set(i);
+      return found;
+    }
+    return await hashOnDisk(input, undefined, abort.signal);
   } finally {
     watch.cancel();
   }
-  if (trusted) for (const i of trusted.indices()) found.set(i);
-  return found;
+}
+
+/** Hashes the pieces (within `among`, if given) that touch an existing file. */
+async function hashOnDisk(
+  input: DataCheckInput,
+  among: Bitfield | undefined,
+  signal: AbortSignal,
+): Promise<Bitfield> {
+  const m = input.metainfo;
+  // Pieces that touch no file on disk cannot be there: do not even read them.
+  const only = await piecesOnDisk(m, input.storage(), among);
+  if (only.empty) return new Bitfield(m.pieceCount);
+  return checkStorage(input.storage(), (i) => m.pieceHash(i), {
+    pool: input.hashPool,
+    onProgress: input.onProgress,
+    signal,
+    pieces: only,
+  });
+}
+
+/** Up to `n` members of `set`, evenly spread from a random start (first and last likely). */
+function spotSample(set: Bitfield, n: number): number[] {
+  const members = [...set.indices()];
+  if (members.length <= n) return members;
+  const step = members.length / n;
+  const start = randomInt(Math.max(1, Math.floor(step)));
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) out.push(members[Math.min(members.length - 1, Math.floor(start + k * step))]!);
+  return out;
 }
 
 /** The pieces (within `among`, if given) that overlap at least one existing, non-empty file. */

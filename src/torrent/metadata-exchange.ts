@@ -20,7 +20,7 @@ import {
 } from '../extensions/index.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
-import type { ClientService, EngineExtension } from '../client/extensions.js';
+import type { ClientService, EngineExtension } from './engine-extension.js';
 import type { Torrent } from './torrent.js';
 
 export interface MetadataExchangeOptions {

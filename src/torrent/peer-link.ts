@@ -26,6 +26,8 @@ export interface PeerLink {
   /** Most requests the source accepts at once (its BEP 10 `reqq`), if it said. */
   readonly maxRequests: number | undefined;
 
+  /** Payload bytes sent to it over this link (the choker's round-robin quota). */
+  readonly uploaded: number;
   /** Payload bytes per second from / to the source. */
   readonly downloadRate: number;
   readonly uploadRate: number;

@@ -8,7 +8,7 @@ import type { Peer } from '../peer/index.js';
 import type { ExtendedHandshake } from '../wire/index.js';
 import { PexFlags, PexState, PEX_INTERVAL_MS, type PexPeer } from '../extensions/index.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import type { ClientService, EngineExtension } from '../client/extensions.js';
+import type { ClientService, EngineExtension } from './engine-extension.js';
 import type { Torrent } from './torrent.js';
 import type { PeerHints } from './candidates.js';
 

@@ -33,8 +33,12 @@ export class PeerSession<L extends PeerLink = PeerLink> {
   unrequested = 0;
   /** Pieces we told the remote it may request while choked (BEP 6 allowed-fast, ours). */
   readonly allowedFastOut = new Set<number>();
-  /** Clock time when we last unchoked it (choker fairness). */
-  unchokedAt = 0;
+  /** Clock time when we last unchoked it (choker fairness; -Infinity: never). */
+  unchokedAt = -Infinity;
+  /** `peer.uploaded` when we last unchoked it (the choker's round-robin quota). */
+  uploadedAtUnchoke = 0;
+  /** Clock time of its last request to us (-Infinity: never): the choker serves those who ask. */
+  lastRequestAt = -Infinity;
   /** The peer is a seed (has every piece). */
   seed = false;
 

@@ -23,7 +23,7 @@ export interface TorrentInit {
   skipCheck?: boolean;
   sequential?: boolean;
   filePriorities?: readonly number[];
-  unchokeSlots?: number;
+  unchokeSlots?: number | 'auto';
   /** Pieces known good from resume data (skip their check). */
   trusted?: Bitfield;
   /** With `trusted`: the pieces that still need a check (their files changed). */

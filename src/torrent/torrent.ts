@@ -16,7 +16,7 @@ import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
-import { TypedEmitter } from '../client/typed-emitter.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
 import { Choker } from './choker.js';
 import { checkedPriorities, piecePriorities } from './priorities.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
@@ -41,6 +41,8 @@ type WireSession = PeerSession<Peer<unknown>>;
 
 const TICK_MS = 1000;
 const CHOKE_MS = 10_000;
+/** A choked peer's request triggers a quick choke round at most this often per peer. */
+const REQUEST_SIGNAL_MS = 1000;
 
 export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Replaced once when a magnet's metadata arrives (installMetainfo). */
@@ -52,6 +54,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly savePath: string;
   /** Verified pieces that are on disk. */
   have: Bitfield;
+  /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
   readonly candidates = new CandidateList();
   /** Hosts banned for corrupt data. */
   readonly banned = new Set<string>();
@@ -85,14 +88,22 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private skipCheck: boolean;
   private checkRun = 0;
   private lastChoke = 0;
+  /** Clock time of the last quick choke round a choked peer's request triggered. */
+  private lastRequestRound = -Infinity;
+  /** A quick round the choker asked for (a newcomer waits for a probe's slot). */
+  private chokeRecheck: TimerHandle | undefined;
   private removed = false;
   /** Wanted pieces (priority > 0) not yet in `have` (verified and written). */
   private wantedMissing = 0;
   /** Bytes of the pieces in `have`. */
   private haveBytes = 0;
+  /** Payload bytes sent to peers that have since disconnected (this session). */
+  private uploadedByGone = 0;
   /** 'finished' was emitted (or held from the start) for the current wanted set. */
   private finishedReported = false;
+  private wastedBefore = 0;
 
+  /** Torrents are made by `Client.addTorrent`. @internal */
   constructor(init: TorrentInit) {
     super();
     const m = init.metainfo;
@@ -413,6 +424,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   private newDownloader(): Downloader {
+    // What a replaced downloader wasted still counts (wastedBytes).
+    const old = this.downloader as Downloader | undefined;
+    if (old) this.wastedBefore += old.wasted;
     const d = new Downloader(
       {
         clock: this.host.clock,
@@ -453,12 +467,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private stopTimers(): void {
     for (const t of this.timers) t.cancel();
     this.timers = [];
+    this.chokeRecheck?.cancel();
+    this.chokeRecheck = undefined;
   }
 
   private tick(): void {
     if (!this.transferring) return;
     const now = this.host.clock.now();
-    if (now - this.lastChoke >= CHOKE_MS) this.runChoker(false);
+    // Between full rounds a quick one each second frees the slots of peers that stopped asking.
+    this.runChoker(now - this.lastChoke < CHOKE_MS);
     this.downloader.tick();
     for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
   }
@@ -535,6 +552,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   private detach(s: WireSession, info: DisconnectInfo): void {
     if (!this.peerSessions.delete(s.peer)) return;
+    this.uploadedByGone += s.peer.uploaded;
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     s.uploadQueue = [];
@@ -553,7 +571,19 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case 'notInterested':
         if (!peer.amChoking) this.runChoker(true);
         return;
-      case 'request':
+      case 'request': {
+        // A choked peer asking for data (first time in a while) is a candidate for a free slot.
+        // Bounded per peer and per torrent, so requests while choked cannot cost a round each.
+        const now = this.host.clock.now();
+        const quiet = now - s.lastRequestAt >= REQUEST_SIGNAL_MS;
+        s.lastRequestAt = now;
+        if (peer.amChoking && quiet && this.transferring && now - this.lastRequestRound >= 100) {
+          this.lastRequestRound = now;
+          this.runChoker(true);
+        }
+        this.uploader.onMessage(s, m);
+        return;
+      }
       case 'cancel':
         this.uploader.onMessage(s, m);
         return;
@@ -573,9 +603,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const now = this.host.clock.now();
     if (!quick) this.lastChoke = now;
     const seeding = this.stateValue === 'seeding';
-    runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
+    const recheckAt = runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
       this.uploader.choked(s),
     );
+    if (recheckAt !== undefined && !this.chokeRecheck)
+      this.chokeRecheck = this.host.clock.setTimeout(
+        () => {
+          this.chokeRecheck = undefined;
+          this.runChoker(true);
+        },
+        Math.max(0, recheckAt - now),
+      );
   }
 
   // ---- pieces ---------------------------------------------------------------------------------
@@ -648,11 +686,41 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       candidates: this.candidates.size,
       sessions: this.peerSessions.values(),
       received: d.received,
-      sent: this.uploader.sent,
+      sent: this.uploadedPayload(),
       wasted: d.wasted,
       hashFailures: d.hashFailures,
       previous: this.previous,
     });
+  }
+
+  /** Payload bytes received and thrown away this session (duplicates, unrequested, failed pieces). */
+  get wastedBytes(): number {
+    return this.wastedBefore + this.downloader.wasted;
+  }
+
+  /**
+   * Regular upload slots (plus one optimistic) in effect; set a number or 'auto' (rate-based).
+   * A change takes effect with a choking round now.
+   */
+  get unchokeSlots(): number {
+    return this.choker.slots;
+  }
+
+  set unchokeSlots(n: number | 'auto') {
+    if (n !== 'auto' && (!Number.isInteger(n) || n < 0))
+      throw new RangeError(`unchoke slots must be an integer >= 0 or 'auto', got ${n}`);
+    this.choker.setSlots(n);
+    this.runChoker(false);
+  }
+
+  /**
+   * Payload bytes that went out this session: counted as each block enters the peer's encoder,
+   * after the upload rate limit let it through (the uploader hands blocks over earlier).
+   */
+  private uploadedPayload(): number {
+    let n = this.uploadedByGone;
+    for (const s of this.peerSessions.values()) n += s.peer.uploaded;
+    return n;
   }
 
   /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */

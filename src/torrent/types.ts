@@ -104,8 +104,8 @@ export interface TorrentOptions {
   sequential?: boolean;
   /** One priority per file, 0 (skip) to 7 (highest); default 1 for every file. */
   filePriorities?: readonly number[];
-  /** Upload slots (default: the client's unchokeSlots). */
-  unchokeSlots?: number;
+  /** Upload slots, or 'auto' (rate-based); default: the client's unchokeSlots. */
+  unchokeSlots?: number | 'auto';
   /** Peers to connect to once started. */
   peers?: PeerAddress[];
 }

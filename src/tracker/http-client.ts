@@ -2,9 +2,15 @@
  * HTTP(S) tracker client: a thin I/O layer over the codec. One GET per request, no keep-alive,
  * a bounded number of redirects, a deadline from the injected Clock and a cap on the body size,
  * so a hostile tracker can cost at most `maxBodyBytes` of memory and `timeoutMs` of time.
+ *
+ * A tracker URL comes from a torrent, i.e. from anyone: redirects stay on the tracker's own host
+ * (never a request forgery lever against another host or the local network), and every address
+ * we connect to passes `allowAddress` (the Client's IP filter) after DNS resolution.
  */
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import {
@@ -24,6 +30,18 @@ export interface HttpTrackerOptions {
   maxBodyBytes?: number;
   /** Redirects followed (default 5). */
   maxRedirects?: number;
+  /**
+   * Which redirects are followed: `same-host` (default: the same host name and port, or the
+   * same host upgraded from http to https on the default port) or `none`. Others fail with
+   * TRACKER_REDIRECT_REFUSED.
+   */
+  redirects?: 'same-host' | 'none';
+  /**
+   * False for an IP address we must not connect to (the Client's IP filter). Checked on every
+   * address a tracker's host name resolves to, and on literal addresses; a host with no allowed
+   * address fails with TRACKER_IP_FILTERED.
+   */
+  allowAddress?: (address: string) => boolean;
   userAgent?: string;
   /** Extra trusted CA certificates (PEM) for HTTPS trackers, e.g. a private tracker's own CA. */
   ca?: string | Buffer;
@@ -36,6 +54,8 @@ export class HttpTrackerClient implements TrackerTransport {
   private readonly maxRedirects: number;
   private readonly userAgent: string;
   private readonly ca: string | Buffer | undefined;
+  private readonly redirects: 'same-host' | 'none';
+  private readonly allowAddress: ((address: string) => boolean) | undefined;
 
   constructor(o: HttpTrackerOptions = {}) {
     this.clock = o.clock ?? systemClock;
@@ -44,6 +64,8 @@ export class HttpTrackerClient implements TrackerTransport {
     this.maxRedirects = o.maxRedirects ?? 5;
     this.userAgent = o.userAgent ?? 'net-bittorrent/0.1';
     this.ca = o.ca;
+    this.redirects = o.redirects ?? 'same-host';
+    this.allowAddress = o.allowAddress;
   }
 
   async announce(url: string, request: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> {
@@ -93,11 +115,15 @@ export class HttpTrackerClient implements TrackerTransport {
           parsed.protocol === 'http:' ? httpRequest : parsed.protocol === 'https:' ? httpsRequest : undefined;
         if (!request)
           return finish(new NbtError('TRACKER_BAD_URL', `unsupported tracker URL scheme ${parsed.protocol}`));
+        const literal = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+        if (this.allowAddress && isIP(literal) && !this.allowAddress(literal))
+          return finish(filtered(literal));
         const req = request(
           parsed,
           {
             method: 'GET',
             agent: false,
+            ...(this.allowAddress ? { lookup: filteredLookup(this.allowAddress) } : {}),
             headers: { 'user-agent': this.userAgent, 'accept-encoding': 'identity', connection: 'close' },
             ...(this.ca !== undefined && parsed.protocol === 'https:' ? { ca: this.ca } : {}),
           },
@@ -117,6 +143,15 @@ export class HttpTrackerClient implements TrackerTransport {
                   new NbtError('TRACKER_BAD_URL', `bad redirect Location: ${location.slice(0, 200)}`),
                 );
               }
+              if (this.redirects === 'none' || !sameHost(parsed, new URL(next)))
+                return finish(
+                  new NbtError(
+                    'TRACKER_REDIRECT_REFUSED',
+                    `tracker redirect to ${next.slice(0, 200)} not followed (${
+                      this.redirects === 'none' ? 'redirects are off' : 'another host'
+                    })`,
+                  ),
+                );
               return fetchOnce(next, redirectsLeft - 1);
             }
             const declared = Number(res.headers['content-length']);
@@ -150,13 +185,54 @@ export class HttpTrackerClient implements TrackerTransport {
         );
         current = req;
         req.on('error', (e) =>
-          finish(new NbtError('TRACKER_HTTP_ERROR', `tracker request failed: ${errorMessage(e)}`)),
+          finish(
+            e instanceof NbtError
+              ? e // refused by the IP filter in filteredLookup
+              : new NbtError('TRACKER_HTTP_ERROR', `tracker request failed: ${errorMessage(e)}`),
+          ),
         );
         req.end();
       };
       fetchOnce(url, this.maxRedirects);
     });
   }
+}
+
+/**
+ * A redirect we follow: the same host name and port, or the same host moved from http to https
+ * on the default port. Never a downgrade from https, never another host or port.
+ */
+function sameHost(from: URL, to: URL): boolean {
+  if (from.hostname.toLowerCase() !== to.hostname.toLowerCase()) return false;
+  if (from.protocol === to.protocol) return from.port === to.port;
+  return from.protocol === 'http:' && to.protocol === 'https:' && to.port === '';
+}
+
+function filtered(address: string): NbtError {
+  return new NbtError('TRACKER_IP_FILTERED', `tracker address ${address} is blocked by the IP filter`);
+}
+
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+/** dns.lookup keeping only the addresses `allow` accepts (both the single and the `all` form). */
+function filteredLookup(allow: (address: string) => boolean) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const ok = addresses.filter((a) => allow(a.address));
+      if (ok.length === 0)
+        return callback(
+          filtered(`${hostname} (${addresses.map((a) => a.address).join(', ')})`) as NodeJS.ErrnoException,
+          [],
+        );
+      if (options.all) return callback(null, ok);
+      callback(null, ok[0]!.address, ok[0]!.family);
+    });
+  };
 }
 
 function tooLarge(limit: number): NbtError {

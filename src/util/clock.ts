@@ -35,11 +35,20 @@ interface Scheduled {
   cancelled: boolean;
 }
 
-/** A clock that only moves when told to; timers fire in time order inside `advance`. */
+function earlier(a: Scheduled, b: Scheduled): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/**
+ * A clock that only moves when told to; timers fire in time order (ties: the one scheduled
+ * first) inside `advance`. Timers sit in a binary heap, so a simulation with thousands of live
+ * timers (test/sim) pays O(log n) per timer, not a scan of all of them.
+ */
 export class FakeClock implements Clock {
   private time: number;
   private seq = 0;
-  private timers: Scheduled[] = [];
+  private heap: Scheduled[] = [];
+  private live = 0;
 
   constructor(start = 0) {
     this.time = start;
@@ -59,30 +68,38 @@ export class FakeClock implements Clock {
 
   /** Moves time forward by `ms`, running every timer that falls due, in order. */
   advance(ms: number): void {
-    const end = this.time + ms;
+    this.advanceTo(this.time + ms);
+  }
+
+  /**
+   * Moves time to `end` exactly (never backwards), running every timer due by then, in order.
+   * A simulator steps to the next event's time with this, free of `now + (t - now)` rounding.
+   */
+  advanceTo(end: number): void {
     for (;;) {
-      const next = this.nextDue(end);
-      if (!next) break;
-      this.time = next.at;
-      if (next.every > 0) next.at += next.every;
-      else next.cancelled = true;
+      const next = this.peek();
+      if (!next || next.at > end) break;
+      this.time = Math.max(this.time, next.at);
+      this.pop();
+      if (next.every > 0) {
+        next.at += next.every;
+        this.push(next);
+      } else {
+        next.cancelled = true;
+        this.live--;
+      }
       next.fn();
     }
-    this.time = end;
-    this.timers = this.timers.filter((t) => !t.cancelled);
+    this.time = Math.max(this.time, end);
+  }
+
+  /** When the earliest live timer is due (undefined when none is): a simulator's next event. */
+  nextTimerAt(): number | undefined {
+    return this.peek()?.at;
   }
 
   get pending(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
-  }
-
-  private nextDue(end: number): Scheduled | undefined {
-    let best: Scheduled | undefined;
-    for (const t of this.timers) {
-      if (t.cancelled || t.at > end) continue;
-      if (!best || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
-    }
-    return best;
+    return this.live;
   }
 
   private schedule(fn: () => void, ms: number, every: number): TimerHandle {
@@ -93,7 +110,57 @@ export class FakeClock implements Clock {
       fn,
       cancelled: false,
     };
-    this.timers.push(entry);
-    return { cancel: () => void (entry.cancelled = true) };
+    this.push(entry);
+    this.live++;
+    return {
+      cancel: () => {
+        if (entry.cancelled) return;
+        entry.cancelled = true;
+        this.live--;
+        // Cancelled timers leave the heap lazily; rebuild it when they are most of it.
+        if (this.heap.length > 1024 && this.heap.length > 4 * this.live) this.compact();
+      },
+    };
+  }
+
+  private compact(): void {
+    const keep = this.heap.filter((t) => !t.cancelled);
+    this.heap = [];
+    for (const t of keep) this.push(t);
+  }
+
+  /** The earliest live timer; cancelled ones at the top are dropped on the way. */
+  private peek(): Scheduled | undefined {
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    return this.heap[0];
+  }
+
+  private push(e: Scheduled): void {
+    const h = this.heap;
+    let i = h.push(e) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(e, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = e;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const child = r < h.length && earlier(h[r]!, h[l]!) ? r : l;
+      if (!earlier(h[child]!, last)) break;
+      h[i] = h[child]!;
+      i = child;
+    }
+    h[i] = last;
   }
 }

@@ -26,7 +26,8 @@ const HEADER_NONE = -1;
  * blocks included), and only bodies split across chunks are copied once.
  *
  * Limits are checked as soon as the length prefix and id byte are known, so an oversized
- * message fails before its body is buffered. Every failure is an NbtError with a WIRE_* code and
+ * message fails before its body is buffered (a prefix longer than any message may be fails on
+ * its 4 bytes alone). Every failure is an NbtError with a WIRE_* code and
  * the stream offset of the offending message.
  */
 export class WireDecoder {
@@ -106,6 +107,9 @@ export class WireDecoder {
           emit({ type: 'keepAlive' });
           continue;
         }
+        // Longer than any message may be: fail on the prefix alone, without waiting for the id.
+        if (len > this.maxMessageLength)
+          throw new NbtError('WIRE_MESSAGE_TOO_LARGE', `message of ${len} bytes`, { offset: this.consumed });
         if (this.buffered < 5) return;
         this.checkLength(this.byteAt(4), len);
         this.skip(4);

@@ -5,6 +5,7 @@ import { NbtError } from '../../util/errors.js';
 import { parseCommandArgs, positionals } from '../args.js';
 import { sessionOptionHelp, sessionOptionSpec, parseSessionOptions } from '../swarm/options.js';
 import { SwarmReporter } from '../swarm/reporter.js';
+import { printable } from '../format.js';
 import { interruptedCode, loadTorrentFile, untilAborted, untilComplete } from '../swarm/run.js';
 import type { Command } from '../types.js';
 
@@ -63,19 +64,15 @@ export const downloadCommand: Command = {
           savePath,
           port,
         },
-        `downloading ${torrent.metainfo.name} (${torrent.infoHashHex}) to ${savePath}, listening on port ${port}`,
+        `downloading ${printable(torrent.metainfo.name)} (${torrent.infoHashHex}) to ${savePath}, listening on port ${port}`,
       );
       torrent.on('metadata', (m) =>
         reporter?.event(
           'metadata',
           { name: m.name, length: m.length, pieces: m.pieceCount },
-          `metadata received: ${m.name}, ${m.length} bytes in ${m.pieceCount} pieces`,
+          `metadata received: ${printable(m.name)}, ${m.length} bytes in ${m.pieceCount} pieces`,
         ),
       );
-      client.on('tracker-error', (t, info) => {
-        if (t === torrent)
-          reporter?.event('tracker-error', { ...info }, `tracker ${info.url}: ${info.message}`);
-      });
       reporter.start();
       const result = await untilComplete(torrent, io.signal);
       reporter.progress(true);

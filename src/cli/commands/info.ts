@@ -9,7 +9,7 @@ import {
 import { formatAddress } from '../../util/compact.js';
 import { NbtError } from '../../util/errors.js';
 import { parseCommandArgs, positionals } from '../args.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, printable } from '../format.js';
 import type { Command } from '../types.js';
 
 const usage = `Usage: nbt info <file.torrent | magnet-link> [--json]
@@ -79,30 +79,30 @@ function magnetJson(l: MagnetLink): Record<string, unknown> {
 
 function describeTorrent(m: Metainfo): string {
   const lines = [
-    `Name:          ${m.name}`,
+    `Name:          ${printable(m.name)}`,
     `Info-hash:     ${m.infoHashHex}`,
     `Size:          ${formatBytes(m.length)} (${m.length} bytes)`,
     `Pieces:        ${m.pieceCount} x ${formatBytes(m.pieceLength)} (last ${formatBytes(m.lastPieceLength)})`,
     `Private:       ${m.private ? 'yes' : 'no'}`,
   ];
-  if (m.createdBy) lines.push(`Created by:    ${m.createdBy}`);
+  if (m.createdBy) lines.push(`Created by:    ${printable(m.createdBy)}`);
   if (m.creationDate !== undefined)
     lines.push(`Created:       ${new Date(m.creationDate * 1000).toISOString()}`);
-  if (m.comment) lines.push(`Comment:       ${m.comment}`);
-  m.announce.forEach((tier, i) => lines.push(`Tracker tier ${i + 1}: ${tier.join(' ')}`));
-  for (const w of m.urlList) lines.push(`Web seed:      ${w}`);
+  if (m.comment) lines.push(`Comment:       ${printable(m.comment)}`);
+  m.announce.forEach((tier, i) => lines.push(`Tracker tier ${i + 1}: ${tier.map(printable).join(' ')}`));
+  for (const w of m.urlList) lines.push(`Web seed:      ${printable(w)}`);
   const real = m.files.filter((f) => !f.pad);
   lines.push(`Files (${real.length}):`);
-  for (const f of real) lines.push(`  ${formatBytes(f.length).padStart(10)}  ${f.name}`);
+  for (const f of real) lines.push(`  ${formatBytes(f.length).padStart(10)}  ${printable(f.name)}`);
   return lines.join('\n') + '\n';
 }
 
 function describeMagnet(l: MagnetLink): string {
   const lines = [`Magnet link`, `Info-hash:     ${l.infoHashHex}`];
-  if (l.name !== undefined) lines.push(`Name:          ${l.name}`);
-  for (const t of l.trackers) lines.push(`Tracker:       ${t}`);
+  if (l.name !== undefined) lines.push(`Name:          ${printable(l.name)}`);
+  for (const t of l.trackers) lines.push(`Tracker:       ${printable(t)}`);
   for (const p of l.peers) lines.push(`Peer:          ${formatAddress(p)}`);
-  for (const w of l.webSeeds) lines.push(`Web seed:      ${w}`);
+  for (const w of l.webSeeds) lines.push(`Web seed:      ${printable(w)}`);
   if (l.selectOnly) lines.push(`Select only:   ${l.selectOnly.join(',')}`);
   return lines.join('\n') + '\n';
 }

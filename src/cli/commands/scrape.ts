@@ -9,6 +9,7 @@ import {
 import { systemClock } from '../../util/clock.js';
 import { NbtError, errorMessage } from '../../util/errors.js';
 import { UsageError, parseCommandArgs, positionals } from '../args.js';
+import { printable } from '../format.js';
 import type { Command } from '../types.js';
 
 const usage = `Usage: nbt scrape <file.torrent | magnet-link> [--json] [--timeout SECONDS]
@@ -104,11 +105,11 @@ export const scrapeCommand: Command = {
         for (const r of rows) {
           if ('result' in r)
             io.stdout.write(
-              `${String(r.result.complete).padStart(8)} ${String(r.result.incomplete).padStart(8)} ${String(r.result.downloaded).padStart(9)}  ${r.url}\n`,
+              `${String(r.result.complete).padStart(8)} ${String(r.result.incomplete).padStart(8)} ${String(r.result.downloaded).padStart(9)}  ${printable(r.url)}\n`,
             );
           else
             io.stdout.write(
-              `${'-'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(9)}  ${r.url}  (${r.error})\n`,
+              `${'-'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(9)}  ${printable(r.url)}  (${printable(r.error)})\n`,
             );
         }
       }

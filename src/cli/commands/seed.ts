@@ -4,6 +4,7 @@ import { NbtError } from '../../util/errors.js';
 import { parseCommandArgs, positionals } from '../args.js';
 import { sessionOptionHelp, sessionOptionSpec, parseSessionOptions } from '../swarm/options.js';
 import { SwarmReporter } from '../swarm/reporter.js';
+import { printable } from '../format.js';
 import { interruptedCode, loadTorrentFile, untilAborted } from '../swarm/run.js';
 import type { Command } from '../types.js';
 
@@ -46,7 +47,7 @@ export const seedCommand: Command = {
           savePath,
           port,
         },
-        `checking ${torrent.metainfo.name} (${torrent.infoHashHex}) in ${savePath}`,
+        `checking ${printable(torrent.metainfo.name)} (${torrent.infoHashHex}) in ${savePath}`,
       );
       reporter.start();
       const checked = await new Promise<'ok' | 'mismatch' | 'interrupted' | Error>((done) => {

@@ -6,6 +6,7 @@
 import type { ClientOptions } from '../../client/index.js';
 import { parseAddress, type PeerAddress } from '../../util/compact.js';
 import { UsageError } from '../args.js';
+import { parseSize } from '../format.js';
 
 export const sessionOptionSpec = {
   port: { type: 'string' },
@@ -19,6 +20,12 @@ export const sessionOptionSpec = {
   'no-dht': { type: 'boolean' },
   'no-utp': { type: 'boolean' },
   'no-tcp': { type: 'boolean' },
+  'max-connections': { type: 'string' },
+  'max-peers': { type: 'string' },
+  'max-per-host': { type: 'string' },
+  'unchoke-slots': { type: 'string' },
+  'download-limit': { type: 'string' },
+  'upload-limit': { type: 'string' },
 } as const;
 
 export const sessionOptionHelp = `  --port N                  listen port (default: first free of 6881-6889; 0 = any)
@@ -32,6 +39,13 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --no-dht                  do not use the DHT (private torrents never do)
   --no-utp                  no uTP connections (default: uTP dialled first, then TCP; both accepted)
   --no-tcp                  no TCP peer connections (uTP only)
+  --max-connections N       connections of the whole session (default 200)
+  --max-peers N             connections per torrent (default 80)
+  --max-per-host N          connections to one IP address (default 1)
+  --unchoke-slots N|auto    upload slots per torrent, plus one optimistic (default 4); auto:
+                            as many as the upload rate supports
+  --download-limit RATE     bytes/s for the session, e.g. 500K or 2M (default: unlimited)
+  --upload-limit RATE       bytes/s for the session, e.g. 500K or 2M (default: unlimited)
 `;
 
 export interface SessionValues {
@@ -46,6 +60,12 @@ export interface SessionValues {
   'no-dht'?: boolean | undefined;
   'no-utp'?: boolean | undefined;
   'no-tcp'?: boolean | undefined;
+  'max-connections'?: string | undefined;
+  'max-peers'?: string | undefined;
+  'max-per-host'?: string | undefined;
+  'unchoke-slots'?: string | undefined;
+  'download-limit'?: string | undefined;
+  'upload-limit'?: string | undefined;
 }
 
 export interface SessionSettings {
@@ -97,6 +117,44 @@ function transportOptions(values: SessionValues): Pick<ClientOptions, 'utp' | 't
   };
 }
 
+function parseCount(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`--${name} needs a whole number of at least ${min}, got "${text}"`);
+  return n;
+}
+
+function parseRate(name: string, text: string): number {
+  const n = parseSize(text);
+  if (n === undefined) throw new UsageError(`--${name} needs bytes/s such as 500K or 2M, got "${text}"`);
+  return n;
+}
+
+/** --max-connections / --max-peers / --max-per-host / --unchoke-slots and the rate limits. */
+function limitOptions(
+  values: SessionValues,
+): Pick<ClientOptions, 'limits' | 'downloadRateLimit' | 'uploadRateLimit'> {
+  const limits: NonNullable<ClientOptions['limits']> = {};
+  const count = (name: 'max-connections' | 'max-peers' | 'max-per-host', min: number): number | undefined =>
+    values[name] === undefined ? undefined : parseCount(name, values[name], min);
+  const maxConnections = count('max-connections', 1);
+  const maxPeersPerTorrent = count('max-peers', 1);
+  const maxPerHost = count('max-per-host', 1);
+  if (maxConnections !== undefined) limits.maxConnections = maxConnections;
+  if (maxPeersPerTorrent !== undefined) limits.maxPeersPerTorrent = maxPeersPerTorrent;
+  if (maxPerHost !== undefined) limits.maxPerHost = maxPerHost;
+  const slots = values['unchoke-slots'];
+  if (slots !== undefined)
+    limits.unchokeSlots = slots === 'auto' ? 'auto' : parseCount('unchoke-slots', slots, 0);
+  const down = values['download-limit'];
+  const up = values['upload-limit'];
+  return {
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(down !== undefined ? { downloadRateLimit: parseRate('download-limit', down) } : {}),
+    ...(up !== undefined ? { uploadRateLimit: parseRate('upload-limit', up) } : {}),
+  };
+}
+
 /** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
 export const DEFAULT_PORTS: [number, number] = [6881, 6889];
 
@@ -114,6 +172,7 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       encryption: parseEncryption(values.encryption),
       ...dhtOption(values),
       ...transportOptions(values),
+      ...limitOptions(values),
     },
     peers,
     resumeDir: values['resume-dir'],

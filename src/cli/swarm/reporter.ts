@@ -7,7 +7,8 @@ import type { Client } from '../../client/index.js';
 import type { Peer } from '../../peer/index.js';
 import type { DisconnectInfo } from '../../peer/disconnect.js';
 import type { Torrent } from '../../torrent/index.js';
-import { formatBytes, formatDuration, formatRate } from '../format.js';
+import type { TrackerErrorInfo } from '../../tracker/index.js';
+import { formatBytes, formatDuration, formatRate, printable } from '../format.js';
 import type { CliOutput } from '../types.js';
 
 export type OutputMode = 'text' | 'json' | 'quiet';
@@ -65,7 +66,9 @@ export class SwarmReporter {
       const rec = peerRecord(peer);
       if (o.mode === 'json') this.json({ event: 'peer-connect', ...rec });
       else if (o.verbose && o.mode === 'text')
-        this.text(`peer ${rec.address} connected (${rec.client ?? '?'}, ${rec.source}, ${rec.encryption})`);
+        this.text(
+          `peer ${rec.address} connected (${printable(rec.client ?? '?')}, ${rec.source}, ${rec.encryption})`,
+        );
     };
     const onDisconnect = (peer: Peer<unknown>, info: DisconnectInfo, t: Torrent | undefined): void => {
       if (t !== undefined && t !== torrent) return;
@@ -85,14 +88,25 @@ export class SwarmReporter {
         });
       else if (o.verbose && o.mode === 'text')
         this.text(
-          `peer ${rec.address} disconnected: ${info.name} (${info.reason}) ${info.message ?? info.description}`,
+          `peer ${rec.address} disconnected: ${info.name} (${info.reason}) ${printable(info.message ?? info.description)}`,
         );
+    };
+    const onTrackerError = (t: Torrent, info: TrackerErrorInfo): void => {
+      if (t !== torrent) return;
+      // The announce event travels as `announceEvent`: `event` names the line itself.
+      this.event(
+        'tracker-error',
+        { url: info.url, announceEvent: info.event, code: info.code, message: info.message },
+        `tracker ${printable(info.url)}: ${printable(info.message)}`,
+      );
     };
     client.on('peer-connect', onConnect);
     client.on('peer-disconnect', onDisconnect);
+    client.on('tracker-error', onTrackerError);
     this.detach.push(
       () => client.off('peer-connect', onConnect),
       () => client.off('peer-disconnect', onDisconnect),
+      () => client.off('tracker-error', onTrackerError),
     );
   }
 
@@ -143,9 +157,10 @@ export class SwarmReporter {
     }
   }
 
-  /** A free-form event: a JSON line `{event, ...data}` or a text line. */
+  /** A free-form event: a JSON line `{event, ...data}` (`event` always the name) or a text line. */
   event(event: string, data: Record<string, unknown>, text: string): void {
-    if (this.o.mode === 'json') this.json({ event, ...data });
+    // Assigning `event` again keeps it first in the line and stops `data` from overwriting it.
+    if (this.o.mode === 'json') this.json(Object.assign({ event }, data, { event }));
     else if (this.o.mode === 'text') this.text(text);
   }
 
@@ -197,7 +212,7 @@ export class SwarmReporter {
     const n = (k: string): number => Number(summary[k] ?? 0);
     const secs = n('elapsedMs') / 1000;
     const head =
-      `${this.o.label ? `${this.o.label} ` : ''}${String(summary['status'])}: ${String(summary['name'])} ` +
+      `${this.o.label ? `${this.o.label} ` : ''}${String(summary['status'])}: ${printable(String(summary['name']))} ` +
       `${n('pieces')}/${n('piecesTotal')} pieces verified, down ${formatBytes(n('downloaded'))} ` +
       `up ${formatBytes(n('uploaded'))} in ${formatDuration(secs)} (avg ${formatRate(n('averageRate'))}), ` +
       `${n('peers')} peer${n('peers') === 1 ? '' : 's'}`;

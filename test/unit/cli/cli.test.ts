@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parseTorrent } from '../../../src/metainfo/index.js';
+import { createTorrent, parseTorrent } from '../../../src/metainfo/index.js';
 import { seededBytes, tempDir } from '../../helpers/tmp.js';
 
 const mainJs = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
@@ -60,6 +60,43 @@ test('--help, <cmd> --help, --version', async () => {
   assert.equal(version.stdout.trim(), `nbt ${pkg.version}`);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /Usage/);
+});
+
+test('nbt info escapes terminal control characters from comment, created-by, trackers and web seeds', async () => {
+  const tmp = await tempDir();
+  try {
+    await writeFile(join(tmp.path, 'x.bin'), seededBytes(20_000, 5));
+    // Set the window title, clear the screen, write the clipboard, a C1 CSI, a bidi override.
+    const comment = 'hi\x1b]0;owned\x07 \u009b2J \u202eevil';
+    const createdBy = 'tool\x1b[2J\x1b[H\r\nfake line';
+    const tracker = 'http://t/\x1b]52;c;ZXZpbA==\x07announce';
+    const { torrent } = await createTorrent(join(tmp.path, 'x.bin'), {
+      comment,
+      createdBy,
+      trackers: [tracker],
+      webSeeds: ['http://w/\x1bP'],
+    });
+    const file = join(tmp.path, 'x.torrent');
+    await writeFile(file, torrent);
+    const human = await nbt(['info', file]);
+    assert.equal(human.code, 0, human.stderr);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(human.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/, 'no raw control characters');
+    assert.match(human.stdout, /Comment: +hi\\u001b\]0;owned\\u0007 \\u009b2J \\u202eevil\n/);
+    assert.match(human.stdout, /Created by: +tool\\u001b\[2J\\u001b\[H\\u000d\\u000afake line\n/);
+    assert.match(human.stdout, /Tracker tier 1: http:\/\/t\/\\u001b\]52;c;ZXZpbA==\\u0007announce\n/);
+    // JSON keeps the exact text (escaped the JSON way), still with nothing raw for the terminal.
+    const json = await nbt(['info', file, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(json.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+    const j = JSON.parse(json.stdout) as Record<string, unknown>;
+    assert.equal(j.comment, comment);
+    assert.equal(j.createdBy, createdBy);
+    assert.deepEqual(j.trackers, [[tracker]]);
+  } finally {
+    await tmp.cleanup();
+  }
 });
 
 test('create then info --json round trip', async () => {

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatDuration, formatRate, parseSize } from '../../../src/cli/format.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatRate,
+  parseSize,
+  printable,
+  terminalSafe,
+} from '../../../src/cli/format.js';
 import { ProgressBar, RateMeter, eta } from '../../../src/cli/progress.js';
 import { parsePieceLength } from '../../../src/cli/commands/create.js';
 import { FakeClock } from '../../../src/util/clock.js';
@@ -81,4 +88,20 @@ test('ProgressBar: redrawn bar on a TTY, plain lines per 10% otherwise', () => {
   assert.equal(lines[0], 'hashing: 0% of 100 B');
   assert.equal(lines[9], 'hashing: 90% of 100 B');
   assert.ok(!pipe.text.includes('\r') && !pipe.text.includes('\u001b'), 'no terminal control codes');
+});
+
+test('printable escapes every control character; terminalSafe keeps only newline, tab and the redraw', () => {
+  assert.equal(printable('a\x1b]0;t\x07b\nc\u009b\u202e'), 'a\\u001b]0;t\\u0007b\\u000ac\\u009b\\u202e');
+  assert.equal(printable('plain, ünïcode ✓'), 'plain, ünïcode ✓');
+  let got = '';
+  const out = terminalSafe({ write: (c: string) => (got += c), isTTY: true, columns: 99 });
+  assert.equal(out.isTTY, true);
+  assert.equal(out.columns, 99);
+  out.write('\r[##--] line\x1b[K\n\tx\x1b[2J\x1b]52;c;AA==\x07\u009b\x7f');
+  assert.equal(got, '\r[##--] line\x1b[K\n\tx\\u001b[2J\\u001b]52;c;AA==\\u0007\\u009b\\u007f');
+  // A C1 character inside JSON text becomes a JSON escape: the value survives a parse.
+  got = '';
+  out.write(JSON.stringify({ s: 'a\u009bb' }));
+  assert.deepEqual(JSON.parse(got), { s: 'a\u009bb' });
+  assert.doesNotMatch(got, /\u009b/);
 });

@@ -65,6 +65,13 @@ test('corrupt blocks: detected, re-fetched elsewhere, the sender disconnected an
     assert.ok(t.stats().hashFailures >= 1);
     const failedBytes = failed.reduce((sum, i) => sum + fx.metainfo.pieceSize(i), 0);
     assert.ok(t.stats().wasted >= failedBytes, `wasted ${t.stats().wasted} < ${failedBytes}`);
+    // The session counters tell failed pieces apart from other waste.
+    const c = client.counters();
+    assert.equal(c.piecesFailed, failed.length);
+    assert.equal(c.hashFailedBytes, failedBytes);
+    assert.equal(c.wastedBytes, t.stats().wasted - failedBytes);
+    assert.equal(c.piecesPassed, fx.metainfo.pieceCount);
+    assert.equal(c.connectionsClosed[String(DisconnectReason.CORRUPT_DATA)], 1);
     // It comes back on its own: refused as BANNED.
     const again = await RawPeer.connect(port, '127.0.0.1', BAD_HOST);
     again.sendHandshake(fx.metainfo.infoHash);

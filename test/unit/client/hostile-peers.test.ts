@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
 import { DisconnectReason as R } from '../../../src/peer/disconnect.js';
 import { clientNameFromPeerId, CLIENT_VERSION } from '../../../src/peer/index.js';
@@ -77,6 +79,8 @@ test('out-of-range indices, offsets and lengths', async () => {
       ['have with a short body', frame(4, Buffer.alloc(2)), R.MALFORMED_PACKET],
       ['unknown message id 99', frame(99, Buffer.alloc(3)), R.MALFORMED_PACKET],
       ['length prefix 2^31', Buffer.concat([u32s(0x80000000), Buffer.from([7])]), R.MESSAGE_TOO_LARGE],
+      // No id byte follows: closed on the prefix alone, not after the 180 s idle timeout.
+      ['length prefix 2^31 alone', u32s(0x80000000), R.MESSAGE_TOO_LARGE],
       ['bitfield one byte short', frame(5, Buffer.alloc(Math.ceil(pieces / 8) - 1)), R.MALFORMED_PACKET],
       ['bitfield one byte long', frame(5, Buffer.alloc(Math.ceil(pieces / 8) + 1)), R.MALFORMED_PACKET],
       [
@@ -457,6 +461,40 @@ test('hundreds of connections at once: TOO_MANY and the limit holds', async () =
     for (const r of raws) r.close();
     await w.finish();
   } catch (e) {
+    await w.finish().catch(() => undefined);
+    throw e;
+  }
+});
+
+test('210 idle connections that never handshake do not lock out real peers, incoming or outgoing', async () => {
+  const w = await makeWorld();
+  const c = new Client({ host: '127.0.0.1', trackers: false, dht: false, limits: { maxPerHost: 10 } });
+  try {
+    // More idle sockets than A has connection slots (200), all before any handshake.
+    const idle = await Promise.all(
+      Array.from({ length: 210 }, () => hostile(w, w.seeded.infoHash, { handshake: false })),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(idle.length === 210);
+    // Incoming: a real handshake still gets in.
+    const real = await hostile(w, w.seeded.infoHash);
+    await until(() => peerOf(w, real) !== undefined, 5000, 'the real incoming peer attached');
+    // Outgoing: A still dials a new peer.
+    const cPort = await c.listen(0);
+    const ct = await c.addTorrent(w.seedFx.torrent, { savePath: join(w.root, 'c') });
+    const dialled = new Promise<void>((r) => c.once('peer-connect', () => r()));
+    w.seeded.addPeer('127.0.0.1', cPort);
+    await dialled;
+    await until(() => ct.state === 'seeding', 10_000, 'C downloaded from A');
+    // The idle ones were evicted (TOO_MANY) as newcomers arrived, never more than the pool.
+    const evicted = [...w.closes.values()].filter((i) => i.reason === R.TOO_MANY).length;
+    assert.ok(evicted >= 160, `${evicted} evicted`);
+    for (const r of w.raws) r.close();
+    await c.close();
+    await rm(join(w.root, 'c'), { recursive: true, force: true });
+    await w.finish();
+  } catch (e) {
+    await c.close();
     await w.finish().catch(() => undefined);
     throw e;
   }

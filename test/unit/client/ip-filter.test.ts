@@ -2,6 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IpFilter } from '../../../src/client/ip-filter.js';
 import { isNbtError } from '../../../src/util/errors.js';
+import { createServer } from 'node:http';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encode } from '../../../src/bencode/index.js';
+import { Client } from '../../../src/client/index.js';
+import { createTorrent } from '../../../src/metainfo/index.js';
+import { seededBytes, tempDir } from '../../helpers/tmp.js';
 
 test('ranges, CIDR and single addresses block; others pass', () => {
   const f = new IpFilter();
@@ -45,4 +52,28 @@ test('the hook has the last word; bad ranges throw typed errors', () => {
     () => f.loadBlocklist('garbage'),
     (e) => isNbtError(e, 'IPFILTER_BAD_RANGE'),
   );
+});
+
+test('a Client never announces to a tracker its IP filter blocks', { timeout: 10_000 }, async (t) => {
+  const tmp = await tempDir('nbt-ipf-');
+  t.after(() => tmp.cleanup());
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    res.end(encode({ interval: 900, peers: Buffer.alloc(0) }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  await writeFile(join(tmp.path, 'a.bin'), seededBytes(30_000, 9));
+  const { torrent } = await createTorrent(join(tmp.path, 'a.bin'), {
+    trackers: [`http://127.0.0.1:${port}/announce`],
+  });
+  const client = new Client({ host: '127.0.0.1', dht: false, pex: false, savePath: join(tmp.path, 'out') });
+  t.after(() => client.close());
+  client.ipFilter.block('127.0.0.1');
+  const error = new Promise<string>((r) => client.once('tracker-error', (_t, info) => r(info.code)));
+  await client.addTorrent(torrent);
+  assert.equal(await error, 'TRACKER_IP_FILTERED');
+  assert.deepEqual(hits, []);
 });

@@ -5,10 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
-import { decodeResume } from '../../../src/storage/resume.js';
+import { decodeResume, encodeResume } from '../../../src/storage/resume.js';
+import { Bitfield } from '../../../src/util/bitfield.js';
+import { SPOT_CHECK_PIECES } from '../../../src/torrent/data-check.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { makeFixture, sameFiles, until } from './fixtures.js';
 import { ClientChild } from './child-process.js';
@@ -64,13 +66,13 @@ test('kill -9 mid-download: the restart keeps every piece the last resume save r
     assert.deepEqual(await sameFiles(fx, save), []);
     assert.equal(await second.kill('SIGTERM'), 0);
 
-    // A clean restart of the finished download: no check at all, straight to seeding.
+    // A clean restart of the finished download: only the spot check, then seeding.
     const third = new ClientChild({ ...args, peers: [] });
     children.push(third);
     await third.waitFor('done', 10_000);
     assert.ok(
-      !third.events.some((e) => e.event === 'check'),
-      'a complete, unchanged download was checked again',
+      third.events.every((e) => e.event !== 'check' || Number(e['checked']) <= SPOT_CHECK_PIECES),
+      'a complete, unchanged download was checked again beyond the spot check',
     );
     assert.equal(await third.kill('SIGTERM'), 0);
   } finally {
@@ -112,7 +114,7 @@ test('unfinished pieces: their received blocks survive a clean restart and are n
     t.addPeer('127.0.0.1', seedPort);
     await until(() => t.state === 'seeding', 20_000, 'finished after restart');
     assert.deepEqual(await sameFiles(fx, save), []);
-    assert.deepEqual(checks, [], 'an unchanged download is not checked');
+    assert.ok(Math.max(0, ...checks) <= SPOT_CHECK_PIECES, 'an unchanged download is only spot-checked');
     // Exactly the missing bytes were fetched: not the saved pieces, not the saved blocks.
     let restoredBytes = 0;
     for (const u of saved.unfinished)
@@ -123,6 +125,94 @@ test('unfinished pieces: their received blocks survive a clean restart and are n
       t.stats().sessionDownloaded + t.stats().wasted,
       fx.metainfo.length - haveBytes - restoredBytes,
     );
+  } finally {
+    await client.close();
+    await seedClient.close();
+    await tmp.cleanup();
+  }
+});
+
+test('resume data claiming every piece after a partial download: the restart still ends byte-identical', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), {
+    files: [{ path: 'big.bin', size: 3_000_000 }],
+    pieceLength: 65_536,
+  });
+  const seedClient = new Client({ host: '127.0.0.1', uploadRateLimit: 800_000 });
+  const resumeDir = join(tmp.path, 'resume');
+  const save = join(tmp.path, 'leech');
+  let client = new Client({ host: '127.0.0.1', resumeDir });
+  try {
+    const seedPort = await seedClient.listen(0);
+    const seed = await seedClient.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => seed.state === 'seeding', 5000, 'seed ready');
+    let t = await client.addTorrent(fx.torrent, { savePath: save });
+    t.addPeer('127.0.0.1', seedPort);
+    await until(() => t.have.count >= 4, 15_000, 'a few pieces');
+    await client.close();
+    // The resume file now says every piece is there (re-encoded, so its checksum is right).
+    const file = join(resumeDir, `${fx.metainfo.infoHashHex}.resume`);
+    const saved = decodeResume(await readFile(file));
+    assert.ok(saved.have.count < fx.metainfo.pieceCount);
+    const lying = { ...saved, have: Bitfield.full(fx.metainfo.pieceCount), unfinished: [] };
+    await writeFile(file, encodeResume(lying));
+
+    client = new Client({ host: '127.0.0.1', resumeDir });
+    t = await client.addTorrent(fx.torrent, { savePath: save });
+    t.addPeer('127.0.0.1', seedPort);
+    await until(() => t.state === 'seeding', 20_000, 'finished after restart');
+    assert.deepEqual(await sameFiles(fx, save), [], 'complete means verified on disk');
+    assert.ok(t.stats().sessionDownloaded > 0, 'the missing pieces were fetched');
+  } finally {
+    await client.close();
+    await seedClient.close();
+    await tmp.cleanup();
+  }
+});
+
+test('2,000 dead addresses in the resume data do not crowd out the peer the user names', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), { files: [{ path: 'x.bin', size: 300_000 }] });
+  const seedClient = new Client({ host: '127.0.0.1' });
+  const resumeDir = join(tmp.path, 'resume');
+  const save = join(tmp.path, 'leech');
+  // What an earlier session could have saved after a tracker returned junk.
+  const junk = Array.from({ length: 2000 }, (_, i) => ({ host: `192.0.2.${1 + (i % 250)}`, port: 1000 + i }));
+  await mkdir(resumeDir, { recursive: true });
+  await writeFile(
+    join(resumeDir, `${fx.metainfo.infoHashHex}.resume`),
+    encodeResume({
+      version: 1,
+      infoHash: fx.metainfo.infoHash,
+      have: new Bitfield(fx.metainfo.pieceCount),
+      files: fx.metainfo.files.map(() => undefined),
+      unfinished: [],
+      peers: junk,
+      uploaded: 0,
+      downloaded: 0,
+      savePath: save,
+    }),
+  );
+  const client = new Client({ host: '127.0.0.1', resumeDir, trackers: false, dht: false });
+  try {
+    const seedPort = await seedClient.listen(0);
+    const seed = await seedClient.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => seed.state === 'seeding', 5000, 'seed ready');
+    const connected = new Promise<string>((r) =>
+      client.on('peer-connect', (_t, p) => r(`${p.host}:${p.port}`)),
+    );
+    const t = await client.addTorrent(fx.torrent, {
+      savePath: save,
+      peers: [{ host: '127.0.0.1', port: seedPort }],
+    });
+    assert.ok(t.candidates.size <= 2000);
+    const first = await Promise.race([
+      connected,
+      new Promise<string>((r) => setTimeout(() => r('no connection within 5 s'), 5000)),
+    ]);
+    assert.equal(first, `127.0.0.1:${seedPort}`);
+    await until(() => t.state === 'seeding', 15_000, 'downloaded from the seed');
+    assert.deepEqual(await sameFiles(fx, save), []);
   } finally {
     await client.close();
     await seedClient.close();

@@ -286,3 +286,40 @@ test(
     );
   },
 );
+
+test(
+  '1,200 queries with ids close to ours from one socket take one routing-table slot',
+  { timeout: 20_000 },
+  async (t) => {
+    const node = new DhtNode({
+      host: LOOP,
+      port: 0,
+      bootstrap: [],
+      rateLimit: { perSecond: 1e6, burst: 1e6 },
+    });
+    await node.listen();
+    t.after(() => node.close());
+    const sock = createSocket('udp4');
+    t.after(() => sock.close());
+    await new Promise<void>((r) => sock.bind(0, LOOP, r));
+    let answered = 0;
+    sock.on('message', () => answered++);
+    const to = node.address()!;
+    for (let i = 0; i < 1200; i++) {
+      const id = Buffer.from(node.id);
+      id[18] ^= (i >> 8) + 1;
+      id[19] ^= i & 0xff;
+      sock.send(
+        encodeKrpc({ y: 'q', t: Buffer.from([i >> 8, i & 0xff]), q: 'ping', a: { id } }),
+        to.port,
+        to.host,
+      );
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 10));
+    }
+    const deadline = Date.now() + 5000;
+    while (answered < 1000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(answered >= 600, `${answered} answers`); // loopback may drop a few under load
+    assert.equal(node.stats.nodes, 1, 'one endpoint, one node');
+    assert.equal(node.table.closest(node.id, 8).length, 1);
+  },
+);

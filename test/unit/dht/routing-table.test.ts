@@ -22,7 +22,11 @@ function idAt(base: Buffer, prefix: number, tail = 0): Buffer {
 
 const own = Buffer.alloc(20, 0);
 let portSeq = 1000;
-const contact = (id: Buffer) => ({ id, host: '10.0.0.1', port: portSeq++ });
+/** A node at its own address, in its own /24 (the table rations nodes per IP and subnet). */
+const contact = (id: Buffer) => {
+  const n = portSeq++;
+  return { id, host: `10.${(n >> 8) & 255}.${n & 255}.1`, port: n };
+};
 
 test('distance uses all 160 bits', () => {
   const a = Buffer.alloc(20);
@@ -124,4 +128,72 @@ test('BEP 42 node ids: spec test vectors and checks', () => {
   }
   assert.ok(isValidBep42Id(Buffer.alloc(20), '127.0.0.1'), 'loopback is exempt');
   assert.ok(isValidBep42Id(bep42NodeId('2001:db8::1'), '2001:db8::1'));
+});
+
+test('routing poisoning: ids close to ours from one endpoint, one IP or one /24 take one slot', () => {
+  const table = new RoutingTable(own, new FakeClock());
+  // Honest nodes spread over the id space, each from its own network.
+  for (let p = 0; p < 30; p++) for (let i = 0; i < 2; i++) table.heard(contact(idAt(own, p, i)), 'response');
+  const honest = table.size;
+  // 1,200 ids very close to ours from one IP and port (the audit's attack).
+  for (let i = 0; i < 1200; i++)
+    table.heard({ id: idAt(own, 100 + (i % 50), i & 0xff), host: '203.0.113.7', port: 6881 }, 'response');
+  // The same from many ports of a second IP, and from its /24 neighbours.
+  for (let i = 0; i < 600; i++)
+    table.heard(
+      { id: idAt(own, 100 + (i % 50), i & 0xff), host: '203.0.113.8', port: 10_000 + i },
+      'response',
+    );
+  for (let i = 0; i < 200; i++)
+    table.heard({ id: idAt(own, 60 + (i % 40), i & 0xff), host: `198.51.100.${i + 1}`, port: 7000 }, 'query');
+  const attackers = table.all().filter((n) => !n.host.startsWith('10.'));
+  assert.ok(attackers.filter((n) => n.host === '203.0.113.7').length <= 1);
+  assert.ok(attackers.filter((n) => n.host === '203.0.113.8').length <= 1);
+  assert.equal(table.size, honest + attackers.length);
+  // The /24s: one node per bucket each, so a handful in all, not hundreds.
+  assert.ok(attackers.length <= 2 * 2 + 40, `${attackers.length} attacker nodes`);
+  const answers = table.closest(own, 8);
+  const fromAttack = answers.filter((n) => n.host.startsWith('203.0.113.'));
+  assert.ok(fromAttack.length <= 2, `${fromAttack.length} of 8 answers for our id from two IPs`);
+  // findByAddress is exact on the endpoint.
+  assert.equal(table.findByAddress({ host: '203.0.113.7', port: 6881 })?.host, '203.0.113.7');
+  // Loopback stays exempt from the per-IP rule (every loopback node is this machine) but not
+  // from one node per endpoint.
+  const local = new RoutingTable(own, new FakeClock());
+  for (let i = 0; i < 20; i++)
+    local.heard({ id: idAt(own, i + 1), host: '127.0.0.1', port: 5000 + i }, 'response');
+  for (let i = 0; i < 50; i++)
+    local.heard({ id: idAt(own, 30 + i), host: '127.0.0.1', port: 4999 }, 'response');
+  assert.equal(local.size, 21);
+});
+
+test('a bad node gives its endpoint to a new id; BEP 42 is enforced when asked, also for restored nodes', () => {
+  const clock = new FakeClock();
+  const table = new RoutingTable(own, clock);
+  const first = { id: idAt(own, 4), host: '192.0.2.1', port: 1 };
+  table.heard(first, 'response');
+  const restarted = { id: idAt(own, 9), host: '192.0.2.1', port: 1 };
+  assert.equal(table.heard(restarted, 'response').added, false, 'a live node keeps its endpoint');
+  table.failed(first.id);
+  table.failed(first.id);
+  assert.equal(table.heard(restarted, 'response').added, true);
+  assert.equal(table.get(first.id), undefined);
+  assert.equal(table.size, 1);
+
+  const strict = new RoutingTable(own, clock, { enforceNodeIdIp: true });
+  assert.equal(strict.heard({ id: idAt(own, 3), host: '8.8.8.8', port: 1 }, 'unverified').added, false);
+  assert.equal(
+    strict.heard({ id: bep42NodeId('8.8.8.8'), host: '8.8.8.8', port: 1 }, 'unverified').added,
+    true,
+  );
+  assert.equal(
+    strict.heard({ id: idAt(own, 3), host: '10.1.1.1', port: 1 }, 'query').added,
+    true,
+    'exempt range',
+  );
+  // Off by setting: the old behaviour (many nodes from one IP).
+  const open = new RoutingTable(own, clock, { restrictIps: false });
+  for (let i = 0; i < 10; i++)
+    open.heard({ id: idAt(own, i + 1), host: '192.0.2.9', port: 100 + i }, 'response');
+  assert.equal(open.size, 10);
 });

@@ -258,3 +258,50 @@ test('tolerated oddities: utf-8 variants, bad optional fields, private other tha
   assert.equal(m.creationDate, undefined);
   assert.deepEqual(m.nodes, []);
 });
+
+test('accepted as libtorrent accepts: trailing bytes, a pad file without path, a symlink without length', () => {
+  // One (or more) bytes after the top-level dictionary: ignored; the info-hash is unchanged.
+  const clean = single();
+  for (const tail of ['\n', 'x', 'garbage after the end'])
+    assert.equal(
+      parseTorrent(Buffer.concat([clean, Buffer.from(tail)])).infoHashHex,
+      parseTorrent(clean).infoHashHex,
+    );
+  // The info dictionary from ut_metadata must still be exact: its bytes are the info-hash.
+  assert.throws(
+    () =>
+      parseInfoDict(
+        Buffer.concat([
+          encode({ length: 1, name: 'x', 'piece length': 16, pieces: hashes(1) }),
+          Buffer.from('x'),
+        ]),
+      ),
+    (e) => isNbtError(e, 'BENCODE_TRAILING'),
+  );
+  const m = parseTorrent(
+    multi(
+      [
+        { length: 10, path: ['a'] },
+        { length: 6, attr: 'p' }, // pad file with no path
+        { length: 6, path: [], attr: 'p' }, // or an empty one
+        { attr: 'l', path: ['link'], 'symlink path': ['a'] }, // zero-length symlink, no length
+        { length: 4, path: ['c'] },
+      ],
+      {},
+      26,
+    ),
+  );
+  assert.deepEqual(
+    m.files.map((f) => [f.name, f.length, f.pad, f.offset]),
+    [
+      ['dir/a', 10, false, 0],
+      ['dir/.pad', 6, true, 10],
+      ['dir/.pad', 6, true, 16],
+      ['dir/link', 0, false, 22],
+      ['dir/c', 4, false, 22],
+    ],
+  );
+  // Still refused: a real file without a path or a length.
+  fails(multi([{ length: 4 }], {}, 4), 'METAINFO_BAD_PATH');
+  fails(multi([{ path: ['x'] }, { length: 4, path: ['y'] }], {}, 4), 'METAINFO_NO_LENGTH');
+});

@@ -216,3 +216,43 @@ test('several connectors: one that cannot connect (refused or timed out) hands o
   }
   assert.throws(() => dial([]), /no connector/);
 });
+
+test('pieces waiting for the upload limit count as congestion; the limit letting them go says drain', async () => {
+  // An upload gate that holds every piece until the test releases it.
+  const waiting: (() => void)[] = [];
+  const gate = (): Promise<void> => new Promise<void>((r) => waiting.push(r));
+  const HWM = 64 * 1024;
+  let seed: Peer<string> | undefined;
+  const connector = memoryConnector((far) => {
+    seed = Peer.accept<string>(far, {
+      peerId: ID_B,
+      encryption: 'disabled',
+      infoHashes: () => [INFO_HASH],
+      highWaterMark: HWM,
+      bandwidth: { upload: gate },
+      onHandshake: () => ({ torrent: 'seed', pieceCount: PIECES, have: Bitfield.full(PIECES) }),
+    });
+  });
+  const leech = dial(connector, { encryption: 'disabled' });
+  await once(leech, 'handshake');
+  if (seed!.state !== 'connected') await once(seed!, 'handshake');
+  const s = seed!;
+  // An uploader-like loop: serve while not congested.
+  let handed = 0;
+  while (!s.congested && handed < 100) {
+    s.piece(0, 0, data.subarray(0, BLOCK));
+    handed++;
+  }
+  assert.ok(handed * BLOCK <= HWM + 2 * BLOCK, `${handed} blocks handed over behind the gate`);
+  assert.ok(s.writeBufferBytes > HWM);
+  const drained = once(s, 'drain');
+  // The gate lets pieces go one by one; once below the mark, 'drain' says serve again.
+  while (waiting.length > 0 || s.writeBufferBytes > HWM) {
+    waiting.shift()?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  await drained;
+  assert.equal(s.congested, false);
+  s.close();
+  leech.close();
+});

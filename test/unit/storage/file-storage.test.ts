@@ -191,6 +191,38 @@ test('file storage: paths stay inside the save path', async (t) => {
   await f.close();
 });
 
+test('file storage: a symlink in the save folder never makes us create anything outside it', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const save = join(dir.path, 'save');
+  const victim = join(dir.path, 'outside', 'victim');
+  await mkdir(join(save, 'deep'), { recursive: true });
+  await mkdir(victim, { recursive: true });
+  await symlink(victim, join(save, 'X'));
+  await symlink(victim, join(save, 'deep', 'Y'));
+  for (const path of [
+    ['X', 'a', 'b', 'c.bin'],
+    ['deep', 'Y', 'a', 'c.bin'],
+  ]) {
+    const s = new FileStorage(makeLayout(10, [{ path, length: 10 }]), save);
+    await assert.rejects(
+      s.write(0, 0, Buffer.alloc(10)),
+      (e) => isNbtError(e, 'STORAGE_BAD_PATH'),
+      path.join('/'),
+    );
+    await assert.rejects(s.read(0, 0, 10), (e) => isNbtError(e, 'STORAGE_BAD_PATH'), path.join('/'));
+    await s.close();
+  }
+  assert.deepEqual(await readdir(victim), [], 'no directory was created outside the save path');
+  // A symlink that stays inside the save path is followed as before.
+  await mkdir(join(save, 'real'));
+  await symlink(join(save, 'real'), join(save, 'alias'));
+  const ok = new FileStorage(makeLayout(10, [{ path: ['alias', 'sub', 'f.bin'], length: 10 }]), save);
+  await ok.write(0, 0, Buffer.alloc(10, 7));
+  await ok.close();
+  assert.deepEqual(await readFile(join(save, 'real', 'sub', 'f.bin')), Buffer.alloc(10, 7));
+});
+
 test('file storage: a path blocked by a file is STORAGE_NOT_A_FILE', async (t) => {
   const dir = await tempDir();
   t.after(dir.cleanup);

@@ -156,3 +156,38 @@ test('atomic save replaces the file whole and leaves no temp files', async (t) =
   );
   await assert.rejects(readFileIfExists(path, 3), (e) => isNbtError(e) && e.code.startsWith('STORAGE_'));
 });
+
+test('resume data is self-checking: a flipped bit, a torn tail or the old format is RESUME_CORRUPT', () => {
+  const good = encodeResume(sample());
+  assert.equal(decodeResume(good).have.count, 5);
+  // Every single-bit flip anywhere (the `pieces` bits included) is caught.
+  for (let at = 0; at < good.length; at++) {
+    const b = Buffer.from(good);
+    b[at] = b[at]! ^ 0x10;
+    assert.throws(
+      () => decodeResume(b),
+      (e) => isNbtError(e) && e.code.startsWith('RESUME_'),
+      `bit flip at byte ${at}`,
+    );
+  }
+  assert.throws(
+    () => decodeResume(good.subarray(0, good.length - 1)),
+    (e) => isNbtError(e, 'RESUME_CORRUPT'),
+  );
+  assert.throws(
+    () => decodeResume(good.subarray(0, good.length - 20)),
+    (e) => isNbtError(e, 'RESUME_CORRUPT'),
+    'the dictionary alone (the old format) is not trusted',
+  );
+});
+
+test('trust: pieces claimed past the end of an unchanged file make the whole resume inconsistent', () => {
+  const r = sample();
+  assert.equal(trustResume(layout, r, r.files.slice()).consistent, true);
+  // b recorded (and still) 120 bytes long, yet pieces 3 and 4 (bytes 300..499) claimed.
+  const short = { ...r, files: [r.files[0], undefined, { size: 120, mtimeMs: 5 }, r.files[3]] };
+  assert.equal(trustResume(layout, short, short.files.slice()).consistent, false);
+  // Claiming nothing there is fine.
+  short.have.clear(4);
+  assert.equal(trustResume(layout, short, short.files.slice()).consistent, true);
+});

@@ -88,3 +88,53 @@ test('hints (PEX flags) travel with an address: merged from later sources, kept 
   const again = c.next(60_000, () => true)!;
   assert.deepEqual(again.hints, { utp: true, seed: true, encryption: true });
 });
+
+const junk = (n: number, base = 0) =>
+  Array.from({ length: n }, (_, i) => ({ host: `192.0.2.${(base + i) % 250}`, port: 1000 + base + i }));
+
+test("a full list ranks instead of dropping: the user's peer and proven peers come first", () => {
+  const c = new CandidateList(100, 4, 1000);
+  assert.equal(c.add(junk(100), src, never).length, 100);
+  // The user's own peer still gets in (evicting junk), and is dialled first.
+  assert.deepEqual(c.add([{ host: '10.9.9.9', port: 6881 }], { kind: 'user' }, never), [
+    { host: '10.9.9.9', port: 6881 },
+  ]);
+  assert.equal(c.size, 100);
+  assert.equal(c.next(0, () => true)?.host, '10.9.9.9');
+  // More junk from a tracker cannot push out anything better than junk.
+  c.markBusy({ host: '10.8.8.8', port: 1 }); // a peer that connected…
+  c.release({ host: '10.8.8.8', port: 1 }, src, 0, true); // …and closed: proven
+  assert.deepEqual(c.add(junk(50, 500), src, never), [], 'a full list of untried ones takes no more');
+  const order: string[] = [];
+  for (let cand; (cand = c.next(10_000, () => true));) order.push(cand.host);
+  assert.equal(order[0], '10.8.8.8', 'the proven peer before the untried');
+});
+
+test('failed candidates are evicted first and never persisted; the user and proven ones are', () => {
+  const c = new CandidateList(10, 4, 1000);
+  c.add(junk(10), src, never);
+  for (let i = 0; i < 3; i++)
+    c.failed(
+      c.next(0, (x) => x.failures === 0)!,
+      0,
+    );
+  assert.deepEqual(c.addresses(), [], 'untried and failed addresses are not worth saving');
+  c.add([{ host: '10.9.9.9', port: 1 }], { kind: 'user' }, never);
+  c.markBusy({ host: '10.8.8.8', port: 2 });
+  c.release({ host: '10.8.8.8', port: 2 }, src, 0, true);
+  assert.equal(c.size, 10, 'two failed ones made room');
+  assert.deepEqual(
+    c.addresses().map((a) => a.host),
+    ['10.9.9.9', '10.8.8.8'],
+  );
+  // The user's peer is never given up, its back-off capped.
+  const u = new CandidateList(10, 2, 1000);
+  u.add([{ host: '10.9.9.9', port: 1 }], { kind: 'user' }, never);
+  let now = 0;
+  for (let i = 0; i < 30; i++) {
+    const cand = u.next(now, () => true);
+    assert.ok(cand, `try ${i}`);
+    u.failed(cand, now);
+    now += 5 * 60_000;
+  }
+});

@@ -32,6 +32,7 @@ class FakePeer implements PeerLink {
   bitfield: Bitfield;
   downloadRate = 0;
   uploadRate = 0;
+  uploaded = 0;
   amChoking = true;
   peerInterested = false;
   congested = false;

@@ -195,3 +195,82 @@ test('a UDP tracker that answers garbage from another port or never answers does
   clock.advance(200);
   assert.equal(await settled, 'TRACKER_TIMEOUT');
 });
+
+/** A tracker that redirects each path to a URL built from `targets` (path → Location). */
+async function redirectingServer(
+  targets: (base: string) => Record<string, string>,
+): Promise<{ base: string; server: Server; hits: string[] }> {
+  const hits: string[] = [];
+  let base = '';
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    hits.push(path);
+    const to = targets(base)[path];
+    if (to) res.writeHead(302, { location: to }).end();
+    else if (path === '/ok/announce')
+      res.end(encode({ interval: 900, peers: Buffer.from([9, 9, 9, 9, 0, 9]) }));
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { base, server, hits };
+}
+
+test('tracker redirects: only to the same host and port (or an https upgrade), never elsewhere', async (t) => {
+  // The victim: another service a hostile torrent's tracker would like us to hit.
+  const victim = await redirectingServer(() => ({}));
+  const { base, server, hits } = await redirectingServer((b) => ({
+    '/same/announce': `${b}/ok/announce`,
+    '/relative/announce': '/ok/announce',
+    '/host/announce': `${victim.base.replace('127.0.0.1', 'localhost')}/ok/announce`,
+    '/port/announce': `${victim.base}/ok/announce`,
+    '/https-port/announce': `${b.replace('http:', 'https:')}/ok/announce`,
+  }));
+  t.after(() => {
+    for (const s of [server, victim.server]) {
+      s.closeAllConnections();
+      s.close();
+    }
+  });
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: { code?: string }) => e.code ?? String(e),
+    );
+  const client = new HttpTrackerClient({ timeoutMs: 5_000 });
+  assert.equal(await code(client.announce(`${base}/same/announce`, request)), 'ok');
+  assert.equal(await code(client.announce(`${base}/relative/announce`, request)), 'ok');
+  for (const p of ['host', 'port', 'https-port'])
+    assert.equal(
+      await code(client.announce(`${base}/${p}/announce`, request)),
+      'TRACKER_REDIRECT_REFUSED',
+      p,
+    );
+  assert.deepEqual(victim.hits, [], 'the other host/port was never contacted');
+  // Redirects off: not even the same host.
+  const none = new HttpTrackerClient({ timeoutMs: 5_000, redirects: 'none' });
+  hits.length = 0;
+  assert.equal(await code(none.announce(`${base}/same/announce`, request)), 'TRACKER_REDIRECT_REFUSED');
+  assert.deepEqual(hits, ['/same/announce']);
+});
+
+test('tracker addresses the IP filter blocks are never contacted (literal or resolved)', async (t) => {
+  const { base, server, hits } = await redirectingServer(() => ({}));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: { code?: string }) => e.code ?? String(e),
+    );
+  const blocked = new Set(['127.0.0.1', '::1']);
+  const client = new HttpTrackerClient({ timeoutMs: 5_000, allowAddress: (a) => !blocked.has(a) });
+  assert.equal(await code(client.announce(`${base}/ok/announce`, request)), 'TRACKER_IP_FILTERED');
+  const byName = base.replace('127.0.0.1', 'localhost');
+  assert.equal(await code(client.announce(`${byName}/ok/announce`, request)), 'TRACKER_IP_FILTERED');
+  assert.deepEqual(hits, []);
+  blocked.clear();
+  assert.equal(await code(client.announce(`${byName}/ok/announce`, request)), 'ok');
+});

@@ -10,7 +10,11 @@ import { HttpTrackerClient } from '../../../src/tracker/http-client.js';
 import { UdpTrackerClient } from '../../../src/tracker/udp-client.js';
 import { TorrentTrackers, type AnnounceInfo } from '../../../src/tracker/torrent-trackers.js';
 import { TrackerFailure, percentEncodeBytes } from '../../../src/tracker/http-codec.js';
-import { decodeTrackerResponse, encodeAnnounceRequest } from '../../../src/tracker/udp-codec.js';
+import {
+  decodeTrackerResponse,
+  encodeAnnounceRequest,
+  encodeConnectRequest,
+} from '../../../src/tracker/udp-codec.js';
 import type { AnnounceRequest, TrackerTransport } from '../../../src/tracker/types.js';
 import type { PeerAddress } from '../../../src/util/compact.js';
 
@@ -326,4 +330,111 @@ test('downloads count once per peer: completed, or a leecher that stops with not
   ann(3, 'stopped', 0);
   ann(4, 'completed', 0); // unknown peer says completed
   assert.deepEqual(store.scrape([hashA]), [{ complete: 2, incomplete: 0, downloaded: 3 }]);
+});
+
+test('swarm store: one address cannot fill the tracker (per torrent, over all torrents, in total)', () => {
+  const store = new SwarmStore({ maxPeersPerAddress: 300, maxPeers: 1000, random: () => 0 });
+  const ann = (host: string, id: number, hash: Buffer, now = 0) =>
+    store.announce(
+      {
+        infoHash: hash,
+        peerId: Buffer.from(id.toString(16).padStart(40, '0'), 'hex'),
+        host,
+        port: 6881,
+        event: 'started',
+        left: 1,
+        numwant: 10,
+      },
+      now,
+    );
+  ann('10.9.9.9', 1, hashA); // a real peer, from its own address
+  for (let i = 0; i < 20_000; i++) ann('10.6.6.6', 1000 + i, hashA, 1 + i);
+  const hosts = store.peersOf(hashA.toString('hex')).map((p) => p.host);
+  assert.equal(hosts.filter((h) => h === '10.6.6.6').length, 8, 'eight ids per address per torrent');
+  assert.ok(hosts.includes('10.9.9.9'), 'the real peer was not evicted');
+  // Over many torrents: the address's least recently seen entries go; empty swarms with them.
+  for (let i = 0; i < 5_000; i++)
+    ann(
+      '10.6.6.6',
+      50_000 + i,
+      Buffer.alloc(20, 0)
+        .fill(i & 0xff, 0, 1)
+        .fill(i >> 8, 1, 2),
+    );
+  assert.equal(store.peerCount, 300 + 1);
+  assert.ok(store.torrentCount <= 302, `${store.torrentCount} torrents`);
+  assert.ok(store.peersOf(hashA.toString('hex')).some((p) => p.host === '10.9.9.9'));
+  // IPv6 counts by /64: inventing interface ids does not help.
+  for (let i = 0; i < 100; i++) ann(`2001:db8:1:2::${i.toString(16)}`, 90_000 + i, hashB);
+  assert.equal(store.peersOf(hashB.toString('hex')).length, 8);
+  // In total: many addresses, at most maxPeers entries, the least recently seen evicted.
+  for (let i = 0; i < 3_000; i++) ann(`10.1.${i >> 8}.${i & 0xff}`, 100_000 + i, Buffer.alloc(20, 0x77));
+  assert.equal(store.peerCount, 1000);
+  assert.ok(!store.peersOf(hashA.toString('hex')).some((p) => p.host === '10.9.9.9'), 'oldest went first');
+  // Counts stay right through all the evictions.
+  const [scrape] = store.scrape([Buffer.alloc(20, 0x77)]);
+  assert.equal(scrape!.incomplete, store.peersOf(Buffer.alloc(20, 0x77).toString('hex')).length);
+});
+
+test('UDP flood from one address with invented peer ids: the store stays bounded', async () => {
+  await withServer(
+    async (s) => {
+      const sock = createSocket('udp4');
+      try {
+        await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+        const replies: Buffer[] = [];
+        let wake: (() => void) | undefined;
+        sock.on('message', (m: Buffer) => {
+          replies.push(m);
+          wake?.();
+        });
+        const until = async (n: number): Promise<void> => {
+          const deadline = Date.now() + 10_000;
+          while (replies.length < n && Date.now() < deadline)
+            await new Promise<void>((r) => {
+              wake = r;
+              setTimeout(r, 50);
+            });
+        };
+        sock.send(encodeConnectRequest(1), s.udpPort!, '127.0.0.1');
+        await until(1);
+        const conn = decodeTrackerResponse(replies[0]!);
+        assert.equal(conn.action, 'connect');
+        const connectionId = (conn as { connectionId: Buffer }).connectionId;
+        let sent = 0;
+        for (let batch = 0; batch < 20; batch++) {
+          for (let i = 0; i < 250; i++, sent++) {
+            const id = Buffer.alloc(20);
+            id.writeUInt32BE(sent);
+            const hash = Buffer.alloc(20, 0xc3);
+            hash.writeUInt16BE(sent % 1000);
+            sock.send(
+              encodeAnnounceRequest({
+                connectionId,
+                transactionId: sent,
+                infoHash: sent % 2 ? hashA : hash,
+                peerId: id,
+                downloaded: 0,
+                left: 1,
+                uploaded: 0,
+                event: 'started',
+                key: 0,
+                numwant: 5,
+                port: 7000,
+              }),
+              s.udpPort!,
+              '127.0.0.1',
+            );
+          }
+          await until(1 + sent); // let the server keep up (loopback drops past the buffer)
+        }
+        assert.ok(replies.length > 4000, `${replies.length} replies`);
+        assert.ok(s.store.peerCount <= 500, `${s.store.peerCount} peers stored from one address`);
+        assert.equal(s.store.peersOf(hashA.toString('hex')).length, 8);
+      } finally {
+        sock.close();
+      }
+    },
+    { maxPeersPerAddress: 500 },
+  );
 });

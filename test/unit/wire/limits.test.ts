@@ -57,6 +57,26 @@ test('oversized messages fail from their 5-byte header, before the body arrives'
   fails(hex('ffffffff 05'), 'WIRE_MESSAGE_TOO_LARGE');
 });
 
+test('a length prefix longer than any message fails on its 4 bytes, before the id byte', () => {
+  fails(hex('80000000'), 'WIRE_MESSAGE_TOO_LARGE', {}, 0);
+  // after a keep-alive: the offset is the prefix's stream position
+  fails(hex('00000000 00040003'), 'WIRE_MESSAGE_TOO_LARGE', { pieceCount: 8 }, 4);
+  // split across pushes: the error comes with the fourth byte
+  const e = new WireDecoder();
+  assert.deepEqual(e.push(hex('7fff')), []);
+  assert.throws(
+    () => e.push(hex('ffff')),
+    (err) => isNbtError(err, 'WIRE_MESSAGE_TOO_LARGE') && err.offset === 0,
+  );
+  // the largest legal length still waits for its id and body
+  const ok = new WireDecoder();
+  const max = ok.maxMessageLength;
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32BE(max);
+  assert.deepEqual(ok.push(prefix), []);
+  assert.equal(ok.bufferedBytes, 4);
+});
+
 test('request/cancel/reject lengths are bounded', () => {
   fails(hex('0000000d 06 00000000 00000000 00000000'), 'WIRE_BAD_REQUEST');
   fails(hex('0000000d 06 00000000 00000000 00004001'), 'WIRE_BAD_REQUEST');

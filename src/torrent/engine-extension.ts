@@ -8,7 +8,7 @@ import type { BDict } from '../bencode/index.js';
 import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { ExtendedHandshake } from '../wire/index.js';
-import type { Torrent } from '../torrent/torrent.js';
+import type { Torrent } from './torrent.js';
 
 export interface EngineExtension {
   /** The BEP 10 name we announce in our extension handshake's `m` (e.g. 'ut_pex'). */

@@ -1,0 +1,133 @@
+/**
+ * What a session reports about itself: the alert stream (src/client/alerts.ts), the counters
+ * (src/client/counters.ts) and the listener error policy (a throwing listener of the Client, a
+ * Torrent or a Peer becomes a `listener-error` event and alert; the engine carries on).
+ */
+import type { Clock } from '../util/clock.js';
+import type { Peer } from '../peer/index.js';
+import type { DisconnectInfo } from '../peer/disconnect.js';
+import type { Torrent } from '../torrent/torrent.js';
+import { warnListenerError, type TypedEmitter } from '../util/typed-emitter.js';
+import type { AlertCategory } from './alerts.js';
+import { AlertHub, type AlertSubscription } from './alerts.js';
+import { alertOfEvent, eventAlertType, makeAlert } from './alert-records.js';
+import { CounterSet, type SessionCounters } from './counters.js';
+import type { ClientEvents, ListenerErrorInfo } from './events.js';
+
+/** What the observer needs from the Client. */
+export interface ObserverHost {
+  readonly clock: Clock;
+  emit: TypedEmitter<ClientEvents>['emit'];
+  listenerCount(event: 'alert'): number;
+  /** Open connections. */
+  connections(): Iterable<Peer<unknown>>;
+  torrents(): readonly Torrent[];
+}
+
+export class SessionObserver {
+  readonly counters = new CounterSet();
+  readonly alerts: AlertHub;
+
+  constructor(
+    private readonly host: ObserverHost,
+    categories: readonly AlertCategory[],
+    queueSize: number,
+  ) {
+    this.alerts = new AlertHub(
+      categories,
+      queueSize,
+      () => host.listenerCount('alert') > 0,
+      (a) => host.emit('alert', a),
+    );
+  }
+
+  /** A Client event was emitted: post its alert. */
+  eventEmitted(event: keyof ClientEvents, args: readonly unknown[]): void {
+    const type = eventAlertType[event];
+    if (type === undefined || !this.alerts.wants(type)) return;
+    // A failing 'alert' listener is reported as an event only: its alert would fail again.
+    if (event === 'listener-error' && (args[0] as ListenerErrorInfo).event === 'alert') return;
+    const a = alertOfEvent(event, args, this.host.clock.now());
+    if (a) this.alerts.post(a);
+  }
+
+  /** A listener threw (see TypedEmitter.setListenerErrorHandler). */
+  listenerFailed(info: ListenerErrorInfo): void {
+    // A throwing 'listener-error' listener falls back to a process warning (no loop).
+    if (info.event === 'listener-error') throw info.error;
+    // Nobody listening: a process warning, so that the bug is not silent.
+    if (!this.host.emit('listener-error', info)) warnListenerError(info.error, info.event);
+  }
+
+  /** Alerts, counters and the listener error policy of a new torrent. */
+  torrentAdded(t: Torrent): void {
+    t.setListenerErrorHandler((error, event) =>
+      this.listenerFailed({ emitter: 'torrent', event, error, torrent: t }),
+    );
+    const ctx = (): { time: number; infoHash: string } => ({
+      time: this.host.clock.now(),
+      infoHash: t.infoHashHex,
+    });
+    t.on('piece-hash-pass', () => this.counters.piecePassed());
+    t.on('piece-hash-fail', (i) => this.counters.pieceFailed(t.metainfo.pieceSize(i)));
+    // The Torrent events the Client does not re-emit still have their alerts.
+    t.on('metadata', (m) => {
+      if (this.alerts.wants('metadata-received'))
+        this.alerts.post(
+          makeAlert('metadata-received', ctx(), { name: m.name, pieces: m.pieceCount, length: m.length }),
+        );
+    });
+    t.on('finished', () => {
+      if (this.alerts.wants('torrent-finished'))
+        this.alerts.post(makeAlert('torrent-finished', ctx(), { name: t.name }));
+    });
+    t.on('peers', (addrs, source) => {
+      if (this.alerts.wants('peers-added'))
+        this.alerts.post(makeAlert('peers-added', ctx(), { count: addrs.length, source: source.kind }));
+    });
+  }
+
+  torrentRemoved(t: Torrent): void {
+    this.counters.torrentGone(t.wastedBytes);
+  }
+
+  /** A connection was dialled or accepted: counters and its listener error reports. */
+  connectionOpened(peer: Peer<Torrent>, torrent: () => Torrent | undefined): void {
+    this.counters.connectionOpened(peer.source.kind);
+    peer.on('internal-error', (error, event) => {
+      const info: ListenerErrorInfo = { emitter: 'peer', event, error, peer };
+      const t = torrent();
+      if (t) info.torrent = t;
+      this.listenerFailed(info);
+    });
+  }
+
+  /** The connection completed its handshake and joined a torrent. */
+  connectionJoined(peer: Peer<unknown>): void {
+    this.counters.connectionJoined(peer.source.kind);
+  }
+
+  connectionClosed(peer: Peer<unknown>, info: DisconnectInfo): void {
+    this.counters.connectionClosed(peer, info.reason);
+  }
+
+  snapshot(): SessionCounters {
+    let wasted = 0;
+    for (const t of this.host.torrents()) wasted += t.wastedBytes;
+    return this.counters.snapshot(this.host.connections(), wasted);
+  }
+
+  /** A `session-stats` alert with the counters (when the stats category is wanted). */
+  postStats(): void {
+    if (this.alerts.wants('session-stats'))
+      this.alerts.post(makeAlert('session-stats', { time: this.host.clock.now() }, this.snapshot()));
+  }
+
+  subscribe(): AlertSubscription {
+    return this.alerts.subscribe();
+  }
+
+  close(): void {
+    this.alerts.close();
+  }
+}

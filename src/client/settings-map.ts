@@ -1,0 +1,42 @@
+/** Settings (src/settings) as the option objects of the parts they tune. */
+import type { SettingsStore } from '../settings/index.js';
+import type { DownloaderTuning } from '../torrent/downloader.js';
+import type { PeerTimeouts } from '../peer/types.js';
+
+/** A new torrent's downloader tuning. */
+export function downloaderTuning(s: SettingsStore): DownloaderTuning {
+  return {
+    queueSeconds: s.get('request_queue_time'),
+    maxPipeline: s.get('max_request_pipeline'),
+    initialPipeline: s.get('initial_request_pipeline'),
+    snubTimeoutMs: s.get('snub_timeout'),
+    requestTimeoutMs: s.get('request_timeout'),
+    maxBufferedBytes: s.get('max_buffered_piece_bytes'),
+    maxUnrequested: s.get('max_unrequested_blocks'),
+    strikeLimit: s.get('hash_fail_strike_limit'),
+    workerHashMinPiece: s.get('worker_hash_min_piece'),
+    offloadAboveUtilization: s.get('hash_offload_utilization'),
+  };
+}
+
+/** A new connection's timeouts and buffer limits. */
+export function peerSettings(s: SettingsStore): {
+  timeouts: Required<PeerTimeouts>;
+  maxIncomingRequests: number;
+  highWaterMark: number;
+  maxWriteBuffer: number;
+} {
+  const highWaterMark = s.get('send_buffer_watermark');
+  return {
+    timeouts: {
+      connect: s.get('peer_connect_timeout'),
+      handshake: s.get('handshake_timeout'),
+      keepAlive: s.get('keepalive_interval'),
+      idle: s.get('inactivity_timeout'),
+      useless: s.get('useless_peer_timeout'),
+    },
+    maxIncomingRequests: s.get('max_allowed_in_request_queue'),
+    highWaterMark,
+    maxWriteBuffer: Math.max(s.get('max_write_buffer'), 4 * highWaterMark),
+  };
+}
