@@ -190,6 +190,10 @@ export function settingsFromOptions(o: ClientOptions): SettingsPack {
     dht_announce_interval: dht?.intervalMs,
     dht_low_peers: dht?.lowPeers,
     dht_min_search_interval: dht?.minIntervalMs,
+    enable_outgoing_utp: o.utp === false ? false : o.utp?.outgoing,
+    enable_incoming_utp: o.utp === false ? false : o.utp?.incoming,
+    enable_outgoing_tcp: o.tcp?.outgoing,
+    enable_incoming_tcp: o.tcp?.incoming,
     pex_enabled: o.pex === false ? false : undefined,
     pex_interval: o.pex === false ? undefined : o.pex?.intervalMs,
     max_metadata_size: o.maxMetadataSize,
@@ -222,21 +226,32 @@ export function resolveOptions(o: ClientOptions, s: Settings): ResolvedOptions {
     fsync: false,
     reuseReadBuffer: true,
     network: o.network ?? tcpNetwork,
-    transports: resolveTransports(o),
+    transports: resolveTransports(o, s),
   };
   syncOptions(out, s);
   return out;
 }
 
-function resolveTransports(o: ClientOptions): TransportSettings {
-  const utp = o.utp === false ? { incoming: false, outgoing: false } : (o.utp ?? {});
-  const utpDefault = o.network === undefined;
+/**
+ * The transport settings. uTP runs over the session's real UDP socket, so with a custom
+ * `network` (the simulator) it is off unless turned on explicitly (option or setting).
+ */
+function resolveTransports(o: ClientOptions, s: Settings): TransportSettings {
+  const explicit = (
+    name: 'enable_outgoing_utp' | 'enable_incoming_utp',
+    option: boolean | undefined,
+  ): boolean => option !== undefined || o.settings?.[name] !== undefined;
+  const utp = o.utp === false ? undefined : o.utp;
+  const allowed = (
+    name: 'enable_outgoing_utp' | 'enable_incoming_utp',
+    option: boolean | undefined,
+  ): boolean => s[name] && (o.network === undefined || o.utp === false || explicit(name, option));
   return {
-    utpIncoming: utp.incoming ?? utpDefault,
-    utpOutgoing: utp.outgoing ?? utpDefault,
-    tcpIncoming: o.tcp?.incoming ?? true,
-    tcpOutgoing: o.tcp?.outgoing ?? true,
-    utpMaxHalfOpen: (o.utp !== false && o.utp?.maxHalfOpen) || 32,
+    utpOutgoing: allowed('enable_outgoing_utp', utp?.outgoing),
+    utpIncoming: allowed('enable_incoming_utp', utp?.incoming),
+    tcpIncoming: s.enable_incoming_tcp,
+    tcpOutgoing: s.enable_outgoing_tcp,
+    utpMaxHalfOpen: utp?.maxHalfOpen || 32,
   };
 }
 

@@ -58,6 +58,8 @@ test('a peer with incoming uTP off is reached over TCP at once (its RESET)', asy
 test('a peer with incoming TCP off is reached over uTP; one without outgoing uTP dials TCP', async () => {
   assert.deepEqual(await transfer({ tcp: { incoming: false } }, { encryption: 'disabled' }), ['utp']);
   assert.deepEqual(await transfer({}, { utp: false }), ['tcp']);
+  // The same through the settings pack (libtorrent's names).
+  assert.deepEqual(await transfer({}, { settings: { enable_outgoing_utp: false } }), ['tcp']);
 });
 
 test('a swarm of uTP-only, TCP-only and dual clients completes', async () => {
@@ -100,7 +102,10 @@ test('incoming uTP goes through the IP filter like TCP', async () => {
     leech.addPeer('127.0.0.1', port);
     await until(() => refused.length > 0, 10_000, 'the filtered peer is refused');
     // Each attempt (MSE, then plaintext) is refused the same way.
-    assert.ok(refused.every((r) => r === 'utp:IP_FILTERED'), refused.join());
+    assert.ok(
+      refused.every((r) => r === 'utp:IP_FILTERED'),
+      refused.join(),
+    );
     assert.equal(leech.stats().sessionDownloaded, 0);
   } finally {
     await Promise.all([seedClient.close(), leechClient.close()]);
