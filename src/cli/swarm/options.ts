@@ -18,8 +18,6 @@ export const sessionOptionSpec = {
   'dht-port': { type: 'string' },
   'dht-bootstrap': { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
-  'no-utp': { type: 'boolean' },
-  'no-tcp': { type: 'boolean' },
   'max-connections': { type: 'string' },
   'max-peers': { type: 'string' },
   'max-per-host': { type: 'string' },
@@ -37,8 +35,6 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --dht-port N              DHT on a UDP port of its own (default: the listen port, shared with UDP trackers)
   --dht-bootstrap HOST:PORT DHT bootstrap node (repeatable; default: the public routers)
   --no-dht                  do not use the DHT (private torrents never do)
-  --no-utp                  no uTP connections (default: uTP dialled first, then TCP; both accepted)
-  --no-tcp                  no TCP peer connections (uTP only)
   --max-connections N       connections of the whole session (default 200)
   --max-peers N             connections per torrent (default 80)
   --max-per-host N          connections to one IP address (default 1)
@@ -58,8 +54,6 @@ export interface SessionValues {
   'dht-port'?: string | undefined;
   'dht-bootstrap'?: string[] | undefined;
   'no-dht'?: boolean | undefined;
-  'no-utp'?: boolean | undefined;
-  'no-tcp'?: boolean | undefined;
   'max-connections'?: string | undefined;
   'max-peers'?: string | undefined;
   'max-per-host'?: string | undefined;
@@ -105,15 +99,6 @@ function dhtOption(values: SessionValues): Pick<ClientOptions, 'dht'> {
       ...(values['dht-port'] !== undefined ? { port: parsePort(values['dht-port'], 0) } : {}),
       ...(bootstrap.length > 0 ? { bootstrap } : {}),
     },
-  };
-}
-
-/** --no-utp / --no-tcp as the Client's `utp` / `tcp` options; both off is a usage error. */
-function transportOptions(values: SessionValues): Pick<ClientOptions, 'utp' | 'tcp'> {
-  if (values['no-utp'] && values['no-tcp']) throw new UsageError('--no-utp and --no-tcp leave no transport');
-  return {
-    ...(values['no-utp'] ? { utp: false as const } : {}),
-    ...(values['no-tcp'] ? { tcp: { incoming: false, outgoing: false } } : {}),
   };
 }
 
@@ -171,7 +156,6 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       port: values.port === undefined ? DEFAULT_PORTS : parsePort(values.port, 0),
       encryption: parseEncryption(values.encryption),
       ...dhtOption(values),
-      ...transportOptions(values),
       ...limitOptions(values),
     },
     peers,

@@ -1,15 +1,8 @@
-/** Session flags: connection limits, unchoke slots, rate limits; --no-utp / --no-tcp. */
+/** The session flags users tune: connection limits, unchoke slots, rate limits. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSessionOptions } from '../../../src/cli/swarm/options.js';
 import { UsageError } from '../../../src/cli/args.js';
-
-test('--no-utp and --no-tcp turn a transport off; both at once is a usage error', () => {
-  assert.equal(parseSessionOptions({}).client.utp, undefined);
-  assert.equal(parseSessionOptions({ 'no-utp': true }).client.utp, false);
-  assert.deepEqual(parseSessionOptions({ 'no-tcp': true }).client.tcp, { incoming: false, outgoing: false });
-  assert.throws(() => parseSessionOptions({ 'no-utp': true, 'no-tcp': true }), UsageError);
-});
 
 test('connection limits, unchoke slots and rate limits become Client options', () => {
   const s = parseSessionOptions({
