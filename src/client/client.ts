@@ -664,7 +664,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     );
     for (const svc of this.servicesList)
       await Promise.resolve(svc.close?.()).catch((e: unknown) => this.warn(e));
-    this.utp?.close();
+    await this.utp?.close();
     await this.udp.close();
     this.download.close();
     this.upload.close();

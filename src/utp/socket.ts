@@ -128,11 +128,34 @@ export class UtpSocket implements Connector, UtpTransportHost {
   }
 
   /** Resets every connection and leaves the UDP socket to its other users. */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Resets every connection and resolves once those RESETs left (at most `flushMs` later):
+   * unlike TCP, nothing tells the peers when our process exits, and a peer still holding the
+   * old connection would refuse our next one (one connection per host).
+   */
+  close(flushMs = 500): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     for (const off of this.removers) off();
-    for (const e of [...this.table.values()]) e.transport.destroy();
+    let pending = 0;
+    let finish: () => void = () => undefined;
+    const flushed = new Promise<void>((resolve) => (finish = resolve));
+    const sent = (): void => {
+      if (--pending === 0) finish();
+    };
+    for (const e of [...this.table.values()]) {
+      const reset = e.conn.reset(this.o.clock.now());
+      if (reset) {
+        pending++;
+        e.endpoint ??= this.o.endpoint(e.family);
+        if (e.endpoint) e.endpoint.send(reset, e.transport.remotePort, e.transport.remoteAddress, sent);
+        else sent();
+      }
+      e.transport.destroy();
+    }
+    if (pending === 0) return Promise.resolve();
+    const timer = this.o.clock.setTimeout(finish, flushMs);
+    return flushed.then(() => timer.cancel());
   }
 
   // ---- UtpTransportHost ---------------------------------------------------------------------

@@ -112,3 +112,31 @@ test('incoming uTP goes through the IP filter like TCP', async () => {
     await tmp.cleanup();
   }
 });
+
+test('a closed client resets its uTP connections, so its successor on the same host is let in', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), { files, pieceLength: 32768 });
+  const seedClient = new Client({ host: '127.0.0.1', dht: false }); // maxPerHost 1
+  try {
+    const port = await seedClient.listen(0);
+    const seed = await seedClient.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => seed.state === 'seeding', 5000, 'seed checked');
+    for (const name of ['first', 'second']) {
+      const c = new Client({ host: '127.0.0.1', dht: false });
+      try {
+        await c.listen(0);
+        const t = await c.addTorrent(fx.torrent, { savePath: join(tmp.path, name) });
+        const kinds: string[] = [];
+        c.on('peer-connect', (_t, p) => kinds.push(p.transport));
+        t.addPeer('127.0.0.1', port);
+        await until(() => t.state === 'seeding', 15_000, `${name} leech done`);
+        assert.deepEqual(kinds, ['utp']);
+      } finally {
+        await c.close();
+      }
+    }
+  } finally {
+    await seedClient.close();
+    await tmp.cleanup();
+  }
+});
