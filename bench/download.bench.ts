@@ -27,7 +27,7 @@ interface Seed {
 }
 
 /** Starts a long-running seed process and waits for its {"event":"listening"} line. */
-function startSeed(cmd: string, args: string[]): Promise<Seed> {
+export function startSeed(cmd: string, args: string[]): Promise<Seed> {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => proc.on('exit', () => r()));
   const stop = async (): Promise<void> => {
@@ -51,20 +51,20 @@ function startSeed(cmd: string, args: string[]): Promise<Seed> {
   });
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-interface Runs {
+export interface Runs {
   wall: number;
   cpu: number;
   rss: number;
   transfer: number;
 }
 
-function summarise(ms: ProcessMeasure[]): Runs {
+export function summarise(ms: ProcessMeasure[]): Runs {
   return {
     wall: median(ms.map((m) => m.wallSeconds)),
     cpu: median(ms.map((m) => m.cpuSeconds)),
@@ -73,7 +73,7 @@ function summarise(ms: ProcessMeasure[]): Runs {
   };
 }
 
-function doneSeconds(m: ProcessMeasure): number {
+export function doneSeconds(m: ProcessMeasure): number {
   const line = m.stdout.split('\n').find((l) => /"event":\s*"done"/.test(l));
   if (!line || m.code !== 0) throw new Error(`downloader failed (exit ${m.code}): ${m.stdout.slice(-500)}`);
   return Number((JSON.parse(line) as { seconds: number }).seconds);
@@ -110,6 +110,7 @@ export async function run(report: Reporter): Promise<void> {
     const ours = (dir: string, port: number, enc: string): Promise<ProcessMeasure> =>
       measureProcess(process.execPath, [child, torrentPath, join(root, dir), enc, String(port)], {
         timeoutMs: 600_000,
+        env: { NBT_TRANSPORT: 'tcp' },
       });
     const clean = (...dirs: string[]): Promise<void[]> =>
       Promise.all(dirs.map((d) => rm(join(root, d), { recursive: true, force: true })));

@@ -49,13 +49,14 @@ export interface ProcessMeasure {
 export function measureProcess(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<ProcessMeasure> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', '__TIME__ %e %U %S %M', cmd, ...args], {
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
     let out = '';
     let err = '';

@@ -9,7 +9,14 @@ import type { EncryptionPolicy } from '../src/client/options.js';
 
 const [torrentPath, save, enc, peerPort, mode] = process.argv.slice(2);
 const seeding = mode === '--seed' || peerPort === '--seed';
-const client = new Client({ host: '127.0.0.1', encryption: (enc ?? 'enabled') as EncryptionPolicy });
+// NBT_TRANSPORT=tcp: TCP only; =utp: uTP only (TCP off both ways); unset: the defaults.
+const transport = process.env.NBT_TRANSPORT;
+const client = new Client({
+  host: '127.0.0.1',
+  encryption: (enc ?? 'enabled') as EncryptionPolicy,
+  ...(transport === 'tcp' ? { utp: false as const } : {}),
+  ...(transport === 'utp' ? { tcp: { incoming: false, outgoing: false } } : {}),
+});
 // Keeps the process alive while the client works (engine timers are unref'd), and ends it if
 // the parent died (a killed test runner must not leave us running).
 const parent = process.ppid;

@@ -42,6 +42,8 @@ import type { ClientService, EngineExtension } from '../torrent/engine-extension
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
 import { SessionUdp } from './session-udp.js';
+import { UtpSocket } from '../utp/socket.js';
+import type { Connector } from '../net/transport.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
 import { MetadataExchange } from '../torrent/metadata-exchange.js';
 import { PexExchange } from '../torrent/pex-exchange.js';
@@ -97,6 +99,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly dht: DhtService | undefined;
   /** The session's UDP socket (DHT, UDP trackers), bound by listen() on the listen port. */
   readonly udp: SessionUdp;
+  /** uTP connections over `udp` (created by listen(); undefined when uTP is off). */
+  utp: UtpSocket | undefined;
   /** ut_metadata: magnet links' metadata fetching and serving ours. @internal */
   readonly metadata: MetadataExchange;
   /** ut_pex (undefined with `pex: false`). @internal */
@@ -326,6 +330,14 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.listenPortValue = server.port;
     // The DHT and UDP trackers share one UDP socket on the same port number.
     await this.udp.bind(this.listenPortValue, host).catch((e: unknown) => this.warn(e));
+    const tr = this.options.transports;
+    if ((tr.utpIncoming || tr.utpOutgoing) && !this.closed)
+      this.utp = new UtpSocket({
+        clock: this.options.clock,
+        endpoint: (family) => this.udp.endpoint('utp', family),
+        ...(tr.utpIncoming ? { onConnection: (t: Transport) => this.onIncoming(t) } : {}),
+        maxHalfOpen: tr.utpMaxHalfOpen,
+      });
     this.emit('listening', this.listenPortValue);
     return this.listenPortValue;
   }
@@ -482,7 +494,7 @@ export class Client extends TypedEmitter<ClientEvents> {
   }
 
   private onIncoming(transport: Transport): void {
-    if (this.closed) {
+    if (this.closed || (transport.kind === 'tcp' && !this.options.transports.tcpIncoming)) {
       transport.destroy();
       return;
     }
@@ -532,6 +544,9 @@ export class Client extends TypedEmitter<ClientEvents> {
         peer.close(this.closed ? DisconnectReason.CLIENT_CLOSED : DisconnectReason.NO_SUCH_TORRENT);
         return;
       }
+      // Remember what worked: the next dial to this address goes straight to it.
+      if (candidate && (peer.transport === 'utp' || this.utp))
+        candidate.c.hints = { ...candidate.c.hints, utp: peer.transport === 'utp' };
       this.connections.joined(peer, host, torrent);
       this.observer.connectionJoined(peer);
       torrent.attach(peer);
@@ -601,9 +616,21 @@ export class Client extends TypedEmitter<ClientEvents> {
       port: c.port,
       infoHash: t.infoHash,
       source: c.source,
-      connector: this.options.network,
+      connector: this.connectorsFor(c),
       onHandshake: (info) => this.onHandshake(info),
     });
+  }
+
+  /**
+   * uTP first, then TCP, as libtorrent: a peer reachable only one way is reached either way.
+   * A peer that was reached over TCP after uTP failed (hints.utp false) is dialed over TCP.
+   */
+  private connectorsFor(c: Candidate): Connector[] {
+    const tr = this.options.transports;
+    const list: Connector[] = [];
+    if (this.utp && tr.utpOutgoing && c.hints?.utp !== false) list.push(this.utp);
+    if (tr.tcpOutgoing || list.length === 0) list.push(this.options.network);
+    return list;
   }
 
   // ---- resume ---------------------------------------------------------------------------------
@@ -670,6 +697,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     );
     for (const svc of this.servicesList)
       await Promise.resolve(svc.close?.()).catch((e: unknown) => this.warn(e));
+    await this.utp?.close();
     await this.udp.close();
     this.download.close();
     this.upload.close();

@@ -95,6 +95,24 @@ export interface ClientOptions {
    * above that map onto the same setting.
    */
   settings?: SettingsPack;
+  /**
+   * uTP (BEP 29) over the session's UDP socket: incoming and outgoing each (default both on
+   * with the default network, off with a custom `network`); false turns it off. Outgoing
+   * connections try uTP first, then TCP, unless a previous attempt showed the peer lacks uTP.
+   */
+  utp?: { incoming?: boolean; outgoing?: boolean; maxHalfOpen?: number } | false;
+  /** TCP peer connections, incoming and outgoing each (default both on). */
+  tcp?: { incoming?: boolean; outgoing?: boolean };
+}
+
+/** Which transports the session accepts and dials with. */
+export interface TransportSettings {
+  utpIncoming: boolean;
+  utpOutgoing: boolean;
+  tcpIncoming: boolean;
+  tcpOutgoing: boolean;
+  /** Accepted uTP connections that have not sent data yet (the SYN-flood budget). */
+  utpMaxHalfOpen: number;
 }
 
 /** '-NB' + the package version as 4 Azureus digits + '-' ('-NB0100-' for 0.1.0). */
@@ -127,6 +145,7 @@ export interface ResolvedOptions {
   fsync: boolean;
   reuseReadBuffer: boolean;
   network: Network;
+  transports: TransportSettings;
 }
 
 export const defaultLimits: ConnectionLimits = {
@@ -171,6 +190,10 @@ export function settingsFromOptions(o: ClientOptions): SettingsPack {
     dht_announce_interval: dht?.intervalMs,
     dht_low_peers: dht?.lowPeers,
     dht_min_search_interval: dht?.minIntervalMs,
+    enable_outgoing_utp: o.utp === false ? false : o.utp?.outgoing,
+    enable_incoming_utp: o.utp === false ? false : o.utp?.incoming,
+    enable_outgoing_tcp: o.tcp?.outgoing,
+    enable_incoming_tcp: o.tcp?.incoming,
     pex_enabled: o.pex === false ? false : undefined,
     pex_interval: o.pex === false ? undefined : o.pex?.intervalMs,
     max_metadata_size: o.maxMetadataSize,
@@ -203,9 +226,33 @@ export function resolveOptions(o: ClientOptions, s: Settings): ResolvedOptions {
     fsync: false,
     reuseReadBuffer: true,
     network: o.network ?? tcpNetwork,
+    transports: resolveTransports(o, s),
   };
   syncOptions(out, s);
   return out;
+}
+
+/**
+ * The transport settings. uTP runs over the session's real UDP socket, so with a custom
+ * `network` (the simulator) it is off unless turned on explicitly (option or setting).
+ */
+function resolveTransports(o: ClientOptions, s: Settings): TransportSettings {
+  const explicit = (
+    name: 'enable_outgoing_utp' | 'enable_incoming_utp',
+    option: boolean | undefined,
+  ): boolean => option !== undefined || o.settings?.[name] !== undefined;
+  const utp = o.utp === false ? undefined : o.utp;
+  const allowed = (
+    name: 'enable_outgoing_utp' | 'enable_incoming_utp',
+    option: boolean | undefined,
+  ): boolean => s[name] && (o.network === undefined || o.utp === false || explicit(name, option));
+  return {
+    utpOutgoing: allowed('enable_outgoing_utp', utp?.outgoing),
+    utpIncoming: allowed('enable_incoming_utp', utp?.incoming),
+    tcpIncoming: s.enable_incoming_tcp,
+    tcpOutgoing: s.enable_outgoing_tcp,
+    utpMaxHalfOpen: utp?.maxHalfOpen || 32,
+  };
 }
 
 /** Copies the settings into the fields of the options view (the `limits` object stays the same). */

@@ -461,6 +461,32 @@ export const settingDefinitions = {
     applies: 'construction',
     description: 'Shortest time between two DHT searches of one torrent (ms).',
   },
+  enable_outgoing_utp: {
+    type: 'bool',
+    default: true,
+    applies: 'construction',
+    description:
+      'Dial uTP first, then TCP (BEP 29). Off by default with a custom `network` unless set explicitly.',
+  },
+  enable_incoming_utp: {
+    type: 'bool',
+    default: true,
+    applies: 'construction',
+    description:
+      'Accept uTP connections on the shared UDP port. Off by default with a custom `network` unless set explicitly.',
+  },
+  enable_outgoing_tcp: {
+    type: 'bool',
+    default: true,
+    applies: 'construction',
+    description: 'Dial TCP (after uTP when that is on).',
+  },
+  enable_incoming_tcp: {
+    type: 'bool',
+    default: true,
+    applies: 'construction',
+    description: 'Accept TCP connections on the listen port.',
+  },
   pex_enabled: {
     type: 'bool',
     default: true,

@@ -101,6 +101,7 @@ export function connectedPeers(torrent: Torrent): PexPeer[] {
     if (p.encryption === 'rc4' || p.extensions?.extra['e'] === 1) flags |= PexFlags.ENCRYPTION;
     if (seeding && p.bitfield.size > 0 && p.bitfield.complete) flags |= PexFlags.SEED;
     if (!p.incoming) flags |= PexFlags.REACHABLE;
+    if (p.transport === 'utp') flags |= PexFlags.UTP;
     const host = p.host.startsWith('::ffff:') ? p.host.slice(7) : p.host;
     out.push({ host, port, flags });
   }

@@ -62,6 +62,9 @@ export interface LtPeerOptions {
   connect?: string[];
   timeout?: number;
   uploadLimit?: number;
+  /** uTP as well as TCP; `utpOnly`: uTP only, TCP off both ways (tests a uTP stack). */
+  utp?: boolean;
+  utpOnly?: boolean;
   /** Listen address (default 127.0.0.1), e.g. a namespace's address from netns.ts. */
   host?: string;
   /** Argv prefix to run it elsewhere, e.g. NetnsLab.execPrefix(i). */
@@ -91,6 +94,8 @@ export class LtPeer {
     if (o.timeout) args.push('--timeout', String(o.timeout));
     if (o.uploadLimit) args.push('--upload-limit', String(o.uploadLimit));
     if (o.host) args.push('--host', o.host);
+    if (o.utp) args.push('--utp');
+    if (o.utpOnly) args.push('--utp-only');
     const argv = [...(o.prefix ?? []), '/usr/bin/python3', ...args];
     this.proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.exit = new Promise((resolve) =>

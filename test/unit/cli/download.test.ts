@@ -97,6 +97,7 @@ test('nbt download --json from a seeding Client: progress, peer lines with numer
   assert.match(String(connect['client']), /net-bittorrent|NB/i);
   assert.equal(connect['source'], 'user');
   assert.equal(connect['encryption'], 'rc4');
+  assert.equal(connect['transport'], 'utp'); // dialled uTP first; the seed accepts it
   const disc = child.events('peer-disconnect');
   assert.ok(disc.length >= 1, 'a peer-disconnect line');
   for (const d of disc) {
