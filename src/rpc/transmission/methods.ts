@@ -199,43 +199,45 @@ const methods: Record<string, Method> = {
 
   'torrent-set': async (ctx, args) => {
     const d = ctx.daemon;
-    for (const e of selectTorrents(d, args['ids'])) {
+    // Every argument is checked before anything changes: a bad one changes nothing.
+    const kB = (key: string): number | undefined => {
+      const v = num(args, key);
+      if (v !== undefined && v < 0) throw new RpcError(`'${key}' must not be negative`);
+      return v === undefined ? undefined : Math.round(v * 1000);
+    };
+    const oneOf = (key: string, allowed: number[]): number | undefined => {
+      const v = num(args, key);
+      if (v !== undefined && !allowed.includes(v))
+        throw new RpcError(`'${key}' must be one of ${allowed.join(', ')}`);
+      return v;
+    };
+    const set = {
+      downloadLimit: kB('downloadLimit'),
+      uploadLimit: kB('uploadLimit'),
+      downloadLimited: bool(args, 'downloadLimited'),
+      uploadLimited: bool(args, 'uploadLimited'),
+      bandwidthPriority: oneOf('bandwidthPriority', [-1, 0, 1]),
+      seedRatioMode: oneOf('seedRatioMode', [0, 1, 2]),
+      seedIdleMode: oneOf('seedIdleMode', [0, 1, 2]),
+      seedRatioLimit: num(args, 'seedRatioLimit'),
+      seedIdleLimit: num(args, 'seedIdleLimit'),
+      labels: labels(args),
+      sequential: bool(args, 'sequentialDownload') ?? bool(args, 'sequential_download'),
+    };
+    const queuePosition = num(args, 'queuePosition');
+    const location = str(args, 'location');
+    const list = selectTorrents(d, args['ids']);
+    const prioChanges = list.map((e) => {
+      const prios = [...filePriorities(e)];
+      return fileChanges(args, prios) ? prios : undefined;
+    });
+    for (const [i, e] of list.entries()) {
       const r = e.record;
-      const kB = (key: string): number | undefined => {
-        const v = num(args, key);
-        if (v !== undefined && v < 0) throw new RpcError(`'${key}' must not be negative`);
-        return v === undefined ? undefined : Math.round(v * 1000);
-      };
-      r.downloadLimit = kB('downloadLimit') ?? r.downloadLimit;
-      r.uploadLimit = kB('uploadLimit') ?? r.uploadLimit;
-      r.downloadLimited = bool(args, 'downloadLimited') ?? r.downloadLimited;
-      r.uploadLimited = bool(args, 'uploadLimited') ?? r.uploadLimited;
-      const bp = num(args, 'bandwidthPriority');
-      if (bp !== undefined) {
-        if (![-1, 0, 1].includes(bp)) throw new RpcError("'bandwidthPriority' must be -1, 0 or 1");
-        r.bandwidthPriority = bp;
-      }
-      const mode = (key: 'seedRatioMode' | 'seedIdleMode'): void => {
-        const m = num(args, key);
-        if (m === undefined) return;
-        if (![0, 1, 2].includes(m)) throw new RpcError(`'${key}' must be 0, 1 or 2`);
-        r[key] = m;
-      };
-      mode('seedRatioMode');
-      mode('seedIdleMode');
-      r.seedRatioLimit = num(args, 'seedRatioLimit') ?? r.seedRatioLimit;
-      r.seedIdleLimit = num(args, 'seedIdleLimit') ?? r.seedIdleLimit;
-      r.labels = labels(args) ?? r.labels;
-      const seq = bool(args, 'sequentialDownload') ?? bool(args, 'sequential_download');
-      if (seq !== undefined) r.sequential = seq;
-      const q = num(args, 'queuePosition');
-      if (q !== undefined) await d.moveInQueue(e, Math.floor(q));
-      if (e.torrent?.hasMetadata) {
-        const prios = [...filePriorities(e)];
-        if (fileChanges(args, prios)) await d.setFilePriorities(e, prios);
-      }
-      const loc = str(args, 'location');
-      if (loc) await d.setLocation(e, loc, false);
+      for (const [k, v] of Object.entries(set)) if (v !== undefined) Object.assign(r, { [k]: v });
+      if (queuePosition !== undefined) await d.moveInQueue(e, Math.floor(queuePosition));
+      const prios = prioChanges[i];
+      if (prios && e.torrent?.hasMetadata) await d.setFilePriorities(e, prios);
+      if (location) await d.setLocation(e, location, false);
     }
     await d.saveRecord();
     return {};
