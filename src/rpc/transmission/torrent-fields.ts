@@ -134,6 +134,7 @@ const fields: Record<string, Field> = {
   eta: (v) => v.stats?.eta ?? -1,
   etaIdle: () => -1,
   'file-count': (v) => (v.meta ? v.t!.metainfo.files.length : 0),
+  fileCount: (v) => (v.meta ? v.t!.metainfo.files.length : 0),
   files: (v) =>
     v.meta
       ? v.t!.metainfo.files.map((f, i) => ({
