@@ -13,6 +13,7 @@ import { parseCommandArgs, positionals, UsageError } from '../args.js';
 import { DEFAULT_PORTS, parsePort } from '../swarm/options.js';
 import { untilAborted } from '../swarm/run.js';
 import type { Command } from '../types.js';
+import type { SettingsPack } from '../../settings/index.js';
 
 const usage = `Usage: nbt daemon [options]
 
@@ -31,8 +32,8 @@ Options:
   --no-dht                  do not use the DHT
   --json                    log JSON lines on stderr
 
-The config directory may hold daemon.json with "rpc-username", "rpc-password" and
-"rpc-host-whitelist"; flags win over it.
+The config directory may hold daemon.json with "rpc-username", "rpc-password",
+"rpc-host-whitelist" (flags win over them) and "engine": engine settings by name.
 `;
 
 const spec = {
@@ -52,6 +53,8 @@ interface FileConfig {
   'rpc-username'?: string;
   'rpc-password'?: string;
   'rpc-host-whitelist'?: string[];
+  /** Engine settings by name (src/settings/definitions.ts), e.g. connections_per_host_limit. */
+  engine?: SettingsPack;
 }
 
 async function readConfig(dir: string): Promise<FileConfig> {
@@ -90,7 +93,10 @@ export const daemonCommand: Command = {
       configDir,
       ...(values['download-dir'] ? { downloadDir: values['download-dir'] } : {}),
       port: values.port === undefined ? DEFAULT_PORTS : parsePort(values.port, 0),
-      client: values['no-dht'] ? { dht: false } : {},
+      client: {
+        ...(values['no-dht'] ? { dht: false } : {}),
+        ...(file.engine ? { settings: file.engine } : {}),
+      },
       log,
     });
     const closeRequested = new AbortController();
