@@ -14,6 +14,8 @@ import { NbtError } from '../util/errors.js';
 import { SessionStore, type DaemonSettings, type TorrentRecord } from './store.js';
 import { defaultSettings, applySessionSettings } from './settings.js';
 import type { Logger } from './log.js';
+import { decide, type PolicyTorrent } from './policy.js';
+import type { TimerHandle } from '../util/clock.js';
 
 export interface DaemonOptions {
   configDir: string;
@@ -32,6 +34,12 @@ export interface DaemonOptions {
 export interface DaemonTorrent {
   record: TorrentRecord;
   torrent: Torrent | undefined;
+  /** Waiting in the download or seed queue (kept paused by the policy). */
+  queued?: boolean;
+  /** Started with start-now: skips the queues until stopped. */
+  forceStart?: boolean;
+  /** Upload total and the clock time (ms) it last changed: the idle seeding limit's measure. */
+  lastUpload?: { bytes: number; at: number };
 }
 
 export interface AddRequest {
@@ -51,6 +59,8 @@ export interface AddResult {
 
 /** Largest .torrent fetched from a URL. */
 const MAX_FETCHED_TORRENT = 16 * 1024 * 1024;
+/** How often queues and seed limits are looked at (also after every change). */
+const POLICY_INTERVAL_MS = 5_000;
 
 export class Daemon {
   readonly store: SessionStore;
@@ -63,6 +73,7 @@ export class Daemon {
   /** Unix seconds the daemon started (session-stats' secondsActive). */
   readonly startedAt: number;
   private closing: Promise<void> | undefined;
+  private policyTimer: TimerHandle | undefined;
 
   private constructor(o: DaemonOptions, store: SessionStore, settings: DaemonSettings) {
     this.store = store;
@@ -104,6 +115,8 @@ export class Daemon {
           d.log?.error('could not restore torrent', { infoHash: record.infoHash, error: String(e) }),
         );
     }
+    d.policyTimer = d.client.options.clock.setInterval(() => d.applyPolicy(), POLICY_INTERVAL_MS);
+    d.applyPolicy();
     d.log?.info('daemon started', { torrents: d.entries.size, port: d.client.port, configDir: store.dir });
     return d;
   }
@@ -118,6 +131,7 @@ export class Daemon {
     applySessionSettings(this.client, this.settingsValue);
     this.store.session.settings = this.settingsValue;
     await this.store.flush();
+    this.applyPolicy();
   }
 
   /** Every torrent in queue order. */
@@ -180,6 +194,7 @@ export class Daemon {
     this.store.session.torrents.push(record);
     await this.store.flush();
     await this.startTorrent(entry);
+    this.applyPolicy();
     this.log?.info('torrent added', { id: record.id, infoHash, name: record.name });
     return { entry, duplicate: false };
   }
@@ -198,8 +213,10 @@ export class Daemon {
     entry.torrent = t;
     if (r.name === r.infoHash && t.hasMetadata) r.name = t.metainfo.name;
     t.on('finished', () => void this.markDone(entry));
-    t.on('state', (s) => {
+    t.on('state', (s, prev) => {
       if (s === 'seeding' && entry.record.doneDate === 0) void this.markDone(entry);
+      // A check that ends may free or need a queue slot.
+      if (prev === 'checking' || prev === 'metadata') this.policySoon();
     });
   }
 
@@ -225,17 +242,26 @@ export class Daemon {
     this.log?.info('torrent removed', { id: entry.record.id, infoHash: entry.record.infoHash, deleteData });
   }
 
-  async start(entry: DaemonTorrent): Promise<void> {
+  /** Starts (or queues) a torrent; `now` skips the queues (torrent-start-now). */
+  async start(entry: DaemonTorrent, now = false): Promise<void> {
     entry.record.stopped = false;
+    entry.record.seedLimitReached = false;
+    if (now) entry.forceStart = true;
+    // The idle seeding limit counts from the start.
+    entry.lastUpload = undefined;
     await this.store.flush();
     const t = entry.torrent;
     if (!t) return;
     if (t.state === 'stopped' || t.state === 'error') t.start();
+    entry.queued = false;
     t.resume();
+    this.applyPolicy();
   }
 
   async stop(entry: DaemonTorrent): Promise<void> {
     entry.record.stopped = true;
+    entry.forceStart = false;
+    entry.queued = false;
     this.saveTotals(entry);
     await this.store.flush();
     entry.torrent?.pause();
@@ -289,6 +315,68 @@ export class Daemon {
   /** Saves a record change made by the caller. */
   async saveRecord(): Promise<void> {
     await this.store.flush();
+    this.applyPolicy();
+  }
+
+  private policyPending = false;
+
+  /** applyPolicy on the next turn, once for any number of calls (many checks end together at start-up). */
+  private policySoon(): void {
+    if (this.policyPending) return;
+    this.policyPending = true;
+    setImmediate(() => {
+      this.policyPending = false;
+      this.applyPolicy();
+    });
+  }
+
+  /** Runs the queue and seed-limit policy (src/daemon/policy.ts) on the torrents' current facts. */
+  applyPolicy(): void {
+    if (this.closing) return;
+    const now = this.client.options.clock.now();
+    const facts: PolicyTorrent[] = [];
+    for (const e of this.entries.values()) {
+      const t = e.torrent;
+      if (!t) continue;
+      const r = e.record;
+      const s = t.stats();
+      const finished = t.hasMetadata && t.finished;
+      if (!finished || !e.lastUpload || s.uploaded !== e.lastUpload.bytes)
+        e.lastUpload = { bytes: s.uploaded, at: now };
+      const base = s.downloaded > 0 ? s.downloaded : t.hasMetadata ? t.metainfo.length : 0;
+      facts.push({
+        id: r.id,
+        queuePosition: r.queuePosition,
+        stopped: r.stopped,
+        finished,
+        // Not started yet (added a moment ago) counts as checking: queued only once checked.
+        busy: ['stopped', 'checking', 'metadata', 'error'].includes(t.state),
+        forceStart: !!e.forceStart,
+        ratio: base > 0 ? s.uploaded / base : 0,
+        idleSeconds: (now - e.lastUpload.at) / 1000,
+        seedRatioMode: r.seedRatioMode,
+        seedRatioLimit: r.seedRatioLimit,
+        seedIdleMode: r.seedIdleMode,
+        seedIdleLimit: r.seedIdleLimit,
+      });
+    }
+    const d = decide(facts, this.settingsValue);
+    for (const e of this.entries.values()) {
+      const id = e.record.id;
+      const t = e.torrent;
+      if (!t) continue;
+      if (d.limitReached.has(id)) {
+        e.record.seedLimitReached = true;
+        this.log?.info('seed limit reached', { id, infoHash: e.record.infoHash });
+        void this.stop(e).catch((err: unknown) => this.log?.warn('stop failed', { id, error: String(err) }));
+      } else if (d.queued.has(id) && !e.queued) {
+        e.queued = true;
+        t.pause();
+      } else if (d.run.has(id) && e.queued) {
+        e.queued = false;
+        t.resume();
+      }
+    }
   }
 
   /** Moves a torrent in the queue to `position` (clamped); the others close up. */
@@ -298,6 +386,7 @@ export class Daemon {
     list.splice(at, 0, entry);
     list.forEach((e, i) => (e.record.queuePosition = i));
     await this.store.flush();
+    this.applyPolicy();
   }
 
   private renumberQueue(): void {
@@ -315,6 +404,7 @@ export class Daemon {
   /** Saves everything and closes the client (SIGTERM/SIGINT, session-close). */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.policyTimer?.cancel();
       for (const e of this.entries.values()) this.saveTotals(e);
       await this.store
         .flush()

@@ -42,6 +42,8 @@ export interface TorrentRecord {
   seedRatioLimit: number;
   seedIdleMode: number;
   seedIdleLimit: number;
+  /** Stopped because its seed ratio or idle limit was reached (Transmission's isFinished). */
+  seedLimitReached?: boolean;
   /** Totals of earlier sessions, also kept in the resume file. */
   uploadedEver: number;
   downloadedEver: number;

@@ -135,7 +135,7 @@ function fileChanges(args: Args, prios: number[]): boolean {
 
 const methods: Record<string, Method> = {
   'torrent-start': forEach((d, e) => d.start(e)),
-  'torrent-start-now': forEach((d, e) => d.start(e)),
+  'torrent-start-now': forEach((d, e) => d.start(e, true)),
   'torrent-stop': forEach((d, e) => d.stop(e)),
   'torrent-verify': forEach((d, e) => d.verify(e)),
   'torrent-reannounce': forEach((d, e) => d.reannounce(e)),

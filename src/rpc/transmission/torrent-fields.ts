@@ -21,6 +21,7 @@ export const Status = {
 export function statusOf(e: DaemonTorrent): number {
   const t = e.torrent;
   if (!t || e.record.stopped) return Status.STOPPED;
+  if (e.queued) return t.finished ? Status.SEED_WAIT : Status.DOWNLOAD_WAIT;
   switch (t.state) {
     case 'checking':
       return Status.CHECK;
@@ -159,8 +160,8 @@ const fields: Record<string, Field> = {
   haveValid: (v) => v.stats?.bytesDone ?? 0,
   honorsSessionLimits: () => true,
   id: (v) => r(v).id,
-  // Transmission: stopped because a seed ratio or idle limit was reached (no limits yet).
-  isFinished: () => false,
+  // Transmission: stopped because a seed ratio or idle limit was reached.
+  isFinished: (v) => !!r(v).seedLimitReached && r(v).stopped,
   isPrivate: (v) => (v.meta ? v.t!.metainfo.private : false),
   isStalled: () => false,
   labels: (v) => r(v).labels,
