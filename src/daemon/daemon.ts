@@ -15,6 +15,8 @@ import { SessionStore, type DaemonSettings, type TorrentRecord } from './store.j
 import { defaultSettings, applySessionSettings } from './settings.js';
 import type { Logger } from './log.js';
 import { decide, type PolicyTorrent } from './policy.js';
+import { inAltSpeedWindow } from './schedule.js';
+import { WatchDir } from './watch-dir.js';
 import type { TimerHandle } from '../util/clock.js';
 
 export interface DaemonOptions {
@@ -74,6 +76,9 @@ export class Daemon {
   readonly startedAt: number;
   private closing: Promise<void> | undefined;
   private policyTimer: TimerHandle | undefined;
+  private readonly watchDir: WatchDir;
+  /** The schedule's last verdict: alt speed follows its transitions only. */
+  private altScheduled: boolean | undefined;
 
   private constructor(o: DaemonOptions, store: SessionStore, settings: DaemonSettings) {
     this.store = store;
@@ -89,6 +94,10 @@ export class Daemon {
       ...(o.port !== undefined ? { port: o.port } : {}),
     });
     applySessionSettings(this.client, settings);
+    this.watchDir = new WatchDir({
+      add: (bytes) => this.add({ metainfo: bytes }),
+      warn: (msg, fields) => this.log?.warn(msg, fields),
+    });
     this.client.on('warning', (e) => this.log?.warn('warning', { error: e.message }));
     this.client.on('torrent-error', (t, e) =>
       this.log?.warn('torrent error', { infoHash: t.infoHashHex, error: e.message }),
@@ -115,7 +124,7 @@ export class Daemon {
           d.log?.error('could not restore torrent', { infoHash: record.infoHash, error: String(e) }),
         );
     }
-    d.policyTimer = d.client.options.clock.setInterval(() => d.applyPolicy(), POLICY_INTERVAL_MS);
+    d.policyTimer = d.client.options.clock.setInterval(() => d.tick(), POLICY_INTERVAL_MS);
     d.applyPolicy();
     d.log?.info('daemon started', { torrents: d.entries.size, port: d.client.port, configDir: store.dir });
     return d;
@@ -319,6 +328,24 @@ export class Daemon {
   }
 
   private policyPending = false;
+
+  /** The periodic round: the alt-speed schedule, the watch directory, queues and seed limits. */
+  tick(): Promise<void> {
+    const s = this.settingsValue;
+    if (s['alt-speed-time-enabled']) {
+      const inside = inAltSpeedWindow(new Date(this.now() * 1000), s);
+      if (inside !== this.altScheduled) {
+        this.altScheduled = inside;
+        if (inside !== s['alt-speed-enabled']) {
+          this.log?.info('alt speed by schedule', { enabled: inside });
+          void this.setSettings({ 'alt-speed-enabled': inside });
+        }
+      }
+    } else this.altScheduled = undefined;
+    this.applyPolicy();
+    if (!s['watch-dir-enabled'] || this.closing) return Promise.resolve();
+    return this.watchDir.scan(s['watch-dir']).then(() => undefined);
+  }
 
   /** applyPolicy on the next turn, once for any number of calls (many checks end together at start-up). */
   private policySoon(): void {

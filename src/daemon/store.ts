@@ -61,6 +61,12 @@ export interface DaemonSettings {
   'alt-speed-down': number;
   'alt-speed-up': number;
   'alt-speed-enabled': boolean;
+  'alt-speed-time-enabled': boolean;
+  'alt-speed-time-begin': number;
+  'alt-speed-time-end': number;
+  'alt-speed-time-day': number;
+  'watch-dir': string;
+  'watch-dir-enabled': boolean;
   'download-queue-size': number;
   'download-queue-enabled': boolean;
   'seed-queue-size': number;

@@ -18,6 +18,12 @@ export const sessionSettable: Partial<Record<keyof DaemonSettings, 'number' | 'b
   'alt-speed-down': 'number',
   'alt-speed-up': 'number',
   'alt-speed-enabled': 'boolean',
+  'alt-speed-time-enabled': 'boolean',
+  'alt-speed-time-begin': 'number',
+  'alt-speed-time-end': 'number',
+  'alt-speed-time-day': 'number',
+  'watch-dir': 'string',
+  'watch-dir-enabled': 'boolean',
   'download-queue-size': 'number',
   'download-queue-enabled': 'boolean',
   'seed-queue-size': 'number',
@@ -38,10 +44,6 @@ export function sessionObject(ctx: MethodContext): Record<string, unknown> {
   const c = ctx.daemon.client.settings();
   return {
     ...s,
-    'alt-speed-time-begin': 540,
-    'alt-speed-time-enabled': false,
-    'alt-speed-time-end': 1020,
-    'alt-speed-time-day': 127,
     'blocklist-enabled': false,
     'blocklist-size': 0,
     'blocklist-url': 'http://www.example.com/blocklist',
