@@ -141,8 +141,9 @@ export class TransmissionRpcServer {
     const out: Record<string, unknown> = { arguments: answer.arguments, result: answer.result };
     if (typeof tag === 'number' && Number.isInteger(tag)) out['tag'] = tag;
     res.setHeader('X-Transmission-Session-Id', this.sessionId);
-    send(res, 200, 'application/json; charset=UTF-8', JSON.stringify(out));
+    // Shut down only once the answer is out.
     if (closeRequested) res.once('finish', () => this.o.onClose?.());
+    send(res, 200, 'application/json; charset=UTF-8', JSON.stringify(out));
   }
 
   private hostAllowed(host: string | undefined): boolean {
