@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ClientOptions } from '../../client/index.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { streamLogger } from '../../daemon/log.js';
 import { TransmissionRpcServer } from '../../rpc/transmission/server.js';
@@ -13,7 +14,6 @@ import { parseCommandArgs, positionals, UsageError } from '../args.js';
 import { DEFAULT_PORTS, parsePort } from '../swarm/options.js';
 import { untilAborted } from '../swarm/run.js';
 import type { Command } from '../types.js';
-import type { SettingsPack } from '../../settings/index.js';
 
 const usage = `Usage: nbt daemon [options]
 
@@ -54,7 +54,7 @@ interface FileConfig {
   'rpc-password'?: string;
   'rpc-host-whitelist'?: string[];
   /** Engine settings by name (src/settings/definitions.ts), e.g. connections_per_host_limit. */
-  engine?: SettingsPack;
+  engine?: ClientOptions['settings'];
 }
 
 async function readConfig(dir: string): Promise<FileConfig> {
