@@ -51,6 +51,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./demo.js')).demoCommand,
   },
   {
+    name: 'daemon',
+    summary: 'run torrents in the background, driven over the Transmission RPC',
+    load: async () => (await import('./daemon.js')).daemonCommand,
+  },
+  {
     name: 'scrape',
     summary: "ask a torrent's trackers for seeders, leechers and downloads",
     load: async () => (await import('./scrape.js')).scrapeCommand,

@@ -1,0 +1,467 @@
+/**
+ * The daemon: many torrents on one Client, remembered across restarts in a SessionStore. Every
+ * change a remote tool asks for is written to the session file before it is acknowledged, so a
+ * kill -9 at any moment restarts with every acknowledged torrent in its state; piece progress
+ * comes back from the Client's resume files (config-dir/resume), so verified pieces are not
+ * downloaded again.
+ */
+import { cp, rename, rm, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Client, type ClientOptions } from '../client/index.js';
+import { parseMagnet, parseTorrent } from '../metainfo/index.js';
+import type { Torrent } from '../torrent/torrent.js';
+import { NbtError } from '../util/errors.js';
+import { SessionStore, type DaemonSettings, type TorrentRecord } from './store.js';
+import { defaultSettings, applySessionSettings } from './settings.js';
+import type { Logger } from './log.js';
+import { decide, type PolicyTorrent } from './policy.js';
+import { inAltSpeedWindow } from './schedule.js';
+import { WatchDir } from './watch-dir.js';
+import type { TimerHandle } from '../util/clock.js';
+
+export interface DaemonOptions {
+  configDir: string;
+  /** Default save directory (the session's download-dir, unless the session file says otherwise). */
+  downloadDir?: string;
+  /** Peer listen port, or a range tried in order (0 = any). */
+  port?: number | [number, number];
+  /** Client options for tests (clock, network, limits, trackers/dht off …). */
+  client?: ClientOptions;
+  /** Wall-clock Unix seconds (added/done dates); default Date.now()/1000. */
+  now?: () => number;
+  log?: Logger;
+}
+
+/** What a remote tool sees: the remembered record and the running torrent (absent while re-adding). */
+export interface DaemonTorrent {
+  record: TorrentRecord;
+  torrent: Torrent | undefined;
+  /** Waiting in the download or seed queue (kept paused by the policy). */
+  queued?: boolean;
+  /** Started with start-now: skips the queues until stopped. */
+  forceStart?: boolean;
+  /** Upload total and the clock time (ms) it last changed: the idle seeding limit's measure. */
+  lastUpload?: { bytes: number; at: number };
+}
+
+export interface AddRequest {
+  /** .torrent bytes. */
+  metainfo?: Uint8Array;
+  /** A .torrent path, magnet link or http(s) URL. */
+  filename?: string;
+  downloadDir?: string;
+  paused?: boolean;
+  labels?: string[];
+}
+
+export interface AddResult {
+  entry: DaemonTorrent;
+  duplicate: boolean;
+}
+
+/** Largest .torrent fetched from a URL. */
+const MAX_FETCHED_TORRENT = 16 * 1024 * 1024;
+/** How often queues and seed limits are looked at (also after every change). */
+const POLICY_INTERVAL_MS = 5_000;
+
+export class Daemon {
+  readonly store: SessionStore;
+  readonly client: Client;
+  private readonly entries = new Map<string, DaemonTorrent>();
+  /** Wall-clock Unix seconds. */
+  readonly now: () => number;
+  private readonly log: Logger | undefined;
+  private settingsValue: DaemonSettings;
+  /** Unix seconds the daemon started (session-stats' secondsActive). */
+  readonly startedAt: number;
+  private closing: Promise<void> | undefined;
+  private policyTimer: TimerHandle | undefined;
+  private readonly watchDir: WatchDir;
+  /** The schedule's last verdict: alt speed follows its transitions only. */
+  private altScheduled: boolean | undefined;
+
+  private constructor(o: DaemonOptions, store: SessionStore, settings: DaemonSettings) {
+    this.store = store;
+    this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
+    this.log = o.log;
+    this.settingsValue = settings;
+    this.startedAt = this.now();
+    this.client = new Client({
+      resumeInterval: 10_000,
+      ...o.client,
+      resumeDir: store.resumeDir,
+      savePath: settings['download-dir'],
+      ...(o.port !== undefined ? { port: o.port } : {}),
+    });
+    applySessionSettings(this.client, settings);
+    this.watchDir = new WatchDir({
+      add: (bytes) => this.add({ metainfo: bytes }),
+      warn: (msg, fields) => this.log?.warn(msg, fields),
+    });
+    this.client.on('warning', (e) => this.log?.warn('warning', { error: e.message }));
+    this.client.on('torrent-error', (t, e) =>
+      this.log?.warn('torrent error', { infoHash: t.infoHashHex, error: e.message }),
+    );
+  }
+
+  /** Opens the config directory, restores every remembered torrent and listens. */
+  static async open(o: DaemonOptions): Promise<Daemon> {
+    const store = new SessionStore(resolve(o.configDir));
+    const session = await store.open();
+    const settings: DaemonSettings = {
+      ...defaultSettings(resolve(o.downloadDir ?? join(o.configDir, 'downloads'))),
+      ...session.settings,
+    };
+    if (o.downloadDir) settings['download-dir'] = resolve(o.downloadDir);
+    const d = new Daemon(o, store, settings);
+    await d.client.listen();
+    for (const record of [...session.torrents].sort((a, b) => a.queuePosition - b.queuePosition)) {
+      const entry: DaemonTorrent = { record, torrent: undefined };
+      d.entries.set(record.infoHash, entry);
+      await d
+        .startTorrent(entry)
+        .catch((e: unknown) =>
+          d.log?.error('could not restore torrent', { infoHash: record.infoHash, error: String(e) }),
+        );
+    }
+    d.policyTimer = d.client.options.clock.setInterval(() => d.tick(), POLICY_INTERVAL_MS);
+    d.applyPolicy();
+    d.log?.info('daemon started', { torrents: d.entries.size, port: d.client.port, configDir: store.dir });
+    return d;
+  }
+
+  get settings(): DaemonSettings {
+    return { ...this.settingsValue };
+  }
+
+  /** Changes session settings; saved before it resolves. */
+  async setSettings(pack: Partial<DaemonSettings>): Promise<void> {
+    this.settingsValue = { ...this.settingsValue, ...pack };
+    applySessionSettings(this.client, this.settingsValue);
+    this.store.session.settings = this.settingsValue;
+    await this.store.flush();
+    this.applyPolicy();
+  }
+
+  /** Every torrent in queue order. */
+  list(): DaemonTorrent[] {
+    return [...this.entries.values()].sort((a, b) => a.record.queuePosition - b.record.queuePosition);
+  }
+
+  byId(id: number): DaemonTorrent | undefined {
+    for (const e of this.entries.values()) if (e.record.id === id) return e;
+    return undefined;
+  }
+
+  byHash(hex: string): DaemonTorrent | undefined {
+    return this.entries.get(hex.toLowerCase());
+  }
+
+  /** Adds a torrent; resolves once its record (and .torrent) are on disk. */
+  async add(req: AddRequest): Promise<AddResult> {
+    const now = this.now();
+    let bytes = req.metainfo;
+    let magnet: string | undefined;
+    if (!bytes && req.filename) {
+      const f = req.filename.trim();
+      if (f.startsWith('magnet:')) magnet = f;
+      else if (/^https?:\/\//i.test(f)) bytes = await fetchTorrent(f);
+      else bytes = await import('node:fs/promises').then((fs) => fs.readFile(f));
+    }
+    if (!bytes && !magnet) throw new NbtError('DAEMON_BAD_ADD', 'no metainfo or filename');
+    const parsed = bytes ? parseTorrent(bytes) : parseMagnet(magnet!);
+    const infoHash = parsed.infoHashHex;
+    const existing = this.entries.get(infoHash);
+    if (existing) return { entry: existing, duplicate: true };
+    if (bytes) await this.store.saveTorrentFile(infoHash, bytes);
+    const record: TorrentRecord = {
+      id: this.store.allocateId(),
+      infoHash,
+      name: parsed.name ?? infoHash,
+      source: magnet ? { kind: 'magnet', uri: magnet } : { kind: 'file' },
+      savePath: resolve(req.downloadDir ?? this.settingsValue['download-dir']),
+      stopped: req.paused ?? !this.settingsValue['start-added-torrents'],
+      addedDate: now,
+      doneDate: 0,
+      labels: req.labels ?? [],
+      sequential: false,
+      downloadLimit: 0,
+      downloadLimited: false,
+      uploadLimit: 0,
+      uploadLimited: false,
+      bandwidthPriority: 0,
+      queuePosition: this.entries.size,
+      seedRatioMode: 0,
+      seedRatioLimit: 2,
+      seedIdleMode: 0,
+      seedIdleLimit: 30,
+      uploadedEver: 0,
+      downloadedEver: 0,
+    };
+    const entry: DaemonTorrent = { record, torrent: undefined };
+    this.entries.set(infoHash, entry);
+    this.store.session.torrents.push(record);
+    await this.store.flush();
+    await this.startTorrent(entry);
+    this.applyPolicy();
+    this.log?.info('torrent added', { id: record.id, infoHash, name: record.name });
+    return { entry, duplicate: false };
+  }
+
+  /** Puts the record's torrent on the client (restart, add, move). */
+  private async startTorrent(entry: DaemonTorrent): Promise<void> {
+    const r = entry.record;
+    await mkdir(r.savePath, { recursive: true });
+    const input = r.source.kind === 'magnet' ? r.source.uri : this.store.torrentFile(r.infoHash);
+    const t = await this.client.addTorrent(input, {
+      savePath: r.savePath,
+      paused: r.stopped,
+      sequential: r.sequential,
+      ...(r.filePriorities ? { filePriorities: r.filePriorities } : {}),
+    });
+    entry.torrent = t;
+    if (r.name === r.infoHash && t.hasMetadata) r.name = t.metainfo.name;
+    t.on('finished', () => void this.markDone(entry));
+    t.on('state', (s, prev) => {
+      if (s === 'seeding' && entry.record.doneDate === 0) void this.markDone(entry);
+      // A check that ends may free or need a queue slot.
+      if (prev === 'checking' || prev === 'metadata') this.policySoon();
+    });
+  }
+
+  private async markDone(entry: DaemonTorrent): Promise<void> {
+    if (entry.record.doneDate) return;
+    entry.record.doneDate = this.now();
+    if (entry.torrent?.hasMetadata) entry.record.name = entry.torrent.metainfo.name;
+    await this.store
+      .flush()
+      .catch((e: unknown) => this.log?.warn('session save failed', { error: String(e) }));
+  }
+
+  /** Forgets a torrent (and its data with `deleteData`). */
+  async remove(entry: DaemonTorrent, deleteData: boolean): Promise<void> {
+    this.entries.delete(entry.record.infoHash);
+    const list = this.store.session.torrents;
+    const i = list.indexOf(entry.record);
+    if (i >= 0) list.splice(i, 1);
+    this.renumberQueue();
+    await this.store.flush();
+    if (entry.torrent) await this.client.removeTorrent(entry.torrent, { deleteFiles: deleteData });
+    await this.store.removeTorrentFile(entry.record.infoHash);
+    this.log?.info('torrent removed', { id: entry.record.id, infoHash: entry.record.infoHash, deleteData });
+  }
+
+  /** Starts (or queues) a torrent; `now` skips the queues (torrent-start-now). */
+  async start(entry: DaemonTorrent, now = false): Promise<void> {
+    entry.record.stopped = false;
+    entry.record.seedLimitReached = false;
+    if (now) entry.forceStart = true;
+    // The idle seeding limit counts from the start.
+    entry.lastUpload = undefined;
+    await this.store.flush();
+    const t = entry.torrent;
+    if (!t) return;
+    if (t.state === 'stopped' || t.state === 'error') t.start();
+    entry.queued = false;
+    t.resume();
+    this.applyPolicy();
+  }
+
+  async stop(entry: DaemonTorrent): Promise<void> {
+    entry.record.stopped = true;
+    entry.forceStart = false;
+    entry.queued = false;
+    this.saveTotals(entry);
+    await this.store.flush();
+    entry.torrent?.pause();
+    if (entry.torrent) await this.client.saveResume(entry.torrent);
+  }
+
+  /** Checks the data again (every piece hashed; the resume file's trust is dropped). */
+  async verify(entry: DaemonTorrent): Promise<void> {
+    const t = entry.torrent;
+    if (!t) return;
+    await t.stop();
+    t.start();
+  }
+
+  /** Asks for more peers now: the client dials the known addresses (trackers announce on their schedule). */
+  reannounce(entry: DaemonTorrent): void {
+    entry.torrent?.addPeers([], { kind: 'user' });
+  }
+
+  /**
+   * Points the torrent at another directory; with `move` its files go along (rename, or copy and
+   * delete across file systems). The torrent is re-added there, checked, and goes on seeding.
+   */
+  async setLocation(entry: DaemonTorrent, location: string, move: boolean): Promise<void> {
+    const to = resolve(location);
+    const t = entry.torrent;
+    const from = entry.record.savePath;
+    if (to === from) return;
+    if (t) {
+      this.saveTotals(entry);
+      await this.client.removeTorrent(t);
+      entry.torrent = undefined;
+      if (move && t.hasMetadata) {
+        await mkdir(to, { recursive: true });
+        const top = t.metainfo.multiFile ? t.metainfo.files[0]!.path[0]! : t.metainfo.files[0]!.path[0]!;
+        await moveAcross(join(from, top), join(to, top));
+      }
+    }
+    entry.record.savePath = to;
+    await this.store.flush();
+    await this.startTorrent(entry);
+  }
+
+  /** Applies per-file priorities (our scale) and remembers them. */
+  async setFilePriorities(entry: DaemonTorrent, priorities: number[]): Promise<void> {
+    entry.record.filePriorities = priorities;
+    await this.store.flush();
+    if (entry.torrent?.hasMetadata) entry.torrent.setFilePriorities(priorities);
+  }
+
+  /** Saves a record change made by the caller. */
+  async saveRecord(): Promise<void> {
+    await this.store.flush();
+    this.applyPolicy();
+  }
+
+  private policyPending = false;
+
+  /** The periodic round: the alt-speed schedule, the watch directory, queues and seed limits. */
+  tick(): Promise<void> {
+    const s = this.settingsValue;
+    if (s['alt-speed-time-enabled']) {
+      const inside = inAltSpeedWindow(new Date(this.now() * 1000), s);
+      if (inside !== this.altScheduled) {
+        this.altScheduled = inside;
+        if (inside !== s['alt-speed-enabled']) {
+          this.log?.info('alt speed by schedule', { enabled: inside });
+          void this.setSettings({ 'alt-speed-enabled': inside });
+        }
+      }
+    } else this.altScheduled = undefined;
+    this.applyPolicy();
+    if (!s['watch-dir-enabled'] || this.closing) return Promise.resolve();
+    return this.watchDir.scan(s['watch-dir']).then(() => undefined);
+  }
+
+  /** applyPolicy on the next turn, once for any number of calls (many checks end together at start-up). */
+  private policySoon(): void {
+    if (this.policyPending) return;
+    this.policyPending = true;
+    setImmediate(() => {
+      this.policyPending = false;
+      this.applyPolicy();
+    });
+  }
+
+  /** Runs the queue and seed-limit policy (src/daemon/policy.ts) on the torrents' current facts. */
+  applyPolicy(): void {
+    if (this.closing) return;
+    const now = this.client.options.clock.now();
+    const facts: PolicyTorrent[] = [];
+    for (const e of this.entries.values()) {
+      const t = e.torrent;
+      if (!t) continue;
+      const r = e.record;
+      const s = t.stats();
+      const finished = t.hasMetadata && t.finished;
+      if (!finished || !e.lastUpload || s.uploaded !== e.lastUpload.bytes)
+        e.lastUpload = { bytes: s.uploaded, at: now };
+      const base = s.downloaded > 0 ? s.downloaded : t.hasMetadata ? t.metainfo.length : 0;
+      facts.push({
+        id: r.id,
+        queuePosition: r.queuePosition,
+        stopped: r.stopped,
+        finished,
+        // Not started yet (added a moment ago) counts as checking: queued only once checked.
+        busy: ['stopped', 'checking', 'metadata', 'error'].includes(t.state),
+        forceStart: !!e.forceStart,
+        ratio: base > 0 ? s.uploaded / base : 0,
+        idleSeconds: (now - e.lastUpload.at) / 1000,
+        seedRatioMode: r.seedRatioMode,
+        seedRatioLimit: r.seedRatioLimit,
+        seedIdleMode: r.seedIdleMode,
+        seedIdleLimit: r.seedIdleLimit,
+      });
+    }
+    const d = decide(facts, this.settingsValue);
+    for (const e of this.entries.values()) {
+      const id = e.record.id;
+      const t = e.torrent;
+      if (!t) continue;
+      if (d.limitReached.has(id)) {
+        e.record.seedLimitReached = true;
+        this.log?.info('seed limit reached', { id, infoHash: e.record.infoHash });
+        void this.stop(e).catch((err: unknown) => this.log?.warn('stop failed', { id, error: String(err) }));
+      } else if (d.queued.has(id) && !e.queued) {
+        e.queued = true;
+        t.pause();
+      } else if (d.run.has(id) && e.queued) {
+        e.queued = false;
+        t.resume();
+      }
+    }
+  }
+
+  /** Moves a torrent in the queue to `position` (clamped); the others close up. */
+  async moveInQueue(entry: DaemonTorrent, position: number): Promise<void> {
+    const list = this.list().filter((e) => e !== entry);
+    const at = Math.max(0, Math.min(list.length, position));
+    list.splice(at, 0, entry);
+    list.forEach((e, i) => (e.record.queuePosition = i));
+    await this.store.flush();
+    this.applyPolicy();
+  }
+
+  private renumberQueue(): void {
+    this.list().forEach((e, i) => (e.record.queuePosition = i));
+  }
+
+  private saveTotals(entry: DaemonTorrent): void {
+    const t = entry.torrent;
+    if (!t) return;
+    const s = t.stats();
+    entry.record.uploadedEver = s.uploaded;
+    entry.record.downloadedEver = s.downloaded;
+  }
+
+  /** Saves everything and closes the client (SIGTERM/SIGINT, session-close). */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.policyTimer?.cancel();
+      for (const e of this.entries.values()) this.saveTotals(e);
+      await this.store
+        .flush()
+        .catch((e: unknown) => this.log?.error('session save failed', { error: String(e) }));
+      await this.client.close();
+      this.log?.info('daemon stopped', {});
+    })();
+    return this.closing;
+  }
+}
+
+async function fetchTorrent(url: string): Promise<Uint8Array> {
+  const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(30_000) });
+  if (!res.ok) throw new NbtError('DAEMON_FETCH_FAILED', `${url}: HTTP ${res.status}`);
+  const len = Number(res.headers.get('content-length') ?? 0);
+  if (len > MAX_FETCHED_TORRENT) throw new NbtError('DAEMON_FETCH_FAILED', `${url}: too large`);
+  const buf = new Uint8Array(await res.arrayBuffer());
+  if (buf.length > MAX_FETCHED_TORRENT) throw new NbtError('DAEMON_FETCH_FAILED', `${url}: too large`);
+  return buf;
+}
+
+/** rename, or copy then delete when the target is on another file system. */
+async function moveAcross(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EXDEV') throw e;
+    await cp(from, to, { recursive: true, errorOnExist: false, force: true });
+    await rm(from, { recursive: true, force: true });
+  }
+}

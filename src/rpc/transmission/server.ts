@@ -1,0 +1,202 @@
+/**
+ * The Transmission RPC over HTTP (node:http): POST /transmission/rpc with a JSON body
+ * {method, arguments, tag}. Guards, in the order they are checked:
+ * - without credentials only loopback clients are served (403), none is asked to log in;
+ * - a Host header that is a name other than localhost or a whitelisted one gets 421 (DNS
+ *   rebinding: a web page's script must not reach the daemon through a name it controls);
+ * - with credentials, HTTP basic auth (401);
+ * - the X-Transmission-Session-Id exchange (409 with the id; a CSRF guard);
+ * - bodies over `maxBodyBytes` get 413, malformed JSON a 400.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Daemon } from '../../daemon/daemon.js';
+import { runMethod } from './methods.js';
+
+export interface RpcServerOptions {
+  port?: number;
+  host?: string;
+  username?: string;
+  password?: string;
+  /** Host names accepted besides IP literals and localhost. */
+  hostWhitelist?: string[];
+  maxBodyBytes?: number;
+  /** Called after session-close has been answered. */
+  onClose?: () => void;
+}
+
+const SESSION_HEADER = 'x-transmission-session-id';
+const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
+
+export class TransmissionRpcServer {
+  readonly sessionId = randomBytes(24).toString('base64url');
+  private readonly server: Server;
+  private portValue = 0;
+
+  constructor(
+    private readonly daemon: Daemon,
+    private readonly o: RpcServerOptions = {},
+  ) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.requestTimeout = 60_000;
+    this.server.headersTimeout = 20_000;
+  }
+
+  get port(): number {
+    return this.portValue;
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.port ?? 9091, this.o.host ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const a = this.server.address();
+    this.portValue = a && typeof a === 'object' ? a.port : 0;
+    return this.portValue;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private get credentials(): boolean {
+    return this.o.username !== undefined && this.o.password !== undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.route(req, res);
+    } catch (e) {
+      if (!res.headersSent) send(res, 500, 'text/plain', `internal error: ${(e as Error).message}`);
+      else res.destroy();
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.credentials && !isLoopback(req.socket.remoteAddress ?? '')) {
+      return refuse(req, res, 403, 'text/html', '<h1>403: Forbidden</h1><p>Unauthorized IP Address.</p>');
+    }
+    if (!this.hostAllowed(req.headers.host)) {
+      return refuse(req, res, 421, 'text/html', '<h1>421: Misdirected Request</h1><p>Unauthorized Host.</p>');
+    }
+    if (this.credentials && !this.authorized(req.headers.authorization)) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="Transmission"');
+      return refuse(req, res, 401, 'text/html', '<h1>401: Unauthorized</h1>');
+    }
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path !== '/transmission/rpc' && path !== '/transmission/rpc/') {
+      return refuse(req, res, 404, 'text/html', '<h1>404: Not Found</h1>');
+    }
+    if (req.headers[SESSION_HEADER] !== this.sessionId) {
+      res.setHeader('X-Transmission-Session-Id', this.sessionId);
+      return refuse(
+        req,
+        res,
+        409,
+        'text/html',
+        `<h1>409: Conflict</h1><p><code>X-Transmission-Session-Id: ${this.sessionId}</code></p>`,
+      );
+    }
+    if (req.method !== 'POST') {
+      return refuse(req, res, 405, 'text/plain', 'POST only');
+    }
+    const body = await readBody(req, this.o.maxBodyBytes ?? DEFAULT_MAX_BODY);
+    if (body === 'too-large') {
+      res.setHeader('Connection', 'close');
+      send(res, 413, 'text/plain', 'request body too large');
+      req.destroy();
+      return;
+    }
+    let request: unknown;
+    try {
+      request = JSON.parse(body.toString('utf8'));
+    } catch {
+      send(res, 400, 'text/plain', 'malformed JSON');
+      return;
+    }
+    const r =
+      request && typeof request === 'object' && !Array.isArray(request)
+        ? (request as Record<string, unknown>)
+        : {};
+    let closeRequested = false;
+    const answer = await runMethod(
+      {
+        daemon: this.daemon,
+        sessionId: this.sessionId,
+        rpcPort: this.portValue,
+        requestClose: () => (closeRequested = true),
+      },
+      r['method'],
+      r['arguments'],
+    );
+    const tag = r['tag'];
+    const out: Record<string, unknown> = { arguments: answer.arguments, result: answer.result };
+    if (typeof tag === 'number' && Number.isInteger(tag)) out['tag'] = tag;
+    res.setHeader('X-Transmission-Session-Id', this.sessionId);
+    // Shut down only once the answer is out.
+    if (closeRequested) res.once('finish', () => this.o.onClose?.());
+    send(res, 200, 'application/json; charset=UTF-8', JSON.stringify(out));
+  }
+
+  private hostAllowed(host: string | undefined): boolean {
+    if (!host) return true;
+    const name = host
+      .replace(/:\d+$/, '')
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
+    if (isIP(name) || name === 'localhost' || name === 'localhost.') return true;
+    return (this.o.hostWhitelist ?? []).some((w) => w.toLowerCase() === name);
+  }
+
+  private authorized(header: string | undefined): boolean {
+    const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
+    if (!m) return false;
+    const given = Buffer.from(Buffer.from(m[1]!, 'base64').toString('utf8'));
+    const wanted = Buffer.from(`${this.o.username}:${this.o.password}`);
+    return given.length === wanted.length && timingSafeEqual(given, wanted);
+  }
+}
+
+/** Answers without reading the body (drained, so the connection can be reused). */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {
+  req.resume();
+  send(res, status, type, body);
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+export function isLoopback(address: string): boolean {
+  const a = address.replace(/^::ffff:/i, '');
+  return a === '::1' || /^127\./.test(a);
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > max) return resolve('too-large');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        resolve('too-large');
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,300 @@
+/**
+ * The daemon and its Transmission RPC in one process: the HTTP guards (session id, host
+ * whitelist, auth, body limits), the methods' results and error results, and the session
+ * remembered across a restart.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Daemon } from '../../../src/daemon/daemon.js';
+import { TransmissionRpcServer } from '../../../src/rpc/transmission/server.js';
+import { makeFixture, until, type Fixture } from '../client/fixtures.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { rawPost, RpcClient } from '../../helpers/rpc-client.js';
+
+interface Rig {
+  daemon: Daemon;
+  rpc: TransmissionRpcServer;
+  client: RpcClient;
+  configDir: string;
+  fx: Fixture;
+  close(): Promise<void>;
+}
+
+async function rig(
+  o: { username?: string; password?: string; configDir?: string; fx?: Fixture } = {},
+): Promise<Rig> {
+  const dir = await tempDir('nbt-daemon-');
+  const fx =
+    o.fx ??
+    (await makeFixture(dir.path, {
+      files: [
+        { path: 'a.bin', size: 200_000 },
+        { path: 'b.bin', size: 50_000 },
+      ],
+    }));
+  const configDir = o.configDir ?? join(dir.path, 'cfg');
+  const daemon = await Daemon.open({
+    configDir,
+    downloadDir: fx.dir,
+    port: 0,
+    client: { dht: false, trackers: false, pex: false, host: '127.0.0.1' },
+  });
+  const rpc = new TransmissionRpcServer(daemon, {
+    port: 0,
+    ...(o.username ? { username: o.username, password: o.password! } : {}),
+    maxBodyBytes: 1024 * 1024,
+  });
+  const port = await rpc.listen();
+  const client = new RpcClient(port, '127.0.0.1', o.username ? `${o.username}:${o.password}` : undefined);
+  return {
+    daemon,
+    rpc,
+    client,
+    configDir,
+    fx,
+    async close() {
+      await rpc.close();
+      await daemon.close();
+      if (!o.configDir) await dir.cleanup();
+    },
+  };
+}
+
+async function statusOf(c: RpcClient, id: number): Promise<number> {
+  const a = await c.ok('torrent-get', { ids: [id], fields: ['status'] });
+  return (a['torrents'] as { status: number }[])[0]!.status;
+}
+
+test('the session id exchange: 409 with the id, then served; a wrong id is refused again', async () => {
+  const r = await rig();
+  try {
+    const body = JSON.stringify({ method: 'session-get' });
+    const first = await rawPost(r.rpc.port, body);
+    assert.equal(first.status, 409);
+    const sid = String(first.headers['x-transmission-session-id']);
+    assert.ok(sid.length >= 16);
+    const ok = await rawPost(r.rpc.port, body, { 'x-transmission-session-id': sid });
+    assert.equal(ok.status, 200);
+    assert.equal((JSON.parse(ok.text) as { result: string }).result, 'success');
+    assert.equal((await rawPost(r.rpc.port, body, { 'x-transmission-session-id': 'nope' })).status, 409);
+  } finally {
+    await r.close();
+  }
+});
+
+test('guards: a foreign Host name (DNS rebinding), bodies over the limit, malformed JSON, other paths', async () => {
+  const r = await rig();
+  try {
+    const first = await rawPost(r.rpc.port, '{}');
+    const sid = { 'x-transmission-session-id': String(first.headers['x-transmission-session-id']) };
+    const body = JSON.stringify({ method: 'session-get' });
+    assert.equal((await rawPost(r.rpc.port, body, { ...sid, host: 'evil.example.com' })).status, 421);
+    assert.equal((await rawPost(r.rpc.port, body, { ...sid, host: 'localhost:9091' })).status, 200);
+    assert.equal((await rawPost(r.rpc.port, body, { ...sid, host: '127.0.0.1:9091' })).status, 200);
+    const huge = Buffer.alloc(2 * 1024 * 1024, 0x20);
+    assert.equal((await rawPost(r.rpc.port, huge, sid).catch(() => ({ status: 413 }))).status, 413);
+    assert.equal((await rawPost(r.rpc.port, '{"method": ', sid)).status, 400);
+    assert.equal((await rawPost(r.rpc.port, body, sid, { path: '/other' })).status, 404);
+    // Still serving after all that.
+    assert.equal((await r.client.call('session-get')).result, 'success');
+  } finally {
+    await r.close();
+  }
+});
+
+test('with credentials every request needs basic auth', async () => {
+  const r = await rig({ username: 'u', password: 'secret' });
+  try {
+    const body = JSON.stringify({ method: 'session-get' });
+    assert.equal((await rawPost(r.rpc.port, body)).status, 401);
+    const bad = { authorization: `Basic ${Buffer.from('u:wrong').toString('base64')}` };
+    assert.equal((await rawPost(r.rpc.port, body, bad)).status, 401);
+    assert.equal((await r.client.call('session-get')).result, 'success');
+  } finally {
+    await r.close();
+  }
+});
+
+test('unknown methods and bad arguments get error results, never a crash; tags come back', async () => {
+  const r = await rig();
+  try {
+    const c = r.client;
+    assert.equal((await c.call('no-such-method')).result, 'method name not recognized');
+    assert.equal((await c.call('')).result, 'no method name');
+    assert.equal((await c.call('torrent-get', {})).result, 'no fields specified');
+    assert.notEqual((await c.call('torrent-add', { metainfo: 'bm90IGEgdG9ycmVudA==' })).result, 'success');
+    assert.notEqual((await c.call('torrent-add', {})).result, 'success');
+    assert.notEqual((await c.call('torrent-set', { ids: [1], downloadLimit: 'fast' })).result, 'success');
+    assert.notEqual((await c.call('free-space', { path: '/no/such/dir' })).result, 'success');
+    assert.notEqual((await c.call('session-set', { 'speed-limit-down': -5 })).result, 'success');
+    assert.equal((await c.call('session-get', {}, 42)).tag, 42);
+    assert.equal((await c.call('session-stats')).result, 'success');
+  } finally {
+    await r.close();
+  }
+});
+
+test('add (base64 metainfo), status numbers, ids by number and hash, stop/start, verify, duplicate, remove with data', async () => {
+  const r = await rig();
+  try {
+    const c = r.client;
+    const added = await c.ok('torrent-add', { metainfo: r.fx.torrent.toString('base64') });
+    const t = added['torrent-added'] as { id: number; hashString: string; name: string };
+    assert.equal(t.hashString, r.fx.metainfo.infoHashHex);
+    assert.equal(t.name, r.fx.name);
+    // The data is there: checked (2), then seeding (6).
+    await until(() => r.daemon.byId(t.id)?.torrent?.state === 'seeding', 10_000, 'seeding');
+    assert.equal(await statusOf(c, t.id), 6);
+    const dup = await c.ok('torrent-add', { metainfo: r.fx.torrent.toString('base64') });
+    assert.equal((dup['torrent-duplicate'] as { id: number }).id, t.id);
+
+    const byHash = await c.ok('torrent-get', {
+      ids: [t.hashString],
+      fields: ['id', 'totalSize', 'percentDone', 'leftUntilDone', 'files', 'fileStats'],
+    });
+    const tr = (byHash['torrents'] as Record<string, unknown>[])[0]!;
+    assert.equal(tr['id'], t.id);
+    assert.equal(tr['totalSize'], 250_000);
+    assert.equal(tr['percentDone'], 1);
+    assert.equal(tr['leftUntilDone'], 0);
+    assert.deepEqual(
+      (tr['files'] as { bytesCompleted: number; length: number }[]).map((f) => [f.bytesCompleted, f.length]),
+      [
+        [200_000, 200_000],
+        [50_000, 50_000],
+      ],
+    );
+
+    await c.ok('torrent-stop', { ids: [t.id] });
+    assert.equal(await statusOf(c, t.id), 0);
+    await c.ok('torrent-start', { ids: [t.id] });
+    assert.equal(await statusOf(c, t.id), 6);
+    await c.ok('torrent-verify', { ids: [t.id] });
+    await until(() => r.daemon.byId(t.id)?.torrent?.state === 'seeding', 10_000, 'seeding after verify');
+
+    // Unwanted file: sizeWhenDone drops to the wanted one.
+    await c.ok('torrent-set', {
+      ids: [t.id],
+      'files-unwanted': [1],
+      labels: ['tv'],
+      downloadLimit: 50,
+      downloadLimited: true,
+    });
+    const after = (
+      await c.ok('torrent-get', {
+        ids: [t.id],
+        fields: ['sizeWhenDone', 'wanted', 'labels', 'downloadLimit', 'downloadLimited'],
+      })
+    )['torrents'] as Record<string, unknown>[];
+    assert.deepEqual(after[0], {
+      sizeWhenDone: 200_000,
+      wanted: [1, 0],
+      labels: ['tv'],
+      downloadLimit: 50,
+      downloadLimited: true,
+    });
+
+    const table = await c.ok('torrent-get', { fields: ['id', 'name'], format: 'table' });
+    assert.deepEqual(table['torrents'], [
+      ['id', 'name'],
+      [t.id, r.fx.name],
+    ]);
+
+    await c.ok('torrent-remove', { ids: [t.id], 'delete-local-data': true });
+    assert.deepEqual((await c.ok('torrent-get', { fields: ['id'] }))['torrents'], []);
+    await assert.rejects(access(join(r.fx.dir, r.fx.name, 'a.bin')));
+  } finally {
+    await r.close();
+  }
+});
+
+test('the session is remembered: a restart brings back each torrent with its id, state and options', async () => {
+  const dir = await tempDir('nbt-daemon-restart-');
+  const configDir = join(dir.path, 'cfg');
+  const fx = await makeFixture(dir.path, { files: [{ path: 'a.bin', size: 100_000 }] });
+  try {
+    let r = await rig({ configDir, fx });
+    const t = (await r.client.ok('torrent-add', { filename: fx.torrentPath, paused: true, labels: ['x'] }))[
+      'torrent-added'
+    ] as { id: number };
+    await r.client.ok('session-set', { 'speed-limit-down': 77, 'speed-limit-down-enabled': true });
+    await r.close();
+    const saved = JSON.parse(await readFile(join(configDir, 'session.json'), 'utf8')) as {
+      torrents: { id: number }[];
+    };
+    assert.deepEqual(
+      saved.torrents.map((x) => x.id),
+      [t.id],
+    );
+
+    r = await rig({ configDir, fx });
+    try {
+      const got = (
+        await r.client.ok('torrent-get', { fields: ['id', 'hashString', 'status', 'labels', 'downloadDir'] })
+      )['torrents'] as Record<string, unknown>[];
+      assert.deepEqual(got, [
+        { id: t.id, hashString: fx.metainfo.infoHashHex, status: 0, labels: ['x'], downloadDir: fx.dir },
+      ]);
+      const s = await r.client.ok('session-get', {
+        fields: ['speed-limit-down', 'speed-limit-down-enabled'],
+      });
+      assert.deepEqual(s, { 'speed-limit-down': 77, 'speed-limit-down-enabled': true });
+      assert.equal(r.daemon.client.settings().download_rate_limit, 77_000);
+      // A new torrent gets a new id, never a reused one.
+      await r.client.ok('torrent-remove', { ids: [t.id] });
+      const again = (await r.client.ok('torrent-add', { filename: fx.torrentPath }))['torrent-added'] as {
+        id: number;
+      };
+      assert.ok(again.id > t.id);
+    } finally {
+      await r.close();
+    }
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('queue-move-* reorder, free-space and port-test answer locally', async () => {
+  const dir = await tempDir('nbt-daemon-queue-');
+  const fxs = [];
+  for (const name of ['q1', 'q2', 'q3'])
+    fxs.push(
+      await makeFixture(dir.path, { name, files: [{ path: 'f', size: 1000 }], seed: name.charCodeAt(1) }),
+    );
+  const r = await rig({ fx: fxs[0]! });
+  try {
+    const ids: number[] = [];
+    for (const fx of fxs)
+      ids.push(
+        ((await r.client.ok('torrent-add', { filename: fx.torrentPath }))['torrent-added'] as { id: number })
+          .id,
+      );
+    const order = async (): Promise<number[]> =>
+      (
+        (await r.client.ok('torrent-get', { fields: ['id', 'queuePosition'] }))['torrents'] as {
+          id: number;
+          queuePosition: number;
+        }[]
+      )
+        .sort((a, b) => a.queuePosition - b.queuePosition)
+        .map((t) => t.id);
+    assert.deepEqual(await order(), ids);
+    await r.client.ok('queue-move-top', { ids: [ids[2]] });
+    assert.deepEqual(await order(), [ids[2], ids[0], ids[1]]);
+    await r.client.ok('queue-move-down', { ids: [ids[2]] });
+    assert.deepEqual(await order(), [ids[0], ids[2], ids[1]]);
+    await r.client.ok('queue-move-bottom', { ids: [ids[0]] });
+    assert.deepEqual(await order(), [ids[2], ids[1], ids[0]]);
+    await r.client.ok('queue-move-up', { ids: [ids[0]] });
+    assert.deepEqual(await order(), [ids[2], ids[0], ids[1]]);
+    const fs = await r.client.ok('free-space', { path: dir.path });
+    assert.equal(typeof fs['size-bytes'], 'number');
+    assert.ok((fs['size-bytes'] as number) > 0);
+    assert.deepEqual(await r.client.ok('port-test'), { 'port-is-open': true });
+  } finally {
+    await r.close();
+    await dir.cleanup();
+  }
+});
