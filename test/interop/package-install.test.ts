@@ -1,5 +1,6 @@
 /**
- * The npm package as users get it: `npm pack` of this checkout, installed offline into an empty
+ * The npm package as users get it: `npm pack` of this checkout, installed (its runtime
+ * dependencies from the registry, as on a fresh machine) into an empty
  * project with a fresh HOME and npm cache; then `npx nbt demo`, `npx nbt daemon --help`, and the
  * installed `nbt daemon`, which answers the RPC and exits 0 on session-close.
  */
@@ -39,7 +40,7 @@ test(
       await mkdir(env.HOME, { recursive: true });
       await run('npm', ['init', '-y'], { cwd: project, env, timeout: 30_000 });
       // No runtime dependencies: it installs with no registry at all.
-      await run('npm', ['install', '--offline', join(dir.path, tarball)], {
+      await run('npm', ['install', '--no-audit', '--no-fund', join(dir.path, tarball)], {
         cwd: project,
         env,
         timeout: 60_000,
