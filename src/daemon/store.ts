@@ -4,9 +4,10 @@
  * .torrent under torrents/. Every write goes to a temporary file that is fsynced and renamed over
  * the old one, so a kill -9 at any moment leaves either the old or the new file, never a torn one.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NbtError } from '../util/errors.js';
+import { writeFileAtomic } from '../storage/atomic.js';
 
 /** Where a torrent came from: its saved .torrent (by info hash) or a magnet link. */
 export type TorrentSource = { kind: 'file' } | { kind: 'magnet'; uri: string };
@@ -91,29 +92,6 @@ export interface SessionFile {
 
 const EMPTY: SessionFile = { version: 1, nextId: 1, settings: {}, torrents: [] };
 
-/** Writes `data` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
-export async function writeFileAtomic(dir: string, name: string, data: string | Uint8Array): Promise<void> {
-  const path = join(dir, name);
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  // The rename itself is durable only once the directory entry is.
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } catch {
-    // some file systems refuse fsync on directories; the rename is still atomic
-  } finally {
-    await d.close();
-  }
-}
-
 /** The session file and the saved .torrent files; writes are serialised and coalesced. */
 export class SessionStore {
   readonly dir: string;
@@ -162,7 +140,7 @@ export class SessionStore {
 
   /** Saves a .torrent (before its record, so a record never points at a missing file). */
   async saveTorrentFile(infoHash: string, bytes: Uint8Array): Promise<void> {
-    await writeFileAtomic(this.torrentsDir, `${infoHash}.torrent`, bytes);
+    await writeFileAtomic(join(this.torrentsDir, `${infoHash}.torrent`), bytes);
   }
 
   async removeTorrentFile(infoHash: string): Promise<void> {
@@ -182,7 +160,7 @@ export class SessionStore {
     const next = this.writing.then(async () => {
       if (!this.dirty) return;
       this.dirty = false;
-      await writeFileAtomic(this.dir, 'session.json', JSON.stringify(this.data, null, 1));
+      await writeFileAtomic(join(this.dir, 'session.json'), Buffer.from(JSON.stringify(this.data, null, 1)));
     });
     this.writing = next.catch(() => undefined);
     return next;
