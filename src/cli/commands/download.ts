@@ -1,12 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { Client } from '../../client/index.js';
 import { NbtError } from '../../util/errors.js';
 import { parseCommandArgs, positionals } from '../args.js';
 import { sessionOptionHelp, sessionOptionSpec, parseSessionOptions } from '../swarm/options.js';
 import { SwarmReporter } from '../swarm/reporter.js';
 import { printable } from '../format.js';
-import { interruptedCode, loadTorrentFile, untilAborted, untilComplete } from '../swarm/run.js';
+import { interruptedCode, untilAborted, untilComplete } from '../swarm/run.js';
+import { openDownloadSession } from '../swarm/download-session.js';
 import type { Command } from '../types.js';
 
 const usage = `Usage: nbt download <file.torrent | magnet-link> [-o DIR] [options]
@@ -38,16 +36,7 @@ export const downloadCommand: Command = {
     });
     const [source] = positionals(pos, ['file.torrent|magnet']);
     const settings = parseSessionOptions(values);
-    // A magnet link goes to the engine as is: it fetches the metadata (ut_metadata) first.
-    const magnet = /^magnet:\?/i.test(source!) ? source! : undefined;
-    const input = magnet ?? (await loadTorrentFile(source!)).bytes;
-    const savePath = resolve(values.output ?? '.');
-    const resumeDir = resolve(settings.resumeDir ?? join(savePath, '.nbt-resume'));
-    await mkdir(resumeDir, { recursive: true }).catch((e: Error) => {
-      throw new NbtError('CLI_WRITE', `cannot create ${resumeDir}: ${e.message}`);
-    });
-
-    const client = new Client({ ...settings.client, savePath, resumeDir, resumeInterval: 10_000 });
+    const { client, input, savePath } = await openDownloadSession(settings, source!, values.output);
     const mode = settings.json ? 'json' : settings.quiet ? 'quiet' : 'text';
     let reporter: SwarmReporter | undefined;
     try {

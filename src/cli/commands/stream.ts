@@ -1,14 +1,12 @@
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Client } from '../../client/index.js';
 import { NbtError } from '../../util/errors.js';
 import { filePath } from '../../stream/index.js';
 import type { Torrent } from '../../torrent/index.js';
 import { parseCommandArgs, positionals, UsageError } from '../args.js';
 import { sessionOptionHelp, sessionOptionSpec, parseSessionOptions, parsePort } from '../swarm/options.js';
 import { SwarmReporter } from '../swarm/reporter.js';
-import { loadTorrentFile, untilAborted } from '../swarm/run.js';
+import { untilAborted } from '../swarm/run.js';
+import { openDownloadSession } from '../swarm/download-session.js';
 import type { Command } from '../types.js';
 
 const usage = `Usage: nbt stream <file.torrent | magnet-link> [--port N] [--file I] [-o DIR] [options]
@@ -47,15 +45,7 @@ export const streamCommand: Command = {
     if (fileIndex !== undefined && !(Number.isInteger(fileIndex) && fileIndex >= 0))
       throw new UsageError(`--file needs a file index (0, 1, ...), got "${values.file}"`);
     const settings = parseSessionOptions({ ...values, port: values['listen-port'] });
-    const magnet = /^magnet:\?/i.test(source!) ? source! : undefined;
-    const input = magnet ?? (await loadTorrentFile(source!)).bytes;
-    const savePath = resolve(values.output ?? '.');
-    const resumeDir = resolve(settings.resumeDir ?? join(savePath, '.nbt-resume'));
-    await mkdir(resumeDir, { recursive: true }).catch((e: Error) => {
-      throw new NbtError('CLI_WRITE', `cannot create ${resumeDir}: ${e.message}`);
-    });
-
-    const client = new Client({ ...settings.client, savePath, resumeDir, resumeInterval: 10_000 });
+    const { client, input, savePath } = await openDownloadSession(settings, source!, values.output);
     const mode = settings.json ? 'json' : settings.quiet ? 'quiet' : 'text';
     let reporter: SwarmReporter | undefined;
     const server = client.createServer({
