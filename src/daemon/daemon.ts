@@ -42,6 +42,15 @@ export interface DaemonTorrent {
   forceStart?: boolean;
   /** Upload total and the clock time (ms) it last changed: the idle seeding limit's measure. */
   lastUpload?: { bytes: number; at: number };
+  /** Seconds spent downloading / seeding in this run, and since when (Unix s) in the current one. */
+  activeSeconds?: { downloading: number; seeding: number; state?: 'downloading' | 'seeding'; since: number };
+}
+
+/** Seconds the torrent has spent in `state` during this run of the daemon. */
+export function secondsIn(entry: DaemonTorrent, state: 'downloading' | 'seeding', now: number): number {
+  const a = entry.activeSeconds;
+  if (!a) return 0;
+  return a[state] + (a.state === state ? Math.max(0, now - a.since) : 0);
 }
 
 export interface AddRequest {
@@ -222,7 +231,16 @@ export class Daemon {
     entry.torrent = t;
     if (r.name === r.infoHash && t.hasMetadata) r.name = t.metainfo.name;
     t.on('finished', () => void this.markDone(entry));
+    const track = (s: string): void => {
+      const now = this.now();
+      const a = (entry.activeSeconds ??= { downloading: 0, seeding: 0, since: now });
+      if (a.state) a[a.state] += Math.max(0, now - a.since);
+      a.state = s === 'downloading' || s === 'seeding' ? s : undefined;
+      a.since = now;
+    };
+    track(t.state);
     t.on('state', (s, prev) => {
+      track(s);
       if (s === 'seeding' && entry.record.doneDate === 0) void this.markDone(entry);
       // A check that ends may free or need a queue slot.
       if (prev === 'checking' || prev === 'metadata') this.policySoon();

@@ -5,7 +5,7 @@
  */
 import { buildMagnet } from '../../metainfo/index.js';
 import type { Torrent } from '../../torrent/torrent.js';
-import type { Daemon, DaemonTorrent } from '../../daemon/daemon.js';
+import { secondsIn, type Daemon, type DaemonTorrent } from '../../daemon/daemon.js';
 
 /** Transmission's tr_torrent_activity. */
 export const Status = {
@@ -203,8 +203,8 @@ const fields: Record<string, Field> = {
   rateDownload: (v) => Math.round(v.stats?.downloadRate ?? 0),
   rateUpload: (v) => Math.round(v.stats?.uploadRate ?? 0),
   recheckProgress: (v) => (v.t?.state === 'checking' ? 0.5 : 0),
-  secondsDownloading: zero,
-  secondsSeeding: zero,
+  secondsDownloading: (v) => secondsIn(v.e, 'downloading', v.daemon.now()),
+  secondsSeeding: (v) => secondsIn(v.e, 'seeding', v.daemon.now()),
   seedIdleLimit: (v) => r(v).seedIdleLimit,
   seedIdleMode: (v) => r(v).seedIdleMode,
   seedRatioLimit: (v) => r(v).seedRatioLimit,
