@@ -456,7 +456,8 @@ export const settingDefinitions = {
   dht_min_search_interval: {
     type: 'int',
     default: 60_000,
-    min: 1000,
+    // Loopback swarms and tests search every half second; never a busy loop.
+    min: 100,
     max: DAY_MS,
     applies: 'construction',
     description: 'Shortest time between two DHT searches of one torrent (ms).',
