@@ -18,7 +18,10 @@ test('nbt demo --size 16M --json: a tracker swarm on loopback, verified, exit 0'
   const dialed = child.events('peer-connect').filter((l) => l['source'] !== 'incoming');
   assert.ok(dialed.length > 0);
   for (const l of dialed) assert.equal(l['source'], 'tracker');
-  for (const l of child.events('peer-connect')) assert.equal(l['transport'], 'tcp');
+  // Our clients dial uTP first (TCP is the fallback) and accept both.
+  const transports = child.events('peer-connect').map((l) => l['transport']);
+  for (const tr of transports) assert.ok(tr === 'utp' || tr === 'tcp', `transport ${String(tr)}`);
+  assert.ok(transports.includes('utp'), `transports: ${transports.join(' ')}`);
   assert.ok(child.events('progress').length >= 1);
   assert.equal(Number(summary[0]!['trackerDownloads']), 2);
 });
