@@ -9,14 +9,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTorrent } from '../src/metainfo/index.js';
 import { ltPeerScript, peerInstalled } from '../test/helpers/real-peers.js';
-import { seededBytes } from '../test/helpers/tmp.js';
-import { measureProcess, type ProcessMeasure, type Reporter } from './harness.js';
+import { writeBenchData, measureProcess, type ProcessMeasure, type Reporter } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, 'leech-child.js');
@@ -90,12 +88,7 @@ export async function run(report: Reporter): Promise<void> {
   const seedDir = join(root, 'seed');
   const torrentPath = join(root, 'data.torrent');
   try {
-    await mkdir(join(seedDir, 'data'), { recursive: true });
-    const fh = await open(join(seedDir, 'data', 'data.bin'), 'w');
-    for (let i = 0; i < mb; i += 16) await fh.write(seededBytes(Math.min(16, mb - i) << 20, i + 1));
-    await fh.close();
-    const { torrent } = await createTorrent(join(seedDir, 'data'), { pieceLength: 1 << 20, date: false });
-    await writeFile(torrentPath, torrent);
+    await writeBenchData(seedDir, mb, torrentPath);
     report.note(`${mb} MiB in 1 MiB pieces, loopback, median of ${runs} alternating runs`);
 
     const py = '/usr/bin/python3';

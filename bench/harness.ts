@@ -3,6 +3,10 @@
  * they come and gathered into one JSON summary at the end.
  */
 import { spawn } from 'node:child_process';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTorrent } from '../src/metainfo/index.js';
+import { seededBytes } from '../test/helpers/tmp.js';
 
 export interface Figure {
   bench: string;
@@ -77,4 +81,21 @@ export function measureProcess(
       });
     });
   });
+}
+
+/**
+ * The benches' seed data: `mb` MiB of seeded bytes in `<seedDir>/data/data.bin` (written 16 MiB
+ * at a time) and its torrent (1 MiB pieces, no date) at `torrentPath`; returns the torrent.
+ */
+export async function writeBenchData(seedDir: string, mb: number, torrentPath: string): Promise<Buffer> {
+  await mkdir(join(seedDir, 'data'), { recursive: true });
+  const fh = await open(join(seedDir, 'data', 'data.bin'), 'w');
+  try {
+    for (let i = 0; i < mb; i += 16) await fh.write(seededBytes(Math.min(16, mb - i) << 20, i + 1));
+  } finally {
+    await fh.close();
+  }
+  const { torrent } = await createTorrent(join(seedDir, 'data'), { pieceLength: 1 << 20, date: false });
+  await writeFile(torrentPath, torrent);
+  return torrent;
 }

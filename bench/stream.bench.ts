@@ -9,20 +9,18 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { Client } from '../src/client/index.js';
-import { createTorrent } from '../src/metainfo/index.js';
 import { filePath } from '../src/stream/index.js';
 import type { Torrent } from '../src/torrent/index.js';
 import { LtPeer, peerInstalled } from '../test/helpers/real-peers.js';
-import { seededBytes } from '../test/helpers/tmp.js';
 import { delayRelay } from './delay-relay.js';
 import { seekTtfb } from './stream-measure.js';
-import type { Reporter } from './harness.js';
+import { writeBenchData, type Reporter } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -75,12 +73,7 @@ export async function run(report: Reporter): Promise<void> {
   const seedDir = join(root, 'seed');
   const torrentPath = join(root, 'data.torrent');
   try {
-    await mkdir(join(seedDir, 'data'), { recursive: true });
-    const fh = await open(join(seedDir, 'data', 'data.bin'), 'w');
-    for (let i = 0; i < mb; i += 16) await fh.write(seededBytes(Math.min(16, mb - i) << 20, i + 1));
-    await fh.close();
-    const { torrent } = await createTorrent(join(seedDir, 'data'), { pieceLength: 1 << 20, date: false });
-    await writeFile(torrentPath, torrent);
+    const torrent = await writeBenchData(seedDir, mb, torrentPath);
     const length = mb << 20;
     report.note(`${mb} MiB in 1 MiB pieces; libtorrent seed at ${rate / 1e6} MB/s behind a 50 ms-RTT relay`);
     const seed = new LtPeer('seed', torrentPath, seedDir, { enc: 'disabled', uploadLimit: rate });

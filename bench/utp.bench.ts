@@ -7,15 +7,13 @@
  *  - the simulator: link utilisation of one uTP flow on a 10 Mbit/s link with 1 % loss at 50 and
  *    200 ms RTT (virtual time, test/helpers/utp-link.ts).
  */
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTorrent } from '../src/metainfo/index.js';
 import { ltPeerScript, peerInstalled } from '../test/helpers/real-peers.js';
-import { seededBytes } from '../test/helpers/tmp.js';
 import { UtpLink } from '../test/helpers/utp-link.js';
-import { measureProcess, type ProcessMeasure, type Reporter } from './harness.js';
+import { writeBenchData, measureProcess, type ProcessMeasure, type Reporter } from './harness.js';
 import { doneSeconds, startSeed } from './download.bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,12 +53,7 @@ export async function run(report: Reporter): Promise<void> {
   const seedDir = join(root, 'seed');
   const torrentPath = join(root, 'data.torrent');
   try {
-    await mkdir(join(seedDir, 'data'), { recursive: true });
-    const fh = await open(join(seedDir, 'data', 'data.bin'), 'w');
-    for (let i = 0; i < mb; i += 16) await fh.write(seededBytes(Math.min(16, mb - i) << 20, i + 1));
-    await fh.close();
-    const { torrent } = await createTorrent(join(seedDir, 'data'), { pieceLength: 1 << 20, date: false });
-    await writeFile(torrentPath, torrent);
+    await writeBenchData(seedDir, mb, torrentPath);
     report.note(`${mb} MiB in 1 MiB pieces, loopback, plaintext, one run each`);
     const py = '/usr/bin/python3';
     const ours = (dir: string, port: number, transport: 'utp' | 'tcp'): Promise<ProcessMeasure> =>
