@@ -76,13 +76,16 @@ export const tcpNetwork: Network = {
   kind: 'tcp',
   connect(host, port, options) {
     const onRead = options?.onRead;
-    if (!onRead) return new TcpTransport(netConnect({ host, port }));
+    // noDelay: requests and HAVEs are small writes; Nagle would hold them for the peer's delayed
+    // ACK and leave the request pipeline empty (the listen side sets the same).
+    if (!onRead) return new TcpTransport(netConnect({ host, port, noDelay: true }));
     // Reads land in one process-wide buffer instead of a fresh 64 KiB one each time: less
     // garbage and fewer, larger reads. Each chunk is handled synchronously, so sharing is safe.
     const buffer = sharedReadBuffer();
     const socket = netConnect({
       host,
       port,
+      noDelay: true,
       onread: {
         buffer,
         callback: (n) => {

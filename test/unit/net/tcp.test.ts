@@ -48,3 +48,29 @@ test('tcpNetwork: listen, connect with onRead (shared buffer), kind and addresse
   assert.equal(err.code, 'ECONNREFUSED');
   await new Promise<void>((r) => refused.once('close', r));
 });
+
+/** Node keeps the option behind a private symbol; reading it is the only way to see Nagle's state. */
+function noDelayOf(t: Transport): boolean | undefined {
+  const socket = (t as unknown as { socket: object }).socket;
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kSetNoDelay');
+  assert.ok(key, 'this Node version keeps kSetNoDelay on sockets');
+  return (socket as Record<symbol, boolean>)[key];
+}
+
+test('tcpNetwork: both ends turn Nagle off (small request writes must not wait for a delayed ACK)', async () => {
+  const accepted: Transport[] = [];
+  const listener = await tcpNetwork.listen('127.0.0.1', 0, (t) => accepted.push(t));
+  const clients = [
+    tcpNetwork.connect('127.0.0.1', listener.port),
+    tcpNetwork.connect('127.0.0.1', listener.port, { onRead: () => {} }),
+  ];
+  try {
+    for (const c of clients) await new Promise<void>((r) => c.once('connect', r));
+    while (accepted.length < clients.length) await new Promise((r) => setImmediate(r));
+    for (const c of clients) assert.equal(noDelayOf(c), true, 'outgoing');
+    for (const t of accepted) assert.equal(noDelayOf(t), true, 'incoming');
+  } finally {
+    for (const t of [...clients, ...accepted]) t.destroy();
+    await listener.close();
+  }
+});
