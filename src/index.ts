@@ -89,6 +89,7 @@ export type {
   FileErrorInfo,
 } from './torrent/types.js';
 export { MAX_PRIORITY, DEFAULT_PRIORITY } from './torrent/picker.js';
+export type { TorrentRateLimits, BandwidthPriority } from './torrent/rate-limits.js';
 export * from './hash/index.js';
 export * from './stream/index.js';
 // Types that the API above refers to (options, results, helpers of public classes).

@@ -36,7 +36,7 @@ import type { AlertSubscription } from './alerts.js';
 import type { SessionCounters } from './counters.js';
 import { downloaderTuning, peerSettings } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
-import { BandwidthLimiter } from './bandwidth.js';
+import { BandwidthLimiter, bothGates } from '../util/bandwidth.js';
 import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
 import { TrackerService } from './tracker-service.js';
@@ -371,6 +371,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,
       sequential: o.sequential ?? false,
+      ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
       ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
       tuning: downloaderTuning(this.settingsStore),
@@ -470,6 +471,18 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.applySettings({ download_rate_limit: limits.download, upload_rate_limit: limits.upload });
   }
 
+  /** A peer's bytes pass its torrent's own limit and (unless it opts out) the session's, weighted. */
+  private rateGate(
+    session: BandwidthLimiter,
+    dir: 'upload' | 'download',
+    t: Torrent | undefined,
+    n: number,
+  ): Promise<void> | undefined {
+    if (!t) return session.gate(n);
+    const b = t.bandwidth;
+    return bothGates(b[dir].gate(n), b.honorsSessionLimits ? session.request(n, b.weight) : undefined);
+  }
+
   // ---- connections ----------------------------------------------------------------------------
 
   /** The extension names we announce to peers of this torrent (ut_pex not for private ones). */
@@ -478,7 +491,7 @@ export class Client extends TypedEmitter<ClientEvents> {
   }
 
   /** An incoming peer's torrent is known only at its handshake: its extensions are registered then. */
-  private peerOptions(t: Torrent | undefined) {
+  private peerOptions(t: Torrent | undefined, torrentOf: () => Torrent | undefined = () => t) {
     return {
       peerId: this.peerId,
       extensions: t ? this.extensionNames(t) : [],
@@ -487,7 +500,10 @@ export class Client extends TypedEmitter<ClientEvents> {
       // The DHT bit tells peers to send PORT (and that we send ours).
       ...(this.dht ? { reserved: { extended: true, fast: true, dht: true } } : {}),
       ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
-      bandwidth: { upload: this.upload.gate, download: this.download.gate },
+      bandwidth: {
+        upload: (n: number) => this.rateGate(this.upload, 'upload', torrentOf(), n),
+        download: (n: number) => this.rateGate(this.download, 'download', torrentOf(), n),
+      },
       reuseReadBuffer: this.options.reuseReadBuffer,
       ...peerSettings(this.settingsStore),
     };
@@ -500,7 +516,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     }
     const host = normalizeHost(transport.remoteAddress);
     const peer: Peer<Torrent> = Peer.accept<Torrent>(transport, {
-      ...this.peerOptions(undefined),
+      // The torrent is known at the handshake: the gates look it up when bytes flow.
+      ...this.peerOptions(undefined, () => peer.torrent),
       infoHashes: () => [...this.byHash.values()].map((t) => t.infoHash),
       onHandshake: (info) => {
         const answer = this.onHandshake(info);

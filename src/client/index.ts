@@ -19,7 +19,7 @@ export {
 } from './options.js';
 export { IpFilter, type IpFilterHook } from './ip-filter.js';
 export { TypedEmitter, type EventMap, type ListenerErrorHandler } from '../util/typed-emitter.js';
-export { BandwidthLimiter } from './bandwidth.js';
+export { BandwidthLimiter } from '../util/bandwidth.js';
 export type { EngineExtension, ClientService } from '../torrent/engine-extension.js';
 export {
   TrackerService,

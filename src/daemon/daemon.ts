@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { Client, type ClientOptions } from '../client/index.js';
 import { parseMagnet, parseTorrent } from '../metainfo/index.js';
 import type { Torrent } from '../torrent/torrent.js';
+import type { TorrentRateLimits } from '../torrent/rate-limits.js';
 import { NbtError } from '../util/errors.js';
 import { SessionStore, type DaemonSettings, type TorrentRecord } from './store.js';
 import { defaultSettings, applySessionSettings } from './settings.js';
@@ -226,6 +227,7 @@ export class Daemon {
       savePath: r.savePath,
       paused: r.stopped,
       sequential: r.sequential,
+      rateLimits: rateLimitsOf(r),
       ...(r.filePriorities ? { filePriorities: r.filePriorities } : {}),
     });
     entry.torrent = t;
@@ -482,4 +484,14 @@ async function moveAcross(from: string, to: string): Promise<void> {
     await cp(from, to, { recursive: true, errorOnExist: false, force: true });
     await rm(from, { recursive: true, force: true });
   }
+}
+
+/** A record's Transmission-style limits as the engine's per-torrent limits. */
+export function rateLimitsOf(r: TorrentRecord): TorrentRateLimits {
+  return {
+    download: r.downloadLimited ? r.downloadLimit : 0,
+    upload: r.uploadLimited ? r.uploadLimit : 0,
+    priority: r.bandwidthPriority < 0 ? 'low' : r.bandwidthPriority > 0 ? 'high' : 'normal',
+    honorsSessionLimits: r.honorsSessionLimits ?? true,
+  };
 }

@@ -29,13 +29,15 @@ export interface TorrentRecord {
   sequential: boolean;
   /** Per-file priority in our scale (0 skip, 1 normal … 7 first); absent = all normal. */
   filePriorities?: number[];
-  /** Bytes/s; 0 = unlimited. Remembered and reported; enforcement is per session today. */
+  /** Bytes/s, applied when the matching `…Limited` is true (Torrent.setRateLimits). */
   downloadLimit: number;
   downloadLimited: boolean;
   uploadLimit: number;
   uploadLimited: boolean;
   /** -1 low, 0 normal, 1 high (Transmission's TR_PRI_*). */
   bandwidthPriority: number;
+  /** false: the session's speed limits do not apply to this torrent (absent = true). */
+  honorsSessionLimits?: boolean;
   /** Position in the queue (0 first). */
   queuePosition: number;
   /** Transmission's modes: 0 global, 1 this torrent's limit, 2 unlimited. */

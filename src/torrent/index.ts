@@ -9,6 +9,7 @@ export {
 export { Uploader, MAX_SERVED_BLOCK } from './uploader.js';
 export { PieceAssembly, PieceBufferPool, CorruptionTally } from './assembly.js';
 export { ReadCache } from './read-cache.js';
+export { TorrentBandwidth, type TorrentRateLimits, type BandwidthPriority } from './rate-limits.js';
 export { CandidateList, type Candidate } from './candidates.js';
 export { PeerSession, type InflightRequest } from './session.js';
 export {

@@ -5,6 +5,7 @@ import type { HashPool } from '../hash/pool.js';
 import type { Clock } from '../util/clock.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { DownloaderTuning } from './downloader.js';
+import type { TorrentRateLimits } from './rate-limits.js';
 
 /** What a torrent needs from the session that owns it. */
 export interface TorrentHost {
@@ -22,6 +23,8 @@ export interface TorrentInit {
   paused?: boolean;
   skipCheck?: boolean;
   sequential?: boolean;
+  /** Per-torrent limits and bandwidth priority from the start. */
+  rateLimits?: Partial<TorrentRateLimits>;
   filePriorities?: readonly number[];
   unchokeSlots?: number | 'auto';
   /** Pieces known good from resume data (skip their check). */

@@ -34,6 +34,7 @@ import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
 import type { TorrentHost, TorrentInit } from './torrent-init.js';
+import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
 import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
@@ -65,6 +66,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   error: Error | undefined;
   /** Stream readers' time-critical windows (src/torrent/deadlines.ts), served first by the picker. */
   readonly deadlines: PieceDeadlines;
+  /** This torrent's own limits and priority (src/torrent/rate-limits.ts); the client's peers pass them. @internal */
+  readonly bandwidth: TorrentBandwidth;
   /** Set by the client's tracker service (src/torrent/tracker-link.ts). */
   trackerLink: { readonly status: TrackerStatus[]; scrape(): Promise<TrackerScrape[]> } | undefined;
 
@@ -84,7 +87,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly downMeter: RateMeter;
   private readonly upMeter: RateMeter;
   private readonly previous: { downloaded: number; uploaded: number };
-  private readonly sequential: boolean;
+  private sequentialFlag: boolean;
   private filePrios: number[] | undefined;
   private timers: TimerHandle[] = [];
   private trusted: Bitfield | undefined;
@@ -126,13 +129,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.trusted = init.trusted;
     this.recheck = init.recheck;
     this.unfinishedBlocks = init.unfinished;
-    this.sequential = init.sequential ?? false;
+    this.sequentialFlag = init.sequential ?? false;
     if (init.filePriorities) this.filePrios = checkedPriorities(init.filePriorities, m.files.length);
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
     this.have = new Bitfield(m.pieceCount);
     this.choker = new Choker({ slots: init.unchokeSlots ?? 4 });
     this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
     this.deadlines = new PieceDeadlines(() => init.host.clock.now());
+    this.bandwidth = new TorrentBandwidth(init.host.clock);
+    if (init.rateLimits) this.bandwidth.set(init.rateLimits);
     this.deadlines.onChange = () => {
       if (this.transferring) this.downloader.criticalChanged();
     };
@@ -394,10 +399,35 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     await this.closeStorage();
   }
 
+  /** Pieces are picked in order (streaming) rather than rarest first. */
+  get sequential(): boolean {
+    return this.sequentialFlag;
+  }
+
+  /** Switches sequential picking on or off at once (requests already sent stay). */
+  setSequential(on: boolean): void {
+    this.sequentialFlag = on;
+    this.downloader.picker.sequential = on;
+  }
+
+  /** Download and upload limits in bytes/s (0 = unlimited), bandwidth priority, session limits. */
+  get rateLimits(): TorrentRateLimits {
+    return this.bandwidth.limits;
+  }
+
+  /**
+   * Changes this torrent's limits (bytes/s, 0 = unlimited), its bandwidth priority among
+   * torrents under the session's limits, and whether it honours those at all. Takes effect at once.
+   */
+  setRateLimits(limits: Partial<TorrentRateLimits>): void {
+    this.bandwidth.set(limits);
+  }
+
   /** Stops for good (Client.removeTorrent). */
   async destroy(reason: DisconnectReason): Promise<void> {
     this.removed = true;
     await this.stop(reason);
+    this.bandwidth.close();
     if (this.stateValue === 'error') this.setState('stopped');
   }
 
@@ -474,7 +504,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.have,
       this.tuning,
     );
-    d.picker.sequential = this.sequential;
+    d.picker.sequential = this.sequentialFlag;
     d.picker.critical = this.deadlines;
     const map = this.piecePriorityMap();
     if (map) d.picker.setPiecePriorities(map);

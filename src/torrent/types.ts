@@ -1,4 +1,5 @@
 /** Public types of a Torrent: states, events, stats, options. */
+import type { TorrentRateLimits } from './rate-limits.js';
 import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
@@ -102,6 +103,8 @@ export interface TorrentOptions {
   skipCheck?: boolean;
   /** Pick pieces in order (streaming). */
   sequential?: boolean;
+  /** This torrent's own limits (bytes/s, 0 = unlimited) and bandwidth priority; see `Torrent.setRateLimits`. */
+  rateLimits?: Partial<TorrentRateLimits>;
   /** One priority per file, 0 (skip) to 7 (highest); default 1 for every file. */
   filePriorities?: readonly number[];
   /** Upload slots, or 'auto' (rate-based); default: the client's unchokeSlots. */

@@ -94,7 +94,7 @@ export class TokenBucket {
  * and requeued for the rest, so one large consumer cannot starve the others.
  */
 export class FairLimiter {
-  private readonly queue: { n: number; grant: (n: number) => void }[] = [];
+  private readonly queue: { n: number; grant: (n: number) => void; weight: number }[] = [];
   private timer: { cancel(): void } | undefined;
 
   constructor(
@@ -109,9 +109,10 @@ export class FairLimiter {
 
   /**
    * Asks for up to `n` tokens; `grant` is called (maybe synchronously, maybe several times with
-   * parts) until the sum of grants equals `n`.
+   * parts) until the sum of grants equals `n`. `weight` scales the turn size (bandwidth
+   * priority: 2 gets twice the share of 1 while both wait).
    */
-  request(n: number, grant: (n: number) => void): void {
+  request(n: number, grant: (n: number) => void, weight = 1): void {
     if (n <= 0) return;
     if (this.queue.length === 0) {
       const now = this.bucket.take(n);
@@ -119,7 +120,7 @@ export class FairLimiter {
       if (now >= n) return;
       n -= now;
     }
-    this.queue.push({ n, grant });
+    this.queue.push({ n, grant, weight });
     this.schedule();
   }
 
@@ -134,7 +135,7 @@ export class FairLimiter {
     this.timer = undefined;
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
-      const got = this.bucket.take(Math.min(head.n, this.fairShare));
+      const got = this.bucket.take(Math.min(head.n, Math.max(1, Math.round(this.fairShare * head.weight))));
       if (got === 0) break;
       head.n -= got;
       this.queue.shift();

@@ -5,7 +5,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Daemon, DaemonTorrent } from '../../daemon/daemon.js';
+import { rateLimitsOf, type Daemon, type DaemonTorrent } from '../../daemon/daemon.js';
 import type { DaemonSettings } from '../../daemon/store.js';
 import {
   filePriorities,
@@ -223,6 +223,7 @@ const methods: Record<string, Method> = {
       seedIdleLimit: num(args, 'seedIdleLimit'),
       labels: labels(args),
       sequential: bool(args, 'sequentialDownload') ?? bool(args, 'sequential_download'),
+      honorsSessionLimits: bool(args, 'honorsSessionLimits'),
     };
     const queuePosition = num(args, 'queuePosition');
     const location = str(args, 'location');
@@ -234,6 +235,8 @@ const methods: Record<string, Method> = {
     for (const [i, e] of list.entries()) {
       const r = e.record;
       for (const [k, v] of Object.entries(set)) if (v !== undefined) Object.assign(r, { [k]: v });
+      e.torrent?.setRateLimits(rateLimitsOf(r));
+      if (e.torrent && e.torrent.sequential !== r.sequential) e.torrent.setSequential(r.sequential);
       if (queuePosition !== undefined) await d.moveInQueue(e, Math.floor(queuePosition));
       const prios = prioChanges[i];
       if (prios && e.torrent?.hasMetadata) await d.setFilePriorities(e, prios);

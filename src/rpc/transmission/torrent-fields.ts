@@ -158,7 +158,7 @@ const fields: Record<string, Field> = {
   hashString: (v) => r(v).infoHash,
   haveUnchecked: zero,
   haveValid: (v) => v.stats?.bytesDone ?? 0,
-  honorsSessionLimits: () => true,
+  honorsSessionLimits: (v) => r(v).honorsSessionLimits ?? true,
   id: (v) => r(v).id,
   // Transmission: stopped because a seed ratio or idle limit was reached.
   isFinished: (v) => !!r(v).seedLimitReached && r(v).stopped,

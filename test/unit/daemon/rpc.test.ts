@@ -181,7 +181,24 @@ test('add (base64 metainfo), status numbers, ids by number and hash, stop/start,
       labels: ['tv'],
       downloadLimit: 50,
       downloadLimited: true,
+      uploadLimit: 20,
+      bandwidthPriority: 1,
+      honorsSessionLimits: false,
+      sequentialDownload: true,
     });
+    // The engine's torrent follows: limits in bytes/s (an upload limit without uploadLimited is
+    // remembered, not applied), priority, session limits, sequential picking.
+    const engine = r.daemon.byId(t.id)!.torrent!;
+    assert.deepEqual(engine.rateLimits, {
+      download: 50_000,
+      upload: 0,
+      priority: 'high',
+      honorsSessionLimits: false,
+    });
+    assert.equal(engine.sequential, true);
+    await c.ok('torrent-set', { ids: [t.id], uploadLimited: true, bandwidthPriority: -1 });
+    assert.equal(engine.rateLimits.upload, 20_000);
+    assert.equal(engine.rateLimits.priority, 'low');
     const after = (
       await c.ok('torrent-get', {
         ids: [t.id],
