@@ -363,7 +363,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       storage: o.storage
         ? () => o.storage!(torrent.metainfo)
         : () =>
-            new FileStorage(torrent.metainfo, savePath, {
+            new FileStorage(torrent.storageLayout, savePath, {
               fsync: this.options.fsync,
               reserved: this.reservedPaths,
             }),
@@ -377,6 +377,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       tuning: downloaderTuning(this.settingsStore),
       readCacheBytes: this.settingsStore.get('read_cache_size'),
       ...(saved ? { trusted: saved.trusted, recheck: saved.recheck, unfinished: saved.unfinished } : {}),
+      ...(saved?.renames.size ? { renames: saved.renames } : {}),
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);
@@ -420,6 +421,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     t.on('piece-hash-fail', (i, peers) => this.emit('piece-hash-fail', t, i, peers));
     t.on('check-progress', (a, b) => this.emit('check-progress', t, a, b));
     t.on('state', (s, prev) => this.emit('torrent-state', t, s, prev));
+    // Renamed files must be found after a crash too: their new paths are saved at once.
+    t.on('renamed', () => void this.saveResume(t));
     t.on('done', () => {
       this.emit('torrent-done', t);
       void this.saveResume(t);

@@ -9,6 +9,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Metainfo } from '../metainfo/types.js';
 import { FileStorage } from '../storage/file-storage.js';
+import { renamedLayout } from '../storage/renames.js';
 import {
   RESUME_VERSION,
   decodeResume,
@@ -31,6 +32,8 @@ export interface LoadedResume {
   downloaded: number;
   uploaded: number;
   peers: PeerAddress[];
+  /** Files renamed earlier: index → path components. */
+  renames: Map<number, string[]>;
 }
 
 /** Upload totals are saved again once they moved this much (the download side saves on any block). */
@@ -61,7 +64,8 @@ export class ResumeStore {
       return undefined;
     }
     if (data.savePath !== savePath) return undefined;
-    const storage = new FileStorage(m, savePath);
+    const renames = new Map(data.renamed ?? []);
+    const storage = new FileStorage(renamedLayout(m, renames), savePath);
     try {
       const decision = trustResume(m, data, await storage.fileStats());
       // Data that contradicts the files: a full check, as with no resume data at all.
@@ -70,7 +74,7 @@ export class ResumeStore {
       if (decision.recheck.empty && decision.unfinished.length === data.unfinished.length)
         this.onDisk.set(
           m.infoHashHex,
-          fingerprint(decision.have.count, data.downloaded, data.uploaded, data.peers),
+          fingerprint(decision.have.count, data.downloaded, data.uploaded, data.peers, renames),
         );
       return {
         trusted: decision.have,
@@ -79,6 +83,7 @@ export class ResumeStore {
         downloaded: data.downloaded,
         uploaded: data.uploaded,
         peers: data.peers,
+        renames,
       };
     } catch {
       return undefined;
@@ -137,6 +142,7 @@ export class ResumeStore {
       uploaded: stats.uploaded,
       downloaded: stats.downloaded,
       savePath: t.savePath,
+      renamed: [...t.fileRenames].map(([i, p]) => [i, [...p]]),
     };
     await mkdir(this.dir, { recursive: true });
     await writeFileAtomic(this.path(t.metainfo), encodeResume(data));
@@ -159,7 +165,7 @@ interface Fingerprint {
 
 function currentFingerprint(t: Torrent): Fingerprint {
   const stats = t.stats();
-  return fingerprint(t.have.count, stats.downloaded, stats.uploaded, t.knownAddresses());
+  return fingerprint(t.have.count, stats.downloaded, stats.uploaded, t.knownAddresses(), t.fileRenames);
 }
 
 /** The parts of resume data that change while a torrent runs, in comparable form. */
@@ -168,8 +174,10 @@ function fingerprint(
   downloaded: number,
   uploaded: number,
   peers: readonly PeerAddress[],
+  renames: ReadonlyMap<number, readonly string[]>,
 ): Fingerprint {
-  const head = `${pieces}|${downloaded}|${Math.floor(uploaded / UPLOAD_SAVE_STEP)}`;
+  const moved = [...renames].map(([i, p]) => `${i}=${p.join('/')}`).join(';');
+  const head = `${pieces}|${downloaded}|${Math.floor(uploaded / UPLOAD_SAVE_STEP)}|${moved}`;
   if (peers.length === 0) return { state: head, uploaded };
   const addrs = peers.map((p) => `${p.host}:${p.port}`).sort();
   return { state: `${head}|${addrs.join(',')}`, uploaded };

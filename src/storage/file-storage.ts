@@ -10,13 +10,14 @@
  * that share a wanted piece are written into that file, which is then created sparse holding only
  * those bytes (no partfile).
  */
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rename, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { NbtError } from '../util/errors.js';
 import { storageError } from './errors.js';
 import { FilePool } from './fd-pool.js';
 import { mapRange, pieceRangeOffset, validateLayout, type StorageLayout } from './layout.js';
 import { assertNotReserved, ensureDirInside, safeJoin } from './paths.js';
+import { checkedComponents, planRename } from './renames.js';
 import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
 
 export interface FileStorageOptions {
@@ -35,6 +36,10 @@ export class FileStorage implements Storage {
   readonly layout: StorageLayout;
   readonly savePath: string;
   private readonly paths: string[];
+  /** Each file's path components now (the layout's, or where a rename moved it). */
+  private readonly components: (readonly string[])[];
+  /** Set while a rename moves files: I/O started meanwhile waits for it. */
+  private barrier: Promise<void> | undefined;
   private readonly pool: FilePool;
   private readonly fsync: boolean;
   private readonly dirChecked = new Set<string>();
@@ -51,6 +56,7 @@ export class FileStorage implements Storage {
     this.layout = layout;
     this.savePath = savePath;
     this.paths = layout.files.map((f) => safeJoin(savePath, f.path));
+    this.components = layout.files.map((f) => f.path);
     this.reserved = o.reserved ?? [];
     for (const [i, p] of this.paths.entries()) if (!layout.files[i]!.pad) assertNotReserved(p, this.reserved);
     this.pool = new FilePool(Math.max(1, o.maxOpenFiles ?? 64));
@@ -65,14 +71,14 @@ export class FileStorage implements Storage {
   async read(piece: number, offset: number, length: number): Promise<Buffer> {
     const at = pieceRangeOffset(this.layout, piece, offset, length);
     const buf = Buffer.allocUnsafe(length);
-    await this.track(this.readRange(at, buf, false));
+    await this.track(this.gated(() => this.readRange(at, buf, false)));
     return buf;
   }
 
   async readInto(offset: number, target: Uint8Array, opts: ReadIntoOptions = {}): Promise<ByteRange[]> {
     if (offset < 0 || offset + target.length > this.layout.length)
       throw new NbtError('STORAGE_BAD_RANGE', `range ${offset}+${target.length} outside torrent`);
-    return this.track(this.readRange(offset, target, opts.allowMissing ?? false));
+    return this.track(this.gated(() => this.readRange(offset, target, opts.allowMissing ?? false)));
   }
 
   async write(piece: number, offset: number, data: Buffer | readonly Buffer[]): Promise<void> {
@@ -80,7 +86,59 @@ export class FileStorage implements Storage {
     let length = 0;
     for (const p of parts) length += p.length;
     const at = pieceRangeOffset(this.layout, piece, offset, length);
-    return this.track(this.writeRange(at, parts, length));
+    return this.track(this.gated(() => this.writeRange(at, parts, length)));
+  }
+
+  /**
+   * Moves a file, or a folder with every file below it, to `to` (component paths relative to the
+   * save path, e.g. ['Top', 'old.mkv'] → ['Top', 'new.mkv']). Reads and writes wait meanwhile;
+   * what exists on disk is renamed in one step (a folder as a whole), never over something that
+   * is already there; files not written yet simply get the new path.
+   */
+  async rename(from: readonly string[], to: readonly string[]): Promise<void> {
+    this.assertOpen();
+    const plan = planRename(
+      this.components,
+      this.layout.files.map((f) => f.pad === true),
+      from,
+      to,
+    );
+    const src = safeJoin(this.savePath, checkedComponents(from));
+    const dest = safeJoin(this.savePath, checkedComponents(to));
+    const newPaths = new Map([...plan].map(([i, p]) => [i, safeJoin(this.savePath, p)]));
+    for (const [i, p] of newPaths) if (!this.layout.files[i]!.pad) assertNotReserved(p, this.reserved);
+    while (this.barrier) await this.barrier;
+    let open!: () => void;
+    this.barrier = new Promise<void>((r) => (open = r));
+    try {
+      await Promise.allSettled([...this.inFlight]);
+      await this.syncDirty();
+      for (const i of plan.keys()) this.pool.forget(this.paths[i]!);
+      const there = await lstat(src).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw storageError(e, 'rename', src);
+      });
+      if (there) {
+        const clash = await lstat(dest).then(
+          () => true,
+          () => false,
+        );
+        if (clash) throw new NbtError('STORAGE_RENAME', `rename: ${dest} already exists`);
+        await this.checkDir(dest);
+        await this.checkDir(src, false);
+        await rename(src, dest).catch((e: unknown) => {
+          throw storageError(e, 'rename', src);
+        });
+      }
+      for (const [i, p] of plan) {
+        this.components[i] = p;
+        this.paths[i] = newPaths.get(i)!;
+      }
+      this.dirChecked.clear();
+    } finally {
+      this.barrier = undefined;
+      open();
+    }
   }
 
   async fileStats(): Promise<(FileStat | undefined)[]> {
@@ -269,6 +327,10 @@ export class FileStorage implements Storage {
         throw storageError(e, 'sync', path);
       }
     }
+  }
+
+  private gated<T>(op: () => Promise<T>): Promise<T> {
+    return this.barrier ? this.barrier.then(op) : op();
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@
 import { NbtError } from '../util/errors.js';
 import { mapRange, pieceRangeOffset, validateLayout, type StorageLayout } from './layout.js';
 import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
+import { planRename } from './renames.js';
 
 export class MemoryStorage implements Storage {
   readonly layout: StorageLayout;
@@ -56,6 +57,16 @@ export class MemoryStorage implements Storage {
     }
     return missing;
   }
+
+  /** Files are kept by index: a rename is only checked (the same plan as on disk). */
+  async rename(from: readonly string[], to: readonly string[]): Promise<void> {
+    this.assertOpen();
+    const paths = (this.renamed ??= this.layout.files.map((f) => f.path));
+    const pads = this.layout.files.map((f) => f.pad === true);
+    for (const [i, p] of planRename(paths, pads, from, to)) paths[i] = p;
+  }
+
+  private renamed: (readonly string[])[] | undefined;
 
   async write(piece: number, offset: number, data: Buffer | readonly Buffer[]): Promise<void> {
     this.assertOpen();

@@ -22,6 +22,7 @@ import {
   encodeCompactPeers,
   type PeerAddress,
 } from '../util/compact.js';
+import { checkedComponents } from './renames.js';
 import { NbtError } from '../util/errors.js';
 import { sha1 } from '../util/sha1.js';
 import type { StorageLayout } from './layout.js';
@@ -47,6 +48,8 @@ export interface ResumeData {
   uploaded: number;
   downloaded: number;
   savePath: string;
+  /** Renamed files: [file index, path components under the save path]. */
+  renamed?: [number, string[]][];
 }
 
 export interface ResumeExpect {
@@ -77,6 +80,7 @@ export function encodeResume(r: ResumeData): Buffer {
     uploaded: r.uploaded,
     downloaded: r.downloaded,
     'save-path': r.savePath,
+    ...(r.renamed?.length ? { renamed: r.renamed.map(([i, p]) => [i, p]) } : {}),
   });
   return Buffer.concat([body, sha1(body)]);
 }
@@ -167,6 +171,7 @@ export function decodeResume(buf: Uint8Array, expect: ResumeExpect = {}): Resume
 
   const savePathV = dictGet(root, 'save-path');
   if (!isBytes(savePathV) || savePathV.length > 4096) throw bad('save-path is malformed');
+  const renamed = decodeRenamed(dictGet(root, 'renamed'), filesV.length);
   return {
     version,
     infoHash: Buffer.from(infoHash),
@@ -177,7 +182,30 @@ export function decodeResume(buf: Uint8Array, expect: ResumeExpect = {}): Resume
     uploaded: int(root, 'uploaded', 0, Number.MAX_SAFE_INTEGER),
     downloaded: int(root, 'downloaded', 0, Number.MAX_SAFE_INTEGER),
     savePath: savePathV.toString('utf8'),
+    ...(renamed.length ? { renamed } : {}),
   };
+}
+
+function decodeRenamed(v: BValue | undefined, fileCount: number): [number, string[]][] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > fileCount) throw bad('renamed is malformed');
+  const seen = new Set<number>();
+  return v.map((e, k): [number, string[]] => {
+    if (!Array.isArray(e) || e.length !== 2 || !isSafeInt(e[0]) || !Array.isArray(e[1]))
+      throw bad(`renamed[${k}] is malformed`);
+    const i = Number(e[0]);
+    if (i < 0 || i >= fileCount || seen.has(i)) throw bad(`renamed[${k}] names a bad file index`);
+    seen.add(i);
+    const parts = e[1].map((c) => {
+      if (!isBytes(c)) throw bad(`renamed[${k}] has a bad path`);
+      return c.toString('utf8');
+    });
+    try {
+      return [i, checkedComponents(parts)];
+    } catch {
+      throw bad(`renamed[${k}] has an unsafe path`);
+    }
+  });
 }
 
 export interface TrustDecision {

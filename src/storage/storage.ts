@@ -40,6 +40,11 @@ export interface Storage {
   readInto(offset: number, target: Uint8Array, opts?: ReadIntoOptions): Promise<ByteRange[]>;
   /** Size and mtime of each file as it is on disk now (undefined: missing; pad files: undefined). */
   fileStats(): Promise<(FileStat | undefined)[]>;
+  /**
+   * Moves a file, or a folder with the files below it, to a new path (components relative to the
+   * save path; see src/storage/renames.ts). Storages without paths only check the plan.
+   */
+  rename?(from: readonly string[], to: readonly string[]): Promise<void>;
   /** Makes written data durable (fsync of files written since the last flush). */
   flush(): Promise<void>;
   /** Flushes and closes every open file; later calls throw STORAGE_CLOSED. */

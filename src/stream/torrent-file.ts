@@ -9,10 +9,6 @@ import type { TorrentFile as MetaFile } from '../metainfo/types.js';
 import { FileReadStream, type FileReadOptions } from './file-reader.js';
 
 export class TorrentFileEntry {
-  /** The file's path components joined with '/' (for a single-file torrent: its name). */
-  readonly path: string;
-  /** The last path component. */
-  readonly name: string;
   readonly length: number;
   /** Byte offset of the file's first byte in the torrent. */
   readonly offset: number;
@@ -23,10 +19,19 @@ export class TorrentFileEntry {
     readonly index: number,
     meta: MetaFile,
   ) {
-    this.path = meta.name;
-    this.name = meta.path[meta.path.length - 1] ?? meta.name;
     this.length = meta.length;
     this.offset = meta.offset;
+  }
+
+  /** The file's path components joined with '/' (for a single-file torrent: its name), after renames. */
+  get path(): string {
+    return this.torrent.filePath(this.index).join('/');
+  }
+
+  /** The last path component. */
+  get name(): string {
+    const p = this.torrent.filePath(this.index);
+    return p[p.length - 1]!;
   }
 
   /** Bytes of this file in pieces that are verified and on disk. */

@@ -23,6 +23,8 @@ export interface TorrentInit {
   paused?: boolean;
   skipCheck?: boolean;
   sequential?: boolean;
+  /** Files renamed earlier (resume data): index → path components under the save path. */
+  renames?: ReadonlyMap<number, readonly string[]>;
   /** Per-torrent limits and bandwidth priority from the start. */
   rateLimits?: Partial<TorrentRateLimits>;
   filePriorities?: readonly number[];

@@ -35,6 +35,8 @@ import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
 import type { TorrentHost, TorrentInit } from './torrent-init.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
+import { checkedComponents, planRename, renamedLayout, type FileRenames } from '../storage/renames.js';
+import type { StorageLayout } from '../storage/layout.js';
 import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
@@ -88,6 +90,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly upMeter: RateMeter;
   private readonly previous: { downloaded: number; uploaded: number };
   private sequentialFlag: boolean;
+  /** Files moved by renamePath: index → path components (the metainfo's otherwise). */
+  private readonly renames = new Map<number, readonly string[]>();
   private filePrios: number[] | undefined;
   private timers: TimerHandle[] = [];
   private trusted: Bitfield | undefined;
@@ -130,6 +134,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.recheck = init.recheck;
     this.unfinishedBlocks = init.unfinished;
     this.sequentialFlag = init.sequential ?? false;
+    for (const [i, p] of init.renames ?? []) if (i < m.files.length) this.renames.set(i, p);
+    this.name = this.currentName();
     if (init.filePriorities) this.filePrios = checkedPriorities(init.filePriorities, m.files.length);
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
     this.have = new Bitfield(m.pieceCount);
@@ -397,6 +403,60 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.cache.clear();
     if (this.stateValue !== 'error') this.setState('stopped');
     await this.closeStorage();
+  }
+
+  /** Renamed files (index → path components), for resume data. */
+  get fileRenames(): FileRenames {
+    return this.renames;
+  }
+
+  /** File `i`'s path components under the save path now (after any rename). */
+  filePath(i: number): readonly string[] {
+    return this.renames.get(i) ?? this.metainfo.files[i]!.path;
+  }
+
+  /** The storage layout: the metainfo's, with renamed files at their new paths. @internal */
+  get storageLayout(): StorageLayout {
+    return renamedLayout(this.metainfo, this.renames);
+  }
+
+  /**
+   * Renames a file, or a folder with everything below it: `from` and `to` are '/'-separated paths
+   * relative to the save path, as `files[i].path` shows them (a multi-file torrent's top folder
+   * first). Data on disk moves at once (reads and writes wait); renaming the top folder (or a
+   * single-file torrent's file) renames the torrent. Throws STORAGE_RENAME for a path that is
+   * not there or a target that would collide, before anything moves.
+   */
+  async renamePath(from: string, to: string): Promise<void> {
+    if (this.awaitingMetadata)
+      throw new NbtError('TORRENT_NO_METADATA', 'rename: the metadata is not here yet');
+    if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
+    const src = checkedComponents(from);
+    const dest = checkedComponents(to);
+    const files = this.metainfo.files;
+    const plan = planRename(
+      files.map((_, i) => this.filePath(i)),
+      files.map((f) => f.pad ?? false),
+      src,
+      dest,
+    );
+    const st = this.storage();
+    if (st.rename) await st.rename(src, dest);
+    for (const [i, p] of plan) {
+      if (p.join('/') === files[i]!.path.join('/')) this.renames.delete(i);
+      else this.renames.set(i, p);
+    }
+    this.name = this.currentName();
+    this.fileEntries = undefined;
+    this.emit('renamed', { from: src.join('/'), to: dest.join('/') });
+  }
+
+  /** The torrent's name follows its top folder (or its single file), as Transmission's does. */
+  private currentName(): string {
+    const m = this.metainfo;
+    if (this.renames.size === 0) return m.name;
+    const tops = new Set(m.files.flatMap((f, i) => (f.pad ? [] : [this.filePath(i)[0]!])));
+    return tops.size === 1 ? [...tops][0]! : m.name;
   }
 
   /** Pieces are picked in order (streaming) rather than rarest first. */

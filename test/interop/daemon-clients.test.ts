@@ -74,6 +74,7 @@ interface CtrlTransmission {
   verifyTorrent(id: string): Promise<unknown>;
   setTorrent(id: string, o: Record<string, unknown>): Promise<unknown>;
   moveTorrent(id: string, location: string): Promise<unknown>;
+  renamePath(id: string, o: { path: string; name: string }): Promise<{ result?: string }>;
   removeTorrent(id: string, removeData?: boolean): Promise<unknown>;
   getSession(): Promise<{ arguments: Record<string, unknown> }>;
   listTorrents(
@@ -130,6 +131,22 @@ test(
       await access(join(to, r.fx.name, 'a.bin'));
       await until(() => r.daemon.byHash(hash)?.torrent?.state === 'seeding', 10_000, 'seeding after move');
       assert.equal((await c.getTorrent(hash)).savePath, to);
+      // Rename a file, then the top folder (the torrent's name follows); it keeps seeding.
+      await c.renamePath(hash, { path: `${r.fx.name}/b.bin`, name: 'b2.bin' });
+      await access(join(to, r.fx.name, 'b2.bin'));
+      await assert.rejects(access(join(to, r.fx.name, 'b.bin')));
+      await c.renamePath(hash, { path: r.fx.name, name: 'Renamed' });
+      await access(join(to, 'Renamed', 'a.bin'));
+      assert.equal((await c.getTorrent(hash)).name, 'Renamed');
+      const refused = (await c
+        .renamePath(hash, { path: 'nothing-here', name: 'x' })
+        .catch((e: Error) => e)) as {
+        result?: string;
+      };
+      assert.notEqual(refused.result, 'success');
+      await c.verifyTorrent(hash);
+      await until(() => r.daemon.byHash(hash)?.torrent?.state === 'seeding', 10_000, 'seeding after rename');
+      assert.equal((await c.getTorrent(hash)).progress, 1);
       assert.equal(typeof (await c.getSession()).arguments['rpc-version'], 'number');
       await c.removeTorrent(hash, true);
       assert.deepEqual((await c.getAllData()).torrents, []);
@@ -169,6 +186,7 @@ c.verify_torrent(t.id); wait(t.id, 'seeding'); out('verified')
 c.change_torrent(t.id, downloadLimit=77, downloadLimited=True)
 t2 = c.get_torrent(t.id); out('limits', limit=t2.downloadLimit, limited=t2.downloadLimited)
 c.move_torrent_data(t.id, move_to); wait(t.id, 'seeding'); out('moved', dir=c.get_torrent(t.id).downloadDir)
+c.rename_torrent_path(t.id, t.name, 'Renamed'); out('renamed', name=c.get_torrent(t.id).name, files=sorted(f['name'] for f in c.get_files(t.id)[t.id].values()))
 s = c.get_session(); out('session', version=s.rpc_version)
 c.remove_torrent(t.id, delete_data=True); out('removed', left=len(c.get_torrents()))
 `;
@@ -202,6 +220,12 @@ test(
       assert.equal(steps['stopped']!['status'], 'stopped');
       assert.deepEqual(steps['limits'], { step: 'limits', limit: 77, limited: true });
       assert.equal(steps['moved']!['dir'], to);
+      assert.deepEqual(steps['renamed'], {
+        step: 'renamed',
+        name: 'Renamed',
+        files: ['Renamed/a.bin', 'Renamed/b.bin'],
+      });
+      await access(join(to, 'Renamed', 'a.bin'));
       assert.equal(steps['session']!['version'], 17);
       assert.equal(steps['removed']!['left'], 0);
     } finally {

@@ -254,14 +254,28 @@ const methods: Record<string, Method> = {
     return {};
   },
 
-  'torrent-rename-path': (ctx, args) => {
+  'torrent-rename-path': async (ctx, args) => {
     const list = selectTorrents(ctx.daemon, args['ids']);
     if (list.length !== 1) throw new RpcError('torrent-rename-path requires 1 torrent');
     const path = str(args, 'path');
     const name = str(args, 'name');
     if (!path || !name || name.includes('/') || name === '.' || name === '..')
       throw new RpcError('Invalid argument');
-    throw new RpcError('renaming files is not supported by this daemon yet');
+    const e = list[0]!;
+    const t = e.torrent;
+    if (!t?.hasMetadata) throw new RpcError('Invalid argument');
+    // Transmission renames the last component of `path` (a file or a folder) in place.
+    const parts = path.split('/').filter((c) => c !== '');
+    const to = [...parts.slice(0, -1), name].join('/');
+    try {
+      await t.renamePath(parts.join('/'), to);
+    } catch (err) {
+      throw new RpcError(err instanceof Error ? err.message : String(err));
+    }
+    e.record.name = t.name;
+    // Acknowledged only once both the new name and the new paths (resume data) are on disk.
+    await Promise.all([ctx.daemon.saveRecord(), ctx.daemon.client.saveResume(t)]);
+    return { path: parts.join('/'), name, id: e.record.id };
   },
 
   'session-get': (ctx, args) => {

@@ -177,7 +177,7 @@ const fields: Record<string, Field> = {
   manualAnnounceTime: () => -1,
   maxConnectedPeers: (v) => v.daemon.settings['peer-limit-per-torrent'],
   metadataPercentComplete: (v) => (v.meta ? 1 : 0),
-  name: (v) => (v.meta ? v.t!.metainfo.name : r(v).name),
+  name: (v) => (v.meta ? v.t!.name : r(v).name),
   'peer-limit': (v) => v.daemon.settings['peer-limit-per-torrent'],
   peers: () => [],
   peersConnected: (v) => v.stats?.peers.total ?? 0,
@@ -259,9 +259,9 @@ const fields: Record<string, Field> = {
 
 export const torrentFieldNames = Object.keys(fields);
 
+/** The file's path as it is now (renames included), top folder first as Transmission shows it. */
 function fileName(v: View, i: number): string {
-  const m = v.t!.metainfo;
-  return m.multiFile ? [m.name, ...m.files[i]!.path.slice(1)].join('/') : m.files[i]!.name;
+  return v.t!.filePath(i).join('/');
 }
 
 function trackerList(

@@ -191,3 +191,20 @@ test('trust: pieces claimed past the end of an unchanged file make the whole res
   short.have.clear(4);
   assert.equal(trustResume(layout, short, short.files.slice()).consistent, true);
 });
+
+test('resume data keeps renamed paths; unsafe or out-of-range renames are RESUME_CORRUPT', () => {
+  const r = { ...sample(), renamed: [[2, ['b-renamed', 'x']] as [number, string[]]] };
+  const back = decodeResume(encodeResume(r), { fileCount: 4 });
+  assert.deepEqual(back.renamed, [[2, ['b-renamed', 'x']]]);
+  assert.equal(decodeResume(encodeResume(sample())).renamed, undefined);
+  for (const renamed of [
+    [[2, ['..', 'etc']]],
+    [[9, ['x']]],
+    [
+      [1, ['a']],
+      [1, ['b']],
+    ],
+    [[0, []]],
+  ] as [number, string[]][][])
+    assert.throws(() => decodeResume(encodeResume({ ...sample(), renamed })), { code: 'RESUME_CORRUPT' });
+});
