@@ -50,7 +50,8 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
     throw new NbtError('METADATA_UNKNOWN', 'the metadata of this magnet link is not known yet');
   };
   return {
-    infoHashes: { v1: link.infoHash },
+    version: link.infoHashes.v1 ? (link.infoHashes.v2 ? 'hybrid' : 1) : 2,
+    infoHashes: link.infoHashes,
     infoHash: link.infoHash,
     infoHashHex: link.infoHashHex,
     info: Buffer.alloc(0),
@@ -61,6 +62,7 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
     lastPieceLength: 0,
     length: 0,
     pieces: Buffer.alloc(0),
+    pieceLayers: new Map(),
     files: [],
     multiFile: false,
     announce: [],
