@@ -174,9 +174,13 @@ export function mergeHybrid(v1: TorrentFile[], v2: TorrentFile[]): TorrentFile[]
 }
 
 /**
- * The `piece layers` of a .torrent, keyed by the hex of a file's `pieces root`: present only
- * for files longer than a piece, each exactly one 32-byte hash per piece of the file, hashing
- * up to the root. A torrent may omit them (like a magnet link); if given they must be right.
+ * The `piece layers` of a .torrent, keyed by the hex of a file's `pieces root`: used only for
+ * files longer than a piece, each exactly one 32-byte hash per piece of the file. A torrent
+ * may omit them (like a magnet link). As libtorrent 2.0: a key that is not 32 bytes, a value
+ * that is not whole hashes, or a layer of the wrong size for its file is refused; layers for
+ * no such file are ignored. A layer that does not hash to its root (libtorrent 2.0 loads it and
+ * fails later; newer versions refuse the torrent) is dropped, so its pieces wait for hashes
+ * from peers instead of never verifying.
  */
 export function parsePieceLayers(
   v: BValue | undefined,
@@ -184,8 +188,8 @@ export function parsePieceLayers(
   pieceLength: number,
 ): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  if (v === undefined) return out;
-  if (!isDict(v)) fail('METAINFO_BAD_PIECE_LAYERS', 'piece layers is not a dictionary');
+  // libtorrent looks for a dictionary only: anything else is as good as absent.
+  if (!isDict(v)) return out;
   const pieces = new Map<string, number>();
   for (const f of files)
     if (f.piecesRoot && f.length > pieceLength)
@@ -194,14 +198,14 @@ export function parsePieceLayers(
   for (const key of Object.keys(v)) {
     const layer = v[key]!;
     const hex = Buffer.from(key, 'latin1').toString('hex');
+    if (key.length !== HASH_BYTES || !isBytes(layer) || layer.length % HASH_BYTES !== 0)
+      fail('METAINFO_BAD_PIECE_LAYERS', `piece layer ${hex.slice(0, 64)} is not a 32-byte root with whole hashes`);
     const count = pieces.get(hex);
-    if (key.length !== HASH_BYTES || count === undefined)
-      fail('METAINFO_BAD_PIECE_LAYERS', `piece layer ${hex.slice(0, 64)} is not for a file longer than a piece`);
-    if (!isBytes(layer) || layer.length !== count * HASH_BYTES)
-      fail('METAINFO_BAD_PIECE_LAYERS', `piece layer ${hex} is not ${count} 32-byte hashes`);
-    if (!rootOfPieceLayer(splitHashes(layer), blocksPerPiece).equals(Buffer.from(key, 'latin1')))
-      fail('METAINFO_BAD_PIECE_LAYERS', `piece layer ${hex} does not hash to its pieces root`);
-    out.set(hex, layer);
+    if (count === undefined) continue;
+    if (layer.length !== count * HASH_BYTES)
+      fail('METAINFO_BAD_PIECE_LAYERS', `piece layer ${hex} has ${layer.length / HASH_BYTES} hashes, not ${count}`);
+    if (rootOfPieceLayer(splitHashes(layer), blocksPerPiece).equals(Buffer.from(key, 'latin1')))
+      out.set(hex, layer);
   }
   return out;
 }

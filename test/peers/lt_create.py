@@ -3,9 +3,9 @@
 
   lt_create.py create <path> <out.torrent> --version 1|2|hybrid --piece-length N
       makes a torrent with libtorrent's create_torrent; prints {"v1": hex|null, "v2": hex|null}
-  lt_create.py load <file.torrent>
-      loads it as libtorrent does; prints {"ok": true, "v1", "v2", "files": [[path, size, pad]],
-      "layers": n} or {"ok": false, "error": message}
+  lt_create.py load <file.torrent>...
+      loads each as libtorrent does; prints one line per file: {"ok": true, "v1", "v2", "name",
+      "files": [[path, size, pad]]} or {"ok": false, "error": message}
 """
 import json
 import os
@@ -52,7 +52,8 @@ def main():
         opts = dict(zip(args[3::2], args[4::2]))
         create(args[1], args[2], opts.get('--version', 'hybrid'), int(opts.get('--piece-length', '0')))
     elif args[0] == 'load':
-        load(args[1])
+        for path in args[1:]:
+            load(path)
     else:
         sys.exit('usage: lt_create.py create|load ...')
 
