@@ -26,7 +26,7 @@ import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './do
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
-import { sha1Pieces } from './verification.js';
+import { verificationFor } from './verification.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
 import { findVerifiedPieces } from './data-check.js';
@@ -461,7 +461,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         clock: this.host.clock,
         metainfo: this.metainfo,
         hashPool: this.host.hashPool,
-        verification: sha1Pieces((p) => this.metainfo.pieceHash(p)),
+        verification: verificationFor(this.metainfo),
         storage: () => this.storage(),
         session: (peer) => this.peerSessions.get(peer),
         sessions: () => this.peerSessions.values(),
