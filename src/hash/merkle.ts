@@ -165,7 +165,12 @@ export function rootFromProof(node: Buffer, index: number, uncles: readonly Buff
 }
 
 /** True when `block` (≤ 16 KiB of file data) is leaf `index` of the tree whose root is `root`. */
-export function verifyBlock(block: Uint8Array, index: number, uncles: readonly Buffer[], root: Buffer): boolean {
+export function verifyBlock(
+  block: Uint8Array,
+  index: number,
+  uncles: readonly Buffer[],
+  root: Buffer,
+): boolean {
   if (block.length > MERKLE_BLOCK) return false;
   const leaf = createHash('sha256').update(block).digest();
   return rootFromProof(leaf, index, uncles).equals(root);

@@ -7,12 +7,7 @@
 import { open } from 'node:fs/promises';
 import type { BEncodable } from '../bencode/index.js';
 import { createHash } from 'node:crypto';
-import {
-  MERKLE_BLOCK,
-  blockHashes,
-  fileRootOfLeaves,
-  pieceLayerOf,
-} from '../hash/merkle.js';
+import { MERKLE_BLOCK, blockHashes, fileRootOfLeaves, pieceLayerOf } from '../hash/merkle.js';
 import { NbtError } from '../util/errors.js';
 
 export interface V2Source {
@@ -74,7 +69,7 @@ async function hashFile(
   const leaves: Buffer[] = [];
   const fh = await open(f.abs, 'r');
   try {
-    for (let pos = 0; pos < f.length; ) {
+    for (let pos = 0; pos < f.length;) {
       const want = Math.min(chunk.length, f.length - pos);
       let got = 0;
       while (got < want) {

@@ -101,7 +101,14 @@ export function parseMagnet(uri: string): MagnetLink {
     ...(infoHashV2 ? { v2: infoHashV2 } : {}),
   };
   const wire = wireInfoHash(infoHashes);
-  const link: MagnetLink = { infoHashes, infoHash: wire, infoHashHex: wire.toString('hex'), trackers, peers, webSeeds };
+  const link: MagnetLink = {
+    infoHashes,
+    infoHash: wire,
+    infoHashHex: wire.toString('hex'),
+    trackers,
+    peers,
+    webSeeds,
+  };
   if (name !== undefined) link.name = name;
   if (selectOnly !== undefined) link.selectOnly = selectOnly;
   return link;
@@ -121,7 +128,10 @@ function unescape(raw: string, key: string): string {
 function decodeMultihash(s: string): Buffer {
   const m = /^1220([0-9a-f]{64})$/i.exec(s);
   if (!m)
-    fail('MAGNET_BAD_INFOHASH', `v2 info-hash "${s.slice(0, 80)}" is not 1220 and 64 hex characters (SHA-256)`);
+    fail(
+      'MAGNET_BAD_INFOHASH',
+      `v2 info-hash "${s.slice(0, 80)}" is not 1220 and 64 hex characters (SHA-256)`,
+    );
   return Buffer.from(m[1]!, 'hex');
 }
 

@@ -58,7 +58,8 @@ export function parseTorrent(buf: Uint8Array, opts: ParseOptions = {}): Metainfo
   if (!isDict(info)) fail('METAINFO_NO_INFO', 'torrent has no info dictionary');
   const span = spanOf(info)!;
   const m = buildInfo(info, input.subarray(span.start, span.end), o);
-  if (m.version !== 1) m.pieceLayers = parsePieceLayers(dictGet(root, 'piece layers'), m.files, m.pieceLength);
+  if (m.version !== 1)
+    m.pieceLayers = parsePieceLayers(dictGet(root, 'piece layers'), m.files, m.pieceLength);
   m.announce = trackerTiers(root);
   m.urlList = stringList(dictGet(root, 'url-list')).slice(0, MAX_TRACKERS);
   m.nodes = nodeList(dictGet(root, 'nodes'));
@@ -161,7 +162,8 @@ function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
     pieceCount,
     lastPieceLength: total - (pieceCount - 1) * pl,
     length: total,
-    pieces,
+    // SHA-1 pieces beside a v2-only file tree are checked (as libtorrent) but mean nothing.
+    pieces: infoHashes.v1 ? pieces : Buffer.alloc(0),
     pieceLayers: new Map(),
     files,
     multiFile,
@@ -181,7 +183,11 @@ function strictEncoding(raw: Buffer): void {
 }
 
 /** The v1 file list: `files` (multi-file, paths under the name) or `length` (a single file). */
-function v1Files(info: BDict, name: string, o: typeof DEFAULTS): { files: TorrentFile[]; multiFile: boolean } {
+function v1Files(
+  info: BDict,
+  name: string,
+  o: typeof DEFAULTS,
+): { files: TorrentFile[]; multiFile: boolean } {
   const files: TorrentFile[] = [];
   const list = dictGet(info, 'files');
   const single = dictGet(info, 'length');

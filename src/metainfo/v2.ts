@@ -118,13 +118,25 @@ export function parseFileTree(
  * pad file up to the next piece boundary (libtorrent's file_storage does the same, tail
  * included). Paths get the torrent name in front unless the torrent is a single file.
  */
-export function v2Layout(tree: TreeFile[], single: boolean, name: string, pieceLength: number): TorrentFile[] {
+export function v2Layout(
+  tree: TreeFile[],
+  single: boolean,
+  name: string,
+  pieceLength: number,
+): TorrentFile[] {
   const out: TorrentFile[] = [];
   let offset = 0;
   const prefix = single ? [] : [name];
   for (const f of tree) {
     const path = single ? f.path.slice(-1) : [...prefix, ...f.path];
-    const file: TorrentFile = { path, name: path.join('/'), length: f.length, offset, pad: false, attr: f.attr };
+    const file: TorrentFile = {
+      path,
+      name: path.join('/'),
+      length: f.length,
+      offset,
+      pad: false,
+      attr: f.attr,
+    };
     if (f.piecesRoot) file.piecesRoot = f.piecesRoot;
     out.push(file);
     offset += f.length;
@@ -164,7 +176,10 @@ export function mergeHybrid(v1: TorrentFile[], v2: TorrentFile[]): TorrentFile[]
   if (why) fail('METAINFO_HYBRID_MISMATCH', `the v1 and v2 halves describe different files (${why})`);
   return v1.map((a, i) => {
     const b = layout[i]!;
-    if (relevant(a) !== relevant(b) || (relevant(a) && (a.name !== b.name || a.length !== b.length || a.offset !== b.offset)))
+    if (
+      relevant(a) !== relevant(b) ||
+      (relevant(a) && (a.name !== b.name || a.length !== b.length || a.offset !== b.offset))
+    )
       fail(
         'METAINFO_HYBRID_MISMATCH',
         `the v1 and v2 halves describe different files (file ${i}: "${a.name.slice(0, 100)}" ${a.length} B at ${a.offset} vs "${b.name.slice(0, 100)}" ${b.length} B at ${b.offset})`,
@@ -199,11 +214,17 @@ export function parsePieceLayers(
     const layer = v[key]!;
     const hex = Buffer.from(key, 'latin1').toString('hex');
     if (key.length !== HASH_BYTES || !isBytes(layer) || layer.length % HASH_BYTES !== 0)
-      fail('METAINFO_BAD_PIECE_LAYERS', `piece layer ${hex.slice(0, 64)} is not a 32-byte root with whole hashes`);
+      fail(
+        'METAINFO_BAD_PIECE_LAYERS',
+        `piece layer ${hex.slice(0, 64)} is not a 32-byte root with whole hashes`,
+      );
     const count = pieces.get(hex);
     if (count === undefined) continue;
     if (layer.length !== count * HASH_BYTES)
-      fail('METAINFO_BAD_PIECE_LAYERS', `piece layer ${hex} has ${layer.length / HASH_BYTES} hashes, not ${count}`);
+      fail(
+        'METAINFO_BAD_PIECE_LAYERS',
+        `piece layer ${hex} has ${layer.length / HASH_BYTES} hashes, not ${count}`,
+      );
     if (rootOfPieceLayer(splitHashes(layer), blocksPerPiece).equals(Buffer.from(key, 'latin1')))
       out.set(hex, layer);
   }

@@ -69,7 +69,15 @@ for (const version of [2, 'hybrid'] as const) {
       for (const [path, pieceLength] of cases) {
         const what = `${path} @ ${pieceLength}`;
         const out = join(tmp.path, 'lt.torrent');
-        const ref = lt(['create', path, out, '--version', String(version), '--piece-length', String(pieceLength)]);
+        const ref = lt([
+          'create',
+          path,
+          out,
+          '--version',
+          String(version),
+          '--piece-length',
+          String(pieceLength),
+        ]);
         const { torrent, metainfo } = await createTorrent(path, { version, pieceLength, date: false });
         assert.equal(metainfo.infoHashes.v2?.toString('hex'), ref.v2, `v2 hash, ${what}`);
         assert.equal(metainfo.infoHashes.v1?.toString('hex') ?? null, ref.v1, `v1 hash, ${what}`);
@@ -77,7 +85,11 @@ for (const version of [2, 'hybrid'] as const) {
         // Their torrent parses here with the same hashes, piece layers included.
         const theirs = parseTorrent(await readFile(out));
         assert.equal(theirs.infoHashes.v2?.toString('hex'), ref.v2, what);
-        assert.deepEqual([...theirs.pieceLayers.keys()].sort(), [...metainfo.pieceLayers.keys()].sort(), what);
+        assert.deepEqual(
+          [...theirs.pieceLayers.keys()].sort(),
+          [...metainfo.pieceLayers.keys()].sort(),
+          what,
+        );
         // Ours loads in libtorrent with the same files and hashes.
         const mine = join(tmp.path, 'mine.torrent');
         await writeFile(mine, torrent);
@@ -107,7 +119,15 @@ test('create --version 1: the same info-hash as libtorrent for a single file', a
     const file = join(tmp.path, 'v1.bin');
     await writeFile(file, seededBytes(300_001, 5));
     for (const pieceLength of [16 * KiB, 256 * KiB]) {
-      const ref = lt(['create', file, join(tmp.path, 'v1.torrent'), '--version', '1', '--piece-length', String(pieceLength)]);
+      const ref = lt([
+        'create',
+        file,
+        join(tmp.path, 'v1.torrent'),
+        '--version',
+        '1',
+        '--piece-length',
+        String(pieceLength),
+      ]);
       const { metainfo } = await createTorrent(file, { pieceLength, date: false });
       assert.equal(metainfo.infoHash.toString('hex'), ref.v1);
       assert.equal(ref.v2, null);

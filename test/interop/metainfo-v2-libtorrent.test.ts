@@ -47,17 +47,53 @@ const cases: Case[] = [
   { name: 'v2 piece length 8 KiB', base: 'v2', edit: (_t, i) => (i['piece length'] = 8192) },
   { name: 'v2 piece length 48 KiB', base: 'v2', edit: (_t, i) => (i['piece length'] = 49152) },
   { name: 'pieces root missing', base: 'v2', edit: (_t, i) => delete leafOf(i, 'a')['pieces root'] },
-  { name: 'pieces root 31 bytes', base: 'v2', edit: (_t, i) => (leafOf(i, 'a')['pieces root'] = Buffer.alloc(31, 1)) },
-  { name: 'pieces root all zeros', base: 'v2', edit: (_t, i) => (leafOf(i, 'a')['pieces root'] = Buffer.alloc(32)) },
-  { name: 'empty file with a pieces root', base: 'v2', edit: (_t, i) => (leafOf(i, 'e')['pieces root'] = Buffer.alloc(32, 1)) },
+  {
+    name: 'pieces root 31 bytes',
+    base: 'v2',
+    edit: (_t, i) => (leafOf(i, 'a')['pieces root'] = Buffer.alloc(31, 1)),
+  },
+  {
+    name: 'pieces root all zeros',
+    base: 'v2',
+    edit: (_t, i) => (leafOf(i, 'a')['pieces root'] = Buffer.alloc(32)),
+  },
+  {
+    name: 'empty file with a pieces root',
+    base: 'v2',
+    edit: (_t, i) => (leafOf(i, 'e')['pieces root'] = Buffer.alloc(32, 1)),
+  },
   { name: 'negative length', base: 'v2', edit: (_t, i) => (leafOf(i, 'b', 'c').length = -1) },
-  { name: 'length not an integer', base: 'v2', edit: (_t, i) => (leafOf(i, 'b', 'c').length = Buffer.from('5')) },
+  {
+    name: 'length not an integer',
+    base: 'v2',
+    edit: (_t, i) => (leafOf(i, 'b', 'c').length = Buffer.from('5')),
+  },
   { name: 'length missing', base: 'v2', edit: (_t, i) => delete leafOf(i, 'b', 'c').length },
-  { name: 'pad attribute in the tree', base: 'v2', edit: (_t, i) => (leafOf(i, 'b', 'c').attr = Buffer.from('p')) },
-  { name: 'executable attribute in the tree', base: 'v2', edit: (_t, i) => (leafOf(i, 'b', 'c').attr = Buffer.from('x')) },
-  { name: "leaf '' not a dictionary", base: 'v2', edit: (_t, i) => (d(d(i['file tree']).b)[L('c')] = { '': 5 }) },
-  { name: "a directory with '' and a file", base: 'v2', edit: (_t, i) => (d(d(i['file tree']).b)[''] = { length: 1 }) },
-  { name: 'a node that is not a dictionary', base: 'v2', edit: (_t, i) => (d(i['file tree']).x = Buffer.from('y')) },
+  {
+    name: 'pad attribute in the tree',
+    base: 'v2',
+    edit: (_t, i) => (leafOf(i, 'b', 'c').attr = Buffer.from('p')),
+  },
+  {
+    name: 'executable attribute in the tree',
+    base: 'v2',
+    edit: (_t, i) => (leafOf(i, 'b', 'c').attr = Buffer.from('x')),
+  },
+  {
+    name: "leaf '' not a dictionary",
+    base: 'v2',
+    edit: (_t, i) => (d(d(i['file tree']).b)[L('c')] = { '': 5 }),
+  },
+  {
+    name: "a directory with '' and a file",
+    base: 'v2',
+    edit: (_t, i) => (d(d(i['file tree']).b)[''] = { length: 1 }),
+  },
+  {
+    name: 'a node that is not a dictionary',
+    base: 'v2',
+    edit: (_t, i) => (d(i['file tree']).x = Buffer.from('y')),
+  },
   { name: 'an empty directory', base: 'v2', edit: (_t, i) => (d(i['file tree']).z = {}) },
   {
     name: 'a tree 50 directories deep',
@@ -71,9 +107,21 @@ const cases: Case[] = [
   },
   { name: 'v2 without name', base: 'v2', edit: (_t, i) => delete i.name },
   { name: 'v2 with SHA-1 pieces but no v1 files', base: 'hybrid', edit: (_t, i) => delete i.files },
-  { name: 'v2 with a wrong number of SHA-1 pieces', base: 'hybrid', edit: (_t, i) => delete i.files && (i.pieces = Buffer.alloc(20)) },
-  { name: 'hybrid: a v1 length differs', base: 'hybrid', edit: (_t, i) => (d((i.files as BDict[])[0]).length = 40_001) },
-  { name: 'hybrid: a v1 name differs', base: 'hybrid', edit: (_t, i) => (d((i.files as BDict[])[0]).path = [Buffer.from('x')]) },
+  {
+    name: 'v2 with a wrong number of SHA-1 pieces',
+    base: 'hybrid',
+    edit: (_t, i) => delete i.files && (i.pieces = Buffer.alloc(20)),
+  },
+  {
+    name: 'hybrid: a v1 length differs',
+    base: 'hybrid',
+    edit: (_t, i) => (d((i.files as BDict[])[0]).length = 40_001),
+  },
+  {
+    name: 'hybrid: a v1 name differs',
+    base: 'hybrid',
+    edit: (_t, i) => (d((i.files as BDict[])[0]).path = [Buffer.from('x')]),
+  },
   {
     name: 'hybrid: v1 files without pads',
     base: 'hybrid',
@@ -88,8 +136,16 @@ const cases: Case[] = [
       i.pieces = (i.pieces as Buffer).subarray(0, (i.pieces as Buffer).length);
     },
   },
-  { name: 'hybrid: a v1 file too many', base: 'hybrid', edit: (_t, i) => (i.files as BDict[]).push({ length: 0, path: [Buffer.from('zz')] }) },
-  { name: 'hybrid: SHA-1 pieces too few', base: 'hybrid', edit: (_t, i) => (i.pieces = (i.pieces as Buffer).subarray(20)) },
+  {
+    name: 'hybrid: a v1 file too many',
+    base: 'hybrid',
+    edit: (_t, i) => (i.files as BDict[]).push({ length: 0, path: [Buffer.from('zz')] }),
+  },
+  {
+    name: 'hybrid: SHA-1 pieces too few',
+    base: 'hybrid',
+    edit: (_t, i) => (i.pieces = (i.pieces as Buffer).subarray(20)),
+  },
   { name: 'hybrid: no SHA-1 pieces', base: 'hybrid', edit: (_t, i) => delete i.pieces },
   { name: 'piece layers missing', base: 'v2', edit: (t) => delete t['piece layers'] },
   { name: 'piece layers not a dictionary', base: 'v2', edit: (t) => (t['piece layers'] = 5) },
@@ -193,12 +249,20 @@ test('v2/hybrid .torrent acceptance matches libtorrent', async (t) => {
       let ours: { ok: boolean; why: string; v1?: string; v2?: string };
       try {
         const m = parseTorrent(inputs[i]!);
-        ours = { ok: true, why: m.version.toString(), v1: m.infoHashes.v1?.toString('hex'), v2: m.infoHashes.v2?.toString('hex') };
+        ours = {
+          ok: true,
+          why: m.version.toString(),
+          v1: m.infoHashes.v1?.toString('hex'),
+          v2: m.infoHashes.v2?.toString('hex'),
+        };
       } catch (e) {
         if (!(e instanceof NbtError)) throw e;
         ours = { ok: false, why: `${e.code}: ${e.message}` };
       }
-      if (ours.ok !== lt.ok) mismatches.push(`${c.name}: libtorrent ${lt.ok ? 'accepts' : `refuses (${lt.error})`}, we ${ours.ok ? 'accept' : `refuse (${ours.why})`}`);
+      if (ours.ok !== lt.ok)
+        mismatches.push(
+          `${c.name}: libtorrent ${lt.ok ? 'accepts' : `refuses (${lt.error})`}, we ${ours.ok ? 'accept' : `refuse (${ours.why})`}`,
+        );
       else if (ours.ok && ((ours.v1 ?? null) !== lt.v1 || ours.v2 !== lt.v2))
         mismatches.push(`${c.name}: hashes differ (${ours.v1}/${ours.v2} vs ${lt.v1}/${lt.v2})`);
     });
@@ -212,7 +276,11 @@ test('a piece layer that does not hash to its root is dropped, the rest kept', a
   const tmp = await tempDir();
   try {
     await writeFile(join(tmp.path, 'a'), seededBytes(40_000, 1));
-    const { torrent, metainfo } = await createTorrent(join(tmp.path, 'a'), { version: 2, pieceLength: 16384, date: false });
+    const { torrent, metainfo } = await createTorrent(join(tmp.path, 'a'), {
+      version: 2,
+      pieceLength: 16384,
+      date: false,
+    });
     assert.equal(metainfo.pieceLayers.size, 1);
     const t = d(decode(torrent));
     const pl = d(t['piece layers']);

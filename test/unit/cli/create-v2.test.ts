@@ -42,7 +42,8 @@ test('nbt create --v2 / --hybrid, and nbt info shows the version, both hashes an
       assert.ok(m.infoHashes.v2!.equals(lib.metainfo.infoHashes.v2!));
       assert.match(created.stdout, new RegExp(`info-hash v2 ${m.infoHashes.v2!.toString('hex')}`));
       assert.match(created.stdout, /2 files/, 'pad files are not counted');
-      if (version === 'hybrid') assert.match(created.stdout, new RegExp(`info-hash ${m.infoHashes.v1!.toString('hex')}\n`));
+      if (version === 'hybrid')
+        assert.match(created.stdout, new RegExp(`info-hash ${m.infoHashes.v1!.toString('hex')}\n`));
       else assert.doesNotMatch(created.stdout, /info-hash [0-9a-f]{40}\n/);
 
       const human = await nbt(['info', out]);
@@ -60,7 +61,10 @@ test('nbt create --v2 / --hybrid, and nbt info shows the version, both hashes an
       assert.equal(json.infoHashV1, m.infoHashes.v1?.toString('hex'));
       assert.match(String(json.magnet), new RegExp(`xt=urn:btmh:1220${m.infoHashes.v2!.toString('hex')}`));
       const files = json.files as { path: string; piecesRoot?: string; pad?: boolean }[];
-      assert.equal(files.find((f) => f.path === 'content/one.bin')!.piecesRoot, m.files[0]!.piecesRoot!.toString('hex'));
+      assert.equal(
+        files.find((f) => f.path === 'content/one.bin')!.piecesRoot,
+        m.files[0]!.piecesRoot!.toString('hex'),
+      );
 
       const magnet = await nbt(['info', String(json.magnet), '--json']);
       const mj = JSON.parse(magnet.stdout) as Record<string, unknown>;

@@ -41,7 +41,10 @@ test('pad hashes are roots of all-zero subtrees', () => {
   assert.ok(padHash(0).equals(Buffer.alloc(32)));
   assert.ok(padHash(1).equals(sha256(Buffer.alloc(64))));
   assert.ok(padHash(3).equals(naiveRoot([], 8)));
-  assert.throws(() => padHash(-1), (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'));
+  assert.throws(
+    () => padHash(-1),
+    (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'),
+  );
 });
 
 test('merkleRoot hashes only real nodes yet equals the fully padded tree', () => {
@@ -60,18 +63,30 @@ test('merkleRoot hashes only real nodes yet equals the fully padded tree', () =>
   const layer = [sha256(Buffer.from('a')), sha256(Buffer.from('b')), sha256(Buffer.from('c'))];
   const viaLeaves = naiveRoot([...layer, padHash(2)], 4);
   assert.ok(rootOfPieceLayer(layer, 4).equals(viaLeaves));
-  assert.throws(() => merkleRoot(layer, 3), (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'));
-  assert.throws(() => merkleRoot(layer, 2), (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'));
+  assert.throws(
+    () => merkleRoot(layer, 3),
+    (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'),
+  );
+  assert.throws(
+    () => merkleRoot(layer, 2),
+    (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'),
+  );
 });
 
 test('file roots: small files are trees of their own leaves, large ones of their piece layer', () => {
   const bpp = 4; // 64 KiB pieces
   const oneBlock = seededBytes(100, 1);
-  assert.ok(fileRootOfLeaves(blockHashes(oneBlock), bpp).equals(sha256(oneBlock)), 'one leaf is its own root');
+  assert.ok(
+    fileRootOfLeaves(blockHashes(oneBlock), bpp).equals(sha256(oneBlock)),
+    'one leaf is its own root',
+  );
   const three = seededBytes(2 * MERKLE_BLOCK + 1, 2);
   const l3 = blockHashes(three);
   assert.equal(l3.length, 3);
-  assert.ok(l3[2]!.equals(sha256(three.subarray(2 * MERKLE_BLOCK))), 'the last leaf hashes the short block as is');
+  assert.ok(
+    l3[2]!.equals(sha256(three.subarray(2 * MERKLE_BLOCK))),
+    'the last leaf hashes the short block as is',
+  );
   assert.ok(fileRootOfLeaves(l3, bpp).equals(naiveRoot(l3, 4)));
   const big = seededBytes(9 * MERKLE_BLOCK + 5, 3); // 10 blocks: 3 pieces of 4 blocks
   const leaves = blockHashes(big);
@@ -99,9 +114,18 @@ test('proofs: every leaf verifies with its uncles, nothing else does', () => {
     assert.equal(verifyBlock(block, i ^ 1, uncles, root), false, `block ${i} at the wrong index`);
   }
   assert.equal(verifyBlock(Buffer.alloc(MERKLE_BLOCK + 1), 0, proofOf(layers, 0), root), false);
-  assert.throws(() => rootFromProof(leaves[0]!, 16, proofOf(layers, 0)), (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'));
-  assert.throws(() => proofOf(layers, 16), (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'));
-  assert.throws(() => rootFromProof(leaves[0]!, 0, [Buffer.alloc(31)]), (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'));
+  assert.throws(
+    () => rootFromProof(leaves[0]!, 16, proofOf(layers, 0)),
+    (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'),
+  );
+  assert.throws(
+    () => proofOf(layers, 16),
+    (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'),
+  );
+  assert.throws(
+    () => rootFromProof(leaves[0]!, 0, [Buffer.alloc(31)]),
+    (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'),
+  );
 });
 
 test('MerkleHasher streams any chunking, hashes only the data length', () => {
@@ -110,7 +134,7 @@ test('MerkleHasher streams any chunking, hashes only the data length', () => {
   const want = merkleRoot(blockHashes(data), 8);
   for (let round = 0; round < 20; round++) {
     const h = new MerkleHasher(data.length, 8);
-    for (let at = 0; at < data.length; ) {
+    for (let at = 0; at < data.length;) {
       const n = 1 + Math.floor(r() * 40_000);
       h.update(data.subarray(at, at + n));
       at += n;
@@ -120,6 +144,12 @@ test('MerkleHasher streams any chunking, hashes only the data length', () => {
   // Bytes after the data (pad zeros in the piece) do not count.
   const padded = Buffer.concat([data, Buffer.alloc(8 * MERKLE_BLOCK - data.length)]);
   assert.ok(new MerkleHasher(data.length, 8).update(padded).digest().equals(want));
-  assert.throws(() => new MerkleHasher(9 * MERKLE_BLOCK, 8), (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'));
-  assert.throws(() => new MerkleHasher(10, 6), (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'));
+  assert.throws(
+    () => new MerkleHasher(9 * MERKLE_BLOCK, 8),
+    (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'),
+  );
+  assert.throws(
+    () => new MerkleHasher(10, 6),
+    (e: unknown) => isNbtError(e, 'MERKLE_BAD_INPUT'),
+  );
 });

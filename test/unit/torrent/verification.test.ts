@@ -45,7 +45,11 @@ test('v2 pieces verify against piece layers and file roots; one flipped byte fai
   const tmp = await tempDir();
   try {
     const contents = await tree(join(tmp.path, 'd'));
-    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), { version: 2, pieceLength: 32768, date: false });
+    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
+      version: 2,
+      pieceLength: 32768,
+      date: false,
+    });
     const v = verificationFor(m);
     assert.equal(v.kind, 'sha256-merkle');
     const data = stream(m, contents);
@@ -71,7 +75,11 @@ test('v2 pieces verify against piece layers and file roots; one flipped byte fai
     // big: pieces 0-3, one: 4, small: 5, z/three: 6-7, z/x: 8-9.
     assert.deepEqual(checkable, [4, 5]);
     // In 64 KiB pieces z/x is one piece: a tree over its 3 leaves, padded to 4, is its root.
-    const { metainfo: m64 } = await createTorrent(join(tmp.path, 'd'), { version: 2, pieceLength: 65536, date: false });
+    const { metainfo: m64 } = await createTorrent(join(tmp.path, 'd'), {
+      version: 2,
+      pieceLength: 65536,
+      date: false,
+    });
     const v64 = merklePieces(m64, new Map());
     const x = m64.files.find((f) => f.name === 'd/z/x')!;
     const px = x.offset / 65536;
@@ -85,7 +93,11 @@ test('a hybrid verifies with SHA-1 (its v1 pieces), a v2-only torrent with Merkl
   const tmp = await tempDir();
   try {
     await writeFile(join(tmp.path, 'f'), seededBytes(70_000, 9));
-    const h = await createTorrent(join(tmp.path, 'f'), { version: 'hybrid', pieceLength: 16384, date: false });
+    const h = await createTorrent(join(tmp.path, 'f'), {
+      version: 'hybrid',
+      pieceLength: 16384,
+      date: false,
+    });
     assert.equal(verificationFor(h.metainfo).kind, 'sha1');
     const v2 = await createTorrent(join(tmp.path, 'f'), { version: 2, pieceLength: 16384, date: false });
     assert.equal(verificationFor(v2.metainfo).kind, 'sha256-merkle');
@@ -99,7 +111,11 @@ test('checking a v2-only torrent on disk finds every piece, and exactly the corr
   const tmp = await tempDir();
   try {
     await tree(join(tmp.path, 'd'));
-    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), { version: 2, pieceLength: 32768, date: false });
+    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
+      version: 2,
+      pieceLength: 32768,
+      date: false,
+    });
     const v = merklePieces(m);
     const verify = (i: number, data: Buffer): boolean => {
       const h = v.hasher(i);
