@@ -175,6 +175,7 @@ export class MetadataExchange implements EngineExtension, ClientService {
       f = {
         fetcher: new MetadataFetcher({
           infoHash: torrent.infoHash,
+          ...(torrent.metainfo.infoHashes.v2 ? { infoHashV2: torrent.metainfo.infoHashes.v2 } : {}),
           clock: this.o.clock,
           maxSize: this.o.maxSize ?? DEFAULT_MAX_METADATA_SIZE,
           ...(this.o.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.o.requestTimeoutMs } : {}),

@@ -87,3 +87,22 @@ export function merklePieces(
 export function verificationFor(m: Metainfo): PieceVerification {
   return m.pieces.length > 0 ? sha1Pieces((p) => m.pieceHash(p)) : merklePieces(m);
 }
+
+/**
+ * Pieces a v2-only torrent cannot verify yet: those of files longer than a piece whose piece
+ * layer is unknown (a magnet's bare info dict has none). They are not requested, rather than
+ * downloaded, failed and blamed on honest peers, until their layers arrive.
+ */
+export function unverifiablePieces(
+  m: Metainfo,
+  layers: ReadonlyMap<string, Buffer> = m.pieceLayers,
+): number[] {
+  if (m.pieces.length > 0) return [];
+  const out: number[] = [];
+  for (const f of m.files) {
+    if (!f.piecesRoot || f.length <= m.pieceLength || layers.has(f.piecesRoot.toString('hex'))) continue;
+    const end = Math.ceil((f.offset + f.length) / m.pieceLength);
+    for (let p = f.offset / m.pieceLength; p < end; p++) out.push(p);
+  }
+  return out;
+}
