@@ -43,19 +43,32 @@ function keysInOrder(d: BDict): string[] {
   return Object.keys(d).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function treeFile(entry: BValue, where: string, maxFileLength: number): Omit<TreeFile, 'path'> {
-  if (!isDict(entry)) fail('METAINFO_BAD_FILE_TREE', `file tree entry ${where} is not a dictionary`);
+const ZERO_ROOT = Buffer.alloc(HASH_BYTES);
+
+/** One file's entry; the path is only joined for an error message (this runs per file). */
+function treeFile(entry: BValue, path: string[], maxFileLength: number): TreeFile {
+  const where = (): string => `"${path.join('/').slice(0, 200)}"`;
+  if (!isDict(entry)) fail('METAINFO_BAD_FILE_TREE', `file tree entry ${where()} is not a dictionary`);
   const attr = attrOf(entry);
-  if (attr.includes('p')) fail('METAINFO_BAD_FILE_TREE', `file tree entry ${where} is a pad file`);
+  if (attr.includes('p')) fail('METAINFO_BAD_FILE_TREE', `file tree entry ${where()} is a pad file`);
   const symlink = attr.includes('l');
   const raw = symlink ? 0 : dictGet(entry, 'length');
   if (typeof raw !== 'number' || raw < 0 || raw > maxFileLength)
-    fail('METAINFO_BAD_LENGTH', `file tree entry ${where} has no valid length`);
-  if (symlink || raw === 0) return { length: raw, attr };
+    fail('METAINFO_BAD_LENGTH', `file tree entry ${where()} has no valid length`);
+  const file: TreeFile = { path: path.length > 0 ? path : ['_'], length: raw, attr };
+  if (symlink || raw === 0) return file;
   const root = dictGet(entry, 'pieces root');
-  if (!isBytes(root) || root.length !== HASH_BYTES || root.every((b) => b === 0))
-    fail('METAINFO_BAD_PIECES_ROOT', `file ${where} has no 32-byte pieces root`);
-  return { length: raw, attr, piecesRoot: root };
+  if (!isBytes(root) || root.length !== HASH_BYTES || root.equals(ZERO_ROOT))
+    fail('METAINFO_BAD_PIECES_ROOT', `file ${where()} has no 32-byte pieces root`);
+  file.piecesRoot = root;
+  return file;
+}
+
+/** A file node: a dictionary whose only key is ''. */
+function isLeaf(node: BDict): boolean {
+  let n = 0;
+  for (const k in node) if (++n > 1 || k !== '') return false;
+  return n === 1;
 }
 
 /**
@@ -91,24 +104,19 @@ export function parseFileTree(
       fail('METAINFO_BAD_FILE_TREE', `file tree node "${name.slice(0, 100)}" is not a named dictionary`);
     const clean = sanitizeComponent(name);
     const path = clean === undefined ? frame.path : [...frame.path, clean];
-    const nodeKeys = Object.keys(node);
-    if (nodeKeys.length === 1 && nodeKeys[0] === '') {
+    if (isLeaf(node)) {
       if (files.length >= maxFiles) fail('METAINFO_TOO_MANY_FILES', `more than ${maxFiles} files`);
-      const isSingle = !multi && stack.length === 1 && topKeys.length === 1;
-      single ||= isSingle;
-      const file = treeFile(node[''], `"${path.join('/').slice(0, 200)}"`, maxFileLength);
-      files.push({ ...file, path: path.length > 0 ? path : ['_'] });
+      single ||= !multi && stack.length === 1 && topKeys.length === 1;
+      files.push(treeFile(node[''], path, maxFileLength));
     } else {
       if (stack.length > MAX_TREE_DEPTH)
         fail('METAINFO_TREE_TOO_DEEP', `file tree is deeper than ${MAX_TREE_DEPTH} directories`);
-      if (nodeKeys.length > 0) stack.push({ dir: node, keys: keysInOrder(node), at: 0, path });
+      const keys = keysInOrder(node);
+      if (keys.length > 0) stack.push({ dir: node, keys, at: 0, path });
     }
   }
   const paths = files.map((f) => f.path);
-  resolveDuplicates(
-    paths,
-    files.map(() => false),
-  );
+  resolveDuplicates(paths, new Array<boolean>(files.length).fill(false));
   files.forEach((f, i) => (f.path = paths[i]!));
   return { files, single };
 }
@@ -126,9 +134,10 @@ export function v2Layout(
 ): TorrentFile[] {
   const out: TorrentFile[] = [];
   let offset = 0;
-  const prefix = single ? [] : [name];
   for (const f of tree) {
-    const path = single ? f.path.slice(-1) : [...prefix, ...f.path];
+    // The tree's path arrays are ours: extended in place, not copied (this runs per file).
+    const path = single ? f.path.slice(-1) : f.path;
+    if (!single) path.unshift(name);
     const file: TorrentFile = {
       path,
       name: path.join('/'),
@@ -144,7 +153,7 @@ export function v2Layout(
     const rest = offset % pieceLength;
     if (rest !== 0) {
       const size = pieceLength - rest;
-      const padPath = [...prefix, '.pad', String(size)];
+      const padPath = single ? ['.pad', String(size)] : [name, '.pad', String(size)];
       out.push({ path: padPath, name: padPath.join('/'), length: size, offset, pad: true, attr: 'p' });
       offset += size;
     }
