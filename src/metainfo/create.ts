@@ -80,7 +80,8 @@ export async function createTorrent(
   onProgress?: (p: CreateProgress) => void,
 ): Promise<{ torrent: Buffer; metainfo: Metainfo }> {
   const pool = opts.pool ?? sharedHashPool();
-  pool.warmUp();
+  // v2 and hybrid hashing runs on this thread (the pool is SHA-1 only): no workers for it.
+  if ((opts.version ?? 1) === 1) pool.warmUp();
   const root = resolve(path);
   const st = await stat(root).catch((e: NodeJS.ErrnoException) =>
     fail('CREATE_NOT_FOUND', `cannot read ${path}: ${e.code ?? e.message}`),
