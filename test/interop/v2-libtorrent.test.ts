@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '../../src/client/index.js';
-import { createTorrent } from '../../src/metainfo/index.js';
+import { buildMagnet, createTorrent, parseTorrent } from '../../src/metainfo/index.js';
 import type { EncryptionPolicy } from '../../src/peer/index.js';
 import { LtPeer, requirePeer } from '../helpers/real-peers.js';
 import { seededBytes, tempDir } from '../helpers/tmp.js';
@@ -96,3 +96,34 @@ for (const version of [2, 'hybrid'] as const)
       }
     });
   }
+
+test('a v2-only magnet (urn:btmh alone): metadata from libtorrent, then what can be verified without hash requests', async (t) => {
+  if (!requirePeer(t, 'libtorrent')) return;
+  const fx = await setup(2);
+  const seed = new LtPeer('seed', fx.torrentPath, join(fx.dir, 'seed'), { enc: 'disabled' });
+  const client = new Client({ host: '127.0.0.1', dht: false });
+  try {
+    const port = await seed.port();
+    await client.listen(0);
+    const full = parseTorrent(fx.torrent);
+    const magnet = buildMagnet({ infoHashV2: full.infoHashes.v2!, peers: [{ host: '127.0.0.1', port }] });
+    const leech = await client.addTorrent(magnet, { savePath: join(fx.dir, 'magnet') });
+    await until(() => leech.hasMetadata, 20_000, 'metadata over ut_metadata, verified by SHA-256');
+    assert.equal(leech.metainfo.version, 2);
+    assert.ok(leech.metainfo.info.equals(full.info));
+    // d/small is one piece, checked against its root; the others wait for BEP 52 hash requests.
+    const small = leech.metainfo.files.find((f) => f.name === 'd/small')!;
+    await until(() => leech.have.has(small.offset / full.pieceLength), 20_000, 'the piece of d/small');
+    assert.equal(leech.have.count, 1);
+    assert.equal(leech.stats().hashFailures, 0);
+    assert.ok(
+      (await readFile(join(fx.dir, 'magnet', 'd/small'))).equals(
+        await readFile(join(fx.dir, 'seed', 'd/small')),
+      ),
+    );
+  } finally {
+    await client.close();
+    await seed.kill();
+    await fx.cleanup();
+  }
+});
