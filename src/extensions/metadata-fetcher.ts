@@ -11,6 +11,7 @@
  * every peer that announced another size as a bad-size peer.
  */
 import type { Clock } from '../util/clock.js';
+import { createHash } from 'node:crypto';
 import { sha1 } from '../util/sha1.js';
 import { NbtError } from '../util/errors.js';
 import {
@@ -29,7 +30,13 @@ export type FetcherAction =
   | { type: 'complete'; info: Buffer };
 
 export interface MetadataFetcherOptions {
+  /** The 20-byte wire info-hash: v1 (SHA-1 of the info dict), or a v2 hash truncated. */
   infoHash: Buffer;
+  /**
+   * BEP 52: the 32-byte SHA-256 of the info dict. When given the metadata must hash to it; if
+   * `infoHash` is not its truncation (a hybrid's v1 hash) the SHA-1 must match as well.
+   */
+  infoHashV2?: Buffer;
   clock: Pick<Clock, 'now'>;
   /** Largest metadata accepted (default 8 MiB); peers announcing more are dropped. */
   maxSize?: number;
@@ -60,6 +67,7 @@ interface Attempt {
 
 export class MetadataFetcher {
   readonly infoHash: Buffer;
+  private readonly infoHashV2: Buffer | undefined;
   private readonly clock: Pick<Clock, 'now'>;
   private readonly maxSize: number;
   private readonly timeoutMs: number;
@@ -79,6 +87,9 @@ export class MetadataFetcher {
     if (options.infoHash.length !== 20)
       throw new NbtError('METADATA_BAD_INFOHASH', 'info-hash must be 20 bytes');
     this.infoHash = Buffer.from(options.infoHash);
+    if (options.infoHashV2 !== undefined && options.infoHashV2.length !== 32)
+      throw new NbtError('METADATA_BAD_INFOHASH', 'a v2 info-hash must be 32 bytes');
+    this.infoHashV2 = options.infoHashV2 && Buffer.from(options.infoHashV2);
     this.clock = options.clock;
     this.maxSize = options.maxSize ?? DEFAULT_MAX_METADATA_SIZE;
     this.timeoutMs = options.requestTimeoutMs ?? 20_000;
@@ -167,7 +178,7 @@ export class MetadataFetcher {
 
   private verify(a: Attempt): FetcherAction[] {
     const data = Buffer.concat(a.pieces as Buffer[]);
-    if (sha1(data).equals(this.infoHash)) return this.finish(data);
+    if (this.matches(data)) return this.finish(data);
     const out: FetcherAction[] = [];
     const contributors = new Set(a.senders as string[]);
     a.pieces.forEach((piece, i) =>
@@ -183,6 +194,13 @@ export class MetadataFetcher {
     if (candidates.length === 0) for (const peer of contributors) out.push(...this.drop(peer, 'bad-data'));
     this.startAttempt(a.size, true);
     return [...out, ...this.schedule()];
+  }
+
+  private matches(data: Buffer): boolean {
+    const v2 = this.infoHashV2;
+    if (!v2) return sha1(data).equals(this.infoHash);
+    if (!createHash('sha256').update(data).digest().equals(v2)) return false;
+    return v2.subarray(0, 20).equals(this.infoHash) || sha1(data).equals(this.infoHash);
   }
 
   private finish(data: Buffer): FetcherAction[] {

@@ -5,3 +5,17 @@ export {
   type HashPiecesOptions,
   type FileSegment,
 } from './pool.js';
+export {
+  MERKLE_BLOCK,
+  MerkleHasher,
+  blockHashes,
+  fileRootOfLeaves,
+  merkleLayers,
+  merkleRoot,
+  padHash,
+  pieceLayerOf,
+  proofOf,
+  rootFromProof,
+  rootOfPieceLayer,
+  verifyBlock,
+} from './merkle.js';

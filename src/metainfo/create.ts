@@ -1,18 +1,22 @@
 /**
- * Torrent creation from a file or directory. Produces the same info dictionary (and so the
- * same info-hash) as mktorrent 1.1 for the same input, name, piece length and private flag:
+ * Torrent creation from a file or directory. A v1 torrent has the same info dictionary (and so
+ * the same info-hash) as mktorrent 1.1 for the same input, name, piece length and private flag:
  * all regular files (hidden ones included, symlinks followed), sorted by the bytes of their
- * relative path, empty files kept.
+ * relative path, empty files kept. v2 and hybrid torrents (BEP 52, create-v2.ts) match
+ * libtorrent's create_torrent instead.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { encode, type BEncodable } from '../bencode/index.js';
 import { sharedHashPool, type FileSegment, type HashPool } from '../hash/index.js';
 import { NbtError } from '../util/errors.js';
+import { hashV2, sortByComponents } from './create-v2.js';
 import { parseTorrent } from './parse.js';
 import type { Metainfo } from './types.js';
 
 export interface CreateOptions {
+  /** 1 (default): SHA-1 pieces; 2: BEP 52 Merkle trees only; 'hybrid': both, loadable by either kind of client. */
+  version?: 1 | 2 | 'hybrid';
   /** Torrent name (default: the base name of the path). */
   name?: string;
   /** Piece length in bytes, a power of two >= 16 KiB (default: autoPieceLength(total)). */
@@ -76,7 +80,8 @@ export async function createTorrent(
   onProgress?: (p: CreateProgress) => void,
 ): Promise<{ torrent: Buffer; metainfo: Metainfo }> {
   const pool = opts.pool ?? sharedHashPool();
-  pool.warmUp();
+  // v2 and hybrid hashing runs on this thread (the pool is SHA-1 only): no workers for it.
+  if ((opts.version ?? 1) === 1) pool.warmUp();
   const root = resolve(path);
   const st = await stat(root).catch((e: NodeJS.ErrnoException) =>
     fail('CREATE_NOT_FOUND', `cannot read ${path}: ${e.code ?? e.message}`),
@@ -110,11 +115,25 @@ export async function createTorrent(
       `piece length ${pieceLength} must be a power of two from 16 KiB to 256 MiB`,
     );
 
-  const pieces = await hashFiles(files, total, pieceLength, pool, onProgress).catch(wrapIoError);
-
-  const info: Record<string, BEncodable> = { name, 'piece length': pieceLength, pieces };
-  if (multiFile) info.files = files.map((f) => ({ length: f.length, path: f.rel }));
-  else info.length = total;
+  const version = opts.version ?? 1;
+  if (version !== 1 && version !== 2 && version !== 'hybrid')
+    fail('CREATE_BAD_VERSION', `version ${String(version)} is not 1, 2 or 'hybrid'`);
+  let info: Record<string, BEncodable>;
+  let pieceLayers: Map<string, Buffer> | undefined;
+  if (version === 1) {
+    const pieces = await hashFiles(files, total, pieceLength, pool, onProgress).catch(wrapIoError);
+    info = { name, 'piece length': pieceLength, pieces };
+    if (multiFile) info.files = files.map((f) => ({ length: f.length, path: f.rel }));
+    else info.length = total;
+  } else {
+    let hashed = 0;
+    const v2 = await hashV2(sortByComponents(files), multiFile, pieceLength, version === 'hybrid', (n) => {
+      hashed += n;
+      onProgress?.({ hashedBytes: hashed, totalBytes: total });
+    }).catch(wrapIoError);
+    info = { ...v2.info, name, 'piece length': pieceLength };
+    pieceLayers = v2.pieceLayers;
+  }
   if (opts.private) info.private = 1;
 
   const tiers = (opts.trackers ?? [])
@@ -130,6 +149,7 @@ export async function createTorrent(
   // Wall-clock time is the point of this field (the engine's Clock is monotonic).
   if (opts.date !== false) torrent['creation date'] = opts.date ?? Math.floor(Date.now() / 1000);
   if (opts.webSeeds && opts.webSeeds.length > 0) torrent['url-list'] = [...opts.webSeeds];
+  if (pieceLayers) torrent['piece layers'] = pieceLayers;
 
   const buf = encode(torrent);
   return { torrent: buf, metainfo: parseTorrent(buf) };

@@ -1,10 +1,15 @@
 /**
- * Magnet links (BEP 9): xt=urn:btih (40 hex or 32 base32), dn, tr, x.pe, ws, so (BEP 53).
+ * Magnet links (BEP 9): xt=urn:btih (40 hex or 32 base32) and/or, BEP 52, xt=urn:btmh:1220
+ * (a SHA-256 multihash, 64 hex), dn, tr, x.pe, ws, so (BEP 53).
  */
 import { parseAddress, type PeerAddress } from '../util/compact.js';
 import { NbtError } from '../util/errors.js';
+import { wireInfoHash, type InfoHashes } from './info-hash.js';
 
 export interface MagnetLink {
+  /** v1 (urn:btih) and/or v2 (urn:btmh) hashes, as the link gives them. */
+  infoHashes: InfoHashes;
+  /** The 20 bytes used on the wire: v1, or the v2 hash truncated for a v2-only link. */
   infoHash: Buffer;
   infoHashHex: string;
   name?: string;
@@ -18,7 +23,10 @@ export interface MagnetLink {
 }
 
 export interface MagnetInput {
-  infoHash: Uint8Array | string;
+  /** The v1 info-hash (20 bytes or 40 hex); optional when `infoHashV2` is given. */
+  infoHash?: Uint8Array | string;
+  /** The v2 info-hash (32 bytes or 64 hex): adds xt=urn:btmh:1220…. */
+  infoHashV2?: Uint8Array | string;
   name?: string;
   trackers?: readonly string[];
   peers?: readonly PeerAddress[];
@@ -39,7 +47,7 @@ export function parseMagnet(uri: string): MagnetLink {
   if (uri.length > MAX_URI) fail('MAGNET_TOO_LONG', `link is longer than ${MAX_URI} characters`);
   if (!/^magnet:\?/i.test(uri)) fail('MAGNET_BAD_URI', 'not a magnet link (must start with "magnet:?")');
   let infoHash: Buffer | undefined;
-  let sawV2 = false;
+  let infoHashV2: Buffer | undefined;
   let name: string | undefined;
   const trackers: string[] = [];
   const peers: PeerAddress[] = [];
@@ -57,11 +65,9 @@ export function parseMagnet(uri: string): MagnetLink {
     switch (base) {
       case 'xt': {
         const m = /^urn:btih:(.*)$/i.exec(value);
-        if (!m) {
-          if (/^urn:btmh:/i.test(value)) sawV2 = true;
-          break;
-        }
-        if (!infoHash) infoHash = decodeInfoHash(m[1]!);
+        const mh = /^urn:btmh:(.*)$/i.exec(value);
+        if (m && !infoHash) infoHash = decodeInfoHash(m[1]!);
+        else if (mh && !infoHashV2) infoHashV2 = decodeMultihash(mh[1]!);
         break;
       }
       case 'dn':
@@ -89,12 +95,20 @@ export function parseMagnet(uri: string): MagnetLink {
         break;
     }
   }
-  if (!infoHash) {
-    if (sawV2)
-      fail('MAGNET_V2_UNSUPPORTED', 'only v2 (urn:btmh) info-hashes given; v1 (urn:btih) is required');
-    fail('MAGNET_NO_INFOHASH', 'no xt=urn:btih: info-hash');
-  }
-  const link: MagnetLink = { infoHash, infoHashHex: infoHash.toString('hex'), trackers, peers, webSeeds };
+  if (!infoHash && !infoHashV2) fail('MAGNET_NO_INFOHASH', 'no xt=urn:btih: or xt=urn:btmh: info-hash');
+  const infoHashes: InfoHashes = {
+    ...(infoHash ? { v1: infoHash } : {}),
+    ...(infoHashV2 ? { v2: infoHashV2 } : {}),
+  };
+  const wire = wireInfoHash(infoHashes);
+  const link: MagnetLink = {
+    infoHashes,
+    infoHash: wire,
+    infoHashHex: wire.toString('hex'),
+    trackers,
+    peers,
+    webSeeds,
+  };
   if (name !== undefined) link.name = name;
   if (selectOnly !== undefined) link.selectOnly = selectOnly;
   return link;
@@ -108,6 +122,17 @@ function unescape(raw: string, key: string): string {
   } catch {
     return fail('MAGNET_BAD_ENCODING', `parameter ${key} has a malformed %-escape`);
   }
+}
+
+/** BEP 52: a multihash of SHA-256 (code 0x12, 32 bytes), as libtorrent: anything else is refused. */
+function decodeMultihash(s: string): Buffer {
+  const m = /^1220([0-9a-f]{64})$/i.exec(s);
+  if (!m)
+    fail(
+      'MAGNET_BAD_INFOHASH',
+      `v2 info-hash "${s.slice(0, 80)}" is not 1220 and 64 hex characters (SHA-256)`,
+    );
+  return Buffer.from(m[1]!, 'hex');
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -150,13 +175,26 @@ function parseSelect(value: string): number[] {
   return [...set].sort((x, y) => x - y);
 }
 
-/** A magnet link for an info-hash (hex string or 20 bytes) and optional extras. */
+function hexOf(h: Uint8Array | string): string {
+  return typeof h === 'string' ? h.toLowerCase() : Buffer.from(h).toString('hex');
+}
+
+/** A magnet link for a v1 and/or v2 info-hash (hex strings or bytes) and optional extras. */
 export function buildMagnet(m: MagnetInput): string {
-  const hash =
-    typeof m.infoHash === 'string' ? m.infoHash.toLowerCase() : Buffer.from(m.infoHash).toString('hex');
-  if (!/^[0-9a-f]{40}$/.test(hash))
-    fail('MAGNET_BAD_INFOHASH', 'info-hash must be 20 bytes or 40 hex characters');
-  const parts = [`xt=urn:btih:${hash}`];
+  const parts: string[] = [];
+  if (m.infoHash !== undefined) {
+    const hash = hexOf(m.infoHash);
+    if (!/^[0-9a-f]{40}$/.test(hash))
+      fail('MAGNET_BAD_INFOHASH', 'info-hash must be 20 bytes or 40 hex characters');
+    parts.push(`xt=urn:btih:${hash}`);
+  }
+  if (m.infoHashV2 !== undefined) {
+    const hash = hexOf(m.infoHashV2);
+    if (!/^[0-9a-f]{64}$/.test(hash))
+      fail('MAGNET_BAD_INFOHASH', 'v2 info-hash must be 32 bytes or 64 hex characters');
+    parts.push(`xt=urn:btmh:1220${hash}`);
+  }
+  if (parts.length === 0) fail('MAGNET_NO_INFOHASH', 'a magnet link needs a v1 or a v2 info-hash');
   if (m.name !== undefined) parts.push(`dn=${encodeURIComponent(m.name)}`);
   for (const t of m.trackers ?? []) parts.push(`tr=${encodeURIComponent(t)}`);
   for (const w of m.webSeeds ?? []) parts.push(`ws=${encodeURIComponent(w)}`);

@@ -15,9 +15,11 @@ import {
 } from '../bencode/index.js';
 import type { PeerAddress } from '../util/compact.js';
 import { NbtError } from '../util/errors.js';
-import { infoHashesOf, type InfoHashes } from './info-hash.js';
+import { MERKLE_BLOCK } from '../hash/merkle.js';
+import { infoHashesOf, wireInfoHash, type InfoHashes } from './info-hash.js';
 import { resolveDuplicates, sanitizeComponent, utf8OrReplace } from './paths.js';
 import type { FileSlice, Metainfo, TorrentFile } from './types.js';
+import { mergeHybrid, parseFileTree, parsePieceLayers, v2Layout } from './v2.js';
 
 export interface ParseOptions {
   /** Largest accepted .torrent in bytes (default 64 MiB). */
@@ -31,7 +33,8 @@ export interface ParseOptions {
 }
 
 const DEFAULTS = { maxSize: 64 << 20, maxPieces: 1 << 22, maxFiles: 1_000_000, maxPieceLength: 256 << 20 };
-const DECODE = { allowUnsorted: true, spans: 'top' as const, maxDepth: 64, maxTokens: 5_000_000 };
+// Depth 100 as libtorrent's bdecode: a v2 file tree nests one dictionary per directory.
+const DECODE = { allowUnsorted: true, spans: 'top' as const, maxDepth: 100, maxTokens: 5_000_000 };
 const MAX_PATH_COMPONENTS = 255;
 const MAX_TRACKERS = 1000;
 /** The path given to a pad file that has none (never written, so any name does). */
@@ -55,6 +58,8 @@ export function parseTorrent(buf: Uint8Array, opts: ParseOptions = {}): Metainfo
   if (!isDict(info)) fail('METAINFO_NO_INFO', 'torrent has no info dictionary');
   const span = spanOf(info)!;
   const m = buildInfo(info, input.subarray(span.start, span.end), o);
+  if (m.version !== 1)
+    m.pieceLayers = parsePieceLayers(dictGet(root, 'piece layers'), m.files, m.pieceLength);
   m.announce = trackerTiers(root);
   m.urlList = stringList(dictGet(root, 'url-list')).slice(0, MAX_TRACKERS);
   m.nodes = nodeList(dictGet(root, 'nodes'));
@@ -78,86 +83,69 @@ export function parseInfoDict(info: Uint8Array, opts: ParseOptions = {}): Metain
 }
 
 function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
-  const infoHashes = infoHashesOf(raw, dictGet(info, 'meta version') === 2);
-  const infoHash = infoHashes.v1!;
+  // libtorrent reads `meta version` as an integer, anything else meaning "absent".
+  const mv = dictGet(info, 'meta version');
+  const version = typeof mv === 'number' ? mv : -1;
+  if (version > 2) fail('METAINFO_UNKNOWN_VERSION', `meta version ${version} is not 1 or 2`);
+  const fileTree = dictGet(info, 'file tree');
+  if (version < 2 && isDict(fileTree))
+    fail('METAINFO_NO_META_VERSION', 'info has a v2 file tree but no meta version 2');
+  if (version > 0) strictEncoding(raw);
+  const v2 = version === 2;
+  const hashes = infoHashesOf(raw, v2);
+
   const pieceLength = dictGet(info, 'piece length');
   if (pieceLength === undefined) fail('METAINFO_NO_PIECE_LENGTH', 'info has no piece length');
   if (!isInt(pieceLength) || pieceLength <= 0 || pieceLength > o.maxPieceLength)
     fail('METAINFO_BAD_PIECE_LENGTH', `piece length ${String(pieceLength)} is not in 1..${o.maxPieceLength}`);
   const pl = Number(pieceLength);
+  if (v2 && (pl < MERKLE_BLOCK || (pl & (pl - 1)) !== 0))
+    fail('METAINFO_BAD_PIECE_LENGTH', `v2 piece length ${pl} is not a power of two of at least 16 KiB`);
 
-  const pieces = dictGet(info, 'pieces');
-  if (pieces === undefined) {
-    if (dictGet(info, 'file tree') !== undefined)
-      fail('METAINFO_V2_UNSUPPORTED', 'v2-only torrents (BEP 52 without v1 pieces) are not supported');
+  const rawPieces = dictGet(info, 'pieces');
+  if (rawPieces === undefined && !v2) {
+    if (fileTree !== undefined)
+      fail('METAINFO_NO_META_VERSION', 'info has a v2 file tree but no meta version 2');
     fail('METAINFO_NO_PIECES', 'info has no pieces');
   }
-  if (!isBytes(pieces) || pieces.length % 20 !== 0)
+  if (rawPieces !== undefined && (!isBytes(rawPieces) || rawPieces.length % 20 !== 0))
     fail('METAINFO_BAD_PIECES', `pieces is not a multiple of 20 bytes`);
+  const pieces = rawPieces ?? Buffer.alloc(0);
   if (pieces.length / 20 > o.maxPieces) fail('METAINFO_TOO_MANY_PIECES', `more than ${o.maxPieces} pieces`);
 
   const nameValue = preferUtf8(info, 'name');
   if (nameValue === undefined) fail('METAINFO_NO_NAME', 'info has no name');
   if (!isBytes(nameValue)) fail('METAINFO_BAD_NAME', 'name is not a string');
+  // A v2 torrent without `files` or `length` is v2-only: its v1 hash means nothing.
+  const hasV1Files = dictGet(info, 'files') !== undefined || dictGet(info, 'length') !== undefined;
+  const infoHashes: InfoHashes = v2 && !hasV1Files ? { v2: hashes.v2! } : hashes;
   // libtorrent: a name that sanitises to nothing becomes the info-hash in hex.
-  const name = sanitizeComponent(utf8OrReplace(nameValue)) ?? infoHash.toString('hex');
+  let name = sanitizeComponent(utf8OrReplace(nameValue)) ?? (infoHashes.v1 ?? infoHashes.v2!).toString('hex');
 
-  const files: TorrentFile[] = [];
-  const list = dictGet(info, 'files');
-  const single = dictGet(info, 'length');
+  let files: TorrentFile[];
   let multiFile: boolean;
-  if (list !== undefined) {
-    multiFile = true;
-    if (!Array.isArray(list)) fail('METAINFO_BAD_FILES', 'files is not a list');
-    if (list.length === 0) fail('METAINFO_NO_FILES', 'files list is empty');
-    if (list.length > o.maxFiles) fail('METAINFO_TOO_MANY_FILES', `more than ${o.maxFiles} files`);
-    const paths: string[][] = [];
-    const pads: boolean[] = [];
-    let offset = 0;
-    list.forEach((entry, i) => {
-      if (!isDict(entry)) fail('METAINFO_BAD_FILES', `file ${i} is not a dictionary`);
-      const attr = attrOf(entry);
-      const pad = attr.includes('p');
-      // As libtorrent: a BEP 47 symlink ('l') may omit its length (0), a pad file its path.
-      const rawLength = dictGet(entry, 'length');
-      const length = rawLength === undefined && attr.includes('l') ? 0 : fileLength(rawLength, `file ${i}`);
-      const rawPath = dictGet(entry, 'path.utf-8') ?? dictGet(entry, 'path');
-      const p = pad && (!Array.isArray(rawPath) || rawPath.length === 0) ? PAD_PATH : rawPath;
-      if (!Array.isArray(p) || p.length === 0) fail('METAINFO_BAD_PATH', `file ${i} has no path list`);
-      if (p.length > MAX_PATH_COMPONENTS)
-        fail('METAINFO_BAD_PATH', `file ${i} path has more than ${MAX_PATH_COMPONENTS} components`);
-      // One pass, one array per file: this loop runs for every file of the torrent.
-      const clean: string[] = [];
-      for (const c of p) {
-        if (!isBytes(c)) fail('METAINFO_BAD_PATH', `file ${i} has a path component that is not a string`);
-        const s = sanitizeComponent(utf8OrReplace(c));
-        if (s !== undefined) clean.push(s);
-      }
-      paths.push(clean.length > 0 ? clean : ['_']);
-      pads.push(pad);
-      files.push({ path: [], name: '', length, offset, pad, attr });
-      offset += length;
-      if (offset > Number.MAX_SAFE_INTEGER) fail('METAINFO_TOO_LARGE', 'total length exceeds 2^53 bytes');
-    });
-    resolveDuplicates(paths, pads);
-    files.forEach((f, i) => {
-      const rest = paths[i]!;
-      rest.unshift(name);
-      f.path = rest;
-      f.name = rest.join('/');
-    });
+  if (v2) {
+    const tree = parseFileTree(fileTree, dictGet(info, 'files') !== undefined, o.maxFiles);
+    const layout = v2Layout(tree.files, tree.single, name, pl);
+    if (hasV1Files) {
+      const v1 = v1Files(info, name, o);
+      files = mergeHybrid(v1.files, layout);
+      multiFile = v1.multiFile;
+    } else {
+      files = layout;
+      multiFile = !tree.single;
+      if (tree.single) name = files[0]!.name;
+    }
+    if (!files.some((f) => !f.pad)) fail('METAINFO_NO_FILES', 'file tree has no files');
   } else {
-    multiFile = false;
-    if (single === undefined) fail('METAINFO_NO_LENGTH', 'info has neither length nor files');
-    const length = fileLength(single, 'the file');
-    const attr = attrOf(info);
-    files.push({ path: [name], name, length, offset: 0, pad: false, attr });
+    ({ files, multiFile } = v1Files(info, name, o));
   }
 
   const total = files.reduce((s, f) => s + f.length, 0);
   if (total === 0) fail('METAINFO_EMPTY', 'torrent has no data (total length 0)');
   const pieceCount = Math.ceil(total / pl);
-  if (pieces.length / 20 !== pieceCount)
+  if (pieceCount > o.maxPieces) fail('METAINFO_TOO_MANY_PIECES', `more than ${o.maxPieces} pieces`);
+  if (rawPieces !== undefined && pieces.length / 20 !== pieceCount)
     fail(
       'METAINFO_PIECE_COUNT',
       `${pieces.length / 20} piece hashes for ${total} bytes in pieces of ${pl} (expected ${pieceCount})`,
@@ -165,19 +153,89 @@ function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
 
   const priv = dictGet(info, 'private');
   return new MetainfoImpl({
+    version: !v2 ? 1 : infoHashes.v1 ? 'hybrid' : 2,
     infoHashes,
-    infoHash,
+    infoHash: wireInfoHash(infoHashes),
     info: raw,
     name,
     pieceLength: pl,
     pieceCount,
     lastPieceLength: total - (pieceCount - 1) * pl,
     length: total,
-    pieces,
+    // SHA-1 pieces beside a v2-only file tree are checked (as libtorrent) but mean nothing.
+    pieces: infoHashes.v1 ? pieces : Buffer.alloc(0),
+    pieceLayers: new Map(),
     files,
     multiFile,
     private: priv === 1,
   });
+}
+
+/** libtorrent refuses a versioned info dict with unsorted or duplicate keys anywhere. */
+function strictEncoding(raw: Buffer): void {
+  try {
+    decode(raw, { ...DECODE, allowUnsorted: false, spans: undefined });
+  } catch (e) {
+    if (e instanceof NbtError)
+      fail('METAINFO_BAD_ENCODING', `a versioned info dictionary must be canonical bencode (${e.message})`);
+    throw e;
+  }
+}
+
+/** The v1 file list: `files` (multi-file, paths under the name) or `length` (a single file). */
+function v1Files(
+  info: BDict,
+  name: string,
+  o: typeof DEFAULTS,
+): { files: TorrentFile[]; multiFile: boolean } {
+  const files: TorrentFile[] = [];
+  const list = dictGet(info, 'files');
+  const single = dictGet(info, 'length');
+  if (list === undefined) {
+    if (single === undefined) fail('METAINFO_NO_LENGTH', 'info has neither length nor files');
+    const length = fileLength(single, 'the file');
+    files.push({ path: [name], name, length, offset: 0, pad: false, attr: attrOf(info) });
+    return { files, multiFile: false };
+  }
+  if (!Array.isArray(list)) fail('METAINFO_BAD_FILES', 'files is not a list');
+  if (list.length === 0) fail('METAINFO_NO_FILES', 'files list is empty');
+  if (list.length > o.maxFiles) fail('METAINFO_TOO_MANY_FILES', `more than ${o.maxFiles} files`);
+  const paths: string[][] = [];
+  const pads: boolean[] = [];
+  let offset = 0;
+  list.forEach((entry, i) => {
+    if (!isDict(entry)) fail('METAINFO_BAD_FILES', `file ${i} is not a dictionary`);
+    const attr = attrOf(entry);
+    const pad = attr.includes('p');
+    // As libtorrent: a BEP 47 symlink ('l') may omit its length (0), a pad file its path.
+    const rawLength = dictGet(entry, 'length');
+    const length = rawLength === undefined && attr.includes('l') ? 0 : fileLength(rawLength, `file ${i}`);
+    const rawPath = dictGet(entry, 'path.utf-8') ?? dictGet(entry, 'path');
+    const p = pad && (!Array.isArray(rawPath) || rawPath.length === 0) ? PAD_PATH : rawPath;
+    if (!Array.isArray(p) || p.length === 0) fail('METAINFO_BAD_PATH', `file ${i} has no path list`);
+    if (p.length > MAX_PATH_COMPONENTS)
+      fail('METAINFO_BAD_PATH', `file ${i} path has more than ${MAX_PATH_COMPONENTS} components`);
+    // One pass, one array per file: this loop runs for every file of the torrent.
+    const clean: string[] = [];
+    for (const c of p) {
+      if (!isBytes(c)) fail('METAINFO_BAD_PATH', `file ${i} has a path component that is not a string`);
+      const s = sanitizeComponent(utf8OrReplace(c));
+      if (s !== undefined) clean.push(s);
+    }
+    paths.push(clean.length > 0 ? clean : ['_']);
+    pads.push(pad);
+    files.push({ path: [], name: '', length, offset, pad, attr });
+    offset += length;
+    if (offset > Number.MAX_SAFE_INTEGER) fail('METAINFO_TOO_LARGE', 'total length exceeds 2^53 bytes');
+  });
+  resolveDuplicates(paths, pads);
+  files.forEach((f, i) => {
+    const rest = paths[i]!;
+    rest.unshift(name);
+    f.path = rest;
+    f.name = rest.join('/');
+  });
+  return { files, multiFile: true };
 }
 
 function fileLength(v: BValue | undefined, what: string): number {
@@ -258,6 +316,7 @@ type Fields = Omit<
 >;
 
 class MetainfoImpl implements Metainfo {
+  version: 1 | 2 | 'hybrid';
   infoHashes: InfoHashes;
   infoHash: Buffer;
   infoHashHex: string;
@@ -268,6 +327,7 @@ class MetainfoImpl implements Metainfo {
   lastPieceLength: number;
   length: number;
   pieces: Buffer;
+  pieceLayers: Map<string, Buffer>;
   files: TorrentFile[];
   multiFile: boolean;
   announce: string[][] = [];
@@ -280,6 +340,8 @@ class MetainfoImpl implements Metainfo {
   encoding?: string;
 
   constructor(f: Fields) {
+    this.version = f.version;
+    this.pieceLayers = f.pieceLayers;
     this.infoHashes = f.infoHashes;
     this.infoHash = f.infoHash;
     this.infoHashHex = f.infoHash.toString('hex');
@@ -305,6 +367,8 @@ class MetainfoImpl implements Metainfo {
 
   pieceHash(i: number): Buffer {
     this.checkPiece(i);
+    if (this.pieces.length === 0)
+      throw new NbtError('METAINFO_NO_V1_PIECES', 'metainfo: a v2-only torrent has no SHA-1 piece hashes');
     return this.pieces.subarray(i * 20, i * 20 + 20);
   }
 

@@ -8,6 +8,7 @@ import type { HashPool } from '../hash/pool.js';
 import type { Clock } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { checkStorage } from '../storage/check.js';
+import { merklePieces } from './verification.js';
 import { randomInt } from 'node:crypto';
 
 export interface DataCheckInput {
@@ -59,8 +60,17 @@ async function hashOnDisk(input: DataCheckInput, among: Bitfield | undefined): P
   // Pieces that touch no file on disk cannot be there: do not even read them.
   const only = await piecesOnDisk(m, input.storage(), among);
   if (only.empty) return new Bitfield(m.pieceCount);
+  // v2-only pieces are Merkle roots: verified here, not by the SHA-1 pool.
+  const v2 = m.pieces.length === 0 ? merklePieces(m) : undefined;
   return checkStorage(input.storage(), (i) => m.pieceHash(i), {
     pool: input.hashPool,
+    ...(v2 && {
+      verify: (i: number, data: Buffer) => {
+        const h = v2.hasher(i);
+        h.update(data);
+        return v2.matches(i, h.digest());
+      },
+    }),
     onProgress: input.onProgress,
     // Polled per chunk rather than watched by a timer: 1,000 torrents checking at once would
     // otherwise run 1,000 timers.

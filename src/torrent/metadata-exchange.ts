@@ -50,7 +50,8 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
     throw new NbtError('METADATA_UNKNOWN', 'the metadata of this magnet link is not known yet');
   };
   return {
-    infoHashes: { v1: link.infoHash },
+    version: link.infoHashes.v1 ? (link.infoHashes.v2 ? 'hybrid' : 1) : 2,
+    infoHashes: link.infoHashes,
     infoHash: link.infoHash,
     infoHashHex: link.infoHashHex,
     info: Buffer.alloc(0),
@@ -61,6 +62,7 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
     lastPieceLength: 0,
     length: 0,
     pieces: Buffer.alloc(0),
+    pieceLayers: new Map(),
     files: [],
     multiFile: false,
     announce: [],
@@ -173,6 +175,7 @@ export class MetadataExchange implements EngineExtension, ClientService {
       f = {
         fetcher: new MetadataFetcher({
           infoHash: torrent.infoHash,
+          ...(torrent.metainfo.infoHashes.v2 ? { infoHashV2: torrent.metainfo.infoHashes.v2 } : {}),
           clock: this.o.clock,
           maxSize: this.o.maxSize ?? DEFAULT_MAX_METADATA_SIZE,
           ...(this.o.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.o.requestTimeoutMs } : {}),

@@ -26,7 +26,8 @@ import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './do
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
-import { sha1Pieces } from './verification.js';
+import { unverifiablePieces, verificationFor } from './verification.js';
+import { DEFAULT_PRIORITY } from './picker-types.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
 import { findVerifiedPieces } from './data-check.js';
@@ -280,7 +281,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Sets every file's priority at once; pieces shared by files take the highest. */
   setFilePriorities(priorities: readonly number[]): void {
     this.filePrios = checkedPriorities(priorities, this.metainfo.files.length);
-    const map = this.piecePriorityMap();
+    const map = this.pickerPriorities();
     if (map) this.downloader.picker.setPiecePriorities(map);
     this.recountHave();
     for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
@@ -325,6 +326,19 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return this.filePrios && !this.awaitingMetadata
       ? piecePriorities(this.metainfo, this.filePrios)
       : undefined;
+  }
+
+  /**
+   * What the picker may request: the file priorities, less the pieces that cannot be verified
+   * yet (v2 pieces without their piece layer). Those still count as wanted and missing.
+   */
+  private pickerPriorities(): Uint8Array | undefined {
+    const map = this.piecePriorityMap();
+    const blocked = this.awaitingMetadata ? [] : unverifiablePieces(this.metainfo);
+    if (blocked.length === 0) return map;
+    const out = map ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
+    for (const p of blocked) out[p] = 0;
+    return out;
   }
 
   /** Peers may exchange data (not checking, paused, stopped or in error). */
@@ -551,7 +565,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         clock: this.host.clock,
         metainfo: this.metainfo,
         hashPool: this.host.hashPool,
-        verification: sha1Pieces((p) => this.metainfo.pieceHash(p)),
+        verification: verificationFor(this.metainfo),
         storage: () => this.storage(),
         session: (peer) => this.peerSessions.get(peer),
         sessions: () => this.peerSessions.values(),
@@ -566,7 +580,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     );
     d.picker.sequential = this.sequentialFlag;
     d.picker.critical = this.deadlines;
-    const map = this.piecePriorityMap();
+    const map = this.pickerPriorities();
     if (map) d.picker.setPiecePriorities(map);
     return d;
   }

@@ -5,7 +5,9 @@
  * matches; the hash pool path hands whole pieces to `poolDigest`.
  */
 import { createHash } from 'node:crypto';
+import { HASH_BYTES, MERKLE_BLOCK, MerkleHasher, nextPow2 } from '../hash/merkle.js';
 import type { HashPool } from '../hash/pool.js';
+import type { Metainfo } from '../metainfo/types.js';
 
 /** Bytes in, one digest out (node:crypto's Hash fits). */
 export interface PieceHasher {
@@ -14,7 +16,7 @@ export interface PieceHasher {
 }
 
 export interface PieceVerification {
-  /** 'sha1' (v1 pieces); 'sha256-merkle' for v2 next. */
+  /** 'sha1' (v1 pieces) or 'sha256-merkle' (BEP 52 pieces). */
   readonly kind: string;
   /** A hasher for one piece, fed its bytes in order. */
   hasher(piece: number): PieceHasher;
@@ -32,4 +34,75 @@ export function sha1Pieces(pieceHash: (piece: number) => Buffer): PieceVerificat
     poolDigest: (pool, _piece, data) => pool.hashPieces(data, data.length),
     matches: (piece, digest) => digest.equals(pieceHash(piece)),
   };
+}
+
+/** What a v2 piece is checked against: its leaves, their tree's width and the expected root. */
+interface MerkleTarget {
+  /** Bytes of file data in the piece (the rest of the piece is pad zeros, not hashed). */
+  dataLength: number;
+  width: number;
+  /** Undefined while the file's piece layer is unknown (a magnet, or a .torrent without it). */
+  expected: Buffer | undefined;
+}
+
+/**
+ * BEP 52: a piece is the subtree of its file's Merkle tree over `pieceLength / 16 KiB` leaves
+ * and must equal that file's piece-layer entry; a file of at most one piece is checked against
+ * its `pieces root` (a tree as wide as its own leaves, rounded up to a power of two). Pieces
+ * never span files (the v2 layout pads every file to a piece boundary). `layers` (hex root →
+ * concatenated hashes) defaults to the .torrent's piece layers; a caller that learns more
+ * layers from peers adds them to the same map. Digests are computed on the calling thread
+ * (the hash pool does SHA-1 only).
+ */
+export function merklePieces(
+  m: Metainfo,
+  layers: ReadonlyMap<string, Buffer> = m.pieceLayers,
+): PieceVerification {
+  const blocksPerPiece = m.pieceLength / MERKLE_BLOCK;
+  const target = (piece: number): MerkleTarget => {
+    const { start, end } = m.pieceRange(piece);
+    const slice = m.slices(start, end).find((s) => !m.files[s.file]!.pad);
+    const f = slice && m.files[slice.file]!;
+    if (!slice || !f?.piecesRoot) return { dataLength: 0, width: 1, expected: undefined };
+    const dataLength = Math.min(end - start, f.length - slice.offset);
+    if (f.length <= m.pieceLength)
+      return { dataLength, width: nextPow2(Math.ceil(f.length / MERKLE_BLOCK)), expected: f.piecesRoot };
+    const layer = layers.get(f.piecesRoot.toString('hex'));
+    const at = (slice.offset / m.pieceLength) * HASH_BYTES;
+    return { dataLength, width: blocksPerPiece, expected: layer?.subarray(at, at + HASH_BYTES) };
+  };
+  const hasher = (piece: number): MerkleHasher => {
+    const t = target(piece);
+    return new MerkleHasher(t.dataLength, t.width);
+  };
+  return {
+    kind: 'sha256-merkle',
+    hasher,
+    poolDigest: (_pool, piece, data) => Promise.resolve(hasher(piece).update(data).digest()),
+    matches: (piece, digest) => target(piece).expected?.equals(digest) ?? false,
+  };
+}
+
+/** The strategy a torrent's pieces need: SHA-1 when it has v1 pieces (v1, hybrid), else v2. */
+export function verificationFor(m: Metainfo): PieceVerification {
+  return m.pieces.length > 0 ? sha1Pieces((p) => m.pieceHash(p)) : merklePieces(m);
+}
+
+/**
+ * Pieces a v2-only torrent cannot verify yet: those of files longer than a piece whose piece
+ * layer is unknown (a magnet's bare info dict has none). They are not requested, rather than
+ * downloaded, failed and blamed on honest peers, until their layers arrive.
+ */
+export function unverifiablePieces(
+  m: Metainfo,
+  layers: ReadonlyMap<string, Buffer> = m.pieceLayers,
+): number[] {
+  if (m.pieces.length > 0) return [];
+  const out: number[] = [];
+  for (const f of m.files) {
+    if (!f.piecesRoot || f.length <= m.pieceLength || layers.has(f.piecesRoot.toString('hex'))) continue;
+    const end = Math.ceil((f.offset + f.length) / m.pieceLength);
+    for (let p = f.offset / m.pieceLength; p < end; p++) out.push(p);
+  }
+  return out;
 }

@@ -12,6 +12,8 @@ const usage = `Usage: nbt create <path> [-o <file.torrent>] [options]
 
 Creates a .torrent for a file or a directory (all regular files, hidden ones included,
 sorted by path like mktorrent; the info-hash matches mktorrent's for the same settings).
+With --v2 or --hybrid (BEP 52) the files are laid out as libtorrent's create_torrent does,
+and the info-hashes match libtorrent's.
 
 Options:
   -o, --output FILE         where to write (default: <name>.torrent)
@@ -22,6 +24,8 @@ Options:
   -w, --web-seed URL        web seed (BEP 19); repeatable
   -c, --comment TEXT        comment
   -n, --name NAME           torrent name (default: the base name of <path>)
+      --v2                  BitTorrent v2 only: per-file Merkle trees (BEP 52), no SHA-1 pieces
+      --hybrid              v1 and v2 in one torrent (pad files align every file to a piece)
       --no-date             leave out the creation date (reproducible output)
       --threads N           hashing threads (default: CPU count)
   -f, --force               overwrite the output file
@@ -56,7 +60,11 @@ export const createCommand: Command = {
       'no-date': { type: 'boolean' },
       threads: { type: 'string' },
       force: { type: 'boolean', short: 'f' },
+      v2: { type: 'boolean' },
+      hybrid: { type: 'boolean' },
     });
+    if (values.v2 && values.hybrid) throw new UsageError('--v2 and --hybrid exclude each other');
+    const version = values.v2 ? 2 : values.hybrid ? 'hybrid' : 1;
     const [path] = positionals(pos, ['path']);
     const pieceLength =
       values['piece-length'] === undefined ? undefined : parsePieceLength(values['piece-length']);
@@ -82,6 +90,7 @@ export const createCommand: Command = {
         path!,
         {
           name,
+          version,
           pieceLength,
           private: values.private ?? false,
           trackers,
@@ -105,10 +114,13 @@ export const createCommand: Command = {
           throw new NbtError('CLI_WRITE', `cannot write ${output}: ${e.message}`);
         },
       );
+      const files = metainfo.files.filter((f) => !f.pad).length;
+      const { v1, v2 } = metainfo.infoHashes;
       io.stdout.write(
-        `${output}: ${metainfo.name}, ${metainfo.files.length} file${metainfo.files.length === 1 ? '' : 's'}, ` +
+        `${output}: ${metainfo.name}, ${files} file${files === 1 ? '' : 's'}, ` +
           `${formatBytes(metainfo.length)}, ${metainfo.pieceCount} pieces of ${formatBytes(metainfo.pieceLength)}\n` +
-          `info-hash ${metainfo.infoHashHex}\n`,
+          (v1 ? `info-hash ${v1.toString('hex')}\n` : '') +
+          (v2 ? `info-hash v2 ${v2.toString('hex')}\n` : ''),
       );
       return 0;
     } finally {

@@ -17,8 +17,9 @@ const usage = `Usage: nbt info <file.torrent | magnet-link> [--json]
 Shows what a .torrent or magnet link describes.
 
 Options:
-  --json    machine-readable output: infoHash, name, length, pieceLength, pieceCount,
-            private, files [{path, length}], trackers (tiers), webSeeds, magnet, ...
+  --json    machine-readable output: version, infoHash (the 20-byte wire form), infoHashV1,
+            infoHashV2, name, length, pieceLength, pieceCount, private,
+            files [{path, length, piecesRoot?}], trackers (tiers), webSeeds, magnet, ...
 `;
 
 const MAX_TORRENT = 64 << 20;
@@ -43,9 +44,21 @@ async function readTorrentFile(path: string): Promise<Buffer> {
   }
 }
 
+function magnetOf(m: Metainfo): string {
+  return buildMagnet({
+    infoHash: m.infoHashes.v1,
+    infoHashV2: m.infoHashes.v2,
+    name: m.name,
+    trackers: m.announce.flat(),
+  });
+}
+
 export function torrentJson(m: Metainfo): Record<string, unknown> {
   return {
+    version: m.version,
     infoHash: m.infoHashHex,
+    infoHashV1: m.infoHashes.v1?.toString('hex'),
+    infoHashV2: m.infoHashes.v2?.toString('hex'),
     name: m.name,
     length: m.length,
     pieceLength: m.pieceLength,
@@ -53,7 +66,9 @@ export function torrentJson(m: Metainfo): Record<string, unknown> {
     private: m.private,
     multiFile: m.multiFile,
     files: m.files.map((f) =>
-      f.pad ? { path: f.name, length: f.length, pad: true } : { path: f.name, length: f.length },
+      f.pad
+        ? { path: f.name, length: f.length, pad: true }
+        : { path: f.name, length: f.length, piecesRoot: f.piecesRoot?.toString('hex') },
     ),
     trackers: m.announce,
     webSeeds: m.urlList,
@@ -61,7 +76,7 @@ export function torrentJson(m: Metainfo): Record<string, unknown> {
     comment: m.comment,
     createdBy: m.createdBy,
     creationDate: m.creationDate,
-    magnet: buildMagnet({ infoHash: m.infoHash, name: m.name, trackers: m.announce.flat() }),
+    magnet: magnetOf(m),
   };
 }
 
@@ -69,6 +84,8 @@ function magnetJson(l: MagnetLink): Record<string, unknown> {
   return {
     magnet: true,
     infoHash: l.infoHashHex,
+    infoHashV1: l.infoHashes.v1?.toString('hex'),
+    infoHashV2: l.infoHashes.v2?.toString('hex'),
     name: l.name,
     trackers: l.trackers.map((t) => [t]),
     peers: l.peers.map(formatAddress),
@@ -78,13 +95,15 @@ function magnetJson(l: MagnetLink): Record<string, unknown> {
 }
 
 function describeTorrent(m: Metainfo): string {
-  const lines = [
-    `Name:          ${printable(m.name)}`,
-    `Info-hash:     ${m.infoHashHex}`,
+  const version = { 1: '1', 2: '2 (BEP 52)', hybrid: 'hybrid (v1 and v2, BEP 52)' }[m.version];
+  const lines = [`Name:          ${printable(m.name)}`, `Version:       ${version}`];
+  if (m.infoHashes.v1) lines.push(`Info-hash:     ${m.infoHashes.v1.toString('hex')}`);
+  if (m.infoHashes.v2) lines.push(`Info-hash v2:  ${m.infoHashes.v2.toString('hex')}`);
+  lines.push(
     `Size:          ${formatBytes(m.length)} (${m.length} bytes)`,
     `Pieces:        ${m.pieceCount} x ${formatBytes(m.pieceLength)} (last ${formatBytes(m.lastPieceLength)})`,
     `Private:       ${m.private ? 'yes' : 'no'}`,
-  ];
+  );
   if (m.createdBy) lines.push(`Created by:    ${printable(m.createdBy)}`);
   if (m.creationDate !== undefined)
     lines.push(`Created:       ${new Date(m.creationDate * 1000).toISOString()}`);
@@ -93,12 +112,17 @@ function describeTorrent(m: Metainfo): string {
   for (const w of m.urlList) lines.push(`Web seed:      ${printable(w)}`);
   const real = m.files.filter((f) => !f.pad);
   lines.push(`Files (${real.length}):`);
-  for (const f of real) lines.push(`  ${formatBytes(f.length).padStart(10)}  ${printable(f.name)}`);
+  for (const f of real) {
+    lines.push(`  ${formatBytes(f.length).padStart(10)}  ${printable(f.name)}`);
+    if (f.piecesRoot) lines.push(`${' '.repeat(14)}root ${f.piecesRoot.toString('hex')}`);
+  }
   return lines.join('\n') + '\n';
 }
 
 function describeMagnet(l: MagnetLink): string {
-  const lines = [`Magnet link`, `Info-hash:     ${l.infoHashHex}`];
+  const lines = [`Magnet link`];
+  if (l.infoHashes.v1) lines.push(`Info-hash:     ${l.infoHashes.v1.toString('hex')}`);
+  if (l.infoHashes.v2) lines.push(`Info-hash v2:  ${l.infoHashes.v2.toString('hex')}`);
   if (l.name !== undefined) lines.push(`Name:          ${printable(l.name)}`);
   for (const t of l.trackers) lines.push(`Tracker:       ${printable(t)}`);
   for (const p of l.peers) lines.push(`Peer:          ${formatAddress(p)}`);

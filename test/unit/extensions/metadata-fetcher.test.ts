@@ -11,6 +11,7 @@ import { FakeClock } from '../../../src/util/clock.js';
 import { sha1 } from '../../../src/util/sha1.js';
 import { encode } from '../../../src/bencode/index.js';
 import { seededBytes } from '../../helpers/tmp.js';
+import { createHash } from 'node:crypto';
 
 const info = encode({
   name: 'x',
@@ -185,4 +186,28 @@ test('unrequested data is ignored and nothing completes without honest peers', (
   });
   assert.equal(r.complete, undefined);
   assert.deepEqual(r.dropped, { g1: 'bad-data', g2: 'bad-data' });
+});
+
+test('BEP 52: a v2 or hybrid magnet verifies the metadata by SHA-256 (and SHA-1 for a hybrid)', () => {
+  const v2 = createHash('sha256').update(info).digest();
+  const other = createHash('sha256').update('another torrent').digest();
+  const cases: [string, Buffer, Buffer, boolean][] = [
+    ['v2-only', v2.subarray(0, 20), v2, true],
+    ['hybrid', infoHash, v2, true],
+    ['v2-only, another hash', other.subarray(0, 20), other, false],
+    ['hybrid whose v2 half differs', infoHash, other, false],
+    ['v1 hash that differs, v2 right', Buffer.alloc(20, 1), v2, false],
+  ];
+  for (const [what, wire, infoHashV2, completes] of cases) {
+    const clock = new FakeClock();
+    const r = simulate(new MetadataFetcher({ infoHash: wire, infoHashV2, clock }), clock, {
+      a: honest(),
+      b: honest(),
+    });
+    assert.equal(r.complete?.equals(info) ?? false, completes, what);
+  }
+  assert.throws(
+    () => new MetadataFetcher({ infoHash, infoHashV2: Buffer.alloc(20), clock: new FakeClock() }),
+    { code: 'METADATA_BAD_INFOHASH' },
+  );
 });

@@ -42,8 +42,9 @@ test('a v1 torrent has a v1 hash only; a hybrid has both, v2 = SHA-256 of the sa
     v1: sha('sha1', hraw).toString('hex'),
     v2: sha('sha256', hraw).toString('hex'),
   });
-  // A meta version other than 2 is not v2.
-  assert.equal(parseInfoDict(info(3)).infoHashes.v2, undefined);
+  // As libtorrent: an unknown meta version is refused, a file tree needs meta version 2.
+  assert.throws(() => parseInfoDict(info(3)), { code: 'METAINFO_UNKNOWN_VERSION' });
+  assert.throws(() => parseInfoDict(info(1)), { code: 'METAINFO_NO_META_VERSION' });
 });
 
 test('wire forms and identity comparison', () => {

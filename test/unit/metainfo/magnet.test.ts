@@ -60,7 +60,8 @@ test('typed errors', () => {
   code('magnet:', 'MAGNET_BAD_URI');
   code('magnet:?dn=x', 'MAGNET_NO_INFOHASH');
   code('magnet:?xt=urn:sha1:abc', 'MAGNET_NO_INFOHASH');
-  code(`magnet:?xt=urn:btmh:1220${'a'.repeat(64)}`, 'MAGNET_V2_UNSUPPORTED');
+  code(`magnet:?xt=urn:btmh:1114${'a'.repeat(40)}`, 'MAGNET_BAD_INFOHASH');
+  code(`magnet:?xt=urn:btmh:1220${'a'.repeat(63)}`, 'MAGNET_BAD_INFOHASH');
   code('magnet:?xt=urn:btih:1234', 'MAGNET_BAD_INFOHASH');
   code(`magnet:?xt=urn:btih:${'g'.repeat(40)}`, 'MAGNET_BAD_INFOHASH');
   code(`magnet:?xt=urn:btih:${'1'.repeat(32)}`, 'MAGNET_BAD_INFOHASH');

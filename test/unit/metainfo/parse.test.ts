@@ -181,7 +181,8 @@ test('validation errors', () => {
   fails(single({ 'piece length': 512 * 1024 * 1024 }), 'METAINFO_BAD_PIECE_LENGTH');
   fails(single({ 'piece length': 'x' }), 'METAINFO_BAD_PIECE_LENGTH');
   fails(single({ pieces: undefined }), 'METAINFO_NO_PIECES');
-  fails(single({ pieces: undefined, 'file tree': {} }), 'METAINFO_V2_UNSUPPORTED');
+  fails(single({ pieces: undefined, 'file tree': {} }), 'METAINFO_NO_META_VERSION');
+  fails(single({ 'file tree': {} }), 'METAINFO_NO_META_VERSION');
   fails(single({ pieces: Buffer.alloc(79) }), 'METAINFO_BAD_PIECES');
   fails(single({ pieces: 5 }), 'METAINFO_BAD_PIECES');
   fails(single({ pieces: hashes(3) }), 'METAINFO_PIECE_COUNT');

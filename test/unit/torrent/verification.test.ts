@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTorrent, type Metainfo } from '../../../src/metainfo/index.js';
+import { checkStorage, FileStorage, makeLayout } from '../../../src/storage/index.js';
+import { merklePieces, verificationFor } from '../../../src/torrent/verification.js';
+import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
+
+/** The torrent's byte stream (pad files as zeros), as peers would send it. */
+function stream(m: Metainfo, contents: Map<string, Buffer>): Buffer {
+  return Buffer.concat(m.files.map((f) => (f.pad ? Buffer.alloc(f.length) : contents.get(f.name)!)));
+}
+
+async function tree(root: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>([
+    ['big', seededBytes(100_000, 1)], // > a 32 KiB piece: piece layer
+    ['one', seededBytes(32 * 1024, 2)], // exactly a piece: its root
+    ['small', seededBytes(5000, 3)], // less than a block
+    ['z/three', seededBytes(3 * 16384 - 1, 4)], // two pieces, the second of one short leaf
+    ['z/x', seededBytes(3 * 16384 - 1, 5)], // in 64 KiB pieces: 3 leaves in a tree of 4
+    ['empty', Buffer.alloc(0)],
+  ]);
+  for (const [rel, data] of files) {
+    await mkdir(join(root, rel, '..'), { recursive: true });
+    await writeFile(join(root, rel), data);
+  }
+  return new Map([...files].map(([k, v]) => [`d/${k}`, v]));
+}
+
+/** Bytes of file data at the start of piece i (the rest, if any, is pad zeros nobody hashes). */
+function dataIn(m: Metainfo, i: number): number {
+  const { start, end } = m.pieceRange(i);
+  return m.slices(start, end).reduce((n, s) => n + (m.files[s.file]!.pad ? 0 : s.length), 0);
+}
+
+const digestOf = (v: ReturnType<typeof merklePieces>, piece: number, data: Buffer): Buffer => {
+  const h = v.hasher(piece);
+  // Odd chunks, as blocks arrive.
+  for (let at = 0; at < data.length; at += 5000) h.update(data.subarray(at, at + 5000));
+  return h.digest();
+};
+
+test('v2 pieces verify against piece layers and file roots; one flipped byte fails its piece only', async () => {
+  const tmp = await tempDir();
+  try {
+    const contents = await tree(join(tmp.path, 'd'));
+    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
+      version: 2,
+      pieceLength: 32768,
+      date: false,
+    });
+    const v = verificationFor(m);
+    assert.equal(v.kind, 'sha256-merkle');
+    const data = stream(m, contents);
+    assert.equal(data.length, m.length);
+    const r = prng(3);
+    for (let i = 0; i < m.pieceCount; i++) {
+      const { start, end } = m.pieceRange(i);
+      const piece = data.subarray(start, end);
+      assert.ok(v.matches(i, digestOf(v, i, piece)), `piece ${i}`);
+      assert.ok(v.matches(i, await v.poolDigest(undefined as never, i, piece)), `piece ${i} (pool path)`);
+      const bad = Buffer.from(piece);
+      bad[Math.floor(r() * dataIn(m, i))]! ^= 0x10;
+      assert.equal(v.matches(i, digestOf(v, i, bad)), false, `corrupt piece ${i}`);
+      if (i > 0) assert.equal(v.matches(i - 1, digestOf(v, i, piece)), false, `piece ${i} as ${i - 1}`);
+    }
+    // Without piece layers only the pieces of files of at most one piece can be checked.
+    const bare = merklePieces(m, new Map());
+    const checkable: number[] = [];
+    for (let i = 0; i < m.pieceCount; i++) {
+      const { start, end } = m.pieceRange(i);
+      if (bare.matches(i, digestOf(bare, i, data.subarray(start, end)))) checkable.push(i);
+    }
+    // big: pieces 0-3, one: 4, small: 5, z/three: 6-7, z/x: 8-9.
+    assert.deepEqual(checkable, [4, 5]);
+    // In 64 KiB pieces z/x is one piece: a tree over its 3 leaves, padded to 4, is its root.
+    const { metainfo: m64 } = await createTorrent(join(tmp.path, 'd'), {
+      version: 2,
+      pieceLength: 65536,
+      date: false,
+    });
+    const v64 = merklePieces(m64, new Map());
+    const x = m64.files.find((f) => f.name === 'd/z/x')!;
+    const px = x.offset / 65536;
+    assert.ok(v64.matches(px, digestOf(v64, px, stream(m64, contents).subarray(x.offset, x.offset + 65536))));
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+test('a hybrid verifies with SHA-1 (its v1 pieces), a v2-only torrent with Merkle roots', async () => {
+  const tmp = await tempDir();
+  try {
+    await writeFile(join(tmp.path, 'f'), seededBytes(70_000, 9));
+    const h = await createTorrent(join(tmp.path, 'f'), {
+      version: 'hybrid',
+      pieceLength: 16384,
+      date: false,
+    });
+    assert.equal(verificationFor(h.metainfo).kind, 'sha1');
+    const v2 = await createTorrent(join(tmp.path, 'f'), { version: 2, pieceLength: 16384, date: false });
+    assert.equal(verificationFor(v2.metainfo).kind, 'sha256-merkle');
+    assert.throws(() => v2.metainfo.pieceHash(0), { code: 'METAINFO_NO_V1_PIECES' });
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+test('checking a v2-only torrent on disk finds every piece, and exactly the corrupt one missing', async () => {
+  const tmp = await tempDir();
+  try {
+    await tree(join(tmp.path, 'd'));
+    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
+      version: 2,
+      pieceLength: 32768,
+      date: false,
+    });
+    const v = merklePieces(m);
+    const verify = (i: number, data: Buffer): boolean => {
+      const h = v.hasher(i);
+      h.update(data);
+      return v.matches(i, h.digest());
+    };
+    const storage = new FileStorage(makeLayout(m.pieceLength, m.files), tmp.path);
+    try {
+      const all = await checkStorage(storage, () => Buffer.alloc(0), { verify, chunkBytes: 64 * 1024 });
+      assert.equal(all.count, m.pieceCount);
+      const fh = await open(join(tmp.path, 'd', 'big'), 'r+');
+      await fh.write(Buffer.from([0xff]), 0, 1, 40_000); // piece 1 of 'big'
+      await fh.close();
+      const after = await checkStorage(storage, () => Buffer.alloc(0), { verify });
+      assert.deepEqual(
+        Array.from({ length: m.pieceCount }, (_, i) => i).filter((i) => !after.has(i)),
+        [1],
+      );
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    await tmp.cleanup();
+  }
+});
