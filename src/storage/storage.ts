@@ -40,6 +40,8 @@ export interface Storage {
   readInto(offset: number, target: Uint8Array, opts?: ReadIntoOptions): Promise<ByteRange[]>;
   /** Size and mtime of each file as it is on disk now (undefined: missing; pad files: undefined). */
   fileStats(): Promise<(FileStat | undefined)[]>;
+  /** One file's size and mtime (optional: callers fall back to fileStats). */
+  fileStat?(file: number): Promise<FileStat | undefined>;
   /** Makes written data durable (fsync of files written since the last flush). */
   flush(): Promise<void>;
   /** Flushes and closes every open file; later calls throw STORAGE_CLOSED. */
