@@ -7,7 +7,10 @@
  */
 import type { Clock } from '../util/clock.js';
 import type { FileStat, Storage } from '../storage/storage.js';
-import { mapRange, pieceRangeOffset, pieceSize, type StorageLayout } from '../storage/layout.js';
+import { filePieces, mapRange, pieceRangeOffset, pieceSize, type StorageLayout } from '../storage/layout.js';
+import { Bitfield } from '../util/bitfield.js';
+import { NbtError } from '../util/errors.js';
+import type { PieceVerification } from './verification.js';
 
 /** Default: a file is stat-ed at most this often while its pieces are being served (ms). */
 export const DISK_WATCH_INTERVAL_MS = 5000;
@@ -86,6 +89,32 @@ export class DiskWatch {
     }
     if (due.length > 0) await Promise.all(due);
     return files.some((f) => this.changedFiles.has(f));
+  }
+
+  /**
+   * Run on a piece read for upload: if its files changed since the check, its bytes are hashed
+   * and, when they no longer match, the read fails (STORAGE_DATA_CHANGED): they are never sent.
+   */
+  async verifyForUpload(piece: number, data: Buffer, v: PieceVerification): Promise<void> {
+    if (!(await this.pieceChanged(piece))) return;
+    const h = v.hasher(piece);
+    h.update(data);
+    if (!v.matches(piece, h.digest()))
+      throw new NbtError(
+        'STORAGE_DATA_CHANGED',
+        `piece ${piece} no longer matches its hash: a file changed on disk since it was checked`,
+      );
+  }
+
+  /** The piece and every piece of its files and of the files found changed: to check again. */
+  piecesToRecheck(piece: number): Bitfield {
+    const out = new Bitfield(this.layout.pieceCount);
+    out.set(piece);
+    for (const f of new Set([...this.filesOf(piece), ...this.changedFiles])) {
+      const span = filePieces(this.layout, f);
+      for (let p = span?.first ?? 0; span && p <= span.last; p++) out.set(p);
+    }
+    return out;
   }
 
   private restat(f: number, now: number): Promise<void> {

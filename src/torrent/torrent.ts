@@ -28,7 +28,6 @@ import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
 import { sha1Pieces, type PieceVerification } from './verification.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
-import { filePieces } from '../storage/layout.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
 import { findVerifiedPieces } from './data-check.js';
@@ -153,10 +152,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private watch!: DiskWatch;
   private watchedStorage: { inner: Storage; wrapped: WatchedStorage } | undefined;
 
-  /** How a piece's bytes are checked (SHA-1 pieces). */
-  private get verification(): PieceVerification {
-    return sha1Pieces((p) => this.metainfo.pieceHash(p));
-  }
+  /** How a piece's bytes are checked (SHA-1 pieces of the current metainfo). */
+  private readonly verification: PieceVerification = sha1Pieces((p) => this.metainfo.pieceHash(p));
 
   private newReadCache(): ReadCache {
     const m = this.metainfo;
@@ -166,24 +163,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       () => this.storage(),
       (p) => m.pieceSize(p),
       this.readCacheBytes,
-      (piece, data) => this.checkBeforeUpload(piece, data),
+      (piece, data) => this.watch.verifyForUpload(piece, data, this.verification),
     );
-  }
-
-  /**
-   * A piece read for upload from a file that changed since the check is hashed first: bytes
-   * that no longer match are never sent (STORAGE_DATA_CHANGED).
-   */
-  private async checkBeforeUpload(piece: number, data: Buffer): Promise<void> {
-    if (!(await this.watch.pieceChanged(piece))) return;
-    const v = this.verification;
-    const h = v.hasher(piece);
-    h.update(data);
-    if (!v.matches(piece, h.digest()))
-      throw new NbtError(
-        'STORAGE_DATA_CHANGED',
-        `piece ${piece} no longer matches its hash: a file changed on disk since it was checked`,
-      );
   }
 
   /** The storage the downloader writes through: our own writes are not taken for outside changes. */
@@ -205,13 +186,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       return this.diskError(e, 'read', piece);
     if (!this.transferring || this.removed) return;
     this.emit('file-error', { code, message: errorMessage(e), operation: 'upload', piece });
-    const m = this.metainfo;
-    const recheck = new Bitfield(m.pieceCount);
-    recheck.set(piece);
-    for (const f of new Set([...this.watch.filesOf(piece), ...this.watch.changed])) {
-      const span = filePieces(m, f);
-      for (let p = span?.first ?? 0; span && p <= span.last; p++) recheck.set(p);
-    }
+    const recheck = this.watch.piecesToRecheck(piece);
     const trusted = this.have.clone();
     for (const p of recheck.indices()) trusted.clear(p);
     this.trusted = trusted;
