@@ -37,7 +37,7 @@ async function withWorld(body: (w: World) => Promise<void>): Promise<void> {
   }
 }
 
-test('a keep-alive flood is closed with FLOOD at once; the good download goes on', async () => {
+test('a keep-alive flood is closed with FLOOD at once; the good download goes on', async (t) => {
   await withWorld(async (w) => {
     const raw = await hostile(w);
     const t0 = performance.now();
@@ -47,11 +47,12 @@ test('a keep-alive flood is closed with FLOOD at once; the good download goes on
     const ms = performance.now() - t0;
     assert.ok(sent < 16 * 1024 * 1024, `${sent} bytes went out before the close`);
     assert.ok(ms < 3000, `closed after ${ms.toFixed(0)} ms`);
+    t.diagnostic(`keep-alive flooder closed after ${sent} bytes, ${ms.toFixed(0)} ms`);
     assert.match(w.closes.get(portOf(raw))!.message ?? '', /keep-alives/);
   });
 });
 
-test('repeated 4,000-entry extension handshakes: FLOOD after a few; the good download goes on', async () => {
+test('repeated 4,000-entry extension handshakes: FLOOD after a few; the good download goes on', async (t) => {
   await withWorld(async (w) => {
     const m = new Map<string, number>();
     for (let i = 0; i < 4000; i++) m.set(`ext_${i}`, i + 1);
@@ -62,6 +63,7 @@ test('repeated 4,000-entry extension handshakes: FLOOD after a few; the good dow
     assert.equal(await reasonOf(w, raw), R.FLOOD);
     assert.ok(sent <= 100 * one.length, `${sent / one.length} handshakes went out before the close`);
     assert.match(w.closes.get(portOf(raw))!.message ?? '', /extension handshakes/);
+    t.diagnostic(`handshake flooder closed after ${sent / one.length} handshakes of ${one.length} bytes`);
   });
 });
 
