@@ -39,6 +39,7 @@ export enum DisconnectReason {
   TORRENT_PAUSED = -216,
   INTERNAL_ERROR = -217,
   WRITE_BUFFER_FULL = -218,
+  FLOOD = -219,
 }
 
 /** Reasons after which we still try to deliver what we queued (a polite close). */
@@ -83,7 +84,7 @@ export const disconnectDescriptions: Readonly<Record<DisconnectReason, string>> 
   [DisconnectReason.CONNECT_TIMEOUT]: 'connection attempt timed out',
   [DisconnectReason.ENCRYPTION_REQUIRED]: 'encryption is required but the peer spoke plaintext',
   [DisconnectReason.MESSAGE_TOO_LARGE]: 'message longer than the limit',
-  [DisconnectReason.CORRUPT_DATA]: 'the peer sent data that failed the hash check too often',
+  [DisconnectReason.CORRUPT_DATA]: 'the peer sent data the hash check proved wrong',
   [DisconnectReason.TORRENT_STOPPED]: 'the torrent was stopped',
   [DisconnectReason.TORRENT_REMOVED]: 'the torrent was removed',
   [DisconnectReason.CLOSED_BY_US]: 'closed by us',
@@ -96,6 +97,8 @@ export const disconnectDescriptions: Readonly<Record<DisconnectReason, string>> 
   [DisconnectReason.TORRENT_PAUSED]: 'the torrent was paused',
   [DisconnectReason.INTERNAL_ERROR]: 'an engine listener threw while handling this peer (a bug on our side)',
   [DisconnectReason.WRITE_BUFFER_FULL]: 'the peer does not read what we send (write buffer over its cap)',
+  [DisconnectReason.FLOOD]:
+    'the peer sent more than its input budget (a keep-alive, extension-handshake or message flood)',
 };
 
 export function disconnectName(reason: DisconnectReason): string {

@@ -6,3 +6,4 @@ export { RateMeter } from './rate.js';
 export { formatBytes, formatRate } from './format.js';
 export { reasonForError } from './error-reason.js';
 export { DEFAULT_TIMEOUTS, CLIENT_VERSION } from './defaults.js';
+export { InputBudget, DEFAULT_INPUT_BUDGET, type InputBudgetLimits } from './input-budget.js';

@@ -21,6 +21,7 @@ import { DisconnectReason, POLITE_REASONS, disconnectInfo, type DisconnectInfo }
 import { IncomingStage, OutgoingStage, type Established } from './establish.js';
 import { reasonForError } from './error-reason.js';
 import { SendQueue } from './send-queue.js';
+import { DEFAULT_INPUT_BUDGET, InputBudget } from './input-budget.js';
 import { PeerBase, type PeerIdentity } from './peer-base.js';
 import { CLIENT_VERSION, resolveTimeouts, type ResolvedTimeouts } from './defaults.js';
 import type {
@@ -88,6 +89,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private readonly ourReserved: Buffer;
   private readonly highWaterMark: number;
   private readonly maxWriteBuffer: number;
+  private readonly budget: InputBudget;
   /** The connection in use (undefined while an outgoing attempt is still connecting). */
   private conn: Transport | undefined;
   private connError: NodeJS.ErrnoException | undefined;
@@ -116,6 +118,9 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.ourReserved = makeReserved(options.reserved ?? { extended: true, fast: true, dht: false });
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.maxWriteBuffer = options.maxWriteBuffer ?? Math.max(16 * 1024 * 1024, 4 * this.highWaterMark);
+    this.budget = new InputBudget(
+      options.inputBudget ? { ...DEFAULT_INPUT_BUDGET, ...options.inputBudget } : DEFAULT_INPUT_BUDGET,
+    );
     this.decoder = new WireDecoder({ maxRequestLength: options.maxRequestLength });
     this.out = new SendQueue({
       write: (chunks) => this.write(chunks),
@@ -428,7 +433,10 @@ export class Peer<T = unknown> extends PeerBase<T> {
     if (this.closed) return;
     // Only whole messages count as activity: a slowloris trickling one partial message byte by
     // byte must still hit the idle timeout.
-    this.lastReceived = this.clock.now();
+    const now = this.clock.now();
+    this.lastReceived = now;
+    const over = this.budget.charge(m, now);
+    if (over !== undefined) return this.close(DisconnectReason.FLOOD, over);
     if (FAST_MESSAGE_TYPES.has(m.type) && !this.fastExtension)
       return this.close(DisconnectReason.MALFORMED_PACKET, `${m.type} without the Fast extension`);
     if (m.type === 'extended') {

@@ -5,6 +5,7 @@ import type { Bitfield } from '../util/bitfield.js';
 import type { BDict } from '../bencode/index.js';
 import type { ExtendedHandshake, ReservedFlags, Message } from '../wire/index.js';
 import type { DisconnectInfo, DisconnectReason } from './disconnect.js';
+import type { InputBudgetLimits } from './input-budget.js';
 
 /** How we treat Message Stream Encryption (MSE/PE). */
 export type EncryptionPolicy = 'disabled' | 'enabled' | 'required';
@@ -111,6 +112,12 @@ export interface PeerCommonOptions<T> {
    * WRITE_BUFFER_FULL above it. Default 16 MiB (at least 4 × highWaterMark).
    */
   maxWriteBuffer?: number;
+  /**
+   * Flood protection: what the remote may make us process per window (keep-alives, extension
+   * handshakes, control messages, extended bytes); over it the peer is closed with FLOOD.
+   * Default DEFAULT_INPUT_BUDGET; partial limits override it.
+   */
+  inputBudget?: Partial<InputBudgetLimits>;
   bandwidth?: { upload?: BandwidthGate; download?: BandwidthGate };
   /**
    * Outgoing connections read into one process-wide buffer instead of a fresh one per read

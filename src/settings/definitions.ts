@@ -308,7 +308,8 @@ export const settingDefinitions = {
     min: 1,
     max: 1000,
     applies: 'new-torrents',
-    description: 'Failed pieces a peer may have sent blocks of before it is banned.',
+    description:
+      'Ignored (kept so settings files still load): a peer is banned only on evidence, never for taking part in failed pieces.',
   },
   worker_hash_min_piece: {
     type: 'int',

@@ -143,18 +143,20 @@ export class FileStorage implements Storage {
 
   async fileStats(): Promise<(FileStat | undefined)[]> {
     this.assertOpen();
-    return Promise.all(
-      this.layout.files.map(async (f, i) => {
-        if (f.pad) return undefined;
-        try {
-          const s = await stat(this.paths[i]!);
-          return s.isFile() ? { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) } : undefined;
-        } catch (e) {
-          if ((e as { code?: string }).code === 'ENOENT') return undefined;
-          throw storageError(e, 'stat', this.paths[i]!);
-        }
-      }),
-    );
+    return Promise.all(this.layout.files.map((_f, i) => this.fileStat(i)));
+  }
+
+  async fileStat(i: number): Promise<FileStat | undefined> {
+    this.assertOpen();
+    const f = this.layout.files[i];
+    if (!f || f.pad) return undefined;
+    try {
+      const s = await stat(this.paths[i]!);
+      return s.isFile() ? { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) } : undefined;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') return undefined;
+      throw storageError(e, 'stat', this.paths[i]!);
+    }
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PieceHasher } from './verification.js';
+import type { BlockEvidence } from './blame.js';
 
 /**
  * Reusable piece buffers; over SharedArrayBuffer when hash workers may read them in place
@@ -39,7 +40,7 @@ export class PieceBufferPool {
 export class PieceAssembly {
   /** The piece's bytes (valid where blocks arrived). */
   readonly data: Buffer;
-  /** Who sent each block (the peer's host), for the corruption tally. */
+  /** Who sent each block (the peer's host), for BlameLedger. */
   readonly senders: (string | undefined)[];
   private readonly hasher: PieceHasher | undefined;
   /** Blocks [0, hashedBlocks) went into the incremental hasher. */
@@ -110,63 +111,27 @@ export class PieceAssembly {
     return this.hasher.digest();
   }
 
-  /** SHA-1 of each block, for comparing a failed attempt with the good data later. */
-  blockDigests(): Buffer[] {
-    const out: Buffer[] = [];
+  /** Who sent each received block and its SHA-1 (undefined where none arrived), for BlameLedger. */
+  evidence(): (BlockEvidence | undefined)[] {
+    const out: (BlockEvidence | undefined)[] = [];
     for (let b = 0; b < this.got.length; b++) {
-      const start = b * this.blockSize;
-      out.push(
-        createHash('sha1')
-          .update(this.data.subarray(start, Math.min(this.size, start + this.blockSize)))
-          .digest(),
-      );
+      const sender = this.senders[b];
+      out.push(this.got[b] && sender !== undefined ? { sender, digest: this.blockDigest(b) } : undefined);
     }
     return out;
   }
-}
 
-/**
- * Remembers who sent what in pieces that failed, so that once the piece is downloaded right the
- * peers whose blocks differ from the good data can be named exactly ("smart ban").
- */
-export class CorruptionTally {
-  private readonly failed = new Map<number, { sender: string; digest: Buffer }[][]>();
-  private readonly strikes = new Map<string, number>();
-
-  /** Records a failed piece; returns the senders that are certainly guilty (the only sender). */
-  pieceFailed(a: PieceAssembly, strikeLimit: number): string[] {
-    const senders = new Set(a.senders.filter((s): s is string => s !== undefined));
-    if (senders.size === 1) return [...senders];
-    const digests = a.blockDigests();
-    const attempts = this.failed.get(a.piece) ?? [];
-    attempts.push(digests.map((digest, i) => ({ sender: a.senders[i] ?? '', digest })));
-    // Keep the last few attempts only: memory stays bounded even for a hopeless piece.
-    if (attempts.length > 4) attempts.shift();
-    this.failed.set(a.piece, attempts);
-    const guilty: string[] = [];
-    for (const s of senders) {
-      const n = (this.strikes.get(s) ?? 0) + 1;
-      this.strikes.set(s, n);
-      if (n >= strikeLimit) guilty.push(s);
-    }
-    return guilty;
+  private blockDigest(b: number): Buffer {
+    const start = b * this.blockSize;
+    return createHash('sha1')
+      .update(this.data.subarray(start, Math.min(this.size, start + this.blockSize)))
+      .digest();
   }
 
-  /** A piece passed: the senders of earlier differing blocks are guilty. */
-  piecePassed(a: PieceAssembly): string[] {
-    const attempts = this.failed.get(a.piece);
-    if (!attempts) return [];
-    this.failed.delete(a.piece);
-    const good = a.blockDigests();
-    const guilty = new Set<string>();
-    for (const attempt of attempts)
-      attempt.forEach((blk, i) => {
-        if (blk.sender && !blk.digest.equals(good[i]!)) guilty.add(blk.sender);
-      });
-    return [...guilty];
-  }
-
-  forget(sender: string): void {
-    this.strikes.delete(sender);
+  /** SHA-1 of each block, for comparing a failed attempt with the good data later. */
+  blockDigests(): Buffer[] {
+    const out: Buffer[] = [];
+    for (let b = 0; b < this.got.length; b++) out.push(this.blockDigest(b));
+    return out;
   }
 }

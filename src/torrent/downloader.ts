@@ -10,7 +10,8 @@ import type { Clock } from '../util/clock.js';
 import type { Storage } from '../storage/storage.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { PiecePicker, type BlockRef } from './picker.js';
-import { CorruptionTally, PieceAssembly, PieceBufferPool } from './assembly.js';
+import { PieceAssembly, PieceBufferPool } from './assembly.js';
+import { BlameLedger } from './blame.js';
 import type { HashPool } from '../hash/pool.js';
 import { Bitfield } from '../util/bitfield.js';
 import type { PeerSession } from './session.js';
@@ -54,7 +55,10 @@ export interface DownloaderTuning {
   maxBufferedBytes: number;
   /** Unrequested blocks tolerated before disconnecting (UNREQUESTED_PIECE). */
   maxUnrequested: number;
-  /** Failed pieces a peer may share in before it is banned. */
+  /**
+   * Unused: bans follow evidence only (BlameLedger), never a count of shared failures, which
+   * let liars frame an honest seed. Kept so existing settings still load.
+   */
   strikeLimit: number;
   /**
    * Pieces at least this long may be hashed by the worker pool; smaller ones always on the main
@@ -84,6 +88,9 @@ export const defaultDownloaderTuning: DownloaderTuning = {
   offloadAboveUtilization: 1,
 };
 
+/** The sender recorded for blocks read back from disk (resume data). */
+const RESUME_SENDER = 'resume';
+
 /** Time-critical requests may exceed the pipeline target by this many pieces' blocks. */
 const CRITICAL_EXTRA_PIECES = 2;
 /** Peers below this share of the fastest peer's rate are too slow for deadlines (libtorrent-like). */
@@ -91,7 +98,8 @@ const CRITICAL_RATE_SHARE = 0.2;
 
 export class Downloader {
   readonly picker: PiecePicker;
-  readonly tally = new CorruptionTally();
+  /** Evidence from failed pieces: who lied, and which pieces must be fetched from one peer. */
+  readonly blame = new BlameLedger();
   private readonly assemblies = new Map<number, PieceAssembly>();
   private readonly bpp: number;
   private readonly blockSize: number;
@@ -161,6 +169,7 @@ export class Downloader {
   }
 
   peerRemoved(s: PeerSession): void {
+    this.abandonSolo(s);
     s.inflight.clear();
     this.picker.peerGone(s.peer);
     // Its requests are free again: others may take them.
@@ -232,6 +241,8 @@ export class Downloader {
     if (!req) return;
     s.inflight.delete(id);
     this.picker.rejected(s.peer, req.ref);
+    // A peer given a piece alone that refuses part of it: another peer gets it.
+    if (this.picker.soloOwner(ref.index) === s.peer) this.abandonSolo(s, ref.index);
     // Let the peer's queue refill on the next tick rather than spin on immediate re-rejects.
     if (!s.peer.peerChoking) this.fillOthers(s);
   }
@@ -306,20 +317,99 @@ export class Downloader {
   private finishPiece(a: PieceAssembly, digest: Buffer): void {
     const ok = this.host.verification.matches(a.piece, digest);
     if (!ok) {
+      const evidence = a.evidence();
       this.release(a);
       this.hashFailures++;
       this.wasted += a.size;
       this.picker.pieceFailed(a.piece);
       const senders = [...new Set(a.senders.filter((x): x is string => x !== undefined))];
-      const guilty = this.tally.pieceFailed(a, this.tuning.strikeLimit);
+      const guilty = this.blame.failed(a.piece, evidence);
       this.host.pieceFailed(a.piece, senders);
-      for (const h of guilty) this.host.ban(h);
+      // Reserved for nobody while bans close peers (their own solo pieces are reassigned then).
+      if (this.blame.needsSolo(a.piece)) this.picker.setSolo(a.piece, undefined);
+      else this.picker.clearSolo(a.piece);
+      this.banAll(guilty);
+      if (this.blame.needsSolo(a.piece) && this.picker.soloOwner(a.piece) === undefined)
+        this.assignSolo(a.piece);
       this.fillAll();
       return;
     }
     this.picker.pieceVerified(a.piece);
-    for (const h of this.tally.piecePassed(a)) this.host.ban(h);
+    const good = this.blame.needsSolo(a.piece) ? a.blockDigests() : undefined;
+    if (good) this.banAll(this.blame.passed(a.piece, good));
     this.writePiece(a);
+  }
+
+  private banAll(hosts: readonly string[]): void {
+    // Blocks read back from our own disk (resume) are nobody's fault.
+    for (const h of hosts) if (h !== RESUME_SENDER) this.host.ban(h);
+  }
+
+  // ---- single-peer re-downloads (who lied?) ---------------------------------------------------
+
+  /**
+   * Gives a piece that failed with several senders to one peer alone: one that has it, would
+   * serve it now (unchoked, or allowed-fast), fastest first, chosen by the BlameLedger. Nobody
+   * suitable: the piece waits (tick retries).
+   */
+  private assignSolo(piece: number): void {
+    const eligible: PeerSession[] = [];
+    for (const s of this.host.sessions()) {
+      const p = s.peer;
+      if (p.closed || s.snubbed || !(s.seed || p.bitfield.has(piece))) continue;
+      if (p.peerChoking && !p.allowedFastSet.has(piece)) continue;
+      eligible.push(s);
+    }
+    eligible.sort((x, y) => y.peer.downloadRate - x.peer.downloadRate);
+    const host = this.blame.chooseSolo(
+      piece,
+      eligible.map((s) => s.peer.host),
+    );
+    const chosen = host === undefined ? undefined : eligible.find((s) => s.peer.host === host);
+    this.picker.setSolo(piece, chosen?.peer);
+    if (chosen) {
+      this.updateInterest(chosen);
+      this.fill(chosen);
+    }
+  }
+
+  /**
+   * The peer holding `piece` (or every piece it holds alone) gave up: refused a block, choked
+   * us, was snubbed or left. What it sent is kept as evidence, the partial piece is dropped and
+   * another peer gets it.
+   */
+  private abandonSolo(s: PeerSession, only?: number): void {
+    if (only !== undefined && !this.picker.isSolo(only)) return;
+    const pieces: number[] = [];
+    for (const [piece, owner] of this.picker.soloPieces())
+      if (owner === s.peer && (only === undefined || piece === only)) pieces.push(piece);
+    for (const piece of pieces) {
+      const a = this.assemblies.get(piece);
+      // Complete and being hashed: its verdict decides (a failure reassigns it).
+      if (!a && this.picker.awaitingHash(piece)) continue;
+      if (a) {
+        this.blame.abandoned(piece, a.evidence());
+        this.wasted += a.receivedBytes;
+        this.assemblies.delete(piece);
+        this.release(a);
+      }
+      for (const [id, req] of s.inflight) {
+        if (req.ref.piece !== piece) continue;
+        s.inflight.delete(id);
+        s.cancelled.add(id);
+        if (!s.peer.closed) s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
+      }
+      this.picker.abandonPiece(piece);
+      this.picker.setSolo(piece, undefined);
+      this.assignSolo(piece);
+    }
+  }
+
+  /** Reserved pieces nobody could take yet: try again (peers unchoke, join, announce pieces). */
+  private assignPendingSolos(): void {
+    const pending: number[] = [];
+    for (const [piece, owner] of this.picker.soloPieces()) if (owner === undefined) pending.push(piece);
+    for (const piece of pending) this.assignSolo(piece);
   }
 
   private writePiece(a: PieceAssembly): void {
@@ -425,6 +515,7 @@ export class Downloader {
 
   /** Withdraws every request to the peer (cancel on the wire when `sendCancel`). */
   dropRequests(s: PeerSession, sendCancel: boolean): void {
+    this.abandonSolo(s);
     for (const [id, req] of s.inflight) {
       this.picker.cancelled(s.peer, req.ref);
       s.cancelled.add(id);
@@ -442,6 +533,7 @@ export class Downloader {
       this.elu = performance.eventLoopUtilization();
       this.offload = busy > this.tuning.offloadAboveUtilization;
     }
+    this.assignPendingSolos();
     let best = 0;
     for (const s of this.host.sessions()) best = Math.max(best, s.peer.downloadRate);
     this.criticalMinRate = best * CRITICAL_RATE_SHARE;
@@ -561,7 +653,7 @@ export class Downloader {
       for (const b of u.blocks.indices()) {
         const start = b * this.blockSize;
         const len = Math.min(this.blockSize, size - start);
-        a.add(start, await storage.read(u.piece, start, len), 'resume');
+        a.add(start, await storage.read(u.piece, start, len), RESUME_SENDER);
       }
       this.assemblies.set(u.piece, a);
       this.bufferedBytes += a.buffer.length;

@@ -7,7 +7,8 @@ export {
   type DownloaderHost,
 } from './downloader.js';
 export { Uploader, MAX_SERVED_BLOCK } from './uploader.js';
-export { PieceAssembly, PieceBufferPool, CorruptionTally } from './assembly.js';
+export { PieceAssembly, PieceBufferPool } from './assembly.js';
+export { BlameLedger, type BlockEvidence } from './blame.js';
 export { ReadCache } from './read-cache.js';
 export { TorrentBandwidth, type TorrentRateLimits, type BandwidthPriority } from './rate-limits.js';
 export { CandidateList, type Candidate } from './candidates.js';

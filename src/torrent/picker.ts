@@ -59,6 +59,11 @@ export class PiecePicker {
   private readonly levels: AvailabilityOrder[] = [];
   private readonly partials = new Map<number, PartialPiece>();
   private readonly withFree = new Set<number>();
+  /**
+   * Pieces only one peer may download (re-downloads after a shared hash failure, to learn who
+   * lied); undefined owner: nobody for now. Usually empty: one size check on the hot path.
+   */
+  private readonly solo = new Map<number, PeerKey | undefined>();
   private readonly peers = new Map<PeerKey, PeerState>();
   private seeds = 0;
   private wantedRemaining = 0;
@@ -261,8 +266,10 @@ export class PiecePicker {
       (fast === undefined || fast.has(piece)) &&
       this.wanted(piece) &&
       (ps.all || ps.bits!.has(piece)) &&
-      !crit?.has(piece);
+      !crit?.has(piece) &&
+      !this.barred(piece, peer);
 
+    if (this.solo.size > 0) this.pickSolo(peer, ps, count, ok, out);
     if (this.sequential) this.pickSequential(peer, ps, count, ok, out);
     for (const piece of ps.pieces) {
       if (out.length >= count) return out;
@@ -277,7 +284,7 @@ export class PiecePicker {
       this.take(part, peer, ps, count - out.length, out);
     }
     while (out.length < count) {
-      const piece = fast ? this.newFastPiece(ok, fast) : this.newPiece(ps, crit);
+      const piece = fast ? this.newFastPiece(ok, fast) : this.newPiece(peer, ps, crit);
       if (piece < 0) break;
       this.take(this.start(piece, peer, ps), peer, ps, count - out.length, out);
     }
@@ -312,9 +319,48 @@ export class PiecePicker {
     this.cancelled(peer, block);
   }
 
+  /**
+   * Reserves the piece for `peer` alone (undefined: for nobody until reassigned); other peers'
+   * requests for it are not touched (call after pieceFailed / abandonPiece, when there are none).
+   */
+  setSolo(piece: number, peer: PeerKey | undefined): void {
+    this.checkPiece(piece);
+    if (!this.have.has(piece)) this.solo.set(piece, peer);
+  }
+
+  /** Any peer may download the piece again. */
+  clearSolo(piece: number): void {
+    this.solo.delete(piece);
+  }
+
+  /** The peer the piece is reserved for; undefined if none (see isSolo). */
+  soloOwner(piece: number): PeerKey | undefined {
+    return this.solo.get(piece);
+  }
+
+  /** Every block of the piece arrived and it has no verdict yet (being hashed). */
+  awaitingHash(piece: number): boolean {
+    return this.partials.get(piece)?.complete === true;
+  }
+
+  isSolo(piece: number): boolean {
+    return this.solo.has(piece);
+  }
+
+  /** Reserved pieces and their owners (few). */
+  soloPieces(): IterableIterator<[number, PeerKey | undefined]> {
+    return this.solo.entries();
+  }
+
+  /** Drops the piece's progress (a single-peer attempt gave up): every block is free again. */
+  abandonPiece(piece: number): void {
+    this.pieceFailed(piece);
+  }
+
   /** The piece passed its hash check. */
   pieceVerified(piece: number): void {
     this.checkPiece(piece);
+    this.solo.delete(piece);
     if (this.have.has(piece)) return;
     const part = this.partials.get(piece);
     const wanted = this.prio[piece]! > 0;
@@ -465,13 +511,38 @@ export class PiecePicker {
   }
 
   /** A piece nobody has started: random at first, then rarest first; -1 if none. */
-  private newPiece(ps: PeerState, crit: CriticalPieces | undefined): number {
+  private newPiece(peer: PeerKey, ps: PeerState, crit: CriticalPieces | undefined): number {
     return findPiece(
       this.levels,
       this.have.count < this.randomFirst,
       this.random,
-      (piece) => !this.partials.has(piece) && (ps.all || ps.bits!.has(piece)) && !crit?.has(piece),
+      (piece) =>
+        !this.partials.has(piece) &&
+        (ps.all || ps.bits!.has(piece)) &&
+        !crit?.has(piece) &&
+        !this.barred(piece, peer),
     );
+  }
+
+  /** The piece is reserved for another peer (or for nobody yet). */
+  private barred(piece: number, peer: PeerKey): boolean {
+    return this.solo.size > 0 && this.solo.has(piece) && this.solo.get(piece) !== peer;
+  }
+
+  /** The peer's reserved pieces come first: it alone can finish them. */
+  private pickSolo(
+    peer: PeerKey,
+    ps: PeerState,
+    count: number,
+    ok: (piece: number) => boolean,
+    out: BlockRef[],
+  ): void {
+    for (const [piece, owner] of this.solo) {
+      if (out.length >= count) return;
+      if (owner !== peer || !ok(piece)) continue;
+      const part = this.partials.get(piece) ?? this.start(piece, peer, ps);
+      if (part.free > 0) this.take(part, peer, ps, count - out.length, out);
+    }
   }
 
   /**
@@ -490,7 +561,7 @@ export class PiecePicker {
     for (const piece of crit.ordered()) {
       if (out.length >= count) return;
       if (this.have.has(piece) || (fast !== undefined && !fast.has(piece))) continue;
-      if (!ps.all && !ps.bits?.has(piece)) continue;
+      if ((!ps.all && !ps.bits?.has(piece)) || this.barred(piece, peer)) continue;
       const part = this.partials.get(piece) ?? this.start(piece, peer, ps);
       if (part.free > 0) this.take(part, peer, ps, count - out.length, out);
       if (out.length >= count || part.free > 0 || !crit.overdue(piece)) continue;

@@ -14,6 +14,8 @@ export class ReadCache {
     private readonly storage: () => Storage,
     private readonly pieceSize: (piece: number) => number,
     private readonly budget: number,
+    /** Runs on every piece read before it is served; a throw (data no longer valid) fails the read. */
+    private readonly check?: (piece: number, data: Buffer) => Promise<void>,
   ) {}
 
   /** The whole piece (a shared buffer: do not modify). */
@@ -26,7 +28,9 @@ export class ReadCache {
       return hit;
     }
     const size = this.pieceSize(piece);
-    const p = this.storage().read(piece, 0, size);
+    const read = this.storage().read(piece, 0, size);
+    const check = this.check;
+    const p = check ? read.then(async (data) => (await check(piece, data), data)) : read;
     this.entries.set(piece, p);
     this.sizes.set(piece, size);
     this.bytes += size;

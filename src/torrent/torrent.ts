@@ -26,8 +26,9 @@ import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './do
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
-import { unverifiablePieces, verificationFor } from './verification.js';
+import { unverifiablePieces, verificationFor, type PieceVerification } from './verification.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
+import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
 import { findVerifiedPieces } from './data-check.js';
@@ -159,14 +160,61 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   private readonly readCacheBytes: number;
+  /** Files changed behind our back since the check (set with each read cache). */
+  private watch!: DiskWatch;
+  private watchedStorage: { inner: Storage; wrapped: WatchedStorage } | undefined;
+
+  /** How a piece's bytes are checked (SHA-1 pieces of the current metainfo). */
+  /** How pieces are checked (SHA-1, or v2 Merkle layers); follows a magnet's metadata. */
+  private get verification(): PieceVerification {
+    if (this.verifier?.meta !== this.metainfo)
+      this.verifier = { meta: this.metainfo, v: verificationFor(this.metainfo) };
+    return this.verifier.v;
+  }
+  private verifier: { meta: Metainfo; v: PieceVerification } | undefined;
 
   private newReadCache(): ReadCache {
     const m = this.metainfo;
+    this.watch = new DiskWatch(m, () => this.storage(), this.host.clock);
+    this.watchedStorage = undefined;
     return new ReadCache(
       () => this.storage(),
       (p) => m.pieceSize(p),
       this.readCacheBytes,
+      (piece, data) => this.watch.verifyForUpload(piece, data, this.verification),
     );
+  }
+
+  /** The storage the downloader writes through: our own writes are not taken for outside changes. */
+  private downloadStorage(): Storage {
+    const inner = this.storage();
+    if (this.watchedStorage?.inner !== inner)
+      this.watchedStorage = { inner, wrapped: new WatchedStorage(inner, this.watch) };
+    return this.watchedStorage.wrapped;
+  }
+
+  /**
+   * A piece we serve is gone or different on disk (a file truncated, overwritten or deleted
+   * behind our back): it is not sent; the pieces of the files concerned are checked again and
+   * what no longer verifies is downloaded again. Other read errors put the torrent in error.
+   */
+  private readFailed(piece: number, e: unknown): void {
+    const code = e instanceof NbtError ? e.code : undefined;
+    if (code !== 'STORAGE_DATA_CHANGED' && code !== 'STORAGE_SHORT_READ' && code !== 'STORAGE_FILE_MISSING')
+      return this.diskError(e, 'read', piece);
+    if (!this.transferring || this.removed) return;
+    this.emit('file-error', { code, message: errorMessage(e), operation: 'upload', piece });
+    const recheck = this.watch.piecesToRecheck(piece);
+    const trusted = this.have.clone();
+    for (const p of recheck.indices()) trusted.clear(p);
+    this.trusted = trusted;
+    this.recheck = recheck;
+    for (const s of this.peerSessions.values()) {
+      this.uploader.clear(s);
+      this.downloader.dropRequests(s, true);
+    }
+    this.cache.clear();
+    void this.check();
   }
 
   private newUploader(): Uploader {
@@ -175,7 +223,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       have: this.have,
       cache: this.cache,
       canUpload: () => this.transferring,
-      readFailed: (piece, e) => this.diskError(e, 'read', piece),
+      readFailed: (piece, e) => this.readFailed(piece, e),
     });
   }
 
@@ -520,6 +568,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const run = ++this.checkRun;
     this.setState('checking');
     try {
+      // Sizes and mtimes before hashing: a file changed during or after the check differs from
+      // them, and its pieces are hashed again before they are served.
+      await this.watch.rebaseline().catch(() => undefined);
+      if (run !== this.checkRun) return;
       const found = await findVerifiedPieces({
         metainfo: this.metainfo,
         storage: () => this.storage(),
@@ -565,8 +617,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         clock: this.host.clock,
         metainfo: this.metainfo,
         hashPool: this.host.hashPool,
-        verification: verificationFor(this.metainfo),
-        storage: () => this.storage(),
+        verification: this.verification,
+        storage: () => this.downloadStorage(),
         session: (peer) => this.peerSessions.get(peer),
         sessions: () => this.peerSessions.values(),
         canDownload: () => this.stateValue === 'downloading',

@@ -19,7 +19,10 @@ export interface FileErrorInfo {
   /** errno code when there is one ('ENOSPC', 'EACCES', 'ENOENT', ...) or an NbtError code. */
   code: string;
   message: string;
-  /** What we were doing: 'write' | 'read' | 'check' | 'open'. */
+  /**
+   * What we were doing: 'write' | 'read' | 'check' | 'open', or 'upload' (the data changed on
+   * disk while seeding: no error state, the pieces are checked again and fetched again).
+   */
   operation: string;
   piece?: number;
 }

@@ -1,9 +1,8 @@
-import { NbtError } from '../../util/errors.js';
 import { parseCommandArgs, positionals } from '../args.js';
 import { sessionOptionHelp, sessionOptionSpec, parseSessionOptions } from '../swarm/options.js';
 import { SwarmReporter } from '../swarm/reporter.js';
 import { printable } from '../format.js';
-import { interruptedCode, untilAborted, untilComplete } from '../swarm/run.js';
+import { interruptedCode, untilAbortedOrError, untilComplete } from '../swarm/run.js';
 import { openDownloadSession } from '../swarm/download-session.js';
 import type { Command } from '../types.js';
 
@@ -42,7 +41,11 @@ export const downloadCommand: Command = {
     try {
       const port = await client.listen(settings.client.port);
       const torrent = await client.addTorrent(input, { savePath, peers: settings.peers });
-      reporter = new SwarmReporter(io.stdout, client, torrent, { mode, verbose: io.verbose });
+      reporter = new SwarmReporter(io.stdout, client, torrent, {
+        mode,
+        verbose: io.verbose,
+        errors: io.stderr,
+      });
       reporter.event(
         'start',
         {
@@ -65,13 +68,18 @@ export const downloadCommand: Command = {
       reporter.start();
       const result = await untilComplete(torrent, io.signal);
       reporter.progress(true);
-      if (result.outcome === 'error')
-        throw new NbtError('CLI_TORRENT_ERROR', result.error?.message ?? 'the torrent failed');
-      let status = result.outcome === 'complete' ? 'complete' : 'interrupted';
+      let status = result.outcome === 'complete' ? 'complete' : result.outcome;
       if (status === 'complete' && values.seed) {
         reporter.event('seeding', {}, 'download complete; seeding until Ctrl-C');
-        await untilAborted(io.signal);
-        status = 'seeded';
+        await untilAbortedOrError(torrent, io.signal);
+        status = torrent.state === 'error' ? 'error' : torrent.complete ? 'seeded' : 'incomplete';
+      }
+      if (status === 'error') {
+        // The reporter already wrote the error to stderr; the summary carries it too.
+        reporter.stopProgress();
+        await client.close();
+        reporter.printSummary(reporter.summary('error'));
+        return 1;
       }
       reporter.stopProgress();
       await client.close(); // saves resume data; peers close with CLIENT_CLOSED

@@ -5,7 +5,7 @@ import { parseCommandArgs, positionals } from '../args.js';
 import { sessionOptionHelp, sessionOptionSpec, parseSessionOptions } from '../swarm/options.js';
 import { SwarmReporter } from '../swarm/reporter.js';
 import { printable } from '../format.js';
-import { interruptedCode, loadTorrentFile, untilAborted } from '../swarm/run.js';
+import { interruptedCode, loadTorrentFile, untilAbortedOrError } from '../swarm/run.js';
 import type { Command } from '../types.js';
 
 const usage = `Usage: nbt seed <file.torrent> <DIR> [options]
@@ -16,8 +16,13 @@ top folder), then seeds it until Ctrl-C. Fails (exit 1) if the data does not mat
 Options:
 ${sessionOptionHelp}  -v, --verbose             a line per peer connect/disconnect
 
-Exit codes: 0 stopped by Ctrl-C/SIGTERM after seeding, 1 failure (data does not match),
-2 usage error, 130/143 interrupted during the check.
+Storage problems while seeding (a file truncated, changed or unreadable) are reported on
+stderr; changed pieces are checked again and fetched from peers. The summary's status is
+"seeded", "incomplete" (data lost and not yet fetched again) or "error" (with the message).
+
+Exit codes: 0 stopped by Ctrl-C/SIGTERM after seeding, 1 failure (data does not match, data
+lost while seeding and not fetched again, or a storage error stopped the torrent), 2 usage
+error, 130/143 interrupted during the check.
 `;
 
 export const seedCommand: Command = {
@@ -37,7 +42,11 @@ export const seedCommand: Command = {
     try {
       const port = await client.listen(settings.client.port);
       const torrent = await client.addTorrent(bytes, { savePath, peers: settings.peers });
-      reporter = new SwarmReporter(io.stdout, client, torrent, { mode, verbose: io.verbose });
+      reporter = new SwarmReporter(io.stdout, client, torrent, {
+        mode,
+        verbose: io.verbose,
+        errors: io.stderr,
+      });
       reporter.event(
         'start',
         {
@@ -80,11 +89,15 @@ export const seedCommand: Command = {
         { port },
         `data verified (${torrent.metainfo.pieceCount} pieces); seeding on port ${port} until Ctrl-C`,
       );
-      await untilAborted(io.signal);
+      // Seeding ends with Ctrl-C, or at once when the torrent fails (a storage error).
+      await untilAbortedOrError(torrent, io.signal);
       reporter.stopProgress();
+      const failed = torrent.state === 'error';
+      // Data lost on disk while seeding (and not yet fetched again) is not "seeded".
+      const status = failed ? 'error' : torrent.complete ? 'seeded' : 'incomplete';
       await client.close();
-      reporter.printSummary(reporter.summary('seeded'));
-      return 0;
+      reporter.printSummary(reporter.summary(status));
+      return status === 'seeded' ? 0 : 1;
     } finally {
       reporter?.stop();
       await client.close();

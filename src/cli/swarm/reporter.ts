@@ -10,6 +10,8 @@ import type { Torrent } from '../../torrent/index.js';
 import type { TrackerErrorInfo } from '../../tracker/index.js';
 import { formatBytes, formatDuration, formatRate, printable } from '../format.js';
 import type { CliOutput } from '../types.js';
+import type { FileErrorInfo } from '../../torrent/types.js';
+import { NbtError } from '../../util/errors.js';
 
 export type OutputMode = 'text' | 'json' | 'quiet';
 
@@ -20,6 +22,8 @@ export interface ReporterOptions {
   label?: string;
   /** Milliseconds between progress lines/redraws (default 1000 for JSON, 200 on a terminal). */
   intervalMs?: number;
+  /** Where storage problems are written as one line each, whatever the mode (the CLI's stderr). */
+  errors?: CliOutput;
 }
 
 export interface PeerRecord {
@@ -49,6 +53,10 @@ export class SwarmReporter {
   /** Disconnect reason name → count, for connections that had joined this torrent or tried to. */
   readonly disconnects = new Map<string, { reason: number; count: number }>();
   peersSeen = 0;
+  /** The torrent's error (its 'error' event), shown in the summary. */
+  error: { code: string; message: string } | undefined;
+  /** The last storage problem reported (recovered from or not). */
+  fileError: FileErrorInfo | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastDecile = -1;
   private drawn = false;
@@ -100,10 +108,27 @@ export class SwarmReporter {
         `tracker ${printable(info.url)}: ${printable(info.message)}`,
       );
     };
+    // Storage trouble must reach the user: a line on stderr (any mode) and a JSON event.
+    const name = (): string => printable(torrent.metainfo.name);
+    const onFileError = (info: FileErrorInfo): void => {
+      this.fileError = info;
+      o.errors?.write(`nbt: ${name()}: ${info.operation} failed: ${printable(info.message)}\n`);
+      if (o.mode === 'json') this.json({ event: 'file-error', ...info });
+    };
+    const onError = (e: Error): void => {
+      const code = e instanceof NbtError ? e.code : 'ERROR';
+      this.error = { code, message: e.message };
+      o.errors?.write(`nbt: ${name()}: torrent stopped with an error: ${printable(e.message)}\n`);
+      if (o.mode === 'json') this.json({ event: 'error', code, message: e.message });
+    };
+    torrent.on('file-error', onFileError);
+    torrent.on('error', onError);
     client.on('peer-connect', onConnect);
     client.on('peer-disconnect', onDisconnect);
     client.on('tracker-error', onTrackerError);
     this.detach.push(
+      () => torrent.off('file-error', onFileError),
+      () => torrent.off('error', onError),
       () => client.off('peer-connect', onConnect),
       () => client.off('peer-disconnect', onDisconnect),
       () => client.off('tracker-error', onTrackerError),
@@ -180,9 +205,16 @@ export class SwarmReporter {
   summary(status: string): Record<string, unknown> {
     const s = this.torrent.stats();
     const elapsedMs = Date.now() - this.started;
+    // A torrent in error says so, whatever the command thought it was doing.
+    const failed = this.torrent.state === 'error' || status === 'error';
     return {
       event: 'summary',
-      status,
+      status: failed ? 'error' : status,
+      ...(failed
+        ? { error: this.error?.message ?? this.torrent.error?.message ?? 'unknown error' }
+        : this.fileError
+          ? { error: this.fileError.message }
+          : {}),
       name: this.torrent.metainfo.name,
       infoHash: this.torrent.infoHashHex,
       savePath: this.torrent.savePath,
@@ -217,6 +249,7 @@ export class SwarmReporter {
       `up ${formatBytes(n('uploaded'))} in ${formatDuration(secs)} (avg ${formatRate(n('averageRate'))}), ` +
       `${n('peers')} peer${n('peers') === 1 ? '' : 's'}`;
     this.out.write(`${head}\n`);
+    if (summary['error'] !== undefined) this.out.write(`  error: ${printable(String(summary['error']))}\n`);
     if (this.o.mode === 'quiet') return;
     if (this.disconnects.size > 0)
       this.out.write(

@@ -47,6 +47,20 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Resolves on abort, or when the torrent enters its error state (a storage error). */
+export function untilAbortedOrError(torrent: Torrent, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      torrent.off('error', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    if (signal.aborted || torrent.state === 'error') return resolve();
+    torrent.on('error', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export type Outcome = 'complete' | 'interrupted' | 'error';
 
 /**

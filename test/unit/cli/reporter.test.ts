@@ -1,7 +1,7 @@
 /** SwarmReporter's JSON lines against a real Client (trackers on loopback). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
 import { SwarmReporter } from '../../../src/cli/swarm/reporter.js';
@@ -50,3 +50,53 @@ test(
     assert.deepEqual(lines.at(-1), { event: 'custom', x: 1 });
   },
 );
+
+test('a torrent in error: a stderr line, an "error" JSON event, and summary status "error" with the message', async (t) => {
+  const defer = cleanupStack(t);
+  const tmp = await tempDir('nbt-reporter-');
+  defer(() => tmp.cleanup());
+  const dir = join(tmp.path, 'content');
+  await mkdir(dir);
+  await writeFile(join(dir, 'a.bin'), seededBytes(40_000, 3));
+  const { torrent: bytes } = await createTorrent(dir, { pieceLength: 16384 });
+  // A plain file where the torrent's folder must go: nothing can be written there.
+  const save = join(tmp.path, 'out');
+  await mkdir(save);
+  await writeFile(join(save, 'content'), 'not a folder');
+  const client = new Client({ host: '127.0.0.1', dht: false, pex: false, trackers: false });
+  defer(() => client.close());
+  const seed = new Client({ host: '127.0.0.1', dht: false, pex: false, trackers: false });
+  defer(() => seed.close());
+  const seedPort = await seed.listen(0);
+  const st = await seed.addTorrent(bytes, { savePath: tmp.path });
+  const torrent = await client.addTorrent(bytes, {
+    savePath: save,
+    peers: [{ host: '127.0.0.1', port: seedPort }],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let errText = '';
+  const out = {
+    write: (c: string) =>
+      void lines.push(
+        ...c
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      ),
+  };
+  const reporter = new SwarmReporter(out, client, torrent, {
+    mode: 'json',
+    verbose: false,
+    errors: { write: (c: string) => void (errText += c) },
+  });
+  defer(() => reporter.stop());
+  void st;
+  const deadline = Date.now() + 10_000;
+  while (torrent.state !== 'error' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(torrent.state, 'error');
+  assert.match(errText, /^nbt: content: torrent stopped with an error: /m);
+  assert.ok(lines.some((l) => l['event'] === 'error' && typeof l['message'] === 'string'));
+  const sum = reporter.summary('complete');
+  assert.equal(sum['status'], 'error');
+  assert.equal(sum['error'], torrent.error?.message);
+});

@@ -85,7 +85,7 @@ test('save path that cannot be created (a file is in the way): error state', asy
   }
 });
 
-test('seeding file truncated behind our back: serving a request fails into the error state', async () => {
+test('seeding file truncated behind our back: the request is refused, the data re-checked, nothing sent', async () => {
   const tmp = await tempDir();
   const fx = await makeFixture(tmp.path, { files: [{ path: 'f.bin', size: 100_000 }], pieceLength: 16384 });
   const client = new Client({ host: '127.0.0.1', encryption: 'disabled' });
@@ -95,6 +95,8 @@ test('seeding file truncated behind our back: serving a request fails into the e
     const port = await client.listen(0);
     const t = await client.addTorrent(fx.torrent, { savePath: fx.dir });
     await until(() => t.state === 'seeding', 5000, 'seeding');
+    const fileErrors: { code: string; message: string; operation: string }[] = [];
+    t.on('file-error', (i) => fileErrors.push(i));
     // (Deleting is not enough on POSIX: an open handle still reads the unlinked file.)
     await truncate(join(fx.dir, fx.name, 'f.bin'), 0);
     const raw = await RawPeer.connect(port);
@@ -103,10 +105,13 @@ test('seeding file truncated behind our back: serving a request fails into the e
     raw.send({ type: 'interested' });
     await raw.waitFor((r) => r.messages.some((m) => m.type === 'unchoke'));
     raw.send({ type: 'request', index: 1, begin: 0, length: 16384 });
-    await until(() => t.state === 'error', 5000, 'error state');
-    assert.equal(errors.length, 1);
-    assert.match(t.error!.message, /cannot read .*f\.bin/);
-    await raw.closed;
+    await raw.waitFor((r) => r.messages.some((m) => m.type === 'reject'));
+    assert.ok(!raw.messages.some((m) => m.type === 'piece'), 'nothing served');
+    await until(() => t.state === 'downloading', 5000, 're-checked: the data is gone');
+    assert.equal(t.stats().pieces.have, 0);
+    assert.deepEqual(errors, [], 'not an error state: the data can be fetched again');
+    assert.equal(fileErrors[0]?.operation, 'upload');
+    assert.match(fileErrors[0]!.message, /cannot read .*f\.bin/);
   } finally {
     await client.close();
     await tmp.cleanup();

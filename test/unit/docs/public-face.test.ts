@@ -13,7 +13,7 @@ const INTERNALS = [
   'PeerSession',
   'PieceAssembly',
   'PieceBufferPool',
-  'CorruptionTally',
+  'BlameLedger',
   'PiecePicker',
   'Choker',
   'CandidateList',

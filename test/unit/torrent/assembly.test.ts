@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { CorruptionTally, PieceAssembly, PieceBufferPool } from '../../../src/torrent/assembly.js';
+import { PieceAssembly, PieceBufferPool } from '../../../src/torrent/assembly.js';
 import { prng, seededBytes } from '../../helpers/tmp.js';
 
 const sha1 = (b: Uint8Array): Buffer => createHash('sha1').update(b).digest();
@@ -45,36 +45,14 @@ test('buffer pool reuses buffers up to its limit', () => {
   assert.notEqual(pool.take(), b);
 });
 
-test('smart ban: the sole sender of a bad piece is guilty at once', () => {
-  const t = new CorruptionTally();
-  const a = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), undefined);
-  a.add(0, Buffer.alloc(16384, 1), 'bad');
-  a.add(16384, Buffer.alloc(16384, 1), 'bad');
-  assert.deepEqual(t.pieceFailed(a, 3), ['bad']);
-});
-
-test('smart ban: with several senders, the one whose block differs from the good data is named', () => {
-  const t = new CorruptionTally();
-  const good = seededBytes(32768, 9);
-  const failed = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), undefined);
-  failed.add(0, good.subarray(0, 16384), 'honest');
-  failed.add(16384, Buffer.alloc(16384, 0xee), 'liar');
-  assert.deepEqual(t.pieceFailed(failed, 3), []);
-  const ok = new PieceAssembly(5, 32768, 16384, Buffer.alloc(32768), undefined);
-  ok.add(0, good.subarray(0, 16384), 'honest');
-  ok.add(16384, good.subarray(16384), 'other');
-  assert.deepEqual(t.piecePassed(ok), ['liar']);
-  assert.deepEqual(t.piecePassed(ok), [], 'a piece is judged once');
-});
-
-test('smart ban: repeat offenders reach the strike limit', () => {
-  const t = new CorruptionTally();
-  let guilty: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const a = new PieceAssembly(i, 32768, 16384, Buffer.alloc(32768), undefined);
-    a.add(0, Buffer.alloc(16384, 1), 'a');
-    a.add(16384, Buffer.alloc(16384, 1), 'b');
-    guilty = t.pieceFailed(a, 3);
-  }
-  assert.deepEqual(guilty.sort(), ['a', 'b']);
+test('evidence: the sender and SHA-1 of each received block, nothing for missing ones', () => {
+  const a = new PieceAssembly(5, 40000, 16384, Buffer.alloc(40000), undefined);
+  const data = seededBytes(40000, 4);
+  a.add(0, data.subarray(0, 16384), 'x');
+  a.add(32768, data.subarray(32768), 'y');
+  const e = a.evidence();
+  assert.equal(e.length, 3);
+  assert.deepEqual(e[0], { sender: 'x', digest: sha1(data.subarray(0, 16384)) });
+  assert.equal(e[1], undefined);
+  assert.deepEqual(e[2], { sender: 'y', digest: sha1(data.subarray(32768)) });
 });

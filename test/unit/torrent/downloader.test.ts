@@ -336,3 +336,41 @@ test('a seek withdraws queued ordinary requests so critical ones go first; a mov
   ]);
   assert.equal(p.fake.cancels.length, 8);
 });
+
+test('a shared failure bans nobody; the piece goes to one peer at a time until it passes, then the liar is named', async () => {
+  const { d, add, block, failed, banned, done } = setup(1);
+  const liar = add('liar');
+  const seed = add('seed');
+  const answer = (p: ReturnType<typeof add>, lie: boolean): void => {
+    for (const r of p.fake.requests.splice(0)) {
+      if (lie && r.begin === 0)
+        d.onMessage(p.s, { type: 'piece', index: r.index, begin: r.begin, block: Buffer.alloc(r.length, 7) });
+      else if (lie) d.onMessage(p.s, { type: 'reject', ...r });
+      else d.onMessage(p.s, { type: 'piece', index: r.index, begin: r.begin, block: block(r) });
+    }
+  };
+  liar.fake.peerChoking = false;
+  d.onMessage(liar.s, { type: 'unchoke' });
+  answer(liar, true); // garbage for block 0, the other three rejected
+  seed.fake.peerChoking = false;
+  d.onMessage(seed.s, { type: 'unchoke' });
+  answer(seed, false); // the seed completes the piece: it fails, shared
+  await settle();
+  assert.deepEqual(failed, [0]);
+  assert.deepEqual(banned, [], 'one shared failure proves nothing');
+  assert.equal(seed.fake.closed, false);
+  // Only one peer at a time is asked for the piece; the liar (first in line) refuses it.
+  const owner = d.picker.soloOwner(0);
+  assert.ok(owner === liar.fake || owner === seed.fake);
+  if (owner === liar.fake) {
+    assert.deepEqual(seed.fake.requests, [], 'the piece is not shared');
+    answer(liar, true);
+    assert.equal(d.picker.soloOwner(0), seed.fake, 'refused: the next peer gets it alone');
+    assert.ok(liar.fake.requests.every((r) => r.index !== 0));
+  }
+  answer(seed, false);
+  await settle();
+  assert.deepEqual(done, [0]);
+  assert.deepEqual(banned, ['liar'], 'its block differs from the verified piece');
+  assert.equal(seed.fake.closed, false);
+});

@@ -427,3 +427,26 @@ test('picking is fast: 1 GiB in 1 MiB pieces with 50 peers', () => {
   // 65536 blocks is 1 GiB: at 60 MB/s that is 17 s of download; picking must be a tiny part.
   assert.ok(ms < 1500, `picking 1 GiB took ${ms.toFixed(0)} ms`);
 });
+
+test('solo pieces: only their owner picks them (first, whole, even in endgame); nobody while unowned', () => {
+  const pk = picker(3, 4);
+  for (const p of ['a', 'b']) pk.peerHasAll(p);
+  pk.setSolo(1, undefined);
+  // Nobody may start piece 1 while it is reserved for nobody: not even in endgame.
+  const a = pk.pick('a', 100);
+  const b = pk.pick('b', 100);
+  assert.ok(![...a, ...b].some((r) => r.piece === 1), 'unowned solo piece untouched');
+  for (const r of [...a, ...b]) pk.received(r.piece === 0 ? 'a' : 'b', r);
+  pk.setSolo(1, 'b');
+  assert.deepEqual(pk.pick('a', 100), [], 'a may not share it, endgame or not');
+  const mine = pk.pick('b', 2);
+  assert.deepEqual(piecesOf(mine), [1], 'the owner gets its piece first');
+  assert.equal(pk.soloOwner(1), 'b');
+  // Abandoned: every block is free again, still reserved until reassigned.
+  pk.abandonPiece(1);
+  pk.setSolo(1, 'a');
+  assert.equal(pk.pick('a', 100).filter((r) => r.piece === 1).length, 4);
+  for (const r of pk.requestsOf('a')) pk.received('a', r);
+  pk.pieceVerified(1);
+  assert.equal(pk.isSolo(1), false, 'verified: no longer reserved');
+});
