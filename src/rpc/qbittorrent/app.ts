@@ -6,7 +6,7 @@ import { categoriesView, tagList } from './categories.js';
 import { field, integer, type Call, type Endpoint } from './call.js';
 import { preferences, setPreferences } from './preferences.js';
 import { maindata, type SyncState } from './sync.js';
-import { TorrentFacts, torrentInfo } from './torrent-info.js';
+import { queueRanks, TorrentFacts, torrentInfo } from './torrent-info.js';
 
 /** The qBittorrent release whose Web API (2.8.19) we follow: tools pick their requests by it. */
 export const QBT_VERSION = 'v4.5.2';
@@ -99,9 +99,10 @@ function serverState(c: Call): Record<string, unknown> {
 function syncState(c: Call): SyncState {
   const torrents = new Map<string, Record<string, unknown>>();
   const trackers: Record<string, string[]> = {};
+  const ranks = queueRanks(c.daemon);
   for (const e of c.daemon.list()) {
     const f = new TorrentFacts(c.daemon, e);
-    torrents.set(f.hash, torrentInfo(f, false));
+    torrents.set(f.hash, torrentInfo(f, false, ranks));
     for (const url of f.trackerUrls) (trackers[url] ??= []).push(f.hash);
   }
   return {

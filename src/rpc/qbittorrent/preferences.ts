@@ -30,7 +30,6 @@ export function preferences(ctx: PreferencesContext): Record<string, unknown> {
     bypass_auth_subnet_whitelist: '',
     bypass_auth_subnet_whitelist_enabled: false,
     bypass_local_auth: ctx.username === '',
-    create_subfolder_enabled: true,
     dht: c.dht_enabled,
     dl_limit: rate(s['speed-limit-down-enabled'], s['speed-limit-down']),
     encryption: ENCRYPTION.indexOf(s.encryption),

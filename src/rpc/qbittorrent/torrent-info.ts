@@ -149,8 +149,26 @@ export function stateOf(f: TorrentFacts): string {
   }
 }
 
-/** One torrents/info object (without `hash` when `withHash` is false: sync/maindata keys by it). */
-export function torrentInfo(f: TorrentFacts, withHash = true): Record<string, unknown> {
+/**
+ * qBittorrent's queue positions (torrents/info `priority`): 1, 2, … over the torrents still
+ * downloading, in queue order; complete ones have none (0).
+ */
+export function queueRanks(daemon: Daemon): Map<string, number> {
+  const out = new Map<string, number>();
+  let n = 0;
+  for (const e of daemon.list()) if (!new TorrentFacts(daemon, e).finished) out.set(e.record.infoHash, ++n);
+  return out;
+}
+
+/**
+ * One torrents/info object (without `hash` when `withHash` is false: sync/maindata keys by it).
+ * `ranks` (queueRanks) is computed once per request by callers that list many torrents.
+ */
+export function torrentInfo(
+  f: TorrentFacts,
+  withHash = true,
+  ranks: Map<string, number> = queueRanks(f.daemon),
+): Record<string, unknown> {
   const r = f.e.record;
   const s = f.stats;
   const size = f.size;
@@ -188,7 +206,7 @@ export function torrentInfo(f: TorrentFacts, withHash = true): Record<string, un
     num_incomplete: sum('leechers'),
     num_leechs: (s?.peers.total ?? 0) - seeds,
     num_seeds: seeds,
-    priority: f.finished ? 0 : r.queuePosition + 1,
+    priority: ranks.get(r.infoHash) ?? 0,
     progress: size > 0 ? (size - left) / size : f.meta ? 1 : 0,
     ratio: f.ratio,
     ratio_limit: f.ratioLimit,
@@ -238,7 +256,7 @@ export function torrentProperties(f: TorrentFacts): Record<string, unknown> {
     comment: m?.comment ?? '',
     completion_date: r.doneDate > 0 ? r.doneDate : -1,
     created_by: m?.createdBy ?? '',
-    creation_date: m?.creationDate ?? -1,
+    creation_date: m ? (m.creationDate ?? 0) : -1,
     dl_limit: limit(r.downloadLimited, r.downloadLimit),
     dl_speed: Math.round(s?.downloadRate ?? 0),
     dl_speed_avg: Math.round(f.downloaded / seconds),

@@ -4,6 +4,7 @@ import { categoriesView, tagList } from './categories.js';
 import { field, flag, integer, one, type Call, type Endpoint } from './call.js';
 import {
   pieceStates,
+  queueRanks,
   torrentFiles,
   TorrentFacts,
   torrentInfo,
@@ -84,6 +85,7 @@ function info(c: Call): Record<string, unknown>[] {
           .map((h) => h.trim()),
       )
     : undefined;
+  const ranks = queueRanks(c.daemon);
   let list = c.daemon
     .list()
     .filter((e) => !wanted || wanted.has(e.record.infoHash))
@@ -92,7 +94,7 @@ function info(c: Call): Record<string, unknown>[] {
     .filter(
       (e) => tag === undefined || (tag === '' ? e.record.labels.length === 0 : e.record.labels.includes(tag)),
     )
-    .map((e) => torrentInfo(new TorrentFacts(c.daemon, e)))
+    .map((e) => torrentInfo(new TorrentFacts(c.daemon, e), true, ranks))
     .filter((t) => matches(filter, t));
   const sort = field(c, 'sort');
   if (sort) {
