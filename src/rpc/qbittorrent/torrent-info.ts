@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { buildMagnet } from '../../metainfo/index.js';
+import type { TorrentStats } from '../../torrent/types.js';
 import { secondsIn, type Daemon, type DaemonTorrent } from '../../daemon/daemon.js';
 import { fileBytesCompleted, filePriorities } from '../transmission/torrent-fields.js';
 
@@ -27,6 +28,10 @@ export class TorrentFacts {
   readonly meta: boolean;
   readonly prios: number[];
   private doneValue: number[] | undefined;
+  private sizeValue: number | undefined;
+  private leftValue: number | undefined;
+  private statsValue: TorrentStats | undefined;
+  private statsRead = false;
 
   constructor(
     readonly daemon: Daemon,
@@ -39,8 +44,12 @@ export class TorrentFacts {
   get hash(): string {
     return this.e.record.infoHash;
   }
-  get stats() {
-    return this.e.torrent?.stats();
+  get stats(): TorrentStats | undefined {
+    if (!this.statsRead) {
+      this.statsValue = this.e.torrent?.stats();
+      this.statsRead = true;
+    }
+    return this.statsValue;
   }
   get filesDone(): number[] {
     this.doneValue ??= this.meta ? fileBytesCompleted(this.e.torrent!) : [];
@@ -52,18 +61,23 @@ export class TorrentFacts {
   }
   /** Bytes of the wanted files. */
   get size(): number {
-    if (!this.meta) return 0;
-    return this.e.torrent!.metainfo.files.reduce(
-      (s, f, i) => s + (this.prios[i]! > 0 && !f.pad ? f.length : 0),
-      0,
-    );
+    this.sizeValue ??= this.meta
+      ? this.e.torrent!.metainfo.files.reduce(
+          (s, f, i) => s + (this.prios[i]! > 0 && !f.pad ? f.length : 0),
+          0,
+        )
+      : 0;
+    return this.sizeValue;
   }
+  /** Wanted bytes not verified yet. */
   get left(): number {
-    if (!this.meta) return 0;
-    return this.e.torrent!.metainfo.files.reduce(
-      (s, f, i) => s + (this.prios[i]! > 0 && !f.pad ? f.length - this.filesDone[i]! : 0),
-      0,
-    );
+    this.leftValue ??= this.meta
+      ? this.e.torrent!.metainfo.files.reduce(
+          (s, f, i) => s + (this.prios[i]! > 0 && !f.pad ? f.length - this.filesDone[i]! : 0),
+          0,
+        )
+      : 0;
+    return this.leftValue;
   }
   get finished(): boolean {
     return this.meta && this.left === 0;
@@ -142,7 +156,7 @@ export function stateOf(f: TorrentFacts): string {
     case 'paused':
       return done ? 'pausedUP' : 'pausedDL';
     default: {
-      const s = t.stats();
+      const s = f.stats!;
       if (done) return forced ? 'forcedUP' : s.uploadRate > 0 ? 'uploading' : 'stalledUP';
       return forced ? 'forcedDL' : s.downloadRate > 0 ? 'downloading' : 'stalledDL';
     }

@@ -12,6 +12,12 @@ import { TransmissionRpcServer } from '../../../src/rpc/transmission/server.js';
 import { makeFixture, until, type Fixture } from '../client/fixtures.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { QbtClient } from '../../helpers/qbt-client.js';
+import { rawPost } from '../../helpers/rpc-client.js';
+import { networkInterfaces } from 'node:os';
+
+const external = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && !a.internal && a.family === 'IPv4')?.address;
 
 interface Rig {
   daemon: Daemon;
@@ -24,7 +30,7 @@ interface Rig {
 }
 
 async function rig(
-  o: { username?: string; password?: string; root?: string; maxBodyBytes?: number } = {},
+  o: { username?: string; password?: string; root?: string; maxBodyBytes?: number; host?: string } = {},
 ): Promise<Rig> {
   const dir = o.root ? { path: o.root, cleanup: async () => undefined } : await tempDir('nbt-qbt-');
   const fx = await makeFixture(dir.path, {
@@ -42,6 +48,7 @@ async function rig(
   });
   const rpc = new TransmissionRpcServer(daemon, {
     port: 0,
+    ...(o.host ? { host: o.host } : {}),
     ...(o.username ? { username: o.username, password: o.password! } : {}),
     maxBodyBytes: o.maxBodyBytes ?? 1024 * 1024,
   });
@@ -134,6 +141,45 @@ test('with credentials: wrong password Fails., no SID is 403, the SID or basic a
     await r.close();
   }
 });
+
+test(
+  'a non-loopback client: 403 without credentials configured; with them, 403 until it logs in',
+  { skip: external ? false : 'this machine has no non-loopback IPv4 address' },
+  async () => {
+    const from = { host: external!, localAddress: external!, path: '/api/v2/torrents/info', method: 'GET' };
+    let r = await rig({ host: '0.0.0.0' });
+    try {
+      const res = await rawPost(r.qbt.port, '', {}, from);
+      assert.equal(res.status, 403);
+      const login = await rawPost(
+        r.qbt.port,
+        'username=&password=',
+        {},
+        { ...from, path: '/api/v2/auth/login', method: 'POST' },
+      );
+      assert.equal(login.status, 403, 'no login either: only loopback clients are served');
+    } finally {
+      await r.close();
+    }
+    r = await rig({ host: '0.0.0.0', username: 'admin', password: 'secret' });
+    try {
+      assert.equal((await rawPost(r.qbt.port, '', {}, from)).status, 403);
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      const login = await rawPost(r.qbt.port, 'username=admin&password=secret', form, {
+        ...from,
+        path: '/api/v2/auth/login',
+        method: 'POST',
+      });
+      assert.equal(login.text, 'Ok.');
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      const res = await rawPost(r.qbt.port, '', { cookie }, from);
+      assert.equal(res.status, 200);
+      assert.equal(res.text, '[]');
+    } finally {
+      await r.close();
+    }
+  },
+);
 
 test('five failed logins ban the address (403) for an hour', async () => {
   const r = await rig({ username: 'admin', password: 'secret' });
