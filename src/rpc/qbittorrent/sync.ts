@@ -27,7 +27,7 @@ function changedFields(
   before: Record<string, unknown>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(now)) if (!same(v, before[k])) out[k] = v;
+  for (const k in now) if (!same(now[k], before[k])) out[k] = now[k];
   return out;
 }
 
