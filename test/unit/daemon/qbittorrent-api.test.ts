@@ -590,3 +590,23 @@ test('sync/maindata: full update on rid 0 and unknown rids, then only what chang
     await r.close();
   }
 });
+
+test('skip_checking trusts the data without hashing it; without it an empty directory has nothing', async () => {
+  const r = await rig();
+  try {
+    const q = r.qbt;
+    const hash = r.fx.metainfo.infoHashHex;
+    const empty = join(r.root, 'empty');
+    await q.request('torrents/add', { form: torrentForm(r.fx, { savepath: empty, paused: 'true' }) });
+    await until(() => r.daemon.byHash(hash)?.torrent?.state === 'paused', 10_000, 'checked');
+    assert.equal((await infoOf(q, hash))['progress'], 0);
+    await q.post('torrents/delete', { hashes: hash });
+    await q.request('torrents/add', {
+      form: torrentForm(r.fx, { savepath: empty, paused: 'true', skip_checking: 'true' }),
+    });
+    await until(() => r.daemon.byHash(hash)?.torrent?.state === 'paused', 10_000, 'added');
+    assert.equal((await infoOf(q, hash))['progress'], 1);
+  } finally {
+    await r.close();
+  }
+});
