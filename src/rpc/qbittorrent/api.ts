@@ -123,6 +123,12 @@ export class QbtApi {
     }
     if (reply === undefined) return send(res, 200, TEXT, '');
     if ('text' in reply) return send(res, 200, TEXT, reply.text);
+    if ('bytes' in reply) {
+      res.setHeader('Content-Type', reply.type);
+      res.setHeader('Content-Length', reply.bytes.length);
+      res.end(reply.bytes);
+      return;
+    }
     send(res, 200, 'application/json', JSON.stringify(reply.json));
   }
 

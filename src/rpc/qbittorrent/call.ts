@@ -20,8 +20,8 @@ export interface Call {
   nextRid(): number;
 }
 
-/** A JSON body, a text body, or an empty 200. */
-export type Reply = { json: unknown } | { text: string } | undefined;
+/** A JSON body, a text body, bytes of a type, or an empty 200. */
+export type Reply = { json: unknown } | { text: string } | { bytes: Buffer; type: string } | undefined;
 
 export interface Endpoint {
   /** State changes need POST (405 otherwise), as qBittorrent 4.5. */

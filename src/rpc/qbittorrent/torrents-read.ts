@@ -1,4 +1,5 @@
 /** The torrents/* endpoints that only read: info (filters, sort, paging), properties, files, … */
+import { readFile } from 'node:fs/promises';
 import { ApiError } from './errors.js';
 import { categoriesView, tagList } from './categories.js';
 import { field, flag, integer, one, type Call, type Endpoint } from './call.js';
@@ -148,6 +149,15 @@ export const torrentReadEndpoints: Record<string, Endpoint> = {
   'torrents/downloadLimit': { run: (c) => ({ json: limits(c, 'download') }) },
   'torrents/uploadLimit': { run: (c) => ({ json: limits(c, 'upload') }) },
   'torrents/count': { run: (c) => ({ text: String(c.daemon.list().length) }) },
+  // cross-seed and the like fetch the .torrent of a torrent added from a file.
+  'torrents/export': {
+    run: async (c) => {
+      const e = one(c);
+      const bytes = await readFile(c.daemon.store.torrentFile(e.record.infoHash)).catch(() => undefined);
+      if (!bytes) throw new ApiError(409, 'Torrent metadata is not available');
+      return { bytes, type: 'application/x-bittorrent' };
+    },
+  },
 };
 
 function limits(c: Call, kind: 'download' | 'upload'): Record<string, number> {

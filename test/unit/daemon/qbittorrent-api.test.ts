@@ -322,6 +322,9 @@ test('add by file (savepath, category, tags, paused), info fields, properties, f
     );
     const pieces = await q.get<number[]>('torrents/pieceStates', { hash });
     assert.deepEqual(pieces, new Array(r.fx.metainfo.pieceCount).fill(2));
+    const exported = await fetch(`${q.base}torrents/export?hash=${hash}`);
+    assert.equal(exported.headers.get('content-type'), 'application/x-bittorrent');
+    assert.deepEqual(Buffer.from(await exported.arrayBuffer()), r.fx.torrent);
 
     await q.post('torrents/resume', { hashes: hash });
     await untilState(q, hash, ['stalledUP', 'uploading'], 'seeding');
