@@ -18,6 +18,7 @@ import { appEndpoints } from './app.js';
 import type { Call, Endpoint, Reply, Session } from './call.js';
 import { ApiError } from './errors.js';
 import { parseForm, type Form } from './form.js';
+import { peerEndpoints } from './peers.js';
 import { torrentReadEndpoints } from './torrents-read.js';
 import { torrentWriteEndpoints } from './torrents-write.js';
 
@@ -40,6 +41,7 @@ const endpoints: Record<string, Endpoint> = {
   ...appEndpoints,
   ...torrentReadEndpoints,
   ...torrentWriteEndpoints,
+  ...peerEndpoints,
 };
 
 const TEXT = 'text/plain; charset=UTF-8';

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Client } from '../../../src/client/index.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { TransmissionRpcServer } from '../../../src/rpc/transmission/server.js';
 import { makeFixture, until, type Fixture } from '../client/fixtures.js';
@@ -610,6 +611,37 @@ test('skip_checking trusts the data without hashing it; without it an empty dire
     await until(() => r.daemon.byHash(hash)?.torrent?.state === 'paused', 10_000, 'added');
     assert.equal((await infoOf(q, hash))['progress'], 1);
   } finally {
+    await r.close();
+  }
+});
+
+test('sync/torrentPeers lists a connected peer with its address, client, flags and progress', async () => {
+  const r = await rig();
+  const leech = new Client({ host: '127.0.0.1', port: 0, dht: false, trackers: false, pex: false });
+  try {
+    const q = r.qbt;
+    const hash = r.fx.metainfo.infoHashHex;
+    await q.request('torrents/add', { form: torrentForm(r.fx) });
+    await untilState(q, hash, ['stalledUP', 'uploading'], 'seeding');
+    await leech.listen();
+    const t = await leech.addTorrent(r.fx.torrent, { savePath: join(r.root, 'leech') });
+    t.addPeer('127.0.0.1', r.daemon.client.port);
+    await until(() => t.peers.some((p) => p.state === 'connected'), 10_000, 'connected');
+    let peers: Record<string, Info> = {};
+    const t0 = Date.now();
+    while (Object.keys(peers).length === 0 && Date.now() - t0 < 10_000) {
+      peers = (await q.get<Info>('sync/torrentPeers', { hash }))['peers'] as Record<string, Info>;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const [key, peer] = Object.entries(peers)[0]!;
+    assert.equal(key, `127.0.0.1:${peer['port'] as number}`);
+    assert.equal(peer['ip'], '127.0.0.1');
+    assert.ok((peer['client'] as string).length > 0, 'the client named from its peer id');
+    assert.match(peer['flags'] as string, /I/, 'the leech dialled us');
+    assert.equal(typeof peer['progress'], 'number');
+    assert.equal((await q.request('sync/torrentPeers')).status, 400);
+  } finally {
+    await leech.close();
     await r.close();
   }
 });
