@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the real BitTorrent clients the interoperability tests and benchmarks run against:
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
-# curl, ffmpeg and Chromium (streaming tests), python3-transmissionrpc (daemon tests),
-# all from Debian's packages. Idempotent; needs root (CI runs as root).
+# curl, ffmpeg and Chromium (streaming tests), python3-transmissionrpc and qbittorrent-nox
+# (daemon tests), all from Debian's packages; Python's qbittorrent-api from PyPI when PyPI is
+# reachable. Idempotent; needs root (CI runs as root).
 set -e
 need=""
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need="$need python3-libtorrent"
@@ -18,11 +19,22 @@ command -v ffprobe >/dev/null || need="$need ffmpeg"
 command -v chromium >/dev/null || need="$need chromium"
 # Daemon tests: Debian's Python Transmission RPC client (PyPI is not reachable).
 /usr/bin/python3 -c 'import transmissionrpc' 2>/dev/null || need="$need python3-transmissionrpc"
-[ -z "$need" ] && exit 0
-if [ "$(id -u)" != 0 ]; then
-  echo "install-test-peers: need root to install:$need" >&2
-  exit 1
+# qBittorrent Web API tests: a real qbittorrent-nox, and qbittorrent-api's Debian dependencies.
+command -v qbittorrent-nox >/dev/null || need="$need qbittorrent-nox"
+/usr/bin/python3 -c 'import requests, packaging' 2>/dev/null || need="$need python3-requests python3-packaging"
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || need="$need python3-pip"
+if [ -n "$need" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-peers: need root to install:$need" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends $need >/dev/null
+# Python's qbittorrent-api is on PyPI only; where PyPI is not reachable its test says so and skips.
+if ! /usr/bin/python3 -c 'import qbittorrentapi' 2>/dev/null; then
+  /usr/bin/python3 -m pip install --quiet --break-system-packages --no-deps qbittorrent-api >/dev/null 2>&1 ||
+    echo "install-test-peers: pip install qbittorrent-api failed (PyPI not reachable?)" >&2
+fi
+exit 0

@@ -62,6 +62,8 @@ export interface AddRequest {
   downloadDir?: string;
   paused?: boolean;
   labels?: string[];
+  /** Trust the data on disk without a hash check (qBittorrent's skip_checking). */
+  skipCheck?: boolean;
 }
 
 export interface AddResult {
@@ -212,14 +214,14 @@ export class Daemon {
     this.entries.set(infoHash, entry);
     this.store.session.torrents.push(record);
     await this.store.flush();
-    await this.startTorrent(entry);
+    await this.startTorrent(entry, req.skipCheck ?? false);
     this.applyPolicy();
     this.log?.info('torrent added', { id: record.id, infoHash, name: record.name });
     return { entry, duplicate: false };
   }
 
   /** Puts the record's torrent on the client (restart, add, move). */
-  private async startTorrent(entry: DaemonTorrent): Promise<void> {
+  private async startTorrent(entry: DaemonTorrent, skipCheck = false): Promise<void> {
     const r = entry.record;
     await mkdir(r.savePath, { recursive: true });
     const input = r.source.kind === 'magnet' ? r.source.uri : this.store.torrentFile(r.infoHash);
@@ -228,6 +230,7 @@ export class Daemon {
       paused: r.stopped,
       sequential: r.sequential,
       rateLimits: rateLimitsOf(r),
+      ...(skipCheck ? { skipCheck } : {}),
       ...(r.filePriorities ? { filePriorities: r.filePriorities } : {}),
     });
     entry.torrent = t;

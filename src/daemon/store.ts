@@ -50,6 +50,17 @@ export interface TorrentRecord {
   /** Totals of earlier sessions, also kept in the resume file. */
   uploadedEver: number;
   downloadedEver: number;
+  /** qBittorrent's category ('' or absent: none); its tags are the labels. */
+  category?: string;
+  /** A name given by the user (qBittorrent's torrents/rename), shown instead of the metainfo's. */
+  displayName?: string;
+  /** qBittorrent's seeding time limit in minutes (-2 global, -1 none): remembered, not enforced. */
+  seedingTimeLimit?: number;
+}
+
+/** A qBittorrent category: a name and its save path ('' = the default one). */
+export interface CategoryRecord {
+  savePath: string;
 }
 
 /** The daemon's session settings (Transmission names where Transmission has the setting). */
@@ -90,6 +101,9 @@ export interface SessionFile {
   nextId: number;
   settings: Partial<DaemonSettings>;
   torrents: TorrentRecord[];
+  /** qBittorrent's categories by name, and tags that exist without a torrent carrying them. */
+  categories?: Record<string, CategoryRecord>;
+  tags?: string[];
 }
 
 const EMPTY: SessionFile = { version: 1, nextId: 1, settings: {}, torrents: [] };
@@ -188,5 +202,17 @@ function validSession(v: unknown): SessionFile {
     nextId: Math.max(typeof o.nextId === 'number' ? o.nextId : 1, maxId + 1),
     settings: o.settings && typeof o.settings === 'object' ? o.settings : {},
     torrents,
+    categories: validCategories(o.categories),
+    tags: Array.isArray(o.tags) ? o.tags.filter((t): t is string => typeof t === 'string') : [],
   };
+}
+
+function validCategories(v: unknown): Record<string, CategoryRecord> {
+  const out: Record<string, CategoryRecord> = {};
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return out;
+  for (const [name, c] of Object.entries(v as Record<string, unknown>)) {
+    const savePath = c && typeof c === 'object' ? (c as { savePath?: unknown }).savePath : undefined;
+    out[name] = { savePath: typeof savePath === 'string' ? savePath : '' };
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 /**
  * `nbt daemon`: many torrents, remembered across restarts (src/daemon), driven over
- * Transmission's RPC (src/rpc/transmission) by transmission-remote, Sonarr and the like.
+ * Transmission's RPC (src/rpc/transmission) by transmission-remote, Sonarr and the like, and
+ * over qBittorrent's Web API v2 (src/rpc/qbittorrent) on the same port.
  * Runs until SIGTERM/SIGINT or session-close, then saves everything and exits 0.
  */
 import { readFile } from 'node:fs/promises';
@@ -18,7 +19,8 @@ import type { Command } from '../types.js';
 const usage = `Usage: nbt daemon [options]
 
 Runs torrents in the background, remembered in the config directory across restarts, and
-serves Transmission's RPC (transmission-remote, Sonarr, ...) on http://127.0.0.1:9091.
+serves Transmission's RPC (transmission-remote, Sonarr, ...) on http://127.0.0.1:9091, and
+qBittorrent's Web API v2 (Sonarr, Radarr, cross-seed, ...) under /api/v2/ on the same port.
 
 Options:
   --config-dir DIR          session, .torrent copies and resume data (default ~/.config/nbt-daemon)
@@ -26,8 +28,8 @@ Options:
   --port N                  peer listen port (default: first free of 6881-6889; 0 = any)
   --rpc-port N              RPC port (default 9091; 0 = any)
   --rpc-bind ADDR           RPC address (default 127.0.0.1)
-  --rpc-username U          require HTTP basic auth (with --rpc-password) from every client;
-  --rpc-password P          without them only loopback clients are served
+  --rpc-username U          require HTTP basic auth (with --rpc-password) from every client, or
+  --rpc-password P          a qBittorrent login; without them only loopback clients are served
   --rpc-host-whitelist H    host names accepted in the Host header besides IPs and localhost (repeatable)
   --no-dht                  do not use the DHT
   --json                    log JSON lines on stderr

@@ -12,7 +12,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Daemon } from '../../daemon/daemon.js';
+import { isLoopback, readBody, refuse, send, tooLarge } from '../http.js';
+import { QbtApi } from '../qbittorrent/api.js';
 import { runMethod } from './methods.js';
+
+export { isLoopback };
 
 export interface RpcServerOptions {
   port?: number;
@@ -33,11 +37,19 @@ export class TransmissionRpcServer {
   readonly sessionId = randomBytes(24).toString('base64url');
   private readonly server: Server;
   private portValue = 0;
+  private readonly qbt: QbtApi;
 
   constructor(
     private readonly daemon: Daemon,
     private readonly o: RpcServerOptions = {},
   ) {
+    this.qbt = new QbtApi(daemon, {
+      ...(o.username !== undefined && o.password !== undefined
+        ? { username: o.username, password: o.password }
+        : {}),
+      maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY,
+      port: () => this.portValue,
+    });
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.requestTimeout = 60_000;
     this.server.headersTimeout = 20_000;
@@ -87,11 +99,13 @@ export class TransmissionRpcServer {
     if (!this.hostAllowed(req.headers.host)) {
       return refuse(req, res, 421, 'text/html', '<h1>421: Misdirected Request</h1><p>Unauthorized Host.</p>');
     }
+    const path = (req.url ?? '/').split('?')[0]!;
+    // The qBittorrent Web API has its own login (SID cookie) and CSRF rules.
+    if (path.startsWith('/api/v2/')) return this.qbt.handle(req, res, path.slice('/api/v2/'.length));
     if (this.credentials && !this.authorized(req.headers.authorization)) {
       res.setHeader('WWW-Authenticate', 'Basic realm="Transmission"');
       return refuse(req, res, 401, 'text/html', '<h1>401: Unauthorized</h1>');
     }
-    const path = (req.url ?? '/').split('?')[0]!;
     if (path !== '/transmission/rpc' && path !== '/transmission/rpc/') {
       return refuse(req, res, 404, 'text/html', '<h1>404: Not Found</h1>');
     }
@@ -109,12 +123,7 @@ export class TransmissionRpcServer {
       return refuse(req, res, 405, 'text/plain', 'POST only');
     }
     const body = await readBody(req, this.o.maxBodyBytes ?? DEFAULT_MAX_BODY);
-    if (body === 'too-large') {
-      res.setHeader('Connection', 'close');
-      send(res, 413, 'text/plain', 'request body too large');
-      req.destroy();
-      return;
-    }
+    if (body === 'too-large') return tooLarge(req, res);
     let request: unknown;
     try {
       request = JSON.parse(body.toString('utf8'));
@@ -163,40 +172,4 @@ export class TransmissionRpcServer {
     const wanted = Buffer.from(`${this.o.username}:${this.o.password}`);
     return given.length === wanted.length && timingSafeEqual(given, wanted);
   }
-}
-
-/** Answers without reading the body (drained, so the connection can be reused). */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {
-  req.resume();
-  send(res, status, type, body);
-}
-
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', type);
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(body);
-}
-
-export function isLoopback(address: string): boolean {
-  const a = address.replace(/^::ffff:/i, '');
-  return a === '::1' || /^127\./.test(a);
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > max) return resolve('too-large');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.removeAllListeners('data');
-        resolve('too-large');
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
