@@ -34,6 +34,7 @@ export function peerSettings(s: SettingsStore): {
       keepAlive: s.get('keepalive_interval'),
       idle: s.get('inactivity_timeout'),
       useless: s.get('useless_peer_timeout'),
+      race: s.get('transport_race_delay'),
     },
     maxIncomingRequests: s.get('max_allowed_in_request_queue'),
     highWaterMark,

@@ -69,14 +69,31 @@ export interface DialOptions {
   connectTimeout: number;
   /** Ask connectors to read into a shared buffer (see Connector.connect's `onRead`). */
   sharedReads?: boolean;
+  /** Race the next connector after this many ms without a connection (see Dial). */
+  raceAfterMs?: number;
 }
 
-/** One outgoing connection's attempts, driven in order until one connects or none is left. */
+/** One attempt still connecting. */
+interface Pending {
+  readonly transport: Transport;
+  readonly timer: TimerHandle;
+  error: NodeJS.ErrnoException | undefined;
+}
+
+/**
+ * One outgoing connection's attempts, driven in order until one connects or none is left. With
+ * `raceAfterMs`, an attempt that has not connected by then is raced by the next connector's
+ * (Happy Eyeballs across transports: uTP first, TCP too once uTP is slow to answer, since a
+ * peer without uTP usually stays silent rather than refusing); the first to connect wins and
+ * the other is destroyed before any byte is sent.
+ */
 export class Dial {
   private index = 0;
-  /** The transport of the attempt still connecting (undefined once handed over). */
-  private pending: Transport | undefined;
-  private timer: TimerHandle | undefined;
+  /** Attempts still connecting, by plan index. */
+  private readonly pending = new Map<number, Pending>();
+  /** The furthest attempt opened (a connect failure of everything continues after it). */
+  private furthest = 0;
+  private raceTimer: TimerHandle | undefined;
   private done = false;
 
   constructor(
@@ -92,7 +109,7 @@ export class Dial {
 
   /** Opens the first attempt; throws when its connector rejects the address outright. */
   start(): void {
-    this.open();
+    this.open(0);
   }
 
   /** True when an attempt is left for this failure of the current (connected) one. */
@@ -106,51 +123,88 @@ export class Dial {
     if (this.done || next < 0) return;
     this.index = next;
     try {
-      this.open();
+      this.open(next);
     } catch (e) {
       this.finish(false, e instanceof Error ? e : new Error(String(e)));
     }
   }
 
-  /** Stops dialing: cancels the timer and destroys a transport that is still connecting. */
+  /** Stops dialing: cancels the timers and destroys every transport still connecting. */
   abort(): void {
     this.done = true;
-    this.timer?.cancel();
-    const t = this.pending;
-    this.pending = undefined;
-    t?.destroy();
+    this.dropPending(-1);
   }
 
-  private open(): void {
-    const { connector } = this.attempt;
+  private open(i: number): void {
+    const { connector } = this.o.plan[i]!;
     const read = (chunk: Buffer): void => this.events.read(t, chunk);
     const t = connector.connect(this.o.host, this.o.port, this.o.sharedReads ? { onRead: read } : undefined);
-    let error: NodeJS.ErrnoException | undefined;
-    this.pending = t;
+    this.furthest = Math.max(this.furthest, i);
+    const mine = (): boolean => this.pending.get(i)?.transport === t && !this.done;
+    const entry: Pending = {
+      transport: t,
+      error: undefined,
+      timer: this.o.clock.setTimeout(() => {
+        if (mine()) this.connectFailed(i, true, undefined);
+      }, this.o.connectTimeout),
+    };
+    this.pending.set(i, entry);
     t.on('error', (e) => {
-      if (this.pending === t) error = e;
+      if (mine()) entry.error = e;
     });
     t.once('connect', () => {
-      if (this.pending !== t || this.done) return;
-      this.timer?.cancel();
-      this.pending = undefined;
-      this.events.connected(t, this.attempt);
+      if (!mine()) return;
+      entry.timer.cancel();
+      this.pending.delete(i);
+      this.dropPending(i);
+      this.index = i;
+      this.events.connected(t, this.o.plan[i]!);
     });
     t.once('close', () => {
-      if (this.pending === t && !this.done) this.connectFailed(false, error);
+      if (mine()) this.connectFailed(i, false, entry.error);
     });
-    this.timer = this.o.clock.setTimeout(() => {
-      if (this.pending === t && !this.done) this.connectFailed(true, undefined);
-    }, this.o.connectTimeout);
+    const racer = nextAttempt(this.o.plan, i, 'connect');
+    if (this.o.raceAfterMs !== undefined && racer > this.furthest && !this.raceTimer)
+      this.raceTimer = this.o.clock.setTimeout(() => {
+        this.raceTimer = undefined;
+        if (!mine() || racer <= this.furthest) return;
+        try {
+          this.open(racer);
+        } catch {
+          // The racer's connector refused the address: the first attempt goes on alone.
+        }
+      }, this.o.raceAfterMs);
   }
 
-  private connectFailed(timedOut: boolean, error: NodeJS.ErrnoException | undefined): void {
-    const t = this.pending;
-    this.pending = undefined;
-    this.timer?.cancel();
-    t?.destroy();
-    if (this.canRetry('connect')) this.retry('connect');
-    else this.finish(timedOut, error);
+  /** Cancels the race timer and every pending attempt but `keep`. */
+  private dropPending(keep: number): void {
+    this.raceTimer?.cancel();
+    this.raceTimer = undefined;
+    for (const [i, p] of this.pending) {
+      if (i === keep) continue;
+      this.pending.delete(i);
+      p.timer.cancel();
+      p.transport.destroy();
+    }
+  }
+
+  private connectFailed(i: number, timedOut: boolean, error: NodeJS.ErrnoException | undefined): void {
+    const p = this.pending.get(i);
+    this.pending.delete(i);
+    p?.timer.cancel();
+    p?.transport.destroy();
+    // A racing attempt is still connecting: it carries on.
+    if (this.pending.size > 0) return;
+    this.raceTimer?.cancel();
+    this.raceTimer = undefined;
+    const next = nextAttempt(this.o.plan, this.furthest, 'connect');
+    if (next < 0) return this.finish(timedOut, error);
+    this.index = next;
+    try {
+      this.open(next);
+    } catch (e) {
+      this.finish(false, e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   private finish(timedOut: boolean, error: NodeJS.ErrnoException | undefined): void {

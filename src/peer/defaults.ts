@@ -12,6 +12,7 @@ export const DEFAULT_TIMEOUTS: Readonly<ResolvedTimeouts> = {
   keepAlive: 120_000,
   idle: 180_000,
   useless: 180_000,
+  race: 500,
 };
 
 export function resolveTimeouts(t: PeerTimeouts = {}): ResolvedTimeouts {

@@ -58,7 +58,16 @@ export class Peer<T = unknown> extends PeerBase<T> {
     const { host, port } = options;
     const plan = dialPlan(connectors, options.encryption ?? 'enabled');
     const sharedReads = options.reuseReadBuffer === true;
-    const o = { host, port, plan, clock: peer.clock, connectTimeout: peer.timeouts.connect, sharedReads };
+    const race = peer.timeouts.race;
+    const o = {
+      host,
+      port,
+      plan,
+      clock: peer.clock,
+      connectTimeout: peer.timeouts.connect,
+      sharedReads,
+      ...(race > 0 ? { raceAfterMs: race } : {}),
+    };
     peer.dial = new Dial(o, peer.dialEvents);
     peer.dial.start();
     return peer;

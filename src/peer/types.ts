@@ -83,6 +83,11 @@ export interface PeerTimeouts {
   idle?: number;
   /** Close when neither side is interested for this long (USELESS_PEER). Default 180 s; 0 disables. */
   useless?: number;
+  /**
+   * With several connectors (uTP, then TCP): start the next one too when the first has not
+   * connected after this long; the first to connect wins. Default 500 ms; 0 = strictly in turn.
+   */
+  race?: number;
 }
 
 export interface PeerCommonOptions<T> {

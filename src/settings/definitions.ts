@@ -179,6 +179,15 @@ export const settingDefinitions = {
     applies: 'new-connections',
     description: 'TCP connect deadline (ms; CONNECT_TIMEOUT).',
   },
+  transport_race_delay: {
+    type: 'int',
+    default: 500,
+    min: 0,
+    max: 60_000,
+    applies: 'new-connections',
+    description:
+      'An outgoing uTP attempt that has not connected after this long is raced by TCP; the first to connect wins (ms; 0: TCP only after uTP gives up).',
+  },
   handshake_timeout: {
     type: 'int',
     default: 30_000,
