@@ -1,0 +1,111 @@
+/**
+ * Where a torrent's bytes are on a web seed (BEP 19), as pure functions: the URL of each file and
+ * the HTTP byte ranges that cover a run of torrent bytes. A run that spans files becomes one range
+ * per file; BEP 47 pad files are zeros we make up ourselves, never requested.
+ */
+import type { StorageLayout } from '../storage/layout.js';
+import { mapRange } from '../storage/layout.js';
+
+/** What the planner needs of the torrent besides its layout. */
+export interface WebSeedTorrent extends StorageLayout {
+  readonly name: string;
+  readonly multiFile: boolean;
+}
+
+/** One piece of a plan: bytes fetched from a file URL, or zeros of a pad file. */
+export type RangeSegment =
+  | {
+      kind: 'http';
+      /** URL of the file on the seed. */
+      url: string;
+      fileIndex: number;
+      /** First byte inside the file, and the length (an HTTP `Range: bytes=start-(start+length-1)`). */
+      fileOffset: number;
+      length: number;
+      /** Length of the whole file (what a Content-Range's total must say). */
+      fileLength: number;
+      /** Where the bytes go in the torrent's byte stream. */
+      torrentOffset: number;
+    }
+  | { kind: 'pad'; length: number; torrentOffset: number };
+
+/** Percent-encodes one path component (slashes inside a component are data, not separators). */
+function encodeComponent(c: string): string {
+  return encodeURIComponent(c).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * The URL of file `fileIndex` on the seed at `base`. BEP 19: a single-file torrent's URL names the
+ * file unless it ends in '/', which asks for the torrent's name to be added; a multi-file torrent's
+ * URL is a directory under which `name/path…` lies (a missing final '/' is added, as libtorrent).
+ */
+export function fileUrl(base: string, t: WebSeedTorrent, fileIndex: number): string {
+  const f = t.files[fileIndex];
+  if (!f) throw new RangeError(`no file ${fileIndex}`);
+  if (!t.multiFile) return base.endsWith('/') ? base + encodeComponent(t.name) : base;
+  const dir = base.endsWith('/') ? base : `${base}/`;
+  // `path` starts with the torrent's name (its folder), as BEP 19 wants in the URL.
+  return dir + f.path.map(encodeComponent).join('/');
+}
+
+/** The segments that cover torrent bytes [offset, offset + length), in order. */
+export function planRange(base: string, t: WebSeedTorrent, offset: number, length: number): RangeSegment[] {
+  const out: RangeSegment[] = [];
+  for (const span of mapRange(t, offset, length)) {
+    const f = t.files[span.fileIndex]!;
+    if (f.pad) {
+      out.push({ kind: 'pad', length: span.length, torrentOffset: span.torrentOffset });
+      continue;
+    }
+    out.push({
+      kind: 'http',
+      url: fileUrl(base, t, span.fileIndex),
+      fileIndex: span.fileIndex,
+      fileOffset: span.fileOffset,
+      length: span.length,
+      fileLength: f.length,
+      torrentOffset: span.torrentOffset,
+    });
+  }
+  return out;
+}
+
+/** A block of piece data, in the torrent's byte stream (piece × pieceLength + begin). */
+export interface BlockSpan {
+  readonly piece: number;
+  readonly begin: number;
+  readonly length: number;
+}
+
+/** One contiguous run of requested blocks: what one HTTP transfer (per file) fetches. */
+export interface BlockRun<B extends BlockSpan = BlockSpan> {
+  /** Torrent offset of the first byte. */
+  offset: number;
+  length: number;
+  blocks: B[];
+}
+
+/**
+ * Groups requested blocks (in request order) into runs of adjacent bytes, each at most
+ * `maxBytes` long (a run always holds at least one block). Blocks out of order start a new run:
+ * a web seed serves what it is asked in the order it was asked.
+ */
+export function groupRuns<B extends BlockSpan>(
+  pieceLength: number,
+  blocks: readonly B[],
+  maxBytes: number,
+): BlockRun<B>[] {
+  const runs: BlockRun<B>[] = [];
+  let cur: BlockRun<B> | undefined;
+  for (const b of blocks) {
+    const at = b.piece * pieceLength + b.begin;
+    if (cur && cur.offset + cur.length === at && cur.length + b.length <= maxBytes) {
+      cur.length += b.length;
+      cur.blocks.push(b);
+      continue;
+    }
+    cur = { offset: at, length: b.length, blocks: [b] };
+    runs.push(cur);
+  }
+  return runs;
+}
