@@ -163,8 +163,14 @@ export class HttpRangeFetcher {
         if (v.kind === 'fail') return finish({ ok: false, kind: 'fail', code: v.code, message: v.message });
         let skip = v.skip;
         let left = v.length;
+        let excess = 0;
         res.on('data', (chunk: Buffer) => {
-          if (finished) return;
+          if (finished) {
+            // More than we asked for: drop a little (the socket may stay reusable), never a lot.
+            excess += chunk.length;
+            if (excess > DRAIN_LIMIT) res.destroy();
+            return;
+          }
           lastActivity = this.o.clock.now();
           let c = chunk;
           if (skip > 0) {
