@@ -189,7 +189,10 @@ export class WebSeed implements PeerLink {
   piece(): void {}
   reject(): void {}
 
-  close(reason: DisconnectReason = DisconnectReason.CLOSED_BY_US, detail?: string | Partial<DisconnectInfo>): void {
+  close(
+    reason: DisconnectReason = DisconnectReason.CLOSED_BY_US,
+    detail?: string | Partial<DisconnectInfo>,
+  ): void {
     if (this.closed) return;
     this.closed = true;
     this.restTimer?.cancel();
@@ -207,7 +210,8 @@ export class WebSeed implements PeerLink {
 
   private pump(): void {
     if (this.closed || this.peerChoking) return;
-    if (this.pending.length > 0 && this.pending.some((b) => !b.wanted)) this.pending = this.pending.filter((b) => b.wanted);
+    if (this.pending.length > 0 && this.pending.some((b) => !b.wanted))
+      this.pending = this.pending.filter((b) => b.wanted);
     while (this.active.size < this.tuning.maxInFlight && this.pending.length > 0) {
       const [run] = groupRuns(this.h.torrent.pieceLength, this.pending, this.tuning.maxRunBytes);
       this.pending = this.pending.slice(run!.blocks.length);
@@ -216,7 +220,14 @@ export class WebSeed implements PeerLink {
   }
 
   private async runTransfer(run: BlockRun<Block>): Promise<void> {
-    const t: Transfer = { run, handle: undefined, wanted: run.blocks.length, block: 0, filled: 0, staging: undefined };
+    const t: Transfer = {
+      run,
+      handle: undefined,
+      wanted: run.blocks.length,
+      block: 0,
+      filled: 0,
+      staging: undefined,
+    };
     this.active.add(t);
     let outcome: FetchOutcome = { ok: true, url: this.url };
     try {
@@ -332,12 +343,15 @@ export class WebSeed implements PeerLink {
     }
     this.h.error(this, this.lastError);
     this.restTimer?.cancel();
-    this.restTimer = this.h.clock.setTimeout(() => {
-      this.restTimer = undefined;
-      this.restingUntil = undefined;
-      if (this.closed) return;
-      this.peerChoking = false;
-      this.h.message(this, { type: 'unchoke' });
-    }, Math.max(1, ms));
+    this.restTimer = this.h.clock.setTimeout(
+      () => {
+        this.restTimer = undefined;
+        this.restingUntil = undefined;
+        if (this.closed) return;
+        this.peerChoking = false;
+        this.h.message(this, { type: 'unchoke' });
+      },
+      Math.max(1, ms),
+    );
   }
 }

@@ -4,7 +4,7 @@
  * that has every piece (and asks for contiguous runs). They close when the torrent seeds, stops
  * or checks. A seed that alone sent a piece failing its hash is dropped for good and reported.
  */
-import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
+import { DisconnectReason } from '../peer/disconnect.js';
 import type { Message } from '../wire/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Metainfo } from '../metainfo/types.js';
@@ -97,7 +97,8 @@ export class WebSeedSet {
       this.closeAll(DisconnectReason.TORRENT_STOPPED);
       return;
     }
-    for (const url of this.urls) if (!this.byUrl.has(url) && !this.dropped.has(url)) this.open(url, this.h.fetcher);
+    for (const url of this.urls)
+      if (!this.byUrl.has(url) && !this.dropped.has(url)) this.open(url, this.h.fetcher);
   }
 
   closeAll(reason: DisconnectReason): void {
@@ -151,25 +152,26 @@ export class WebSeedSet {
 
   private open(url: string, fetcher: RangeFetcher): void {
     const clock = this.h.clock;
-    // The session is made right after the link; the link calls back only later (fetches are async).
-    let session!: PeerSession<WebSeed>;
     const link = new WebSeed(
       url,
       {
         clock,
         torrent: this.h.metainfo(),
         fetcher,
-        message: (_l, m: Message) => this.h.downloader().onMessage(session, m),
+        message: (l, m: Message) => {
+          const s = this.links.get(l);
+          if (s) this.h.downloader().onMessage(s, m);
+        },
         error: (_l, info) => {
           this.lastErrors.set(url, info);
           if (info.dropped) this.dropped.set(url, info);
           this.h.error(info);
         },
-        closed: (l, info) => this.closed(session, l, info),
+        closed: (l) => this.closed(l),
       },
       this.h.tuning,
     );
-    session = new PeerSession(link, url, clock.now());
+    const session = new PeerSession(link, url, clock.now());
     session.contiguous = true;
     this.links.set(link, session);
     this.byUrl.set(url, link);
@@ -180,8 +182,10 @@ export class WebSeedSet {
     d.onMessage(session, { type: 'haveAll' });
   }
 
-  private closed(s: PeerSession<WebSeed>, link: WebSeed, _info: DisconnectInfo): void {
-    if (!this.links.delete(link)) return;
+  private closed(link: WebSeed): void {
+    const s = this.links.get(link);
+    if (!s) return;
+    this.links.delete(link);
     this.byUrl.delete(link.url);
     this.delivered.set(link.url, (this.delivered.get(link.url) ?? 0) + link.downloaded);
     this.h.downloader().peerRemoved(s);

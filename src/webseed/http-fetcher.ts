@@ -91,13 +91,21 @@ export class HttpRangeFetcher {
     };
     const armStall = (): void => {
       const left = this.stallMs - (this.o.clock.now() - lastActivity);
-      stall = this.o.clock.setTimeout(() => {
-        if (finished) return;
-        if (this.o.clock.now() - lastActivity >= this.stallMs) {
-          current?.destroy();
-          finish({ ok: false, kind: 'retry', code: 'WEBSEED_TIMEOUT', message: `no data for ${this.stallMs} ms` });
-        } else armStall();
-      }, Math.max(1, left));
+      stall = this.o.clock.setTimeout(
+        () => {
+          if (finished) return;
+          if (this.o.clock.now() - lastActivity >= this.stallMs) {
+            current?.destroy();
+            finish({
+              ok: false,
+              kind: 'retry',
+              code: 'WEBSEED_TIMEOUT',
+              message: `no data for ${this.stallMs} ms`,
+            });
+          } else armStall();
+        },
+        Math.max(1, left),
+      );
     };
     armStall();
 
@@ -106,14 +114,29 @@ export class HttpRangeFetcher {
       try {
         parsed = new URL(url);
       } catch {
-        return finish({ ok: false, kind: 'fail', code: 'WEBSEED_BAD_URL', message: `bad URL ${url.slice(0, 200)}` });
+        return finish({
+          ok: false,
+          kind: 'fail',
+          code: 'WEBSEED_BAD_URL',
+          message: `bad URL ${url.slice(0, 200)}`,
+        });
       }
       const secure = parsed.protocol === 'https:';
       if (!secure && parsed.protocol !== 'http:')
-        return finish({ ok: false, kind: 'fail', code: 'WEBSEED_BAD_URL', message: `unsupported ${parsed.protocol}` });
+        return finish({
+          ok: false,
+          kind: 'fail',
+          code: 'WEBSEED_BAD_URL',
+          message: `unsupported ${parsed.protocol}`,
+        });
       const host = parsed.hostname.replace(/^\[|\]$/g, '');
       if (isIP(host) && this.o.allowAddress && !this.o.allowAddress(host))
-        return finish({ ok: false, kind: 'fail', code: 'WEBSEED_IP_FILTERED', message: `${host} is blocked` });
+        return finish({
+          ok: false,
+          kind: 'fail',
+          code: 'WEBSEED_IP_FILTERED',
+          message: `${host} is blocked`,
+        });
       const options: http.RequestOptions = {
         method: 'GET',
         agent: secure ? this.httpsAgent : this.httpAgent,
@@ -147,7 +170,12 @@ export class HttpRangeFetcher {
         }
         if (v.kind === 'redirect') {
           if (redirects >= this.maxRedirects)
-            return finish({ ok: false, kind: 'fail', code: 'WEBSEED_BAD_REDIRECT', message: 'too many redirects' });
+            return finish({
+              ok: false,
+              kind: 'fail',
+              code: 'WEBSEED_BAD_REDIRECT',
+              message: 'too many redirects',
+            });
           const next = redirectTarget(url, v.location);
           if ('code' in next) return finish({ ok: false, kind: 'fail', ...next });
           return attempt(next.url, redirects + 1);
@@ -195,12 +223,24 @@ export class HttpRangeFetcher {
         });
         res.on('end', () => {
           if (left > 0)
-            finish({ ok: false, kind: 'retry', code: 'WEBSEED_SHORT_BODY', message: `body ended ${left} bytes short` });
+            finish({
+              ok: false,
+              kind: 'retry',
+              code: 'WEBSEED_SHORT_BODY',
+              message: `body ended ${left} bytes short`,
+            });
         });
-        res.on('error', (e) => finish({ ok: false, kind: 'retry', code: 'WEBSEED_CONNECTION', message: errorMessage(e) }));
+        res.on('error', (e) =>
+          finish({ ok: false, kind: 'retry', code: 'WEBSEED_CONNECTION', message: errorMessage(e) }),
+        );
         res.on('close', () => {
           if (left > 0)
-            finish({ ok: false, kind: 'retry', code: 'WEBSEED_SHORT_BODY', message: `body ended ${left} bytes short` });
+            finish({
+              ok: false,
+              kind: 'retry',
+              code: 'WEBSEED_SHORT_BODY',
+              message: `body ended ${left} bytes short`,
+            });
         });
       });
       r.end();
@@ -218,17 +258,21 @@ export class HttpRangeFetcher {
 
   /** DNS lookup that refuses addresses the filter blocks (a name may not lead around it). */
   private readonly lookup: LookupFunction = (hostname, options: LookupOptions, cb) => {
-    dnsLookup(hostname, { ...options, all: true }, (err: NodeJS.ErrnoException | null, addrs: LookupAddress[]) => {
-      if (err) return cb(err, options.all ? [] : '', 0);
-      const allow = this.o.allowAddress;
-      const ok = allow ? addrs.filter((a) => allow(a.address)) : addrs;
-      if (ok.length === 0) {
-        const e: NodeJS.ErrnoException = new Error(`${hostname} resolves only to blocked addresses`);
-        e.code = 'WEBSEED_IP_FILTERED';
-        return cb(e, options.all ? [] : '', 0);
-      }
-      if (options.all) cb(null, ok);
-      else cb(null, ok[0]!.address, ok[0]!.family);
-    });
+    dnsLookup(
+      hostname,
+      { ...options, all: true },
+      (err: NodeJS.ErrnoException | null, addrs: LookupAddress[]) => {
+        if (err) return cb(err, options.all ? [] : '', 0);
+        const allow = this.o.allowAddress;
+        const ok = allow ? addrs.filter((a) => allow(a.address)) : addrs;
+        if (ok.length === 0) {
+          const e: NodeJS.ErrnoException = new Error(`${hostname} resolves only to blocked addresses`);
+          e.code = 'WEBSEED_IP_FILTERED';
+          return cb(e, options.all ? [] : '', 0);
+        }
+        if (options.all) cb(null, ok);
+        else cb(null, ok[0]!.address, ok[0]!.family);
+      },
+    );
   };
 }

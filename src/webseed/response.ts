@@ -77,7 +77,12 @@ export function judgeResponse(status: number, headers: Headers, want: RangeExpec
   if (status === 206) {
     const raw = header(headers, 'content-range');
     const cr = raw === undefined ? undefined : parseContentRange(raw);
-    if (!cr) return { kind: 'fail', code: 'WEBSEED_BAD_RANGE', message: `206 with Content-Range ${raw ?? '(none)'}` };
+    if (!cr)
+      return {
+        kind: 'fail',
+        code: 'WEBSEED_BAD_RANGE',
+        message: `206 with Content-Range ${raw ?? '(none)'}`,
+      };
     if (cr.total !== undefined && cr.total !== want.fileLength)
       return {
         kind: 'fail',
@@ -92,7 +97,11 @@ export function judgeResponse(status: number, headers: Headers, want: RangeExpec
       };
     const len = contentLength(headers);
     if (len !== undefined && len !== want.length)
-      return { kind: 'fail', code: 'WEBSEED_BAD_RANGE', message: `Content-Length ${len} for ${want.length} bytes` };
+      return {
+        kind: 'fail',
+        code: 'WEBSEED_BAD_RANGE',
+        message: `Content-Length ${len} for ${want.length} bytes`,
+      };
     return { kind: 'body', skip: 0, length: want.length };
   }
   if (status === 200) {
@@ -114,7 +123,8 @@ export function judgeResponse(status: number, headers: Headers, want: RangeExpec
   }
   if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
     const location = header(headers, 'location');
-    if (!location) return { kind: 'fail', code: 'WEBSEED_BAD_REDIRECT', message: `${status} without Location` };
+    if (!location)
+      return { kind: 'fail', code: 'WEBSEED_BAD_REDIRECT', message: `${status} without Location` };
     return { kind: 'redirect', location };
   }
   if (status === 503 || status === 429) {

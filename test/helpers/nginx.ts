@@ -29,7 +29,11 @@ async function openUp(paths: string[]): Promise<void> {
   for (const p of paths) await chmod(p, 0o755).catch(() => undefined);
 }
 
-export async function startNginx(o: { root: string; locations?: string; port?: number }): Promise<NginxServer> {
+export async function startNginx(o: {
+  root: string;
+  locations?: string;
+  port?: number;
+}): Promise<NginxServer> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: run scripts/install-test-peers.sh`);
   const dir = await tempDir('nbt-nginx-');
   const port = o.port ?? (await freePort());
@@ -67,10 +71,14 @@ http {
     await openUp([d, o.root]);
     for (const sub of ['tmp', 'logs']) await chown(join(d, sub), NOBODY, NOBODY);
   }
-  const proc: ChildProcess = spawn(NGINX, ['-p', d, '-c', join(d, 'nginx.conf'), '-e', join(d, 'logs/error.log')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    ...(root ? { uid: NOBODY, gid: NOBODY } : {}),
-  });
+  const proc: ChildProcess = spawn(
+    NGINX,
+    ['-p', d, '-c', join(d, 'nginx.conf'), '-e', join(d, 'logs/error.log')],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(root ? { uid: NOBODY, gid: NOBODY } : {}),
+    },
+  );
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

@@ -92,7 +92,10 @@ for (const style of ['file URL', 'directory URL'] as const) {
     // Contiguous runs, not scattered blocks: far fewer requests than 16 KiB blocks.
     const seen = await ranges(fx.nginx, '/files/single.bin');
     assert.ok(seen.length > 0 && seen.length <= data.length / (256 * 1024), `${seen.length} requests`);
-    assert.ok(seen.some(([a, b]) => b - a + 1 >= 256 * 1024), 'some request spans a whole piece or more');
+    assert.ok(
+      seen.some(([a, b]) => b - a + 1 >= 256 * 1024),
+      'some request spans a whole piece or more',
+    );
   });
 }
 
@@ -110,7 +113,10 @@ test('a multi-file torrent completes from nginx; ranges are split per file', asy
   ];
   for (const [p, d] of files) await writeFile(join(top, p), d);
   await shareWithNginx([join(fx.root, 'pub'), top, join(top, 'sub dir')]);
-  const { torrent: bytes } = await createTorrent(top, { pieceLength: 64 * 1024, webSeeds: [`${fx.nginx.origin}/pub`] });
+  const { torrent: bytes } = await createTorrent(top, {
+    pieceLength: 64 * 1024,
+    webSeeds: [`${fx.nginx.origin}/pub`],
+  });
   const client = webSeedClient(defer);
   const torrent = await client.addTorrent(bytes, { savePath: join(fx.dir, 'dl') });
   await done(torrent, 30_000);
@@ -118,7 +124,12 @@ test('a multi-file torrent completes from nginx; ranges are split per file', asy
   assert.equal(torrent.stats().peers.total, 0);
   // Every file was asked for by its own URL (name/path, percent-encoded).
   const log = await fx.nginx.accessLog();
-  for (const uri of ['/pub/multi/a.bin', '/pub/multi/sub%20dir/b%20%231.bin', '/pub/multi/c.txt', '/pub/multi/d.bin'])
+  for (const uri of [
+    '/pub/multi/a.bin',
+    '/pub/multi/sub%20dir/b%20%231.bin',
+    '/pub/multi/c.txt',
+    '/pub/multi/d.bin',
+  ])
     assert.ok(log.includes(`GET ${uri} 206`), `${uri} requested`);
 });
 
@@ -209,10 +220,13 @@ test('redirects: followed on the same server; never to a filtered host; not fore
   );
   const data = await singleFile(fx, 'z.bin', 3_000_000, 13);
   const make = async (url: string): Promise<Buffer> =>
-    (await createTorrent(join(fx.root, 'files', 'z.bin'), { pieceLength: 32 * 1024, webSeeds: [url] })).torrent;
+    (await createTorrent(join(fx.root, 'files', 'z.bin'), { pieceLength: 32 * 1024, webSeeds: [url] }))
+      .torrent;
   const client = webSeedClient(defer, { ipFilter: (ip) => ip !== '127.0.0.2' });
 
-  const moved = await client.addTorrent(await make(`${fx.nginx.origin}/moved/z.bin`), { savePath: join(fx.dir, 'a') });
+  const moved = await client.addTorrent(await make(`${fx.nginx.origin}/moved/z.bin`), {
+    savePath: join(fx.dir, 'a'),
+  });
   await done(moved, 20_000);
   assert.ok((await readFile(join(fx.dir, 'a', 'z.bin'))).equals(data));
   // The redirect is remembered: only the first transfers (up to 4 in flight) asked /moved/.
@@ -249,7 +263,10 @@ test('mixed with a real libtorrent seed: both supply pieces', async (t) => {
   });
   const torrentPath = join(fx.dir, 'm.torrent');
   await writeFile(torrentPath, bytes);
-  const seed = new LtPeer('seed', torrentPath, join(fx.root, 'files'), { uploadLimit: 2_000_000, enc: 'disabled' });
+  const seed = new LtPeer('seed', torrentPath, join(fx.root, 'files'), {
+    uploadLimit: 2_000_000,
+    enc: 'disabled',
+  });
   defer(() => seed.kill());
   const port = await seed.port();
   const client = webSeedClient(defer, { webSeeds: { maxInFlight: 2 } });

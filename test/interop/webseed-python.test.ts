@@ -19,9 +19,13 @@ import { done, until } from './tracker-swarm.js';
 
 async function pythonServer(defer: Defer, dir: string): Promise<string> {
   const port = await freePort();
-  const proc = spawn('/usr/bin/python3', ['-m', 'http.server', '--bind', '127.0.0.1', '--directory', dir, String(port)], {
-    stdio: 'ignore',
-  });
+  const proc = spawn(
+    '/usr/bin/python3',
+    ['-m', 'http.server', '--bind', '127.0.0.1', '--directory', dir, String(port)],
+    {
+      stdio: 'ignore',
+    },
+  );
   defer(() => {
     proc.kill('SIGKILL');
   });

@@ -440,12 +440,21 @@ test('contiguous picking (web seeds) takes runs of adjacent pieces; rarer pieces
   const q = picker(40, 4);
   q.peerHasAll(web);
   const scattered = piecesOf(q.pick(web, 4 * 8));
-  assert.ok(scattered.some((x, i) => i > 0 && x !== scattered[i - 1]! + 1), `scattered ${scattered.join(',')}`);
+  assert.ok(
+    scattered.some((x, i) => i > 0 && x !== scattered[i - 1]! + 1),
+    `scattered ${scattered.join(',')}`,
+  );
 
   // A peer has pieces 20..39: the web seed fills what peers do not have (0..19), in a run, and
   // its run stops where the peer's pieces (more common) begin.
   const r = picker(40, 4);
-  r.peerHasBitfield('peer', bits(40, Array.from({ length: 20 }, (_, i) => 20 + i)));
+  r.peerHasBitfield(
+    'peer',
+    bits(
+      40,
+      Array.from({ length: 20 }, (_, i) => 20 + i),
+    ),
+  );
   r.peerHasAll(web);
   const fill = piecesOf(r.pick(web, 4 * 40, { contiguous: true }));
   const rare = fill.slice(0, 20);

@@ -117,7 +117,9 @@ test('a run across two files is fetched as one range per file, in order', async 
   const got = s.messages.filter((m) => m.type === 'piece');
   assert.equal(got.length, 8);
   const straddling = got.find((m) => m.type === 'piece' && m.index === 1 && m.begin === 0);
-  assert.ok(straddling && straddling.type === 'piece' && straddling.block.equals(s.data.subarray(PL, PL + B)));
+  assert.ok(
+    straddling && straddling.type === 'piece' && straddling.block.equals(s.data.subarray(PL, PL + B)),
+  );
 });
 
 test('cancelled blocks are not delivered; a run with nothing left wanted is aborted', async () => {
@@ -198,8 +200,5 @@ test('too many errors in a row, or one that cannot get better, drop the seed', a
   p.calls[0]!.finish({ ok: false, kind: 'fail', code: 'WEBSEED_HTTP_ERROR', message: 'HTTP 404' });
   await tick();
   assert.equal(p.closes.length, 1);
-  assert.deepEqual(
-    [p.errors[0]!.code, p.errors[0]!.dropped],
-    ['WEBSEED_HTTP_ERROR', true],
-  );
+  assert.deepEqual([p.errors[0]!.code, p.errors[0]!.dropped], ['WEBSEED_HTTP_ERROR', true]);
 });

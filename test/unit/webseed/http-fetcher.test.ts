@@ -90,7 +90,8 @@ test('redirects: filtered hosts are refused before connecting; chains are bounde
   let hits = 0;
   const base = await server(t, (req, res) => {
     hits++;
-    if (req.url === '/to-blocked') res.writeHead(302, { location: 'http://127.0.0.9:1/x', 'content-length': '0' });
+    if (req.url === '/to-blocked')
+      res.writeHead(302, { location: 'http://127.0.0.9:1/x', 'content-length': '0' });
     else res.writeHead(302, { location: `/loop${hits}`, 'content-length': '0' });
     res.end();
   });

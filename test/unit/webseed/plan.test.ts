@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileUrl, groupRuns, planRange, type WebSeedTorrent } from '../../../src/webseed/plan.js';
 
-function torrent(files: { path: string[]; length: number; pad?: boolean }[], multiFile: boolean): WebSeedTorrent {
+function torrent(
+  files: { path: string[]; length: number; pad?: boolean }[],
+  multiFile: boolean,
+): WebSeedTorrent {
   let offset = 0;
   const fs = files.map((f) => {
     const out = { path: f.path, length: f.length, offset, pad: f.pad ?? false };
@@ -49,9 +52,25 @@ test('planRange splits a run at file boundaries and makes pad files zeros, never
   );
   const plan = planRange('http://h/', t, 10, 40);
   assert.deepEqual(plan, [
-    { kind: 'http', url: 'http://h/t/a', fileIndex: 0, fileOffset: 10, length: 10, fileLength: 20, torrentOffset: 10 },
+    {
+      kind: 'http',
+      url: 'http://h/t/a',
+      fileIndex: 0,
+      fileOffset: 10,
+      length: 10,
+      fileLength: 20,
+      torrentOffset: 10,
+    },
     { kind: 'pad', length: 12, torrentOffset: 20 },
-    { kind: 'http', url: 'http://h/t/b', fileIndex: 2, fileOffset: 0, length: 18, fileLength: 30, torrentOffset: 32 },
+    {
+      kind: 'http',
+      url: 'http://h/t/b',
+      fileIndex: 2,
+      fileOffset: 0,
+      length: 18,
+      fileLength: 30,
+      torrentOffset: 32,
+    },
   ]);
   assert.equal(
     plan.reduce((n, s) => n + s.length, 0),

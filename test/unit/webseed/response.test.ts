@@ -11,11 +11,14 @@ import {
 const want = { start: 1000, length: 500, fileLength: 10_000, maxSkip: 4096 };
 
 test('206 is accepted only when Content-Range matches the range and the file size', () => {
-  assert.deepEqual(judgeResponse(206, { 'content-range': 'bytes 1000-1499/10000', 'content-length': '500' }, want), {
-    kind: 'body',
-    skip: 0,
-    length: 500,
-  });
+  assert.deepEqual(
+    judgeResponse(206, { 'content-range': 'bytes 1000-1499/10000', 'content-length': '500' }, want),
+    {
+      kind: 'body',
+      skip: 0,
+      length: 500,
+    },
+  );
   assert.equal(judgeResponse(206, { 'content-range': 'bytes 1000-1499/*' }, want).kind, 'body');
   const bad = (h: Record<string, string>): string => {
     const v = judgeResponse(206, h, want);
@@ -25,12 +28,19 @@ test('206 is accepted only when Content-Range matches the range and the file siz
   assert.equal(bad({ 'content-range': 'bytes 0-499/10000' }), 'WEBSEED_BAD_RANGE');
   assert.equal(bad({ 'content-range': 'bytes 1000-1999/10000' }), 'WEBSEED_BAD_RANGE');
   assert.equal(bad({ 'content-range': 'bytes 1000-1499/20000' }), 'WEBSEED_WRONG_SIZE');
-  assert.equal(bad({ 'content-range': 'bytes 1000-1499/10000', 'content-length': '501' }), 'WEBSEED_BAD_RANGE');
+  assert.equal(
+    bad({ 'content-range': 'bytes 1000-1499/10000', 'content-length': '501' }),
+    'WEBSEED_BAD_RANGE',
+  );
   assert.equal(bad({ 'content-range': 'garbage' }), 'WEBSEED_BAD_RANGE');
 });
 
 test('200 (no Range support): skip to the range within the limit, else refuse', () => {
-  assert.deepEqual(judgeResponse(200, { 'content-length': '10000' }, want), { kind: 'body', skip: 1000, length: 500 });
+  assert.deepEqual(judgeResponse(200, { 'content-length': '10000' }, want), {
+    kind: 'body',
+    skip: 1000,
+    length: 500,
+  });
   const far = judgeResponse(200, {}, { ...want, start: 5000 });
   assert.equal(far.kind === 'fail' && far.code, 'WEBSEED_NO_RANGES');
   const size = judgeResponse(200, { 'content-length': '9999' }, want);
@@ -41,7 +51,12 @@ test('redirects, retries and failures', () => {
   assert.deepEqual(judgeResponse(302, { location: '/x' }, want), { kind: 'redirect', location: '/x' });
   assert.equal(judgeResponse(301, {}, want).kind, 'fail');
   const busy = judgeResponse(503, { 'retry-after': '120' }, want);
-  assert.deepEqual(busy, { kind: 'retry', code: 'WEBSEED_UNAVAILABLE', message: 'HTTP 503', afterMs: 120_000 });
+  assert.deepEqual(busy, {
+    kind: 'retry',
+    code: 'WEBSEED_UNAVAILABLE',
+    message: 'HTTP 503',
+    afterMs: 120_000,
+  });
   const soon = judgeResponse(
     503,
     { 'retry-after': 'Wed, 21 Oct 2026 07:28:30 GMT', date: 'Wed, 21 Oct 2026 07:28:00 GMT' },
