@@ -3,7 +3,8 @@
  * peers at all completes from the web seed alone (single file, by file URL and by directory URL;
  * multi-file, with ranges split per file); a seed serving wrong bytes in one range is detected
  * and dropped; 503 + Retry-After is honoured; redirects are followed, but never to a host the IP
- * filter blocks and not forever; mixed with a real libtorrent seed both sources contribute.
+ * filter blocks and not forever; mixed with a real libtorrent seed both sources contribute; a
+ * magnet's ws= is used; `nbt create -w` then `nbt download` completes from the web seed alone.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ import { startNginx, shareWithNginx, type NginxServer } from '../helpers/nginx.j
 import { LtPeer, requirePeer } from '../helpers/real-peers.js';
 import { seededBytes, tempDir } from '../helpers/tmp.js';
 import { done, until } from './tracker-swarm.js';
+import { NbtChild } from '../unit/cli/nbt-child.js';
 
 interface Fixture {
   dir: string;
@@ -280,4 +282,56 @@ test('mixed with a real libtorrent seed: both supply pieces', async (t) => {
   assert.ok(fromSeed > 0, 'the web seed supplied pieces');
   assert.ok(st.sessionDownloaded - fromSeed > 0, 'the peer supplied pieces');
   assert.equal(st.hashFailures, 0);
+});
+
+test('a magnet link ws= web seed is used once the torrent is known (saved metadata)', async (t) => {
+  if (!requirePeer(t, 'nginx')) return;
+  const defer = cleanupStack(t);
+  const fx = await fixture(t, defer);
+  const data = await singleFile(fx, 'w.bin', 1_300_000, 23);
+  // No url-list in the torrent: the web seed comes from the magnet alone.
+  const { torrent: bytes, metainfo } = await createTorrent(join(fx.root, 'files', 'w.bin'), {
+    pieceLength: 64 * 1024,
+  });
+  const resumeDir = join(fx.dir, 'resume');
+  await mkdir(resumeDir);
+  await writeFile(join(resumeDir, `${metainfo.infoHashHex}.torrent`), bytes);
+  const ws = `${fx.nginx.origin}/files/`;
+  const client = webSeedClient(defer, { resumeDir });
+  const torrent = await client.addTorrent(
+    `magnet:?xt=urn:btih:${metainfo.infoHashHex}&ws=${encodeURIComponent(ws)}`,
+    {
+      savePath: join(fx.dir, 'dl'),
+    },
+  );
+  assert.deepEqual(
+    torrent.webSeeds.map((w) => w.url),
+    [ws],
+  );
+  await done(torrent, 20_000);
+  assert.ok((await readFile(join(fx.dir, 'dl', 'w.bin'))).equals(data));
+});
+
+test('nbt create -w writes the web seed and nbt download completes from it alone', async (t) => {
+  if (!requirePeer(t, 'nginx')) return;
+  const defer = cleanupStack(t);
+  const fx = await fixture(t, defer);
+  const data = await singleFile(fx, 'cli.bin', 2_000_000, 29);
+  const torrentPath = join(fx.dir, 'cli.torrent');
+  const create = new NbtChild([
+    'create',
+    join(fx.root, 'files', 'cli.bin'),
+    '-o',
+    torrentPath,
+    '-w',
+    `${fx.nginx.origin}/files/cli.bin`,
+  ]);
+  assert.equal(await create.exit, 0, create.tail());
+  const out = join(fx.dir, 'out');
+  const dl = new NbtChild(['download', torrentPath, '-o', out, '--port', '0', '--no-dht', '--json']);
+  defer(() => dl.kill());
+  assert.equal(await dl.exit, 0, dl.tail());
+  assert.ok((await readFile(join(out, 'cli.bin'))).equals(data));
+  const summary = dl.lines.find((l) => l.event === 'summary');
+  assert.equal(summary?.['status'], 'complete', dl.tail());
 });
