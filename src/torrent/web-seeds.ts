@@ -11,7 +11,13 @@ import type { Metainfo } from '../metainfo/types.js';
 import type { Downloader } from './downloader.js';
 import { PeerSession } from './session.js';
 import type { PeerLink } from './peer-link.js';
-import { WebSeed, type RangeFetcher, type WebSeedErrorInfo, type WebSeedTuning } from './web-seed.js';
+import {
+  WebSeed,
+  defaultWebSeedTuning,
+  type RangeFetcher,
+  type WebSeedErrorInfo,
+  type WebSeedTuning,
+} from './web-seed.js';
 
 /** One web seed in `torrent.stats().webSeeds` and `torrent.webSeeds`. */
 export interface WebSeedStats {
@@ -41,8 +47,16 @@ export interface WebSeedSetHost {
 
 /** More URLs than this are ignored (a hostile .torrent could list thousands). */
 const MAX_WEB_SEEDS = 32;
-/** A web seed session starts with this many blocks in its pipeline (a few runs' worth). */
-const INITIAL_PIPELINE = 64;
+/**
+ * A web seed session starts with a pipeline that fills every transfer it may run at once
+ * (4 × 4 MiB by default): HTTP has no per-block round trips to grow into, and slow start
+ * from a few blocks would leave the server idle for the first seconds.
+ */
+function initialPipeline(t: Partial<WebSeedTuning>): number {
+  const d = defaultWebSeedTuning;
+  const bytes = (t.maxInFlight ?? d.maxInFlight) * (t.maxRunBytes ?? d.maxRunBytes);
+  return Math.max(16, Math.min(t.maxRequests ?? d.maxRequests, Math.ceil(bytes / 16384)));
+}
 
 export class WebSeedSet {
   private readonly urls: string[] = [];
@@ -177,7 +191,7 @@ export class WebSeedSet {
     this.byUrl.set(url, link);
     const d = this.h.downloader();
     d.peerAdded(session);
-    session.target = Math.max(session.target, INITIAL_PIPELINE);
+    session.target = Math.max(session.target, initialPipeline(this.h.tuning ?? {}));
     this.h.joined();
     d.onMessage(session, { type: 'haveAll' });
   }
