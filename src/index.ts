@@ -89,7 +89,7 @@ export type {
   FileErrorInfo,
 } from './torrent/types.js';
 export { MAX_PRIORITY, DEFAULT_PRIORITY } from './torrent/picker.js';
-export type { WebSeedErrorInfo, WebSeedTuning } from './torrent/web-seed.js';
+export type { WebSeedErrorInfo, WebSeedKind, WebSeedTuning } from './torrent/web-seed.js';
 export type { WebSeedStats } from './torrent/web-seeds.js';
 export * from './hash/index.js';
 export * from './stream/index.js';

@@ -31,6 +31,7 @@ export {
   type RangeFetcher,
   type WebSeedErrorInfo,
   type WebSeedHost,
+  type WebSeedKind,
   type WebSeedTuning,
 } from './web-seed.js';
 export { WebSeedSet, type WebSeedStats, type WebSeedSetHost } from './web-seeds.js';

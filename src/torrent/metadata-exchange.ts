@@ -65,6 +65,7 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
     multiFile: false,
     announce: [],
     urlList: [...link.webSeeds],
+    httpSeeds: [],
     nodes: [],
     private: false,
     pieceHash: none,

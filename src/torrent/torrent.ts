@@ -34,6 +34,7 @@ import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
 import { WebSeedSet, type WebSeedStats } from './web-seeds.js';
+import type { WebSeedKind } from './web-seed.js';
 import type { TorrentHost, TorrentInit } from './torrent-init.js';
 import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
@@ -155,6 +156,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       error: (info) => this.emit('web-seed-error', info),
     });
     for (const url of [...m.urlList, ...(init.webSeeds ?? [])]) this.seeds.add(url);
+    for (const url of m.httpSeeds) this.seeds.add(url, 'httpseed');
     this.readCacheBytes = init.readCacheBytes ?? 16 * 1024 * 1024;
     this.cache = this.newReadCache();
     this.uploader = this.newUploader();
@@ -575,11 +577,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   /**
-   * Adds a web seed URL (http or https; a URL ending in '/' is a directory holding the torrent's
-   * name). Returns false for a URL already known or not usable. A dropped one is tried again.
+   * Adds a web seed URL (http or https): BEP 19 by default (a URL ending in '/' is a directory
+   * holding the torrent's name), or a BEP 17 `httpseed` script. Returns false for a URL already
+   * known or not usable. A dropped one is tried again.
    */
-  addWebSeed(url: string): boolean {
-    return this.seeds.add(url);
+  addWebSeed(url: string, kind: WebSeedKind = 'url-list'): boolean {
+    return this.seeds.add(url, kind);
   }
 
   isBanned(host: string): boolean {

@@ -12,9 +12,12 @@ import type { Message } from '../wire/index.js';
 import { Bitfield } from '../util/bitfield.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { RateMeter } from '../util/rate.js';
-import { groupRuns, planRange, type BlockRun, type WebSeedTorrent } from '../webseed/plan.js';
+import { groupRuns, planHttpSeed, planRange, type BlockRun, type WebSeedTorrent } from '../webseed/plan.js';
 import type { FetchHandle, FetchOutcome, RangeFetch } from '../webseed/http-fetcher.js';
 import type { PeerLink } from './peer-link.js';
+
+/** BEP 19 (`url-list`, plain files served with ranges) or BEP 17 (`httpseeds`, a script). */
+export type WebSeedKind = 'url-list' | 'httpseed';
 
 /** What a web seed fetches with (an HttpRangeFetcher; tests may pass another). */
 export interface RangeFetcher {
@@ -120,6 +123,8 @@ export class WebSeed implements PeerLink {
     readonly url: string,
     private readonly h: WebSeedHost,
     tuning: Partial<WebSeedTuning> = {},
+    /** `url-list`: BEP 19 file URLs with Range; `httpseed`: a BEP 17 script. */
+    readonly kind: WebSeedKind = 'url-list',
   ) {
     this.host = url;
     this.tuning = { ...defaultWebSeedTuning, ...tuning };
@@ -231,7 +236,8 @@ export class WebSeed implements PeerLink {
     this.active.add(t);
     let outcome: FetchOutcome = { ok: true, url: this.url };
     try {
-      for (const seg of planRange(this.url, this.h.torrent, run.offset, run.length)) {
+      const plan = this.kind === 'httpseed' ? planHttpSeed : planRange;
+      for (const seg of plan(this.url, this.h.torrent, run.offset, run.length)) {
         if (t.wanted === 0 || this.closed) return;
         if (seg.kind === 'pad') {
           this.feed(t, Buffer.alloc(seg.length));
@@ -239,9 +245,10 @@ export class WebSeed implements PeerLink {
         }
         t.handle = this.h.fetcher.fetch({
           url: this.redirects.get(seg.url) ?? seg.url,
-          start: seg.fileOffset,
+          start: seg.kind === 'http' ? seg.fileOffset : 0,
           length: seg.length,
-          fileLength: seg.fileLength,
+          fileLength: seg.kind === 'http' ? seg.fileLength : seg.length,
+          ...(seg.kind === 'piece' ? { httpSeed: true } : {}),
           onData: (chunk) => this.feed(t, chunk),
         });
         outcome = await t.handle.done;

@@ -14,6 +14,7 @@ import type { PeerLink } from './peer-link.js';
 import {
   WebSeed,
   defaultWebSeedTuning,
+  type WebSeedKind,
   type RangeFetcher,
   type WebSeedErrorInfo,
   type WebSeedTuning,
@@ -22,6 +23,8 @@ import {
 /** One web seed in `torrent.stats().webSeeds` and `torrent.webSeeds`. */
 export interface WebSeedStats {
   url: string;
+  /** `url-list` (BEP 19) or `httpseed` (BEP 17). */
+  kind: WebSeedKind;
   /** connected: fetching (or ready to); resting: waiting after an error; idle: not in use now; dropped: given up. */
   state: 'connected' | 'resting' | 'idle' | 'dropped';
   /** Payload bytes it delivered this session. */
@@ -60,6 +63,7 @@ function initialPipeline(t: Partial<WebSeedTuning>): number {
 
 export class WebSeedSet {
   private readonly urls: string[] = [];
+  private readonly kinds = new Map<string, WebSeedKind>();
   private readonly links = new Map<PeerLink, PeerSession<WebSeed>>();
   private readonly byUrl = new Map<string, WebSeed>();
   private readonly dropped = new Map<string, WebSeedErrorInfo>();
@@ -69,7 +73,7 @@ export class WebSeedSet {
   constructor(private readonly h: WebSeedSetHost) {}
 
   /** Adds a URL (http or https; others are ignored, as BEP 19 says). Returns whether it is new. */
-  add(url: string): boolean {
+  add(url: string, kind: WebSeedKind = 'url-list'): boolean {
     let u: URL;
     try {
       u = new URL(url);
@@ -84,6 +88,7 @@ export class WebSeedSet {
     }
     if (this.urls.length >= MAX_WEB_SEEDS) return false;
     this.urls.push(url);
+    this.kinds.set(url, kind);
     this.sync();
     return true;
   }
@@ -155,6 +160,7 @@ export class WebSeedSet {
             : 'connected';
       const s: WebSeedStats = {
         url,
+        kind: this.kinds.get(url) ?? 'url-list',
         state,
         downloaded: (this.delivered.get(url) ?? 0) + (link?.downloaded ?? 0),
         downloadRate: link?.downloadRate ?? 0,
@@ -184,6 +190,7 @@ export class WebSeedSet {
         closed: (l) => this.closed(l),
       },
       this.h.tuning,
+      this.kinds.get(url),
     );
     const session = new PeerSession(link, url, clock.now());
     session.contiguous = true;

@@ -11,7 +11,7 @@ import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
-import { judgeResponse, redirectTarget } from './response.js';
+import { judgeHttpSeedResponse, judgeResponse, parseHttpSeedWait, redirectTarget } from './response.js';
 
 export interface HttpRangeFetcherOptions {
   clock: Clock;
@@ -35,6 +35,11 @@ export interface RangeFetch {
   length: number;
   /** The file's length in the torrent. */
   fileLength: number;
+  /**
+   * BEP 17: the URL names the bytes (no Range header); a 200 body is exactly `length` bytes and a
+   * 503 body says how many seconds to wait.
+   */
+  httpSeed?: boolean;
   /** Body bytes of the range, in order (`length` in all on success). Views valid during the call. */
   onData(chunk: Buffer): void;
 }
@@ -141,7 +146,7 @@ export class HttpRangeFetcher {
         method: 'GET',
         agent: secure ? this.httpsAgent : this.httpAgent,
         headers: {
-          range: `bytes=${req.start}-${req.start + req.length - 1}`,
+          ...(req.httpSeed ? {} : { range: `bytes=${req.start}-${req.start + req.length - 1}` }),
           'user-agent': this.userAgent,
           'accept-encoding': 'identity',
         },
@@ -156,12 +161,36 @@ export class HttpRangeFetcher {
       });
       r.on('response', (res) => {
         lastActivity = this.o.clock.now();
-        const v = judgeResponse(res.statusCode ?? 0, res.headers, {
-          start: req.start,
-          length: req.length,
-          fileLength: req.fileLength,
-          maxSkip: this.maxSkip,
-        });
+        const status = res.statusCode ?? 0;
+        const judged = req.httpSeed
+          ? judgeHttpSeedResponse(status, res.headers, req.length)
+          : judgeResponse(status, res.headers, {
+              start: req.start,
+              length: req.length,
+              fileLength: req.fileLength,
+              maxSkip: this.maxSkip,
+            });
+        if (judged.kind === 'wait-body') {
+          // BEP 17 503: the body is the number of seconds to wait (a few bytes; more is junk).
+          let text = '';
+          const busy = (): void =>
+            finish({
+              ok: false,
+              kind: 'retry',
+              code: 'WEBSEED_UNAVAILABLE',
+              message: 'HTTP 503',
+              ...(parseHttpSeedWait(text) !== undefined ? { afterMs: parseHttpSeedWait(text)! } : {}),
+            });
+          res.setEncoding('latin1');
+          res.on('data', (c: string) => {
+            text += c;
+            if (text.length > 32) res.destroy();
+          });
+          res.on('end', busy);
+          res.on('close', busy);
+          return;
+        }
+        const v = judged;
         if (v.kind !== 'body') {
           // Drain a small body so the connection stays reusable; never read an unbounded one.
           const len = Number(res.headers['content-length']);

@@ -1,7 +1,9 @@
 /**
- * Where a torrent's bytes are on a web seed (BEP 19), as pure functions: the URL of each file and
- * the HTTP byte ranges that cover a run of torrent bytes. A run that spans files becomes one range
- * per file; BEP 47 pad files are zeros we make up ourselves, never requested.
+ * Where a torrent's bytes are on a web seed, as pure functions. BEP 19 (`url-list`): the URL of
+ * each file and the HTTP byte ranges that cover a run of torrent bytes; a run that spans files
+ * becomes one range per file; BEP 47 pad files are zeros we make up ourselves, never requested.
+ * BEP 17 (`httpseeds`): a script URL asked for `?info_hash=…&piece=N&ranges=a-b`, one request
+ * per piece a run touches.
  */
 import type { StorageLayout } from '../storage/layout.js';
 import { mapRange } from '../storage/layout.js';
@@ -10,6 +12,8 @@ import { mapRange } from '../storage/layout.js';
 export interface WebSeedTorrent extends StorageLayout {
   readonly name: string;
   readonly multiFile: boolean;
+  /** The v1 info-hash (BEP 17 requests name it). */
+  readonly infoHash: Buffer;
 }
 
 /** One piece of a plan: bytes fetched from a file URL, or zeros of a pad file. */
@@ -27,7 +31,9 @@ export type RangeSegment =
       /** Where the bytes go in the torrent's byte stream. */
       torrentOffset: number;
     }
-  | { kind: 'pad'; length: number; torrentOffset: number };
+  | { kind: 'pad'; length: number; torrentOffset: number }
+  /** BEP 17: `url` asks the script for `length` bytes of one piece; a 200 body holds exactly them. */
+  | { kind: 'piece'; url: string; piece: number; length: number; torrentOffset: number };
 
 /** Percent-encodes one path component (slashes inside a component are data, not separators). */
 function encodeComponent(c: string): string {
@@ -66,6 +72,46 @@ export function planRange(base: string, t: WebSeedTorrent, offset: number, lengt
       fileLength: f.length,
       torrentOffset: span.torrentOffset,
     });
+  }
+  return out;
+}
+
+/** `%XX` for every byte: the info-hash in a BEP 17 query. */
+function percentBytes(b: Buffer): string {
+  let s = '';
+  for (const x of b) s += `%${x.toString(16).padStart(2, '0').toUpperCase()}`;
+  return s;
+}
+
+/**
+ * BEP 17: the requests covering torrent bytes [offset, offset + length), one per piece, each
+ * `<url>?info_hash=…&piece=N&ranges=first-last` (inclusive, inside the piece).
+ */
+export function planHttpSeed(
+  base: string,
+  t: WebSeedTorrent,
+  offset: number,
+  length: number,
+): RangeSegment[] {
+  if (offset < 0 || length <= 0 || offset + length > t.length)
+    throw new RangeError(`range ${offset}+${length} outside the torrent (${t.length} bytes)`);
+  const sep = base.includes('?') ? '&' : '?';
+  const hash = percentBytes(t.infoHash);
+  const out: RangeSegment[] = [];
+  for (let pos = offset; pos < offset + length;) {
+    const piece = Math.floor(pos / t.pieceLength);
+    const start = piece * t.pieceLength;
+    const end = Math.min(offset + length, start + t.pieceLength, t.length);
+    const first = pos - start;
+    const last = end - start - 1;
+    out.push({
+      kind: 'piece',
+      url: `${base}${sep}info_hash=${hash}&piece=${piece}&ranges=${first}-${last}`,
+      piece,
+      length: end - pos,
+      torrentOffset: pos,
+    });
+    pos = end;
   }
   return out;
 }

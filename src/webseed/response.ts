@@ -143,6 +143,41 @@ export function judgeResponse(status: number, headers: Headers, want: RangeExpec
 }
 
 /**
+ * Judges a BEP 17 HTTP seed's answer to a piece request: 200 with exactly the bytes asked (a
+ * Content-Length, when given, must say so); 503 means wait, for the seconds its body says
+ * (`readBody`: read at most 32 bytes and give them to parseHttpSeedWait); redirects as for
+ * BEP 19; anything else is an error worth retrying later, as BEP 17 asks.
+ */
+export function judgeHttpSeedResponse(
+  status: number,
+  headers: Headers,
+  length: number,
+): ResponseVerdict | { kind: 'wait-body' } {
+  if (status === 200) {
+    const len = contentLength(headers);
+    if (len !== undefined && len !== length)
+      return { kind: 'fail', code: 'WEBSEED_BAD_RANGE', message: `${len} bytes for ${length} asked` };
+    return { kind: 'body', skip: 0, length };
+  }
+  if (status === 503) return { kind: 'wait-body' };
+  if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
+    const location = header(headers, 'location');
+    if (!location)
+      return { kind: 'fail', code: 'WEBSEED_BAD_REDIRECT', message: `${status} without Location` };
+    return { kind: 'redirect', location };
+  }
+  if (status === 404 || status === 410)
+    return { kind: 'fail', code: 'WEBSEED_HTTP_ERROR', message: `HTTP ${status}` };
+  return { kind: 'retry', code: 'WEBSEED_HTTP_ERROR', message: `HTTP ${status}`, afterMs: undefined };
+}
+
+/** A BEP 17 503 body: an ASCII number of seconds to wait (bounded), or undefined. */
+export function parseHttpSeedWait(body: string): number | undefined {
+  const v = body.trim();
+  return /^\d{1,10}$/.test(v) ? Math.min(MAX_RETRY_AFTER_MS, Number(v) * 1000) : undefined;
+}
+
+/**
  * The URL a redirect leads to, or why not: relative locations resolve against the current URL;
  * only http(s); never from https down to http (as browsers block mixed content).
  */

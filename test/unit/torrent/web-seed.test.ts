@@ -26,6 +26,7 @@ function setup(files: number[] = [10 * PL], tuning = {}) {
   let offset = 0;
   const t: WebSeedTorrent = {
     name: 'n',
+    infoHash: Buffer.alloc(20, 1),
     multiFile: files.length > 1,
     pieceLength: PL,
     pieceCount: Math.ceil(files.reduce((a, b) => a + b, 0) / PL),

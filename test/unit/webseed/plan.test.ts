@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileUrl, groupRuns, planRange, type WebSeedTorrent } from '../../../src/webseed/plan.js';
+import {
+  fileUrl,
+  groupRuns,
+  planHttpSeed,
+  planRange,
+  type WebSeedTorrent,
+} from '../../../src/webseed/plan.js';
 
 function torrent(
   files: { path: string[]; length: number; pad?: boolean }[],
@@ -16,6 +22,7 @@ function torrent(
   const pieceCount = Math.ceil(offset / pieceLength);
   return {
     name: files[0]!.path[0]!,
+    infoHash: Buffer.from('9cd9698af555751a9186ae066c57ea21572335e0', 'hex'),
     multiFile,
     pieceLength,
     pieceCount,
@@ -95,4 +102,22 @@ test('groupRuns: adjacent blocks in request order form runs up to the size limit
   );
   // One block larger than the limit still makes a run of its own.
   assert.equal(groupRuns(pl, [b(0, 0, 16)], 8).length, 1);
+});
+
+test('BEP 17 plans: one request per piece, info-hash percent-encoded, inclusive ranges inside the piece', () => {
+  const t = torrent([{ path: ['x'], length: 40 }], false); // 16-byte pieces: 16, 16, 8
+  const plan = planHttpSeed('http://h/seed.php', t, 10, 28);
+  const hash = '%9C%D9%69%8A%F5%55%75%1A%91%86%AE%06%6C%57%EA%21%57%23%35%E0';
+  assert.deepEqual(
+    plan.map((s) => (s.kind === 'piece' ? [s.url, s.piece, s.length, s.torrentOffset] : s.kind)),
+    [
+      [`http://h/seed.php?info_hash=${hash}&piece=0&ranges=10-15`, 0, 6, 10],
+      [`http://h/seed.php?info_hash=${hash}&piece=1&ranges=0-15`, 1, 16, 16],
+      [`http://h/seed.php?info_hash=${hash}&piece=2&ranges=0-5`, 2, 6, 32],
+    ],
+  );
+  // A script URL with a query of its own gets the parameters appended with '&'.
+  const q = planHttpSeed('http://h/s?k=1', t, 32, 8)[0]!;
+  assert.ok(q.kind === 'piece' && q.url.startsWith('http://h/s?k=1&info_hash='));
+  assert.throws(() => planHttpSeed('http://h/', t, 30, 20), RangeError);
 });

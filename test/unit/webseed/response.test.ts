@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  judgeHttpSeedResponse,
+  parseHttpSeedWait,
   judgeResponse,
   parseContentRange,
   parseRetryAfter,
@@ -91,4 +93,21 @@ test('redirect targets: relative resolved, https never down to http, only http(s
   assert.ok('code' in ftp && ftp.code === 'WEBSEED_BAD_REDIRECT');
   const junk = redirectTarget('http://a/x', 'http://[::1');
   assert.ok('code' in junk);
+});
+
+test('BEP 17 answers: 200 of exactly the bytes asked; 503 waits for its body; 404 fails', () => {
+  assert.deepEqual(judgeHttpSeedResponse(200, { 'content-length': '500' }, 500), {
+    kind: 'body',
+    skip: 0,
+    length: 500,
+  });
+  assert.equal(judgeHttpSeedResponse(200, {}, 500).kind, 'body');
+  const wrong = judgeHttpSeedResponse(200, { 'content-length': '16384' }, 500);
+  assert.equal(wrong.kind === 'fail' && wrong.code, 'WEBSEED_BAD_RANGE');
+  assert.deepEqual(judgeHttpSeedResponse(503, {}, 500), { kind: 'wait-body' });
+  assert.equal(judgeHttpSeedResponse(404, {}, 500).kind, 'fail');
+  assert.equal(judgeHttpSeedResponse(500, {}, 500).kind, 'retry');
+  assert.equal(parseHttpSeedWait(' 30\r\n'), 30_000);
+  assert.equal(parseHttpSeedWait('soon'), undefined);
+  assert.equal(parseHttpSeedWait('9999999999'), MAX_RETRY_AFTER_MS);
 });
