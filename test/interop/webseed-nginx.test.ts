@@ -224,7 +224,11 @@ test('redirects: followed on the same server; never to a filtered host; not fore
   const make = async (url: string): Promise<Buffer> =>
     (await createTorrent(join(fx.root, 'files', 'z.bin'), { pieceLength: 32 * 1024, webSeeds: [url] }))
       .torrent;
-  const client = webSeedClient(defer, { ipFilter: (ip) => ip !== '127.0.0.2' });
+  // Small runs, so that more transfers follow the first ones (which meet the redirect).
+  const client = webSeedClient(defer, {
+    ipFilter: (ip) => ip !== '127.0.0.2',
+    webSeeds: { maxRunBytes: 256 * 1024 },
+  });
 
   const moved = await client.addTorrent(await make(`${fx.nginx.origin}/moved/z.bin`), {
     savePath: join(fx.dir, 'a'),
