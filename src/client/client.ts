@@ -149,6 +149,8 @@ export class Client extends TypedEmitter<ClientEvents> {
             clock,
             // Every address a web seed (or a redirect) leads to passes the IP filter first.
             allowAddress: (ip) => this.ipFilter.allows(ip),
+            // Web seed bytes count against the same download limit as the peers'.
+            downloadGate: (bytes) => this.download.gate(bytes),
             userAgent: `net-bittorrent/${PACKAGE_VERSION}`,
             ...(ws?.maxRedirects !== undefined ? { maxRedirects: ws.maxRedirects } : {}),
             ...(ws?.stallTimeoutMs !== undefined ? { stallTimeoutMs: ws.stallTimeoutMs } : {}),

@@ -25,6 +25,11 @@ export interface HttpRangeFetcherOptions {
   maxSkip?: number;
   /** Connections per host and scheme (default 8). */
   maxSockets?: number;
+  /**
+   * The session's download limit: called with each chunk's size; a promise means "over budget",
+   * and the response is paused until it resolves (the peers' gate, so both share one limit).
+   */
+  downloadGate?: (bytes: number) => Promise<void> | void;
   userAgent?: string;
 }
 
@@ -237,6 +242,11 @@ export class HttpRangeFetcher {
           }
           if (c.length === 0) return;
           if (c.length > left) c = c.subarray(0, left);
+          const wait = this.o.downloadGate?.(c.length);
+          if (wait) {
+            res.pause();
+            void wait.then(() => res.resume());
+          }
           left -= c.length;
           try {
             req.onData(c);

@@ -339,3 +339,23 @@ test('nbt create -w writes the web seed and nbt download completes from it alone
   const summary = dl.lines.find((l) => l.event === 'summary');
   assert.equal(summary?.['status'], 'complete', dl.tail());
 });
+
+test("the session's download limit applies to web seed traffic", async (t) => {
+  if (!requirePeer(t, 'nginx')) return;
+  const defer = cleanupStack(t);
+  const fx = await fixture(t, defer);
+  const data = await singleFile(fx, 'slow.bin', 1_500_000, 31);
+  const { torrent: bytes } = await createTorrent(join(fx.root, 'files', 'slow.bin'), {
+    pieceLength: 64 * 1024,
+    webSeeds: [`${fx.nginx.origin}/files/slow.bin`],
+  });
+  const client = webSeedClient(defer, { downloadRateLimit: 500_000 });
+  const torrent = await client.addTorrent(bytes, { savePath: join(fx.dir, 'dl') });
+  const t0 = Date.now();
+  await done(torrent, 20_000);
+  const secs = (Date.now() - t0) / 1000;
+  t.diagnostic(`1.5 MB at a 500 kB/s limit: ${secs.toFixed(2)} s`);
+  // At most one second's burst beyond the rate: 1.5 MB takes at least ~2 s.
+  assert.ok(secs >= 1.8, `${secs} s is faster than the limit allows`);
+  assert.ok((await readFile(join(fx.dir, 'dl', 'slow.bin'))).equals(data));
+});
