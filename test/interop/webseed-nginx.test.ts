@@ -91,6 +91,9 @@ for (const style of ['file URL', 'directory URL'] as const) {
     assert.equal(st.webSeeds.length, 1);
     assert.equal(st.webSeeds[0]!.url, url);
     assert.equal(st.webSeeds[0]!.downloaded, data.length);
+    const counters = client.counters();
+    assert.equal(counters.webSeedDownloaded, data.length);
+    assert.equal(counters.payloadDownloaded, 0, 'no peer payload');
     // Contiguous runs, not scattered blocks: far fewer requests than 16 KiB blocks.
     const seen = await ranges(fx.nginx, '/files/single.bin');
     assert.ok(seen.length > 0 && seen.length <= data.length / (256 * 1024), `${seen.length} requests`);
