@@ -79,6 +79,11 @@ http {
       ...(root ? { uid: NOBODY, gid: NOBODY } : {}),
     },
   );
+  // nginx outlives a crashed test process otherwise (it does not watch its parent).
+  const reap = (): void => {
+    proc.kill('SIGKILL');
+  };
+  process.once('exit', reap);
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -99,6 +104,7 @@ http {
     origin: `http://127.0.0.1:${port}`,
     accessLog: () => readFile(join(d, 'logs/access.log'), 'utf8').catch(() => ''),
     stop: async () => {
+      process.off('exit', reap);
       if (proc.exitCode === null) {
         proc.kill('SIGQUIT');
         const t = setTimeout(() => proc.kill('SIGKILL'), 2000);
