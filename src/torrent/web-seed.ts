@@ -38,6 +38,9 @@ export interface WebSeedTuning {
   maxRequests: number;
 }
 
+/** Runs shorter than this are not split further to use more connections. */
+const MIN_RUN_BYTES = 256 * 1024;
+
 export const defaultWebSeedTuning: WebSeedTuning = {
   maxInFlight: 4,
   maxRunBytes: 4 * 1024 * 1024,
@@ -217,8 +220,15 @@ export class WebSeed implements PeerLink {
     if (this.closed || this.peerChoking) return;
     if (this.pending.length > 0 && this.pending.some((b) => !b.wanted))
       this.pending = this.pending.filter((b) => b.wanted);
+    const free = this.tuning.maxInFlight - this.active.size;
+    if (free <= 0 || this.pending.length === 0) return;
+    // Spread what is pending over the free connections (servers often limit each one), in runs
+    // of at least MIN_RUN_BYTES and at most maxRunBytes.
+    let bytes = 0;
+    for (const b of this.pending) bytes += b.length;
+    const cap = Math.min(this.tuning.maxRunBytes, Math.max(MIN_RUN_BYTES, Math.ceil(bytes / free)));
     while (this.active.size < this.tuning.maxInFlight && this.pending.length > 0) {
-      const [run] = groupRuns(this.h.torrent.pieceLength, this.pending, this.tuning.maxRunBytes);
+      const [run] = groupRuns(this.h.torrent.pieceLength, this.pending, cap);
       this.pending = this.pending.slice(run!.blocks.length);
       void this.runTransfer(run!);
     }

@@ -51,13 +51,14 @@ export interface WebSeedSetHost {
 /** More URLs than this are ignored (a hostile .torrent could list thousands). */
 const MAX_WEB_SEEDS = 32;
 /**
- * A web seed session starts with a pipeline that fills every transfer it may run at once
- * (4 × 4 MiB by default): HTTP has no per-block round trips to grow into, and slow start
- * from a few blocks would leave the server idle for the first seconds.
+ * A web seed session starts with one full run in its pipeline (4 MiB by default): HTTP has no
+ * per-block round trips to grow into, so a few blocks would leave the server idle at first; but
+ * not more, since the Downloader only shrinks an oversized pipeline slowly and a slow mirror's
+ * queue must stay within the request timeout. Slow start grows it from there.
  */
 function initialPipeline(t: Partial<WebSeedTuning>): number {
   const d = defaultWebSeedTuning;
-  const bytes = (t.maxInFlight ?? d.maxInFlight) * (t.maxRunBytes ?? d.maxRunBytes);
+  const bytes = Math.min(t.maxRunBytes ?? d.maxRunBytes, (t.maxInFlight ?? d.maxInFlight) * 1024 * 1024);
   return Math.max(16, Math.min(t.maxRequests ?? d.maxRequests, Math.ceil(bytes / 16384)));
 }
 

@@ -358,7 +358,30 @@ test("the session's download limit applies to web seed traffic", async (t) => {
   await done(torrent, 20_000);
   const secs = (Date.now() - t0) / 1000;
   t.diagnostic(`1.5 MB at a 500 kB/s limit: ${secs.toFixed(2)} s`);
-  // At most one second's burst beyond the rate: 1.5 MB takes at least ~2 s.
-  assert.ok(secs >= 1.8, `${secs} s is faster than the limit allows`);
+  // 1.5 MB less a second's burst at 500 kB/s is 2 s; bytes are counted as they are read, so the
+  // last chunks of the 4 connections (up to ~0.5 s of budget) need not wait. Unlimited: ~0.1 s.
+  assert.ok(secs >= 1.3, `${secs} s is faster than the limit allows`);
   assert.ok((await readFile(join(fx.dir, 'dl', 'slow.bin'))).equals(data));
+});
+
+test('a slow mirror (limit_rate) completes without requests timing out and being fetched twice', async (t) => {
+  if (!requirePeer(t, 'nginx')) return;
+  const defer = cleanupStack(t);
+  // 4 connections × 200 kB/s: the pipeline must stay within what the seed delivers before the
+  // Downloader's 20 s request timeout, or blocks are cancelled and fetched again (wasted).
+  const fx = await fixture(t, defer, 'location /files/ { limit_rate 200k; }');
+  const data = await singleFile(fx, 'slow.bin', 6 * 1024 * 1024, 37);
+  const { torrent: bytes } = await createTorrent(join(fx.root, 'files', 'slow.bin'), {
+    pieceLength: 256 * 1024,
+    webSeeds: [`${fx.nginx.origin}/files/slow.bin`],
+  });
+  const client = webSeedClient(defer);
+  const torrent = await client.addTorrent(bytes, { savePath: join(fx.dir, 'dl') });
+  const errs = errors(torrent);
+  await done(torrent, 40_000);
+  assert.ok((await readFile(join(fx.dir, 'dl', 'slow.bin'))).equals(data));
+  const st = torrent.stats();
+  t.diagnostic(`wasted ${st.wasted} bytes, web seed ${st.webSeeds[0]!.downloaded} bytes`);
+  assert.equal(st.wasted, 0);
+  assert.deepEqual(errs, []);
 });
