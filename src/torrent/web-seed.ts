@@ -77,6 +77,8 @@ interface Block {
   length: number;
   /** Still wanted (a cancel clears it; its bytes are then dropped). */
   wanted: boolean;
+  /** The transfer fetching it, once dispatched. */
+  transfer: Transfer | undefined;
 }
 
 interface Transfer {
@@ -163,7 +165,7 @@ export class WebSeed implements PeerLink {
     if (this.closed || this.peerChoking) return;
     const key = this.offsetOf(index, begin);
     if (this.requested.has(key)) return;
-    const b: Block = { piece: index, begin, length, wanted: true };
+    const b: Block = { piece: index, begin, length, wanted: true, transfer: undefined };
     this.requested.set(key, b);
     this.pending.push(b);
     // The Downloader sends a batch in one go: dispatch once it is all here, as runs.
@@ -182,12 +184,9 @@ export class WebSeed implements PeerLink {
     if (!b) return;
     this.requested.delete(key);
     b.wanted = false;
-    for (const t of this.active) {
-      if (!t.run.blocks.includes(b)) continue;
-      if (--t.wanted === 0) this.abandon(t);
-      return;
-    }
-    // Still pending: leave it there, the next pump skips it.
+    // Still pending (no transfer): the next pump skips it.
+    const t = b.transfer;
+    if (t && this.active.has(t) && --t.wanted === 0) this.abandon(t);
   }
 
   // A web seed never downloads from us: the upload side of the link does nothing.
@@ -244,6 +243,7 @@ export class WebSeed implements PeerLink {
       staging: undefined,
     };
     this.active.add(t);
+    for (const b of run.blocks) b.transfer = t;
     let outcome: FetchOutcome = { ok: true, url: this.url };
     try {
       const plan = this.kind === 'httpseed' ? planHttpSeed : planRange;
