@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs the real BitTorrent clients the interoperability tests and benchmarks run against:
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
-# curl, ffmpeg and Chromium (streaming tests), python3-transmissionrpc and qbittorrent-nox
-# (daemon tests), all from Debian's packages; Python's qbittorrent-api from PyPI when PyPI is
-# reachable. Idempotent; needs root (CI runs as root).
+# curl, ffmpeg and Chromium (streaming tests), nginx (web seeds), python3-transmissionrpc and
+# qbittorrent-nox (daemon tests), all from Debian's packages; Python's qbittorrent-api from PyPI
+# when PyPI is reachable. Idempotent; needs root (CI runs as root).
 set -e
 need=""
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need="$need python3-libtorrent"
@@ -17,6 +17,8 @@ command -v /usr/bin/time >/dev/null || need="$need time"
 command -v curl >/dev/null || need="$need curl"
 command -v ffprobe >/dev/null || need="$need ffmpeg"
 command -v chromium >/dev/null || need="$need chromium"
+# Web seed tests and bench: nginx serving the files (run unprivileged from a generated config).
+[ -x /usr/sbin/nginx ] || need="$need nginx"
 # Daemon tests: Debian's Python Transmission RPC client (PyPI is not reachable).
 /usr/bin/python3 -c 'import transmissionrpc' 2>/dev/null || need="$need python3-transmissionrpc"
 # qBittorrent Web API tests: a real qbittorrent-nox, and qbittorrent-api's Debian dependencies.

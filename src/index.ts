@@ -90,6 +90,8 @@ export type {
 } from './torrent/types.js';
 export { MAX_PRIORITY, DEFAULT_PRIORITY } from './torrent/picker.js';
 export type { TorrentRateLimits, BandwidthPriority } from './torrent/rate-limits.js';
+export type { WebSeedErrorInfo, WebSeedKind, WebSeedTuning } from './torrent/web-seed.js';
+export type { WebSeedStats } from './torrent/web-seeds.js';
 export * from './hash/index.js';
 export * from './stream/index.js';
 // Types that the API above refers to (options, results, helpers of public classes).

@@ -46,6 +46,7 @@ export const eventAlertType: { readonly [K in keyof ClientEvents]: AlertType | u
   'tracker-announce': 'tracker-announce',
   'tracker-warning': 'tracker-warning',
   'tracker-error': 'tracker-error',
+  'web-seed-error': 'web-seed-error',
   'peer-error': 'peer-error',
   'listener-error': 'listener-error',
   'settings-changed': 'settings-changed',
@@ -139,6 +140,17 @@ export function alertOfEvent(
     case 'tracker-error': {
       const i = (args as ClientEvents['tracker-error'])[1];
       return makeAlert(event, t(0), { url: i.url, event: i.event, code: i.code, message: i.message });
+    }
+    case 'web-seed-error': {
+      const i = (args as ClientEvents['web-seed-error'])[1];
+      const payload: AlertPayloads['web-seed-error'] = {
+        url: i.url,
+        code: i.code,
+        message: i.message,
+        dropped: i.dropped,
+      };
+      if (i.retryInMs !== undefined) payload.retryInMs = i.retryInMs;
+      return makeAlert(event, t(0), payload);
     }
     case 'peer-error': {
       const [, e] = args as ClientEvents['peer-error'];

@@ -68,6 +68,8 @@ export interface AlertPayloads {
   };
   'tracker-warning': { url: string; message: string };
   'tracker-error': { url: string; event: string; code: string; message: string };
+  /** A web seed failed: it rests `retryInMs` and tries again, or was dropped (WEBSEED_CORRUPT, …). */
+  'web-seed-error': { url: string; code: string; message: string; dropped: boolean; retryInMs?: number };
   /** A listener (user code) threw; the engine carried on. */
   'listener-error': {
     emitter: 'client' | 'torrent' | 'peer';
@@ -111,6 +113,7 @@ export const alertCategories: Readonly<Record<AlertType, AlertCategory>> = {
   'tracker-announce': 'tracker',
   'tracker-warning': 'tracker',
   'tracker-error': 'tracker',
+  'web-seed-error': 'peer',
   'listener-error': 'error',
   warning: 'error',
   'settings-changed': 'status',

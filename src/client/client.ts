@@ -37,6 +37,8 @@ import type { SessionCounters } from './counters.js';
 import { downloaderTuning, peerSettings } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter, bothGates } from '../util/bandwidth.js';
+import { HttpRangeFetcher } from '../webseed/http-fetcher.js';
+import { PACKAGE_VERSION } from '../util/version.js';
 import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
 import { TrackerService } from './tracker-service.js';
@@ -91,6 +93,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   private closed = false;
   private readonly resume: ResumeStore | undefined;
   private readonly torrentHost: TorrentHost;
+  /** HTTP range requests of every torrent's web seeds (undefined with `webSeeds: false`). */
+  private readonly webSeedFetcher: HttpRangeFetcher | undefined;
   private readonly extensionsByName = new Map<string, EngineExtension>();
   private readonly servicesList: ClientService[] = [];
   /** Tracker announces for every torrent (undefined with `trackers: false`). */
@@ -137,10 +141,26 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.upload = new BandwidthLimiter(clock, this.options.uploadRateLimit);
     this.resume = this.options.resumeDir ? new ResumeStore(this.options.resumeDir) : undefined;
     this.udp = new SessionUdp(this.options.host, (e) => this.warn(e));
+    const ws = options.webSeeds;
+    this.webSeedFetcher =
+      ws === false
+        ? undefined
+        : new HttpRangeFetcher({
+            clock,
+            // Every address a web seed (or a redirect) leads to passes the IP filter first.
+            allowAddress: (ip) => this.ipFilter.allows(ip),
+            // Web seed bytes count against the same download limit as the peers'.
+            downloadGate: (bytes) => this.download.gate(bytes),
+            userAgent: `net-bittorrent/${PACKAGE_VERSION}`,
+            ...(ws?.maxRedirects !== undefined ? { maxRedirects: ws.maxRedirects } : {}),
+            ...(ws?.stallTimeoutMs !== undefined ? { stallTimeoutMs: ws.stallTimeoutMs } : {}),
+          });
     this.torrentHost = {
       clock,
       hashPool: this.options.hashPool ?? sharedHashPool(),
       connectSoon: () => this.dialSoon(),
+      ...(this.webSeedFetcher ? { webSeedFetcher: this.webSeedFetcher } : {}),
+      ...(ws ? { webSeedTuning: ws } : {}),
     };
     this.dialer = new Dialer({
       clock,
@@ -376,6 +396,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
       tuning: downloaderTuning(this.settingsStore),
       readCacheBytes: this.settingsStore.get('read_cache_size'),
+      ...(magnet?.link.webSeeds.length ? { webSeeds: magnet.link.webSeeds } : {}),
       ...(saved ? { trusted: saved.trusted, recheck: saved.recheck, unfinished: saved.unfinished } : {}),
       ...(saved?.renames.size ? { renames: saved.renames } : {}),
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
@@ -430,6 +451,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     t.on('error', (e) => this.emit('torrent-error', t, e));
     t.on('file-error', (info) => this.emit('file-error', t, info));
     t.on('banned', (h) => this.emit('banned', t, h));
+    t.on('web-seed-error', (info) => this.emit('web-seed-error', t, info));
   }
 
   // ---- extensions and services -----------------------------------------------------------------
@@ -717,6 +739,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     );
     for (const svc of this.servicesList)
       await Promise.resolve(svc.close?.()).catch((e: unknown) => this.warn(e));
+    this.webSeedFetcher?.close();
     await this.utp?.close();
     await this.udp.close();
     this.download.close();

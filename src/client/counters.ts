@@ -29,6 +29,8 @@ export interface SessionCounters {
   protocolUploaded: number;
   /** Payload received and thrown away: duplicates, unrequested and cancelled blocks. */
   wastedBytes: number;
+  /** Piece bytes from web seeds (BEP 19 / BEP 17), apart from the peers' `payloadDownloaded`. */
+  webSeedDownloaded: number;
   /** Bytes of pieces that failed their hash check. */
   hashFailedBytes: number;
   piecesPassed: number;
@@ -89,15 +91,18 @@ export class CounterSet {
   }
 
   /** A torrent was removed: keep what it wasted. */
-  torrentGone(wastedBytes: number): void {
+  torrentGone(wastedBytes: number, webSeedBytes = 0): void {
     this.goneWasted += wastedBytes;
+    this.goneWebSeed += webSeedBytes;
   }
+
+  private goneWebSeed = 0;
 
   /**
    * `live`: the open connections; `wasted`: the live torrents' wasted bytes (failed pieces
    * included, as the downloader counts them; they are reported apart here).
    */
-  snapshot(live: Iterable<Peer<unknown>>, wasted: number): SessionCounters {
+  snapshot(live: Iterable<Peer<unknown>>, wasted: number, webSeed = 0): SessionCounters {
     let pd = this.payloadDown;
     let pu = this.payloadUp;
     let sd = this.socketDown;
@@ -118,6 +123,7 @@ export class CounterSet {
       protocolDownloaded: Math.max(0, sd - pd),
       protocolUploaded: Math.max(0, su - pu),
       wastedBytes: Math.max(0, this.goneWasted + wasted - this.hashFailed),
+      webSeedDownloaded: this.goneWebSeed + webSeed,
       hashFailedBytes: this.hashFailed,
       piecesPassed: this.passed,
       piecesFailed: this.failed,

@@ -3,6 +3,7 @@ import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { FileErrorInfo, TorrentState } from '../torrent/types.js';
+import type { WebSeedErrorInfo } from '../torrent/web-seed.js';
 import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
 import type { SettingName } from '../settings/index.js';
 import type { Alert } from './alerts.js';
@@ -52,6 +53,8 @@ export interface ClientEvents {
   'tracker-warning': [torrent: Torrent, info: { url: string; message: string }];
   /** An announce or scrape failed, with a stable code and the reason. */
   'tracker-error': [torrent: Torrent, info: TrackerErrorInfo];
+  /** A web seed of the torrent failed: it rests and retries (`retryInMs`) or was `dropped`. */
+  'web-seed-error': [torrent: Torrent, info: WebSeedErrorInfo];
   /**
    * An engine listener or hook threw while handling this peer (a bug, not the peer's fault): the
    * peer was closed with INTERNAL_ERROR and the process keeps running.

@@ -12,6 +12,7 @@ import type { DhtServiceOptions } from './dht-service.js';
 import type { Settings, SettingsPack } from '../settings/index.js';
 
 import type { EncryptionPolicy } from '../peer/types.js';
+import type { WebSeedTuning } from '../torrent/web-seed.js';
 
 /** 'enabled' offers MSE and accepts both; 'required' refuses plaintext; 'disabled' never encrypts. */
 export type { EncryptionPolicy };
@@ -103,6 +104,12 @@ export interface ClientOptions {
   utp?: { incoming?: boolean; outgoing?: boolean; maxHalfOpen?: number } | false;
   /** TCP peer connections, incoming and outgoing each (default both on). */
   tcp?: { incoming?: boolean; outgoing?: boolean };
+  /**
+   * Web seeds (BEP 19 `url-list`, magnet `ws=`): default on; false never uses them. The numbers
+   * tune each seed (transfers in flight, run size, back-off) and the HTTP client (redirects
+   * followed, stall timeout).
+   */
+  webSeeds?: (Partial<WebSeedTuning> & { maxRedirects?: number; stallTimeoutMs?: number }) | false;
 }
 
 /** Which transports the session accepts and dials with. */

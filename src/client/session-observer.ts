@@ -88,7 +88,7 @@ export class SessionObserver {
   }
 
   torrentRemoved(t: Torrent): void {
-    this.counters.torrentGone(t.wastedBytes);
+    this.counters.torrentGone(t.wastedBytes, webSeedBytes(t));
   }
 
   /** A connection was dialled or accepted: counters and its listener error reports. */
@@ -113,8 +113,12 @@ export class SessionObserver {
 
   snapshot(): SessionCounters {
     let wasted = 0;
-    for (const t of this.host.torrents()) wasted += t.wastedBytes;
-    return this.counters.snapshot(this.host.connections(), wasted);
+    let webSeed = 0;
+    for (const t of this.host.torrents()) {
+      wasted += t.wastedBytes;
+      webSeed += webSeedBytes(t);
+    }
+    return this.counters.snapshot(this.host.connections(), wasted, webSeed);
   }
 
   /** A `session-stats` alert with the counters (when the stats category is wanted). */
@@ -130,4 +134,11 @@ export class SessionObserver {
   close(): void {
     this.alerts.close();
   }
+}
+
+/** Piece bytes a torrent's web seeds delivered this session. */
+function webSeedBytes(t: Torrent): number {
+  let n = 0;
+  for (const w of t.webSeeds) n += w.downloaded;
+  return n;
 }

@@ -62,6 +62,7 @@ export function parseTorrent(buf: Uint8Array, opts: ParseOptions = {}): Metainfo
     m.pieceLayers = parsePieceLayers(dictGet(root, 'piece layers'), m.files, m.pieceLength);
   m.announce = trackerTiers(root);
   m.urlList = stringList(dictGet(root, 'url-list')).slice(0, MAX_TRACKERS);
+  m.httpSeeds = stringList(dictGet(root, 'httpseeds')).slice(0, MAX_TRACKERS);
   m.nodes = nodeList(dictGet(root, 'nodes'));
   m.comment = optionalText(root, 'comment');
   m.createdBy = optionalText(root, 'created by');
@@ -312,7 +313,15 @@ function nodeList(v: BValue | undefined): PeerAddress[] {
 
 type Fields = Omit<
   Metainfo,
-  'infoHashHex' | 'announce' | 'urlList' | 'nodes' | 'pieceHash' | 'pieceSize' | 'pieceRange' | 'slices'
+  | 'infoHashHex'
+  | 'announce'
+  | 'urlList'
+  | 'httpSeeds'
+  | 'nodes'
+  | 'pieceHash'
+  | 'pieceSize'
+  | 'pieceRange'
+  | 'slices'
 >;
 
 class MetainfoImpl implements Metainfo {
@@ -332,6 +341,7 @@ class MetainfoImpl implements Metainfo {
   multiFile: boolean;
   announce: string[][] = [];
   urlList: string[] = [];
+  httpSeeds: string[] = [];
   nodes: PeerAddress[] = [];
   private: boolean;
   comment?: string;

@@ -60,6 +60,8 @@ export interface Metainfo {
   announce: string[][];
   /** BEP 19 web seeds. */
   urlList: string[];
+  /** BEP 17 HTTP seeds (`httpseeds`: scripts answering `?info_hash=…&piece=…&ranges=…`). */
+  httpSeeds: string[];
   /** DHT bootstrap nodes (BEP 5 `nodes`). */
   nodes: PeerAddress[];
   /** BEP 27 private flag. */

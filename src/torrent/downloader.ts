@@ -457,7 +457,7 @@ export class Downloader {
     const want = depth - s.inflight.size;
     // Top up in batches: one socket write per batch of requests instead of one per block.
     if (want <= 0 || (s.inflight.size > 0 && want < Math.min(32, depth >> 3))) return;
-    this.send(s, this.picker.pick(peer, want, { fast, critical: urgent }));
+    this.send(s, this.picker.pick(peer, want, { fast, critical: urgent, contiguous: s.contiguous }));
   }
 
   private send(s: PeerSession, blocks: readonly BlockRef[]): void {

@@ -27,4 +27,14 @@ export {
 export { piecePriorities } from './priorities.js';
 export { Choker, type ChokerPeer, type ChokerOptions, type ChokeDecision } from './choker.js';
 export { TrackerLink, type TrackerLinkOptions } from './tracker-link.js';
+export {
+  WebSeed,
+  defaultWebSeedTuning,
+  type RangeFetcher,
+  type WebSeedErrorInfo,
+  type WebSeedHost,
+  type WebSeedKind,
+  type WebSeedTuning,
+} from './web-seed.js';
+export { WebSeedSet, type WebSeedStats, type WebSeedSetHost } from './web-seeds.js';
 export { PieceDeadlines, type PieceDeadline, type CriticalPieces } from './deadlines.js';

@@ -67,6 +67,7 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
     multiFile: false,
     announce: [],
     urlList: [...link.webSeeds],
+    httpSeeds: [],
     nodes: [],
     private: false,
     pieceHash: none,

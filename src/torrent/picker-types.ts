@@ -45,6 +45,11 @@ export interface PickOptions {
   critical?: boolean;
   /** Only time-critical pieces (an extra budget beyond the normal pipeline). */
   criticalOnly?: boolean;
+  /**
+   * Prefer runs of adjacent pieces (web seeds: one HTTP range per run): a new piece is the one
+   * after the last this peer started, while that one is free and no more common than it.
+   */
+  contiguous?: boolean;
 }
 
 export interface ReceivedResult {

@@ -35,6 +35,8 @@ interface PeerState {
   pieces: Set<number>;
   /** How many of its pieces we still want (bitfield peers only). */
   interesting: number;
+  /** The last new piece it started (contiguous picking continues after it); -1: none. */
+  last: number;
 }
 
 export class PiecePicker {
@@ -284,8 +286,11 @@ export class PiecePicker {
       this.take(part, peer, ps, count - out.length, out);
     }
     while (out.length < count) {
-      const piece = fast ? this.newFastPiece(ok, fast) : this.newPiece(peer, ps, crit);
+      const piece = fast
+        ? this.newFastPiece(ok, fast)
+        : ((opts.contiguous ? this.nextInRun(ps, ok) : undefined) ?? this.newPiece(peer, ps, crit));
       if (piece < 0) break;
+      ps.last = piece;
       this.take(this.start(piece, peer, ps), peer, ps, count - out.length, out);
     }
     for (const piece of this.withFree) {
@@ -407,7 +412,7 @@ export class PiecePicker {
   private peerState(peer: PeerKey): PeerState {
     let ps = this.peers.get(peer);
     if (!ps) {
-      ps = { bits: undefined, all: false, requests: new Set(), pieces: new Set(), interesting: 0 };
+      ps = { bits: undefined, all: false, requests: new Set(), pieces: new Set(), interesting: 0, last: -1 };
       this.peers.set(peer, ps);
     }
     return ps;
@@ -508,6 +513,16 @@ export class PiecePicker {
     if (this.wanted(part.piece)) this.freeWanted -= part.free;
     this.partials.delete(part.piece);
     this.withFree.delete(part.piece);
+  }
+
+  /**
+   * The piece after the peer's last new one, if nobody started it and it is no more common
+   * (so a run does not wander into what peers already supply); undefined otherwise.
+   */
+  private nextInRun(ps: PeerState, ok: (piece: number) => boolean): number | undefined {
+    const next = ps.last + 1;
+    if (ps.last < 0 || next >= this.pieceCount || this.partials.has(next) || !ok(next)) return undefined;
+    return this.avail[next]! <= this.avail[ps.last]! ? next : undefined;
   }
 
   /** A piece nobody has started: random at first, then rarest first; -1 if none. */

@@ -41,6 +41,8 @@ export class PeerSession<L extends PeerLink = PeerLink> {
   lastRequestAt = -Infinity;
   /** The peer is a seed (has every piece). */
   seed = false;
+  /** Ask the picker for contiguous runs of pieces (web seeds: one HTTP range per run). */
+  contiguous = false;
 
   constructor(
     readonly peer: L,

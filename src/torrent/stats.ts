@@ -4,6 +4,7 @@ import type { Metainfo } from '../metainfo/types.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { PeerSession } from './session.js';
 import type { TorrentState, TorrentStats } from './types.js';
+import type { WebSeedStats } from './web-seeds.js';
 
 export interface StatsInput {
   state: TorrentState;
@@ -21,6 +22,7 @@ export interface StatsInput {
   hashFailures: number;
   /** Totals from earlier sessions. */
   previous: { downloaded: number; uploaded: number };
+  webSeeds: WebSeedStats[];
 }
 
 export function torrentStats(input: StatsInput): TorrentStats {
@@ -52,6 +54,7 @@ export function torrentStats(input: StatsInput): TorrentStats {
     downRate += p.downloadRate;
     upRate += p.uploadRate;
   }
+  for (const w of input.webSeeds) downRate += w.downloadRate;
   const remaining = m.length - bytesDone;
   return {
     state: input.state,
@@ -69,5 +72,6 @@ export function torrentStats(input: StatsInput): TorrentStats {
     uploadRate: upRate,
     eta: input.state === 'downloading' && downRate > 0 ? remaining / downRate : undefined,
     peers,
+    webSeeds: input.webSeeds,
   };
 }

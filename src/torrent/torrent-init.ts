@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { DownloaderTuning } from './downloader.js';
 import type { TorrentRateLimits } from './rate-limits.js';
+import type { RangeFetcher, WebSeedTuning } from './web-seed.js';
 
 /** What a torrent needs from the session that owns it. */
 export interface TorrentHost {
@@ -13,6 +14,9 @@ export interface TorrentHost {
   readonly hashPool: HashPool;
   /** The torrent has addresses to connect to (or a free slot): the client should dial. */
   connectSoon(): void;
+  /** HTTP range requests for web seeds (absent: web seeds are not used). */
+  readonly webSeedFetcher?: RangeFetcher;
+  readonly webSeedTuning?: Partial<WebSeedTuning>;
 }
 
 export interface TorrentInit {
@@ -45,4 +49,6 @@ export interface TorrentInit {
   tuning?: Partial<DownloaderTuning>;
   /** Read-cache budget in bytes (default 16 MiB). */
   readCacheBytes?: number;
+  /** Web seeds besides the metainfo's `url-list` (a magnet's `ws=`). */
+  webSeeds?: readonly string[];
 }

@@ -35,6 +35,8 @@ import { findVerifiedPieces } from './data-check.js';
 import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
+import { WebSeedSet, type WebSeedStats } from './web-seeds.js';
+import type { WebSeedKind } from './web-seed.js';
 import type { TorrentHost, TorrentInit } from './torrent-init.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
 import { checkedComponents, planRename, renamedLayout, type FileRenames } from '../storage/renames.js';
@@ -85,6 +87,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly choker: Choker;
   private downloader: Downloader;
   private uploader: Uploader;
+  /** Web seeds (src/torrent/web-seeds.ts): sessions of their own, beside the wire peers. */
+  private readonly seeds: WebSeedSet;
   private cache: ReadCache;
   private awaitingMetadata: boolean;
   private readonly tuning: DownloaderTuning;
@@ -151,6 +155,21 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     };
     this.downloader = this.newDownloader();
     this.awaitingMetadata = init.awaitingMetadata ?? false;
+    this.seeds = new WebSeedSet({
+      clock: init.host.clock,
+      fetcher: init.host.webSeedFetcher,
+      ...(init.host.webSeedTuning ? { tuning: init.host.webSeedTuning } : {}),
+      metainfo: () => this.metainfo,
+      downloader: () => this.downloader,
+      wantsSeeds: () =>
+        (this.stateValue === 'downloading' || this.stateValue === 'paused') &&
+        !this.awaitingMetadata &&
+        !this.have.complete,
+      joined: () => this.resumeTick(),
+      error: (info) => this.emit('web-seed-error', info),
+    });
+    for (const url of [...m.urlList, ...(init.webSeeds ?? [])]) this.seeds.add(url);
+    for (const url of m.httpSeeds) this.seeds.add(url, 'httpseed');
     this.readCacheBytes = init.readCacheBytes ?? 16 * 1024 * 1024;
     this.cache = this.newReadCache();
     this.uploader = this.newUploader();
@@ -403,6 +422,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const prev = this.stateValue;
     if (prev === next) return;
     this.stateValue = next;
+    this.seeds.sync();
     this.emit('state', next, prev);
   }
 
@@ -456,6 +476,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.checkRun++;
     this.stopTimers();
     for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
+    this.seeds.closeAll(reason);
     await this.downloader.settle();
     // Resume data is saved while pieces in progress are still known.
     if (beforeClose && !wasChecking && this.stateValue !== 'stopped') await beforeClose();
@@ -619,11 +640,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         hashPool: this.host.hashPool,
         verification: this.verification,
         storage: () => this.downloadStorage(),
-        session: (peer) => this.peerSessions.get(peer),
-        sessions: () => this.peerSessions.values(),
+        session: (peer) => this.peerSessions.get(peer) ?? this.seeds.session(peer),
+        // Without web seeds (the usual case) the peers' own iterator, at no extra cost.
+        sessions: () => (this.seeds.size === 0 ? this.peerSessions.values() : this.allSessions()),
         canDownload: () => this.stateValue === 'downloading',
         pieceDone: (piece) => this.pieceDone(piece),
-        pieceFailed: (piece, senders) => this.emit('piece-hash-fail', piece, senders),
+        pieceFailed: (piece, senders) => {
+          this.emit('piece-hash-fail', piece, senders);
+          this.seeds.pieceFailed(piece, senders);
+        },
         ban: (host) => this.ban(host),
         writeFailed: (piece, e) => this.diskError(e, 'write', piece),
       },
@@ -651,7 +676,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.stopTimers();
     this.ticking = true;
     this.lastChoke = this.host.clock.now();
-    if (this.peerSessions.size > 0) this.resumeTick();
+    if (this.peerSessions.size > 0 || this.seeds.size > 0) this.resumeTick();
   }
 
   private resumeTick(): void {
@@ -694,6 +719,26 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   peerById(peerId: Buffer): Peer<unknown> | undefined {
     for (const { peer } of this.peerSessions.values()) if (peer.peerId?.equals(peerId)) return peer;
     return undefined;
+  }
+
+  /** Wire peers' and web seeds' sessions, for the download machinery. */
+  private *allSessions(): IterableIterator<PeerSession> {
+    yield* this.peerSessions.values();
+    yield* this.seeds.sessions();
+  }
+
+  /** The web seeds (BEP 19) and how each is doing. */
+  get webSeeds(): WebSeedStats[] {
+    return this.seeds.stats();
+  }
+
+  /**
+   * Adds a web seed URL (http or https): BEP 19 by default (a URL ending in '/' is a directory
+   * holding the torrent's name), or a BEP 17 `httpseed` script. Returns false for a URL already
+   * known or not usable. A dropped one is tried again.
+   */
+  addWebSeed(url: string, kind: WebSeedKind = 'url-list'): boolean {
+    return this.seeds.add(url, kind);
   }
 
   isBanned(host: string): boolean {
@@ -754,7 +799,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private detach(s: WireSession, info: DisconnectInfo): void {
     if (!this.peerSessions.delete(s.peer)) return;
     this.uploadedByGone += s.peer.uploaded;
-    if (this.peerSessions.size === 0) this.pauseTick();
+    if (this.peerSessions.size === 0 && this.seeds.size === 0) this.pauseTick();
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     s.uploadQueue = [];
@@ -856,6 +901,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.candidates.removeHost(host);
       this.emit('banned', host);
     }
+    this.seeds.banned(host);
     for (const s of [...this.peerSessions.values()])
       if (s.peer.host === host) s.peer.close(DisconnectReason.CORRUPT_DATA);
   }
@@ -895,6 +941,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       wasted: d.wasted,
       hashFailures: d.hashFailures,
       previous: this.previous,
+      webSeeds: this.seeds.stats(),
     });
   }
 

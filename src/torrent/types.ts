@@ -6,6 +6,8 @@ import type { PeerSource } from '../peer/types.js';
 import type { PeerAddress } from '../util/compact.js';
 import type { Metainfo } from '../metainfo/types.js';
 import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
+import type { WebSeedErrorInfo } from './web-seed.js';
+import type { WebSeedStats } from './web-seeds.js';
 
 /**
  * metadata: a magnet link fetching its info dictionary (ut_metadata); checking: verifying existing data; downloading / seeding: transferring; paused: connections
@@ -60,6 +62,11 @@ export interface TorrentEvents {
   'tracker-warning': [info: { url: string; message: string }];
   /** An announce or scrape failed (code: TRACKER_FAILURE, TRACKER_TIMEOUT, …; message says why). */
   'tracker-error': [info: TrackerErrorInfo];
+  /**
+   * A web seed failed: it rests and tries again (`retryInMs`), or was dropped (`dropped`: it
+   * served wrong data, lacks a file, ignores ranges, or failed too often in a row).
+   */
+  'web-seed-error': [info: WebSeedErrorInfo];
 }
 
 export interface TorrentStats {
@@ -97,6 +104,8 @@ export interface TorrentStats {
     candidates: number;
     halfOpen: number;
   };
+  /** Each web seed (BEP 19) by URL; their rates are part of `downloadRate`. */
+  webSeeds: WebSeedStats[];
 }
 
 export interface TorrentOptions {

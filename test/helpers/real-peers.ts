@@ -9,7 +9,15 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 export type RealPeer =
-  'libtorrent' | 'opentracker' | 'aria2' | 'transmission' | 'mktorrent' | 'curl' | 'ffmpeg' | 'chromium';
+  | 'libtorrent'
+  | 'opentracker'
+  | 'aria2'
+  | 'transmission'
+  | 'mktorrent'
+  | 'curl'
+  | 'ffmpeg'
+  | 'chromium'
+  | 'nginx';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** test/peers in the source tree (this file runs from dist/test/helpers). */
@@ -30,6 +38,7 @@ export function peerInstalled(name: RealPeer): boolean {
       curl: ['sh', ['-c', 'command -v curl']],
       ffmpeg: ['sh', ['-c', 'command -v ffmpeg && command -v ffprobe']],
       chromium: ['sh', ['-c', 'command -v chromium']],
+      nginx: ['sh', ['-c', 'test -x /usr/sbin/nginx']],
     };
     const [cmd, args] = probe[name];
     ok = spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;

@@ -10,7 +10,7 @@ const usage = `Usage: nbt download <file.torrent | magnet-link> [-o DIR] [option
 
 Downloads a torrent into DIR and exits 0 once every piece is verified and written (with
 --seed it keeps seeding until Ctrl-C). Peers come from the torrent's trackers, the DHT, PEX
-and --peer; a magnet link first fetches the torrent's metadata from peers (kept beside the
+and --peer; pieces also from its web seeds (url-list, a magnet's ws=, --web-seed); a magnet link first fetches the torrent's metadata from peers (kept beside the
 resume data, so a restart need not fetch it again).
 Ctrl-C saves resume data and exits 130; running the same command again continues where it
 stopped (verified pieces are not downloaded again).
@@ -41,6 +41,7 @@ export const downloadCommand: Command = {
     try {
       const port = await client.listen(settings.client.port);
       const torrent = await client.addTorrent(input, { savePath, peers: settings.peers });
+      for (const url of settings.webSeeds) torrent.addWebSeed(url);
       reporter = new SwarmReporter(io.stdout, client, torrent, {
         mode,
         verbose: io.verbose,

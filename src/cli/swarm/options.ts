@@ -24,6 +24,8 @@ export const sessionOptionSpec = {
   'unchoke-slots': { type: 'string' },
   'download-limit': { type: 'string' },
   'upload-limit': { type: 'string' },
+  'web-seed': { type: 'string', multiple: true },
+  'no-web-seeds': { type: 'boolean' },
 } as const;
 
 export const sessionOptionHelp = `  --port N                  listen port (default: first free of 6881-6889; 0 = any)
@@ -42,6 +44,9 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
                             as many as the upload rate supports
   --download-limit RATE     bytes/s for the session, e.g. 500K or 2M (default: unlimited)
   --upload-limit RATE       bytes/s for the session, e.g. 500K or 2M (default: unlimited)
+  --web-seed URL            download from this HTTP(S) web seed too (repeatable; BEP 19: a URL
+                            ending in / is a directory holding the torrent's name)
+  --no-web-seeds            do not use web seeds (the torrent's url-list, a magnet's ws=)
 `;
 
 export interface SessionValues {
@@ -60,11 +65,15 @@ export interface SessionValues {
   'unchoke-slots'?: string | undefined;
   'download-limit'?: string | undefined;
   'upload-limit'?: string | undefined;
+  'web-seed'?: string[] | undefined;
+  'no-web-seeds'?: boolean | undefined;
 }
 
 export interface SessionSettings {
   client: ClientOptions;
   peers: PeerAddress[];
+  /** --web-seed URLs, added to the torrent besides its own. */
+  webSeeds: string[];
   resumeDir: string | undefined;
   json: boolean;
   quiet: boolean;
@@ -140,6 +149,20 @@ function limitOptions(
   };
 }
 
+function webSeedUrls(urls: readonly string[]): string[] {
+  for (const u of urls) {
+    let ok = false;
+    try {
+      const p = new URL(u).protocol;
+      ok = p === 'http:' || p === 'https:';
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new UsageError(`--web-seed needs an http:// or https:// URL, got "${u}"`);
+  }
+  return [...urls];
+}
+
 /** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
 export const DEFAULT_PORTS: [number, number] = [6881, 6889];
 
@@ -157,8 +180,10 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       encryption: parseEncryption(values.encryption),
       ...dhtOption(values),
       ...limitOptions(values),
+      ...(values['no-web-seeds'] ? { webSeeds: false as const } : {}),
     },
     peers,
+    webSeeds: webSeedUrls(values['web-seed'] ?? []),
     resumeDir: values['resume-dir'],
     json: values.json ?? false,
     quiet: values.quiet ?? false,

@@ -8,6 +8,7 @@ import type { Peer } from '../../peer/index.js';
 import type { DisconnectInfo } from '../../peer/disconnect.js';
 import type { Torrent } from '../../torrent/index.js';
 import type { TrackerErrorInfo } from '../../tracker/index.js';
+import type { WebSeedErrorInfo } from '../../torrent/web-seed.js';
 import { formatBytes, formatDuration, formatRate, printable } from '../format.js';
 import type { CliOutput } from '../types.js';
 import type { FileErrorInfo } from '../../torrent/types.js';
@@ -123,12 +124,23 @@ export class SwarmReporter {
     };
     torrent.on('file-error', onFileError);
     torrent.on('error', onError);
+    const onWebSeedError = (t: Torrent, info: WebSeedErrorInfo): void => {
+      if (t !== torrent) return;
+      const what = info.dropped ? 'dropped' : `retrying in ${Math.round((info.retryInMs ?? 0) / 1000)} s`;
+      this.event(
+        'web-seed-error',
+        { ...info },
+        `web seed ${printable(info.url)}: ${printable(info.message)} (${info.code}, ${what})`,
+      );
+    };
     client.on('peer-connect', onConnect);
     client.on('peer-disconnect', onDisconnect);
     client.on('tracker-error', onTrackerError);
+    client.on('web-seed-error', onWebSeedError);
     this.detach.push(
       () => torrent.off('file-error', onFileError),
       () => torrent.off('error', onError),
+      () => client.off('web-seed-error', onWebSeedError),
       () => client.off('peer-connect', onConnect),
       () => client.off('peer-disconnect', onDisconnect),
       () => client.off('tracker-error', onTrackerError),

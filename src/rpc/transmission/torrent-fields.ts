@@ -254,7 +254,8 @@ const fields: Record<string, Field> = {
   },
   wanted: (v) => filePriorities(v.e).map((p) => (p > 0 ? 1 : 0)),
   webseeds: (v) => (v.meta ? v.t!.metainfo.urlList : []),
-  webseedsSendingToUs: zero,
+  webseedsSendingToUs: (v) =>
+    v.t?.webSeeds.filter((w) => w.state === 'connected' && w.downloadRate > 0).length ?? 0,
 };
 
 export const torrentFieldNames = Object.keys(fields);

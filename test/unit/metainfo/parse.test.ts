@@ -245,6 +245,7 @@ test('tolerated oddities: utf-8 variants, bad optional fields, private other tha
         announce: 5,
         'announce-list': 'x',
         'url-list': [5, 'http://w/', ''],
+        httpseeds: ['http://h/seed.php', 9],
         comment: 7,
         'creation date': 'x',
         nodes: 'x',
@@ -255,6 +256,7 @@ test('tolerated oddities: utf-8 variants, bad optional fields, private other tha
   assert.equal(m.private, false);
   assert.deepEqual(m.announce, []);
   assert.deepEqual(m.urlList, ['http://w/']);
+  assert.deepEqual(m.httpSeeds, ['http://h/seed.php']);
   assert.equal(m.comment, undefined);
   assert.equal(m.creationDate, undefined);
   assert.deepEqual(m.nodes, []);

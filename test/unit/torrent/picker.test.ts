@@ -450,3 +450,42 @@ test('solo pieces: only their owner picks them (first, whole, even in endgame); 
   pk.pieceVerified(1);
   assert.equal(pk.isSolo(1), false, 'verified: no longer reserved');
 });
+
+test('contiguous picking (web seeds) takes runs of adjacent pieces; rarer pieces still come first', () => {
+  const p = picker(40, 4);
+  const web = 'web';
+  p.peerHasAll(web);
+  // Nobody else: one run from wherever it starts, each piece following the last.
+  const first = piecesOf(p.pick(web, 4 * 8, { contiguous: true }));
+  assert.equal(first.length, 8);
+  for (let i = 1; i < first.length; i++) assert.equal(first[i], first[i - 1]! + 1, `run ${first.join(',')}`);
+  // Without the option the same picker scatters (rarest first, random among equals).
+  const q = picker(40, 4);
+  q.peerHasAll(web);
+  const scattered = piecesOf(q.pick(web, 4 * 8));
+  assert.ok(
+    scattered.some((x, i) => i > 0 && x !== scattered[i - 1]! + 1),
+    `scattered ${scattered.join(',')}`,
+  );
+
+  // A peer has pieces 20..39: the web seed fills what peers do not have (0..19), in a run, and
+  // its run stops where the peer's pieces (more common) begin.
+  const r = picker(40, 4);
+  r.peerHasBitfield(
+    'peer',
+    bits(
+      40,
+      Array.from({ length: 20 }, (_, i) => 20 + i),
+    ),
+  );
+  r.peerHasAll(web);
+  const fill = piecesOf(r.pick(web, 4 * 40, { contiguous: true }));
+  const rare = fill.slice(0, 20);
+  assert.deepEqual(
+    [...rare].sort((a, b) => a - b),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
+  let breaks = 0;
+  for (let i = 1; i < rare.length; i++) if (rare[i] !== rare[i - 1]! + 1) breaks++;
+  assert.ok(breaks <= 1, `pieces 0..19 in at most two runs: ${rare.join(',')}`);
+});

@@ -1,0 +1,215 @@
+/**
+ * A torrent's web seeds (BEP 19 `url-list`, magnet `ws=`, `addWebSeed`): each becomes a WebSeed
+ * link with its own PeerSession while the torrent downloads, joined to the Downloader like a peer
+ * that has every piece (and asks for contiguous runs). They close when the torrent seeds, stops
+ * or checks. A seed that alone sent a piece failing its hash is dropped for good and reported.
+ */
+import { DisconnectReason } from '../peer/disconnect.js';
+import type { Message } from '../wire/index.js';
+import type { Clock } from '../util/clock.js';
+import type { Metainfo } from '../metainfo/types.js';
+import type { Downloader } from './downloader.js';
+import { PeerSession } from './session.js';
+import type { PeerLink } from './peer-link.js';
+import {
+  WebSeed,
+  defaultWebSeedTuning,
+  type WebSeedKind,
+  type RangeFetcher,
+  type WebSeedErrorInfo,
+  type WebSeedTuning,
+} from './web-seed.js';
+
+/** One web seed in `torrent.stats().webSeeds` and `torrent.webSeeds`. */
+export interface WebSeedStats {
+  url: string;
+  /** `url-list` (BEP 19) or `httpseed` (BEP 17). */
+  kind: WebSeedKind;
+  /** connected: fetching (or ready to); resting: waiting after an error; idle: not in use now; dropped: given up. */
+  state: 'connected' | 'resting' | 'idle' | 'dropped';
+  /** Payload bytes it delivered this session. */
+  downloaded: number;
+  downloadRate: number;
+  /** The last error, if any. */
+  error?: { code: string; message: string };
+}
+
+export interface WebSeedSetHost {
+  readonly clock: Clock;
+  /** undefined: the session has web seeds turned off. */
+  readonly fetcher: RangeFetcher | undefined;
+  metainfo(): Metainfo;
+  downloader(): Downloader;
+  /** The torrent wants data from web seeds now (downloading or paused, with metadata). */
+  wantsSeeds(): boolean;
+  /** A web seed joined (the torrent's tick must run). */
+  joined(): void;
+  error(info: WebSeedErrorInfo): void;
+  tuning?: Partial<WebSeedTuning>;
+}
+
+/** More URLs than this are ignored (a hostile .torrent could list thousands). */
+const MAX_WEB_SEEDS = 32;
+/**
+ * A web seed session starts with one full run in its pipeline (4 MiB by default): HTTP has no
+ * per-block round trips to grow into, so a few blocks would leave the server idle at first; but
+ * not more, since the Downloader only shrinks an oversized pipeline slowly and a slow mirror's
+ * queue must stay within the request timeout. Slow start grows it from there.
+ */
+function initialPipeline(t: Partial<WebSeedTuning>): number {
+  const d = defaultWebSeedTuning;
+  const bytes = Math.min(t.maxRunBytes ?? d.maxRunBytes, (t.maxInFlight ?? d.maxInFlight) * 1024 * 1024);
+  return Math.max(16, Math.min(t.maxRequests ?? d.maxRequests, Math.ceil(bytes / 16384)));
+}
+
+export class WebSeedSet {
+  private readonly urls: string[] = [];
+  private readonly kinds = new Map<string, WebSeedKind>();
+  private readonly links = new Map<PeerLink, PeerSession<WebSeed>>();
+  private readonly byUrl = new Map<string, WebSeed>();
+  private readonly dropped = new Map<string, WebSeedErrorInfo>();
+  private readonly delivered = new Map<string, number>();
+  private readonly lastErrors = new Map<string, WebSeedErrorInfo>();
+
+  constructor(private readonly h: WebSeedSetHost) {}
+
+  /** Adds a URL (http or https; others are ignored, as BEP 19 says). Returns whether it is new. */
+  add(url: string, kind: WebSeedKind = 'url-list'): boolean {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return false;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+    const revived = this.dropped.delete(url);
+    if (this.urls.includes(url)) {
+      if (revived) this.sync();
+      return revived;
+    }
+    if (this.urls.length >= MAX_WEB_SEEDS) return false;
+    this.urls.push(url);
+    this.kinds.set(url, kind);
+    this.sync();
+    return true;
+  }
+
+  get list(): readonly string[] {
+    return this.urls;
+  }
+
+  /** Web seed sessions joined to the Downloader now. */
+  get size(): number {
+    return this.links.size;
+  }
+
+  session(link: PeerLink): PeerSession<WebSeed> | undefined {
+    return this.links.get(link);
+  }
+
+  sessions(): IterableIterator<PeerSession<WebSeed>> {
+    return this.links.values();
+  }
+
+  /** Opens or closes the links to match what the torrent wants now. */
+  sync(): void {
+    if (!this.h.fetcher || !this.h.wantsSeeds()) {
+      this.closeAll(DisconnectReason.TORRENT_STOPPED);
+      return;
+    }
+    for (const url of this.urls)
+      if (!this.byUrl.has(url) && !this.dropped.has(url)) this.open(url, this.h.fetcher);
+  }
+
+  closeAll(reason: DisconnectReason): void {
+    for (const link of [...this.byUrl.values()]) link.close(reason);
+  }
+
+  /**
+   * A piece failed its hash check. When one web seed sent every block of it, that seed serves
+   * wrong data (peers cannot have touched it): drop it and say so.
+   */
+  pieceFailed(piece: number, senders: readonly string[]): void {
+    if (senders.length === 1) this.drop(senders[0]!, `piece ${piece} failed its hash check`);
+  }
+
+  /** The smart-ban tally banned this host: if it is one of ours, drop it for sending corrupt data. */
+  banned(host: string): void {
+    this.drop(host, 'banned: shared in too many pieces that failed their hash check');
+  }
+
+  private drop(url: string, message: string): void {
+    const link = this.byUrl.get(url);
+    if (!link || this.dropped.has(url)) return;
+    const info: WebSeedErrorInfo = { url, code: 'WEBSEED_CORRUPT', message, dropped: true };
+    this.dropped.set(url, info);
+    this.lastErrors.set(url, info);
+    this.h.error(info);
+    link.close(DisconnectReason.CORRUPT_DATA, message);
+  }
+
+  stats(): WebSeedStats[] {
+    return this.urls.map((url) => {
+      const link = this.byUrl.get(url);
+      const err = this.dropped.get(url) ?? link?.lastError ?? this.lastErrors.get(url);
+      const state: WebSeedStats['state'] = this.dropped.has(url)
+        ? 'dropped'
+        : !link
+          ? 'idle'
+          : link.peerChoking
+            ? 'resting'
+            : 'connected';
+      const s: WebSeedStats = {
+        url,
+        kind: this.kinds.get(url) ?? 'url-list',
+        state,
+        downloaded: (this.delivered.get(url) ?? 0) + (link?.downloaded ?? 0),
+        downloadRate: link?.downloadRate ?? 0,
+      };
+      if (err) s.error = { code: err.code, message: err.message };
+      return s;
+    });
+  }
+
+  private open(url: string, fetcher: RangeFetcher): void {
+    const clock = this.h.clock;
+    const link = new WebSeed(
+      url,
+      {
+        clock,
+        torrent: this.h.metainfo(),
+        fetcher,
+        message: (l, m: Message) => {
+          const s = this.links.get(l);
+          if (s) this.h.downloader().onMessage(s, m);
+        },
+        error: (_l, info) => {
+          this.lastErrors.set(url, info);
+          if (info.dropped) this.dropped.set(url, info);
+          this.h.error(info);
+        },
+        closed: (l) => this.closed(l),
+      },
+      this.h.tuning,
+      this.kinds.get(url),
+    );
+    const session = new PeerSession(link, url, clock.now());
+    session.contiguous = true;
+    this.links.set(link, session);
+    this.byUrl.set(url, link);
+    const d = this.h.downloader();
+    d.peerAdded(session);
+    session.target = Math.max(session.target, initialPipeline(this.h.tuning ?? {}));
+    this.h.joined();
+    d.onMessage(session, { type: 'haveAll' });
+  }
+
+  private closed(link: WebSeed): void {
+    const s = this.links.get(link);
+    if (!s) return;
+    this.links.delete(link);
+    this.byUrl.delete(link.url);
+    this.delivered.set(link.url, (this.delivered.get(link.url) ?? 0) + link.downloaded);
+    this.h.downloader().peerRemoved(s);
+  }
+}
