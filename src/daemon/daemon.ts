@@ -18,6 +18,7 @@ import type { Logger } from './log.js';
 import { decide, type PolicyTorrent } from './policy.js';
 import { inAltSpeedWindow } from './schedule.js';
 import { WatchDir } from './watch-dir.js';
+import { DaemonBlocklist } from './blocklist.js';
 import type { TimerHandle } from '../util/clock.js';
 
 export interface DaemonOptions {
@@ -78,6 +79,8 @@ const POLICY_INTERVAL_MS = 5_000;
 
 export class Daemon {
   readonly store: SessionStore;
+  /** blocklist-url, fetched by blocklist-update, applied to the client's IP filter. */
+  readonly blocklist: DaemonBlocklist;
   readonly client: Client;
   private readonly entries = new Map<string, DaemonTorrent>();
   /** Wall-clock Unix seconds. */
@@ -106,6 +109,7 @@ export class Daemon {
       ...(o.port !== undefined ? { port: o.port } : {}),
     });
     applySessionSettings(this.client, settings);
+    this.blocklist = new DaemonBlocklist(store.dir, this.client);
     this.watchDir = new WatchDir({
       add: (bytes) => this.add({ metainfo: bytes }),
       warn: (msg, fields) => this.log?.warn(msg, fields),
@@ -126,6 +130,7 @@ export class Daemon {
     };
     if (o.downloadDir) settings['download-dir'] = resolve(o.downloadDir);
     const d = new Daemon(o, store, settings);
+    await d.blocklist.apply(settings['blocklist-enabled']);
     await d.client.listen();
     for (const record of [...session.torrents].sort((a, b) => a.queuePosition - b.queuePosition)) {
       const entry: DaemonTorrent = { record, torrent: undefined };
@@ -148,7 +153,10 @@ export class Daemon {
 
   /** Changes session settings; saved before it resolves. */
   async setSettings(pack: Partial<DaemonSettings>): Promise<void> {
+    const blocklistWas = this.settingsValue['blocklist-enabled'];
     this.settingsValue = { ...this.settingsValue, ...pack };
+    if (this.settingsValue['blocklist-enabled'] !== blocklistWas)
+      await this.blocklist.apply(this.settingsValue['blocklist-enabled']);
     applySessionSettings(this.client, this.settingsValue);
     this.store.session.settings = this.settingsValue;
     await this.store.flush();

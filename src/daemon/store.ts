@@ -94,6 +94,8 @@ export interface DaemonSettings {
   'start-added-torrents': boolean;
   'rename-partial-files': boolean;
   encryption: 'required' | 'preferred' | 'tolerated';
+  'blocklist-enabled': boolean;
+  'blocklist-url': string;
 }
 
 export interface SessionFile {

@@ -337,8 +337,15 @@ const methods: Record<string, Method> = {
     };
   },
 
-  'blocklist-update': () => {
-    throw new RpcError('blocklist updates are not supported by this daemon yet');
+  'blocklist-update': async (ctx) => {
+    const s = ctx.daemon.settings;
+    try {
+      return {
+        'blocklist-size': await ctx.daemon.blocklist.update(s['blocklist-url'], s['blocklist-enabled']),
+      };
+    } catch (e) {
+      throw new RpcError(e instanceof Error ? e.message : String(e));
+    }
   },
 
   // Answered from our own listen state: the daemon never reaches out to a port-check service.

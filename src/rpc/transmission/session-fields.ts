@@ -37,6 +37,8 @@ export const sessionSettable: Partial<Record<keyof DaemonSettings, 'number' | 'b
   'start-added-torrents': 'boolean',
   'rename-partial-files': 'boolean',
   encryption: 'string',
+  'blocklist-enabled': 'boolean',
+  'blocklist-url': 'string',
 };
 
 export function sessionObject(ctx: MethodContext): Record<string, unknown> {
@@ -44,9 +46,7 @@ export function sessionObject(ctx: MethodContext): Record<string, unknown> {
   const c = ctx.daemon.client.settings();
   return {
     ...s,
-    'blocklist-enabled': false,
-    'blocklist-size': 0,
-    'blocklist-url': 'http://www.example.com/blocklist',
+    'blocklist-size': ctx.daemon.blocklist.size,
     'cache-size-mb': 4,
     'config-dir': ctx.daemon.store.dir,
     'dht-enabled': c.dht_enabled,
@@ -78,7 +78,7 @@ export function sessionObject(ctx: MethodContext): Record<string, unknown> {
       'speed-bytes': 1000,
       'speed-units': ['kB/s', 'MB/s', 'GB/s', 'TB/s'],
     },
-    'utp-enabled': false,
+    'utp-enabled': c.enable_outgoing_utp || c.enable_incoming_utp,
     version: `4.0.0 (net-bittorrent ${PACKAGE_VERSION})`,
   };
 }

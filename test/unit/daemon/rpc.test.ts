@@ -315,3 +315,54 @@ test('queue-move-* reorder, free-space and port-test answer locally', async () =
     await dir.cleanup();
   }
 });
+
+test('blocklist-update fetches blocklist-url (gzip DAT), applies it to the IP filter, survives a restart', async () => {
+  const { createServer } = await import('node:http');
+  const { gzipSync } = await import('node:zlib');
+  const list = gzipSync(
+    Buffer.from('127.000.000.002 - 127.000.000.009 , 000 , test\nsomething: 10.9.0.0-10.9.255.255\n'),
+  );
+  let hits = 0;
+  const http = createServer((req, res) => {
+    hits++;
+    if (req.url === '/list.gz') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(list);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const port = (http.address() as { port: number }).port;
+  const dir = await tempDir('nbt-daemon-blocklist-');
+  let r = await rig({ configDir: join(dir.path, 'cfg') });
+  try {
+    const c = r.client;
+    await c.ok('session-set', {
+      'blocklist-url': `http://127.0.0.1:${port}/missing`,
+      'blocklist-enabled': true,
+    });
+    assert.notEqual((await c.call('blocklist-update')).result, 'success', 'a 404 is an error result');
+    await c.ok('session-set', { 'blocklist-url': `http://127.0.0.1:${port}/list.gz` });
+    assert.deepEqual(await c.ok('blocklist-update'), { 'blocklist-size': 2 });
+    const s = await c.ok('session-get');
+    assert.equal(s['blocklist-size'], 2);
+    assert.equal(s['blocklist-enabled'], true);
+    assert.equal(r.daemon.client.ipFilter.allows('127.0.0.5'), false);
+    assert.equal(r.daemon.client.ipFilter.allows('10.9.3.4'), false);
+    assert.equal(r.daemon.client.ipFilter.allows('127.0.0.1'), true);
+    // Disabled: the filter is empty; enabled again: the saved list comes back without a fetch.
+    await c.ok('session-set', { 'blocklist-enabled': false });
+    assert.equal(r.daemon.client.ipFilter.allows('127.0.0.5'), true);
+    await r.close();
+    r = await rig({ configDir: join(dir.path, 'cfg') });
+    assert.equal(r.daemon.client.ipFilter.allows('127.0.0.5'), true, 'still disabled after the restart');
+    const before = hits;
+    await r.client.ok('session-set', { 'blocklist-enabled': true });
+    assert.equal(r.daemon.client.ipFilter.allows('127.0.0.5'), false);
+    assert.equal((await r.client.ok('session-get'))['blocklist-size'], 2);
+    assert.equal(hits, before, 'the saved list, not a new download');
+    await r.client.ok('session-set', { 'blocklist-url': 'ftp://example.invalid/list' });
+    assert.notEqual((await r.client.call('blocklist-update')).result, 'success');
+  } finally {
+    await r.close();
+    http.close();
+    await dir.cleanup();
+  }
+});
