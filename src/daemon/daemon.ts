@@ -5,7 +5,7 @@
  * comes back from the Client's resume files (config-dir/resume), so verified pieces are not
  * downloaded again.
  */
-import { cp, rename, rm, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Client, type ClientOptions } from '../client/index.js';
 import { parseMagnet, parseTorrent } from '../metainfo/index.js';
@@ -19,6 +19,7 @@ import { decide, type PolicyTorrent } from './policy.js';
 import { inAltSpeedWindow } from './schedule.js';
 import { WatchDir } from './watch-dir.js';
 import { DaemonBlocklist } from './blocklist.js';
+import { moveEntries, topEntries } from './relocate.js';
 import type { TimerHandle } from '../util/clock.js';
 
 export interface DaemonOptions {
@@ -42,6 +43,8 @@ export interface DaemonTorrent {
   queued?: boolean;
   /** Started with start-now: skips the queues until stopped. */
   forceStart?: boolean;
+  /** Its data is being moved out of the incomplete directory. */
+  moving?: boolean;
   /** Upload total and the clock time (ms) it last changed: the idle seeding limit's measure. */
   lastUpload?: { bytes: number; at: number };
   /** Seconds spent downloading / seeding in this run, and since when (Unix s) in the current one. */
@@ -200,6 +203,10 @@ export class Daemon {
       name: parsed.name ?? infoHash,
       source: magnet ? { kind: 'magnet', uri: magnet } : { kind: 'file' },
       savePath: resolve(req.downloadDir ?? this.settingsValue['download-dir']),
+      ...(this.settingsValue['incomplete-dir-enabled'] &&
+      resolve(this.settingsValue['incomplete-dir']) !== resolve(req.downloadDir ?? this.settingsValue['download-dir'])
+        ? { incompleteDir: resolve(this.settingsValue['incomplete-dir']) }
+        : {}),
       stopped: req.paused ?? !this.settingsValue['start-added-torrents'],
       addedDate: now,
       doneDate: 0,
@@ -231,10 +238,10 @@ export class Daemon {
   /** Puts the record's torrent on the client (restart, add, move). */
   private async startTorrent(entry: DaemonTorrent, skipCheck = false): Promise<void> {
     const r = entry.record;
-    await mkdir(r.savePath, { recursive: true });
+    await mkdir(dataDir(r), { recursive: true });
     const input = r.source.kind === 'magnet' ? r.source.uri : this.store.torrentFile(r.infoHash);
     const t = await this.client.addTorrent(input, {
-      savePath: r.savePath,
+      savePath: dataDir(r),
       paused: r.stopped,
       sequential: r.sequential,
       rateLimits: rateLimitsOf(r),
@@ -243,7 +250,7 @@ export class Daemon {
     });
     entry.torrent = t;
     if (r.name === r.infoHash && t.hasMetadata) r.name = t.metainfo.name;
-    t.on('finished', () => void this.markDone(entry));
+    t.on('finished', () => void this.completed(entry));
     const track = (s: string): void => {
       const now = this.now();
       const a = (entry.activeSeconds ??= { downloading: 0, seeding: 0, since: now });
@@ -254,10 +261,26 @@ export class Daemon {
     track(t.state);
     t.on('state', (s, prev) => {
       track(s);
-      if (s === 'seeding' && entry.record.doneDate === 0) void this.markDone(entry);
+      if (s === 'seeding' && (entry.record.doneDate === 0 || entry.record.incompleteDir)) void this.completed(entry);
       // A check that ends may free or need a queue slot.
       if (prev === 'checking' || prev === 'metadata') this.policySoon();
     });
+  }
+
+  /** The wanted data is in: remember the date, and leave the incomplete directory. */
+  private async completed(entry: DaemonTorrent): Promise<void> {
+    await this.markDone(entry);
+    const r = entry.record;
+    if (!r.incompleteDir || entry.moving || entry.torrent?.state !== 'seeding') return;
+    entry.moving = true;
+    try {
+      await this.setLocation(entry, r.savePath, true);
+      this.log?.info('moved out of the incomplete directory', { id: r.id, to: r.savePath });
+    } catch (e) {
+      this.log?.warn('could not move a finished torrent', { id: r.id, error: String(e) });
+    } finally {
+      entry.moving = false;
+    }
   }
 
   private async markDone(entry: DaemonTorrent): Promise<void> {
@@ -328,19 +351,15 @@ export class Daemon {
   async setLocation(entry: DaemonTorrent, location: string, move: boolean): Promise<void> {
     const to = resolve(location);
     const t = entry.torrent;
-    const from = entry.record.savePath;
-    if (to === from) return;
+    if (to === dataDir(entry.record)) return;
     if (t) {
       this.saveTotals(entry);
       await this.client.removeTorrent(t);
       entry.torrent = undefined;
-      if (move && t.hasMetadata) {
-        await mkdir(to, { recursive: true });
-        const top = t.metainfo.multiFile ? t.metainfo.files[0]!.path[0]! : t.metainfo.files[0]!.path[0]!;
-        await moveAcross(join(from, top), join(to, top));
-      }
+      if (move && t.hasMetadata) await moveEntries(topEntries(t), dataDir(entry.record), to);
     }
     entry.record.savePath = to;
+    delete entry.record.incompleteDir;
     await this.store.flush();
     await this.startTorrent(entry);
   }
@@ -484,19 +503,6 @@ async function fetchTorrent(url: string): Promise<Uint8Array> {
   return buf;
 }
 
-/** rename, or copy then delete when the target is on another file system. */
-async function moveAcross(from: string, to: string): Promise<void> {
-  try {
-    await rename(from, to);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    if (code !== 'EXDEV') throw e;
-    await cp(from, to, { recursive: true, errorOnExist: false, force: true });
-    await rm(from, { recursive: true, force: true });
-  }
-}
-
 /** A record's Transmission-style limits as the engine's per-torrent limits. */
 export function rateLimitsOf(r: TorrentRecord): TorrentRateLimits {
   return {
@@ -505,4 +511,9 @@ export function rateLimitsOf(r: TorrentRecord): TorrentRateLimits {
     priority: r.bandwidthPriority < 0 ? 'low' : r.bandwidthPriority > 0 ? 'high' : 'normal',
     honorsSessionLimits: r.honorsSessionLimits ?? true,
   };
+}
+
+/** Where a torrent's data is now: the incomplete directory until it is done, then its save path. */
+export function dataDir(r: TorrentRecord): string {
+  return r.incompleteDir ?? r.savePath;
 }

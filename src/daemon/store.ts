@@ -27,6 +27,8 @@ export interface TorrentRecord {
   doneDate: number;
   labels: string[];
   sequential: boolean;
+  /** Where the data lives until it is complete (incomplete-dir-enabled when added); absent: savePath. */
+  incompleteDir?: string;
   /** Per-file priority in our scale (0 skip, 1 normal … 7 first); absent = all normal. */
   filePriorities?: number[];
   /** Bytes/s, applied when the matching `…Limited` is true (Torrent.setRateLimits). */

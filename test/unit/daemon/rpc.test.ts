@@ -366,3 +366,56 @@ test('blocklist-update fetches blocklist-url (gzip DAT), applies it to the IP fi
     await dir.cleanup();
   }
 });
+
+test('incomplete-dir: a new torrent downloads there and moves to its download dir when done', async () => {
+  const { Client } = await import('../../../src/client/index.js');
+  const dir = await tempDir('nbt-daemon-incomplete-');
+  const fx = await makeFixture(join(dir.path, 'seed'), {
+    files: [
+      { path: 'a.bin', size: 400_000 },
+      { path: 'sub/b.bin', size: 90_000 },
+    ],
+  });
+  const seed = new Client({ host: '127.0.0.1' });
+  const r = await rig({ configDir: join(dir.path, 'cfg'), fx });
+  try {
+    const seedPort = await seed.listen(0);
+    // Slow enough (about 4 s) to see the data in the incomplete directory first.
+    const st = await seed.addTorrent(fx.torrent, { savePath: fx.dir, rateLimits: { upload: 120_000 } });
+    await until(() => st.state === 'seeding', 5000, 'seed ready');
+    const final = join(dir.path, 'done');
+    const partial = join(dir.path, 'partial');
+    await r.client.ok('session-set', { 'incomplete-dir-enabled': true, 'incomplete-dir': partial });
+    const added = await r.client.ok('torrent-add', {
+      metainfo: fx.torrent.toString('base64'),
+      'download-dir': final,
+    });
+    const id = (added['torrent-added'] as { id: number }).id;
+    const e = r.daemon.byId(id)!;
+    await until(() => e.torrent !== undefined, 5000, 'started');
+    e.torrent!.addPeer('127.0.0.1', seedPort);
+    await until(
+      () => (e.torrent?.have.count ?? 0) > 0 && e.record.incompleteDir !== undefined,
+      10_000,
+      'downloading',
+    );
+    await access(join(partial, fx.name, 'a.bin'));
+    const fields = await r.client.ok('torrent-get', { ids: [id], fields: ['downloadDir'] });
+    assert.equal((fields['torrents'] as { downloadDir: string }[])[0]!.downloadDir, final);
+    await until(
+      () => e.record.incompleteDir === undefined && e.torrent?.state === 'seeding',
+      20_000,
+      'moved and seeding',
+    );
+    for (const f of fx.files)
+      assert.deepEqual(
+        await readFile(join(final, fx.name, f.path)),
+        await readFile(join(fx.dir, fx.name, f.path)),
+      );
+    await assert.rejects(access(join(partial, fx.name)));
+  } finally {
+    await r.close();
+    await seed.close();
+    await dir.cleanup();
+  }
+});
