@@ -26,6 +26,8 @@ export const sessionOptionSpec = {
   'upload-limit': { type: 'string' },
   'web-seed': { type: 'string', multiple: true },
   'no-web-seeds': { type: 'boolean' },
+  'no-utp': { type: 'boolean' },
+  'no-tcp': { type: 'boolean' },
 } as const;
 
 export const sessionOptionHelp = `  --port N                  listen port (default: first free of 6881-6889; 0 = any)
@@ -47,6 +49,8 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --web-seed URL            download from this HTTP(S) web seed too (repeatable; BEP 19: a URL
                             ending in / is a directory holding the torrent's name)
   --no-web-seeds            do not use web seeds (the torrent's url-list, a magnet's ws=)
+  --no-utp                  TCP only: no uTP connections either way (default: uTP dialled first)
+  --no-tcp                  uTP only: no TCP connections either way
 `;
 
 export interface SessionValues {
@@ -67,6 +71,8 @@ export interface SessionValues {
   'upload-limit'?: string | undefined;
   'web-seed'?: string[] | undefined;
   'no-web-seeds'?: boolean | undefined;
+  'no-utp'?: boolean | undefined;
+  'no-tcp'?: boolean | undefined;
 }
 
 export interface SessionSettings {
@@ -163,6 +169,16 @@ function webSeedUrls(urls: readonly string[]): string[] {
   return [...urls];
 }
 
+/** --no-utp / --no-tcp (not both: nothing would connect). */
+function transportOptions(values: SessionValues): Pick<ClientOptions, 'utp' | 'tcp'> {
+  if (values['no-utp'] && values['no-tcp'])
+    throw new UsageError('--no-utp and --no-tcp together leave no transport');
+  return {
+    ...(values['no-utp'] ? { utp: false as const } : {}),
+    ...(values['no-tcp'] ? { tcp: { incoming: false, outgoing: false } } : {}),
+  };
+}
+
 /** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
 export const DEFAULT_PORTS: [number, number] = [6881, 6889];
 
@@ -181,6 +197,7 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       ...dhtOption(values),
       ...limitOptions(values),
       ...(values['no-web-seeds'] ? { webSeeds: false as const } : {}),
+      ...transportOptions(values),
     },
     peers,
     webSeeds: webSeedUrls(values['web-seed'] ?? []),

@@ -44,3 +44,12 @@ test('bad values are usage errors naming the flag', () => {
     );
   }
 });
+
+test('--no-utp / --no-tcp choose the transports; both at once is a usage error', () => {
+  assert.equal(parseSessionOptions({ 'no-utp': true }).client.utp, false);
+  assert.deepEqual(parseSessionOptions({ 'no-tcp': true }).client.tcp, { incoming: false, outgoing: false });
+  const none = parseSessionOptions({});
+  assert.equal(none.client.utp, undefined);
+  assert.equal(none.client.tcp, undefined);
+  assert.throws(() => parseSessionOptions({ 'no-utp': true, 'no-tcp': true }), UsageError);
+});
