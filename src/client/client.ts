@@ -383,7 +383,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       storage: o.storage
         ? () => o.storage!(torrent.metainfo)
         : () =>
-            new FileStorage(torrent.storageLayout, savePath, {
+            new FileStorage(torrent.storageLayout, torrent.savePath, {
               fsync: this.options.fsync,
               reserved: this.reservedPaths,
             }),
@@ -444,6 +444,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     t.on('state', (s, prev) => this.emit('torrent-state', t, s, prev));
     // Renamed files must be found after a crash too: their new paths are saved at once.
     t.on('renamed', () => void this.saveResume(t));
+    t.on('moved', () => void this.saveResume(t));
     t.on('done', () => {
       this.emit('torrent-done', t);
       void this.saveResume(t);

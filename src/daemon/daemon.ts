@@ -19,7 +19,6 @@ import { decide, type PolicyTorrent } from './policy.js';
 import { inAltSpeedWindow } from './schedule.js';
 import { WatchDir } from './watch-dir.js';
 import { DaemonBlocklist } from './blocklist.js';
-import { moveEntries, topEntries } from './relocate.js';
 import type { TimerHandle } from '../util/clock.js';
 
 export interface DaemonOptions {
@@ -352,11 +351,19 @@ export class Daemon {
     const to = resolve(location);
     const t = entry.torrent;
     if (to === dataDir(entry.record)) return;
+    if (t && move) {
+      // The data moves under the running torrent: it keeps seeding and nothing is checked again.
+      await t.moveStorage(to);
+      entry.record.savePath = to;
+      delete entry.record.incompleteDir;
+      await Promise.all([this.store.flush(), this.client.saveResume(t)]);
+      return;
+    }
     if (t) {
+      // "Find the data there": the torrent is added again at the new place and checked.
       this.saveTotals(entry);
       await this.client.removeTorrent(t);
       entry.torrent = undefined;
-      if (move && t.hasMetadata) await moveEntries(topEntries(t), dataDir(entry.record), to);
     }
     entry.record.savePath = to;
     delete entry.record.incompleteDir;

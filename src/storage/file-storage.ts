@@ -18,6 +18,7 @@ import { FilePool } from './fd-pool.js';
 import { mapRange, pieceRangeOffset, validateLayout, type StorageLayout } from './layout.js';
 import { assertNotReserved, ensureDirInside, safeJoin } from './paths.js';
 import { checkedComponents, planRename } from './renames.js';
+import { moveAcross } from './move.js';
 import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
 
 export interface FileStorageOptions {
@@ -34,7 +35,7 @@ export interface FileStorageOptions {
 
 export class FileStorage implements Storage {
   readonly layout: StorageLayout;
-  readonly savePath: string;
+  private saveRoot: string;
   private readonly paths: string[];
   /** Each file's path components now (the layout's, or where a rename moved it). */
   private readonly components: (readonly string[])[];
@@ -54,13 +55,56 @@ export class FileStorage implements Storage {
   constructor(layout: StorageLayout, savePath: string, o: FileStorageOptions = {}) {
     validateLayout(layout);
     this.layout = layout;
-    this.savePath = savePath;
+    this.saveRoot = savePath;
     this.paths = layout.files.map((f) => safeJoin(savePath, f.path));
     this.components = layout.files.map((f) => f.path);
     this.reserved = o.reserved ?? [];
     for (const [i, p] of this.paths.entries()) if (!layout.files[i]!.pad) assertNotReserved(p, this.reserved);
     this.pool = new FilePool(Math.max(1, o.maxOpenFiles ?? 64));
     this.fsync = o.fsync ?? true;
+  }
+
+  /** The directory the files are under. */
+  get savePath(): string {
+    return this.saveRoot;
+  }
+
+  /**
+   * Moves every file to another save path (libtorrent's move_storage): each top-level entry the
+   * files use is renamed there, or copied with its timestamps and deleted across file systems.
+   * I/O waits meanwhile; STORAGE_MOVE before anything moves when something is already there.
+   */
+  async moveTo(savePath: string): Promise<void> {
+    this.assertOpen();
+    const to = resolve(savePath);
+    if (to === resolve(this.saveRoot)) return;
+    const pads = this.layout.files.map((f) => f.pad === true);
+    const newPaths = this.components.map((c) => safeJoin(to, c));
+    for (const [i, p] of newPaths.entries()) if (!pads[i]) assertNotReserved(p, this.reserved);
+    const tops = [...new Set(this.components.filter((_, i) => !pads[i]).map((c) => c[0]!))];
+    await this.exclusive(async () => {
+      const present: string[] = [];
+      for (const top of tops) {
+        const there = await lstat(safeJoin(this.saveRoot, [top])).then(
+          () => true,
+          () => false,
+        );
+        if (!there) continue;
+        if (await lstat(safeJoin(to, [top])).then(() => true, () => false))
+          throw new NbtError('STORAGE_MOVE', `move: ${safeJoin(to, [top])} already exists`);
+        present.push(top);
+      }
+      for (const p of this.paths) this.pool.forget(p);
+      await mkdir(to, { recursive: true });
+      for (const top of present)
+        await moveAcross(safeJoin(this.saveRoot, [top]), safeJoin(to, [top])).catch((e: unknown) => {
+          throw storageError(e, 'move', safeJoin(this.saveRoot, [top]));
+        });
+      this.saveRoot = to;
+      for (const [i, p] of newPaths.entries()) this.paths[i] = p;
+      this.dirChecked.clear();
+      this.rootReal = undefined;
+    });
   }
 
   /** Absolute path of file `i`. */
@@ -107,12 +151,7 @@ export class FileStorage implements Storage {
     const dest = safeJoin(this.savePath, checkedComponents(to));
     const newPaths = new Map([...plan].map(([i, p]) => [i, safeJoin(this.savePath, p)]));
     for (const [i, p] of newPaths) if (!this.layout.files[i]!.pad) assertNotReserved(p, this.reserved);
-    while (this.barrier) await this.barrier;
-    let open!: () => void;
-    this.barrier = new Promise<void>((r) => (open = r));
-    try {
-      await Promise.allSettled([...this.inFlight]);
-      await this.syncDirty();
+    await this.exclusive(async () => {
       for (const i of plan.keys()) this.pool.forget(this.paths[i]!);
       const there = await lstat(src).catch((e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT') return undefined;
@@ -135,6 +174,18 @@ export class FileStorage implements Storage {
         this.paths[i] = newPaths.get(i)!;
       }
       this.dirChecked.clear();
+    });
+  }
+
+  /** Runs `op` with reads and writes held back and those in flight finished and synced. */
+  private async exclusive(op: () => Promise<void>): Promise<void> {
+    while (this.barrier) await this.barrier;
+    let open!: () => void;
+    this.barrier = new Promise<void>((r) => (open = r));
+    try {
+      await Promise.allSettled([...this.inFlight]);
+      await this.syncDirty();
+      await op();
     } finally {
       this.barrier = undefined;
       open();

@@ -45,6 +45,8 @@ export interface Storage {
    * save path; see src/storage/renames.ts). Storages without paths only check the plan.
    */
   rename?(from: readonly string[], to: readonly string[]): Promise<void>;
+  /** Moves every file under another save path (storages without paths: absent). */
+  moveTo?(savePath: string): Promise<void>;
   /** One file's size and mtime (optional: callers fall back to fileStats). */
   fileStat?(file: number): Promise<FileStat | undefined>;
   /** Makes written data durable (fsync of files written since the last flush). */

@@ -41,6 +41,7 @@ import type { TorrentHost, TorrentInit } from './torrent-init.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
 import { checkedComponents, planRename, renamedLayout, type FileRenames } from '../storage/renames.js';
 import type { StorageLayout } from '../storage/layout.js';
+import { resolve as resolvePath } from 'node:path';
 import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
@@ -61,7 +62,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly infoHash: Buffer;
   readonly infoHashHex: string;
   name: string;
-  readonly savePath: string;
+  private savePathValue: string;
   /** Verified pieces that are on disk. */
   have: Bitfield;
   /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
@@ -131,7 +132,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.infoHash = m.infoHash;
     this.infoHashHex = m.infoHashHex;
     this.name = m.name;
-    this.savePath = init.savePath;
+    this.savePathValue = init.savePath;
     this.host = init.host;
     this.makeStorage = init.storage;
     this.pausedFlag = init.paused ?? false;
@@ -486,6 +487,31 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.cache.clear();
     if (this.stateValue !== 'error') this.setState('stopped');
     await this.closeStorage();
+  }
+
+  /** The directory the torrent's files are under. */
+  get savePath(): string {
+    return this.savePathValue;
+  }
+
+  /**
+   * Moves the data to another save path while the torrent runs (libtorrent's move_storage):
+   * every top-level file or folder is renamed there, or copied with its timestamps and deleted
+   * across file systems; nothing is checked again. STORAGE_MOVE, before anything moves, when
+   * something is already at the target.
+   */
+  async moveStorage(to: string): Promise<void> {
+    if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
+    const from = this.savePathValue;
+    const dest = resolvePath(to);
+    if (dest === resolvePath(from)) return;
+    if (!this.awaitingMetadata) {
+      const st = this.storage();
+      if (!st.moveTo) throw new NbtError('STORAGE_MOVE', 'move: this storage keeps no files');
+      await st.moveTo(dest);
+    }
+    this.savePathValue = dest;
+    this.emit('moved', { from, to: dest });
   }
 
   /** Renamed files (index → path components), for resume data. */

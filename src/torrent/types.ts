@@ -49,6 +49,8 @@ export interface TorrentEvents {
   /** The torrent entered the error state. */
   error: [error: Error];
   'file-error': [info: FileErrorInfo];
+  /** The data moved to another save path (`torrent.moveStorage`). */
+  moved: [info: { from: string; to: string }];
   /** A file or folder was renamed (paths '/'-joined, relative to the save path). */
   renamed: [info: { from: string; to: string }];
   /** An address was banned for sending corrupt data. */

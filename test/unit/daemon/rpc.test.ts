@@ -399,7 +399,7 @@ test('incomplete-dir: a new torrent downloads there and moves to its download di
       10_000,
       'downloading',
     );
-    await access(join(partial, fx.name, 'a.bin'));
+    await access(join(partial, fx.name));
     const fields = await r.client.ok('torrent-get', { ids: [id], fields: ['downloadDir'] });
     assert.equal((fields['torrents'] as { downloadDir: string }[])[0]!.downloadDir, final);
     await until(
