@@ -46,6 +46,8 @@ export interface DaemonTorrent {
   moving?: boolean;
   /** Upload total and the clock time (ms) it last changed: the idle seeding limit's measure. */
   lastUpload?: { bytes: number; at: number };
+  /** Download total and the clock time (ms) it last grew while running: the stall measure. */
+  lastProgress?: { bytes: number; at: number };
   /** Seconds spent downloading / seeding in this run, and since when (Unix s) in the current one. */
   activeSeconds?: { downloading: number; seeding: number; state?: 'downloading' | 'seeding'; since: number };
 }
@@ -427,6 +429,10 @@ export class Daemon {
       const finished = t.hasMetadata && t.finished;
       if (!finished || !e.lastUpload || s.uploaded !== e.lastUpload.bytes)
         e.lastUpload = { bytes: s.uploaded, at: now };
+      // Only time spent running and downloading counts toward a stall.
+      const running = t.state === 'downloading' && !e.queued;
+      if (!running || !e.lastProgress || s.downloaded !== e.lastProgress.bytes)
+        e.lastProgress = { bytes: s.downloaded, at: now };
       const base = s.downloaded > 0 ? s.downloaded : t.hasMetadata ? t.metainfo.length : 0;
       facts.push({
         id: r.id,
@@ -438,6 +444,7 @@ export class Daemon {
         forceStart: !!e.forceStart,
         ratio: base > 0 ? s.uploaded / base : 0,
         idleSeconds: (now - e.lastUpload.at) / 1000,
+        stalledSeconds: (now - e.lastProgress.at) / 1000,
         seedRatioMode: r.seedRatioMode,
         seedRatioLimit: r.seedRatioLimit,
         seedIdleMode: r.seedIdleMode,

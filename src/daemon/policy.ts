@@ -7,6 +7,8 @@
  * - Seed ratio limit: a finished torrent whose ratio reaches its limit (its own with mode 1, the
  *   session's with mode 0 when seedRatioLimited, none with mode 2) stops, finished.
  * - Idle seeding limit: a finished torrent without upload for the limit (minutes) stops too.
+ * - Stalled downloads (no payload for `queue-stalled-minutes` while running) keep running but
+ *   hold no download slot, so a dead torrent at the head of the queue cannot block the rest.
  */
 import type { DaemonSettings } from './store.js';
 
@@ -23,6 +25,8 @@ export interface PolicyTorrent {
   ratio: number;
   /** Seconds since the last upload (or since it finished). */
   idleSeconds: number;
+  /** Seconds running and downloading without receiving payload. */
+  stalledSeconds: number;
   seedRatioMode: number;
   seedRatioLimit: number;
   seedIdleMode: number;
@@ -48,6 +52,8 @@ type Limits = Pick<
   | 'seedRatioLimited'
   | 'idle-seeding-limit'
   | 'idle-seeding-limit-enabled'
+  | 'queue-stalled-enabled'
+  | 'queue-stalled-minutes'
 >;
 
 function ratioLimit(t: PolicyTorrent, s: Limits): number | undefined {
@@ -86,6 +92,10 @@ export function decide(torrents: readonly PolicyTorrent[], s: Limits): PolicyDec
       // Checking ones hold no slot; start-now ones do.
       if (!t.busy && t.finished) seeding++;
       else if (!t.busy) downloading++;
+      continue;
+    }
+    if (!t.finished && s['queue-stalled-enabled'] && t.stalledSeconds >= s['queue-stalled-minutes'] * 60) {
+      out.run.add(t.id);
       continue;
     }
     const [enabled, size] = t.finished

@@ -33,6 +33,8 @@ export function defaultSettings(downloadDir: string): DaemonSettings {
     'start-added-torrents': true,
     'rename-partial-files': true,
     encryption: 'preferred',
+    'queue-stalled-enabled': true,
+    'queue-stalled-minutes': 30,
     'blocklist-enabled': false,
     'blocklist-url': 'http://www.example.com/blocklist',
   };

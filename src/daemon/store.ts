@@ -96,6 +96,8 @@ export interface DaemonSettings {
   'start-added-torrents': boolean;
   'rename-partial-files': boolean;
   encryption: 'required' | 'preferred' | 'tolerated';
+  'queue-stalled-enabled': boolean;
+  'queue-stalled-minutes': number;
   'blocklist-enabled': boolean;
   'blocklist-url': string;
 }

@@ -37,6 +37,8 @@ export const sessionSettable: Partial<Record<keyof DaemonSettings, 'number' | 'b
   'start-added-torrents': 'boolean',
   'rename-partial-files': 'boolean',
   encryption: 'string',
+  'queue-stalled-enabled': 'boolean',
+  'queue-stalled-minutes': 'number',
   'blocklist-enabled': 'boolean',
   'blocklist-url': 'string',
 };
@@ -56,8 +58,6 @@ export function sessionObject(ctx: MethodContext): Record<string, unknown> {
     'peer-port-random-on-start': false,
     'pex-enabled': c.pex_enabled,
     'port-forwarding-enabled': false,
-    'queue-stalled-enabled': true,
-    'queue-stalled-minutes': 30,
     'rpc-version': RPC_VERSION,
     'rpc-version-minimum': RPC_VERSION_MINIMUM,
     'rpc-version-semver': '5.3.0',

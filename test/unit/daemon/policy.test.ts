@@ -21,6 +21,7 @@ const base: Omit<PolicyTorrent, 'id' | 'queuePosition'> = {
   forceStart: false,
   ratio: 0,
   idleSeconds: 0,
+  stalledSeconds: 0,
   seedRatioMode: 0,
   seedRatioLimit: 2,
   seedIdleMode: 0,
@@ -135,6 +136,73 @@ test('the daemon queues downloads (status 3), follows queue moves, and stops a s
     seed.record.seedRatioLimit = 0;
     await daemon.saveRecord();
     await until(() => seed.record.stopped, 5_000, 'stopped at the ratio limit');
+  } finally {
+    await daemon.close();
+    await dir.cleanup();
+  }
+});
+
+test('decide: a stalled download keeps running but holds no slot; stalls off: it does', () => {
+  const stalled = { stalledSeconds: 30 * 60 };
+  const d = decide([t(1, stalled), t(2), t(3)], { ...settings, 'download-queue-size': 1 });
+  assert.deepEqual([...d.run].sort(), [1, 2]);
+  assert.deepEqual([...d.queued], [3]);
+  const young = decide([t(1, { stalledSeconds: 30 * 60 - 1 }), t(2)], {
+    ...settings,
+    'download-queue-size': 1,
+  });
+  assert.deepEqual([...young.queued], [2]);
+  const off = decide([t(1, stalled), t(2)], {
+    ...settings,
+    'download-queue-size': 1,
+    'queue-stalled-enabled': false,
+  });
+  assert.deepEqual([...off.queued], [2]);
+  // Seeds are never "stalled" for the download queue.
+  const seed = decide([t(1, { ...stalled, finished: true }), t(2)], {
+    ...settings,
+    'download-queue-size': 1,
+  });
+  assert.equal(seed.queued.size, 0);
+});
+
+test('the daemon lets the next queued download run when the one ahead stalls (FakeClock)', async () => {
+  const dir = await tempDir('nbt-daemon-stalled-');
+  const clock = new FakeClock();
+  const fxs = [];
+  for (const name of ['s1', 's2', 's3'])
+    fxs.push(
+      await makeFixture(join(dir.path, 'src'), {
+        name,
+        files: [{ path: 'f', size: 40_000 }],
+        seed: name.charCodeAt(1),
+      }),
+    );
+  const daemon = await Daemon.open({
+    configDir: join(dir.path, 'cfg'),
+    downloadDir: join(dir.path, 'dl'),
+    port: 0,
+    client: { clock, dht: false, trackers: false, pex: false, host: '127.0.0.1' },
+  });
+  try {
+    await daemon.setSettings({ 'download-queue-size': 1, 'queue-stalled-minutes': 1 });
+    const entries: DaemonTorrent[] = [];
+    for (const fx of fxs) entries.push((await daemon.add({ metainfo: fx.torrent })).entry);
+    await until(
+      () => entries.every((e) => ['downloading', 'paused'].includes(e.torrent?.state ?? '')),
+      10_000,
+      'checked',
+    );
+    const status = (): number[] =>
+      entries.map((e) => torrentObject(daemon, e, ['status'])['status'] as number);
+    clock.advance(5_000);
+    assert.deepEqual(status(), [4, 3, 3]);
+    // Nobody has the data: after a minute without payload the first stops holding its slot.
+    for (let i = 0; i < 12; i++) clock.advance(5_000);
+    await until(() => status()[1] === 4, 5_000, 'the second runs');
+    assert.deepEqual(status(), [4, 4, 3]);
+    for (let i = 0; i < 13; i++) clock.advance(5_000);
+    await until(() => status()[2] === 4, 5_000, 'the third runs');
   } finally {
     await daemon.close();
     await dir.cleanup();
