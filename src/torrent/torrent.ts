@@ -489,6 +489,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     await this.closeStorage();
   }
 
+  /** 0..1 of the data check running now (0 when none runs). */
+  get checkProgress(): number {
+    return this.stateValue === 'checking' ? this.checked : 0;
+  }
+  private checked = 0;
+
   /** The directory the torrent's files are under. */
   get savePath(): string {
     return this.savePathValue;
@@ -628,7 +634,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         trusted: this.trusted,
         recheck: this.recheck,
         cancelled: () => run !== this.checkRun,
-        onProgress: (done, total) => this.emit('check-progress', done, total),
+        onProgress: (done, total) => {
+          this.checked = total > 0 ? done / total : 0;
+          this.emit('check-progress', done, total);
+        },
       });
       if (run !== this.checkRun) return;
       this.recheck = undefined;

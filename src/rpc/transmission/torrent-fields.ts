@@ -3,6 +3,7 @@
  * daemon torrent. Unknown field names are skipped (as Transmission does); a torrent that has no
  * metadata yet reports zeros and empty lists.
  */
+import { peerObjects, trackerLive } from './peer-fields.js';
 import { buildMagnet } from '../../metainfo/index.js';
 import type { Torrent } from '../../torrent/torrent.js';
 import { secondsIn, type Daemon, type DaemonTorrent } from '../../daemon/daemon.js';
@@ -179,7 +180,7 @@ const fields: Record<string, Field> = {
   metadataPercentComplete: (v) => (v.meta ? 1 : 0),
   name: (v) => r(v).displayName ?? (v.meta ? v.t!.name : r(v).name),
   'peer-limit': (v) => v.daemon.settings['peer-limit-per-torrent'],
-  peers: () => [],
+  peers: (v) => (v.t ? peerObjects(v.t) : []),
   peersConnected: (v) => v.stats?.peers.total ?? 0,
   peersFrom: (v) => ({
     fromCache: 0,
@@ -202,7 +203,7 @@ const fields: Record<string, Field> = {
   queuePosition: (v) => r(v).queuePosition,
   rateDownload: (v) => Math.round(v.stats?.downloadRate ?? 0),
   rateUpload: (v) => Math.round(v.stats?.uploadRate ?? 0),
-  recheckProgress: (v) => (v.t?.state === 'checking' ? 0.5 : 0),
+  recheckProgress: (v) => (v.t?.state === 'checking' ? v.t.checkProgress : 0),
   secondsDownloading: (v) => secondsIn(v.e, 'downloading', v.daemon.now()),
   secondsSeeding: (v) => secondsIn(v.e, 'seeding', v.daemon.now()),
   seedIdleLimit: (v) => r(v).seedIdleLimit,
@@ -242,6 +243,7 @@ const fields: Record<string, Field> = {
       nextScrapeTime: 0,
       scrapeState: 0,
       seederCount: -1,
+      ...trackerLive(v.t?.trackerLink?.status, t.announce, v.daemon.client.options.clock.now(), v.daemon.now()),
     })),
   uploadedEver: (v) => v.stats?.uploaded ?? r(v).uploadedEver,
   uploadLimit: (v) => Math.round(r(v).uploadLimit / 1000),

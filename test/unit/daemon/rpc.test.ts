@@ -400,8 +400,19 @@ test('incomplete-dir: a new torrent downloads there and moves to its download di
       'downloading',
     );
     await access(join(partial, fx.name));
-    const fields = await r.client.ok('torrent-get', { ids: [id], fields: ['downloadDir'] });
-    assert.equal((fields['torrents'] as { downloadDir: string }[])[0]!.downloadDir, final);
+    const fields = await r.client.ok('torrent-get', { ids: [id], fields: ['downloadDir', 'peers'] });
+    const row = (fields['torrents'] as { downloadDir: string; peers: Record<string, unknown>[] }[])[0]!;
+    assert.equal(row.downloadDir, final);
+    // The live peer list, in Transmission's shape.
+    assert.equal(row.peers.length, 1);
+    const p = row.peers[0]!;
+    assert.equal(p['address'], '127.0.0.1');
+    assert.equal(p['port'], seedPort);
+    assert.match(String(p['clientName']), /^net-bittorrent/);
+    assert.equal(p['progress'], 1, 'the seed has everything');
+    assert.equal(p['isIncoming'], false);
+    assert.equal(typeof p['flagStr'], 'string');
+    assert.equal(typeof p['rateToClient'], 'number');
     await until(
       () => e.record.incompleteDir === undefined && e.torrent?.state === 'seeding',
       20_000,
