@@ -2,12 +2,13 @@
  * torrent-get's `peers` and `trackerStats` from the engine's live state, with Transmission's
  * field names and types (its flagStr letters; clock times as Unix seconds).
  */
-import type { Peer } from '../../peer/index.js';
 import type { Torrent } from '../../torrent/torrent.js';
-import type { TrackerStatus } from '../../tracker/index.js';
+
+type TorrentPeer = Torrent['peers'][number];
+type TrackerStatus = NonNullable<Torrent['trackerLink']>['status'][number];
 
 /** Transmission's flag letters: D/d downloading / interested, U/u, K, ?, E encrypted, I incoming, T uTP. */
-function flagStr(p: Peer<unknown>): string {
+function flagStr(p: TorrentPeer): string {
   let f = '';
   if (p.amInterested && !p.peerChoking) f += 'D';
   else if (p.amInterested) f += 'd';
