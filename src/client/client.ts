@@ -41,6 +41,7 @@ import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
+import { LsdService } from './lsd-service.js';
 import { SessionUdp } from './session-udp.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
@@ -97,6 +98,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly trackerService: TrackerService | undefined;
   /** The session's DHT (undefined with `dht: false`). */
   readonly dht: DhtService | undefined;
+  /** Local service discovery (undefined with `lsd: false` / `enable_lsd` off). */
+  readonly lsd: LsdService | undefined;
   /** The session's UDP socket (DHT, UDP trackers), bound by listen() on the listen port. */
   readonly udp: SessionUdp;
   /** uTP connections over `udp` (created by listen(); undefined when uTP is off). */
@@ -205,6 +208,23 @@ export class Client extends TypedEmitter<ClientEvents> {
         },
       );
       this.addService(this.dht);
+    }
+    // LSD multicasts on the real LAN: with a custom network (the simulator) only when asked for.
+    const lsdAsked = options.lsd !== undefined || options.settings?.enable_lsd !== undefined;
+    if (s.enable_lsd && (options.network === undefined || lsdAsked)) {
+      const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
+      this.lsd = new LsdService(
+        {
+          options: this.options,
+          listenPort: () => this.port,
+          listening,
+          torrent: (hex) => this.byHash.get(hex),
+          lsdPeer: (t, host, port) => this.emit('lsd-peer', t, { host, port }),
+          warn: (e) => this.warn(e),
+        },
+        { ...(options.lsd || {}), intervalMs: s.lsd_announce_interval },
+      );
+      this.addService(this.lsd);
     }
   }
 

@@ -12,6 +12,7 @@ import { formatBytes, formatDuration, formatRate, printable } from '../format.js
 import type { CliOutput } from '../types.js';
 import type { FileErrorInfo } from '../../torrent/types.js';
 import { NbtError } from '../../util/errors.js';
+import { formatAddress, type PeerAddress } from '../../util/compact.js';
 
 export type OutputMode = 'text' | 'json' | 'quiet';
 
@@ -122,13 +123,21 @@ export class SwarmReporter {
       if (o.mode === 'json') this.json({ event: 'error', code, message: e.message });
     };
     torrent.on('file-error', onFileError);
+    const onLsdPeer = (t: Torrent, peer: PeerAddress): void => {
+      if (t !== torrent) return;
+      const address = formatAddress(peer);
+      if (o.mode === 'json') this.json({ event: 'lsd-peer', address, source: 'lsd' });
+      else if (o.verbose && o.mode === 'text') this.text(`peer ${address} found on the LAN (lsd)`);
+    };
     torrent.on('error', onError);
+    client.on('lsd-peer', onLsdPeer);
     client.on('peer-connect', onConnect);
     client.on('peer-disconnect', onDisconnect);
     client.on('tracker-error', onTrackerError);
     this.detach.push(
       () => torrent.off('file-error', onFileError),
       () => torrent.off('error', onError),
+      () => client.off('lsd-peer', onLsdPeer),
       () => client.off('peer-connect', onConnect),
       () => client.off('peer-disconnect', onDisconnect),
       () => client.off('tracker-error', onTrackerError),
