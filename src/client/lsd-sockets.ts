@@ -35,15 +35,15 @@ export interface LsdSocketOptions {
  * wildcard restricts to its interface.
  */
 export function lsdInterfaces(o: LsdSocketOptions, listenHost: string): LsdInterface[] {
-  const only = [...o.only];
-  if (only.length === 0 && isIP(listenHost) !== 0 && listenHost !== '0.0.0.0' && listenHost !== '::')
-    only.push(listenHost);
+  const bound = isIP(listenHost) !== 0 && listenHost !== '0.0.0.0' && listenHost !== '::';
+  const only = o.only.length > 0 ? o.only : bound ? [listenHost] : [];
   const out: LsdInterface[] = [];
   for (const [name, addrs] of Object.entries(networkInterfaces())) {
     for (const a of addrs ?? []) {
-      const named = only.includes(a.address) || only.includes(name);
-      // Loopback only when named (tests: multicast loops back on lo); else only the wanted ones.
-      if ((a.internal && !named) || (only.length > 0 && !named)) continue;
+      const wanted = only.includes(a.address) || only.includes(name);
+      // Loopback only when named in `o.only` (tests: multicast loops back on lo), never by the
+      // listen host alone: clients on 127.0.0.1 stay silent.
+      if (a.internal ? !(wanted && o.only.length > 0) : only.length > 0 && !wanted) continue;
       if (a.family === 'IPv4') out.push({ name, family: 4, address: a.address });
       else if (o.ipv6 && a.family === 'IPv6' && !out.some((i) => i.family === 6 && i.name === name))
         out.push({ name, family: 6, address: `::%${name}` });
