@@ -75,7 +75,12 @@ export class LsdService implements ClientService {
       },
       this.clock.now(),
     );
-    const socketOptions: LsdSocketOptions = { ttl: o.ttl ?? 16, ipv6: o.ipv6 ?? true, port: o.port ?? LSD_PORT, only: o.interfaces ?? [] };
+    const socketOptions: LsdSocketOptions = {
+      ttl: o.ttl ?? 16,
+      ipv6: o.ipv6 ?? true,
+      port: o.port ?? LSD_PORT,
+      only: o.interfaces ?? [],
+    };
     this.sockets = new LsdSockets(
       socketOptions,
       (data, from) => this.received(data, from),
@@ -93,6 +98,8 @@ export class LsdService implements ClientService {
     const ifaces = lsdInterfaces(socketOptions, this.host.options.host);
     await this.sockets.open(ifaces);
     if (this.closed) return void (await this.sockets.close());
+    // No interface (a client on 127.0.0.1, a host without multicast): LSD stays inert, no timers.
+    if (this.sockets.interfaces.length === 0) return;
     this.announcer.setPort(this.host.listenPort());
     this.pump();
   }

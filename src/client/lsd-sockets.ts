@@ -7,7 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
-import { LSD_GROUP_V4, LSD_GROUP_V6, LSD_MAX_INPUT, LSD_PORT, type LsdFamily } from '../lsd/index.js';
+import { LSD_GROUP_V4, LSD_GROUP_V6, LSD_MAX_INPUT, type LsdFamily } from '../lsd/index.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 
 export interface LsdInterface {
@@ -91,7 +91,11 @@ export class LsdSockets {
 
   private async openOne(iface: LsdInterface): Promise<void> {
     const v6 = iface.family === 6;
-    const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true, ...(v6 ? { ipv6Only: true } : {}) });
+    const socket = createSocket({
+      type: v6 ? 'udp6' : 'udp4',
+      reuseAddr: true,
+      ...(v6 ? { ipv6Only: true } : {}),
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -108,7 +112,10 @@ export class LsdSockets {
     } catch (e) {
       socket.close();
       this.warn(
-        new NbtError('LSD_SOCKET', `lsd: no IPv${iface.family} multicast on ${iface.name}: ${errorMessage(e)}`),
+        new NbtError(
+          'LSD_SOCKET',
+          `lsd: no IPv${iface.family} multicast on ${iface.name}: ${errorMessage(e)}`,
+        ),
       );
       return;
     }

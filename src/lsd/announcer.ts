@@ -128,7 +128,9 @@ export class LsdAnnouncer {
   poll(now: number): { batches: Buffer[][]; nextAt: number | undefined } {
     if (this.port === 0) return { batches: [], nextAt: undefined };
     this.refill(now);
-    const due = [...this.entries.values()].filter((e) => e.active && e.due <= now).sort((a, b) => a.due - b.due);
+    const due = [...this.entries.values()]
+      .filter((e) => e.active && e.due <= now)
+      .sort((a, b) => a.due - b.due);
     const batches: Buffer[][] = [];
     while (due.length > 0 && this.tokens >= 1 - EPSILON) {
       this.tokens -= 1;
@@ -197,7 +199,8 @@ export class LsdAnnouncer {
     let earliest = Infinity;
     for (const e of this.entries.values()) if (e.active && e.due < earliest) earliest = e.due;
     if (earliest === Infinity) return undefined;
-    const token = this.tokens >= 1 - EPSILON ? now : now + Math.ceil((1 - this.tokens) * this.packetIntervalMs);
+    const token =
+      this.tokens >= 1 - EPSILON ? now : now + Math.ceil((1 - this.tokens) * this.packetIntervalMs);
     return Math.max(earliest, token, now);
   }
 }

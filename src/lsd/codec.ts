@@ -112,7 +112,8 @@ export function decodeAnnounce(data: Uint8Array): LsdAnnounce {
     if (name === 'host') host = value;
     else if (name === 'port') {
       const n = Number(value);
-      if (!/^\d{1,5}$/.test(value) || n < 1 || n > 65535) fail('LSD_BAD_PORT', `bad port "${value.slice(0, 16)}"`, start);
+      if (!/^\d{1,5}$/.test(value) || n < 1 || n > 65535)
+        fail('LSD_BAD_PORT', `bad port "${value.slice(0, 16)}"`, start);
       port = n;
     } else if (name === 'infohash') {
       if (/^[0-9a-f]{40}$/i.test(value)) {

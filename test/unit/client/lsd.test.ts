@@ -41,11 +41,7 @@ test('two clients find each other by LSD alone; the leech completes from the see
     const seedPort = await seedClient.listen(0);
     const leechPort = await leechClient.listen(0);
     await Promise.all([seedClient.lsd!.ready, leechClient.lsd!.ready]);
-    assert.deepEqual(
-      seedClient.lsd!.announcer.listenPort,
-      seedPort,
-      'announcing our listen port',
-    );
+    assert.deepEqual(seedClient.lsd!.announcer.listenPort, seedPort, 'announcing our listen port');
     const seed = await seedClient.addTorrent(fx.torrent, { savePath: fx.dir });
     await until(() => seed.state === 'seeding', 5000, 'seed checked');
     const found: string[] = [];
@@ -60,8 +56,13 @@ test('two clients find each other by LSD alone; the leech completes from the see
     assert.ok(found.includes(`${fx.metainfo.infoHashHex} 127.0.0.1:${leechPort}`), found.join(', '));
     assert.deepEqual(sources, ['lsd']);
     assert.ok(joined.includes('lsd out'), `seed's connections: ${joined.join(', ')}`);
-    assert.ok(alerts.some((a) => a.peer === `127.0.0.1:${leechPort}` && a.infoHash === fx.metainfo.infoHashHex));
-    assert.ok(leechClient.lsd!.announcer.stats.notOurs >= 1, 'the leech heard the seed before it had the torrent');
+    assert.ok(
+      alerts.some((a) => a.peer === `127.0.0.1:${leechPort}` && a.infoHash === fx.metainfo.infoHashHex),
+    );
+    assert.ok(
+      leechClient.lsd!.announcer.stats.notOurs >= 1,
+      'the leech heard the seed before it had the torrent',
+    );
     // Multicast loops back: each heard its own announce and dropped it by cookie.
     await until(() => seedClient.lsd!.announcer.stats.own >= 1, 3000, 'own announce looped back');
     assert.equal(seedClient.lsd!.announcer.stats.malformed, 0);

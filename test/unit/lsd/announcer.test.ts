@@ -144,7 +144,8 @@ test('received: a sender repeating itself within a minute is ignored, and the me
   clock.advance(MIN);
   assert.equal(a.receive(pkt, '10.0.0.2', clock.now()).kind, 'peers');
   // A flood of distinct senders: each is taken once, and only the last 8 are remembered.
-  for (let i = 0; i < 1000; i++) assert.equal(a.receive(pkt, `10.1.${i >> 8}.${i & 255}`, clock.now()).kind, 'peers');
+  for (let i = 0; i < 1000; i++)
+    assert.equal(a.receive(pkt, `10.1.${i >> 8}.${i & 255}`, clock.now()).kind, 'peers');
   assert.equal(a.receive(pkt, '10.0.0.2', clock.now()).kind, 'peers', 'forgotten: the oldest goes first');
   assert.equal(a.receive(pkt, '10.1.3.231', clock.now()).kind, 'ignored');
 });

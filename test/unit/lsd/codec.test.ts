@@ -37,19 +37,41 @@ test('encode: the BEP 14 layout, IPv4 and IPv6 Host headers, one Infohash line p
     'BT-SEARCH * HTTP/1.1\r\nHost: [ff15::efc0:988f]:6771\r\nPort: 51413\r\n' +
       `Infohash: ${H1.toString('hex')}\r\nInfohash: ${H2.toString('hex')}\r\n\r\n\r\n`,
   );
-  assert.equal(code(() => encodeAnnounce(4, 0, [H1])), 'LSD_BAD_ANNOUNCE');
-  assert.equal(code(() => encodeAnnounce(4, 1, [])), 'LSD_BAD_ANNOUNCE');
-  assert.equal(code(() => encodeAnnounce(4, 1, [H1.subarray(0, 19)])), 'LSD_BAD_ANNOUNCE');
-  assert.equal(code(() => encodeAnnounce(4, 1, [H1], 'has space')), 'LSD_BAD_ANNOUNCE');
+  assert.equal(
+    code(() => encodeAnnounce(4, 0, [H1])),
+    'LSD_BAD_ANNOUNCE',
+  );
+  assert.equal(
+    code(() => encodeAnnounce(4, 1, [])),
+    'LSD_BAD_ANNOUNCE',
+  );
+  assert.equal(
+    code(() => encodeAnnounce(4, 1, [H1.subarray(0, 19)])),
+    'LSD_BAD_ANNOUNCE',
+  );
+  assert.equal(
+    code(() => encodeAnnounce(4, 1, [H1], 'has space')),
+    'LSD_BAD_ANNOUNCE',
+  );
 });
 
 test('encode: hashesPerPacket fills but never exceeds 1400 bytes', () => {
   for (const family of [4, 6] as const) {
     const n = hashesPerPacket(family, 65535, 'ffffffffffff');
     assert.ok(n >= 20, `only ${n} hashes fit`);
-    const full = encodeAnnounce(family, 65535, Array.from({ length: n }, () => H1), 'ffffffffffff');
+    const full = encodeAnnounce(
+      family,
+      65535,
+      Array.from({ length: n }, () => H1),
+      'ffffffffffff',
+    );
     assert.ok(full.length <= LSD_MAX_PACKET, `${full.length} bytes`);
-    const over = encodeAnnounce(family, 65535, Array.from({ length: n + 1 }, () => H1), 'ffffffffffff');
+    const over = encodeAnnounce(
+      family,
+      65535,
+      Array.from({ length: n + 1 }, () => H1),
+      'ffffffffffff',
+    );
     assert.ok(over.length > LSD_MAX_PACKET);
   }
 });
@@ -66,12 +88,19 @@ test('decode: round trip, case-insensitive names and hex, LF-only lines, unknown
   assert.deepEqual(b.infoHashes, [H1], 'duplicates collapse');
   assert.equal(b.cookie, undefined);
   // No terminating blank line (a truncated sender) still carries what it says.
-  assert.equal(decodeAnnounce(Buffer.from(`BT-SEARCH * HTTP/1.1\r\nPort: 1\r\nInfohash: ${H2.toString('hex')}`)).port, 1);
+  assert.equal(
+    decodeAnnounce(Buffer.from(`BT-SEARCH * HTTP/1.1\r\nPort: 1\r\nInfohash: ${H2.toString('hex')}`)).port,
+    1,
+  );
 });
 
 test('decode: Infohash values that are not 40 hex digits are skipped; none valid is an error', () => {
   const v2 = 'ab'.repeat(32);
-  const a = decodeAnnounce(Buffer.from(`BT-SEARCH * HTTP/1.1\r\nPort: 9\r\nInfohash: ${v2}\r\nInfohash: ${H2.toString('hex')}\r\n\r\n`));
+  const a = decodeAnnounce(
+    Buffer.from(
+      `BT-SEARCH * HTTP/1.1\r\nPort: 9\r\nInfohash: ${v2}\r\nInfohash: ${H2.toString('hex')}\r\n\r\n`,
+    ),
+  );
   assert.deepEqual(a.infoHashes, [H2]);
   assert.equal(
     code(() => decodeAnnounce(Buffer.from(`BT-SEARCH * HTTP/1.1\r\nPort: 9\r\nInfohash: xyz\r\n\r\n`))),
@@ -98,12 +127,18 @@ test('decode: malformed announces give typed errors', () => {
   ];
   for (const [input, want] of cases) {
     const data = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
-    assert.equal(code(() => decodeAnnounce(data)), want, JSON.stringify(data.toString('latin1').slice(0, 60)));
+    assert.equal(
+      code(() => decodeAnnounce(data)),
+      want,
+      JSON.stringify(data.toString('latin1').slice(0, 60)),
+    );
   }
 });
 
 test('decode: a long cookie is cut to 64 characters (bounded state per sender)', () => {
-  const text = encodeAnnounce(4, 1, [H1]).toString('latin1').replace('\r\n\r\n\r\n', `\r\ncookie: ${'x'.repeat(500)}\r\n\r\n`);
+  const text = encodeAnnounce(4, 1, [H1])
+    .toString('latin1')
+    .replace('\r\n\r\n\r\n', `\r\ncookie: ${'x'.repeat(500)}\r\n\r\n`);
   const a = decodeAnnounce(Buffer.from(text, 'latin1'));
   assert.equal(a.cookie?.length, 64);
 });
@@ -125,7 +160,12 @@ test('fuzz: 20k random and mutated datagrams only ever throw NbtError', () => {
         const op = int(3);
         if (op === 0) data[at] = int(256);
         else if (op === 1) data = Buffer.concat([data.subarray(0, at), data.subarray(at + 1 + int(8))]);
-        else data = Buffer.concat([data.subarray(0, at), Buffer.from(':\r\n\n '.charAt(int(5))), data.subarray(at)]);
+        else
+          data = Buffer.concat([
+            data.subarray(0, at),
+            Buffer.from(':\r\n\n '.charAt(int(5))),
+            data.subarray(at),
+          ]);
       }
     }
     try {
