@@ -53,6 +53,11 @@ function ip(args: string[], allowFail = false): string {
   return r.stdout ?? '';
 }
 
+function sysctl(ns: string, setting: string): void {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', setting], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sysctl ${setting} in ${ns} failed: ${(r.stderr || '').trim()}`);
+}
+
 function alive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
@@ -191,6 +196,8 @@ export class NetnsLab {
       ip(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
       ip(['link', 'set', veth, 'master', this.bridge]);
       ip(['link', 'set', veth, 'up']);
+      // No duplicate address detection: the IPv6 link-local address is usable at once.
+      if (this.o.multicast) sysctl(name, 'net.ipv6.conf.eth0.accept_dad=0');
       ip(['-n', name, 'addr', 'add', `${net}.${i + 2}/24`, 'dev', 'eth0']);
       ip(['-n', name, 'link', 'set', 'eth0', 'up']);
       ip(['-n', name, 'link', 'set', 'lo', 'up']);

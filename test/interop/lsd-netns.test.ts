@@ -147,6 +147,11 @@ test('namespaces: two nbt clients find each other by LSD alone and one downloads
   assert.ok((await readFile(join(leechDir, s.name))).equals(s.data), 'downloaded bytes differ');
   const connect = seed.lines.find((l) => l.event === 'peer-connect' && l.address === `${b.address}:${PORT}`);
   assert.equal(connect?.source, 'lsd', `seed's connections: ${seed.tail()}`);
+  // IPv6 too: the leech's announce to ff15::efc0:988f came from its link-local address.
+  assert.ok(
+    seed.has((l) => l.event === 'lsd-peer' && /^\[fe80:[0-9a-f:]+%eth0\]:6881$/.test(String(l.address))),
+    `no IPv6 announce heard: ${seed.tail()}`,
+  );
   // Each side ignored its own looped-back announces: nobody "found" itself.
   assert.ok(!seed.has(isLsdPeer(`${a.address}:${PORT}`)) && !leech.has(isLsdPeer(`${b.address}:${PORT}`)));
   seed.proc.kill('SIGINT');
