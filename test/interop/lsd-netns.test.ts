@@ -13,6 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTorrent } from '../../src/metainfo/index.js';
+import { encodeAnnounce } from '../../src/lsd/index.js';
 import { cleanupStack } from '../helpers/cleanup.js';
 import { NetnsLab, requireNetns } from '../helpers/netns.js';
 import { peersDir, requirePeer } from '../helpers/real-peers.js';
@@ -226,4 +227,33 @@ test('namespaces: libtorrent finds us by LSD (our announce) and downloads from u
   assert.ok((await readFile(join(s.tmp, 'lt', s.name))).equals(s.data), 'libtorrent got other bytes');
   seed.proc.kill('SIGINT');
   assert.equal(await seed.exited, 0);
+});
+
+test('namespaces: libtorrent reads every Infohash of a packed announce (why we pack up to 1400 bytes)', async (t) => {
+  if (!requireNetns(t) || !requirePeer(t, 'libtorrent')) return;
+  const s = await setup(t);
+  const [sender, ltNode] = s.lab.nodes as [(typeof s.lab.nodes)[0], (typeof s.lab.nodes)[0]];
+  const lt = s.spawn(1, 'lt_lsd leech', '/usr/bin/python3', [
+    ltLsd,
+    'leech',
+    s.torrentPath,
+    join(s.tmp, 'lt'),
+    '--host',
+    ltNode.address,
+    '--port',
+    `${PORT}`,
+    '--timeout',
+    '30',
+  ]);
+  const started = await lt.wait('listening', (l) => l.event === 'listening', 30_000);
+  // Our encoder's packet: five torrents libtorrent does not have, then its own, last.
+  const others = Array.from({ length: 5 }, (_, i) => Buffer.alloc(20, i + 1));
+  const ours = Buffer.from(String(started.infohash), 'hex');
+  const packet = encodeAnnounce(4, 7777, [...others, ours], 'interop').toString('base64');
+  const send =
+    `const s=require('dgram').createSocket('udp4');s.bind(()=>{s.setMulticastInterface('${sender.address}');` +
+    `s.send(Buffer.from('${packet}','base64'),6771,'239.192.152.143',()=>s.close())})`;
+  const p = s.lab.spawn(0, process.execPath, ['-e', send], { stdio: 'ignore' });
+  assert.equal(await new Promise((r) => p.once('exit', r)), 0);
+  await lt.wait('the sixth info-hash', isLsdPeer(`${sender.address}:7777`), 10_000);
 });
