@@ -87,6 +87,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly duplicates: DuplicateResolver;
   private server: Listener | undefined;
   private listenPortValue = 0;
+  /** The address listen() bound (LSD announces only on its interface unless it is a wildcard). */
+  private listenHostValue = '';
   private dialTimer: TimerHandle | undefined;
   private resumeTimer: TimerHandle | undefined;
   private closed = false;
@@ -215,8 +217,9 @@ export class Client extends TypedEmitter<ClientEvents> {
       const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
       this.lsd = new LsdService(
         {
-          options: this.options,
+          clock,
           listenPort: () => this.port,
+          listenHost: () => this.listenHostValue,
           listening,
           torrent: (hex) => this.byHash.get(hex),
           lsdPeer: (t, host, port) => this.emit('lsd-peer', t, { host, port }),
@@ -348,6 +351,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     );
     this.server = server;
     this.listenPortValue = server.port;
+    this.listenHostValue = host;
     // The DHT and UDP trackers share one UDP socket on the same port number.
     await this.udp.bind(this.listenPortValue, host).catch((e: unknown) => this.warn(e));
     const tr = this.options.transports;

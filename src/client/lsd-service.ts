@@ -35,9 +35,11 @@ export interface LsdServiceOptions {
 }
 
 export interface LsdServiceHost {
-  readonly options: { readonly clock: Clock; readonly host: string };
+  readonly clock: Clock;
   /** Our peer listen port (0 before listen()). */
   listenPort(): number;
+  /** The address the listen socket bound ('0.0.0.0', '::' or one address). */
+  listenHost(): string;
   /** Settles when the client listens (rejects if it closes first). */
   readonly listening: Promise<void>;
   torrent(infoHashHex: string): Torrent | undefined;
@@ -64,7 +66,7 @@ export class LsdService implements ClientService {
     private readonly host: LsdServiceHost,
     o: LsdServiceOptions = {},
   ) {
-    this.clock = host.options.clock;
+    this.clock = host.clock;
     this.announcer = new LsdAnnouncer(
       {
         cookie: randomBytes(6).toString('hex'),
@@ -95,7 +97,7 @@ export class LsdService implements ClientService {
   private async start(socketOptions: LsdSocketOptions): Promise<void> {
     await this.host.listening;
     if (this.closed) return;
-    const ifaces = lsdInterfaces(socketOptions, this.host.options.host);
+    const ifaces = lsdInterfaces(socketOptions, this.host.listenHost());
     await this.sockets.open(ifaces);
     if (this.closed) return void (await this.sockets.close());
     // No interface (a client on 127.0.0.1, a host without multicast): LSD stays inert, no timers.
