@@ -12,6 +12,7 @@ import { Client } from '../../../src/client/index.js';
 import type { Alert } from '../../../src/client/alerts.js';
 import { createTorrent } from '../../../src/metainfo/index.js';
 import { decodeAnnounce, LSD_GROUP_V4 } from '../../../src/lsd/index.js';
+import { FakeClock } from '../../../src/util/clock.js';
 import { freePort, tempDir } from '../../helpers/tmp.js';
 import { makeFixture, sameFiles, until } from './fixtures.js';
 
@@ -114,4 +115,36 @@ test('enable_lsd is on by default, off with a custom network unless asked for', 
   assert.equal(b.lsd, undefined);
   void a.close();
   void b.close();
+});
+
+test('the service re-announces on the Client clock: every lsd_announce_interval, not sooner', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'pub'), { files: [{ path: 'p.bin', size: 10_000 }] });
+  const port = await freePort();
+  const heard: number[] = [];
+  const sniffer = createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((r) => sniffer.bind(port, '0.0.0.0', () => r()));
+  sniffer.addMembership(LSD_GROUP_V4, '127.0.0.1');
+  const clock = new FakeClock(5_000_000);
+  sniffer.on('message', () => heard.push(clock.now()));
+  const c = lsdClient(port, {
+    clock,
+    lsd: { interfaces: ['127.0.0.1'], port, ipv6: false, intervalMs: 120_000 },
+  });
+  try {
+    await c.listen(0);
+    await c.lsd!.ready;
+    await c.addTorrent(fx.torrent, { savePath: fx.dir, skipCheck: true });
+    await until(() => heard.length === 1, 3000, 'announce on start');
+    clock.advance(119_000);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(heard.length, 1, 'not before the interval');
+    clock.advance(1_000);
+    await until(() => heard.length === 2, 3000, 'announce after the interval');
+    assert.deepEqual(heard, [5_000_000, 5_120_000]);
+  } finally {
+    sniffer.close();
+    await c.close();
+    await tmp.cleanup();
+  }
 });
