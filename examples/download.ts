@@ -10,7 +10,11 @@ import { Client, formatBytes, formatRate, parseAddress } from 'net-bittorrent';
 const [torrentFile = 'example.torrent', savePath = '.', ...peers] = process.argv.slice(2);
 
 // The DHT is on by default (public bootstrap routers); NBT_DHT=0 keeps this run off it.
-const client = new Client({ dht: process.env.NBT_DHT === '0' ? false : {} });
+// NBT_LSD=0 keeps it off the LAN (local service discovery, BEP 14: also on by default).
+const client = new Client({
+  dht: process.env.NBT_DHT === '0' ? false : {},
+  lsd: process.env.NBT_LSD === '0' ? false : {},
+});
 await client.listen(0); // any free port; peers may connect to us too
 const torrent = await client.addTorrent(torrentFile, { savePath, peers: peers.map(parseAddress) });
 

@@ -13,8 +13,10 @@ const { infoHashHex, name } = parseMagnet(link); // throws NbtError on a malform
 console.log(`magnet ${infoHashHex} ${name ?? ''}`);
 
 // NBT_DHT=0 keeps this run off the public DHT (on by default, usually the main source of peers).
+// NBT_LSD=0 keeps it off the LAN (local service discovery, BEP 14: also on by default).
 const client = new Client({
   dht: process.env.NBT_DHT === '0' ? false : {},
+  lsd: process.env.NBT_LSD === '0' ? false : {},
   resumeDir: `${savePath}/.resume`,
 });
 await client.listen(0);

@@ -8,7 +8,12 @@ import { Client, DisconnectReason, parseAddress } from 'net-bittorrent';
 const [torrentFile = 'example.torrent', savePath = '.', ...peers] = process.argv.slice(2);
 
 // Offer MSE, accept plaintext. NBT_DHT=0 keeps the run off the public DHT (it is on by default).
-const client = new Client({ encryption: 'enabled', dht: process.env.NBT_DHT === '0' ? false : {} });
+// NBT_LSD=0 keeps it off the LAN (local service discovery, BEP 14: also on by default).
+const client = new Client({
+  encryption: 'enabled',
+  dht: process.env.NBT_DHT === '0' ? false : {},
+  lsd: process.env.NBT_LSD === '0' ? false : {},
+});
 await client.listen(0);
 
 client.on('peer-connect', (torrent, peer) => {

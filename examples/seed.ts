@@ -19,7 +19,11 @@ const { torrent, metainfo } = await createTorrent(content, {
 await writeFile(torrentFile, torrent);
 
 // The DHT is on by default (public bootstrap routers); NBT_DHT=0 keeps this run off it.
-const client = new Client({ dht: process.env.NBT_DHT === '0' ? false : {} });
+// NBT_LSD=0 keeps it off the LAN (local service discovery, BEP 14: also on by default).
+const client = new Client({
+  dht: process.env.NBT_DHT === '0' ? false : {},
+  lsd: process.env.NBT_LSD === '0' ? false : {},
+});
 const port = await client.listen(Number(process.env.PORT ?? 6881));
 // We just hashed this very data, so there is nothing to check.
 const seeding = await client.addTorrent(metainfo, { savePath: dirname(content), skipCheck: true });

@@ -12,6 +12,8 @@ command -v aria2c >/dev/null || need="$need aria2"
 command -v transmission-daemon >/dev/null || need="$need transmission-daemon transmission-cli"
 command -v mktorrent >/dev/null || need="$need mktorrent"
 command -v ip >/dev/null || need="$need iproute2"
+# LSD namespace tests turn off IPv6 duplicate address detection with sysctl.
+command -v sysctl >/dev/null || need="$need procps"
 command -v /usr/bin/time >/dev/null || need="$need time"
 # Streaming tests: HTTP ranges (curl), seeking into a video (ffmpeg/ffprobe), playback (Chromium).
 command -v curl >/dev/null || need="$need curl"

@@ -70,6 +70,17 @@ export {
   type PeerStoreOptions,
   type RateLimitOptions,
 } from './dht/index.js';
+export {
+  LSD_GROUP_V4,
+  LSD_GROUP_V6,
+  LSD_PORT,
+  LsdAnnouncer,
+  decodeAnnounce as decodeLsdAnnounce,
+  encodeAnnounce as encodeLsdAnnounce,
+  type LsdAnnounce,
+  type LsdAnnouncerOptions,
+  type LsdReceived,
+} from './lsd/index.js';
 export * from './extensions/index.js';
 export * from './wire/index.js';
 export * from './net/index.js';
@@ -102,6 +113,7 @@ export { RemotePieces } from './peer/remote-pieces.js';
 export { RateMeter } from './peer/rate.js';
 export type { StorageLayout, StorageFile, FileSpan } from './storage/layout.js';
 export { DhtService, type DhtServiceOptions, type DhtServiceHost } from './client/dht-service.js';
+export { LsdService, type LsdServiceOptions, type LsdServiceHost } from './client/lsd-service.js';
 export type { TorrentInput } from './client/torrent-input.js';
 export {
   type UdpEndpoint,

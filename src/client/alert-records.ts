@@ -38,6 +38,7 @@ export const eventAlertType: { readonly [K in keyof ClientEvents]: AlertType | u
   'piece-hash-fail': 'piece-hash-fail',
   'check-progress': 'check-progress',
   'torrent-state': 'torrent-state',
+  'lsd-peer': 'lsd-peer',
   'torrent-done': 'torrent-done',
   'torrent-error': 'torrent-error',
   'file-error': 'file-error',
@@ -117,6 +118,14 @@ export function alertOfEvent(
     }
     case 'file-error':
       return makeAlert(event, t(0), { ...(args[1] as ClientEvents['file-error'][1]) });
+    case 'lsd-peer': {
+      const [torrent, peer] = args as ClientEvents['lsd-peer'];
+      return makeAlert(
+        event,
+        { time, infoHash: torrent.infoHashHex, peer: formatAddress(peer) },
+        { source: 'lsd' },
+      );
+    }
     case 'banned':
       return makeAlert(event, t(0), { host: args[1] as string });
     case 'resume-saved':

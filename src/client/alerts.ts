@@ -55,6 +55,8 @@ export interface AlertPayloads {
   /** Addresses were added to a torrent's candidates. */
   'peers-added': { count: number; source: PeerSourceKind };
   banned: { host: string };
+  /** An LSD announce from the LAN named the torrent; `peer` is the sender ("host:port"). */
+  'lsd-peer': { source: 'lsd' };
   'piece-hash-pass': { piece: number };
   /** `senders`: the "host:port" of every peer that sent blocks of the bad piece. */
   'piece-hash-fail': { piece: number; senders: string[] };
@@ -108,6 +110,7 @@ export const alertCategories: Readonly<Record<AlertType, AlertCategory>> = {
   'peer-error': 'error',
   'peers-added': 'peer',
   banned: 'peer',
+  'lsd-peer': 'peer',
   'piece-hash-pass': 'piece',
   'piece-hash-fail': 'piece',
   'tracker-announce': 'tracker',

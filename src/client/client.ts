@@ -43,6 +43,7 @@ import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
+import { LsdService } from './lsd-service.js';
 import { SessionUdp } from './session-udp.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
@@ -88,6 +89,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly duplicates: DuplicateResolver;
   private server: Listener | undefined;
   private listenPortValue = 0;
+  /** The address listen() bound (LSD announces only on its interface unless it is a wildcard). */
+  private listenHostValue = '';
   private dialTimer: TimerHandle | undefined;
   private resumeTimer: TimerHandle | undefined;
   private closed = false;
@@ -101,6 +104,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly trackerService: TrackerService | undefined;
   /** The session's DHT (undefined with `dht: false`). */
   readonly dht: DhtService | undefined;
+  /** Local service discovery (undefined with `lsd: false` / `enable_lsd` off). */
+  readonly lsd: LsdService | undefined;
   /** The session's UDP socket (DHT, UDP trackers), bound by listen() on the listen port. */
   readonly udp: SessionUdp;
   /** uTP connections over `udp` (created by listen(); undefined when uTP is off). */
@@ -226,6 +231,24 @@ export class Client extends TypedEmitter<ClientEvents> {
       );
       this.addService(this.dht);
     }
+    // LSD multicasts on the real LAN: with a custom network (the simulator) only when asked for.
+    const lsdAsked = options.lsd !== undefined || options.settings?.enable_lsd !== undefined;
+    if (s.enable_lsd && (options.network === undefined || lsdAsked)) {
+      const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
+      this.lsd = new LsdService(
+        {
+          clock,
+          listenPort: () => this.port,
+          listenHost: () => this.listenHostValue,
+          listening,
+          torrent: (hex) => this.byHash.get(hex),
+          lsdPeer: (t, host, port) => this.emit('lsd-peer', t, { host, port }),
+          warn: (e) => this.warn(e),
+        },
+        { ...(options.lsd || {}), intervalMs: s.lsd_announce_interval },
+      );
+      this.addService(this.lsd);
+    }
   }
 
   get hashPool(): HashPool {
@@ -348,6 +371,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     );
     this.server = server;
     this.listenPortValue = server.port;
+    this.listenHostValue = host;
     // The DHT and UDP trackers share one UDP socket on the same port number.
     await this.udp.bind(this.listenPortValue, host).catch((e: unknown) => this.warn(e));
     const tr = this.options.transports;

@@ -7,6 +7,7 @@ import type { WebSeedErrorInfo } from '../torrent/web-seed.js';
 import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
 import type { SettingName } from '../settings/index.js';
 import type { Alert } from './alerts.js';
+import type { PeerAddress } from '../util/compact.js';
 
 /** A listener threw: which emitter, for which event, and what it threw. */
 export interface ListenerErrorInfo {
@@ -47,6 +48,11 @@ export interface ClientEvents {
   'torrent-error': [torrent: Torrent, error: Error];
   'file-error': [torrent: Torrent, info: FileErrorInfo];
   banned: [torrent: Torrent, host: string];
+  /**
+   * A local service discovery announce (BEP 14) from the LAN named this torrent: the sender's
+   * address and listen port (also added to the torrent's candidates with source 'lsd').
+   */
+  'lsd-peer': [torrent: Torrent, peer: PeerAddress];
   'resume-saved': [torrent: Torrent];
   /** A tracker answered an announce of the torrent. */
   'tracker-announce': [torrent: Torrent, info: AnnounceInfo];

@@ -9,6 +9,7 @@ import { tcpNetwork } from '../net/tcp.js';
 import type { IpFilterHook } from './ip-filter.js';
 import type { TrackerServiceOptions } from './tracker-service.js';
 import type { DhtServiceOptions } from './dht-service.js';
+import type { LsdServiceOptions } from './lsd-service.js';
 import type { Settings, SettingsPack } from '../settings/index.js';
 
 import type { EncryptionPolicy } from '../peer/types.js';
@@ -75,6 +76,12 @@ export interface ClientOptions {
    * public routers as bootstrap; false (or `enabled: false`) turns it off.
    */
   dht?: DhtServiceOptions | false;
+  /**
+   * Local service discovery (BEP 14, src/client/lsd-service.ts): multicast announces on the LAN
+   * for public torrents; default on (off with a custom `network` unless `enable_lsd` is set);
+   * false (or `enabled: false`) turns it off.
+   */
+  lsd?: LsdServiceOptions | false;
   /** ut_pex (src/torrent/pex-exchange.ts): default on (60 s interval); false turns it off. */
   pex?: { intervalMs?: number } | false;
   /** ut_metadata (magnet links): largest info dict accepted from peers (default 8 MiB). */
@@ -201,6 +208,8 @@ export function settingsFromOptions(o: ClientOptions): SettingsPack {
     enable_incoming_utp: o.utp === false ? false : o.utp?.incoming,
     enable_outgoing_tcp: o.tcp?.outgoing,
     enable_incoming_tcp: o.tcp?.incoming,
+    enable_lsd: o.lsd === false || o.lsd?.enabled === false ? false : undefined,
+    lsd_announce_interval: o.lsd === false ? undefined : o.lsd?.intervalMs,
     pex_enabled: o.pex === false ? false : undefined,
     pex_interval: o.pex === false ? undefined : o.pex?.intervalMs,
     max_metadata_size: o.maxMetadataSize,

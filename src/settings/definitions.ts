@@ -512,6 +512,21 @@ export const settingDefinitions = {
     applies: 'construction',
     description: 'Period of our ut_pex messages (ms).',
   },
+  enable_lsd: {
+    type: 'bool',
+    default: true,
+    applies: 'construction',
+    description:
+      'Local service discovery (BEP 14): multicast announces of public torrents on the LAN, and peers from those heard. Off by default with a custom `network` unless set explicitly.',
+  },
+  lsd_announce_interval: {
+    type: 'int',
+    default: 5 * 60_000,
+    min: 1000,
+    max: DAY_MS,
+    applies: 'construction',
+    description: 'Shortest time between two LSD announces of one torrent (ms).',
+  },
   max_metadata_size: {
     type: 'int',
     default: 8 * MiB,

@@ -11,8 +11,9 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { TestContext } from 'node:test';
 
-const NS_RE = /^nbt-(\d+)-\d+-\d+$/;
-const LINK_RE = /^(?:nbtb|nv)(\d+)-/;
+// Labs may carry a prefix of their own (`nbtlsd`, …): names always start with `nbt`.
+const NS_RE = /^nbt[a-z]*-(\d+)-\d+-\d+$/;
+const LINK_RE = /^(?:nv|nbt[a-z]+)(\d+)-/;
 
 export interface NetnsNode {
   /** Namespace name, for `ip netns exec`. */
@@ -21,6 +22,20 @@ export interface NetnsNode {
   readonly address: string;
   /** The root-namespace end of its veth pair (on the bridge). */
   readonly veth: string;
+}
+
+export interface LabOptions {
+  /**
+   * Names start with this (`nbt` + lowercase letters, at most `nbtxxx` so that interface names
+   * stay within 15 characters): namespaces `<prefix>-<pid>-<k>-<i>`, bridge `<prefix><pid>-<k>`.
+   * Default `nbt` (bridge `nbtb<pid>-<k>`).
+   */
+  prefix?: string;
+  /**
+   * Multicast between the nodes: a 239.0.0.0/8 route on each node's eth0 (there is no default
+   * route to carry it) and no IGMP snooping on the bridge (no querier), for BEP 14 tests.
+   */
+  multicast?: boolean;
 }
 
 export interface ShapeOptions {
@@ -36,6 +51,11 @@ function ip(args: string[], allowFail = false): string {
     throw new Error(`ip ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
   }
   return r.stdout ?? '';
+}
+
+function sysctl(ns: string, setting: string): void {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', setting], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sysctl ${setting} in ${ns} failed: ${(r.stderr || '').trim()}`);
 }
 
 function alive(pid: number): boolean {
@@ -134,19 +154,25 @@ export class NetnsLab {
   private readonly children = new Set<ChildProcess>();
   private cleaned = false;
 
+  private readonly prefix: string;
+
   private constructor(
     readonly subnet: number,
     private readonly id: number,
+    private readonly o: LabOptions,
   ) {
-    this.bridge = `nbtb${process.pid}-${id}`;
+    this.prefix = o.prefix ?? 'nbt';
+    this.bridge = o.prefix ? `${o.prefix}${process.pid}-${id}` : `nbtb${process.pid}-${id}`;
     this.hostAddress = `10.77.${subnet}.1`;
   }
 
   /** Creates `count` namespaces (at most 50); deletes stale ones from dead runs first. */
-  static create(count: number): NetnsLab {
+  static create(count: number, o: LabOptions = {}): NetnsLab {
     if (count < 1 || count > 50) throw new RangeError(`namespace count ${count} out of 1..50`);
+    if (o.prefix !== undefined && !/^nbt[a-z]{1,3}$/.test(o.prefix))
+      throw new RangeError(`lab prefix "${o.prefix}" must be nbt + 1..3 lowercase letters`);
     deleteStaleNetns();
-    const lab = new NetnsLab(pickSubnet(), labCounter++);
+    const lab = new NetnsLab(pickSubnet(), labCounter++, o);
     try {
       lab.build(count);
     } catch (e) {
@@ -159,19 +185,23 @@ export class NetnsLab {
   private build(count: number): void {
     const net = `10.77.${this.subnet}`;
     ip(['link', 'add', 'name', this.bridge, 'type', 'bridge', 'forward_delay', '0']);
+    if (this.o.multicast) ip(['link', 'set', this.bridge, 'type', 'bridge', 'mcast_snooping', '0']);
     ip(['addr', 'add', `${this.hostAddress}/24`, 'dev', this.bridge]);
     ip(['link', 'set', this.bridge, 'up']);
     for (let i = 0; i < count; i++) {
-      const name = `nbt-${process.pid}-${this.id}-${i}`;
+      const name = `${this.prefix}-${process.pid}-${this.id}-${i}`;
       const veth = `nv${process.pid}-${this.id}-${i}`.slice(0, 15);
       ip(['netns', 'add', name]);
       this.nodes.push({ name, address: `${net}.${i + 2}`, veth });
       ip(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
       ip(['link', 'set', veth, 'master', this.bridge]);
       ip(['link', 'set', veth, 'up']);
+      // No duplicate address detection: the IPv6 link-local address is usable at once.
+      if (this.o.multicast) sysctl(name, 'net.ipv6.conf.eth0.accept_dad=0');
       ip(['-n', name, 'addr', 'add', `${net}.${i + 2}/24`, 'dev', 'eth0']);
       ip(['-n', name, 'link', 'set', 'eth0', 'up']);
       ip(['-n', name, 'link', 'set', 'lo', 'up']);
+      if (this.o.multicast) ip(['-n', name, 'route', 'add', '239.0.0.0/8', 'dev', 'eth0']);
     }
   }
 

@@ -32,6 +32,7 @@ Options:
   --rpc-password P          a qBittorrent login; without them only loopback clients are served
   --rpc-host-whitelist H    host names accepted in the Host header besides IPs and localhost (repeatable)
   --no-dht                  do not use the DHT
+  --no-lsd                  no local service discovery (LAN multicast)
   --json                    log JSON lines on stderr
 
 The config directory may hold daemon.json with "rpc-username", "rpc-password",
@@ -48,6 +49,7 @@ const spec = {
   'rpc-password': { type: 'string' },
   'rpc-host-whitelist': { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
+  'no-lsd': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -97,6 +99,7 @@ export const daemonCommand: Command = {
       port: values.port === undefined ? DEFAULT_PORTS : parsePort(values.port, 0),
       client: {
         ...(values['no-dht'] ? { dht: false } : {}),
+        ...(values['no-lsd'] ? { lsd: false } : {}),
         ...(file.engine ? { settings: file.engine } : {}),
       },
       log,

@@ -158,9 +158,10 @@ async function runDemo(io: CliIO, s: DemoSettings): Promise<number> {
         encryption: s.encryption,
         limits: { maxPerHost: 16 }, // everyone is 127.0.0.1
         trackers: { stopTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
-        // Loopback only, and peers come from the tracker alone: no DHT (public routers), no PEX.
+        // Loopback only, and peers come from the tracker alone: no DHT (public routers), no PEX, no LSD.
         dht: false,
         pex: false,
+        lsd: false,
       });
       cleanups.push(() => client.close());
       await client.listen(0, '127.0.0.1');

@@ -18,6 +18,7 @@ export const sessionOptionSpec = {
   'dht-port': { type: 'string' },
   'dht-bootstrap': { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
+  'no-lsd': { type: 'boolean' },
   'max-connections': { type: 'string' },
   'max-peers': { type: 'string' },
   'max-per-host': { type: 'string' },
@@ -39,6 +40,7 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --dht-port N              DHT on a UDP port of its own (default: the listen port, shared with UDP trackers)
   --dht-bootstrap HOST:PORT DHT bootstrap node (repeatable; default: the public routers)
   --no-dht                  do not use the DHT (private torrents never do)
+  --no-lsd                  no local service discovery (LAN multicast; private torrents never use it)
   --max-connections N       connections of the whole session (default 200)
   --max-peers N             connections per torrent (default 80)
   --max-per-host N          connections to one IP address (default 1)
@@ -63,6 +65,7 @@ export interface SessionValues {
   'dht-port'?: string | undefined;
   'dht-bootstrap'?: string[] | undefined;
   'no-dht'?: boolean | undefined;
+  'no-lsd'?: boolean | undefined;
   'max-connections'?: string | undefined;
   'max-peers'?: string | undefined;
   'max-per-host'?: string | undefined;
@@ -195,6 +198,7 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       port: values.port === undefined ? DEFAULT_PORTS : parsePort(values.port, 0),
       encryption: parseEncryption(values.encryption),
       ...dhtOption(values),
+      ...(values['no-lsd'] ? { lsd: false } : {}),
       ...limitOptions(values),
       ...(values['no-web-seeds'] ? { webSeeds: false as const } : {}),
       ...transportOptions(values),

@@ -13,6 +13,7 @@ import { formatBytes, formatDuration, formatRate, printable } from '../format.js
 import type { CliOutput } from '../types.js';
 import type { FileErrorInfo } from '../../torrent/types.js';
 import { NbtError } from '../../util/errors.js';
+import { formatAddress, type PeerAddress } from '../../util/compact.js';
 
 export type OutputMode = 'text' | 'json' | 'quiet';
 
@@ -123,6 +124,12 @@ export class SwarmReporter {
       if (o.mode === 'json') this.json({ event: 'error', code, message: e.message });
     };
     torrent.on('file-error', onFileError);
+    const onLsdPeer = (t: Torrent, peer: PeerAddress): void => {
+      if (t !== torrent) return;
+      const address = formatAddress(peer);
+      if (o.mode === 'json') this.json({ event: 'lsd-peer', address, source: 'lsd' });
+      else if (o.verbose && o.mode === 'text') this.text(`peer ${address} found on the LAN (lsd)`);
+    };
     torrent.on('error', onError);
     const onWebSeedError = (t: Torrent, info: WebSeedErrorInfo): void => {
       if (t !== torrent) return;
@@ -133,6 +140,7 @@ export class SwarmReporter {
         `web seed ${printable(info.url)}: ${printable(info.message)} (${info.code}, ${what})`,
       );
     };
+    client.on('lsd-peer', onLsdPeer);
     client.on('peer-connect', onConnect);
     client.on('peer-disconnect', onDisconnect);
     client.on('tracker-error', onTrackerError);
@@ -141,6 +149,7 @@ export class SwarmReporter {
       () => torrent.off('file-error', onFileError),
       () => torrent.off('error', onError),
       () => client.off('web-seed-error', onWebSeedError),
+      () => client.off('lsd-peer', onLsdPeer),
       () => client.off('peer-connect', onConnect),
       () => client.off('peer-disconnect', onDisconnect),
       () => client.off('tracker-error', onTrackerError),

@@ -38,7 +38,7 @@ export function preferences(ctx: PreferencesContext): Record<string, unknown> {
     incomplete_files_ext: s['rename-partial-files'],
     listen_port: ctx.daemon.client.port,
     locale: 'en',
-    lsd: false,
+    lsd: c.enable_lsd,
     max_active_checking_torrents: 1,
     max_active_downloads: s['download-queue-size'],
     max_active_torrents: s['download-queue-size'] + s['seed-queue-size'],

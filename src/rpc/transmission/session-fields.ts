@@ -53,7 +53,7 @@ export function sessionObject(ctx: MethodContext): Record<string, unknown> {
     'config-dir': ctx.daemon.store.dir,
     'dht-enabled': c.dht_enabled,
     'download-dir-free-space': -1,
-    'lpd-enabled': false,
+    'lpd-enabled': c.enable_lsd,
     'peer-port': ctx.daemon.client.port,
     'peer-port-random-on-start': false,
     'pex-enabled': c.pex_enabled,

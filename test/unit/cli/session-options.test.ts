@@ -53,3 +53,22 @@ test('--no-utp / --no-tcp choose the transports; both at once is a usage error',
   assert.equal(none.client.tcp, undefined);
   assert.throws(() => parseSessionOptions({ 'no-utp': true, 'no-tcp': true }), UsageError);
 });
+
+test('--no-lsd turns local service discovery off; without it the Client default (on) stays', async () => {
+  assert.equal(parseSessionOptions({ 'no-lsd': true }).client.lsd, false);
+  assert.equal(parseSessionOptions({}).client.lsd, undefined);
+  const { Client } = await import('../../../src/client/index.js');
+  const off = new Client({
+    ...parseSessionOptions({ 'no-lsd': true, 'no-dht': true }).client,
+    host: '127.0.0.1',
+  });
+  const on = new Client({ ...parseSessionOptions({ 'no-dht': true }).client, host: '127.0.0.1' });
+  try {
+    assert.equal(off.settings().enable_lsd, false);
+    assert.equal(off.lsd, undefined);
+    assert.equal(on.settings().enable_lsd, true);
+    assert.ok(on.lsd);
+  } finally {
+    await Promise.all([off.close(), on.close()]);
+  }
+});

@@ -540,6 +540,7 @@ test('preferences read the session settings; setPreferences changes what maps on
     assert.equal(p['dl_limit'], 0);
     assert.equal(p['max_active_downloads'], 5);
     assert.equal(p['web_ui_port'], q.port);
+    assert.equal(p['lsd'], true, 'local service discovery is on by default');
     await q.post('app/setPreferences', {
       json: JSON.stringify({
         dl_limit: 500_000,

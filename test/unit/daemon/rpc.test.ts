@@ -258,6 +258,11 @@ test('the session is remembered: a restart brings back each torrent with its id,
         fields: ['speed-limit-down', 'speed-limit-down-enabled'],
       });
       assert.deepEqual(s, { 'speed-limit-down': 77, 'speed-limit-down-enabled': true });
+      // lpd-enabled reports the engine's local service discovery (on by default).
+      assert.deepEqual(await r.client.ok('session-get', { fields: ['lpd-enabled', 'dht-enabled'] }), {
+        'lpd-enabled': true,
+        'dht-enabled': false,
+      });
       assert.equal(r.daemon.client.settings().download_rate_limit, 77_000);
       // A new torrent gets a new id, never a reused one.
       await r.client.ok('torrent-remove', { ids: [t.id] });

@@ -30,7 +30,7 @@ function run(
 ): Run {
   const proc = spawn(process.execPath, [join(EXAMPLES, `${name}.js`), ...args], {
     cwd,
-    env: { ...process.env, NBT_DHT: '0', ...env }, // no public DHT from tests
+    env: { ...process.env, NBT_DHT: '0', NBT_LSD: '0', ...env }, // no public DHT, no LAN multicast from tests
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];

@@ -67,6 +67,7 @@ test('the protocol layers resolve by subpath', async () => {
     'mse',
     'tracker',
     'dht',
+    'lsd',
     'extensions',
     'storage',
     'hash',
