@@ -258,7 +258,7 @@ export class Daemon {
     const track = (s: string): void => {
       const now = this.now();
       const a = (entry.activeSeconds ??= { downloading: 0, seeding: 0, since: now });
-      if (a.state) a[a.state] += Math.max(0, now - a.since);
+      if (a.state) a[a.state] += Math.max(1, now - a.since);
       a.state = s === 'downloading' || s === 'seeding' ? s : undefined;
       a.since = now;
     };
