@@ -7,7 +7,7 @@
 import type { Peer } from '../peer/index.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
-import type { Message } from '../wire/index.js';
+import type { HashRejectMessage, HashRequestMessage, HashesMessage, Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
 import type { Storage } from '../storage/storage.js';
@@ -27,6 +27,7 @@ import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
 import { unverifiablePieces, verificationFor, type PieceVerification } from './verification.js';
+import { HashExchange } from './hash-exchange.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
@@ -173,6 +174,20 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
   private verifier: { meta: Metainfo; v: PieceVerification } | undefined;
 
+  /**
+   * BEP 52 hash exchange of a v2 or hybrid torrent with metadata: serves our piece layers, and
+   * for a v2-only one fetches those it lacks (a hybrid's pieces verify by SHA-1 without them).
+   */
+  private get hashExchange(): HashExchange | undefined {
+    if (this.awaitingMetadata || !this.metainfo.infoHashes.v2) return undefined;
+    if (this.hashX?.meta !== this.metainfo) {
+      const m = this.metainfo;
+      this.hashX = { meta: m, x: new HashExchange(m, m.pieceLayers, m.pieces.length === 0) };
+    }
+    return this.hashX.x;
+  }
+  private hashX: { meta: Metainfo; x: HashExchange } | undefined;
+
   private newReadCache(): ReadCache {
     const m = this.metainfo;
     this.watch = new DiskWatch(m, () => this.storage(), this.host.clock);
@@ -286,6 +301,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         this.downloader.onMessage(s, { type: 'bitfield', bits: s.peer.bitfield.bytes });
       this.downloader.updateInterest(s);
     }
+    this.requestHashesAll();
     this.runChoker(true);
   }
 
@@ -678,6 +694,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.runChoker(now - this.lastChoke < CHOKE_MS);
     this.downloader.tick();
     for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
+    this.requestHashesAll(); // requests that timed out go to other peers
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -757,6 +774,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.peerSessions.size === 0) this.pauseTick();
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
+    this.hashX?.x.peerGone(s);
+    this.requestHashesAll();
     s.uploadQueue = [];
     const mayRetry = !this.removed && !this.banned.has(s.peer.host);
     releaseAddress(this.candidates, s.peer, info, () => this.host.clock.now(), mayRetry);
@@ -789,14 +808,72 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case 'cancel':
         this.uploader.onMessage(s, m);
         return;
+      case 'hashRequest':
+      case 'hashes':
+      case 'hashReject':
+        this.onHashMessage(s, m);
+        return;
       default:
         break;
     }
     if (this.stateValue === 'checking' || this.stateValue === 'stopped' || this.stateValue === 'metadata')
       return;
     this.downloader.onMessage(s, m);
-    if ((m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') && this.complete && s.seed)
-      peer.close(DisconnectReason.SEED);
+    if (m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') {
+      if (this.complete && s.seed) peer.close(DisconnectReason.SEED);
+      else this.requestHashes(s);
+    }
+  }
+
+  /** BEP 52 messages: requests answered from our layers (or refused), answers checked and kept. */
+  private onHashMessage(s: WireSession, m: HashRequestMessage | HashesMessage | HashRejectMessage): void {
+    const x = this.hashExchange;
+    if (m.type === 'hashRequest') {
+      // A peer that does not read its answers gets refusals, not an ever longer send buffer.
+      const hashes = x && !s.peer.congested ? x.answer(m) : undefined;
+      if (hashes) s.peer.sendHashes(m, hashes);
+      else s.peer.rejectHashes(m);
+      return;
+    }
+    if (!x) return;
+    if (m.type === 'hashReject') {
+      x.onReject(s, m);
+      return this.requestHashesAll();
+    }
+    const { verdict, completed } = x.onHashes(s, m, m.hashes);
+    if (verdict === 'bad')
+      return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'hashes that do not prove the pieces root');
+    if (completed.length > 0) this.layersArrived();
+    this.requestHashes(s);
+  }
+
+  /** Asks `s` for missing piece layers it can serve (it announced a piece of them). */
+  private requestHashes(s: WireSession): void {
+    const x = this.hashExchange;
+    if (!x || x.missingLayers === 0 || !this.transferring || s.peer.closed) return;
+    const now = this.host.clock.now();
+    const bits = s.peer.bitfield;
+    for (
+      let ref = x.nextRequest(s, (p) => bits.has(p), now);
+      ref;
+      ref = x.nextRequest(s, (p) => bits.has(p), now)
+    )
+      s.peer.requestHashes(ref);
+  }
+
+  private requestHashesAll(): void {
+    if ((this.hashExchange?.missingLayers ?? 0) === 0) return;
+    for (const s of this.peerSessions.values()) this.requestHashes(s);
+  }
+
+  /** Piece layers arrived: their pieces are verifiable now, so the picker may request them. */
+  private layersArrived(): void {
+    const map = this.pickerPriorities() ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
+    this.downloader.picker.setPiecePriorities(map);
+    for (const s of this.peerSessions.values()) {
+      this.downloader.updateInterest(s);
+      this.downloader.fill(s);
+    }
   }
 
   /** A choking round (src/torrent/choke-round.ts); full rounds restart the 10 s period. */

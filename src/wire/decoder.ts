@@ -10,7 +10,6 @@ import {
   type Message,
 } from './messages.js';
 
-
 export interface DecoderOptions {
   /**
    * Pieces in the torrent. When known, a bitfield must be exactly ceil(n/8) bytes with zero

@@ -57,7 +57,13 @@ test('hash request, hashes and hash reject round-trip with BEP 52 ids and layout
 
 test('a decoded root and hash list are copies, safe from a reused read buffer', () => {
   const d = new WireDecoder();
-  const chunk = encodeMessage({ type: 'hashes', ...ref, length: 2, proofLayers: 0, hashes: Buffer.alloc(64, 1) });
+  const chunk = encodeMessage({
+    type: 'hashes',
+    ...ref,
+    length: 2,
+    proofLayers: 0,
+    hashes: Buffer.alloc(64, 1),
+  });
   const [m] = d.push(chunk, undefined, true);
   chunk.fill(0);
   assert.ok(m?.type === 'hashes');

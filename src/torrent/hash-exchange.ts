@@ -1,0 +1,250 @@
+/**
+ * BEP 52 hash exchange for one v2 torrent, sans-I/O: answers peers' hash requests from the piece
+ * layers we know (and the tree layers above them, computed once per file), and fetches the piece
+ * layers we lack (a v2 magnet's info dict has none) in 512-hash chunks, each proven against the
+ * file's `pieces root` before it is kept. Messages and clock times in, answers and requests out.
+ */
+import {
+  HASH_BYTES,
+  MERKLE_BLOCK,
+  merkleLayers,
+  merkleRoot,
+  nextPow2,
+  rootFromProof,
+  splitHashes,
+} from '../hash/merkle.js';
+import type { Metainfo } from '../metainfo/types.js';
+import type { HashRef } from '../wire/index.js';
+
+/** Piece hashes per request: libtorrent's chunk (16 KiB of hashes). */
+export const PIECE_HASH_CHUNK = 512;
+/** A request not answered in this long is asked of another peer. */
+export const HASH_REQUEST_TIMEOUT_MS = 30_000;
+/** Hash requests we keep outstanding per peer. */
+export const HASH_REQUESTS_PER_PEER = 4;
+
+/** One file's Merkle tree shape (files longer than a piece only: the others need no layer). */
+interface FileTree {
+  root: Buffer;
+  hex: string;
+  /** Pieces of the file (hashes in its piece layer, before padding). */
+  pieces: number;
+  /** Layers above the leaves: the root is at layer `height`. */
+  height: number;
+  /** Index of the piece layer above the leaves (log2 of blocks per piece). */
+  pieceLayer: number;
+  /** First piece of the file in the torrent. */
+  firstPiece: number;
+}
+
+interface Chunk {
+  received: boolean;
+  /** The peer asked and when, while a request is outstanding. */
+  asked: { peer: object; at: number } | undefined;
+  /** Peers that refused it (or sent a bad answer): not asked again. */
+  refused: Set<object>;
+}
+
+interface PendingLayer {
+  tree: FileTree;
+  hashes: Buffer;
+  chunks: Chunk[];
+}
+
+export type HashesVerdict = 'unsolicited' | 'bad' | 'ok';
+
+export class HashExchange {
+  private readonly trees = new Map<string, FileTree>();
+  /** Tree layers from the piece layer up, per root hex, built on first request. */
+  private readonly served = new Map<string, Buffer[][]>();
+  private readonly pending = new Map<string, PendingLayer>();
+  private readonly inFlight = new Map<object, number>();
+
+  /**
+   * `layers` (hex root → concatenated piece hashes) is the map the torrent's verification reads:
+   * layers completed here are added to it. `fetch`: fetch missing layers (v2-only torrents).
+   */
+  constructor(
+    m: Metainfo,
+    private readonly layers: Map<string, Buffer> = m.pieceLayers,
+    fetch = true,
+  ) {
+    const pieceLayer = Math.log2(m.pieceLength / MERKLE_BLOCK);
+    for (const f of m.files) {
+      if (!f.piecesRoot || f.pad || f.length <= m.pieceLength) continue;
+      const pieces = Math.ceil(f.length / m.pieceLength);
+      const height = Math.log2(nextPow2(Math.ceil(f.length / MERKLE_BLOCK)));
+      const hex = f.piecesRoot.toString('hex');
+      const tree = {
+        root: f.piecesRoot,
+        hex,
+        pieces,
+        height,
+        pieceLayer,
+        firstPiece: f.offset / m.pieceLength,
+      };
+      this.trees.set(hex, tree);
+      if (fetch && !layers.has(hex)) {
+        const chunks: Chunk[] = [];
+        for (let i = 0; i < Math.ceil(pieces / PIECE_HASH_CHUNK); i++)
+          chunks.push({ received: false, asked: undefined, refused: new Set() });
+        this.pending.set(hex, { tree, hashes: Buffer.alloc(pieces * HASH_BYTES), chunks });
+      }
+    }
+  }
+
+  /** Piece layers still to fetch. */
+  get missingLayers(): number {
+    return this.pending.size;
+  }
+
+  // ---- serving --------------------------------------------------------------------------------
+
+  /**
+   * The `hashes` payload answering `ref` (base hashes then uncles, libtorrent's order), or
+   * undefined to reject: an unknown root, a layer below the piece layer (we keep no leaf
+   * hashes), a range or proof outside the tree (libtorrent's `validate_hash_request`), or a
+   * piece layer we do not know ourselves.
+   */
+  answer(ref: HashRef): Buffer | undefined {
+    const tree = this.trees.get(ref.piecesRoot.toString('hex'));
+    if (!tree || ref.length < 2) return undefined;
+    const { baseLayer: base, index, length, proofLayers } = ref;
+    if (base < tree.pieceLayer || base > tree.height) return undefined;
+    const width = 2 ** (tree.height - base);
+    if (index + length > width || proofLayers >= tree.height - base) return undefined;
+    const layers = this.servedLayers(tree);
+    if (!layers) return undefined;
+    const row = layers[base - tree.pieceLayer]!;
+    const out: Buffer[] = row.slice(index, index + length);
+    const covered = Math.log2(length) - 1;
+    for (let i = covered; i < proofLayers; i++) {
+      const node = Math.floor(index / 2 ** (i + 1));
+      out.push(layers[base - tree.pieceLayer + i + 1]![node ^ 1]!);
+    }
+    return Buffer.concat(out);
+  }
+
+  private servedLayers(tree: FileTree): Buffer[][] | undefined {
+    const cached = this.served.get(tree.hex);
+    if (cached) return cached;
+    const layer = this.layers.get(tree.hex);
+    if (!layer) return undefined;
+    const built = merkleLayers(splitHashes(layer), 2 ** (tree.height - tree.pieceLayer), tree.pieceLayer);
+    this.served.set(tree.hex, built);
+    return built;
+  }
+
+  // ---- fetching -------------------------------------------------------------------------------
+
+  /**
+   * The next piece-layer request to send `peer` (one that announced a piece of that chunk), or
+   * undefined. Timed-out requests become askable again here.
+   */
+  nextRequest(peer: object, hasPiece: (piece: number) => boolean, now: number): HashRef | undefined {
+    if ((this.inFlight.get(peer) ?? 0) >= HASH_REQUESTS_PER_PEER) return undefined;
+    for (const p of this.pending.values()) {
+      const { tree } = p;
+      for (let c = 0; c < p.chunks.length; c++) {
+        const chunk = p.chunks[c]!;
+        if (chunk.received || chunk.refused.has(peer)) continue;
+        if (chunk.asked) {
+          if (now - chunk.asked.at < HASH_REQUEST_TIMEOUT_MS) continue;
+          this.release(chunk);
+        }
+        const first = c * PIECE_HASH_CHUNK;
+        const last = Math.min(tree.pieces, first + PIECE_HASH_CHUNK);
+        let has = false;
+        for (let i = first; i < last && !has; i++) has = hasPiece(tree.firstPiece + i);
+        if (!has) continue;
+        chunk.asked = { peer, at: now };
+        this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1);
+        return chunkRef(tree, c);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * A `hashes` message: kept when it answers our request and its hashes lead to the file's root
+   * ('ok'; `completed` then lists layers now whole); 'bad' when they do not (the sender lied),
+   * 'unsolicited' when we asked nothing of the sort.
+   */
+  onHashes(peer: object, ref: HashRef, hashes: Buffer): { verdict: HashesVerdict; completed: string[] } {
+    const found = this.match(peer, ref);
+    if (!found) return { verdict: 'unsolicited', completed: [] };
+    const { p, chunk, c } = found;
+    this.release(chunk);
+    const base = splitHashes(hashes.subarray(0, ref.length * HASH_BYTES));
+    const uncles = splitHashes(hashes.subarray(ref.length * HASH_BYTES));
+    const sub = merkleRoot(base, ref.length);
+    const top = rootFromProof(sub, ref.index / ref.length, uncles);
+    if (!top.equals(p.tree.root)) {
+      chunk.refused.add(peer);
+      return { verdict: 'bad', completed: [] };
+    }
+    const first = c * PIECE_HASH_CHUNK;
+    const real = Math.min(PIECE_HASH_CHUNK, p.tree.pieces - first);
+    hashes.copy(p.hashes, first * HASH_BYTES, 0, real * HASH_BYTES);
+    chunk.received = true;
+    if (!p.chunks.every((k) => k.received)) return { verdict: 'ok', completed: [] };
+    this.pending.delete(p.tree.hex);
+    this.layers.set(p.tree.hex, p.hashes);
+    return { verdict: 'ok', completed: [p.tree.hex] };
+  }
+
+  /** A `hash reject` for our request: ask someone else. */
+  onReject(peer: object, ref: HashRef): void {
+    const found = this.match(peer, ref);
+    if (!found) return;
+    this.release(found.chunk);
+    found.chunk.refused.add(peer);
+  }
+
+  /** The peer is gone: its outstanding requests can go to others. */
+  peerGone(peer: object): void {
+    for (const p of this.pending.values())
+      for (const chunk of p.chunks) {
+        if (chunk.asked?.peer === peer) this.release(chunk);
+        chunk.refused.delete(peer);
+      }
+    this.inFlight.delete(peer);
+  }
+
+  private match(peer: object, ref: HashRef): { p: PendingLayer; chunk: Chunk; c: number } | undefined {
+    const p = this.pending.get(ref.piecesRoot.toString('hex'));
+    if (!p || ref.index % PIECE_HASH_CHUNK !== 0) return undefined;
+    const c = ref.index / PIECE_HASH_CHUNK;
+    const chunk = p.chunks[c];
+    if (!chunk || chunk.asked?.peer !== peer) return undefined;
+    const want = chunkRef(p.tree, c);
+    if (
+      ref.baseLayer !== want.baseLayer ||
+      ref.length !== want.length ||
+      ref.proofLayers !== want.proofLayers
+    )
+      return undefined;
+    return { p, chunk, c };
+  }
+
+  private release(chunk: Chunk): void {
+    const peer = chunk.asked?.peer;
+    chunk.asked = undefined;
+    if (!peer) return;
+    const n = (this.inFlight.get(peer) ?? 1) - 1;
+    if (n > 0) this.inFlight.set(peer, n);
+    else this.inFlight.delete(peer);
+  }
+}
+
+/**
+ * The request for chunk `c` of a file's piece layer: up to 512 hashes (a power of two, at least
+ * 2, padded past the file's last piece), with every proof layer up to just below the root so
+ * the answer alone proves itself against `pieces root`.
+ */
+function chunkRef(tree: FileTree, c: number): HashRef {
+  const index = c * PIECE_HASH_CHUNK;
+  const length = Math.max(2, Math.min(PIECE_HASH_CHUNK, nextPow2(tree.pieces - index)));
+  const proofLayers = tree.height - tree.pieceLayer - 1;
+  return { piecesRoot: tree.root, baseLayer: tree.pieceLayer, index, length, proofLayers };
+}
