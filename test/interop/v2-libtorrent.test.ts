@@ -13,6 +13,7 @@ import { buildMagnet, createTorrent, parseTorrent } from '../../src/metainfo/ind
 import type { EncryptionPolicy } from '../../src/peer/index.js';
 import { LtPeer, requirePeer } from '../helpers/real-peers.js';
 import { seededBytes, tempDir } from '../helpers/tmp.js';
+import { ltMagnet } from '../helpers/lt-magnet.js';
 import { until } from '../unit/client/fixtures.js';
 
 const files: [string, number][] = [
@@ -122,6 +123,26 @@ test('a v2-only magnet (urn:btmh alone): metadata, then piece layers by BEP 52 h
   } finally {
     await client.close();
     await seed.kill();
+    await fx.cleanup();
+  }
+});
+
+test('a v2-only magnet fetched by libtorrent from our seed: we answer its hash requests from our piece layers', async (t) => {
+  if (!requirePeer(t, 'libtorrent')) return;
+  const fx = await setup(2);
+  const client = new Client({ host: '127.0.0.1', dht: false });
+  try {
+    const port = await client.listen(0);
+    const seed = await client.addTorrent(fx.torrent, { savePath: join(fx.dir, 'seed') });
+    await until(() => seed.state === 'seeding', 20_000, 'our seed checked its files');
+    const full = parseTorrent(fx.torrent);
+    const magnet = buildMagnet({ infoHashV2: full.infoHashes.v2!, name: 'd' });
+    const lt = ltMagnet(t, ['leech', magnet, join(fx.dir, 'lt'), '--connect', `127.0.0.1:${port}`]);
+    // libtorrent needs the layers of d/big and d/sub/mid before it can check their pieces.
+    await lt.waitFor('done', 40_000);
+    await sameAsSeed(fx.dir, 'lt');
+  } finally {
+    await client.close();
     await fx.cleanup();
   }
 });
