@@ -10,6 +10,7 @@ import {
   makeReserved,
   parseExtendedHandshake,
   reservedFlags,
+  V2_BIT,
   FAST_MESSAGE_TYPES,
   type ExtendedHandshake,
   type Message,
@@ -388,6 +389,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     if (answer.pieceCount !== undefined) this.setPieceCount(answer.pieceCount);
     this.state = 'connected';
     this.lastUseful = this.lastReceived = this.clock.now();
+    if (this.incoming && answer.v2) this.ourReserved[7]! |= V2_BIT;
     if (this.incoming)
       this.out.queueRaw(
         encodeHandshake({ reserved: this.ourReserved, infoHash: h.infoHash, peerId: this.opts.peerId }),

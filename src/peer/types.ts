@@ -60,6 +60,8 @@ export interface PeerAttach<T> {
   metadataSize?: number;
   /** More keys for our extension handshake (e.g. upload_only). */
   extendedHandshake?: BDict;
+  /** BEP 52: the torrent has a v2 hash; an incoming peer's reply handshake sets the v2 bit. */
+  v2?: boolean;
 }
 
 /** Accepts the peer (attach) or refuses it with a reason (NO_SUCH_TORRENT, LOOPBACK, TOO_MANY, ...). */
