@@ -648,6 +648,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       host: c.host,
       port: c.port,
       infoHash: t.infoHash,
+      ...(v2Alias(t) ? { altInfoHash: Buffer.from(v2Alias(t)!, 'hex') } : {}),
       source: c.source,
       connector: this.connectorsFor(c),
       onHandshake: (info) => this.onHandshake(info),

@@ -56,6 +56,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
       transport: connectors[0]?.kind ?? 'none',
     });
     peer.listenPort = options.port;
+    peer.altInfoHash = options.altInfoHash;
     const { host, port } = options;
     const plan = dialPlan(connectors, options.encryption ?? 'enabled');
     const sharedReads = options.reuseReadBuffer === true;
@@ -86,6 +87,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
   }
 
   private readonly opts: PeerCommonOptions<T>;
+  /** Outgoing: the torrent's other name the reply may carry (PeerConnectOptions.altInfoHash). */
+  private altInfoHash: Buffer | undefined;
   private readonly timeouts: ResolvedTimeouts;
   private readonly ourReserved: Buffer;
   private readonly highWaterMark: number;
@@ -237,6 +240,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     const required = this.opts.encryption === 'required';
     const stage = new OutgoingStage({
       infoHash: this.infoHash!,
+      altInfoHash: this.altInfoHash,
       ourHandshake,
       mse: mse ? (required ? ['rc4'] : ['rc4', 'plaintext']) : false,
     });

@@ -135,6 +135,11 @@ export interface PeerConnectOptions<T> extends PeerCommonOptions<T> {
   port: number;
   /** The torrent we want from this peer. */
   infoHash: Buffer;
+  /**
+   * Another name of the torrent the remote's handshake may answer with: a hybrid's truncated v2
+   * hash, which a BEP 52 peer replies with when we set the v2 bit (libtorrent does).
+   */
+  altInfoHash?: Buffer;
   source?: PeerSource;
   /**
    * Where the connection comes from: a Connector (a Network such as the Client's), or several

@@ -77,15 +77,32 @@ test('an incoming peer addressing a hybrid by its truncated v2 hash finds it; th
   }
 });
 
-test('outgoing handshakes set the v2 bit for hybrids only', async () => {
+test('outgoing handshakes set the v2 bit for hybrids only, and a hybrid accepts a reply upgraded to its v2 hash', async (t) => {
   const tmp = await tempDir();
   // Plain TCP, no MSE: the raw server reads the BitTorrent handshake itself.
-  const client = new Client({ host: '127.0.0.1', dht: false, utp: false, encryption: 'disabled' });
+  const client = new Client({
+    host: '127.0.0.1',
+    dht: false,
+    utp: false,
+    encryption: 'disabled',
+    limits: { maxPerHost: 10 },
+  });
   const seen: Buffer[] = [];
+  let upgradeTo: Buffer | undefined;
   const server = createServer((sock) => {
     void read68(sock).then((b) => {
       seen.push(b);
-      sock.destroy();
+      // The hybrid's dial is answered as libtorrent does for a v2-capable peer: with the
+      // truncated v2 hash (BEP 52's upgrade). The v1 one is just dropped.
+      if (upgradeTo && seen.length === 1)
+        sock.write(
+          encodeHandshake({
+            reserved: makeReserved({ fast: true, v2: true }),
+            infoHash: upgradeTo,
+            peerId: randomBytes(20),
+          }),
+        );
+      else sock.destroy();
     });
   });
   try {
@@ -95,10 +112,23 @@ test('outgoing handshakes set the v2 bit for hybrids only', async () => {
     const port = (server.address() as { port: number }).port;
     await client.listen(0);
     const h = await client.addTorrent(hybrid.torrent, { savePath: join(tmp.path, 'x') });
+    upgradeTo = hybrid.metainfo.infoHashes.v2!.subarray(0, 20);
     h.addPeer('127.0.0.1', port);
     await until(() => seen.length === 1, 10_000, 'hybrid dial');
+    await until(() => h.peers.length === 1, 10_000, 'the upgraded connection joins the hybrid');
+    assert.ok(h.peers[0]!.infoHash!.equals(upgradeTo));
+    // A second listener: the client does not dial an address it is already connected to.
+    const other = createServer((sock) => {
+      void read68(sock).then((b) => {
+        seen.push(b);
+        sock.destroy();
+      });
+    });
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    t.after(() => other.close());
     const p = await client.addTorrent(v1.torrent, { savePath: join(tmp.path, 'y') });
-    p.addPeer('127.0.0.1', port);
+    p.addPeer('127.0.0.1', (other.address() as { port: number }).port);
     await until(() => seen.length === 2, 10_000, 'v1 dial');
     const [a, b] = seen.map((x) => parseHandshake(x));
     assert.ok(a!.infoHash.equals(hybrid.metainfo.infoHashes.v1!));
