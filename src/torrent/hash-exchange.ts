@@ -7,6 +7,7 @@
 import {
   HASH_BYTES,
   MERKLE_BLOCK,
+  blockHashes,
   merkleLayers,
   merkleRoot,
   nextPow2,
@@ -29,6 +30,9 @@ interface FileTree {
   hex: string;
   /** Pieces of the file (hashes in its piece layer, before padding). */
   pieces: number;
+  /** 16 KiB leaves of the file (before padding), and its length. */
+  blocks: number;
+  fileLength: number;
   /** Layers above the leaves: the root is at layer `height`. */
   height: number;
   /** Index of the piece layer above the leaves (log2 of blocks per piece). */
@@ -59,6 +63,7 @@ export class HashExchange {
   private readonly served = new Map<string, Buffer[][]>();
   private readonly pending = new Map<string, PendingLayer>();
   private readonly inFlight = new Map<object, number>();
+  private readonly blocksPerPiece: number;
 
   /**
    * `layers` (hex root → concatenated piece hashes) is the map the torrent's verification reads:
@@ -70,21 +75,24 @@ export class HashExchange {
     fetch = true,
   ) {
     const pieceLayer = Math.log2(m.pieceLength / MERKLE_BLOCK);
+    this.blocksPerPiece = m.pieceLength / MERKLE_BLOCK;
     for (const f of m.files) {
-      if (!f.piecesRoot || f.pad || f.length <= m.pieceLength) continue;
+      if (!f.piecesRoot || f.pad || f.length === 0) continue;
       const pieces = Math.ceil(f.length / m.pieceLength);
-      const height = Math.log2(nextPow2(Math.ceil(f.length / MERKLE_BLOCK)));
+      const blocks = Math.ceil(f.length / MERKLE_BLOCK);
       const hex = f.piecesRoot.toString('hex');
-      const tree = {
+      const tree: FileTree = {
         root: f.piecesRoot,
         hex,
         pieces,
-        height,
+        blocks,
+        fileLength: f.length,
+        height: Math.log2(nextPow2(blocks)),
         pieceLayer,
         firstPiece: f.offset / m.pieceLength,
       };
       this.trees.set(hex, tree);
-      if (fetch && !layers.has(hex)) {
+      if (fetch && pieces > 1 && !layers.has(hex)) {
         const chunks: Chunk[] = [];
         for (let i = 0; i < Math.ceil(pieces / PIECE_HASH_CHUNK); i++)
           chunks.push({ received: false, asked: undefined, refused: new Set() });
@@ -108,7 +116,7 @@ export class HashExchange {
    */
   answer(ref: HashRef): Buffer | undefined {
     const tree = this.trees.get(ref.piecesRoot.toString('hex'));
-    if (!tree || ref.length < 2) return undefined;
+    if (!tree || ref.length < 2 || tree.pieces < 2) return undefined;
     const { baseLayer: base, index, length, proofLayers } = ref;
     if (base < tree.pieceLayer || base > tree.height) return undefined;
     const width = 2 ** (tree.height - base);
@@ -121,6 +129,51 @@ export class HashExchange {
     for (let i = covered; i < proofLayers; i++) {
       const node = Math.floor(index / 2 ** (i + 1));
       out.push(layers[base - tree.pieceLayer + i + 1]![node ^ 1]!);
+    }
+    return Buffer.concat(out);
+  }
+
+  /**
+   * A leaf-layer request (base 0) within one piece: the torrent piece whose bytes answer it
+   * (read it, if we have it, and pass it to `answerLeaves`), or undefined when the request is
+   * not of that kind or does not fit the file's tree.
+   */
+  leafPiece(ref: HashRef): number | undefined {
+    const tree = this.trees.get(ref.piecesRoot.toString('hex'));
+    if (!tree || ref.baseLayer !== 0 || ref.length < 2) return undefined;
+    const width = Math.min(this.blocksPerPiece, 2 ** tree.height);
+    if (ref.length > width || ref.index >= tree.blocks || ref.proofLayers >= tree.height) return undefined;
+    if (tree.pieces > 1 && !this.layers.has(tree.hex)) return undefined;
+    return tree.firstPiece + Math.floor(ref.index / this.blocksPerPiece);
+  }
+
+  /**
+   * Answers a leaf request (`leafPiece` said which piece) from that piece's bytes: the leaves
+   * are hashed here, the uncles come from the piece's own subtree and, above it, from the
+   * piece layer. Undefined when the bytes do not hash to what the tree says.
+   */
+  answerLeaves(ref: HashRef, pieceData: Buffer): Buffer | undefined {
+    const tree = this.trees.get(ref.piecesRoot.toString('hex'));
+    if (!tree || this.leafPiece(ref) === undefined) return undefined;
+    const width = Math.min(this.blocksPerPiece, 2 ** tree.height);
+    const inPiece = Math.floor(ref.index / this.blocksPerPiece);
+    const dataBytes = Math.min(
+      width * MERKLE_BLOCK,
+      tree.fileLength - inPiece * this.blocksPerPiece * MERKLE_BLOCK,
+    );
+    if (pieceData.length < dataBytes) return undefined;
+    const sub = merkleLayers(blockHashes(pieceData.subarray(0, dataBytes)), width);
+    const upper = tree.pieces > 1 ? this.servedLayers(tree) : undefined;
+    const expected = upper ? upper[0]![inPiece]! : tree.root;
+    if (!sub[sub.length - 1]![0]!.equals(expected)) return undefined;
+    const local = ref.index % this.blocksPerPiece;
+    const out: Buffer[] = sub[0]!.slice(local, local + ref.length);
+    const subHeight = Math.log2(width);
+    for (let i = Math.log2(ref.length) - 1; i < ref.proofLayers; i++) {
+      const layer = i + 1;
+      const node = Math.floor(ref.index / 2 ** layer) ^ 1;
+      if (layer < subHeight) out.push(sub[layer]![node % 2 ** (subHeight - layer)]!);
+      else out.push(upper![layer - tree.pieceLayer]![node]!);
     }
     return Buffer.concat(out);
   }

@@ -47,6 +47,8 @@ export type { TorrentHost, TorrentInit } from './torrent-init.js';
 
 /** A connected wire peer's session (web seeds will have sessions of their own kind). */
 type WireSession = PeerSession<Peer<unknown>>;
+/** Leaf-hash answers (a piece read each) in progress per peer. */
+const LEAF_READS_PER_PEER = 4;
 
 const TICK_MS = 1000;
 const CHOKE_MS = 10_000;
@@ -775,6 +777,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     this.hashX?.x.peerGone(s);
+    this.leafReads.delete(s);
     this.requestHashesAll();
     s.uploadQueue = [];
     const mayRetry = !this.removed && !this.banned.has(s.peer.host);
@@ -830,6 +833,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const x = this.hashExchange;
     if (m.type === 'hashRequest') {
       // A peer that does not read its answers gets refusals, not an ever longer send buffer.
+      const leaf = x && !s.peer.congested ? x.leafPiece(m) : undefined;
+      if (x && leaf !== undefined) return this.answerLeaves(s, x, m, leaf);
       const hashes = x && !s.peer.congested ? x.answer(m) : undefined;
       if (hashes) s.peer.sendHashes(m, hashes);
       else s.peer.rejectHashes(m);
@@ -846,6 +851,29 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (completed.length > 0) this.layersArrived();
     this.requestHashes(s);
   }
+
+  /**
+   * Leaf hashes are hashed from the piece's bytes (read cache), for pieces we have, a few
+   * reads per peer at a time; everything else is refused.
+   */
+  private answerLeaves(s: WireSession, x: HashExchange, m: HashRequestMessage, piece: number): void {
+    const reads = this.leafReads.get(s) ?? 0;
+    if (!this.have.has(piece) || reads >= LEAF_READS_PER_PEER) return s.peer.rejectHashes(m);
+    this.leafReads.set(s, reads + 1);
+    const done = (hashes: Buffer | undefined): void => {
+      const n = (this.leafReads.get(s) ?? 1) - 1;
+      if (n > 0) this.leafReads.set(s, n);
+      else this.leafReads.delete(s);
+      if (s.peer.closed) return;
+      if (hashes) s.peer.sendHashes(m, hashes);
+      else s.peer.rejectHashes(m);
+    };
+    this.cache.get(piece).then(
+      (data) => done(x.answerLeaves(m, data)),
+      () => done(undefined),
+    );
+  }
+  private readonly leafReads = new Map<WireSession, number>();
 
   /** Asks `s` for missing piece layers it can serve (it announced a piece of them). */
   private requestHashes(s: WireSession): void {

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTorrent, parseInfoDict } from '../../../src/metainfo/index.js';
 import type { Metainfo } from '../../../src/metainfo/types.js';
+import { blockHashes, merkleRoot, nextPow2, rootFromProof, splitHashes } from '../../../src/hash/merkle.js';
 import {
   HASH_REQUEST_TIMEOUT_MS,
   HASH_REQUESTS_PER_PEER,
@@ -15,6 +16,9 @@ import { seededBytes, tempDir } from '../../helpers/tmp.js';
 const PIECE = 32 * 1024;
 
 /** A v2 torrent with a 520-piece file (two 512-hash chunks), a 3-piece one and a small one. */
+const dirs = new WeakMap<Metainfo, string>();
+const dirOf = (m: Metainfo): string => dirs.get(m)!;
+
 async function fixture(): Promise<{ full: Metainfo; bare: Metainfo; cleanup: () => Promise<void> }> {
   const tmp = await tempDir();
   await mkdir(join(tmp.path, 'd'));
@@ -26,6 +30,7 @@ async function fixture(): Promise<{ full: Metainfo; bare: Metainfo; cleanup: () 
     pieceLength: PIECE,
     date: false,
   });
+  dirs.set(metainfo, join(tmp.path, 'd'));
   // What a magnet gets: the bare info dict, no piece layers.
   return { full: metainfo, bare: parseInfoDict(metainfo.info), cleanup: tmp.cleanup };
 }
@@ -164,3 +169,62 @@ test('the seed refuses requests it cannot or should not answer', async () => {
 function key(r: { piecesRoot: Buffer; index: number }): string {
   return `${r.piecesRoot.toString('hex')}/${r.index}`;
 }
+
+test('leaf hashes are answered from a piece we have, with a proof that leads to the pieces root', async () => {
+  const { full, cleanup } = await fixture();
+  try {
+    const seed = new HashExchange(full);
+    const bpp = PIECE / 16384;
+    const check = async (name: string, pieceInFile: number, length: number): Promise<void> => {
+      const f = full.files.find((x) => x.name === name)!;
+      const height = Math.log2(nextPow2(Math.ceil(f.length / 16384)));
+      const ref = {
+        piecesRoot: f.piecesRoot!,
+        baseLayer: 0,
+        index: pieceInFile * bpp,
+        length,
+        proofLayers: height - 1,
+      };
+      const piece = seed.leafPiece(ref);
+      assert.equal(piece, f.offset / PIECE + pieceInFile);
+      const data = await readFile(join(dirOf(full), name.split('/').slice(1).join('/')));
+      const pieceData = data.subarray(pieceInFile * PIECE, (pieceInFile + 1) * PIECE);
+      const hashes = seed.answerLeaves(ref, pieceData)!;
+      assert.ok(hashes, `${name} piece ${pieceInFile}`);
+      const leaves = splitHashes(hashes.subarray(0, length * 32));
+      assert.deepEqual(leaves.slice(0, Math.ceil(pieceData.length / 16384)), blockHashes(pieceData));
+      const uncles = splitHashes(hashes.subarray(length * 32));
+      assert.equal(uncles.length, height - Math.log2(length));
+      assert.ok(rootFromProof(merkleRoot(leaves, length), ref.index / length, uncles).equals(f.piecesRoot!));
+      // bytes that are not the piece's: refused
+      const wrong = Buffer.from(pieceData);
+      wrong[0]! ^= 1;
+      assert.equal(seed.answerLeaves(ref, wrong), undefined);
+    };
+    await check('d/big', 0, 2);
+    await check('d/big', 519, 2); // the last, partial piece
+    await check('d/mid', 1, 2);
+    // a one-block file: its root is its only leaf, there is nothing to ask for
+    const small = full.files.find((x) => x.name === 'd/small')!;
+    assert.equal(
+      seed.leafPiece({ piecesRoot: small.piecesRoot!, baseLayer: 0, index: 0, length: 2, proofLayers: 0 }),
+      undefined,
+    );
+    // not a leaf request, or outside the tree
+    const big = full.files.find((x) => x.name === 'd/big')!;
+    assert.equal(
+      seed.leafPiece({ piecesRoot: big.piecesRoot!, baseLayer: 1, index: 0, length: 2, proofLayers: 0 }),
+      undefined,
+    );
+    assert.equal(
+      seed.leafPiece({ piecesRoot: big.piecesRoot!, baseLayer: 0, index: 0, length: 4, proofLayers: 0 }),
+      undefined,
+    );
+    assert.equal(
+      seed.leafPiece({ piecesRoot: big.piecesRoot!, baseLayer: 0, index: 2000, length: 2, proofLayers: 0 }),
+      undefined,
+    );
+  } finally {
+    await cleanup();
+  }
+});
