@@ -55,6 +55,15 @@ interface PendingLayer {
   chunks: Chunk[];
 }
 
+interface LeafWant {
+  tree: FileTree;
+  ref: HashRef;
+  chunk: Chunk;
+}
+
+/** Failed pieces whose leaves we ask for at once (each answer is one piece's worth). */
+const MAX_LEAF_WANTS = 64;
+
 export type HashesVerdict = 'unsolicited' | 'bad' | 'ok';
 
 export class HashExchange {
@@ -101,9 +110,56 @@ export class HashExchange {
     }
   }
 
+  /**
+   * Leaf hashes wanted for a failed piece (exact blame): asked of a peer that has the piece,
+   * proven against the piece's hash. Bounded: a piece is only wanted once at a time.
+   */
+  wantLeaves(piece: number): boolean {
+    if (this.leafWants.has(piece) || this.leafWants.size >= MAX_LEAF_WANTS) return false;
+    for (const tree of this.trees.values()) {
+      if (piece < tree.firstPiece || piece >= tree.firstPiece + tree.pieces || tree.blocks < 2) continue;
+      if (tree.pieces > 1 && !this.layers.has(tree.hex)) return false;
+      const width = Math.min(this.blocksPerPiece, 2 ** tree.height);
+      const ref: HashRef = {
+        piecesRoot: tree.root,
+        baseLayer: 0,
+        index: (piece - tree.firstPiece) * this.blocksPerPiece,
+        length: width,
+        // Enough layers for the leaves alone to make the piece's hash: no uncles needed.
+        proofLayers: Math.log2(width) - 1,
+      };
+      this.leafWants.set(piece, {
+        tree,
+        ref,
+        chunk: { received: false, asked: undefined, refused: new Set() },
+      });
+      return true;
+    }
+    return false;
+  }
+  private readonly leafWants = new Map<number, LeafWant>();
+
+  /**
+   * The leaves a failed piece's bytes give, as its file's tree would hold them (blocks past the
+   * file's end are not leaves), or undefined for a piece outside any v2 file.
+   */
+  leavesOf(piece: number, data: Buffer): Buffer[] | undefined {
+    for (const tree of this.trees.values()) {
+      if (piece < tree.firstPiece || piece >= tree.firstPiece + tree.pieces) continue;
+      const start = (piece - tree.firstPiece) * this.blocksPerPiece * MERKLE_BLOCK;
+      return blockHashes(data.subarray(0, Math.min(data.length, tree.fileLength - start)));
+    }
+    return undefined;
+  }
+
   /** Piece layers still to fetch. */
   get missingLayers(): number {
     return this.pending.size;
+  }
+
+  /** Something to ask peers for: piece layers or a failed piece's leaves. */
+  get wantsHashes(): boolean {
+    return this.pending.size > 0 || this.leafWants.size > 0;
   }
 
   // ---- serving --------------------------------------------------------------------------------
@@ -196,24 +252,68 @@ export class HashExchange {
    */
   nextRequest(peer: object, hasPiece: (piece: number) => boolean, now: number): HashRef | undefined {
     if ((this.inFlight.get(peer) ?? 0) >= HASH_REQUESTS_PER_PEER) return undefined;
+    for (const [piece, w] of this.leafWants) {
+      if (!hasPiece(piece) || !this.askable(w.chunk, peer, now)) continue;
+      return this.ask(w.chunk, peer, now, w.ref);
+    }
     for (const p of this.pending.values()) {
       const { tree } = p;
       for (let c = 0; c < p.chunks.length; c++) {
         const chunk = p.chunks[c]!;
-        if (chunk.received || chunk.refused.has(peer)) continue;
-        if (chunk.asked) {
-          if (now - chunk.asked.at < HASH_REQUEST_TIMEOUT_MS) continue;
-          this.release(chunk);
-        }
+        if (!this.askable(chunk, peer, now)) continue;
         const first = c * PIECE_HASH_CHUNK;
         const last = Math.min(tree.pieces, first + PIECE_HASH_CHUNK);
         let has = false;
         for (let i = first; i < last && !has; i++) has = hasPiece(tree.firstPiece + i);
         if (!has) continue;
-        chunk.asked = { peer, at: now };
-        this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1);
-        return chunkRef(tree, c);
+        return this.ask(chunk, peer, now, chunkRef(tree, c));
       }
+    }
+    return undefined;
+  }
+
+  /** Not received, not refused by this peer, and not outstanding (or timed out). */
+  private askable(chunk: Chunk, peer: object, now: number): boolean {
+    if (chunk.received || chunk.refused.has(peer)) return false;
+    if (chunk.asked) {
+      if (now - chunk.asked.at < HASH_REQUEST_TIMEOUT_MS) return false;
+      this.release(chunk);
+    }
+    return true;
+  }
+
+  private ask(chunk: Chunk, peer: object, now: number, ref: HashRef): HashRef {
+    chunk.asked = { peer, at: now };
+    this.inFlight.set(peer, (this.inFlight.get(peer) ?? 0) + 1);
+    return ref;
+  }
+
+  /**
+   * A `hashes` answer to one of our leaf requests: the piece's leaves when they make the
+   * piece's hash ('ok'), 'bad' when not, undefined when it answers no leaf request of ours.
+   */
+  onLeaves(
+    peer: object,
+    ref: HashRef,
+    hashes: Buffer,
+  ): { verdict: HashesVerdict; piece?: number; leaves?: Buffer[] } | undefined {
+    if (ref.baseLayer !== 0) return undefined;
+    for (const [piece, w] of this.leafWants) {
+      const r = w.ref;
+      if (w.chunk.asked?.peer !== peer || !r.piecesRoot.equals(ref.piecesRoot) || r.index !== ref.index)
+        continue;
+      if (r.length !== ref.length || r.proofLayers !== ref.proofLayers) continue;
+      this.release(w.chunk);
+      const leaves = splitHashes(hashes);
+      const upper = w.tree.pieces > 1 ? this.layers.get(w.tree.hex) : undefined;
+      const at = (piece - w.tree.firstPiece) * HASH_BYTES;
+      const expected = upper ? upper.subarray(at, at + HASH_BYTES) : w.tree.root;
+      if (leaves.length !== r.length || !merkleRoot(leaves, r.length).equals(expected)) {
+        w.chunk.refused.add(peer);
+        return { verdict: 'bad' };
+      }
+      this.leafWants.delete(piece);
+      return { verdict: 'ok', piece, leaves };
     }
     return undefined;
   }
@@ -248,6 +348,16 @@ export class HashExchange {
 
   /** A `hash reject` for our request: ask someone else. */
   onReject(peer: object, ref: HashRef): void {
+    for (const w of this.leafWants.values())
+      if (
+        w.chunk.asked?.peer === peer &&
+        w.ref.index === ref.index &&
+        w.ref.piecesRoot.equals(ref.piecesRoot)
+      ) {
+        this.release(w.chunk);
+        w.chunk.refused.add(peer);
+        return;
+      }
     const found = this.match(peer, ref);
     if (!found) return;
     this.release(found.chunk);
@@ -256,6 +366,10 @@ export class HashExchange {
 
   /** The peer is gone: its outstanding requests can go to others. */
   peerGone(peer: object): void {
+    for (const w of this.leafWants.values()) {
+      if (w.chunk.asked?.peer === peer) this.release(w.chunk);
+      w.chunk.refused.delete(peer);
+    }
     for (const p of this.pending.values())
       for (const chunk of p.chunks) {
         if (chunk.asked?.peer === peer) this.release(chunk);

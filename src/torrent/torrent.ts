@@ -643,6 +643,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         pieceDone: (piece) => this.pieceDone(piece),
         pieceFailed: (piece, senders) => this.emit('piece-hash-fail', piece, senders),
         ban: (host) => this.ban(host),
+        failedLeaves: (piece, data) => {
+          const x = this.hashExchange;
+          if (!x || this.verification.kind !== 'sha256-merkle' || !x.wantLeaves(piece)) return undefined;
+          // Asked once the failure is handled (the picker has re-opened the piece).
+          queueMicrotask(() => this.requestHashesAll());
+          return x.leavesOf(piece, data);
+        },
         writeFailed: (piece, e) => this.diskError(e, 'write', piece),
       },
       this.have,
@@ -845,6 +852,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       x.onReject(s, m);
       return this.requestHashesAll();
     }
+    const leaves = x.onLeaves(s, m, m.hashes);
+    if (leaves?.verdict === 'bad')
+      return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'leaf hashes that do not make the piece hash');
+    if (leaves?.piece !== undefined) {
+      this.downloader.leavesKnown(leaves.piece, leaves.leaves!);
+      return this.requestHashes(s);
+    }
     const { verdict, completed } = x.onHashes(s, m, m.hashes);
     if (verdict === 'bad')
       return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'hashes that do not prove the pieces root');
@@ -878,7 +892,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Asks `s` for missing piece layers it can serve (it announced a piece of them). */
   private requestHashes(s: WireSession): void {
     const x = this.hashExchange;
-    if (!x || x.missingLayers === 0 || !this.transferring || s.peer.closed) return;
+    if (!x || !x.wantsHashes || !this.transferring || s.peer.closed) return;
     const now = this.host.clock.now();
     const bits = s.peer.bitfield;
     for (
@@ -890,7 +904,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   private requestHashesAll(): void {
-    if ((this.hashExchange?.missingLayers ?? 0) === 0) return;
+    if (!this.hashExchange?.wantsHashes) return;
     for (const s of this.peerSessions.values()) this.requestHashes(s);
   }
 
