@@ -7,7 +7,7 @@
 import type { Peer } from '../peer/index.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
-import type { HashRejectMessage, HashRequestMessage, HashesMessage, Message } from '../wire/index.js';
+import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
 import type { Storage } from '../storage/storage.js';
@@ -27,7 +27,7 @@ import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
 import { unverifiablePieces, verificationFor, type PieceVerification } from './verification.js';
-import { HashExchange } from './hash-exchange.js';
+import { TorrentHashes } from './hash-link.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
@@ -47,8 +47,6 @@ export type { TorrentHost, TorrentInit } from './torrent-init.js';
 
 /** A connected wire peer's session (web seeds will have sessions of their own kind). */
 type WireSession = PeerSession<Peer<unknown>>;
-/** Leaf-hash answers (a piece read each) in progress per peer. */
-const LEAF_READS_PER_PEER = 4;
 
 const TICK_MS = 1000;
 const CHOKE_MS = 10_000;
@@ -176,19 +174,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
   private verifier: { meta: Metainfo; v: PieceVerification } | undefined;
 
-  /**
-   * BEP 52 hash exchange of a v2 or hybrid torrent with metadata: serves our piece layers, and
-   * for a v2-only one fetches those it lacks (a hybrid's pieces verify by SHA-1 without them).
-   */
-  private get hashExchange(): HashExchange | undefined {
-    if (this.awaitingMetadata || !this.metainfo.infoHashes.v2) return undefined;
-    if (this.hashX?.meta !== this.metainfo) {
-      const m = this.metainfo;
-      this.hashX = { meta: m, x: new HashExchange(m, m.pieceLayers, m.pieces.length === 0) };
-    }
-    return this.hashX.x;
-  }
-  private hashX: { meta: Metainfo; x: HashExchange } | undefined;
+  /** BEP 52 hash requests, answers and rejects of our peers (src/torrent/hash-link.ts). */
+  private readonly hashes: TorrentHashes = new TorrentHashes({
+    now: () => this.host.clock.now(),
+    metainfo: () => this.metainfo,
+    hasMetadata: () => !this.awaitingMetadata,
+    transferring: () => this.transferring,
+    have: (piece) => this.have.has(piece),
+    readPiece: (piece) => this.cache.get(piece),
+    sessions: () => this.peerSessions.values(),
+    layersArrived: () => this.layersArrived(),
+    leavesKnown: (piece, leaves) => void this.downloader.leavesKnown(piece, leaves),
+  });
 
   private newReadCache(): ReadCache {
     const m = this.metainfo;
@@ -303,7 +300,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         this.downloader.onMessage(s, { type: 'bitfield', bits: s.peer.bitfield.bytes });
       this.downloader.updateInterest(s);
     }
-    this.requestHashesAll();
+    this.hashes.requestAll();
     this.runChoker(true);
   }
 
@@ -643,13 +640,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         pieceDone: (piece) => this.pieceDone(piece),
         pieceFailed: (piece, senders) => this.emit('piece-hash-fail', piece, senders),
         ban: (host) => this.ban(host),
-        failedLeaves: (piece, data) => {
-          const x = this.hashExchange;
-          if (!x || this.verification.kind !== 'sha256-merkle' || !x.wantLeaves(piece)) return undefined;
-          // Asked once the failure is handled (the picker has re-opened the piece).
-          queueMicrotask(() => this.requestHashesAll());
-          return x.leavesOf(piece, data);
-        },
+        failedLeaves: (piece, data) => this.hashes.failedLeaves(piece, data),
         writeFailed: (piece, e) => this.diskError(e, 'write', piece),
       },
       this.have,
@@ -703,7 +694,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.runChoker(now - this.lastChoke < CHOKE_MS);
     this.downloader.tick();
     for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
-    this.requestHashesAll(); // requests that timed out go to other peers
+    this.hashes.requestAll(); // requests that timed out go to other peers
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -783,9 +774,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.peerSessions.size === 0) this.pauseTick();
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
-    this.hashX?.x.peerGone(s);
-    this.leafReads.delete(s);
-    this.requestHashesAll();
+    this.hashes.peerGone(s);
     s.uploadQueue = [];
     const mayRetry = !this.removed && !this.banned.has(s.peer.host);
     releaseAddress(this.candidates, s.peer, info, () => this.host.clock.now(), mayRetry);
@@ -821,7 +810,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case 'hashRequest':
       case 'hashes':
       case 'hashReject':
-        this.onHashMessage(s, m);
+        this.hashes.onMessage(s, m);
         return;
       default:
         break;
@@ -831,81 +820,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.downloader.onMessage(s, m);
     if (m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') {
       if (this.complete && s.seed) peer.close(DisconnectReason.SEED);
-      else this.requestHashes(s);
+      else this.hashes.request(s);
     }
-  }
-
-  /** BEP 52 messages: requests answered from our layers (or refused), answers checked and kept. */
-  private onHashMessage(s: WireSession, m: HashRequestMessage | HashesMessage | HashRejectMessage): void {
-    const x = this.hashExchange;
-    if (m.type === 'hashRequest') {
-      // A peer that does not read its answers gets refusals, not an ever longer send buffer.
-      const leaf = x && !s.peer.congested ? x.leafPiece(m) : undefined;
-      if (x && leaf !== undefined) return this.answerLeaves(s, x, m, leaf);
-      const hashes = x && !s.peer.congested ? x.answer(m) : undefined;
-      if (hashes) s.peer.sendHashes(m, hashes);
-      else s.peer.rejectHashes(m);
-      return;
-    }
-    if (!x) return;
-    if (m.type === 'hashReject') {
-      x.onReject(s, m);
-      return this.requestHashesAll();
-    }
-    const leaves = x.onLeaves(s, m, m.hashes);
-    if (leaves?.verdict === 'bad')
-      return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'leaf hashes that do not make the piece hash');
-    if (leaves?.piece !== undefined) {
-      this.downloader.leavesKnown(leaves.piece, leaves.leaves!);
-      return this.requestHashes(s);
-    }
-    const { verdict, completed } = x.onHashes(s, m, m.hashes);
-    if (verdict === 'bad')
-      return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'hashes that do not prove the pieces root');
-    if (completed.length > 0) this.layersArrived();
-    this.requestHashes(s);
-  }
-
-  /**
-   * Leaf hashes are hashed from the piece's bytes (read cache), for pieces we have, a few
-   * reads per peer at a time; everything else is refused.
-   */
-  private answerLeaves(s: WireSession, x: HashExchange, m: HashRequestMessage, piece: number): void {
-    const reads = this.leafReads.get(s) ?? 0;
-    if (!this.have.has(piece) || reads >= LEAF_READS_PER_PEER) return s.peer.rejectHashes(m);
-    this.leafReads.set(s, reads + 1);
-    const done = (hashes: Buffer | undefined): void => {
-      const n = (this.leafReads.get(s) ?? 1) - 1;
-      if (n > 0) this.leafReads.set(s, n);
-      else this.leafReads.delete(s);
-      if (s.peer.closed) return;
-      if (hashes) s.peer.sendHashes(m, hashes);
-      else s.peer.rejectHashes(m);
-    };
-    this.cache.get(piece).then(
-      (data) => done(x.answerLeaves(m, data)),
-      () => done(undefined),
-    );
-  }
-  private readonly leafReads = new Map<WireSession, number>();
-
-  /** Asks `s` for missing piece layers it can serve (it announced a piece of them). */
-  private requestHashes(s: WireSession): void {
-    const x = this.hashExchange;
-    if (!x || !x.wantsHashes || !this.transferring || s.peer.closed) return;
-    const now = this.host.clock.now();
-    const bits = s.peer.bitfield;
-    for (
-      let ref = x.nextRequest(s, (p) => bits.has(p), now);
-      ref;
-      ref = x.nextRequest(s, (p) => bits.has(p), now)
-    )
-      s.peer.requestHashes(ref);
-  }
-
-  private requestHashesAll(): void {
-    if (!this.hashExchange?.wantsHashes) return;
-    for (const s of this.peerSessions.values()) this.requestHashes(s);
   }
 
   /** Piece layers arrived: their pieces are verifiable now, so the picker may request them. */
