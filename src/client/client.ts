@@ -399,6 +399,15 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (magnet?.link.selectOnly?.length) selectOnlyFiles(torrent, magnet.link.selectOnly);
     if (magnet?.link.peers.length) torrent.addPeers(magnet.link.peers, { kind: 'magnet' });
     if (magnet?.awaiting) announceMagnet(this.trackerService, torrent, magnet.link.trackers);
+    // Piece layers fetched for a magnet are kept with its saved .torrent (resume).
+    if (magnet?.awaiting && this.options.resumeDir)
+      torrent.on(
+        'piece-layers',
+        () =>
+          void saveFetchedTorrent(this.options.resumeDir, torrent, torrent.metainfo.info).catch((e) =>
+            this.warn(e),
+          ),
+      );
     // Start on the next turn of the event loop, so that a caller's listeners attached right after
     // `await addTorrent()` see every state change, even when no check is needed.
     setImmediate(() => {

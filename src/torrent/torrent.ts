@@ -832,6 +832,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.downloader.updateInterest(s);
       this.downloader.fill(s);
     }
+    this.emit('piece-layers');
   }
 
   /** A choking round (src/torrent/choke-round.ts); full rounds restart the 10 s period. */

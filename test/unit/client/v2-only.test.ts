@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
-import { buildMagnet, createTorrent } from '../../../src/metainfo/index.js';
+import { buildMagnet, createTorrent, parseTorrent } from '../../../src/metainfo/index.js';
 import { seededBytes, tempDir } from '../../helpers/tmp.js';
 import { until } from './fixtures.js';
 
@@ -85,6 +85,50 @@ test('v2-only torrent: checked on add, seeded and downloaded with Merkle verific
     }
   } finally {
     await Promise.all([seedClient.close(), leechClient.close()]);
+    await tmp.cleanup();
+  }
+});
+
+test('a v2 magnet keeps the piece layers it fetched with its saved .torrent: a restart needs no hash requests', async () => {
+  const tmp = await tempDir();
+  await mkdir(join(tmp.path, 'seed', 'd'), { recursive: true });
+  await writeFile(join(tmp.path, 'seed', 'd', 'big'), seededBytes(300_000, 1));
+  await writeFile(join(tmp.path, 'seed', 'd', 'small'), seededBytes(1000, 2));
+  const { torrent, metainfo } = await createTorrent(join(tmp.path, 'seed', 'd'), {
+    version: 2,
+    pieceLength: 32768,
+    date: false,
+  });
+  const resumeDir = join(tmp.path, 'state');
+  const seedClient = new Client({ host: '127.0.0.1', dht: false });
+  try {
+    const port = await seedClient.listen(0);
+    const seed = await seedClient.addTorrent(torrent, { savePath: join(tmp.path, 'seed') });
+    await until(() => seed.state === 'seeding', 10_000, 'seed checked');
+    const link = buildMagnet({ infoHashV2: metainfo.infoHashes.v2!, peers: [{ host: '127.0.0.1', port }] });
+    const first = new Client({ host: '127.0.0.1', dht: false, resumeDir });
+    try {
+      const t = await first.addTorrent(link, { savePath: join(tmp.path, 'magnet') });
+      await until(() => t.state === 'seeding', 20_000, 'magnet complete');
+    } finally {
+      await first.close();
+    }
+    const saved = parseTorrent(await readFile(join(resumeDir, `${metainfo.infoHashHex}.torrent`)));
+    assert.deepEqual([...saved.pieceLayers.entries()], [...metainfo.pieceLayers.entries()]);
+    // Restarted without any peer: the torrent opens whole, its layers known, its data verified.
+    const again = new Client({ host: '127.0.0.1', dht: false, resumeDir });
+    try {
+      const t = await again.addTorrent(buildMagnet({ infoHashV2: metainfo.infoHashes.v2! }), {
+        savePath: join(tmp.path, 'magnet'),
+      });
+      assert.ok(t.hasMetadata);
+      assert.equal(t.metainfo.pieceLayers.size, 1);
+      await until(() => t.state === 'seeding', 10_000, 'verified from disk, no peers');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await seedClient.close();
     await tmp.cleanup();
   }
 });
