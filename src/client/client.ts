@@ -55,6 +55,7 @@ import { ConnectionTable, normalizeHost } from './connection-table.js';
 import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
+import { wireInfoHashes, type InfoHashes } from '../metainfo/info-hash.js';
 import { DuplicateResolver, resolveTwin } from './duplicates.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
@@ -83,6 +84,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly download: BandwidthLimiter;
   readonly upload: BandwidthLimiter;
   private readonly byHash = new Map<string, Torrent>();
+  /** Hybrids by their truncated v2 hash (hex): BEP 52 peers may address them so. */
+  private readonly byV2Alias = new Map<string, Torrent>();
   private readonly connections = new ConnectionTable();
   private readonly dialer: Dialer;
   private readonly policy: HandshakePolicy;
@@ -181,7 +184,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       limits: this.options.limits,
       ipFilter: this.ipFilter,
       connections: this.connections,
-      torrent: (hex) => this.byHash.get(hex),
+      torrent: (hex) => this.byHash.get(hex) ?? this.byV2Alias.get(hex),
       handshakeKeys: (t) => this.handshakeKeys(t),
     };
     this.duplicates = new DuplicateResolver({ clock, peerId: this.peerId, listenPort: () => this.port });
@@ -273,7 +276,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   }
 
   getTorrent(infoHash: Buffer | string): Torrent | undefined {
-    return this.byHash.get(typeof infoHash === 'string' ? infoHash.toLowerCase() : infoHash.toString('hex'));
+    const hex = typeof infoHash === 'string' ? infoHash.toLowerCase() : infoHash.toString('hex');
+    return this.byHash.get(hex) ?? this.byV2Alias.get(hex);
   }
 
   /** Open connections (including those still connecting or handshaking). */
@@ -426,6 +430,8 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);
+    const alias = v2Alias(metainfo);
+    if (alias && !this.byHash.has(alias)) this.byV2Alias.set(alias, torrent);
     if (o.unchokeSlots !== undefined) this.ownSlots.add(torrent);
     this.observer.torrentAdded(torrent);
     if (magnet?.link.trackers.length)
@@ -438,6 +444,15 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (magnet?.link.selectOnly?.length) selectOnlyFiles(torrent, magnet.link.selectOnly);
     if (magnet?.link.peers.length) torrent.addPeers(magnet.link.peers, { kind: 'magnet' });
     if (magnet?.awaiting) announceMagnet(this.trackerService, torrent, magnet.link.trackers);
+    // Piece layers fetched for a magnet are kept with its saved .torrent (resume).
+    if (magnet?.awaiting && this.options.resumeDir)
+      torrent.on(
+        'piece-layers',
+        () =>
+          void saveFetchedTorrent(this.options.resumeDir, torrent, torrent.metainfo.info).catch((e) =>
+            this.warn(e),
+          ),
+      );
     // Start on the next turn of the event loop, so that a caller's listeners attached right after
     // `await addTorrent()` see every state change, even when no check is needed.
     setImmediate(() => {
@@ -452,6 +467,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     const torrent = t instanceof Torrent ? t : this.getTorrent(t);
     if (!torrent || this.byHash.get(torrent.infoHashHex) !== torrent) return;
     this.byHash.delete(torrent.infoHashHex);
+    const alias = v2Alias(torrent.metainfo);
+    if (alias && this.byV2Alias.get(alias) === torrent) this.byV2Alias.delete(alias);
     await torrent.destroy(DisconnectReason.TORRENT_REMOVED);
     if (this.resume) await this.resume.remove(torrent.metainfo).catch((e: unknown) => this.warn(e));
     if (o.deleteFiles) await deleteTorrentFiles(torrent);
@@ -547,8 +564,9 @@ export class Client extends TypedEmitter<ClientEvents> {
       extensions: t ? this.extensionNames(t) : [],
       encryption: this.options.encryption,
       clock: this.options.clock,
-      // The DHT bit tells peers to send PORT (and that we send ours).
-      ...(this.dht ? { reserved: { extended: true, fast: true, dht: true } } : {}),
+      // The DHT bit tells peers to send PORT (and that we send ours); the v2 bit (BEP 52) only
+      // for torrents with a v2 hash (an incoming peer's torrent sets it at the handshake).
+      reserved: { extended: true, fast: true, dht: !!this.dht, v2: !!t?.infoHashes.v2 },
       ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
       bandwidth: {
         upload: (n: number) => this.rateGate(this.upload, 'upload', torrentOf(), n),
@@ -568,7 +586,11 @@ export class Client extends TypedEmitter<ClientEvents> {
     const peer: Peer<Torrent> = Peer.accept<Torrent>(transport, {
       // The torrent is known at the handshake: the gates look it up when bytes flow.
       ...this.peerOptions(undefined, () => peer.torrent),
-      infoHashes: () => [...this.byHash.values()].map((t) => t.infoHash),
+      // MSE finds the torrent by its hash: a hybrid's truncated v2 hash is one of them too.
+      infoHashes: () => [
+        ...[...this.byHash.values()].map((t) => t.infoHash),
+        ...[...this.byV2Alias.keys()].map((hex) => Buffer.from(hex, 'hex')),
+      ],
       onHandshake: (info) => {
         const answer = this.onHandshake(info);
         // Registered before the Peer sends our extension handshake (right after this hook).
@@ -682,6 +704,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       host: c.host,
       port: c.port,
       infoHash: t.infoHash,
+      ...(v2Alias(t) ? { altInfoHash: Buffer.from(v2Alias(t)!, 'hex') } : {}),
       source: c.source,
       connector: this.connectorsFor(c),
       onHandshake: (info) => this.onHandshake(info),
@@ -772,4 +795,10 @@ export class Client extends TypedEmitter<ClientEvents> {
     await serverClosed;
     this.observer.close();
   }
+}
+
+/** The second 20-byte name of a hybrid (its truncated v2 hash, hex); none for v1 or v2 alone. */
+function v2Alias(m: { infoHashes: InfoHashes }): string | undefined {
+  const forms = wireInfoHashes(m.infoHashes);
+  return forms.length === 2 ? forms[1]!.toString('hex') : undefined;
 }

@@ -10,6 +10,7 @@
  * starts when the client listens. `port`, or a `host` other than the session's, gives it a socket
  * of its own instead, as before the socket was shared (kept for compatibility; deprecated).
  */
+import { wireInfoHashes } from '../metainfo/info-hash.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -171,8 +172,14 @@ export class DhtService implements ClientService {
       await this.ready;
       if (this.closed) return;
       const port = this.host.listenPort();
-      if (port > 0) give((await this.node.announce(torrent.infoHash, port)).peers);
-      else await this.node.lookup(torrent.infoHash, give);
+      // A hybrid is announced under both names (v1, and v2 truncated to 20 bytes, BEP 52), so
+      // v1-only and v2 peers both find it; handshakes with either name reach the torrent.
+      const names = wireInfoHashes(torrent.infoHashes);
+      for (const ih of names.length > 0 ? names : [torrent.infoHash]) {
+        if (this.closed || !this.torrents.has(torrent)) break;
+        if (port > 0) give((await this.node.announce(ih, port)).peers);
+        else await this.node.lookup(ih, give);
+      }
     })()
       .catch((err: unknown) => {
         if (!this.closed) this.host.warn(new Error(`dht search: ${errorMessage(err)}`));

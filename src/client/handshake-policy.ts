@@ -61,5 +61,6 @@ export function decideHandshake(
         }
       : {}),
     ...(keys ? { extendedHandshake: keys } : {}),
+    ...(torrent.infoHashes.v2 ? { v2: true } : {}),
   };
 }

@@ -40,7 +40,10 @@ export async function openMagnet(uri: string, resumeDir: string | undefined): Pr
   return { link, metainfo: placeholderMetainfo(link), awaiting: true };
 }
 
-/** Keeps fetched metadata beside the resume data, so a restart need not fetch it again. */
+/**
+ * Keeps fetched metadata beside the resume data, so a restart need not fetch it again; saved
+ * again when BEP 52 piece layers arrive (with them, so a restart verifies without peers).
+ */
 export async function saveFetchedTorrent(
   resumeDir: string | undefined,
   t: Torrent,
@@ -55,6 +58,7 @@ export async function saveFetchedTorrent(
     torrentFileFromInfo(
       info,
       t.trackers.map((s) => s.url),
+      t.metainfo.pieceLayers,
     ),
   );
   await rename(tmp, file);

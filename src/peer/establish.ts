@@ -40,6 +40,8 @@ abstract class Stage {
   protected encryption: PeerEncryption = 'none';
   /** The info-hash the remote's handshake must name (outgoing: ours; incoming MSE: the SKEY). */
   protected expectedInfoHash: Buffer | undefined;
+  /** A second name the reply may use (a hybrid's truncated v2 hash: BEP 52's upgrade to v2). */
+  protected alsoAccepted: Buffer | undefined;
   protected finished = false;
 
   /** Collects plaintext handshake bytes; returns the result once 68 bytes are there. */
@@ -51,7 +53,8 @@ abstract class Stage {
       return undefined;
     }
     const handshake = parseHandshake(this.pending);
-    if (this.expectedInfoHash && !handshake.infoHash.equals(this.expectedInfoHash))
+    const ih = handshake.infoHash;
+    if (this.expectedInfoHash && !ih.equals(this.expectedInfoHash) && !this.alsoAccepted?.equals(ih))
       throw new NbtError(
         'PEER_HANDSHAKE_INFOHASH',
         `handshake names info-hash ${handshake.infoHash.toString('hex')}, expected ${this.expectedInfoHash.toString('hex')}`,
@@ -86,9 +89,15 @@ export class OutgoingStage extends Stage {
   private readonly mse: MseInitiator | undefined;
   private readonly ourHandshake: Buffer;
 
-  constructor(o: { infoHash: Buffer; ourHandshake: Buffer; mse: false | CryptoMethod[] }) {
+  constructor(o: {
+    infoHash: Buffer;
+    ourHandshake: Buffer;
+    mse: false | CryptoMethod[];
+    altInfoHash?: Buffer | undefined;
+  }) {
     super();
     this.expectedInfoHash = o.infoHash;
+    this.alsoAccepted = o.altInfoHash;
     this.ourHandshake = o.ourHandshake;
     if (o.mse)
       this.mse = new MseInitiator({ infoHash: o.infoHash, provide: o.mse, initialPayload: o.ourHandshake });

@@ -20,6 +20,8 @@ export interface InputBudgetLimits {
   controlMessages: number;
   /** Bytes of extended-message payload per window (metadata pieces are the largest: 16 KiB each). */
   extendedBytes: number;
+  /** BEP 52 hash requests, hashes and hash rejects per window (each may cost a tree walk or 256 KiB). */
+  hashMessages: number;
 }
 
 export const DEFAULT_INPUT_BUDGET: Readonly<InputBudgetLimits> = {
@@ -28,6 +30,7 @@ export const DEFAULT_INPUT_BUDGET: Readonly<InputBudgetLimits> = {
   extendedHandshakes: 3,
   controlMessages: 200_000,
   extendedBytes: 16 * 1024 * 1024,
+  hashMessages: 2000,
 };
 
 export class InputBudget {
@@ -36,6 +39,7 @@ export class InputBudget {
   private handshakes = 0;
   private control = 0;
   private extendedBytes = 0;
+  private hashMessages = 0;
 
   constructor(private readonly limits: Readonly<InputBudgetLimits> = DEFAULT_INPUT_BUDGET) {}
 
@@ -45,7 +49,7 @@ export class InputBudget {
     if (type === 'piece' || type === 'request' || type === 'cancel' || type === 'reject') return undefined;
     if (now - this.windowStart >= this.limits.windowMs) {
       this.windowStart = now;
-      this.keepAlives = this.handshakes = this.control = this.extendedBytes = 0;
+      this.keepAlives = this.handshakes = this.control = this.extendedBytes = this.hashMessages = 0;
     }
     const l = this.limits;
     if (type === 'keepAlive') {
@@ -55,6 +59,10 @@ export class InputBudget {
     }
     if (++this.control > l.controlMessages)
       return `more than ${l.controlMessages} messages in ${l.windowMs} ms`;
+    if (type === 'hashRequest' || type === 'hashes' || type === 'hashReject')
+      return ++this.hashMessages > l.hashMessages
+        ? `more than ${l.hashMessages} hash messages in ${l.windowMs} ms`
+        : undefined;
     if (type === 'extended') {
       if (m.id === 0 && ++this.handshakes > l.extendedHandshakes)
         return `more than ${l.extendedHandshakes} extension handshakes in ${l.windowMs} ms`;

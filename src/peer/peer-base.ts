@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import type { Bitfield } from '../util/bitfield.js';
 import type { Clock } from '../util/clock.js';
-import type { ExtendedHandshake, ExtensionRegistry, Message } from '../wire/index.js';
+import type { ExtendedHandshake, ExtensionRegistry, HashRef, Message } from '../wire/index.js';
 import type { DisconnectInfo } from './disconnect.js';
 import { clientNameFromPeerId } from './client-id.js';
 import { formatPeer } from './format.js';
@@ -231,6 +231,18 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
   keepAlive(): void {
     this.send({ type: 'keepAlive' });
   }
+  /** BEP 52: asks for hashes of a file's Merkle tree (answered by `hashes` or `hashReject`). */
+  requestHashes(ref: HashRef): void {
+    this.send({ ...hashRef(ref), type: 'hashRequest' });
+  }
+  /** BEP 52: answers a hash request (`hashes`: base-layer hashes then uncles, 32 bytes each). */
+  sendHashes(ref: HashRef, hashes: Buffer): void {
+    this.send({ ...hashRef(ref), type: 'hashes', hashes });
+  }
+  /** BEP 52: refuses a hash request. */
+  rejectHashes(ref: HashRef): void {
+    this.send({ ...hashRef(ref), type: 'hashReject' });
+  }
   /** Sends an extended message by extension name; false when the remote does not support it. */
   extended(name: string, payload: Buffer): boolean {
     const id = this.extensionRegistry.remoteId(name);
@@ -334,4 +346,15 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
   [inspect.custom](): string {
     return this.asString(true);
   }
+}
+
+/** Only the request fields (a received message may be passed as the reference). */
+function hashRef(r: HashRef): HashRef {
+  return {
+    piecesRoot: r.piecesRoot,
+    baseLayer: r.baseLayer,
+    index: r.index,
+    length: r.length,
+    proofLayers: r.proofLayers,
+  };
 }

@@ -10,6 +10,7 @@ import {
   makeReserved,
   parseExtendedHandshake,
   reservedFlags,
+  V2_BIT,
   FAST_MESSAGE_TYPES,
   type ExtendedHandshake,
   type Message,
@@ -55,6 +56,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
       transport: connectors[0]?.kind ?? 'none',
     });
     peer.listenPort = options.port;
+    peer.altInfoHash = options.altInfoHash;
     const { host, port } = options;
     const plan = dialPlan(connectors, options.encryption ?? 'enabled');
     const sharedReads = options.reuseReadBuffer === true;
@@ -94,6 +96,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
   }
 
   private readonly opts: PeerCommonOptions<T>;
+  /** Outgoing: the torrent's other name the reply may carry (PeerConnectOptions.altInfoHash). */
+  private altInfoHash: Buffer | undefined;
   private readonly timeouts: ResolvedTimeouts;
   private readonly ourReserved: Buffer;
   private readonly highWaterMark: number;
@@ -245,6 +249,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     const required = this.opts.encryption === 'required';
     const stage = new OutgoingStage({
       infoHash: this.infoHash!,
+      altInfoHash: this.altInfoHash,
       ourHandshake,
       mse: mse ? (required ? ['rc4'] : ['rc4', 'plaintext']) : false,
     });
@@ -397,6 +402,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     if (answer.pieceCount !== undefined) this.setPieceCount(answer.pieceCount);
     this.state = 'connected';
     this.lastUseful = this.lastReceived = this.clock.now();
+    if (this.incoming && answer.v2) this.ourReserved[7]! |= V2_BIT;
     if (this.incoming)
       this.out.queueRaw(
         encodeHandshake({ reserved: this.ourReserved, infoHash: h.infoHash, peerId: this.opts.peerId }),

@@ -60,6 +60,8 @@ export interface PeerAttach<T> {
   metadataSize?: number;
   /** More keys for our extension handshake (e.g. upload_only). */
   extendedHandshake?: BDict;
+  /** BEP 52: the torrent has a v2 hash; an incoming peer's reply handshake sets the v2 bit. */
+  v2?: boolean;
 }
 
 /** Accepts the peer (attach) or refuses it with a reason (NO_SUCH_TORRENT, LOOPBACK, TOO_MANY, ...). */
@@ -138,6 +140,11 @@ export interface PeerConnectOptions<T> extends PeerCommonOptions<T> {
   port: number;
   /** The torrent we want from this peer. */
   infoHash: Buffer;
+  /**
+   * Another name of the torrent the remote's handshake may answer with: a hybrid's truncated v2
+   * hash, which a BEP 52 peer replies with when we set the v2 bit (libtorrent does).
+   */
+  altInfoHash?: Buffer;
   source?: PeerSource;
   /**
    * Where the connection comes from: a Connector (a Network such as the Client's), or several

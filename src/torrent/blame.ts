@@ -4,7 +4,9 @@
  * remembered (a SHA-1 per block per sender, libtorrent's "smart ban") and the piece is fetched
  * again from a single peer. A piece one peer sent alone that fails names that peer; a piece that
  * passes names every earlier sender whose block differs from the verified data. A peer that only
- * took part in failures is never banned for them.
+ * took part in failures is never banned for them. For v2 (BEP 52) pieces, the SHA-256 leaf of
+ * each block is kept too: once the proven leaves of the piece arrive, whoever sent a block that
+ * differs is named at once, per 16 KiB block, without a single-peer round.
  */
 
 /** One block of a failed (or abandoned) attempt: who sent it and the SHA-1 of what it sent. */
@@ -25,8 +27,12 @@ interface PieceRecord {
   tried: Set<string>;
 }
 
+/** Failed v2 pieces whose block leaves are kept while proven leaves are fetched. */
+const MAX_LEAF_PIECES = 256;
+
 export class BlameLedger {
   private readonly pieces = new Map<number, PieceRecord>();
+  private readonly leafAttempts = new Map<number, (BlockEvidence | undefined)[][]>();
 
   /**
    * A complete piece failed. Returns the hosts proven guilty: the sender of every block, when
@@ -91,9 +97,41 @@ export class BlameLedger {
     return pick;
   }
 
+  /**
+   * BEP 52: the SHA-256 leaves of a failed attempt's blocks (index = block), kept until the
+   * proven leaves arrive (`leavesKnown`). Bounded like the attempts.
+   */
+  rememberLeaves(piece: number, blocks: readonly (BlockEvidence | undefined)[]): void {
+    let list = this.leafAttempts.get(piece);
+    if (!list) {
+      if (this.leafAttempts.size >= MAX_LEAF_PIECES) return;
+      this.leafAttempts.set(piece, (list = []));
+    }
+    list.push([...blocks]);
+    if (list.length > MAX_ATTEMPTS) list.shift();
+  }
+
+  /**
+   * The proven leaves of a piece: every remembered sender of a block that differs is guilty
+   * (exact, per 16 KiB block). When someone is named, the piece's single-peer round is over.
+   */
+  leavesKnown(piece: number, leaves: readonly Buffer[]): string[] {
+    const list = this.leafAttempts.get(piece);
+    if (!list) return [];
+    this.leafAttempts.delete(piece);
+    const guilty = new Set<string>();
+    for (const attempt of list)
+      attempt.forEach((blk, i) => {
+        if (blk && leaves[i] && !blk.digest.equals(leaves[i])) guilty.add(blk.sender);
+      });
+    if (guilty.size > 0) this.pieces.delete(piece);
+    return [...guilty];
+  }
+
   /** Forget every record (the torrent re-checks from scratch). */
   clear(): void {
     this.pieces.clear();
+    this.leafAttempts.clear();
   }
 
   private remember(piece: number, blocks: readonly (BlockEvidence | undefined)[]): void {

@@ -34,6 +34,12 @@ export interface DownloaderHost {
   pieceFailed(piece: number, senders: string[]): void;
   /** Sent corrupt data: disconnect and ban. */
   ban(host: string): void;
+  /**
+   * BEP 52: the SHA-256 leaf of each 16 KiB block of a failed piece's data (as its file's tree
+   * would have it), so the leaves can later be compared with proven ones; undefined (v1, or
+   * no tree) skips it. The host then fetches the proven leaves and calls `leavesKnown`.
+   */
+  failedLeaves?(piece: number, data: Buffer): Buffer[] | undefined;
   writeFailed(piece: number, e: unknown): void;
 }
 
@@ -318,12 +324,24 @@ export class Downloader {
     const ok = this.host.verification.matches(a.piece, digest);
     if (!ok) {
       const evidence = a.evidence();
+      const senders = [...new Set(a.senders.filter((x): x is string => x !== undefined))];
+      // v2 and several senders: proven leaves will name exactly whose 16 KiB block was wrong.
+      const leaves =
+        senders.length > 1 && this.blockSize === 16 * 1024
+          ? this.host.failedLeaves?.(a.piece, a.data)
+          : undefined;
       this.release(a);
       this.hashFailures++;
       this.wasted += a.size;
       this.picker.pieceFailed(a.piece);
-      const senders = [...new Set(a.senders.filter((x): x is string => x !== undefined))];
       const guilty = this.blame.failed(a.piece, evidence);
+      if (leaves)
+        this.blame.rememberLeaves(
+          a.piece,
+          leaves.map((digest, b) =>
+            a.senders[b] === undefined ? undefined : { sender: a.senders[b]!, digest },
+          ),
+        );
       this.host.pieceFailed(a.piece, senders);
       // Reserved for nobody while bans close peers (their own solo pieces are reassigned then).
       if (this.blame.needsSolo(a.piece)) this.picker.setSolo(a.piece, undefined);
@@ -338,6 +356,17 @@ export class Downloader {
     const good = this.blame.needsSolo(a.piece) ? a.blockDigests() : undefined;
     if (good) this.banAll(this.blame.passed(a.piece, good));
     this.writePiece(a);
+  }
+
+  /**
+   * BEP 52: a failed piece's proven leaves arrived: the senders of blocks that differ are banned,
+   * and when that names someone, the piece needs no single-peer round to find the liar.
+   */
+  leavesKnown(piece: number, leaves: readonly Buffer[]): string[] {
+    const guilty = this.blame.leavesKnown(piece, leaves);
+    this.banAll(guilty);
+    if (guilty.length > 0 && !this.blame.needsSolo(piece)) this.picker.clearSolo(piece);
+    return guilty;
   }
 
   private banAll(hosts: readonly string[]): void {

@@ -78,7 +78,11 @@ export function placeholderMetainfo(link: MagnetLink): Metainfo {
 }
 
 /** A .torrent file holding just the info dict (and the magnet's trackers), to skip a refetch. */
-export function torrentFileFromInfo(info: Buffer, trackers: readonly string[] = []): Buffer {
+export function torrentFileFromInfo(
+  info: Buffer,
+  trackers: readonly string[] = [],
+  pieceLayers: ReadonlyMap<string, Buffer> = new Map(),
+): Buffer {
   const parts: Buffer[] = [Buffer.from('d')];
   const str = (s: string): Buffer => Buffer.from(`${Buffer.byteLength(s)}:${s}`);
   if (trackers.length > 0) {
@@ -87,7 +91,17 @@ export function torrentFileFromInfo(info: Buffer, trackers: readonly string[] = 
     for (const t of trackers) parts.push(Buffer.from('l'), str(t), Buffer.from('e'));
     parts.push(Buffer.from('e'));
   }
-  parts.push(str('info'), info, Buffer.from('e'));
+  parts.push(str('info'), info);
+  if (pieceLayers.size > 0) {
+    // BEP 52 layers learned from peers (root → hashes), keys in byte order as bencode wants.
+    parts.push(str('piece layers'), Buffer.from('d'));
+    for (const hex of [...pieceLayers.keys()].sort()) {
+      const layer = pieceLayers.get(hex)!;
+      parts.push(Buffer.from('32:'), Buffer.from(hex, 'hex'), Buffer.from(`${layer.length}:`), layer);
+    }
+    parts.push(Buffer.from('e'));
+  }
+  parts.push(Buffer.from('e'));
   return Buffer.concat(parts);
 }
 

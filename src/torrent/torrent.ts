@@ -27,6 +27,7 @@ import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
 import { unverifiablePieces, verificationFor, type PieceVerification } from './verification.js';
+import { TorrentHashes } from './hash-link.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
@@ -193,6 +194,19 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
   private verifier: { meta: Metainfo; v: PieceVerification } | undefined;
 
+  /** BEP 52 hash requests, answers and rejects of our peers (src/torrent/hash-link.ts). */
+  private readonly hashes: TorrentHashes = new TorrentHashes({
+    now: () => this.host.clock.now(),
+    metainfo: () => this.metainfo,
+    hasMetadata: () => !this.awaitingMetadata,
+    transferring: () => this.transferring,
+    have: (piece) => this.have.has(piece),
+    readPiece: (piece) => this.cache.get(piece),
+    sessions: () => this.peerSessions.values(),
+    layersArrived: () => this.layersArrived(),
+    leavesKnown: (piece, leaves) => void this.downloader.leavesKnown(piece, leaves),
+  });
+
   private newReadCache(): ReadCache {
     const m = this.metainfo;
     this.watch = new DiskWatch(m, () => this.storage(), this.host.clock);
@@ -306,6 +320,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         this.downloader.onMessage(s, { type: 'bitfield', bits: s.peer.bitfield.bytes });
       this.downloader.updateInterest(s);
     }
+    this.hashes.requestAll();
     this.runChoker(true);
   }
 
@@ -685,6 +700,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
           this.seeds.pieceFailed(piece, senders);
         },
         ban: (host) => this.ban(host),
+        failedLeaves: (piece, data) => this.hashes.failedLeaves(piece, data),
         writeFailed: (piece, e) => this.diskError(e, 'write', piece),
       },
       this.have,
@@ -738,6 +754,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.runChoker(now - this.lastChoke < CHOKE_MS);
     this.downloader.tick();
     for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
+    this.hashes.requestAll(); // requests that timed out go to other peers
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -837,6 +854,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.peerSessions.size === 0 && this.seeds.size === 0) this.pauseTick();
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
+    this.hashes.peerGone(s);
     s.uploadQueue = [];
     const mayRetry = !this.removed && !this.banned.has(s.peer.host);
     releaseAddress(this.candidates, s.peer, info, () => this.host.clock.now(), mayRetry);
@@ -869,14 +887,32 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       case 'cancel':
         this.uploader.onMessage(s, m);
         return;
+      case 'hashRequest':
+      case 'hashes':
+      case 'hashReject':
+        this.hashes.onMessage(s, m);
+        return;
       default:
         break;
     }
     if (this.stateValue === 'checking' || this.stateValue === 'stopped' || this.stateValue === 'metadata')
       return;
     this.downloader.onMessage(s, m);
-    if ((m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') && this.complete && s.seed)
-      peer.close(DisconnectReason.SEED);
+    if (m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') {
+      if (this.complete && s.seed) peer.close(DisconnectReason.SEED);
+      else this.hashes.request(s);
+    }
+  }
+
+  /** Piece layers arrived: their pieces are verifiable now, so the picker may request them. */
+  private layersArrived(): void {
+    const map = this.pickerPriorities() ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
+    this.downloader.picker.setPiecePriorities(map);
+    for (const s of this.peerSessions.values()) {
+      this.downloader.updateInterest(s);
+      this.downloader.fill(s);
+    }
+    this.emit('piece-layers');
   }
 
   /** A choking round (src/torrent/choke-round.ts); full rounds restart the 10 s period. */

@@ -13,6 +13,7 @@ import {
   type TrackerTransport,
   type TransferStats,
 } from '../tracker/index.js';
+import { wireInfoHashes } from '../metainfo/info-hash.js';
 import type { Torrent } from './torrent.js';
 import type { TorrentState } from './types.js';
 
@@ -41,6 +42,8 @@ const HALTED: readonly TorrentState[] = ['stopped', 'error'];
 
 export class TrackerLink {
   readonly trackers: TorrentTrackers;
+  /** A hybrid's announces under its truncated v2 hash. */
+  private readonly v2: TorrentTrackers | undefined;
   private readonly torrent: Torrent;
   private readonly lowPeers: number;
   private running = false;
@@ -71,6 +74,29 @@ export class TrackerLink {
       ...(o.http ? { http: o.http } : {}),
       ...(o.udp ? { udp: o.udp } : {}),
     });
+    // BEP 52: a hybrid is announced under its truncated v2 hash too (as libtorrent does), so
+    // v2 peers that know only that name find us; only its peers are used, its results are not
+    // reported again (the status and events stay those of the v1 announces).
+    const names = wireInfoHashes(torrent.infoHashes);
+    if (names.length === 2) {
+      this.v2 = new TorrentTrackers({
+        tiers,
+        infoHash: names[1]!,
+        peerId: o.peerId,
+        get port() {
+          return readPort();
+        },
+        stats: () => this.stats(),
+        clock: o.clock,
+        numwant: o.numwant ?? 50,
+        requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
+        stopTimeoutMs: o.stopTimeoutMs ?? 5_000,
+        ...(o.http ? { http: o.http } : {}),
+        ...(o.udp ? { udp: o.udp } : {}),
+      });
+      this.v2.on('peers', (peers, source) => torrent.addPeers(peers, source));
+      this.v2.on('error', () => undefined);
+    }
     const t = this.trackers;
     t.on('peers', (peers, source) => torrent.addPeers(peers, source));
     t.on('announce', (info) => {
@@ -83,7 +109,10 @@ export class TrackerLink {
 
     const onState = (state: TorrentState): void => this.onState(state);
     const onDone = (): void => {
-      if (this.running) t.completed();
+      if (this.running) {
+        t.completed();
+        this.v2?.completed();
+      }
     };
     const onDisconnect = (): void => this.maybeShort();
     torrent.on('state', onState);
@@ -116,7 +145,9 @@ export class TrackerLink {
     if (this.running) {
       this.running = false;
       const previous = this.stopping;
-      this.stopping = previous.then(() => this.trackers.stop());
+      this.stopping = previous.then(() =>
+        Promise.all([this.trackers.stop(), this.v2?.stop()]).then(() => undefined),
+      );
     }
     return this.stopping;
   }
@@ -135,6 +166,7 @@ export class TrackerLink {
       if (!this.hasTrackers) return;
       this.running = true;
       this.trackers.start();
+      this.v2?.start();
     } else if (HALTED.includes(state)) void this.stop();
   }
 
@@ -145,7 +177,10 @@ export class TrackerLink {
   private maybeShort(): void {
     const t = this.torrent;
     if (!this.running || t.complete || t.state !== 'downloading') return;
-    if (t.peerCount + t.candidates.size < this.lowPeers) this.trackers.announceNow();
+    if (t.peerCount + t.candidates.size < this.lowPeers) {
+      this.trackers.announceNow();
+      this.v2?.announceNow();
+    }
   }
 
   private stats(): TransferStats {

@@ -33,6 +33,8 @@ export interface TorrentEvents {
   state: [state: TorrentState, previous: TorrentState];
   /** A magnet's metadata arrived and verified; `torrent.metainfo` is now the real one. */
   metadata: [metainfo: Metainfo];
+  /** BEP 52: piece layers fetched from peers were proven and added to `metainfo.pieceLayers`. */
+  'piece-layers': [];
   /** A peer finished its handshake and joined this torrent. */
   'peer-connect': [peer: Peer<unknown>];
   /** A peer that had joined left (with the reason). */

@@ -1,5 +1,14 @@
 import { NbtError } from '../util/errors.js';
-import { BLOCK_LENGTH, MessageId, type Message } from './messages.js';
+import {
+  BLOCK_LENGTH,
+  HASH_REF_LENGTH,
+  MAX_HASH_COUNT,
+  MAX_HASH_LAYERS,
+  MessageId,
+  uncleCount,
+  type HashRef,
+  type Message,
+} from './messages.js';
 
 export interface DecoderOptions {
   /**
@@ -189,6 +198,15 @@ export class WireDecoder {
             },
           );
         return;
+      case MessageId.hashRequest:
+      case MessageId.hashReject:
+        return fixed(1 + HASH_REF_LENGTH);
+      case MessageId.hashes:
+        // Bounded by maxMessageLength (the drain loop checked it): ~8,000 hashes, more than we
+        // ever ask for in one request (512 piece hashes, or one piece's leaves).
+        if (len < 1 + HASH_REF_LENGTH + 32 || (len - 1 - HASH_REF_LENGTH) % 32 !== 0)
+          throw new NbtError('WIRE_BAD_HASHES', `hashes message of length ${len}`, { offset: at });
+        return;
       default:
         if (len > this.maxMessageLength)
           throw new NbtError('WIRE_MESSAGE_TOO_LARGE', `message of ${len} bytes`, { offset: at });
@@ -247,6 +265,21 @@ export class WireDecoder {
         const bits = this.transient ? Buffer.from(body.subarray(1)) : body.subarray(1);
         if (this.pieceCount !== undefined) checkSpareBits(bits, this.pieceCount, at);
         return { type: 'bitfield', bits };
+      }
+      case MessageId.hashRequest:
+        return { type: 'hashRequest', ...hashRef(body, at) };
+      case MessageId.hashReject:
+        return { type: 'hashReject', ...hashRef(body, at) };
+      case MessageId.hashes: {
+        const ref = hashRef(body, at);
+        const hashes = Buffer.from(body.subarray(1 + HASH_REF_LENGTH));
+        if (hashes.length !== 32 * (ref.length + uncleCount(ref)))
+          throw new NbtError(
+            'WIRE_BAD_HASHES',
+            `hashes message with ${hashes.length / 32} hashes for ${ref.length} and ${uncleCount(ref)} uncles`,
+            { offset: at },
+          );
+        return { type: 'hashes', ...ref, hashes };
       }
       default:
         // Only extended remains: checkLength rejected every other id.
@@ -350,6 +383,27 @@ export class WireDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The BEP 52 request fields after the id, checked: base and proof layers below 64, length a
+ * power of two up to MAX_HASH_COUNT, index a multiple of length. The root is copied (hash
+ * messages are rare; the chunk may be a reused read buffer).
+ */
+function hashRef(body: Buffer, at: number): HashRef {
+  const baseLayer = body.readUInt32BE(33);
+  const index = body.readUInt32BE(37);
+  const length = body.readUInt32BE(41);
+  const proofLayers = body.readUInt32BE(45);
+  const bad = (why: string): never => {
+    throw new NbtError('WIRE_BAD_HASH_REQUEST', `hash request: ${why}`, { offset: at });
+  };
+  if (baseLayer > MAX_HASH_LAYERS) bad(`base layer ${baseLayer} above ${MAX_HASH_LAYERS}`);
+  if (proofLayers > MAX_HASH_LAYERS) bad(`${proofLayers} proof layers above ${MAX_HASH_LAYERS}`);
+  if (length === 0 || length > MAX_HASH_COUNT || (length & (length - 1)) !== 0)
+    bad(`length ${length} is not a power of two in 1..${MAX_HASH_COUNT}`);
+  if (index % length !== 0) bad(`index ${index} is not a multiple of length ${length}`);
+  return { piecesRoot: Buffer.from(body.subarray(1, 33)), baseLayer, index, length, proofLayers };
+}
 
 /** Throws WIRE_BAD_BITFIELD when bits past `pieceCount` are set or the length is wrong. */
 export function checkSpareBits(bits: Uint8Array, pieceCount: number, at = 0): void {

@@ -1,5 +1,5 @@
 import { NbtError } from '../util/errors.js';
-import { MessageId, type Message } from './messages.js';
+import { HASH_REF_LENGTH, MessageId, type HashRef, type Message } from './messages.js';
 
 const SCRATCH = 4096;
 /**
@@ -106,6 +106,18 @@ export class WireEncoder {
         this.header(1 + msg.bits.length, MessageId.bitfield);
         this.attach(msg.bits);
         break;
+      case 'hashRequest':
+        this.hashRef(MessageId.hashRequest, msg, 0);
+        break;
+      case 'hashReject':
+        this.hashRef(MessageId.hashReject, msg, 0);
+        break;
+      case 'hashes':
+        if (msg.hashes.length % 32 !== 0)
+          throw new NbtError('WIRE_BAD_ARGUMENT', `${msg.hashes.length} bytes are not whole hashes`);
+        this.hashRef(MessageId.hashes, msg, msg.hashes.length);
+        this.attach(msg.hashes);
+        break;
       case 'extended': {
         const id = u8(msg.id, 'extended id');
         const b = this.header(2 + msg.payload.length, MessageId.extended, 1);
@@ -131,6 +143,16 @@ export class WireEncoder {
     const b = this.header(5, id, 4);
     this.scratch.writeUInt32BE(index, b);
     this.pos += 4;
+  }
+
+  /** Id, pieces root and the four integers of a BEP 52 message; `extra` bytes follow later. */
+  private hashRef(id: number, ref: HashRef, extra: number): void {
+    if (ref.piecesRoot.length !== 32) throw new NbtError('WIRE_BAD_ARGUMENT', 'pieces root must be 32 bytes');
+    const ints = [ref.baseLayer, ref.index, ref.length, ref.proofLayers].map((v) => u32(v, 'hash field'));
+    const b = this.header(1 + HASH_REF_LENGTH + extra, id, HASH_REF_LENGTH);
+    ref.piecesRoot.copy(this.scratch, b);
+    for (let i = 0; i < 4; i++) this.scratch.writeUInt32BE(ints[i]!, b + 32 + 4 * i);
+    this.pos += HASH_REF_LENGTH;
   }
 
   private blockRef(id: number, index: number, begin: number, length: number): void {

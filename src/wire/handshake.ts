@@ -22,6 +22,8 @@ export interface ReservedFlags {
   fast?: boolean;
   /** BEP 5 DHT (PORT message): reserved[7] & 0x01. */
   dht?: boolean;
+  /** BEP 52 v2 support (a hybrid's peer may upgrade to v2): reserved[7] & 0x10. */
+  v2?: boolean;
 }
 
 export function makeReserved(flags: ReservedFlags): Buffer {
@@ -29,6 +31,7 @@ export function makeReserved(flags: ReservedFlags): Buffer {
   if (flags.extended) r[5]! |= 0x10;
   if (flags.fast) r[7]! |= 0x04;
   if (flags.dht) r[7]! |= 0x01;
+  if (flags.v2) r[7]! |= V2_BIT;
   return r;
 }
 
@@ -40,12 +43,24 @@ export function supportsFast(reserved: Uint8Array): boolean {
   return (reserved[7]! & 0x04) !== 0;
 }
 
+/** BEP 52: reserved[7] & 0x10. Set only for torrents with a v2 hash (libtorrent drops a v1 peer setting it). */
+export const V2_BIT = 0x10;
+
+export function supportsV2(reserved: Uint8Array): boolean {
+  return (reserved[7]! & V2_BIT) !== 0;
+}
+
 export function supportsDht(reserved: Uint8Array): boolean {
   return (reserved[7]! & 0x01) !== 0;
 }
 
 export function reservedFlags(reserved: Uint8Array): Required<ReservedFlags> {
-  return { extended: supportsExtended(reserved), fast: supportsFast(reserved), dht: supportsDht(reserved) };
+  return {
+    extended: supportsExtended(reserved),
+    fast: supportsFast(reserved),
+    dht: supportsDht(reserved),
+    v2: supportsV2(reserved),
+  };
 }
 
 export function encodeHandshake(h: Handshake): Buffer {

@@ -1,5 +1,5 @@
 /**
- * Peer wire messages (BEP 3, BEP 6 Fast extension, BEP 10 extension protocol) as a
+ * Peer wire messages (BEP 3, BEP 6 Fast extension, BEP 10 extension protocol, BEP 52 hashes) as a
  * discriminated union on `type`. Payload buffers (`bits`, `block`, `payload`) handed out by the
  * decoder are views into the received chunks whenever the message lay inside one chunk; copy them
  * if you keep them long after the chunk would otherwise be freed.
@@ -23,6 +23,9 @@ export const MessageId = {
   reject: 16,
   allowedFast: 17,
   extended: 20,
+  hashRequest: 21,
+  hashes: 22,
+  hashReject: 23,
 } as const;
 
 /** Default and usual largest block length of a request (16 KiB). */
@@ -53,6 +56,40 @@ export type HaveAllMessage = { type: 'haveAll' };
 export type HaveNoneMessage = { type: 'haveNone' };
 export type RejectMessage = { type: 'reject' } & BlockRef;
 export type AllowedFastMessage = { type: 'allowedFast'; index: number };
+/**
+ * BEP 52: which hashes of one file's Merkle tree. `baseLayer` counts layers above the 16 KiB
+ * leaves (0 = leaf hashes); `length` hashes of that layer start at `index` (a multiple of
+ * `length`, a power of two); `proofLayers` ancestor layers of uncle hashes are asked for too.
+ */
+export interface HashRef {
+  /** The file's 32-byte `pieces root`. */
+  piecesRoot: Buffer;
+  baseLayer: number;
+  index: number;
+  length: number;
+  proofLayers: number;
+}
+
+/** Largest `length` of a hash request (libtorrent's limit: 8192, a 128 MiB piece's leaves). */
+export const MAX_HASH_COUNT = 8192;
+/** Largest `baseLayer` / `proofLayers`: no file tree is higher (2^30 blocks at most). */
+export const MAX_HASH_LAYERS = 63;
+/** Bytes of a hash request / reject body after the id: root + four uint32. */
+export const HASH_REF_LENGTH = 32 + 16;
+
+/**
+ * Uncle hashes a `hashes` answer carries after its `length` base-layer hashes: the proof layers
+ * the base hashes themselves cover (the first log2(length) - 1) are left out, as BEP 52 and
+ * libtorrent do.
+ */
+export function uncleCount(ref: Pick<HashRef, 'length' | 'proofLayers'>): number {
+  return Math.max(0, ref.proofLayers - Math.log2(ref.length) + 1);
+}
+
+export type HashRequestMessage = { type: 'hashRequest' } & HashRef;
+/** `hashes`: `length` base-layer hashes then the uncle hashes, bottom up, 32 bytes each. */
+export type HashesMessage = { type: 'hashes'; hashes: Buffer } & HashRef;
+export type HashRejectMessage = { type: 'hashReject' } & HashRef;
 /** BEP 10: `id` 0 is the extension handshake; other ids are the receiver's local extension ids. */
 export type ExtendedMessage = { type: 'extended'; id: number; payload: Buffer };
 
@@ -73,7 +110,10 @@ export type Message =
   | HaveNoneMessage
   | RejectMessage
   | AllowedFastMessage
-  | ExtendedMessage;
+  | ExtendedMessage
+  | HashRequestMessage
+  | HashesMessage
+  | HashRejectMessage;
 
 export type MessageType = Message['type'];
 

@@ -13,6 +13,7 @@ import { buildMagnet, createTorrent, parseTorrent } from '../../src/metainfo/ind
 import type { EncryptionPolicy } from '../../src/peer/index.js';
 import { LtPeer, requirePeer } from '../helpers/real-peers.js';
 import { seededBytes, tempDir } from '../helpers/tmp.js';
+import { ltMagnet } from '../helpers/lt-magnet.js';
 import { until } from '../unit/client/fixtures.js';
 
 const files: [string, number][] = [
@@ -97,7 +98,7 @@ for (const version of [2, 'hybrid'] as const)
     });
   }
 
-test('a v2-only magnet (urn:btmh alone): metadata from libtorrent, then what can be verified without hash requests', async (t) => {
+test('a v2-only magnet (urn:btmh alone): metadata, then piece layers by BEP 52 hash requests, from libtorrent', async (t) => {
   if (!requirePeer(t, 'libtorrent')) return;
   const fx = await setup(2);
   const seed = new LtPeer('seed', fx.torrentPath, join(fx.dir, 'seed'), { enc: 'disabled' });
@@ -111,19 +112,37 @@ test('a v2-only magnet (urn:btmh alone): metadata from libtorrent, then what can
     await until(() => leech.hasMetadata, 20_000, 'metadata over ut_metadata, verified by SHA-256');
     assert.equal(leech.metainfo.version, 2);
     assert.ok(leech.metainfo.info.equals(full.info));
-    // d/small is one piece, checked against its root; the others wait for BEP 52 hash requests.
-    const small = leech.metainfo.files.find((f) => f.name === 'd/small')!;
-    await until(() => leech.have.has(small.offset / full.pieceLength), 20_000, 'the piece of d/small');
-    assert.equal(leech.have.count, 1);
+    // d/big (46 pieces) and d/sub/mid (2) need their piece layers: libtorrent answers our hash
+    // requests, each answer is proven against the file's pieces root, and then every piece
+    // downloads and verifies.
+    await until(() => leech.state === 'seeding', 30_000, 'the whole torrent');
+    for (const [hex, layer] of full.pieceLayers)
+      assert.ok(leech.metainfo.pieceLayers.get(hex)?.equals(layer), hex);
     assert.equal(leech.stats().hashFailures, 0);
-    assert.ok(
-      (await readFile(join(fx.dir, 'magnet', 'd/small'))).equals(
-        await readFile(join(fx.dir, 'seed', 'd/small')),
-      ),
-    );
+    await sameAsSeed(fx.dir, 'magnet');
   } finally {
     await client.close();
     await seed.kill();
+    await fx.cleanup();
+  }
+});
+
+test('a v2-only magnet fetched by libtorrent from our seed: we answer its hash requests from our piece layers', async (t) => {
+  if (!requirePeer(t, 'libtorrent')) return;
+  const fx = await setup(2);
+  const client = new Client({ host: '127.0.0.1', dht: false });
+  try {
+    const port = await client.listen(0);
+    const seed = await client.addTorrent(fx.torrent, { savePath: join(fx.dir, 'seed') });
+    await until(() => seed.state === 'seeding', 20_000, 'our seed checked its files');
+    const full = parseTorrent(fx.torrent);
+    const magnet = buildMagnet({ infoHashV2: full.infoHashes.v2!, name: 'd' });
+    const lt = ltMagnet(t, ['leech', magnet, join(fx.dir, 'lt'), '--connect', `127.0.0.1:${port}`]);
+    // libtorrent needs the layers of d/big and d/sub/mid before it can check their pieces.
+    await lt.waitFor('done', 40_000);
+    await sameAsSeed(fx.dir, 'lt');
+  } finally {
+    await client.close();
     await fx.cleanup();
   }
 });

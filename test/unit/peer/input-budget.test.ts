@@ -45,3 +45,19 @@ test('extended bytes and control messages are bounded; block traffic is never co
   for (let i = 0; i < 50; i++) assert.equal(c.charge({ type: 'have', index: 1 }, 0), undefined);
   assert.match(c.charge({ type: 'have', index: 1 }, 0)!, /messages/);
 });
+
+test('BEP 52 hash messages have their own budget per window', () => {
+  const b = new InputBudget({ ...DEFAULT_INPUT_BUDGET, hashMessages: 3 });
+  const req = {
+    type: 'hashRequest' as const,
+    piecesRoot: Buffer.alloc(32),
+    baseLayer: 0,
+    index: 0,
+    length: 2,
+    proofLayers: 0,
+  };
+  for (let i = 0; i < 3; i++) assert.equal(b.charge(req, 0), undefined);
+  assert.match(b.charge({ ...req, type: 'hashReject' }, 1) ?? '', /more than 3 hash messages/);
+  // a new window starts over
+  assert.equal(b.charge(req, DEFAULT_INPUT_BUDGET.windowMs + 1), undefined);
+});

@@ -66,3 +66,36 @@ test('memory stays bounded for a piece that keeps failing', () => {
   assert.ok(guilty.length <= 8, `${guilty.length} named`);
   assert.ok(guilty.includes('a9999'));
 });
+
+test('v2 leaves: once the proven leaves arrive, exactly the sender of the differing block is guilty', () => {
+  const ledger = new BlameLedger();
+  const leaf = (n: number): Buffer => Buffer.alloc(32, n);
+  // a piece of 4 blocks from two senders failed: b sent block 2 wrong
+  ledger.failed(7, [
+    { sender: 'a', digest: Buffer.alloc(20, 1) },
+    { sender: 'b', digest: Buffer.alloc(20, 2) },
+    { sender: 'b', digest: Buffer.alloc(20, 3) },
+    { sender: 'a', digest: Buffer.alloc(20, 4) },
+  ]);
+  assert.ok(ledger.needsSolo(7));
+  ledger.rememberLeaves(7, [
+    { sender: 'a', digest: leaf(1) },
+    { sender: 'b', digest: leaf(2) },
+    { sender: 'b', digest: leaf(9) },
+    { sender: 'a', digest: leaf(4) },
+  ]);
+  assert.deepEqual(ledger.leavesKnown(7, [leaf(1), leaf(2), leaf(3), leaf(4)]), ['b']);
+  assert.equal(ledger.needsSolo(7), false, 'the liar is named: no single-peer round');
+  assert.deepEqual(ledger.leavesKnown(7, [leaf(1), leaf(2), leaf(3), leaf(4)]), [], 'evidence is used once');
+  // leaves that match every block name nobody and keep the solo round
+  ledger.failed(8, [
+    { sender: 'a', digest: Buffer.alloc(20, 1) },
+    { sender: 'b', digest: Buffer.alloc(20, 2) },
+  ]);
+  ledger.rememberLeaves(8, [
+    { sender: 'a', digest: leaf(1) },
+    { sender: 'b', digest: leaf(2) },
+  ]);
+  assert.deepEqual(ledger.leavesKnown(8, [leaf(1), leaf(2)]), []);
+  assert.ok(ledger.needsSolo(8));
+});

@@ -22,6 +22,18 @@ const samples: Message[] = [
   { type: 'reject', index: 1, begin: 0, length: 16384 },
   { type: 'allowedFast', index: 4 },
   { type: 'extended', id: 0, payload: Buffer.from('d1:md6:ut_pexi1eee') },
+  { type: 'hashRequest', piecesRoot: Buffer.alloc(32, 7), baseLayer: 2, index: 4, length: 4, proofLayers: 3 },
+  { type: 'hashReject', piecesRoot: Buffer.alloc(32, 8), baseLayer: 0, index: 0, length: 2, proofLayers: 0 },
+  // 4 base hashes and 3 - 2 + 1 = 2 uncles.
+  {
+    type: 'hashes',
+    piecesRoot: Buffer.alloc(32, 9),
+    baseLayer: 1,
+    index: 8,
+    length: 4,
+    proofLayers: 3,
+    hashes: Buffer.alloc(6 * 32, 3),
+  },
 ];
 
 test('fuzz: 20k random and mutated streams only ever throw NbtError', () => {

@@ -27,7 +27,7 @@ test('handshake bytes and round trip', () => {
   assert.deepEqual(b.subarray(48), peerId);
   const h = parseHandshake(b);
   assert.deepEqual(h, { reserved, infoHash, peerId });
-  assert.deepEqual(reservedFlags(h.reserved), { extended: true, fast: true, dht: true });
+  assert.deepEqual(reservedFlags(h.reserved), { extended: true, fast: true, dht: true, v2: false });
   assert.equal(supportsExtended(Buffer.alloc(8)), false);
   assert.equal(supportsFast(makeReserved({ fast: true })), true);
   assert.equal(supportsDht(makeReserved({ fast: true })), false);
@@ -55,4 +55,11 @@ test('bad handshakes fail early with typed errors', () => {
     () => encodeHandshake({ reserved: Buffer.alloc(7), infoHash, peerId }),
     (e) => isNbtError(e, 'WIRE_BAD_ARGUMENT'),
   );
+});
+
+test('the BEP 52 v2 bit is reserved byte 7, 0x10', () => {
+  const r = makeReserved({ extended: true, fast: true, v2: true });
+  assert.equal(r[7], 0x14);
+  assert.equal(reservedFlags(r).v2, true);
+  assert.equal(reservedFlags(makeReserved({ fast: true })).v2, false);
 });

@@ -1,0 +1,143 @@
+/**
+ * The Torrent's side of the BEP 52 hash exchange: routes hash messages of its peers to the
+ * sans-I/O HashExchange, answers leaf requests from the read cache, sends the requests the
+ * exchange wants, and tells the Torrent when piece layers or a failed piece's leaves are proven.
+ * Kept apart from torrent.ts, which only forwards messages and events here.
+ */
+import { DisconnectReason } from '../peer/disconnect.js';
+import type { Peer } from '../peer/index.js';
+import type { Metainfo } from '../metainfo/types.js';
+import type { HashRejectMessage, HashRequestMessage, HashesMessage } from '../wire/index.js';
+import { HashExchange } from './hash-exchange.js';
+import type { PeerSession } from './session.js';
+
+type WireSession = PeerSession<Peer<unknown>>;
+export type HashMessage = HashRequestMessage | HashesMessage | HashRejectMessage;
+
+/** Leaf-hash answers (a piece read each) in progress per peer. */
+const LEAF_READS_PER_PEER = 4;
+
+export interface HashLinkHost {
+  /** Clock time (the torrent's injected Clock). */
+  now(): number;
+  /** The current metainfo, and whether it is the real one (not a magnet's placeholder). */
+  metainfo(): Metainfo;
+  hasMetadata(): boolean;
+  /** Downloading or seeding: requests may go out. */
+  transferring(): boolean;
+  have(piece: number): boolean;
+  /** A verified piece's bytes (the read cache). */
+  readPiece(piece: number): Promise<Buffer>;
+  sessions(): Iterable<WireSession>;
+  /** Piece layers were proven: their pieces may be requested now. */
+  layersArrived(): void;
+  /** A failed piece's proven leaves: blame its senders. */
+  leavesKnown(piece: number, leaves: readonly Buffer[]): void;
+}
+
+export class TorrentHashes {
+  private current: { meta: Metainfo; x: HashExchange } | undefined;
+  private readonly leafReads = new Map<WireSession, number>();
+
+  constructor(private readonly host: HashLinkHost) {}
+
+  /**
+   * The exchange of a v2 or hybrid torrent with metadata: it serves our piece layers and, for a
+   * v2-only one, fetches those it lacks (a hybrid's pieces verify by SHA-1 without them).
+   */
+  get exchange(): HashExchange | undefined {
+    const m = this.host.metainfo();
+    if (!this.host.hasMetadata() || !m.infoHashes.v2) return undefined;
+    if (this.current?.meta !== m)
+      this.current = { meta: m, x: new HashExchange(m, m.pieceLayers, m.pieces.length === 0) };
+    return this.current.x;
+  }
+
+  /** BEP 52 messages: requests answered from our layers (or refused), answers checked and kept. */
+  onMessage(s: WireSession, m: HashMessage): void {
+    const x = this.exchange;
+    if (m.type === 'hashRequest') {
+      // A peer that does not read its answers gets refusals, not an ever longer send buffer.
+      const leaf = x && !s.peer.congested ? x.leafPiece(m) : undefined;
+      if (x && leaf !== undefined) return this.answerLeaves(s, x, m, leaf);
+      const hashes = x && !s.peer.congested ? x.answer(m) : undefined;
+      if (hashes) s.peer.sendHashes(m, hashes);
+      else s.peer.rejectHashes(m);
+      return;
+    }
+    if (!x) return;
+    if (m.type === 'hashReject') {
+      x.onReject(s, m);
+      return this.requestAll();
+    }
+    const leaves = x.onLeaves(s, m, m.hashes);
+    if (leaves?.verdict === 'bad')
+      return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'leaf hashes that do not make the piece hash');
+    if (leaves?.piece !== undefined) {
+      this.host.leavesKnown(leaves.piece, leaves.leaves!);
+      return this.request(s);
+    }
+    const { verdict, completed } = x.onHashes(s, m, m.hashes);
+    if (verdict === 'bad')
+      return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'hashes that do not prove the pieces root');
+    if (completed.length > 0) this.host.layersArrived();
+    this.request(s);
+  }
+
+  /**
+   * A v2 piece failed with several senders: its blocks' leaves (to compare with the proven ones
+   * later), and a leaf request goes out; undefined when that is not possible.
+   */
+  failedLeaves(piece: number, data: Buffer): Buffer[] | undefined {
+    const x = this.exchange;
+    if (!x || this.host.metainfo().pieces.length > 0 || !x.wantLeaves(piece)) return undefined;
+    const leaves = x.leavesOf(piece, data);
+    this.requestAll();
+    return leaves;
+  }
+
+  /** Asks `s` for what the exchange wants and it can serve (it announced a piece of it). */
+  request(s: WireSession): void {
+    const x = this.exchange;
+    if (!x || !x.wantsHashes || !this.host.transferring() || s.peer.closed) return;
+    const now = this.host.now();
+    const bits = s.peer.bitfield;
+    const has = (p: number): boolean => bits.has(p);
+    for (let ref = x.nextRequest(s, has, now); ref; ref = x.nextRequest(s, has, now))
+      s.peer.requestHashes(ref);
+  }
+
+  /** Every peer: after a refusal, a departure, new metadata, or on the tick (timeouts). */
+  requestAll(): void {
+    if (!this.exchange?.wantsHashes) return;
+    for (const s of this.host.sessions()) this.request(s);
+  }
+
+  peerGone(s: WireSession): void {
+    this.current?.x.peerGone(s);
+    this.leafReads.delete(s);
+    this.requestAll();
+  }
+
+  /**
+   * Leaf hashes are hashed from the piece's bytes (read cache), for pieces we have, a few
+   * reads per peer at a time; everything else is refused.
+   */
+  private answerLeaves(s: WireSession, x: HashExchange, m: HashRequestMessage, piece: number): void {
+    const reads = this.leafReads.get(s) ?? 0;
+    if (!this.host.have(piece) || reads >= LEAF_READS_PER_PEER) return s.peer.rejectHashes(m);
+    this.leafReads.set(s, reads + 1);
+    const done = (hashes: Buffer | undefined): void => {
+      const n = (this.leafReads.get(s) ?? 1) - 1;
+      if (n > 0) this.leafReads.set(s, n);
+      else this.leafReads.delete(s);
+      if (s.peer.closed) return;
+      if (hashes) s.peer.sendHashes(m, hashes);
+      else s.peer.rejectHashes(m);
+    };
+    this.host.readPiece(piece).then(
+      (data) => done(x.answerLeaves(m, data)),
+      () => done(undefined),
+    );
+  }
+}
