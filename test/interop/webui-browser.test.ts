@@ -197,6 +197,36 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
       await new Promise((r) => setTimeout(r, 100));
     assert.ok(!(await exists(join(downloads, 'clip.bin'))), 'data deleted');
     assert.deepEqual(pageErrors, []);
+
+    // With credentials (a second server on the same daemon): the login page, a wrong password,
+    // then the list.
+    const guarded = new TransmissionRpcServer(daemon, { port: 0, username: 'admin', password: 'secret' });
+    const guardedPort = await guarded.listen();
+    try {
+      const login = await browser.newPage();
+      await login.setViewport({ width: 640, height: 420 });
+      await login.goto(`http://127.0.0.1:${guardedPort}/`);
+      assert.equal(new URL(login.url()).pathname, '/login');
+      await login.type('#username', 'admin');
+      await login.type('#password', 'wrong');
+      await login.keyboard.press('Enter');
+      await login.waitForFunction(
+        () => ((globalThis as unknown as Doc).document.querySelector('#message')?.textContent ?? '') !== '',
+      );
+      await login.screenshot({ path: join(shots, 'login.png') });
+      await login.$eval('#password', (e) => ((e as unknown as { value: string }).value = ''));
+      await login.type('#password', 'secret');
+      await Promise.all([login.waitForNavigation(), login.keyboard.press('Enter')]);
+      assert.equal(new URL(login.url()).pathname, '/');
+      await login.waitForFunction(() =>
+        /^0 torrents/.test(
+          (globalThis as unknown as Doc).document.querySelector('#torrent-count')?.textContent ?? '',
+        ),
+      );
+      await login.close();
+    } finally {
+      await guarded.close();
+    }
   } finally {
     await browser.close();
     await server.close();
