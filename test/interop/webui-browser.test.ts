@@ -66,7 +66,14 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
   await writeFile(albumFile, album.torrent);
   const albumHash = album.metainfo.infoHashHex;
   const clipHash = clip.metainfo.infoHashHex;
-  const seeder = new Client({ host: '127.0.0.1', dht: false, pex: false, limits: { maxPerHost: 10 } });
+  // Rate-limited, so that the list and the graphs show a download under way.
+  const seeder = new Client({
+    host: '127.0.0.1',
+    dht: false,
+    pex: false,
+    limits: { maxPerHost: 10 },
+    uploadRateLimit: 400_000,
+  });
   await seeder.listen(0);
   await seeder.addTorrent(album.torrent, { savePath: seedDir });
   await seeder.addTorrent(clip.torrent, { savePath: seedDir });
@@ -113,6 +120,8 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     await page.type('#add-urls', magnet);
     await page.click('#add-submit');
     await page.waitForSelector(`#row-${clipHash}`, { timeout: 10_000 });
+    await page.waitForSelector(`#row-${albumHash}[data-state="downloading"]`, { timeout: 20_000 });
+    await page.screenshot({ path: join(shots, 'list.png') });
 
     // Both complete, as the list shows it.
     for (const h of [albumHash, clipHash])
@@ -123,7 +132,6 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     assert.equal(pct, '100.0%');
     assert.deepEqual(await readFile(join(downloads, 'album', 'one.bin')), seededBytes(900_000, 1));
     assert.deepEqual(await readFile(join(downloads, 'clip.bin')), seededBytes(500_000, 3));
-    await page.screenshot({ path: join(shots, 'list.png') });
 
     // Search narrows the list; clearing it brings both back.
     await page.type('#search', 'clip');
@@ -169,12 +177,40 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
       new RegExp(`^${album.metainfo.pieceCount} of ${album.metainfo.pieceCount} pieces`),
     );
     await page.screenshot({ path: join(shots, 'details-pieces.png') });
+    await page.click('[data-tab=speed]');
+    await page.waitForSelector('#tab-speed canvas[aria-label^="Speed graph"]');
+    const peakOf = (sel: string): Promise<number> =>
+      page.$eval(sel, (e) => Number((e as unknown as { dataset: Record<string, string> }).dataset['peak']));
+    assert.ok((await peakOf('#tab-speed canvas')) > 50_000, 'the graph has the download in it');
     await page.keyboard.press('Escape');
     await page.waitForSelector('#details[hidden]');
 
+    // Edit the selected torrent: a label (the list shows it, the label filter offers it) and a
+    // download limit.
+    await page.click('#edit');
+    await page.waitForSelector('#edit-dialog[open]');
+    await page.type('#edit-label', 'music');
+    await page.type('#edit-dl', '250');
+    await page.click('#edit-submit');
+    await page.waitForSelector('#edit-dialog:not([open])');
+    await until(() => daemon.byHash(albumHash)?.record.category === 'music', 10_000, 'label set');
+    await until(() => daemon.byHash(albumHash)?.record.downloadLimit === 250_000, 10_000, 'limit set');
+    assert.equal(daemon.byHash(albumHash)!.record.downloadLimited, true);
+    await page.waitForFunction(
+      (h: string) =>
+        (globalThis as unknown as Doc).document.querySelector(`#row-${h} .c-label`)?.textContent === 'music',
+      {},
+      albumHash,
+    );
+    await page.waitForSelector('#filter-label option[value="music"]');
+    assert.equal(daemon.byHash(clipHash)!.record.category ?? '', '', 'only the selected torrent');
+
     // The session panel: counters of this session.
     await page.click('#session-open');
-    await page.waitForSelector('#session-dialog[open] #counters-bytes dt');
+    await page.waitForSelector('#session-dialog[open] #counters-bytes dt').catch(async (e: unknown) => {
+      throw new Error(`${String(e)}; page errors: ${pageErrors.join('; ')}`);
+    });
+    assert.ok((await peakOf('#session-graph')) > 50_000, 'the session graph has the download in it');
     await page.screenshot({ path: join(shots, 'session.png') });
     await page.click('#session-dialog .cancel');
 

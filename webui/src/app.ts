@@ -6,6 +6,8 @@
 import { action, loadSession, type SessionInfo, type TorrentRow } from './api.js';
 import { AddDialog } from './add.js';
 import { DetailsPanel } from './details.js';
+import { EditDialog } from './edit.js';
+import { SpeedHistory } from './graph.js';
 import { TorrentList } from './list.js';
 import { SessionView, type SessionState } from './session.js';
 
@@ -36,8 +38,9 @@ function onError(e: unknown): void {
 async function main(): Promise<void> {
   const info: SessionInfo = await loadSession();
   $('version').textContent = `net-bittorrent ${info.version}`;
-  const session = new SessionView(onError);
-  const details = new DetailsPanel($('details'), onError);
+  const history = new SpeedHistory();
+  const session = new SessionView(history, onError);
+  const details = new DetailsPanel($('details'), history, onError);
   const add = new AddDialog(() => session.last?.downloadDir ?? info.downloadDir, onError);
   const list = new TorrentList($('list'), $('list-header'), {
     open: (hash) => details.open(hash),
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
   };
   const updateButtons = (): void => {
     const none = list.selected.size === 0;
-    for (const id of ['start', 'stop', 'verify', 'remove', 'remove-data', 'details-open'])
+    for (const id of ['start', 'stop', 'verify', 'remove', 'remove-data', 'edit', 'details-open'])
       ($(id) as HTMLButtonElement).disabled = none;
     $('selection').textContent = none ? '' : `${list.selected.size} selected`;
   };
@@ -81,6 +84,18 @@ async function main(): Promise<void> {
   $('verify').addEventListener('click', () => run('torrents/recheck'));
   $('remove').addEventListener('click', () => askRemove(false));
   $('remove-data').addEventListener('click', () => askRemove(true));
+  const edit = new EditDialog(onError);
+  $('edit').addEventListener('click', () => {
+    const rows = [...list.selected].map((h) => list.rows.get(h)).filter((r) => r !== undefined);
+    const same = (k: 'label' | 'savePath'): string =>
+      rows.every((r) => r[k] === rows[0]![k]) ? rows[0]![k] : '';
+    if (rows.length)
+      edit.open(
+        rows.map((r) => r.hash),
+        same('label'),
+        same('savePath'),
+      );
+  });
   $('details-open').addEventListener('click', () => {
     const first = [...list.selected][0];
     if (first) details.open(first);
@@ -135,14 +150,19 @@ async function main(): Promise<void> {
       removed: string[];
     };
     list.update(u.rows, u.removed, u.full);
+    for (const h of u.removed) history.forget(h);
     if (details.openHash && !list.rows.has(details.openHash)) details.close();
     refreshLabels();
     updateButtons();
     $('empty').hidden = list.rows.size > 0;
   });
-  events.addEventListener('session', (m) =>
-    session.update(JSON.parse((m as MessageEvent<string>).data) as SessionState),
-  );
+  events.addEventListener('session', (m) => {
+    const s = JSON.parse((m as MessageEvent<string>).data) as SessionState;
+    history.push('session', s.dl, s.ul);
+    for (const r of list.rows.values()) history.push(r.hash, r.dl, r.ul);
+    session.update(s);
+    details.tick();
+  });
   events.addEventListener('alerts', (m) => {
     const a = JSON.parse((m as MessageEvent<string>).data) as { alerts: AlertRecord[] };
     for (const x of a.alerts) {

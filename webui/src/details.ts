@@ -6,6 +6,7 @@
  */
 import { action, getJson, type TorrentRow } from './api.js';
 import { bytes, percent, rate, stateLabel } from './format.js';
+import { drawGraph, type SpeedHistory } from './graph.js';
 
 interface FileInfo {
   index: number;
@@ -51,7 +52,7 @@ const PRIORITIES: [number, string][] = [
   [7, 'Maximum'],
 ];
 const TRACKER_STATUS = ['Disabled', 'Not contacted', 'Working', 'Updating', 'Not working'];
-const TABS = ['files', 'peers', 'trackers', 'pieces'] as const;
+const TABS = ['files', 'peers', 'trackers', 'pieces', 'speed'] as const;
 type Tab = (typeof TABS)[number];
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -95,6 +96,7 @@ export class DetailsPanel {
 
   constructor(
     private readonly panel: HTMLElement,
+    private readonly history: SpeedHistory,
     private readonly onError: (e: unknown) => void,
   ) {
     panel.querySelector('.close')!.addEventListener('click', () => this.close());
@@ -118,6 +120,22 @@ export class DetailsPanel {
       panel.querySelector<HTMLElement>(`[data-tab=${this.tab}]`)!.focus();
       void this.load();
     });
+  }
+
+  /** A second passed (the event stream's session event): redraw the speed graph. */
+  tick(): void {
+    if (this.hash && this.tab === 'speed') this.speed();
+  }
+
+  private speed(): void {
+    const host = this.panel.querySelector('#tab-speed')!;
+    let canvas = host.querySelector('canvas');
+    if (!canvas) {
+      canvas = el('canvas', undefined, 'graph');
+      canvas.setAttribute('role', 'img');
+      host.replaceChildren(canvas);
+    }
+    drawGraph(canvas, this.history.values(this.hash!));
   }
 
   get openHash(): string | undefined {
@@ -172,7 +190,8 @@ export class DetailsPanel {
     if (this.tab === 'files') this.files(d);
     else if (this.tab === 'peers') this.peers(d);
     else if (this.tab === 'trackers') this.trackers(d);
-    else this.pieces(d);
+    else if (this.tab === 'pieces') this.pieces(d);
+    else this.speed();
   }
 
   private files(d: Details): void {

@@ -4,6 +4,7 @@
  */
 import { action } from './api.js';
 import { bytes, rate } from './format.js';
+import { drawGraph, type SpeedHistory } from './graph.js';
 
 export interface SessionState {
   dl: number;
@@ -47,7 +48,10 @@ export class SessionView {
   last: SessionState | undefined;
   private readonly dialog = document.getElementById('session-dialog') as HTMLDialogElement;
 
-  constructor(private readonly onError: (e: unknown) => void) {
+  constructor(
+    private readonly history: SpeedHistory,
+    private readonly onError: (e: unknown) => void,
+  ) {
     document.getElementById('alt-speed')!.addEventListener('click', () => {
       void action('transfer/toggleSpeedLimitsMode', {}).catch(onError);
     });
@@ -87,6 +91,7 @@ export class SessionView {
   }
 
   private fillCounters(s: SessionState): void {
+    drawGraph(document.getElementById('session-graph') as HTMLCanvasElement, this.history.values('session'));
     const c = s.counters;
     rows(document.getElementById('counters-bytes')!, [
       ['Payload received', bytes(c.payloadDownloaded)],
