@@ -97,7 +97,7 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForSelector('#empty:not([hidden])');
+    await page.waitForSelector('body[data-ready] #empty:not([hidden])');
 
     // Add by file (picked in the add dialog).
     await page.click('#add');
@@ -122,6 +122,21 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     await page.waitForSelector(`#row-${clipHash}`, { timeout: 10_000 });
     await page.waitForSelector(`#row-${albumHash}[data-state="downloading"]`, { timeout: 20_000 });
     await page.screenshot({ path: join(shots, 'list.png') });
+    // The dark theme follows prefers-color-scheme.
+    const background = (): Promise<string> =>
+      page.evaluate(() => {
+        const g = globalThis as unknown as {
+          getComputedStyle(e: unknown): { backgroundColor: string };
+          document: { body: unknown };
+        };
+        return g.getComputedStyle(g.document.body).backgroundColor;
+      });
+    const light = await background();
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    const dark = await background();
+    assert.notEqual(dark, light);
+    await page.screenshot({ path: join(shots, 'list-dark.png') });
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
 
     // Both complete, as the list shows it.
     for (const h of [albumHash, clipHash])

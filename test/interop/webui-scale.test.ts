@@ -81,7 +81,7 @@ test(`the web UI lists ${COUNT} torrents with a virtualised list`, { timeout: 18
       { timeout: 30_000 },
       COUNT,
     );
-    await page.waitForSelector('.list .row');
+    await page.waitForSelector('body[data-ready] .list .row');
     const loadMs = performance.now() - t0;
     const domRows = await page.evaluate(
       () => (globalThis as unknown as Doc).document.querySelectorAll('.list .row').length,

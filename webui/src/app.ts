@@ -155,6 +155,8 @@ async function main(): Promise<void> {
     refreshLabels();
     updateButtons();
     $('empty').hidden = list.rows.size > 0;
+    // The first full list is in: the page is ready (tests wait for this).
+    document.body.dataset['ready'] = 'true';
   });
   events.addEventListener('session', (m) => {
     const s = JSON.parse((m as MessageEvent<string>).data) as SessionState;
