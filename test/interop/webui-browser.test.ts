@@ -72,7 +72,7 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     dht: false,
     pex: false,
     limits: { maxPerHost: 10 },
-    uploadRateLimit: 400_000,
+    uploadRateLimit: 200_000,
   });
   await seeder.listen(0);
   await seeder.addTorrent(album.torrent, { savePath: seedDir });
@@ -104,7 +104,9 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     await page.waitForSelector('#add-dialog[open]');
     const picker = await page.$('#add-files');
     await picker!.uploadFile(albumFile);
-    await page.waitForSelector('#add-file-list li');
+    // The daemon reads the file list: leave two.bin out.
+    await page.waitForSelector('#add-file-list input[type=checkbox][value="1"]');
+    await page.click('#add-file-list input[type=checkbox][value="1"]');
     assert.equal(
       await page.$eval('#add-savepath', (e) => (e as unknown as { value: string }).value),
       downloads,
@@ -112,6 +114,7 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     await page.screenshot({ path: join(shots, 'add.png') });
     await page.click('#add-submit');
     await page.waitForSelector(`#row-${albumHash}`, { timeout: 10_000 });
+    await until(() => daemon.byHash(albumHash)?.record.filePriorities?.[1] === 0, 10_000, 'two.bin left out');
 
     // Add by magnet (pasted).
     await page.click('#add');
@@ -120,7 +123,7 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     await page.type('#add-urls', magnet);
     await page.click('#add-submit');
     await page.waitForSelector(`#row-${clipHash}`, { timeout: 10_000 });
-    await page.waitForSelector(`#row-${albumHash}[data-state="downloading"]`, { timeout: 20_000 });
+    await page.waitForSelector('.list .row[data-state="downloading"]', { timeout: 20_000 });
     await page.screenshot({ path: join(shots, 'list.png') });
     // The dark theme follows prefers-color-scheme.
     const background = (): Promise<string> =>
@@ -146,6 +149,9 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     const pct = await page.$eval(`#row-${albumHash} .pct`, (e) => e.textContent);
     assert.equal(pct, '100.0%');
     assert.deepEqual(await readFile(join(downloads, 'album', 'one.bin')), seededBytes(900_000, 1));
+    // (Only the piece it shares with one.bin may be written.)
+    const twoBefore = await readFile(join(downloads, 'album', 'two.bin')).catch(() => Buffer.alloc(0));
+    assert.ok(!twoBefore.equals(seededBytes(300_000, 2)), 'the file left out is not downloaded');
     assert.deepEqual(await readFile(join(downloads, 'clip.bin')), seededBytes(500_000, 3));
 
     // Search narrows the list; clearing it brings both back.
@@ -164,14 +170,31 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     await page.keyboard.press('Enter');
     await page.waitForSelector('#details:not([hidden]) #tab-files tbody tr:nth-child(2)');
     await page.screenshot({ path: join(shots, 'details-files.png') });
-    // two.bin (index 1) to Skip: the daemon remembers priority 0 for it.
-    await page.select('#tab-files select[data-index="1"]', '0');
+    const prioOf = (i: number): Promise<string> =>
+      page.$eval(`#tab-files select[data-index="${i}"]`, (e) => (e as unknown as { value: string }).value);
+    assert.equal(await prioOf(1), '0', 'two.bin shows Skip');
+    // two.bin back to Normal: the daemon records priority 4 and downloads it.
+    await page.select('#tab-files select[data-index="1"]', '1');
     await until(
-      () => daemon.byHash(albumHash)?.record.filePriorities?.[1] === 0,
+      () => daemon.byHash(albumHash)?.record.filePriorities?.[1] === 4,
       10_000,
       'file priority set',
     );
     assert.equal(daemon.byHash(albumHash)!.record.filePriorities![0], 4, 'the other file stays normal');
+    for (let i = 0; ; i++) {
+      const two = await readFile(join(downloads, 'album', 'two.bin')).catch(() => Buffer.alloc(0));
+      if (two.equals(seededBytes(300_000, 2)) && daemon.byHash(albumHash)!.torrent!.finished) break;
+      if (i >= 300) {
+        const det = (await (
+          await fetch(`http://127.0.0.1:${port}/api/nbt/torrent?hash=${albumHash}`)
+        ).json()) as Record<string, unknown>;
+        const tt = daemon.byHash(albumHash)!.torrent!;
+        assert.fail(
+          `two.bin not downloaded: ${tt.state} ${tt.finished} ${JSON.stringify(det.peers)} ${JSON.stringify(det.disconnects)} ${JSON.stringify(det.trackers)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     await page.click('[data-tab=peers]');
     await page.waitForSelector('#tab-peers:not([hidden]) h3');

@@ -56,3 +56,23 @@ export async function action(endpoint: string, fields: Record<string, string> | 
   if (!res.ok || text === 'Fails.') throw new Error(`${endpoint}: ${res.status} ${text}`);
   return text;
 }
+
+export interface Inspected {
+  infoHash: string;
+  name: string;
+  size: number;
+  files: { index: number; path: string; size: number }[];
+}
+
+/** A .torrent file's info-hash and files, read by the daemon (POST /api/nbt/inspect). */
+export async function inspect(file: Blob): Promise<Inspected> {
+  const res = await fetch('/api/nbt/inspect', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'X-Nbt-Token': token, 'Content-Type': 'application/x-bittorrent' },
+    body: file,
+  });
+  const json = (await res.json()) as Inspected & { error?: string };
+  if (!res.ok) throw new Error(json.error ?? `HTTP ${res.status}`);
+  return json;
+}

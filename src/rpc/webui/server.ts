@@ -10,13 +10,14 @@
  *   an HMAC of the session's SID under a per-server secret, handed out by GET /api/nbt/session
  *   (which another origin cannot read);
  * - `POST /api/nbt/qbt/<endpoint>` then runs the qBittorrent API endpoint of that name, so every
- *   action has one implementation.
+ *   action has one implementation; `POST /api/nbt/inspect` reads a .torrent's file list.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Daemon } from '../../daemon/daemon.js';
+import { parseTorrent } from '../../metainfo/index.js';
 import { PACKAGE_VERSION } from '../../util/version.js';
-import { crossSite, refuse, send } from '../http.js';
+import { crossSite, readBody, refuse, send, tooLarge } from '../http.js';
 import type { QbtApi } from '../qbittorrent/api.js';
 import { Assets, CSP } from './assets.js';
 import { EventHub } from './events.js';
@@ -24,6 +25,8 @@ import { torrentDetails } from './rows.js';
 
 export const TOKEN_HEADER = 'x-nbt-token';
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Largest .torrent POST /api/nbt/inspect reads. */
+const MAX_TORRENT_BYTES = 16 * 1024 * 1024;
 
 export interface WebUiOptions {
   credentials: boolean;
@@ -99,6 +102,7 @@ export class WebUi {
       if (!this.tokenValid(req.headers[TOKEN_HEADER], sid))
         return refuse(req, res, 403, JSON_TYPE, '{"error":"bad or missing X-Nbt-Token"}');
       if (endpoint.startsWith('qbt/')) return this.qbt.handle(req, res, endpoint.slice('qbt/'.length));
+      if (endpoint === 'inspect') return this.inspect(req, res);
       return refuse(req, res, 404, JSON_TYPE, '{"error":"no such endpoint"}');
     }
     if (req.method !== 'GET') return refuse(req, res, 405, JSON_TYPE, '{"error":"GET or POST"}');
@@ -134,6 +138,27 @@ export class WebUi {
       default:
         return send(res, 404, JSON_TYPE, '{"error":"no such endpoint"}');
     }
+  }
+
+  /** POST /api/nbt/inspect: a .torrent's info-hash, name and files (the add dialog's file choice). */
+  private async inspect(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req, MAX_TORRENT_BYTES);
+    if (body === 'too-large') return tooLarge(req, res);
+    let m;
+    try {
+      m = parseTorrent(body);
+    } catch (e) {
+      return send(res, 415, JSON_TYPE, JSON.stringify({ error: (e as Error).message }));
+    }
+    const files = m.files.flatMap((f, index) =>
+      f.pad ? [] : [{ index, path: f.path.join('/'), size: f.length }],
+    );
+    send(
+      res,
+      200,
+      JSON_TYPE,
+      JSON.stringify({ infoHash: m.infoHashHex, name: m.name, size: m.length, files }),
+    );
   }
 
   private tokenValid(given: string | string[] | undefined, sid: string | undefined): boolean {
