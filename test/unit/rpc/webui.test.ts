@@ -191,6 +191,43 @@ test('without credentials: pages and assets, no path escapes, token and Origin s
       'a cross-origin read is refused too',
     );
     assert.equal(r.daemon.list().length, 0);
+    // inspect: a .torrent's files; junk is 415, no token 403, nothing is added.
+    const inspect = (body: Buffer | string, headers: Record<string, string> = {}): Promise<Answer> =>
+      new Promise((resolve, reject) => {
+        const q = request(
+          {
+            host: '127.0.0.1',
+            port: r.port,
+            method: 'POST',
+            path: '/api/nbt/inspect',
+            headers: { Origin: origin, 'X-Nbt-Token': token, ...headers },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString(),
+              }),
+            );
+          },
+        );
+        q.on('error', reject);
+        q.end(body);
+      });
+    const seen = await inspect(r.fx.torrent);
+    assert.equal(seen.status, 200, seen.body);
+    const info = JSON.parse(seen.body) as {
+      infoHash: string;
+      files: { index: number; path: string; size: number }[];
+    };
+    assert.equal(info.infoHash, r.fx.metainfo.infoHashHex);
+    assert.deepEqual(info.files, [{ index: 0, path: 'data/a.bin', size: 40_000 }]);
+    assert.equal((await inspect('d4:junk')).status, 415);
+    assert.equal((await inspect(r.fx.torrent, { 'X-Nbt-Token': 'nope' })).status, 403);
+    assert.equal(r.daemon.list().length, 0);
     assert.equal((await call(r.port, 'GET', '/api/nbt/torrent?hash=zz')).status, 404);
     assert.equal((await call(r.port, 'GET', '/api/nbt/nothing')).status, 404);
   } finally {
