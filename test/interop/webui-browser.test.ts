@@ -19,6 +19,9 @@ import { requirePeer } from '../helpers/real-peers.js';
 import { seededBytes, tempDir } from '../helpers/tmp.js';
 import { until } from '../unit/client/fixtures.js';
 
+/** The compiled web UI (tests run from the checkout root). */
+const BUILT = 'dist/webui/app.js';
+
 const FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -39,6 +42,7 @@ async function exists(p: string): Promise<boolean> {
 test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout: 180_000 }, async (t) => {
   if (!requirePeer(t, 'chromium')) return;
   const puppeteer = (await import('puppeteer-core')).default;
+  assert.ok(await exists(BUILT), `${BUILT} missing: build the web UI (npx tsc -p webui/tsconfig.json)`);
   const tmp = await tempDir('nbt-webui-');
   const shots = process.env['NBT_WEBUI_SCREENSHOTS'] ?? join(tmp.path, 'shots');
   await mkdir(shots, { recursive: true });

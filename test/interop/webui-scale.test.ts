@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { TransmissionRpcServer } from '../../src/rpc/transmission/server.js';
@@ -13,6 +14,15 @@ import { requirePeer } from '../helpers/real-peers.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const COUNT = 1000;
+/** The compiled web UI (tests run from the checkout root). */
+const BUILT = 'dist/webui/app.js';
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
 
 interface Doc {
   document: {
@@ -29,6 +39,7 @@ interface Doc {
 test(`the web UI lists ${COUNT} torrents with a virtualised list`, { timeout: 180_000 }, async (t) => {
   if (!requirePeer(t, 'chromium')) return;
   const puppeteer = (await import('puppeteer-core')).default;
+  assert.ok(await exists(BUILT), `${BUILT} missing: build the web UI (npx tsc -p webui/tsconfig.json)`);
   const tmp = await tempDir('nbt-webui-scale-');
   const daemon = await Daemon.open({
     configDir: join(tmp.path, 'cfg'),

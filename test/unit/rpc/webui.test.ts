@@ -156,7 +156,7 @@ test('without credentials: pages and assets, no path escapes, token and Origin s
   try {
     const origin = `http://127.0.0.1:${r.port}`;
     const home = await call(r.port, 'GET', '/');
-    assert.equal(home.status, 200);
+    assert.equal(home.status, 200, `${home.body} (the web UI is built by npx tsc -p webui/tsconfig.json)`);
     assert.match(home.body, /<script type="module" src="\/ui\/app.js">/);
     assert.equal((await call(r.port, 'GET', '/login')).status, 302);
     const js = await call(r.port, 'GET', '/ui/app.js');
