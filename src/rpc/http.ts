@@ -50,3 +50,24 @@ export function isLoopback(address: string): boolean {
   const a = address.replace(/^::ffff:/i, '');
   return a === '::1' || /^127\./.test(a);
 }
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * qBittorrent's CSRF rule, shared by its API and the web UI: Origin and Referer, when sent, must
+ * name the Host the request went to.
+ */
+export function crossSite(req: IncomingMessage): boolean {
+  const target = hostOf(`http://${(req.headers.host ?? '').toLowerCase()}`);
+  for (const h of [req.headers.origin, req.headers.referer]) {
+    if (h === undefined || h === '') continue;
+    if (hostOf(h) !== target) return true;
+  }
+  return false;
+}

@@ -220,7 +220,9 @@ export class Choker {
     for (const p of peers) {
       if (this.idle(p, now) && p.interested) this.idleChoked.set(p.key, now);
       const since = this.idleChoked.get(p.key);
-      if (since !== undefined && (now - since >= this.backoffMs || p.lastRequestAt > since))
+      // A peer that lost interest ends its backoff: interest again (e.g. it wants files it had
+      // skipped) is a new need, and a choked peer cannot show it by requesting.
+      if (since !== undefined && (now - since >= this.backoffMs || p.lastRequestAt > since || !p.interested))
         this.idleChoked.delete(p.key);
     }
   }

@@ -2,7 +2,7 @@
  * The npm package as users get it: `npm pack` of this checkout, installed (its runtime
  * dependencies from the registry, as on a fresh machine) into an empty
  * project with a fresh HOME and npm cache; then `npx nbt demo`, `npx nbt daemon --help`, and the
- * installed `nbt daemon`, which answers the RPC and exits 0 on session-close.
+ * installed `nbt daemon`, which answers the RPC, serves the web UI and exits 0 on session-close.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,6 +91,11 @@ test(
         }
         const rpc = new RpcClient(rpcPort);
         assert.equal((await rpc.ok('session-get', { fields: ['rpc-version'] }))['rpc-version'], 17);
+        // The web UI's page and compiled modules ship in the package.
+        for (const path of ['/', '/ui/app.js', '/ui/style.css']) {
+          const res = await fetch(`http://127.0.0.1:${rpcPort}${path}`);
+          assert.equal(res.status, 200, `${path} from the installed package`);
+        }
         await rpc.ok('session-close');
         assert.equal(await exit, '0/null', log);
         assert.match(log, /"daemon stopped"/);

@@ -20,7 +20,8 @@ const usage = `Usage: nbt daemon [options]
 
 Runs torrents in the background, remembered in the config directory across restarts, and
 serves Transmission's RPC (transmission-remote, Sonarr, ...) on http://127.0.0.1:9091, and
-qBittorrent's Web API v2 (Sonarr, Radarr, cross-seed, ...) under /api/v2/ on the same port.
+qBittorrent's Web API v2 (Sonarr, Radarr, cross-seed, ...) under /api/v2/ on the same port,
+and a web UI at / (with credentials: a login page).
 
 Options:
   --config-dir DIR          session, .torrent copies and resume data (default ~/.config/nbt-daemon)
@@ -29,7 +30,7 @@ Options:
   --rpc-port N              RPC port (default 9091; 0 = any)
   --rpc-bind ADDR           RPC address (default 127.0.0.1)
   --rpc-username U          require HTTP basic auth (with --rpc-password) from every client, or
-  --rpc-password P          a qBittorrent login; without them only loopback clients are served
+  --rpc-password P          a qBittorrent or web UI login; without them only loopback clients are served
   --rpc-host-whitelist H    host names accepted in the Host header besides IPs and localhost (repeatable)
   --no-dht                  do not use the DHT
   --no-lsd                  no local service discovery (LAN multicast)
@@ -118,6 +119,7 @@ export const daemonCommand: Command = {
         address: values['rpc-bind'] ?? '127.0.0.1',
         port: rpcPort,
         auth: username !== undefined,
+        webui: `http://${hostForUrl(values['rpc-bind'] ?? '127.0.0.1')}:${rpcPort}/`,
       });
       await Promise.race([untilAborted(io.signal), untilAborted(closeRequested.signal)]);
       log.info('shutting down', { reason: io.signal.aborted ? String(io.signal.reason) : 'session-close' });
@@ -128,3 +130,9 @@ export const daemonCommand: Command = {
     return 0;
   },
 };
+
+/** An address as the host part of a URL (IPv6 in brackets; the wildcard as loopback). */
+function hostForUrl(address: string): string {
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
+  return address.includes(':') ? `[${address}]` : address;
+}

@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Daemon } from '../../daemon/daemon.js';
-import { readBody, refuse, send, tooLarge } from '../http.js';
+import { crossSite, readBody, refuse, send, tooLarge } from '../http.js';
 import { appEndpoints } from './app.js';
 import type { Call, Endpoint, Reply, Session } from './call.js';
 import { ApiError } from './errors.js';
@@ -68,7 +68,7 @@ export class QbtApi {
     res.setHeader('X-Frame-Options', 'SAMEORIGIN');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
-    if (this.crossSite(req)) return refuse(req, res, 401, TEXT, 'Unauthorized');
+    if (crossSite(req)) return refuse(req, res, 401, TEXT, 'Unauthorized');
     const address = req.socket.remoteAddress ?? '';
     const now = this.daemon.now();
     this.expireSessions(now);
@@ -184,6 +184,16 @@ export class QbtApi {
     return m?.[1];
   }
 
+  /** The request's SID when it names a live session (the web UI shares these sessions). */
+  liveSid(req: IncomingMessage): string | undefined {
+    const sid = this.sidOf(req);
+    const s = sid ? this.sessions.get(sid) : undefined;
+    const now = this.daemon.now();
+    if (!s || s.expiresAt <= now) return undefined;
+    s.expiresAt = now + SESSION_TIMEOUT;
+    return sid;
+  }
+
   private sessionOf(req: IncomingMessage): Session | undefined {
     const sid = this.sidOf(req);
     return sid ? this.sessions.get(sid) : undefined;
@@ -194,23 +204,5 @@ export class QbtApi {
     if (!m) return false;
     const given = Buffer.from(m[1]!, 'base64').toString('utf8');
     return timingSafeEqual(digest(given), digest(`${this.o.username}:${this.o.password}`));
-  }
-
-  /** qBittorrent's CSRF rule: Origin and Referer, when sent, must name the Host the request went to. */
-  private crossSite(req: IncomingMessage): boolean {
-    const host = (req.headers.host ?? '').toLowerCase();
-    const hostOf = (url: string): string | undefined => {
-      try {
-        return new URL(url).host.toLowerCase();
-      } catch {
-        return undefined;
-      }
-    };
-    const target = hostOf(`http://${host}`);
-    for (const h of [req.headers.origin, req.headers.referer]) {
-      if (h === undefined || h === '') continue;
-      if (hostOf(h) !== target) return true;
-    }
-    return false;
   }
 }

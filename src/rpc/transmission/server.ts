@@ -7,6 +7,8 @@
  * - with credentials, HTTP basic auth (401);
  * - the X-Transmission-Session-Id exchange (409 with the id; a CSRF guard);
  * - bodies over `maxBodyBytes` get 413, malformed JSON a 400.
+ * `/api/v2/` goes to the qBittorrent Web API and `/`, `/login`, `/ui/`, `/api/nbt/` to our web UI
+ * (src/rpc/webui), each with its own login and CSRF rules after the first two guards.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
@@ -14,6 +16,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Daemon } from '../../daemon/daemon.js';
 import { isLoopback, readBody, refuse, send, tooLarge } from '../http.js';
 import { QbtApi } from '../qbittorrent/api.js';
+import { WebUi } from '../webui/server.js';
 import { runMethod } from './methods.js';
 
 export { isLoopback };
@@ -38,6 +41,7 @@ export class TransmissionRpcServer {
   private readonly server: Server;
   private portValue = 0;
   private readonly qbt: QbtApi;
+  private readonly webui: WebUi;
 
   constructor(
     private readonly daemon: Daemon,
@@ -50,6 +54,7 @@ export class TransmissionRpcServer {
       maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY,
       port: () => this.portValue,
     });
+    this.webui = new WebUi(daemon, this.qbt, { credentials: this.credentials });
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.requestTimeout = 60_000;
     this.server.headersTimeout = 20_000;
@@ -73,6 +78,7 @@ export class TransmissionRpcServer {
   }
 
   async close(): Promise<void> {
+    this.webui.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -102,6 +108,8 @@ export class TransmissionRpcServer {
     const path = (req.url ?? '/').split('?')[0]!;
     // The qBittorrent Web API has its own login (SID cookie) and CSRF rules.
     if (path.startsWith('/api/v2/')) return this.qbt.handle(req, res, path.slice('/api/v2/'.length));
+    // The web UI logs in with the qBittorrent SID and has its own CSRF token.
+    if (WebUi.owns(path)) return this.webui.handle(req, res, path);
     if (this.credentials && !this.authorized(req.headers.authorization)) {
       res.setHeader('WWW-Authenticate', 'Basic realm="Transmission"');
       return refuse(req, res, 401, 'text/html', '<h1>401: Unauthorized</h1>');

@@ -199,6 +199,23 @@ test('an unchoked peer that sends no request loses its slot; it is passed over u
   assert.equal(a.amChoking, false);
 });
 
+test('an idle-choked peer that loses interest and regains it is unchoked without waiting out its backoff', () => {
+  // As at a rate-limited seed: the leecher went quiet (idle-choked), finished what it wanted
+  // (not interested), then wanted skipped files (interested again). A choked peer cannot request
+  // to end its backoff, so the lost interest must.
+  const c = new Choker({ slots: 1, idleMs: 1500, idleBackoffMs: 60_000, random: prng(5) });
+  const sim = new Sim(c, true);
+  const a = sim.add('a', { requests: false });
+  a.lastRequestAt = sim.now;
+  sim.advance(2000);
+  assert.equal(a.amChoking, true, 'idle for 1.5 s: choked');
+  a.interested = false;
+  sim.round(true);
+  a.interested = true;
+  sim.round(true);
+  assert.equal(a.amChoking, false, 'unchoked at once');
+});
+
 test('a request queued or being served keeps a peer from counting as idle', () => {
   const c = new Choker({ slots: 1, random: prng(6) });
   const p = peer('p', { amChoking: false, unchokedAt: 0, lastRequestAt: 0, busy: true });
