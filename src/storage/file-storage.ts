@@ -90,7 +90,12 @@ export class FileStorage implements Storage {
           () => false,
         );
         if (!there) continue;
-        if (await lstat(safeJoin(to, [top])).then(() => true, () => false))
+        if (
+          await lstat(safeJoin(to, [top])).then(
+            () => true,
+            () => false,
+          )
+        )
           throw new NbtError('STORAGE_MOVE', `move: ${safeJoin(to, [top])} already exists`);
         present.push(top);
       }

@@ -243,7 +243,12 @@ const fields: Record<string, Field> = {
       nextScrapeTime: 0,
       scrapeState: 0,
       seederCount: -1,
-      ...trackerLive(v.t?.trackerLink?.status, t.announce, v.daemon.client.options.clock.now(), v.daemon.now()),
+      ...trackerLive(
+        v.t?.trackerLink?.status,
+        t.announce,
+        v.daemon.client.options.clock.now(),
+        v.daemon.now(),
+      ),
     })),
   uploadedEver: (v) => v.stats?.uploaded ?? r(v).uploadedEver,
   uploadLimit: (v) => Math.round(r(v).uploadLimit / 1000),
