@@ -79,16 +79,18 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     uploadRateLimit: 200_000,
   });
   await seeder.listen(0);
-  await seeder.addTorrent(album.torrent, { savePath: seedDir });
-  await seeder.addTorrent(clip.torrent, { savePath: seedDir });
+  const seeds = [
+    await seeder.addTorrent(album.torrent, { savePath: seedDir }),
+    await seeder.addTorrent(clip.torrent, { savePath: seedDir }),
+  ];
+  // A seed still checking refuses peers (HASHCHECKING) and the dialler backs off for 15 s.
+  await until(() => seeds.every((t) => t.state === 'seeding'), 10_000, 'seeds ready');
   const downloads = join(tmp.path, 'downloads');
   const daemon = await Daemon.open({
     configDir: join(tmp.path, 'cfg'),
     downloadDir: downloads,
     port: 0,
-    // TCP only: a first uTP dial between two clients on loopback is sometimes reset (UTP_RESET),
-    // and the retry back-off can outlast the wait for a magnet with one peer.
-    client: { dht: false, pex: false, utp: false, host: '127.0.0.1', limits: { maxPerHost: 10 } },
+    client: { dht: false, pex: false, host: '127.0.0.1', limits: { maxPerHost: 10 } },
   });
   const server = new TransmissionRpcServer(daemon, { port: 0 });
   const port = await server.listen();
