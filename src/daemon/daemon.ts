@@ -377,6 +377,18 @@ export class Daemon {
     await this.startTorrent(entry);
   }
 
+  /**
+   * Renames a file or folder of the torrent (Torrent.renamePath); resolves once the record's
+   * name and the resume data (the new paths) are saved, so a crash cannot lose the rename.
+   */
+  async renamePath(entry: DaemonTorrent, from: string, to: string): Promise<void> {
+    const t = entry.torrent;
+    if (!t?.hasMetadata) throw new NbtError('TORRENT_NO_METADATA', 'rename: the metadata is not here yet');
+    await t.renamePath(from, to);
+    entry.record.name = t.name;
+    await Promise.all([this.saveRecord(), this.client.saveResume(t)]);
+  }
+
   /** Applies per-file priorities (our scale) and remembers them. */
   async setFilePriorities(entry: DaemonTorrent, priorities: number[]): Promise<void> {
     entry.record.filePriorities = priorities;

@@ -85,17 +85,8 @@ export class FileStorage implements Storage {
     await this.exclusive(async () => {
       const present: string[] = [];
       for (const top of tops) {
-        const there = await lstat(safeJoin(this.saveRoot, [top])).then(
-          () => true,
-          () => false,
-        );
-        if (!there) continue;
-        if (
-          await lstat(safeJoin(to, [top])).then(
-            () => true,
-            () => false,
-          )
-        )
+        if (!(await occupied(safeJoin(this.saveRoot, [top])))) continue;
+        if (await occupied(safeJoin(to, [top])))
           throw new NbtError('STORAGE_MOVE', `move: ${safeJoin(to, [top])} already exists`);
         present.push(top);
       }
@@ -163,11 +154,7 @@ export class FileStorage implements Storage {
         throw storageError(e, 'rename', src);
       });
       if (there) {
-        const clash = await lstat(dest).then(
-          () => true,
-          () => false,
-        );
-        if (clash) throw new NbtError('STORAGE_RENAME', `rename: ${dest} already exists`);
+        if (await occupied(dest)) throw new NbtError('STORAGE_RENAME', `rename: ${dest} already exists`);
         await this.checkDir(dest);
         await this.checkDir(src, false);
         await rename(src, dest).catch((e: unknown) => {
@@ -401,6 +388,14 @@ export class FileStorage implements Storage {
   private assertOpen(): void {
     if (this.closed) throw new NbtError('STORAGE_CLOSED', 'storage is closed');
   }
+}
+
+/** Something (a file, a folder, a dangling link) is at `path`. */
+function occupied(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function dropBytes(vec: Buffer[], n: number): Buffer[] {

@@ -58,31 +58,12 @@ export class TrackerLink {
     const tiers = [...torrent.metainfo.announce.map((t) => [...t])];
     for (const url of o.extraTrackers ?? []) if (!tiers.some((t) => t.includes(url))) tiers.push([url]);
     const readPort = o.port;
-    this.trackers = new TorrentTrackers({
-      tiers,
-      infoHash: torrent.infoHash,
-      peerId: o.peerId,
-      // Read at each announce: the client may start listening after the torrent was added.
-      get port() {
-        return readPort();
-      },
-      stats: () => this.stats(),
-      clock: o.clock,
-      numwant: o.numwant ?? 50,
-      requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
-      stopTimeoutMs: o.stopTimeoutMs ?? 5_000,
-      ...(o.http ? { http: o.http } : {}),
-      ...(o.udp ? { udp: o.udp } : {}),
-    });
-    // BEP 52: a hybrid is announced under its truncated v2 hash too (as libtorrent does), so
-    // v2 peers that know only that name find us; only its peers are used, its results are not
-    // reported again (the status and events stay those of the v1 announces).
-    const names = wireInfoHashes(torrent.infoHashes);
-    if (names.length === 2) {
-      this.v2 = new TorrentTrackers({
+    const announcer = (infoHash: Uint8Array): TorrentTrackers =>
+      new TorrentTrackers({
         tiers,
-        infoHash: names[1]!,
+        infoHash,
         peerId: o.peerId,
+        // Read at each announce: the client may start listening after the torrent was added.
         get port() {
           return readPort();
         },
@@ -94,6 +75,13 @@ export class TrackerLink {
         ...(o.http ? { http: o.http } : {}),
         ...(o.udp ? { udp: o.udp } : {}),
       });
+    this.trackers = announcer(torrent.infoHash);
+    // BEP 52: a hybrid is announced under its truncated v2 hash too (as libtorrent does), so
+    // v2 peers that know only that name find us; only its peers are used, its results are not
+    // reported again (the status and events stay those of the v1 announces).
+    const names = wireInfoHashes(torrent.infoHashes);
+    if (names.length === 2) {
+      this.v2 = announcer(names[1]!);
       this.v2.on('peers', (peers, source) => torrent.addPeers(peers, source));
       this.v2.on('error', () => undefined);
     }

@@ -3,6 +3,7 @@ import { statfs } from 'node:fs/promises';
 import { PACKAGE_VERSION } from '../../util/version.js';
 import { ApiError } from './errors.js';
 import { categoriesView, tagList } from './categories.js';
+import type { DaemonSettings } from '../../daemon/store.js';
 import { field, integer, type Call, type Endpoint } from './call.js';
 import { preferences, setPreferences } from './preferences.js';
 import { maindata, type SyncState } from './sync.js';
@@ -160,32 +161,8 @@ export const appEndpoints: Record<string, Endpoint> = {
   },
   'transfer/downloadLimit': { run: (c) => ({ text: String(limitsNow(c).down) }) },
   'transfer/uploadLimit': { run: (c) => ({ text: String(limitsNow(c).up) }) },
-  'transfer/setDownloadLimit': {
-    post: true,
-    run: async (c) => {
-      const v = integer(c, 'limit');
-      if (v === undefined) throw new ApiError(400, 'Missing parameter: limit');
-      await c.daemon.setSettings(
-        v > 0
-          ? { 'speed-limit-down-enabled': true, 'speed-limit-down': Math.max(1, Math.round(v / 1000)) }
-          : { 'speed-limit-down-enabled': false },
-      );
-      return undefined;
-    },
-  },
-  'transfer/setUploadLimit': {
-    post: true,
-    run: async (c) => {
-      const v = integer(c, 'limit');
-      if (v === undefined) throw new ApiError(400, 'Missing parameter: limit');
-      await c.daemon.setSettings(
-        v > 0
-          ? { 'speed-limit-up-enabled': true, 'speed-limit-up': Math.max(1, Math.round(v / 1000)) }
-          : { 'speed-limit-up-enabled': false },
-      );
-      return undefined;
-    },
-  },
+  'transfer/setDownloadLimit': speedLimitSetter('down'),
+  'transfer/setUploadLimit': speedLimitSetter('up'),
   'sync/maindata': {
     run: async (c) => {
       const now = syncState(c);
@@ -197,3 +174,19 @@ export const appEndpoints: Record<string, Endpoint> = {
     },
   },
 };
+
+/** transfer/setDownloadLimit and setUploadLimit: bytes/s (0 = none) as the session's kB/s limit. */
+function speedLimitSetter(dir: 'down' | 'up'): Endpoint {
+  return {
+    post: true,
+    run: async (c) => {
+      const v = integer(c, 'limit');
+      if (v === undefined) throw new ApiError(400, 'Missing parameter: limit');
+      const pack: Partial<DaemonSettings> = {};
+      pack[`speed-limit-${dir}-enabled`] = v > 0;
+      if (v > 0) pack[`speed-limit-${dir}`] = Math.max(1, Math.round(v / 1000));
+      await c.daemon.setSettings(pack);
+      return undefined;
+    },
+  };
+}

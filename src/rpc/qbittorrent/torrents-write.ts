@@ -126,12 +126,10 @@ function renamer(): Endpoint {
       const t = e.torrent;
       if (!t?.hasMetadata) throw new ApiError(409, "Torrent's metadata has not yet downloaded");
       try {
-        await t.renamePath(oldPath, newPath);
+        await c.daemon.renamePath(e, oldPath, newPath);
       } catch (err) {
         throw new ApiError(409, (err as Error).message);
       }
-      // Answered once the new paths are in the resume data (a crash must not lose them).
-      await Promise.all([c.daemon.saveRecord(), c.daemon.client.saveResume(t)]);
       return undefined;
     },
   };

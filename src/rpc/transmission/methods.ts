@@ -268,13 +268,10 @@ const methods: Record<string, Method> = {
     const parts = path.split('/').filter((c) => c !== '');
     const to = [...parts.slice(0, -1), name].join('/');
     try {
-      await t.renamePath(parts.join('/'), to);
+      await ctx.daemon.renamePath(e, parts.join('/'), to);
     } catch (err) {
       throw new RpcError(err instanceof Error ? err.message : String(err));
     }
-    e.record.name = t.name;
-    // Acknowledged only once both the new name and the new paths (resume data) are on disk.
-    await Promise.all([ctx.daemon.saveRecord(), ctx.daemon.client.saveResume(t)]);
     return { path: parts.join('/'), name, id: e.record.id };
   },
 
