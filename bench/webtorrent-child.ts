@@ -51,7 +51,17 @@ const wtModule = wtDir
 const { default: WebTorrent } = (await import(wtModule)) as {
   default: new (o: object) => WtClient;
 };
-const client = new WebTorrent({ dht: false, tracker: false, lsd: false, webSeeds: false, utp: false });
+// secure: 0 — plaintext, as our side and the seed use. WebTorrent 3's default (1: MSE with a
+// plaintext fallback) never fell back against a plaintext-only seed: every attempt was refused
+// and nothing was ever requested.
+const client = new WebTorrent({
+  dht: false,
+  tracker: false,
+  lsd: false,
+  webSeeds: false,
+  utp: false,
+  secure: 0,
+});
 const bytes = await readFile(torrentPath!);
 const torrent = await new Promise<WtTorrent>((resolve) => {
   const t = client.add(bytes, { path: savePath! }, resolve);
