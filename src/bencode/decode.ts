@@ -179,7 +179,7 @@ class Decoder {
       const kStart = this.pos;
       const kEnd = kStart + len;
       this.pos = kEnd;
-      const key = buf.toString('latin1', kStart, kEnd);
+      const key = keyString(buf, kStart, kEnd);
       if (prevStart >= 0) {
         const cmp = buf.compare(buf, prevStart, prevEnd, kStart, kEnd);
         if (cmp === 0) fail('BENCODE_DUPLICATE_KEY', `duplicate dictionary key "${printable(key)}"`, keyAt);
@@ -199,6 +199,35 @@ class Decoder {
     if (this.spans || (this.topSpans && depth <= 2)) spans.set(out, { start, end: this.pos });
     return out;
   }
+}
+
+/**
+ * The keys every torrent repeats once per file ('length', 'path', …) as one shared string each:
+ * a fresh string per key per file is 50–60 bytes a file and as much garbage to collect.
+ */
+const COMMON_KEYS = new Map<number, string[]>();
+for (const k of [
+  'length',
+  'path',
+  'path.utf-8',
+  'attr',
+  'md5sum',
+  'sha1',
+  'symlink path',
+  'pieces root',
+  'mtime',
+])
+  (COMMON_KEYS.get(k.length) ?? COMMON_KEYS.set(k.length, []).get(k.length)!).push(k);
+
+function keyString(buf: Buffer, start: number, end: number): string {
+  const candidates = COMMON_KEYS.get(end - start);
+  if (candidates)
+    for (const k of candidates) {
+      let i = 0;
+      while (i < k.length && buf[start + i] === k.charCodeAt(i)) i++;
+      if (i === k.length) return k;
+    }
+  return buf.toString('latin1', start, end);
 }
 
 function printable(key: string): string {

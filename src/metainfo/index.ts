@@ -7,7 +7,7 @@ export {
   wireInfoHashes,
   type InfoHashes,
 } from './info-hash.js';
-export { parseTorrent, parseInfoDict, type ParseOptions } from './parse.js';
+export { parseTorrent, parseInfoDict, MAX_TORRENT_BYTES, type ParseOptions } from './parse.js';
 export { sanitizeComponent, sanitizePath } from './paths.js';
 export { parseMagnet, buildMagnet, type MagnetLink, type MagnetInput } from './magnet.js';
 export { createTorrent, autoPieceLength, type CreateOptions, type CreateProgress } from './create.js';

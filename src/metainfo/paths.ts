@@ -85,20 +85,21 @@ export function sanitizePath(components: readonly string[]): string[] {
 /**
  * Makes file paths unique, as libtorrent does: a path equal to an earlier file, or one that
  * uses an earlier file as a directory (or the reverse), gets ".1", ".2"... added to the
- * conflicting component, before its extension. Pad files are exempt (never written).
+ * conflicting component, before its extension. Pad files are exempt (never written). The first
+ * `skip` components of every path are left out (a slot the caller fills in later).
  */
-export function resolveDuplicates(paths: string[][], isPad: readonly boolean[]): void {
+export function resolveDuplicates(paths: string[][], isPad: readonly boolean[], skip = 0): void {
   const files = new Set<string>();
   const dirs = new Set<string>();
-  /** The '/'-joined prefixes of p: pre[k] = p[0..k] (reused: one array for every file). */
+  /** The '/'-joined prefixes of p[skip..]: pre[k] = p[skip..skip+k] (one array for every file). */
   const pre: string[] = [];
   const prefixesOf = (p: string[]): void => {
-    pre.length = p.length;
-    let acc = p[0]!;
+    pre.length = p.length - skip;
+    let acc = p[skip]!;
     pre[0] = acc;
-    for (let k = 1; k < p.length; k++) pre[k] = acc = `${acc}/${p[k]}`;
+    for (let k = 1; k < pre.length; k++) pre[k] = acc = `${acc}/${p[skip + k]}`;
   };
-  /** The component index that collides, or -1. */
+  /** The component index (after skip) that collides, or -1. */
   const conflict = (): number => {
     const last = pre.length - 1;
     for (let k = 0; k < last; k++) if (files.has(pre[k]!)) return k;
@@ -113,14 +114,14 @@ export function resolveDuplicates(paths: string[][], isPad: readonly boolean[]):
     let cur = orig;
     prefixesOf(cur);
     for (let level = conflict(); level >= 0; level = conflict()) {
-      const name = orig[level]!;
+      const name = orig[skip + level]!;
       const key = level === 0 ? name : `${pre[level - 1]}/${name}`;
       const n = nextSuffix.get(key) ?? 1;
       nextSuffix.set(key, n + 1);
-      const dot = level === orig.length - 1 ? name.lastIndexOf('.') : -1;
+      const dot = level === pre.length - 1 ? name.lastIndexOf('.') : -1;
       const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
       if (cur === orig) cur = [...orig];
-      cur[level] = `${stem}.${n}${ext}`;
+      cur[skip + level] = `${stem}.${n}${ext}`;
       prefixesOf(cur);
     }
     paths[i] = cur;

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import {
   buildMagnet,
+  MAX_TORRENT_BYTES,
   parseMagnet,
   parseTorrent,
   type MagnetLink,
@@ -22,7 +23,7 @@ Options:
             files [{path, length, piecesRoot?}], trackers (tiers), webSeeds, magnet, ...
 `;
 
-const MAX_TORRENT = 64 << 20;
+const MAX_TORRENT = MAX_TORRENT_BYTES;
 
 async function readTorrentFile(path: string): Promise<Buffer> {
   const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {

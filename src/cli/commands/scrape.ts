@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { parseMagnet, parseTorrent } from '../../metainfo/index.js';
+import { MAX_TORRENT_BYTES, parseMagnet, parseTorrent } from '../../metainfo/index.js';
 import {
   HttpTrackerClient,
   UdpTrackerClient,
@@ -22,7 +22,7 @@ Options:
   --json              one JSON document: { infoHash, trackers: [{ url, tier, complete, incomplete, downloaded } | { url, tier, error }] }
 `;
 
-const MAX_TORRENT = 64 << 20;
+const MAX_TORRENT = MAX_TORRENT_BYTES;
 
 interface Target {
   infoHash: Buffer;

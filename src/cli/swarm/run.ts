@@ -1,11 +1,11 @@
 /** Helpers shared by the commands that run a Client: reading a .torrent, waiting, exit codes. */
 import { open } from 'node:fs/promises';
-import { parseTorrent, type Metainfo } from '../../metainfo/index.js';
+import { MAX_TORRENT_BYTES, parseTorrent, type Metainfo } from '../../metainfo/index.js';
 import type { Torrent } from '../../torrent/index.js';
 import { NbtError } from '../../util/errors.js';
 import type { CliIO } from '../types.js';
 
-const MAX_TORRENT = 64 << 20;
+const MAX_TORRENT = MAX_TORRENT_BYTES;
 
 /** Reads and parses a .torrent file; every problem is one NbtError line. */
 export async function loadTorrentFile(path: string): Promise<{ bytes: Buffer; metainfo: Metainfo }> {
@@ -18,7 +18,8 @@ export async function loadTorrentFile(path: string): Promise<{ bytes: Buffer; me
   let bytes: Buffer;
   try {
     const { size } = await fh.stat();
-    if (size > MAX_TORRENT) throw new NbtError('CLI_TOO_LARGE', `${path} is larger than 64 MiB`);
+    if (size > MAX_TORRENT)
+      throw new NbtError('CLI_TOO_LARGE', `${path} is larger than ${MAX_TORRENT >> 20} MiB`);
     bytes = await fh.readFile();
   } finally {
     await fh.close();

@@ -215,6 +215,12 @@ test('validation errors', () => {
     ),
     'METAINFO_TOO_LARGE',
   );
+  // The default: 32 MiB, what real torrents need (libtorrent refuses above 10 MB).
+  const big = Buffer.concat([single(), Buffer.alloc((32 << 20) - single().length + 1)]);
+  assert.throws(
+    () => parseTorrent(big),
+    (e: unknown) => isNbtError(e, 'METAINFO_TOO_LARGE'),
+  );
   assert.throws(
     () => parseTorrent(single(), { maxSize: 10 }),
     (e: unknown) => isNbtError(e, 'METAINFO_TOO_LARGE'),

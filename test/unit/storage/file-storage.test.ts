@@ -341,3 +341,26 @@ test('random layouts: scattered writes then reads match a reference, on disk and
     }
   }
 });
+
+test('fileStats of many files in missing folders stats each folder once, the files not at all', async () => {
+  const tmp = await tempDir('nbt-fs-stats');
+  const dir = tmp.path;
+  // 20,000 files in 200 folders, of which one exists and holds two of the files.
+  const files = Array.from({ length: 20_000 }, (_, i) => ({
+    path: ['t', `d${i % 200}`, `f${i}`],
+    length: 1,
+  }));
+  const l = makeLayout(1 << 14, files);
+  await mkdir(join(dir, 't', 'd7'), { recursive: true });
+  await writeFile(join(dir, 't', 'd7', 'f7'), 'x');
+  await writeFile(join(dir, 't', 'd7', 'f207'), 'yy');
+  const s = new FileStorage(l, dir);
+  const stats = await s.fileStats();
+  assert.equal(stats.length, 20_000);
+  assert.equal(stats[7]?.size, 1);
+  assert.equal(stats[207]?.size, 2);
+  assert.equal(stats.filter((x) => x !== undefined).length, 2);
+  assert.equal(stats[407], undefined, 'a missing file in an existing folder');
+  await s.close();
+  await tmp.cleanup();
+});
