@@ -106,3 +106,19 @@ test('build/parse round trips', () => {
   assert.equal(buildMagnet({ infoHash: HEX.toUpperCase() }), `magnet:?xt=urn:btih:${HEX}`);
   assert.equal(buildMagnet(parseMagnet(uri)), uri);
 });
+
+test('so=: the last one wins and is parsed once; at most 500,000 file indices', () => {
+  const h = 'ab'.repeat(20);
+  // Found by the fuzzer: each so= of a long link was expanded into a Set (100+ ms per link).
+  const many = `magnet:?xt=urn:btih:${h}` + '&so=0-499999'.repeat(40) + '&so=2,4-5';
+  assert.deepEqual(parseMagnet(many).selectOnly, [2, 4, 5]);
+  assert.equal(parseMagnet(`magnet:?xt=urn:btih:${h}&so=0-499999`).selectOnly?.length, 500_000);
+  assert.throws(
+    () => parseMagnet(`magnet:?xt=urn:btih:${h}&so=0-500000`),
+    (e: unknown) => isNbtError(e, 'MAGNET_BAD_SELECT'),
+  );
+  assert.throws(
+    () => parseMagnet(`magnet:?xt=urn:btih:${h}&so=0-300000,100000-400000`),
+    (e: unknown) => isNbtError(e, 'MAGNET_BAD_SELECT'),
+  );
+});
