@@ -65,6 +65,12 @@ export class Uploader {
       this.refuse(s, ref);
       return;
     }
+    // The same block asked for again while still queued: ignored (as libtorrent does), so a
+    // peer repeating one request 500 times gets one block, not 500 of our upload capacity.
+    if (
+      s.uploadQueue.some((r) => r.piece === ref.piece && r.offset === ref.offset && r.length === ref.length)
+    )
+      return;
     s.uploadQueue.push(ref);
     // Start reading the piece now so it is in memory by the time its turn comes (only a few
     // pieces ahead: the rest are read when they reach the head of the queue).

@@ -137,9 +137,15 @@ test('requests for pieces we lack, while choked, and thousands of them: all refu
     assert.ok(await greedy.waitFor((r) => count(r, 'unchoke') > 0), 'unchoked');
     const pieces = w.seeded.metainfo.pieceCount;
     const reqs: Buffer[] = [];
+    // All different (a repeated request is ignored: see the next test).
     for (let i = 0; i < n; i++)
       reqs.push(
-        encodeMessage({ type: 'request', index: i % (pieces - 1), begin: BLOCK * (i % 2), length: BLOCK }),
+        encodeMessage({
+          type: 'request',
+          index: i % (pieces - 1),
+          begin: 8 * Math.floor(i / (pieces - 1)),
+          length: 16,
+        }),
       );
     greedy.socket.write(Buffer.concat(reqs));
     assert.ok(
@@ -148,6 +154,27 @@ test('requests for pieces we lack, while choked, and thousands of them: all refu
     );
     assert.ok(count(greedy, 'reject') >= n - 500 - count(greedy, 'piece'));
     assert.ok(!greedy.isClosed && !lacking.isClosed);
+    await w.finish();
+  } catch (e) {
+    await w.finish().catch(() => undefined);
+    throw e;
+  }
+});
+
+test('the same request repeated while queued is served once, not once per copy', async () => {
+  const w = await makeWorld();
+  try {
+    const greedy = await hostile(w);
+    greedy.send({ type: 'interested' });
+    assert.ok(await greedy.waitFor((r) => count(r, 'unchoke') > 0), 'unchoked');
+    const m = encodeMessage({ type: 'request', index: 1, begin: 0, length: BLOCK });
+    const other = encodeMessage({ type: 'request', index: 2, begin: 0, length: BLOCK });
+    greedy.socket.write(Buffer.concat([...Array.from({ length: 300 }, () => m), other]));
+    assert.ok(await greedy.waitFor((r) => count(r, 'piece') >= 2, 10_000), 'both blocks served');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(count(greedy, 'piece'), 2, '300 copies of one request, one block');
+    assert.equal(count(greedy, 'reject'), 0);
+    assert.ok(!greedy.isClosed);
     await w.finish();
   } catch (e) {
     await w.finish().catch(() => undefined);
