@@ -47,7 +47,15 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
   const tmp = await tempDir('nbt-webui-');
   const shots = process.env['NBT_WEBUI_SCREENSHOTS'] ?? join(tmp.path, 'shots');
   await mkdir(shots, { recursive: true });
-  const tracker = new TrackerServer({ host: '127.0.0.1', http: { port: 0 }, intervalS: 5 });
+  // Clients re-announce no sooner than every 60 s whatever the interval says, so the seed must
+  // outlive the default TTL (2 × interval): on a loaded machine the daemon's first announce can
+  // come more than 10 s after the seed's.
+  const tracker = new TrackerServer({
+    host: '127.0.0.1',
+    http: { port: 0 },
+    intervalS: 5,
+    peerTtlMs: 600_000,
+  });
   await tracker.listen();
   const announce = tracker.announceUrls().http!;
   // Two torrents in the seed's directory: a folder of three files, two in a subfolder (added by
@@ -145,7 +153,7 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
       .waitForSelector('.list .row[data-state="downloading"]', { timeout: 20_000 })
       .catch((e: unknown) => {
         throw new Error(
-          `${String(e)} ${JSON.stringify(daemon.list().map((d) => [d.record.name, d.torrent?.state, d.torrent?.paused, d.record.stopped, d.queued, d.torrent?.peers.length, d.torrent?.stats().bytesDone, d.torrent?.trackers]))} seeder ${JSON.stringify(seeds.map((t) => [t.state, t.peers.length]))} ${pageErrors.join(';')}`,
+          `${String(e)} ${JSON.stringify(daemon.list().map((d) => [d.record.name, d.torrent?.state, d.torrent?.paused, d.record.stopped, d.queued, d.torrent?.peers.length, d.torrent?.stats().bytesDone, d.torrent?.trackers]))} seeder ${JSON.stringify(seeds.map((t) => [t.state, t.peers.length, t.trackers]))} ${pageErrors.join(';')}`,
         );
       });
     await page.screenshot({ path: join(shots, 'list.png') });
