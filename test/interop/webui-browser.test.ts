@@ -139,7 +139,7 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     );
     await page.screenshot({ path: join(shots, 'add.png') });
     await page.click('#add-submit');
-    await page.waitForSelector(`#row-${albumHash}`, { timeout: 10_000 });
+    await page.waitForSelector(`#row-${albumHash}`, { timeout: 30_000 });
     await until(() => disc2.every((i) => prios()?.[i] === 0), 10_000, 'disc2 left out');
 
     // Add by magnet (pasted).
@@ -148,7 +148,7 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     const magnet = buildMagnet({ infoHash: clip.metainfo.infoHash, name: 'clip.bin', trackers: [announce] });
     await page.type('#add-urls', magnet);
     await page.click('#add-submit');
-    await page.waitForSelector(`#row-${clipHash}`, { timeout: 10_000 });
+    await page.waitForSelector(`#row-${clipHash}`, { timeout: 30_000 });
     await page
       .waitForSelector('.list .row[data-state="downloading"]', { timeout: 20_000 })
       .catch((e: unknown) => {

@@ -124,7 +124,7 @@ export class FileTree {
     const t = el('table', undefined, 'files');
     const head = el('tr');
     for (const [h, cls] of [
-      ['Wanted', 'check'],
+      ['Wanted', 'want'],
       ['Name', ''],
       ['Size', 'num'],
       ['Progress', ''],
@@ -181,7 +181,7 @@ export class FileTree {
     wanted.dataset['folder'] = folder.path;
     wanted.addEventListener('change', () => this.want(folder.indexes, wanted.checked));
     tr.append(
-      this.cell(wanted, 'check'),
+      this.cell(wanted, 'want'),
       name,
       el('td', bytes(sumSize(folder, this.byIndex)), 'num'),
       this.cell(progressCell()),
@@ -205,7 +205,7 @@ export class FileTree {
     wanted.dataset['index'] = String(f.index);
     wanted.addEventListener('change', () => this.want([f.index], wanted.checked));
     tr.append(
-      this.cell(wanted, 'check'),
+      this.cell(wanted, 'want'),
       name,
       el('td', bytes(f.size), 'num'),
       this.cell(progressCell()),
