@@ -185,3 +185,32 @@ test('saved engine settings that are no longer valid are dropped at start, not f
     await dir.cleanup();
   }
 });
+
+test('with credentials the settings need a live session like the rest of /api/nbt/', async () => {
+  const dir = await tempDir('nbt-webui-settings-');
+  const daemon = await Daemon.open({
+    configDir: join(dir.path, 'cfg'),
+    downloadDir: join(dir.path, 'dl'),
+    port: 0,
+    client: { dht: false, trackers: false, pex: false, host: '127.0.0.1' },
+  });
+  const rpc = new TransmissionRpcServer(daemon, { port: 0, username: 'admin', password: 'secret' });
+  const port = await rpc.listen();
+  try {
+    assert.equal((await call(port, 'GET', '/api/nbt/settings')).status, 401);
+    const body = JSON.stringify({ request_timeout: 15_000 });
+    const post = await call(
+      port,
+      'POST',
+      '/api/nbt/settings',
+      { Origin: `http://127.0.0.1:${port}`, 'Content-Type': 'application/json' },
+      body,
+    );
+    assert.equal(post.status, 401);
+    assert.equal(daemon.client.settings().request_timeout, 20_000);
+  } finally {
+    await rpc.close();
+    await daemon.close();
+    await dir.cleanup();
+  }
+});
