@@ -3,7 +3,8 @@
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
 # curl, ffmpeg and Chromium (streaming tests), nginx (web seeds), python3-transmissionrpc and
 # qbittorrent-nox (daemon tests), all from Debian's packages; Python's qbittorrent-api from PyPI
-# when PyPI is reachable. Idempotent; needs root (CI runs as root).
+# when PyPI is reachable; Flood (a third-party web UI, npm) into /opt/nbt-flood ($NBT_FLOOD_DIR),
+# outside the project's node_modules (it is a 44 MB bundle). Idempotent; needs root (CI runs as root).
 set -e
 need=""
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need="$need python3-libtorrent"
@@ -40,5 +41,11 @@ fi
 if ! /usr/bin/python3 -c 'import qbittorrentapi' 2>/dev/null; then
   /usr/bin/python3 -m pip install --quiet --break-system-packages --no-deps qbittorrent-api >/dev/null 2>&1 ||
     echo "install-test-peers: pip install qbittorrent-api failed (PyPI not reachable?)" >&2
+fi
+# Flood from npm, pinned; test/interop/flood.test.ts runs it against the daemon.
+FLOOD_DIR="${NBT_FLOOD_DIR:-/opt/nbt-flood}"
+if [ ! -f "$FLOOD_DIR/node_modules/flood/dist/index.js" ]; then
+  mkdir -p "$FLOOD_DIR"
+  npm install --prefix "$FLOOD_DIR" --no-save --no-audit --no-fund --loglevel=error flood@4.16.2 >/dev/null
 fi
 exit 0

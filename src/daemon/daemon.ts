@@ -20,6 +20,8 @@ import { inAltSpeedWindow } from './schedule.js';
 import { WatchDir } from './watch-dir.js';
 import { DaemonBlocklist } from './blocklist.js';
 import type { TimerHandle } from '../util/clock.js';
+import type { SettingName, SettingsPack } from '../settings/index.js';
+import { applyEngineSettings, validSavedEngineSettings } from './engine-settings.js';
 
 export interface DaemonOptions {
   configDir: string;
@@ -107,9 +109,12 @@ export class Daemon {
     this.log = o.log;
     this.settingsValue = settings;
     this.startedAt = this.now();
+    const engine = validSavedEngineSettings(store.session.engine);
+    if (engine.dropped.length) this.log?.warn('saved engine settings ignored', { settings: engine.dropped });
     this.client = new Client({
       resumeInterval: 10_000,
       ...o.client,
+      settings: { ...o.client?.settings, ...engine.pack },
       resumeDir: store.resumeDir,
       savePath: settings['download-dir'],
       ...(o.port !== undefined ? { port: o.port } : {}),
@@ -167,6 +172,23 @@ export class Daemon {
     this.store.session.settings = this.settingsValue;
     await this.store.flush();
     this.applyPolicy();
+  }
+
+  /**
+   * Changes engine settings (src/settings) on the running Client and remembers them in the
+   * session file, saved before it resolves. Throws SettingsError naming the setting (nothing
+   * changes) for an unknown name, a bad value, a construction-only setting, or one the session
+   * settings own (src/daemon/engine-settings.ts).
+   */
+  async setEngineSettings(pack: unknown): Promise<SettingName[]> {
+    const before = this.client.settings() as Record<string, unknown>;
+    const saved = applyEngineSettings(this.client, (this.store.session.engine ?? {}) as SettingsPack, pack);
+    this.store.session.engine = saved as Record<string, unknown>;
+    await this.store.flush();
+    const after = this.client.settings() as Record<string, unknown>;
+    return (Object.keys(pack as object) as SettingName[]).filter(
+      (n) => JSON.stringify(before[n]) !== JSON.stringify(after[n]),
+    );
   }
 
   /** Every torrent in queue order. */

@@ -110,6 +110,8 @@ export interface SessionFile {
   /** qBittorrent's categories by name, and tags that exist without a torrent carrying them. */
   categories?: Record<string, CategoryRecord>;
   tags?: string[];
+  /** Engine settings changed at runtime (src/daemon/engine-settings.ts), by name. */
+  engine?: Record<string, unknown>;
 }
 
 const EMPTY: SessionFile = { version: 1, nextId: 1, settings: {}, torrents: [] };
@@ -210,6 +212,9 @@ function validSession(v: unknown): SessionFile {
     torrents,
     categories: validCategories(o.categories),
     tags: Array.isArray(o.tags) ? o.tags.filter((t): t is string => typeof t === 'string') : [],
+    ...(o.engine && typeof o.engine === 'object' && !Array.isArray(o.engine)
+      ? { engine: o.engine as Record<string, unknown> }
+      : {}),
   };
 }
 

@@ -17,12 +17,21 @@ export type RealPeer =
   | 'curl'
   | 'ffmpeg'
   | 'chromium'
-  | 'nginx';
+  | 'nginx'
+  | 'flood';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** test/peers in the source tree (this file runs from dist/test/helpers). */
 export const peersDir = join(here, '..', '..', '..', 'test', 'peers');
 export const ltPeerScript = join(peersDir, 'lt_peer.py');
+/** Flood (npm, a web UI for torrent clients), installed by scripts/install-test-peers.sh. */
+export const floodEntry = join(
+  process.env['NBT_FLOOD_DIR'] ?? '/opt/nbt-flood',
+  'node_modules',
+  'flood',
+  'dist',
+  'index.js',
+);
 
 const cache = new Map<RealPeer, boolean>();
 
@@ -39,6 +48,7 @@ export function peerInstalled(name: RealPeer): boolean {
       ffmpeg: ['sh', ['-c', 'command -v ffmpeg && command -v ffprobe']],
       chromium: ['sh', ['-c', 'command -v chromium']],
       nginx: ['sh', ['-c', 'test -x /usr/sbin/nginx']],
+      flood: ['test', ['-f', floodEntry]],
     };
     const [cmd, args] = probe[name];
     ok = spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;

@@ -1,9 +1,10 @@
 /**
  * The web UI in a real browser (Debian's headless Chromium driven by puppeteer-core) against a
  * real Daemon, a tracker of ours and a seeding Client: adds a torrent by file and one by magnet,
- * watches both complete, opens the details (files, peers with the past connections' reasons,
- * trackers, piece map), changes a file priority, opens the session panel, searches, and removes
- * both (with and without data). Screenshots of each page go to a temp directory, or to
+ * watches both complete, opens the details (the file tree: a folder collapsed, a folder's
+ * priority and wanted box set for every file in it; peers with the past connections' reasons,
+ * trackers, piece map), opens the session panel, edits engine settings (a refused value named,
+ * then one applied and remembered), searches, and removes both (with and without data). Screenshots of each page go to a temp directory, or to
  * NBT_WEBUI_SCREENSHOTS (e.g. docs/webui) when set.
  */
 import { test } from 'node:test';
@@ -46,15 +47,24 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
   const tmp = await tempDir('nbt-webui-');
   const shots = process.env['NBT_WEBUI_SCREENSHOTS'] ?? join(tmp.path, 'shots');
   await mkdir(shots, { recursive: true });
-  const tracker = new TrackerServer({ host: '127.0.0.1', http: { port: 0 }, intervalS: 5 });
+  // Clients re-announce no sooner than every 60 s whatever the interval says, so the seed must
+  // outlive the default TTL (2 × interval): on a loaded machine the daemon's first announce can
+  // come more than 10 s after the seed's.
+  const tracker = new TrackerServer({
+    host: '127.0.0.1',
+    http: { port: 0 },
+    intervalS: 5,
+    peerTtlMs: 600_000,
+  });
   await tracker.listen();
   const announce = tracker.announceUrls().http!;
-  // Two torrents in the seed's directory: a folder of two files (added by file) and one file
-  // (added by magnet).
+  // Two torrents in the seed's directory: a folder of three files, two in a subfolder (added by
+  // file), and one file (added by magnet).
   const seedDir = join(tmp.path, 'seed');
-  await mkdir(join(seedDir, 'album'), { recursive: true });
+  await mkdir(join(seedDir, 'album', 'disc2'), { recursive: true });
   await writeFile(join(seedDir, 'album', 'one.bin'), seededBytes(900_000, 1));
-  await writeFile(join(seedDir, 'album', 'two.bin'), seededBytes(300_000, 2));
+  await writeFile(join(seedDir, 'album', 'disc2', 'two.bin'), seededBytes(300_000, 2));
+  await writeFile(join(seedDir, 'album', 'disc2', 'three.bin'), seededBytes(200_000, 4));
   await writeFile(join(seedDir, 'clip.bin'), seededBytes(500_000, 3));
   const album = await createTorrent(join(seedDir, 'album'), {
     pieceLength: 16384,
@@ -69,6 +79,10 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
   const albumFile = join(tmp.path, 'album.torrent');
   await writeFile(albumFile, album.torrent);
   const albumHash = album.metainfo.infoHashHex;
+  const indexOf = (name: string): number => album.metainfo.files.findIndex((f) => f.path.at(-1) === name);
+  const [one, two, three] = [indexOf('one.bin'), indexOf('two.bin'), indexOf('three.bin')];
+  const disc2 = [two, three];
+  const prios = (): number[] | undefined => daemon.byHash(albumHash)?.record.filePriorities;
   const clipHash = clip.metainfo.infoHashHex;
   // Rate-limited, so that the list and the graphs show a download under way.
   const seeder = new Client({
@@ -114,17 +128,19 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     await page.waitForSelector('#add-dialog[open]');
     const picker = await page.$('#add-files');
     await picker!.uploadFile(albumFile);
-    // The daemon reads the file list: leave two.bin out.
-    await page.waitForSelector('#add-file-list input[type=checkbox][value="1"]');
-    await page.click('#add-file-list input[type=checkbox][value="1"]');
+    // The daemon reads the file list: leave disc2 (two.bin, three.bin) out.
+    for (const i of disc2) {
+      await page.waitForSelector(`#add-file-list input[type=checkbox][value="${i}"]`);
+      await page.click(`#add-file-list input[type=checkbox][value="${i}"]`);
+    }
     assert.equal(
       await page.$eval('#add-savepath', (e) => (e as unknown as { value: string }).value),
       downloads,
     );
     await page.screenshot({ path: join(shots, 'add.png') });
     await page.click('#add-submit');
-    await page.waitForSelector(`#row-${albumHash}`, { timeout: 10_000 });
-    await until(() => daemon.byHash(albumHash)?.record.filePriorities?.[1] === 0, 10_000, 'two.bin left out');
+    await page.waitForSelector(`#row-${albumHash}`, { timeout: 30_000 });
+    await until(() => disc2.every((i) => prios()?.[i] === 0), 10_000, 'disc2 left out');
 
     // Add by magnet (pasted).
     await page.click('#add');
@@ -132,8 +148,14 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     const magnet = buildMagnet({ infoHash: clip.metainfo.infoHash, name: 'clip.bin', trackers: [announce] });
     await page.type('#add-urls', magnet);
     await page.click('#add-submit');
-    await page.waitForSelector(`#row-${clipHash}`, { timeout: 10_000 });
-    await page.waitForSelector('.list .row[data-state="downloading"]', { timeout: 20_000 });
+    await page.waitForSelector(`#row-${clipHash}`, { timeout: 30_000 });
+    await page
+      .waitForSelector('.list .row[data-state="downloading"]', { timeout: 20_000 })
+      .catch((e: unknown) => {
+        throw new Error(
+          `${String(e)} ${JSON.stringify(daemon.list().map((d) => [d.record.name, d.torrent?.state, d.torrent?.paused, d.record.stopped, d.queued, d.torrent?.peers.length, d.torrent?.stats().bytesDone, d.torrent?.trackers]))} seeder ${JSON.stringify(seeds.map((t) => [t.state, t.peers.length, t.trackers]))} ${pageErrors.join(';')}`,
+        );
+      });
     await page.screenshot({ path: join(shots, 'list.png') });
     // The dark theme follows prefers-color-scheme.
     const background = (): Promise<string> =>
@@ -168,8 +190,10 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     assert.equal(pct, '100.0%');
     assert.deepEqual(await readFile(join(downloads, 'album', 'one.bin')), seededBytes(900_000, 1));
     // (Only the piece it shares with one.bin may be written.)
-    const twoBefore = await readFile(join(downloads, 'album', 'two.bin')).catch(() => Buffer.alloc(0));
-    assert.ok(!twoBefore.equals(seededBytes(300_000, 2)), 'the file left out is not downloaded');
+    const twoBefore = await readFile(join(downloads, 'album', 'disc2', 'two.bin')).catch(() =>
+      Buffer.alloc(0),
+    );
+    assert.ok(!twoBefore.equals(seededBytes(300_000, 2)), 'the files left out are not downloaded');
     assert.deepEqual(await readFile(join(downloads, 'clip.bin')), seededBytes(500_000, 3));
 
     // Search narrows the list; clearing it brings both back.
@@ -186,33 +210,89 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     // Details by keyboard: select the album's row, Enter opens it.
     await page.click(`#row-${albumHash} .c-name`);
     await page.keyboard.press('Enter');
-    await page.waitForSelector('#details:not([hidden]) #tab-files tbody tr:nth-child(2)');
+    // The files as a tree: album/ and album/disc2/ are folders; disc2 is left out, so album is
+    // partly wanted and of mixed priority.
+    await page.waitForSelector('#details:not([hidden]) #tab-files tr.folder[data-folder="album/disc2"]');
+    const field = (sel: string, key: string): Promise<string | boolean> =>
+      page.$eval(sel, (e, k) => (e as unknown as Record<string, string | boolean>)[k]!, key);
+    const folderPrio = (f: string) => field(`#tab-files select[data-folder="${f}"]`, 'value');
+    const folderWanted = (f: string) => field(`#tab-files input[data-folder="${f}"]`, 'checked');
+    const folderSome = (f: string) => field(`#tab-files input[data-folder="${f}"]`, 'indeterminate');
+    const prioOf = (i: number) => field(`#tab-files select[data-index="${i}"]`, 'value');
+    assert.equal(await prioOf(two), '0', 'two.bin shows Skip');
+    assert.equal(await prioOf(one), '1', 'one.bin shows Normal');
+    assert.equal(await folderPrio('album/disc2'), '0');
+    assert.equal(await folderWanted('album/disc2'), false);
+    assert.equal(await folderPrio('album'), '', 'album: mixed');
+    assert.equal(await folderWanted('album'), false);
+    assert.equal(await folderSome('album'), true, 'album: partly wanted');
+    const visibleFiles = (): Promise<number> =>
+      page.$$eval(
+        '#tab-files tbody tr:not(.folder)',
+        (rows) => rows.filter((r) => !(r as unknown as { hidden: boolean }).hidden).length,
+      );
+    assert.equal(await visibleFiles(), 3);
+    // Collapsing disc2 hides its two files; expanding shows them again.
+    await page.click('#tab-files tr[data-folder="album/disc2"] .toggle');
+    assert.equal(await visibleFiles(), 1);
+    assert.equal(await field('#tab-files tr[data-folder="album/disc2"] .toggle', 'ariaExpanded'), 'false');
+    await page.click('#tab-files tr[data-folder="album/disc2"] .toggle');
+    assert.equal(await visibleFiles(), 3);
     await page.screenshot({ path: join(shots, 'details-files.png') });
-    const prioOf = (i: number): Promise<string> =>
-      page.$eval(`#tab-files select[data-index="${i}"]`, (e) => (e as unknown as { value: string }).value);
-    assert.equal(await prioOf(1), '0', 'two.bin shows Skip');
-    // two.bin back to Normal: the daemon records priority 4 and downloads it.
-    await page.select('#tab-files select[data-index="1"]', '1');
-    await until(
-      () => daemon.byHash(albumHash)?.record.filePriorities?.[1] === 4,
-      10_000,
-      'file priority set',
-    );
-    assert.equal(daemon.byHash(albumHash)!.record.filePriorities![0], 4, 'the other file stays normal');
+    // disc2 back to Normal through the folder's priority: the daemon records 4 for both files and
+    // downloads them; one.bin stays as it was.
+    await page.select('#tab-files select[data-folder="album/disc2"]', '1');
+    await until(() => disc2.every((i) => prios()?.[i] === 4), 10_000, 'folder priority set');
+    assert.equal(prios()![one], 4, 'the file outside the folder stays normal');
     for (let i = 0; ; i++) {
-      const two = await readFile(join(downloads, 'album', 'two.bin')).catch(() => Buffer.alloc(0));
-      if (two.equals(seededBytes(300_000, 2)) && daemon.byHash(albumHash)!.torrent!.finished) break;
+      const got = await Promise.all(
+        ['two.bin', 'three.bin'].map((n) =>
+          readFile(join(downloads, 'album', 'disc2', n)).catch(() => Buffer.alloc(0)),
+        ),
+      );
+      if (
+        got[0]!.equals(seededBytes(300_000, 2)) &&
+        got[1]!.equals(seededBytes(200_000, 4)) &&
+        daemon.byHash(albumHash)!.torrent!.finished
+      )
+        break;
       if (i >= 300) {
         const det = (await (
           await fetch(`http://127.0.0.1:${port}/api/nbt/torrent?hash=${albumHash}`)
         ).json()) as Record<string, unknown>;
         const tt = daemon.byHash(albumHash)!.torrent!;
         assert.fail(
-          `two.bin not downloaded: ${tt.state} ${tt.finished} ${JSON.stringify(det.peers)} ${JSON.stringify(det.disconnects)} ${JSON.stringify(det.trackers)}`,
+          `disc2 not downloaded: ${tt.state} ${tt.finished} ${JSON.stringify(det.peers)} ${JSON.stringify(det.disconnects)} ${JSON.stringify(det.trackers)}`,
         );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as Doc).document.querySelector('#tab-files tr[data-folder="album"] .pct')
+          ?.textContent === '100.0%',
+    );
+    // The top folder's priority sets all three files; disc2's wanted box clears both of its files.
+    await page.select('#tab-files select[data-folder="album"]', '7');
+    await until(() => prios()?.every((p) => p === 7) ?? false, 10_000, 'album to maximum');
+    await page.waitForFunction(
+      () => (globalThis as unknown as Doc).document.querySelector('#tab-files select[data-index]') !== null,
+    );
+    await page.click('#tab-files input[data-folder="album/disc2"]');
+    await until(
+      () => disc2.every((i) => prios()?.[i] === 0) && prios()?.[one] === 7,
+      10_000,
+      'disc2 unwanted',
+    );
+    await page.waitForFunction(() => {
+      const box = (
+        globalThis as unknown as { document: { querySelector(s: string): { indeterminate: boolean } | null } }
+      ).document.querySelector('#tab-files input[data-folder="album"]');
+      return box?.indeterminate === true;
+    });
+    // Wanted again through one file's box: Normal.
+    await page.click(`#tab-files input[data-index="${two}"]`);
+    await until(() => prios()?.[two] === 4 && prios()?.[three] === 0, 10_000, 'two.bin wanted');
 
     await page.click('[data-tab=peers]');
     await page.waitForSelector('#tab-peers:not([hidden]) h3');
@@ -269,6 +349,53 @@ test('the web UI adds, shows, edits and removes torrents in Chromium', { timeout
     assert.ok((await peakOf('#session-graph')) > 50_000, 'the session graph has the download in it');
     await page.screenshot({ path: join(shots, 'session.png') });
     await page.click('#session-dialog .cancel');
+
+    // The settings editor: every setting of the registry; a refused value is named and marked,
+    // nothing changes; a good one is applied and remembered in the session file.
+    await page.click('#settings-open');
+    await page.waitForSelector('#settings-dialog[open] #setting-request_timeout');
+    assert.equal(
+      await page.$$eval('#settings-table tbody tr', (rows) => rows.length),
+      Object.keys(daemon.client.settings()).length,
+    );
+    assert.equal(await field('#setting-download_rate_limit', 'disabled'), true, 'the session limits own it');
+    await page.type('#settings-search', 'timeout');
+    await page.waitForSelector('#settings-table tr[data-name="snub_timeout"]:not([hidden])');
+    assert.equal(
+      await page.$eval(
+        '#settings-table tr[data-name="alert_categories"]',
+        (e) => (e as unknown as { hidden: boolean }).hidden,
+      ),
+      true,
+    );
+    await page.click('#setting-request_timeout', { count: 3 });
+    await page.keyboard.type('0');
+    await page.click('#settings-apply');
+    await page.waitForFunction(() =>
+      /request_timeout must be in 1\.\./.test(
+        (globalThis as unknown as Doc).document.querySelector('#settings-error')?.textContent ?? '',
+      ),
+    );
+    assert.equal(
+      await page.$eval('#setting-request_timeout', (e) =>
+        (e as unknown as { getAttribute(n: string): string }).getAttribute('aria-invalid'),
+      ),
+      'true',
+    );
+    assert.equal(daemon.client.settings().request_timeout, 20_000, 'nothing applied');
+    await page.screenshot({ path: join(shots, 'settings.png') });
+    await page.click('#setting-request_timeout', { count: 3 });
+    await page.keyboard.type('15000');
+    await page.click('#settings-apply');
+    await until(() => daemon.client.settings().request_timeout === 15_000, 10_000, 'setting applied');
+    await page.waitForFunction(
+      () => (globalThis as unknown as Doc).document.querySelector('#settings-error')?.textContent === '',
+    );
+    const session = JSON.parse(await readFile(join(tmp.path, 'cfg', 'session.json'), 'utf8')) as {
+      engine?: Record<string, unknown>;
+    };
+    assert.equal(session.engine?.['request_timeout'], 15_000);
+    await page.click('#settings-dialog .cancel');
 
     // Remove the album (data kept), then the clip with its data.
     await page.click(`#row-${albumHash} .c-name`);

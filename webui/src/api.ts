@@ -76,3 +76,22 @@ export async function inspect(file: Blob): Promise<Inspected> {
   if (!res.ok) throw new Error(json.error ?? `HTTP ${res.status}`);
   return json;
 }
+
+/** Applies engine settings (POST /api/nbt/settings); a refusal names the setting at fault. */
+export async function postSettings(
+  pack: Record<string, unknown>,
+): Promise<{ changed: string[] } | { error: string; code?: string; setting: string }> {
+  const res = await fetch('/api/nbt/settings', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'X-Nbt-Token': token, 'Content-Type': 'application/json' },
+    body: JSON.stringify(pack),
+  });
+  const json = (await res.json().catch(() => ({}))) as {
+    changed?: string[];
+    error?: string;
+    setting?: string;
+  };
+  if (res.ok && json.changed) return { changed: json.changed };
+  return { error: json.error ?? `HTTP ${res.status}`, setting: json.setting ?? '' };
+}

@@ -10,6 +10,7 @@ import { EditDialog } from './edit.js';
 import { SpeedHistory } from './graph.js';
 import { TorrentList } from './list.js';
 import { SessionView, type SessionState } from './session.js';
+import { SettingsDialog } from './settings.js';
 
 interface AlertRecord {
   type: string;
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
   const history = new SpeedHistory();
   const session = new SessionView(history, onError);
   const details = new DetailsPanel($('details'), history, onError);
+  const settings = new SettingsDialog((t) => notify(t), onError);
+  $('settings-open').addEventListener('click', () => void settings.open());
   const add = new AddDialog(() => session.last?.downloadDir ?? info.downloadDir, onError);
   const list = new TorrentList($('list'), $('list-header'), {
     open: (hash) => details.open(hash),

@@ -1,20 +1,13 @@
 /**
- * The details of one torrent, in a side panel with tabs: files (progress, editable priority),
- * peers (address, client, transport, encryption, rates; why past connections ended), trackers
- * and a piece map. Refreshed every two seconds while open; a file's priority select is not
- * touched while it has the focus.
+ * The details of one torrent, in a side panel with tabs: files (a tree, file-tree.ts),
+ * peers (address, client, transport, encryption, rates; why past connections ended), trackers,
+ * a piece map and a speed graph. Refreshed every two seconds while open.
  */
 import { action, getJson, type TorrentRow } from './api.js';
 import { bytes, percent, rate, stateLabel } from './format.js';
 import { drawGraph, type SpeedHistory } from './graph.js';
+import { FileTree, type FileInfo } from './file-tree.js';
 
-interface FileInfo {
-  index: number;
-  name: string;
-  size: number;
-  progress: number;
-  priority: number;
-}
 interface PeerInfo {
   address: string;
   client: string;
@@ -22,6 +15,8 @@ interface PeerInfo {
   encryption: string;
   incoming: boolean;
   source: string;
+  flags: string;
+  flagsDesc: string;
   dl: number;
   ul: number;
   progress: number;
@@ -45,12 +40,6 @@ interface Details {
   disconnects: Record<string, number>;
 }
 
-const PRIORITIES: [number, string][] = [
-  [0, 'Skip'],
-  [1, 'Normal'],
-  [6, 'High'],
-  [7, 'Maximum'],
-];
 const TRACKER_STATUS = ['Disabled', 'Not contacted', 'Working', 'Updating', 'Not working'];
 const TABS = ['files', 'peers', 'trackers', 'pieces', 'speed'] as const;
 type Tab = (typeof TABS)[number];
@@ -92,13 +81,20 @@ export class DetailsPanel {
   private hash: string | undefined;
   private tab: Tab = 'files';
   private timer = 0;
-  private filesFor: string | undefined;
+  private readonly fileTree: FileTree;
 
   constructor(
     private readonly panel: HTMLElement,
     private readonly history: SpeedHistory,
     private readonly onError: (e: unknown) => void,
   ) {
+    this.fileTree = new FileTree(panel.querySelector('#tab-files')!, (indexes, priority) => {
+      const hash = this.hash;
+      if (!hash) return;
+      void action('torrents/filePrio', { hash, id: indexes.join('|'), priority: String(priority) })
+        .then(() => this.load())
+        .catch(this.onError);
+    });
     panel.querySelector('.close')!.addEventListener('click', () => this.close());
     panel.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') this.close();
@@ -144,7 +140,6 @@ export class DetailsPanel {
 
   open(hash: string): void {
     this.hash = hash;
-    this.filesFor = undefined;
     this.panel.hidden = false;
     this.showTab();
     void this.load();
@@ -195,62 +190,33 @@ export class DetailsPanel {
   }
 
   private files(d: Details): void {
-    const host = this.panel.querySelector('#tab-files')!;
-    if (this.filesFor !== d.infoHash || host.querySelectorAll('tbody tr').length !== d.files.length) {
-      this.filesFor = d.infoHash;
-      const rows = d.files.map((f) => {
-        const select = el('select');
-        select.setAttribute('aria-label', `Priority of ${f.name}`);
-        select.dataset['index'] = String(f.index);
-        for (const [v, name] of PRIORITIES) select.append(new Option(name, String(v)));
-        select.addEventListener('change', () => {
-          void action('torrents/filePrio', {
-            hash: d.infoHash,
-            id: String(f.index),
-            priority: select.value,
-          }).catch(this.onError);
-        });
-        const bar = el('span', undefined, 'bar');
-        bar.append(el('span', undefined, 'fill'));
-        const cell = el('span', undefined, 'progress');
-        cell.append(bar, el('span', '', 'pct'));
-        return [f.name, bytes(f.size), cell, select];
-      });
-      host.replaceChildren(
-        d.files.length
-          ? table(['Name', 'Size', 'Progress', 'Priority'], rows, [1])
-          : el('p', 'No metadata yet.'),
-      );
-    }
-    const trs = host.querySelectorAll('tbody tr');
-    d.files.forEach((f, i) => {
-      const tr = trs[i]!;
-      (tr.querySelector('.fill') as HTMLElement).style.width = `${f.progress * 100}%`;
-      tr.querySelector('.pct')!.textContent = percent(f.progress);
-      const s = tr.querySelector('select')!;
-      if (document.activeElement !== s) s.value = String(f.priority);
-    });
+    this.fileTree.show(d.infoHash, d.files);
   }
 
   private peers(d: Details): void {
     const host = this.panel.querySelector('#tab-peers')!;
-    const rows = d.peers.map((p) => [
-      p.address,
-      p.client,
-      p.transport === 'utp' ? 'µTP' : 'TCP',
-      p.encryption === 'rc4' ? 'RC4' : 'plain',
-      [p.incoming ? 'incoming' : 'outgoing', p.source].join(', '),
-      rate(p.dl),
-      rate(p.ul),
-      percent(p.progress),
-    ]);
+    const rows = d.peers.map((p) => {
+      const flags = el('abbr', p.flags);
+      flags.title = p.flagsDesc;
+      return [
+        p.address,
+        p.client,
+        p.transport === 'utp' ? 'µTP' : 'TCP',
+        p.encryption === 'rc4' ? 'RC4' : 'plain',
+        [p.incoming ? 'incoming' : 'outgoing', p.source].join(', '),
+        flags,
+        rate(p.dl),
+        rate(p.ul),
+        percent(p.progress),
+      ];
+    });
     const past = Object.entries(d.disconnects).sort((a, b) => b[1] - a[1]);
     host.replaceChildren(
       d.peers.length
         ? table(
-            ['Address', 'Client', 'Transport', 'Encryption', 'Flags', 'Down', 'Up', 'Has'],
+            ['Address', 'Client', 'Transport', 'Encryption', 'Connection', 'Flags', 'Down', 'Up', 'Has'],
             rows,
-            [5, 6, 7],
+            [6, 7, 8],
           )
         : el('p', 'No connected peers.'),
       el('h3', 'Past connections ended by'),

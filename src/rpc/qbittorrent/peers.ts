@@ -1,15 +1,22 @@
 /**
  * sync/torrentPeers: a torrent's connected peers keyed by "ip:port", with qBittorrent's fields
- * and flags (I incoming, E encrypted, P uTP, X/H/L from PEX/DHT/LSD). Always a full update:
- * peer lists are small and change every second.
+ * and flags (D/d U/u K ? the interest and choke states, I incoming, E encrypted, P uTP, X/H/L
+ * from PEX/DHT/LSD). Always a full update: peer lists are small and change every second.
  */
 import type { Torrent } from '../../torrent/torrent.js';
 import { one, type Endpoint } from './call.js';
 
 type Peer = Torrent['peers'][number];
 
-function flags(p: Peer): [string, string] {
+/** qBittorrent's peer flags and their legend (the web UI shows them too). */
+export function peerFlags(p: Peer): [string, string] {
   const out: [string, string][] = [];
+  if (p.amInterested)
+    out.push(p.peerChoking ? ['d', 'interested (local) and choked (peer)'] : ['D', 'downloading']);
+  if (p.peerInterested)
+    out.push(p.amChoking ? ['u', 'interested (peer) and choked (local)'] : ['U', 'uploading']);
+  if (!p.amInterested && !p.peerChoking) out.push(['K', 'not interested (local) and unchoked (peer)']);
+  if (!p.peerInterested && !p.amChoking) out.push(['?', 'not interested (peer) and unchoked (local)']);
   if (p.incoming) out.push(['I', 'incoming connection']);
   if (p.encryption === 'rc4') out.push(['E', 'encrypted traffic']);
   if (p.transport === 'utp') out.push(['P', 'μTP']);
@@ -32,7 +39,7 @@ export const peerEndpoints: Record<string, Endpoint> = {
       const peers: Record<string, unknown> = {};
       for (const p of t?.peers ?? []) {
         if (p.state !== 'connected') continue;
-        const [f, desc] = flags(p);
+        const [f, desc] = peerFlags(p);
         peers[`${p.host}:${p.port}`] = {
           client: p.clientName,
           connection: p.transport === 'utp' ? 'μTP' : 'BT',

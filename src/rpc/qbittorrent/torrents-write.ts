@@ -310,6 +310,16 @@ export const torrentWriteEndpoints: Record<string, Endpoint> = {
       return undefined;
     },
   },
+  // Flood sends value=false after every add. The engine has no super-seeding yet: turning it
+  // off is a no-op, turning it on is refused rather than silently ignored.
+  'torrents/setSuperSeeding': {
+    post: true,
+    run: (c) => {
+      const torrents = selected(c);
+      if (flag(c, 'value') && torrents.length > 0) throw new ApiError(409, 'Super seeding is not supported');
+      return undefined;
+    },
+  },
   'torrents/filePrio': {
     post: true,
     run: async (c) => {

@@ -4,6 +4,7 @@
  * connections ended). Files, trackers and piece states reuse the qBittorrent API's shapes.
  */
 import type { Daemon, DaemonTorrent } from '../../daemon/daemon.js';
+import { peerFlags } from '../qbittorrent/peers.js';
 import {
   MAX_ETA,
   TorrentFacts,
@@ -64,6 +65,9 @@ export interface PeerRow {
   encryption: string;
   incoming: boolean;
   source: string;
+  /** qBittorrent's flags (D U K I E P …) and their legend, one a line. */
+  flags: string;
+  flagsDesc: string;
   dl: number;
   ul: number;
   progress: number;
@@ -83,6 +87,7 @@ export function torrentDetails(
   const peers: PeerRow[] = [];
   for (const p of t?.peers ?? []) {
     if (p.state !== 'connected') continue;
+    const [flags, flagsDesc] = peerFlags(p);
     peers.push({
       address: p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
       client: p.clientName,
@@ -90,6 +95,8 @@ export function torrentDetails(
       encryption: p.encryption,
       incoming: p.incoming,
       source: p.source.kind,
+      flags,
+      flagsDesc,
       dl: Math.round(p.downloadRate),
       ul: Math.round(p.uploadRate),
       progress: pieces > 0 ? p.bitfield.count / pieces : 0,

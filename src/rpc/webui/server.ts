@@ -22,11 +22,15 @@ import type { QbtApi } from '../qbittorrent/api.js';
 import { Assets, CSP } from './assets.js';
 import { EventHub } from './events.js';
 import { torrentDetails } from './rows.js';
+import { engineSettingsView } from '../../daemon/engine-settings.js';
+import { SettingsError } from '../../settings/index.js';
 
 export const TOKEN_HEADER = 'x-nbt-token';
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Largest .torrent POST /api/nbt/inspect reads. */
 const MAX_TORRENT_BYTES = 16 * 1024 * 1024;
+/** Largest settings pack POST /api/nbt/settings reads (every setting changed is ~10 KiB). */
+const MAX_SETTINGS_BYTES = 64 * 1024;
 
 export interface WebUiOptions {
   credentials: boolean;
@@ -103,6 +107,7 @@ export class WebUi {
         return refuse(req, res, 403, JSON_TYPE, '{"error":"bad or missing X-Nbt-Token"}');
       if (endpoint.startsWith('qbt/')) return this.qbt.handle(req, res, endpoint.slice('qbt/'.length));
       if (endpoint === 'inspect') return this.inspect(req, res);
+      if (endpoint === 'settings') return this.applySettings(req, res);
       return refuse(req, res, 404, JSON_TYPE, '{"error":"no such endpoint"}');
     }
     if (req.method !== 'GET') return refuse(req, res, 405, JSON_TYPE, '{"error":"GET or POST"}');
@@ -120,6 +125,13 @@ export class WebUi {
             login: this.o.credentials,
             downloadDir: this.daemon.settings['download-dir'],
           }),
+        );
+      case 'settings':
+        return send(
+          res,
+          200,
+          JSON_TYPE,
+          JSON.stringify({ settings: engineSettingsView(this.daemon.client) }),
         );
       case 'events':
         if (!this.events.open(res)) send(res, 503, JSON_TYPE, '{"error":"too many event streams"}');
@@ -159,6 +171,33 @@ export class WebUi {
       JSON_TYPE,
       JSON.stringify({ infoHash: m.infoHashHex, name: m.name, size: m.length, files }),
     );
+  }
+
+  /**
+   * POST /api/nbt/settings: a JSON object of engine settings by name, applied and remembered by
+   * the daemon as a whole or not at all; 400 `{ error, code, setting }` names the one at fault.
+   */
+  private async applySettings(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req, MAX_SETTINGS_BYTES);
+    if (body === 'too-large') return tooLarge(req, res);
+    let pack: unknown;
+    try {
+      pack = JSON.parse(body.toString('utf8'));
+    } catch {
+      return send(
+        res,
+        400,
+        JSON_TYPE,
+        '{"error":"the body must be a JSON object","code":"SETTINGS_INVALID","setting":""}',
+      );
+    }
+    try {
+      const changed = await this.daemon.setEngineSettings(pack);
+      send(res, 200, JSON_TYPE, JSON.stringify({ changed }));
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      send(res, 400, JSON_TYPE, JSON.stringify({ error: e.message, code: e.code, setting: e.setting }));
+    }
   }
 
   private tokenValid(given: string | string[] | undefined, sid: string | undefined): boolean {

@@ -359,6 +359,11 @@ test('add by magnet: metaDL with the magnet name; files empty; filePrio answers 
       params: { hash, id: '0', priority: '0' },
     });
     assert.equal(prio.status, 409);
+    // Flood turns super-seeding off after every add: accepted; on is refused (not supported yet).
+    const superSeed = (value: string) =>
+      q.request('torrents/setSuperSeeding', { method: 'POST', params: { hashes: hash, value } });
+    assert.equal((await superSeed('false')).status, 200);
+    assert.equal((await superSeed('true')).status, 409);
     await q.post('torrents/delete', { hashes: hash, deleteFiles: 'false' });
     assert.deepEqual(await q.get('torrents/info'), []);
   } finally {
