@@ -7,9 +7,12 @@
  * not queued: the user's own peers first, then peers we had a working connection with (this
  * session or, through resume data, the last), then untried addresses, then failed ones. A full
  * list evicts its worst candidate for a better newcomer instead of dropping the newcomer, and
- * only the user's and proven peers are worth persisting.
+ * only the user's and proven peers are worth persisting. Within the untried and failed tiers,
+ * once our own address is known, the BEP 40 canonical priority picks who is dialled first (the
+ * same order every peer of the swarm would choose), not the order a source happened to list.
  */
 import type { PeerAddress } from '../util/compact.js';
+import { peerPriority } from '../peer/priority.js';
 import type { PeerSource } from '../peer/types.js';
 import { formatAddress } from '../util/compact.js';
 
@@ -41,6 +44,8 @@ export interface Candidate extends PeerAddress {
   retryAt: number;
   /** We had a working connection to this address (it is worth coming back to). */
   good?: boolean;
+  /** BEP 40 priority against our own address (higher first), when that is known. */
+  rank?: number;
 }
 
 /** Dial order, best first; a full list evicts from the worst tier. */
@@ -68,6 +73,8 @@ export class CandidateList {
   private readonly busy = new Map<string, PeerHints | undefined>();
   /** Addresses that had a working connection, so a later close or failure keeps them proven. */
   private readonly proven = new Set<string>();
+  /** Our address as peers see it (BEP 40 ranks against it); undefined until known. */
+  private self: PeerAddress | undefined;
 
   constructor(
     private readonly maxCandidates = 2000,
@@ -102,6 +109,7 @@ export class CandidateList {
       }
       const c: Candidate = { host: a.host, port: a.port, source, failures: 0, retryAt: 0 };
       if (a.hints) c.hints = { ...a.hints };
+      if (this.self) c.rank = peerPriority(this.self, c);
       if (!this.makeRoom(tierOf(c))) continue;
       this.put(key, c);
       added.push({ host: a.host, port: a.port });
@@ -109,15 +117,35 @@ export class CandidateList {
     return added;
   }
 
-  /** The best address due for a try (marked busy), or undefined. */
+  /**
+   * Our own address as peers see it (`yourip` votes, and our listen port): candidates are
+   * ranked by BEP 40 priority against it from now on.
+   */
+  setSelf(self: PeerAddress): void {
+    if (this.self?.host === self.host && this.self.port === self.port) return;
+    this.self = { host: self.host, port: self.port };
+    for (const tier of this.tiers) for (const c of tier.values()) c.rank = peerPriority(this.self, c);
+  }
+
+  /**
+   * The best address due for a try (marked busy), or undefined: the user's first, then proven
+   * ones (both in the order they came), then the untried and failed by BEP 40 priority.
+   */
   next(now: number, usable: (c: Candidate) => boolean): Candidate | undefined {
-    for (const tier of this.tiers)
-      for (const [key, c] of tier) {
-        if (c.retryAt > now || !usable(c)) continue;
-        this.take(key);
-        this.busy.set(key, c.hints);
-        return c;
+    for (let t = 0; t < TIERS; t++) {
+      const ranked = this.self !== undefined && (t === Tier.Untried || t === Tier.Failed);
+      let best: [string, Candidate] | undefined;
+      for (const entry of this.tiers[t]!) {
+        const c = entry[1];
+        if (c.retryAt > now || (best && (c.rank ?? 0) <= (best[1].rank ?? 0)) || !usable(c)) continue;
+        best = entry;
+        if (!ranked) break;
       }
+      if (!best) continue;
+      this.take(best[0]);
+      this.busy.set(best[0], best[1].hints);
+      return best[1];
+    }
     return undefined;
   }
 
@@ -166,6 +194,7 @@ export class CandidateList {
       good: this.proven.has(key),
     };
     if (hints) c.hints = hints;
+    if (this.self) c.rank = peerPriority(this.self, c);
     if (this.makeRoom(tierOf(c))) this.put(key, c);
   }
 

@@ -138,3 +138,31 @@ test('failed candidates are evicted first and never persisted; the user and prov
     now += 5 * 60_000;
   }
 });
+
+test('BEP 40: once our address is known, untried candidates are dialled by priority; the user’s stay first', async () => {
+  const { peerPriority } = await import('../../../src/peer/priority.js');
+  const self = { host: '203.0.113.7', port: 6881 };
+  const c = new CandidateList();
+  const hosts = Array.from({ length: 50 }, (_, i) => ({ host: `198.51.${i}.${(i * 37) % 250}`, port: 6881 }));
+  c.add(hosts, src, never);
+  c.add([{ host: '192.0.2.1', port: 1 }], { kind: 'user' }, never);
+  // Without our address: the order they came in (after the user's).
+  assert.equal(c.next(0, () => true)!.host, '192.0.2.1');
+  assert.equal(c.next(0, () => true)!.host, hosts[0]!.host);
+  c.setSelf(self);
+  c.add([{ host: '192.0.2.2', port: 2 }], { kind: 'user' }, never);
+  const order: string[] = [];
+  for (let x = c.next(0, () => true); x; x = c.next(0, () => true)) order.push(x.host);
+  assert.equal(order[0], '192.0.2.2', 'the user’s peer stays first');
+  const expected = hosts
+    .slice(1)
+    .sort((a, b) => peerPriority(self, b) - peerPriority(self, a))
+    .map((h) => h.host);
+  assert.deepEqual(order.slice(1), expected);
+  // Unusable candidates are skipped, not ranked.
+  const d = new CandidateList();
+  d.setSelf(self);
+  d.add(hosts.slice(0, 5), src, never);
+  const best = [...hosts.slice(0, 5)].sort((a, b) => peerPriority(self, b) - peerPriority(self, a));
+  assert.equal(d.next(0, (x) => x.host !== best[0]!.host)!.host, best[1]!.host);
+});
