@@ -425,6 +425,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,
       sequential: o.sequential ?? false,
+      superSeeding: o.superSeeding ?? this.settingsStore.get('super_seeding'),
       ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
       ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,

@@ -70,7 +70,7 @@ export function decideHandshake(
     ...(known
       ? {
           pieceCount: torrent.metainfo.pieceCount,
-          have: torrent.have,
+          have: torrent.advertisedHave,
           metadataSize: torrent.metainfo.info.length,
         }
       : {}),
