@@ -110,7 +110,7 @@ export class CandidateList {
       const c: Candidate = { host: a.host, port: a.port, source, failures: 0, retryAt: 0 };
       if (a.hints) c.hints = { ...a.hints };
       if (this.self) c.rank = peerPriority(this.self, c);
-      if (!this.makeRoom(tierOf(c))) continue;
+      if (!this.makeRoom(c)) continue;
       this.put(key, c);
       added.push({ host: a.host, port: a.port });
     }
@@ -164,7 +164,7 @@ export class CandidateList {
     if (c.failures >= this.maxFailures && !user) return;
     const delay = this.retryBaseMs * 2 ** Math.min(c.failures - 1, 16);
     c.retryAt = now + (user ? Math.min(delay, MAX_USER_RETRY_MS) : delay);
-    if (this.where.has(key) || !this.makeRoom(tierOf(c))) return;
+    if (this.where.has(key) || !this.makeRoom(c)) return;
     this.put(key, c);
   }
 
@@ -195,7 +195,7 @@ export class CandidateList {
     };
     if (hints) c.hints = hints;
     if (this.self) c.rank = peerPriority(this.self, c);
-    if (this.makeRoom(tierOf(c))) this.put(key, c);
+    if (this.makeRoom(c)) this.put(key, c);
   }
 
   removeHost(host: string): void {
@@ -213,17 +213,35 @@ export class CandidateList {
     return out;
   }
 
-  /** Room for one more candidate of `tier`: true, evicting the oldest of a worse tier if full. */
-  private makeRoom(tier: Tier): boolean {
+  /**
+   * Room for one more candidate `c`: true if there is, or after evicting from a worse tier (the
+   * oldest failed one; among untried ones the lowest BEP 40 priority once our address is known,
+   * else the oldest). An untried newcomer may also replace an untried candidate it outranks.
+   */
+  private makeRoom(c: Candidate): boolean {
     if (this.where.size < this.maxCandidates) return true;
+    const tier = tierOf(c);
     for (let worst: number = TIERS - 1; worst > tier; worst--) {
-      const victim = this.tiers[worst]!.keys().next();
-      if (!victim.done) {
-        this.take(victim.value);
+      const victim = this.victim(worst);
+      if (victim) {
+        this.take(victim[0]);
         return true;
       }
     }
-    return false;
+    if (tier !== Tier.Untried || !this.self) return false;
+    const victim = this.victim(Tier.Untried);
+    if (!victim || (victim[1].rank ?? 0) >= (c.rank ?? 0)) return false;
+    this.take(victim[0]);
+    return true;
+  }
+
+  /** The candidate of `tier` to evict first. */
+  private victim(tier: number): [string, Candidate] | undefined {
+    const list = this.tiers[tier]!;
+    if (tier !== Tier.Untried || !this.self) return list.entries().next().value;
+    let low: [string, Candidate] | undefined;
+    for (const entry of list) if (!low || (entry[1].rank ?? 0) < (low[1].rank ?? 0)) low = entry;
+    return low;
   }
 
   private put(key: string, c: Candidate): void {
