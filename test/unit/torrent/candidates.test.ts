@@ -171,7 +171,9 @@ test('BEP 40: a full list of untried addresses keeps the highest-ranked ones', a
   const { peerPriority } = await import('../../../src/peer/priority.js');
   const self = { host: '203.0.113.7', port: 6881 };
   const rank = (h: string): number => peerPriority(self, { host: h, port: 1 });
-  const hosts = Array.from({ length: 12 }, (_, i) => `${11 + i * 13}.${i * 7}.0.1`).sort((a, b) => rank(a) - rank(b));
+  const hosts = Array.from({ length: 12 }, (_, i) => `${11 + i * 13}.${i * 7}.0.1`).sort(
+    (a, b) => rank(a) - rank(b),
+  );
   const c = new CandidateList(10);
   c.setSelf(self);
   // The ten middle ones fill the list.
