@@ -24,7 +24,8 @@ export interface SuperSeedOptions {
   random?: () => number;
 }
 
-interface PeerState {
+interface PeerState<K> {
+  key: K;
   has: Bitfield;
   /** Offered and not yet passed on: the peer waits on these. */
   offers: number[];
@@ -36,7 +37,9 @@ interface PeerState {
 const OFFERED_ELSEWHERE = 1 << 30;
 
 export class SuperSeeder<K> {
-  private readonly peers = new Map<K, PeerState>();
+  private readonly peers = new Map<K, PeerState<K>>();
+  /** Piece → the peers it is offered to (a HAVE of it concerns only them and the sender). */
+  private readonly offeredIndex = new Map<number, Set<PeerState<K>>>();
   /** Connected peers holding each piece. */
   private readonly holders: Uint32Array;
   /** Peers each piece is currently offered to. */
@@ -61,8 +64,9 @@ export class SuperSeeder<K> {
   /** A peer joined (its pieces unknown yet): its first offers. */
   peerJoined(key: K): SuperSeedOffer<K>[] {
     if (this.peers.has(key)) return [];
-    this.peers.set(key, { has: new Bitfield(this.pieceCount), offers: [], revealed: new Set() });
-    return this.settle();
+    const st: PeerState<K> = { key, has: new Bitfield(this.pieceCount), offers: [], revealed: new Set() };
+    this.peers.set(key, st);
+    return this.settle([st]);
   }
 
   /** The peer's bitfield or have-all (`initial`), or a HAVE for one piece. Returns new offers. */
@@ -70,13 +74,16 @@ export class SuperSeeder<K> {
     const st = this.peers.get(key);
     if (!st) return [];
     const list = pieces === 'all' ? range(this.pieceCount) : pieces;
+    const affected = new Set<PeerState<K>>([st]);
     for (const p of list) {
       if (!Number.isInteger(p) || p < 0 || p >= this.pieceCount || !st.has.set(p)) continue;
       this.holders[p]!++;
       // It had this piece before we offered it: the offer was wasted, replace it at once.
       if (initial) this.withdraw(st, p);
+      // Whoever waits on this piece may move on now.
+      for (const other of this.offeredIndex.get(p) ?? []) affected.add(other);
     }
-    return this.settle();
+    return this.settle(affected);
   }
 
   /** The peer left: its offers go back, its pieces no longer count. */
@@ -84,9 +91,10 @@ export class SuperSeeder<K> {
     const st = this.peers.get(key);
     if (!st) return [];
     this.peers.delete(key);
-    for (const p of st.offers) this.offeredTo[p]!--;
+    for (const p of [...st.offers]) this.withdraw(st, p);
     for (const p of st.has.indices()) this.holders[p]!--;
-    return this.settle();
+    // Left alone with us, the last peer moves on as soon as it holds its piece.
+    return this.peers.size === 1 ? this.settle(this.peers.values()) : [];
   }
 
   /** The peer may be served blocks of `piece`: we announced it to it. */
@@ -105,36 +113,44 @@ export class SuperSeeder<K> {
   }
 
   /**
-   * Replaces every offer that is done with (the peer holds it and another peer does too, or it
-   * is alone with us) and fills empty offer slots. Returns the new offers.
+   * For each of `peers`: replaces the offers that are done with (the peer holds the piece and
+   * another peer does too, or it is alone with us) and fills empty offer slots. Returns the new
+   * offers.
    */
-  private settle(): SuperSeedOffer<K>[] {
+  private settle(peers: Iterable<PeerState<K>>): SuperSeedOffer<K>[] {
     const out: SuperSeedOffer<K>[] = [];
     const alone = this.peers.size === 1;
-    for (const [key, st] of this.peers) {
+    for (const st of peers) {
       for (const p of [...st.offers])
         if (st.has.has(p) && (alone || this.holders[p]! >= 2)) this.withdraw(st, p);
-      while (st.offers.length < this.offersPerPeer) {
+      // A peer with every piece has nothing to be offered (it is closed as a seed anyway).
+      while (st.offers.length < this.offersPerPeer && !st.has.complete) {
         const piece = this.choose(st);
         if (piece === undefined) break;
         st.offers.push(piece);
         st.revealed.add(piece);
         this.offeredTo[piece]!++;
-        out.push({ peer: key, piece });
+        let set = this.offeredIndex.get(piece);
+        if (!set) this.offeredIndex.set(piece, (set = new Set()));
+        set.add(st);
+        out.push({ peer: st.key, piece });
       }
     }
     return out;
   }
 
-  private withdraw(st: PeerState, piece: number): void {
+  private withdraw(st: PeerState<K>, piece: number): void {
     const i = st.offers.indexOf(piece);
     if (i < 0) return;
     st.offers.splice(i, 1);
     this.offeredTo[piece]!--;
+    const set = this.offeredIndex.get(piece);
+    set?.delete(st);
+    if (set?.size === 0) this.offeredIndex.delete(piece);
   }
 
   /** The rarest piece the peer lacks, not offered to another peer if any other is left; ties at random. */
-  private choose(st: PeerState): number | undefined {
+  private choose(st: PeerState<K>): number | undefined {
     let best = Infinity;
     let ties: number[] = [];
     for (let p = 0; p < this.pieceCount; p++) {
