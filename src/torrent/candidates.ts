@@ -44,8 +44,10 @@ export interface Candidate extends PeerAddress {
   retryAt: number;
   /** We had a working connection to this address (it is worth coming back to). */
   good?: boolean;
-  /** BEP 40 priority against our own address (higher first), when that is known. */
+  /** BEP 40 priority against our own address (higher first), computed when first needed. */
   rank?: number;
+  /** Which of our addresses `rank` was computed against (CandidateList's generation). */
+  rankGen?: number;
 }
 
 /** Dial order, best first; a full list evicts from the worst tier. */
@@ -75,6 +77,8 @@ export class CandidateList {
   private readonly proven = new Set<string>();
   /** Our address as peers see it (BEP 40 ranks against it); undefined until known. */
   private self: PeerAddress | undefined;
+  /** Bumped when `self` changes: ranks of older generations are stale. */
+  private selfGen = 0;
 
   constructor(
     private readonly maxCandidates = 2000,
@@ -109,7 +113,6 @@ export class CandidateList {
       }
       const c: Candidate = { host: a.host, port: a.port, source, failures: 0, retryAt: 0 };
       if (a.hints) c.hints = { ...a.hints };
-      if (this.self) c.rank = peerPriority(this.self, c);
       if (!this.makeRoom(c)) continue;
       this.put(key, c);
       added.push({ host: a.host, port: a.port });
@@ -124,7 +127,8 @@ export class CandidateList {
   setSelf(self: PeerAddress): void {
     if (this.self?.host === self.host && this.self.port === self.port) return;
     this.self = { host: self.host, port: self.port };
-    for (const tier of this.tiers) for (const c of tier.values()) c.rank = peerPriority(this.self, c);
+    // Ranks are recomputed lazily (a big session may hold many thousands of candidates).
+    this.selfGen++;
   }
 
   /**
@@ -134,17 +138,21 @@ export class CandidateList {
   next(now: number, usable: (c: Candidate) => boolean): Candidate | undefined {
     for (let t = 0; t < TIERS; t++) {
       const ranked = this.self !== undefined && (t === Tier.Untried || t === Tier.Failed);
-      let best: [string, Candidate] | undefined;
-      for (const entry of this.tiers[t]!) {
-        const c = entry[1];
-        if (c.retryAt > now || (best && (c.rank ?? 0) <= (best[1].rank ?? 0)) || !usable(c)) continue;
-        best = entry;
+      let best: Candidate | undefined;
+      let bestRank = -1;
+      for (const c of this.tiers[t]!.values()) {
+        if (c.retryAt > now) continue;
+        const rank = ranked ? this.rankOf(c) : 0;
+        if ((best && rank <= bestRank) || !usable(c)) continue;
+        best = c;
+        bestRank = rank;
         if (!ranked) break;
       }
       if (!best) continue;
-      this.take(best[0]);
-      this.busy.set(best[0], best[1].hints);
-      return best[1];
+      const key = formatAddress(best);
+      this.take(key);
+      this.busy.set(key, best.hints);
+      return best;
     }
     return undefined;
   }
@@ -194,7 +202,6 @@ export class CandidateList {
       good: this.proven.has(key),
     };
     if (hints) c.hints = hints;
-    if (this.self) c.rank = peerPriority(this.self, c);
     if (this.makeRoom(c)) this.put(key, c);
   }
 
@@ -230,7 +237,7 @@ export class CandidateList {
     }
     if (tier !== Tier.Untried || !this.self) return false;
     const victim = this.victim(Tier.Untried);
-    if (!victim || (victim[1].rank ?? 0) >= (c.rank ?? 0)) return false;
+    if (!victim || this.rankOf(victim[1]) >= this.rankOf(c)) return false;
     this.take(victim[0]);
     return true;
   }
@@ -240,8 +247,18 @@ export class CandidateList {
     const list = this.tiers[tier]!;
     if (tier !== Tier.Untried || !this.self) return list.entries().next().value;
     let low: [string, Candidate] | undefined;
-    for (const entry of list) if (!low || (entry[1].rank ?? 0) < (low[1].rank ?? 0)) low = entry;
+    for (const entry of list) if (!low || this.rankOf(entry[1]) < this.rankOf(low[1])) low = entry;
     return low;
+  }
+
+  /** The candidate's BEP 40 priority against our address (0 while that is unknown). */
+  private rankOf(c: Candidate): number {
+    if (!this.self) return 0;
+    if (c.rankGen !== this.selfGen) {
+      c.rank = peerPriority(this.self, c);
+      c.rankGen = this.selfGen;
+    }
+    return c.rank!;
   }
 
   private put(key: string, c: Candidate): void {
