@@ -53,6 +53,8 @@ import { PexExchange } from '../torrent/pex-exchange.js';
 import type { BDict } from '../bencode/index.js';
 import { ConnectionTable, normalizeHost } from './connection-table.js';
 import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
+import { ExternalAddress } from './external-address.js';
+import type { PeerAddress } from '../util/compact.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
 import { wireInfoHashes, type InfoHashes } from '../metainfo/info-hash.js';
@@ -87,6 +89,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   /** Hybrids by their truncated v2 hash (hex): BEP 52 peers may address them so. */
   private readonly byV2Alias = new Map<string, Torrent>();
   private readonly connections = new ConnectionTable();
+  /** Our IP as peers see it (their `yourip`): BEP 40 ranks peers against it. */
+  private readonly externalAddress = new ExternalAddress();
   private readonly dialer: Dialer;
   private readonly policy: HandshakePolicy;
   private readonly duplicates: DuplicateResolver;
@@ -186,6 +190,8 @@ export class Client extends TypedEmitter<ClientEvents> {
       connections: this.connections,
       torrent: (hex) => this.byHash.get(hex) ?? this.byV2Alias.get(hex),
       handshakeKeys: (t) => this.handshakeKeys(t),
+      self: () => this.ownAddress(),
+      evict: (p) => p.close(DisconnectReason.TOO_MANY),
     };
     this.duplicates = new DuplicateResolver({ clock, peerId: this.peerId, listenPort: () => this.port });
     this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
@@ -419,6 +425,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       paused: o.paused ?? false,
       skipCheck: o.skipCheck ?? false,
       sequential: o.sequential ?? false,
+      superSeeding: o.superSeeding ?? this.settingsStore.get('super_seeding'),
       ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
       ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
@@ -430,6 +437,8 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);
+    const self = this.ownAddress();
+    if (self) torrent.candidates.setSelf(self);
     const alias = v2Alias(metainfo);
     if (alias && !this.byHash.has(alias)) this.byV2Alias.set(alias, torrent);
     if (o.unchokeSlots !== undefined) this.ownSlots.add(torrent);
@@ -644,6 +653,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       resolveTwin(this.duplicates, torrent, peer, overHost);
       if (peer.incoming)
         peer.on('extended-handshake', () => resolveTwin(this.duplicates, torrent, peer, false));
+      peer.once('extended-handshake', (hs) => this.sawOwnAddress(host, hs.yourip));
       if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
       this.dialSoon();
     });
@@ -678,6 +688,19 @@ export class Client extends TypedEmitter<ClientEvents> {
     peer.once('close', (info) => {
       for (const e of exts) e.peerDetached?.(torrent, peer, info);
     });
+  }
+
+  /** Our address as peers see it, with our listen port; undefined until a peer told us. */
+  private ownAddress(): PeerAddress | undefined {
+    const ip = this.externalAddress.current;
+    return ip ? { host: ip, port: this.listenPortValue } : undefined;
+  }
+
+  /** A peer's `yourip`: once the consensus changes, every torrent's candidates are re-ranked. */
+  private sawOwnAddress(voter: string, yourip: Buffer | undefined): void {
+    if (!this.externalAddress.vote(voter, yourip)) return;
+    const self = this.ownAddress()!;
+    for (const t of this.byHash.values()) t.candidates.setSelf(self);
   }
 
   private dialSoon(): void {

@@ -4,6 +4,9 @@
  */
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
+import type { Peer } from '../peer/index.js';
+import { peerPriority } from '../peer/priority.js';
+import type { PeerAddress } from '../util/compact.js';
 import type { BDict } from '../bencode/index.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { ConnectionLimits } from './options.js';
@@ -18,6 +21,10 @@ export interface HandshakePolicy {
   torrent(infoHashHex: string): Torrent | undefined;
   /** Extra keys for our extension handshake to peers of this torrent. */
   handshakeKeys(torrent: Torrent): BDict | undefined;
+  /** Our address as peers see it (BEP 40 ranks against it), undefined while unknown. */
+  self(): PeerAddress | undefined;
+  /** Closes a connection to make room for a better-ranked newcomer. */
+  evict(peer: Peer<unknown>): void;
 }
 
 /** Accept or refuse a peer whose handshake arrived. */
@@ -38,7 +45,13 @@ export function decideHandshake(
   if (existing && existing.incoming === info.incoming) return DisconnectReason.PREEXISTING;
   // A connection about to be replaced does not count against the limits.
   const replacing = existing ? 1 : 0;
-  if (torrent.peerCount - replacing >= policy.limits.maxPeersPerTorrent) return DisconnectReason.TOO_MANY;
+  // A full torrent keeps the peers BEP 40 ranks highest: a newcomer that outranks the lowest
+  // connection takes its place, so every peer of the swarm agrees whom to keep.
+  let evict: Peer<unknown> | undefined;
+  if (torrent.peerCount - replacing >= policy.limits.maxPeersPerTorrent) {
+    evict = replacing ? undefined : outranked(policy.self(), torrent, info);
+    if (!evict) return DisconnectReason.TOO_MANY;
+  }
   // Per host, only established connections count: a half-open attempt of ours to the same
   // address must not hide a loopback or be mistaken for a second connection. Connections the
   // other way to this host in this torrent may be this peer's simultaneous dial: they do not
@@ -48,6 +61,7 @@ export function decideHandshake(
   for (const p of torrent.peers) if (p.incoming !== info.incoming && normalizeHost(p.host) === host) twins++;
   if (policy.connections.attachedCount(host) - twins >= policy.limits.maxPerHost)
     return DisconnectReason.TOO_MANY;
+  if (evict) policy.evict(evict);
   const keys = policy.handshakeKeys(torrent);
   // A magnet without metadata yet: piece count unknown, nothing to announce or serve.
   const known = torrent.hasMetadata;
@@ -56,11 +70,32 @@ export function decideHandshake(
     ...(known
       ? {
           pieceCount: torrent.metainfo.pieceCount,
-          have: torrent.have,
+          have: torrent.advertisedHave,
           metadataSize: torrent.metainfo.info.length,
         }
       : {}),
     ...(keys ? { extendedHandshake: keys } : {}),
     ...(torrent.infoHashes.v2 ? { v2: true } : {}),
   };
+}
+
+/** The address BEP 40 ranks a connected peer by: its listen port when known. */
+function rankedAddress(p: Peer<unknown>): PeerAddress {
+  return { host: normalizeHost(p.host), port: p.listenPort ?? p.port };
+}
+
+/** The lowest-ranked connection of `torrent` if the newcomer outranks it (BEP 40), else undefined. */
+export function outranked(
+  self: PeerAddress | undefined,
+  torrent: Pick<Torrent, 'peers'>,
+  info: Pick<HandshakeInfo, 'host' | 'port'>,
+): Peer<unknown> | undefined {
+  if (!self) return undefined;
+  let lowest: { peer: Peer<unknown>; rank: number } | undefined;
+  for (const p of torrent.peers) {
+    const rank = peerPriority(self, rankedAddress(p));
+    if (!lowest || rank < lowest.rank) lowest = { peer: p, rank };
+  }
+  const rank = peerPriority(self, { host: normalizeHost(info.host), port: info.port });
+  return lowest && rank > lowest.rank ? lowest.peer : undefined;
 }

@@ -252,6 +252,13 @@ export const settingDefinitions = {
     description:
       "Outgoing connections read into one shared buffer: piece blocks seen in a Peer's 'message' events are valid only during the event.",
   },
+  super_seeding: {
+    type: 'bool',
+    default: false,
+    applies: 'new-torrents',
+    description:
+      'Torrents added from now on super-seed (BEP 16) when their check finds them complete: the bitfield hidden, one rare piece offered per peer at a time. A torrent that is not complete turns it off; per torrent: addTorrent superSeeding, Torrent.setSuperSeeding.',
+  },
   // ---- downloading ---------------------------------------------------------------------------
   request_queue_time: {
     type: 'number',

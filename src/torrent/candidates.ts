@@ -7,9 +7,12 @@
  * not queued: the user's own peers first, then peers we had a working connection with (this
  * session or, through resume data, the last), then untried addresses, then failed ones. A full
  * list evicts its worst candidate for a better newcomer instead of dropping the newcomer, and
- * only the user's and proven peers are worth persisting.
+ * only the user's and proven peers are worth persisting. Within the untried and failed tiers,
+ * once our own address is known, the BEP 40 canonical priority picks who is dialled first (the
+ * same order every peer of the swarm would choose), not the order a source happened to list.
  */
 import type { PeerAddress } from '../util/compact.js';
+import { peerPriority } from '../peer/priority.js';
 import type { PeerSource } from '../peer/types.js';
 import { formatAddress } from '../util/compact.js';
 
@@ -41,6 +44,10 @@ export interface Candidate extends PeerAddress {
   retryAt: number;
   /** We had a working connection to this address (it is worth coming back to). */
   good?: boolean;
+  /** BEP 40 priority against our own address (higher first), computed when first needed. */
+  rank?: number;
+  /** Which of our addresses `rank` was computed against (CandidateList's generation). */
+  rankGen?: number;
 }
 
 /** Dial order, best first; a full list evicts from the worst tier. */
@@ -68,6 +75,10 @@ export class CandidateList {
   private readonly busy = new Map<string, PeerHints | undefined>();
   /** Addresses that had a working connection, so a later close or failure keeps them proven. */
   private readonly proven = new Set<string>();
+  /** Our address as peers see it (BEP 40 ranks against it); undefined until known. */
+  private self: PeerAddress | undefined;
+  /** Bumped when `self` changes: ranks of older generations are stale. */
+  private selfGen = 0;
 
   constructor(
     private readonly maxCandidates = 2000,
@@ -102,22 +113,47 @@ export class CandidateList {
       }
       const c: Candidate = { host: a.host, port: a.port, source, failures: 0, retryAt: 0 };
       if (a.hints) c.hints = { ...a.hints };
-      if (!this.makeRoom(tierOf(c))) continue;
+      if (!this.makeRoom(c)) continue;
       this.put(key, c);
       added.push({ host: a.host, port: a.port });
     }
     return added;
   }
 
-  /** The best address due for a try (marked busy), or undefined. */
+  /**
+   * Our own address as peers see it (`yourip` votes, and our listen port): candidates are
+   * ranked by BEP 40 priority against it from now on.
+   */
+  setSelf(self: PeerAddress): void {
+    if (this.self?.host === self.host && this.self.port === self.port) return;
+    this.self = { host: self.host, port: self.port };
+    // Ranks are recomputed lazily (a big session may hold many thousands of candidates).
+    this.selfGen++;
+  }
+
+  /**
+   * The best address due for a try (marked busy), or undefined: the user's first, then proven
+   * ones (both in the order they came), then the untried and failed by BEP 40 priority.
+   */
   next(now: number, usable: (c: Candidate) => boolean): Candidate | undefined {
-    for (const tier of this.tiers)
-      for (const [key, c] of tier) {
-        if (c.retryAt > now || !usable(c)) continue;
-        this.take(key);
-        this.busy.set(key, c.hints);
-        return c;
+    for (let t = 0; t < TIERS; t++) {
+      const ranked = this.self !== undefined && (t === Tier.Untried || t === Tier.Failed);
+      let best: Candidate | undefined;
+      let bestRank = -1;
+      for (const c of this.tiers[t]!.values()) {
+        if (c.retryAt > now) continue;
+        const rank = ranked ? this.rankOf(c) : 0;
+        if ((best && rank <= bestRank) || !usable(c)) continue;
+        best = c;
+        bestRank = rank;
+        if (!ranked) break;
       }
+      if (!best) continue;
+      const key = formatAddress(best);
+      this.take(key);
+      this.busy.set(key, best.hints);
+      return best;
+    }
     return undefined;
   }
 
@@ -136,7 +172,7 @@ export class CandidateList {
     if (c.failures >= this.maxFailures && !user) return;
     const delay = this.retryBaseMs * 2 ** Math.min(c.failures - 1, 16);
     c.retryAt = now + (user ? Math.min(delay, MAX_USER_RETRY_MS) : delay);
-    if (this.where.has(key) || !this.makeRoom(tierOf(c))) return;
+    if (this.where.has(key) || !this.makeRoom(c)) return;
     this.put(key, c);
   }
 
@@ -166,7 +202,7 @@ export class CandidateList {
       good: this.proven.has(key),
     };
     if (hints) c.hints = hints;
-    if (this.makeRoom(tierOf(c))) this.put(key, c);
+    if (this.makeRoom(c)) this.put(key, c);
   }
 
   removeHost(host: string): void {
@@ -184,17 +220,45 @@ export class CandidateList {
     return out;
   }
 
-  /** Room for one more candidate of `tier`: true, evicting the oldest of a worse tier if full. */
-  private makeRoom(tier: Tier): boolean {
+  /**
+   * Room for one more candidate `c`: true if there is, or after evicting from a worse tier (the
+   * oldest failed one; among untried ones the lowest BEP 40 priority once our address is known,
+   * else the oldest). An untried newcomer may also replace an untried candidate it outranks.
+   */
+  private makeRoom(c: Candidate): boolean {
     if (this.where.size < this.maxCandidates) return true;
+    const tier = tierOf(c);
     for (let worst: number = TIERS - 1; worst > tier; worst--) {
-      const victim = this.tiers[worst]!.keys().next();
-      if (!victim.done) {
-        this.take(victim.value);
+      const victim = this.victim(worst);
+      if (victim) {
+        this.take(victim[0]);
         return true;
       }
     }
-    return false;
+    if (tier !== Tier.Untried || !this.self) return false;
+    const victim = this.victim(Tier.Untried);
+    if (!victim || this.rankOf(victim[1]) >= this.rankOf(c)) return false;
+    this.take(victim[0]);
+    return true;
+  }
+
+  /** The candidate of `tier` to evict first. */
+  private victim(tier: number): [string, Candidate] | undefined {
+    const list = this.tiers[tier]!;
+    if (tier !== Tier.Untried || !this.self) return list.entries().next().value;
+    let low: [string, Candidate] | undefined;
+    for (const entry of list) if (!low || this.rankOf(entry[1]) < this.rankOf(low[1])) low = entry;
+    return low;
+  }
+
+  /** The candidate's BEP 40 priority against our address (0 while that is unknown). */
+  private rankOf(c: Candidate): number {
+    if (!this.self) return 0;
+    if (c.rankGen !== this.selfGen) {
+      c.rank = peerPriority(this.self, c);
+      c.rankGen = this.selfGen;
+    }
+    return c.rank!;
   }
 
   private put(key: string, c: Candidate): void {

@@ -27,6 +27,8 @@ export interface TorrentInit {
   paused?: boolean;
   skipCheck?: boolean;
   sequential?: boolean;
+  /** BEP 16 super-seeding once the check finds the torrent complete (src/torrent/super-seed-link.ts). */
+  superSeeding?: boolean;
   /** Files renamed earlier (resume data): index → path components under the save path. */
   renames?: ReadonlyMap<number, readonly string[]>;
   /** Per-torrent limits and bandwidth priority from the start. */

@@ -37,6 +37,7 @@ import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
 import { WebSeedSet, type WebSeedStats } from './web-seeds.js';
+import { SuperSeedLink } from './super-seed-link.js';
 import type { WebSeedKind } from './web-seed.js';
 import type { TorrentHost, TorrentInit } from './torrent-init.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
@@ -124,6 +125,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private wastedBefore = 0;
   /** Between startTimers and stopTimers: the tick runs whenever peers are connected. */
   private ticking = false;
+  /** BEP 16 super-seeding (src/torrent/super-seed-link.ts). */
+  private readonly superSeed = new SuperSeedLink({
+    state: () => this.stateValue,
+    have: () => this.have,
+    sessions: () => this.peerSessions.values(),
+  });
 
   /** Torrents are made by `Client.addTorrent`. @internal */
   constructor(init: TorrentInit) {
@@ -178,6 +185,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.downMeter = new RateMeter(init.host.clock);
     this.upMeter = new RateMeter(init.host.clock);
     this.recountHave();
+    if (init.superSeeding) this.superSeed.set(true);
   }
 
   private readonly readCacheBytes: number;
@@ -257,6 +265,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       have: this.have,
       cache: this.cache,
       canUpload: () => this.transferring,
+      mayServe: (s, piece) => this.superSeed.mayServe(s as WireSession, piece),
       readFailed: (piece, e) => this.readFailed(piece, e),
     });
   }
@@ -439,6 +448,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (prev === next) return;
     this.stateValue = next;
     this.seeds.sync();
+    this.superSeed.stateChanged(next);
     this.emit('state', next, prev);
   }
 
@@ -823,6 +833,25 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.host.connectSoon();
   }
 
+  /**
+   * BEP 16 super-seeding: while this torrent seeds, it hides its bitfield and offers each
+   * peer one rare piece at a time (HAVE), the next only once that piece was seen on another
+   * peer. For an initial seed; a torrent that is not complete turns it off by itself.
+   */
+  get superSeeding(): boolean {
+    return this.superSeed.enabled;
+  }
+
+  /** Turns super-seeding on or off (on is ignored, and reads back false, for a torrent downloading). */
+  setSuperSeeding(on: boolean): void {
+    this.superSeed.set(on);
+  }
+
+  /** Our pieces as the handshake announces them (none while super-seeding). @internal */
+  get advertisedHave(): Bitfield {
+    return this.superSeed.advertised(this.have);
+  }
+
   /** Wants more connections (the client checks its own limits too). */
   wantsPeers(maxPerTorrent: number): boolean {
     return this.acceptsPeers && !this.pausedFlag && this.peerSessions.size < maxPerTorrent;
@@ -838,6 +867,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.peerSessions.set(peer, s);
     this.candidates.markBusy({ host: peer.host, port: peer.listenPort ?? peer.port });
     this.downloader.peerAdded(s);
+    this.superSeed.attached(s);
     peer.on('message', (m: Message) => this.onMessage(s, m));
     peer.on('drain', () => this.uploader.pump(s));
     peer.on('extended-handshake', () => this.downloader.fill(s));
@@ -855,6 +885,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.choker.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     this.hashes.peerGone(s);
+    this.superSeed.detached(s);
     s.uploadQueue = [];
     const mayRetry = !this.removed && !this.banned.has(s.peer.host);
     releaseAddress(this.candidates, s.peer, info, () => this.host.clock.now(), mayRetry);
@@ -899,6 +930,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       return;
     this.downloader.onMessage(s, m);
     if (m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') {
+      this.superSeed.onMessage(s, m);
       if (this.complete && s.seed) peer.close(DisconnectReason.SEED);
       else this.hashes.request(s);
     }

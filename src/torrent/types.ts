@@ -121,6 +121,8 @@ export interface TorrentOptions {
   skipCheck?: boolean;
   /** Pick pieces in order (streaming). */
   sequential?: boolean;
+  /** BEP 16 super-seeding once the check finds it complete (default: the super_seeding setting). */
+  superSeeding?: boolean;
   /** This torrent's own limits (bytes/s, 0 = unlimited) and bandwidth priority; see `Torrent.setRateLimits`. */
   rateLimits?: Partial<TorrentRateLimits>;
   /** One priority per file, 0 (skip) to 7 (highest); default 1 for every file. */

@@ -16,6 +16,8 @@ export interface UploaderHost {
   readonly cache: ReadCache;
   /** Blocks may be served (not paused, stopped or in error). */
   canUpload(): boolean;
+  /** Besides having it: this peer may be served the piece (super-seeding hides the rest). */
+  mayServe?(s: PeerSession, piece: number): boolean;
   readFailed(piece: number, e: unknown): void;
 }
 
@@ -58,6 +60,7 @@ export class Uploader {
     if (
       !valid ||
       !this.host.have.has(ref.piece) ||
+      this.host.mayServe?.(s, ref.piece) === false ||
       !allowed ||
       !this.host.canUpload() ||
       s.uploadQueue.length >= this.maxQueue

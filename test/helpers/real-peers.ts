@@ -86,6 +86,8 @@ export interface LtPeerOptions {
   utpOnly?: boolean;
   /** Listen address (default 127.0.0.1), e.g. a namespace's address from netns.ts. */
   host?: string;
+  /** A leech keeps running (uploading to others) once complete, until killed. */
+  stay?: boolean;
   /** Argv prefix to run it elsewhere, e.g. NetnsLab.execPrefix(i). */
   prefix?: string[];
 }
@@ -115,6 +117,7 @@ export class LtPeer {
     if (o.host) args.push('--host', o.host);
     if (o.utp) args.push('--utp');
     if (o.utpOnly) args.push('--utp-only');
+    if (o.stay) args.push('--stay');
     const argv = [...(o.prefix ?? []), '/usr/bin/python3', ...args];
     this.proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.exit = new Promise((resolve) =>

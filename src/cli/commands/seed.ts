@@ -8,13 +8,18 @@ import { printable } from '../format.js';
 import { interruptedCode, loadTorrentFile, untilAbortedOrError } from '../swarm/run.js';
 import type { Command } from '../types.js';
 
+const seedOptionSpec = { ...sessionOptionSpec, 'super-seed': { type: 'boolean' } } as const;
+
 const usage = `Usage: nbt seed <file.torrent> <DIR> [options]
 
 Checks the torrent's data under DIR (the directory that holds the file, or the torrent's
 top folder), then seeds it until Ctrl-C. Fails (exit 1) if the data does not match.
 
 Options:
-${sessionOptionHelp}  -v, --verbose             a line per peer connect/disconnect
+${sessionOptionHelp}  --super-seed              super-seed (BEP 16): hide the bitfield and hand each peer one rare
+                            piece at a time, the next once another peer has it; for an initial
+                            seed with little upload, about one copy is sent in all
+  -v, --verbose             a line per peer connect/disconnect
 
 Storage problems while seeding (a file truncated, changed or unreadable) are reported on
 stderr; changed pieces are checked again and fetched from peers. The summary's status is
@@ -30,7 +35,7 @@ export const seedCommand: Command = {
   summary: 'check data against a torrent and seed it',
   usage,
   async run(argv, io) {
-    const { values, positionals: pos } = parseCommandArgs(argv, sessionOptionSpec);
+    const { values, positionals: pos } = parseCommandArgs(argv, seedOptionSpec);
     const [file, dir] = positionals(pos, ['file.torrent', 'DIR']);
     const settings = parseSessionOptions(values);
     const { bytes } = await loadTorrentFile(file!);
@@ -41,7 +46,8 @@ export const seedCommand: Command = {
     let reporter: SwarmReporter | undefined;
     try {
       const port = await client.listen(settings.client.port);
-      const torrent = await client.addTorrent(bytes, { savePath, peers: settings.peers });
+      const superSeeding = values['super-seed'] === true;
+      const torrent = await client.addTorrent(bytes, { savePath, peers: settings.peers, superSeeding });
       reporter = new SwarmReporter(io.stdout, client, torrent, {
         mode,
         verbose: io.verbose,
@@ -86,8 +92,8 @@ export const seedCommand: Command = {
       }
       reporter.event(
         'seeding',
-        { port },
-        `data verified (${torrent.metainfo.pieceCount} pieces); seeding on port ${port} until Ctrl-C`,
+        { port, superSeeding: torrent.superSeeding },
+        `data verified (${torrent.metainfo.pieceCount} pieces); ${torrent.superSeeding ? 'super-seeding' : 'seeding'} on port ${port} until Ctrl-C`,
       );
       // Seeding ends with Ctrl-C, or at once when the torrent fails (a storage error).
       await untilAbortedOrError(torrent, io.signal);

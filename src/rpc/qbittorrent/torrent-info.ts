@@ -232,7 +232,7 @@ export function torrentInfo(
     seq_dl: r.sequential,
     size,
     state: stateOf(f),
-    super_seeding: false,
+    super_seeding: f.e.torrent?.superSeeding ?? false,
     tags: r.labels.join(', '),
     time_active: f.activeSeconds,
     total_size: f.meta ? f.e.torrent!.metainfo.length : -1,

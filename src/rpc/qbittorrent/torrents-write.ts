@@ -310,13 +310,13 @@ export const torrentWriteEndpoints: Record<string, Endpoint> = {
       return undefined;
     },
   },
-  // Flood sends value=false after every add. The engine has no super-seeding yet: turning it
-  // off is a no-op, turning it on is refused rather than silently ignored.
+  // Flood sends value=false after every add. On: BEP 16 for the torrents that are complete
+  // (the engine ignores it, and turns it off, for one still downloading).
   'torrents/setSuperSeeding': {
     post: true,
     run: (c) => {
-      const torrents = selected(c);
-      if (flag(c, 'value') && torrents.length > 0) throw new ApiError(409, 'Super seeding is not supported');
+      const on = flag(c, 'value') === true;
+      for (const e of selected(c)) e.torrent?.setSuperSeeding(on);
       return undefined;
     },
   },

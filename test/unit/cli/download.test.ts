@@ -221,6 +221,39 @@ test('nbt seed serves a leeching Client; Ctrl-C exits 0; wrong data exits 1', as
   assert.match(wrong.stderr, /^nbt: the data in .* does not match .*: \d+ of \d+ pieces verified\n$/);
 });
 
+test('nbt seed --super-seed: says so, and a lone leech still completes (piece by piece)', async (t) => {
+  const f = await fixture(t, 22);
+  const child = new NbtChild([
+    'seed',
+    f.torrentPath,
+    f.srcDir,
+    '--port',
+    '0',
+    '--no-dht',
+    '--json',
+    '--super-seed',
+  ]);
+  f.defer(() => child.kill());
+  const seeding = await child.waitFor((l) => l.event === 'seeding');
+  assert.equal(seeding['superSeeding'], true);
+  const leech = new Client({ host: '127.0.0.1', trackers: false, dht: false, pex: false });
+  f.defer(() => leech.close());
+  await leech.listen(0, '127.0.0.1');
+  const out = join(f.tmp.path, 'leech');
+  const port = Number(seeding['port']);
+  const lt = await leech.addTorrent(f.torrent, { savePath: out, peers: [{ host: '127.0.0.1', port }] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('leech did not finish')), 30_000);
+    lt.once('done', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  await sameFiles(join(f.srcDir, 'content'), join(out, 'content'));
+  child.proc.kill('SIGINT');
+  assert.equal(await child.exit, 0, child.tail());
+});
+
 test('nbt download --peer from a libtorrent seed', async (t) => {
   if (!requirePeer(t, 'libtorrent')) return;
   const f = await fixture(t, 31);

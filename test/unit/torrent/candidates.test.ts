@@ -138,3 +138,68 @@ test('failed candidates are evicted first and never persisted; the user and prov
     now += 5 * 60_000;
   }
 });
+
+test('BEP 40: once our address is known, untried candidates are dialled by priority; the user’s stay first', async () => {
+  const { peerPriority } = await import('../../../src/peer/priority.js');
+  const self = { host: '203.0.113.7', port: 6881 };
+  const c = new CandidateList();
+  const hosts = Array.from({ length: 50 }, (_, i) => ({ host: `198.51.${i}.${(i * 37) % 250}`, port: 6881 }));
+  c.add(hosts, src, never);
+  c.add([{ host: '192.0.2.1', port: 1 }], { kind: 'user' }, never);
+  // Without our address: the order they came in (after the user's).
+  assert.equal(c.next(0, () => true)!.host, '192.0.2.1');
+  assert.equal(c.next(0, () => true)!.host, hosts[0]!.host);
+  c.setSelf(self);
+  c.add([{ host: '192.0.2.2', port: 2 }], { kind: 'user' }, never);
+  const order: string[] = [];
+  for (let x = c.next(0, () => true); x; x = c.next(0, () => true)) order.push(x.host);
+  assert.equal(order[0], '192.0.2.2', 'the user’s peer stays first');
+  const expected = hosts
+    .slice(1)
+    .sort((a, b) => peerPriority(self, b) - peerPriority(self, a))
+    .map((h) => h.host);
+  assert.deepEqual(order.slice(1), expected);
+  // Unusable candidates are skipped, not ranked.
+  const d = new CandidateList();
+  d.setSelf(self);
+  d.add(hosts.slice(0, 5), src, never);
+  const best = [...hosts.slice(0, 5)].sort((a, b) => peerPriority(self, b) - peerPriority(self, a));
+  assert.equal(d.next(0, (x) => x.host !== best[0]!.host)!.host, best[1]!.host);
+});
+
+test('BEP 40: a full list of untried addresses keeps the highest-ranked ones', async () => {
+  const { peerPriority } = await import('../../../src/peer/priority.js');
+  const self = { host: '203.0.113.7', port: 6881 };
+  const rank = (h: string): number => peerPriority(self, { host: h, port: 1 });
+  const hosts = Array.from({ length: 12 }, (_, i) => `${11 + i * 13}.${i * 7}.0.1`).sort(
+    (a, b) => rank(a) - rank(b),
+  );
+  const c = new CandidateList(10);
+  c.setSelf(self);
+  // The ten middle ones fill the list.
+  c.add(
+    hosts.slice(1, 11).map((host) => ({ host, port: 1 })),
+    src,
+    never,
+  );
+  assert.equal(c.size, 10);
+  // The worst is turned away; the best takes the lowest one's place.
+  assert.deepEqual(c.add([{ host: hosts[0]!, port: 1 }], src, never), []);
+  assert.deepEqual(c.add([{ host: hosts[11]!, port: 1 }], src, never), [{ host: hosts[11]!, port: 1 }]);
+  assert.equal(c.size, 10);
+  const left: string[] = [];
+  for (let x = c.next(0, () => true); x; x = c.next(0, () => true)) left.push(x.host);
+  assert.deepEqual(left, hosts.slice(2).reverse());
+  // Without our address a full list still drops an untried newcomer (oldest-first eviction only for better tiers).
+  const d = new CandidateList(2);
+  d.add(
+    [
+      { host: '1.1.1.1', port: 1 },
+      { host: '1.1.1.2', port: 1 },
+    ],
+    src,
+    never,
+  );
+  assert.deepEqual(d.add([{ host: '1.1.1.3', port: 1 }], src, never), []);
+  assert.equal(d.add([{ host: '1.1.1.4', port: 1 }], { kind: 'user' }, never).length, 1);
+});
