@@ -44,6 +44,7 @@ import type { ClientService, EngineExtension } from '../torrent/engine-extension
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
 import { LsdService } from './lsd-service.js';
+import { PortMappingService } from './port-mapping-service.js';
 import { SessionUdp } from './session-udp.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
@@ -109,6 +110,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly dht: DhtService | undefined;
   /** Local service discovery (undefined with `lsd: false` / `enable_lsd` off). */
   readonly lsd: LsdService | undefined;
+  /** Port mapping on the gateway (undefined with `portMapping: false` or both settings off). */
+  readonly portMapping: PortMappingService | undefined;
   /** The session's UDP socket (DHT, UDP trackers), bound by listen() on the listen port. */
   readonly udp: SessionUdp;
   /** uTP connections over `udp` (created by listen(); undefined when uTP is off). */
@@ -187,7 +190,11 @@ export class Client extends TypedEmitter<ClientEvents> {
       torrent: (hex) => this.byHash.get(hex) ?? this.byV2Alias.get(hex),
       handshakeKeys: (t) => this.handshakeKeys(t),
     };
-    this.duplicates = new DuplicateResolver({ clock, peerId: this.peerId, listenPort: () => this.port });
+    this.duplicates = new DuplicateResolver({
+      clock,
+      peerId: this.peerId,
+      listenPort: () => this.announcePort,
+    });
     this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
     this.startResumeTimer();
     if (s.trackers_enabled) {
@@ -235,9 +242,9 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.addService(this.dht);
     }
     // LSD multicasts on the real LAN: with a custom network (the simulator) only when asked for.
+    const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
     const lsdAsked = options.lsd !== undefined || options.settings?.enable_lsd !== undefined;
     if (s.enable_lsd && (options.network === undefined || lsdAsked)) {
-      const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
       this.lsd = new LsdService(
         {
           clock,
@@ -252,6 +259,42 @@ export class Client extends TypedEmitter<ClientEvents> {
       );
       this.addService(this.lsd);
     }
+    // Like LSD: on the real network only, unless asked for.
+    const mapAsked =
+      options.portMapping !== undefined ||
+      options.settings?.enable_upnp !== undefined ||
+      options.settings?.enable_natpmp !== undefined;
+    if ((s.enable_upnp || s.enable_natpmp) && (options.network === undefined || mapAsked)) {
+      this.portMapping = new PortMappingService(
+        {
+          clock,
+          listening,
+          listenHost: () => this.listenHostValue,
+          tcpPort: () => (this.options.transports.tcpIncoming ? this.port : 0),
+          udpPort: () => this.udp.port ?? 0,
+          mapped: (m, renewal) => this.emit('port-mapped', m, renewal),
+          failed: (f) => this.emit('port-mapping-error', f),
+          warn: (e) => this.warn(e),
+        },
+        {
+          ...(options.portMapping || {}),
+          upnp: s.enable_upnp,
+          natpmp: s.enable_natpmp,
+          leaseSec: s.upnp_lease_duration,
+        },
+      );
+      this.addService(this.portMapping);
+    }
+  }
+
+  /** The TCP port peers and trackers are told: a port mapping's external port, else `port`. */
+  get announcePort(): number {
+    return this.portMapping?.external?.port ?? this.listenPortValue;
+  }
+
+  /** Our external IPv4 address, when a port mapping learned it from the gateway. */
+  get externalAddress(): string | undefined {
+    return this.portMapping?.external?.address;
   }
 
   get hashPool(): HashPool {
@@ -567,7 +610,8 @@ export class Client extends TypedEmitter<ClientEvents> {
       // The DHT bit tells peers to send PORT (and that we send ours); the v2 bit (BEP 52) only
       // for torrents with a v2 hash (an incoming peer's torrent sets it at the handshake).
       reserved: { extended: true, fast: true, dht: !!this.dht, v2: !!t?.infoHashes.v2 },
-      ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
+      // BEP 10 `p`: the port others can reach us on (a mapping's external port when there is one).
+      ...(this.listenPortValue ? { listenPort: this.announcePort } : {}),
       bandwidth: {
         upload: (n: number) => this.rateGate(this.upload, 'upload', torrentOf(), n),
         download: (n: number) => this.rateGate(this.download, 'download', torrentOf(), n),
