@@ -85,24 +85,33 @@ export class PortMapper extends TypedEmitter<PortMapperEvents> {
     return this.mappings.find((m) => m.protocol === protocol);
   }
 
-  /** Deletes every mapping (waits at most closeTimeoutMs), then closes the clients. */
+  /**
+   * Deletes every mapping (waits at most closeTimeoutMs), then closes the clients. A client
+   * that never mapped anything is closed at once: its discovery or first request (to a gateway
+   * that may not exist) is abandoned instead of waited for.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.slots) s.timer?.cancel();
-    const deletes = this.slots.map(async (s) => {
-      await s.busy;
-      const m = s.mapping;
-      s.mapping = undefined;
-      if (m) await s.client.unmap(m.protocol, m.internalPort, m.externalPort).catch(() => undefined);
-    });
+    const idle = this.o.clients.filter((c) => !this.slots.some((s) => s.client === c && s.mapping));
+    await Promise.all(idle.map((c) => c.close().catch(() => undefined)));
+    const deletes = this.slots
+      .filter((s) => !idle.includes(s.client))
+      .map(async (s) => {
+        await s.busy;
+        const m = s.mapping;
+        s.mapping = undefined;
+        if (m) await s.client.unmap(m.protocol, m.internalPort, m.externalPort).catch(() => undefined);
+      });
     let timer: TimerHandle | undefined;
     await Promise.race([
       Promise.all(deletes),
       new Promise<void>((r) => (timer = this.o.clock.setTimeout(r, this.o.closeTimeoutMs ?? 2000))),
     ]);
     timer?.cancel();
-    await Promise.all(this.o.clients.map((c) => c.close().catch(() => undefined)));
+    const rest = this.o.clients.filter((c) => !idle.includes(c));
+    await Promise.all(rest.map((c) => c.close().catch(() => undefined)));
   }
 
   private run(slot: Slot): void {
