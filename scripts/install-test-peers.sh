@@ -3,7 +3,8 @@
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
 # curl, ffmpeg and Chromium (streaming tests), nginx (web seeds), python3-transmissionrpc and
 # qbittorrent-nox (daemon tests), miniupnpd and nftables (port mapping), all from Debian's
-# packages; Python's qbittorrent-api from PyPI when PyPI is reachable. Idempotent; needs root (CI runs as root).
+# packages; Python's qbittorrent-api from PyPI when PyPI is reachable. Idempotent; needs root
+# (CI runs as root).
 set -e
 need=""
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need="$need python3-libtorrent"
