@@ -2,9 +2,10 @@
 # Installs the real BitTorrent clients the interoperability tests and benchmarks run against:
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
 # curl, ffmpeg and Chromium (streaming tests), nginx (web seeds), python3-transmissionrpc and
-# qbittorrent-nox (daemon tests), all from Debian's packages; Python's qbittorrent-api from PyPI
-# when PyPI is reachable; Flood (a third-party web UI, npm) into /opt/nbt-flood ($NBT_FLOOD_DIR),
-# outside the project's node_modules (it is a 44 MB bundle). Idempotent; needs root (CI runs as root).
+# qbittorrent-nox (daemon tests), miniupnpd and nftables (port mapping), all from Debian's
+# packages; Python's qbittorrent-api from PyPI when PyPI is reachable; Flood (a third-party web UI,
+# npm) into /opt/nbt-flood ($NBT_FLOOD_DIR), outside the project's node_modules (it is a 44 MB
+# bundle). Idempotent; needs root (CI runs as root).
 set -e
 need=""
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need="$need python3-libtorrent"
@@ -20,6 +21,10 @@ command -v /usr/bin/time >/dev/null || need="$need time"
 command -v curl >/dev/null || need="$need curl"
 command -v ffprobe >/dev/null || need="$need ffmpeg"
 command -v chromium >/dev/null || need="$need chromium"
+# Port mapping tests: a real router daemon (miniupnpd, nftables backend: UPnP IGD and NAT-PMP)
+# in a network namespace, and nft to set up and inspect its rules.
+[ -x /usr/sbin/miniupnpd ] || need="$need miniupnpd-nftables"
+command -v nft >/dev/null || need="$need nftables"
 # Web seed tests and bench: nginx serving the files (run unprivileged from a generated config).
 [ -x /usr/sbin/nginx ] || need="$need nginx"
 # Daemon tests: Debian's Python Transmission RPC client (PyPI is not reachable).

@@ -114,6 +114,24 @@ export { RateMeter } from './peer/rate.js';
 export type { StorageLayout, StorageFile, FileSpan } from './storage/layout.js';
 export { DhtService, type DhtServiceOptions, type DhtServiceHost } from './client/dht-service.js';
 export { LsdService, type LsdServiceOptions, type LsdServiceHost } from './client/lsd-service.js';
+export {
+  PortMappingService,
+  type PortMappingOptions,
+  type PortMappingHost,
+} from './client/port-mapping-service.js';
+export {
+  PortMapper,
+  NatPmpClient,
+  UpnpClient,
+  type PortMapperOptions,
+  type PortMapping,
+  type PortMappingFailure,
+  type MappingProtocolClient,
+  type MappedPort,
+  type MapperName,
+  type NatPmpClientOptions,
+  type UpnpClientOptions,
+} from './portmap/index.js';
 export type { TorrentInput } from './client/torrent-input.js';
 export {
   type UdpEndpoint,

@@ -52,6 +52,8 @@ export const eventAlertType: { readonly [K in keyof ClientEvents]: AlertType | u
   'listener-error': 'listener-error',
   'settings-changed': 'settings-changed',
   warning: 'warning',
+  'port-mapped': 'port-mapped',
+  'port-mapping-error': 'port-mapping-error',
 };
 
 /** The alert record of one Client event (undefined for `alert`). */
@@ -180,6 +182,29 @@ export function alertOfEvent(
     }
     case 'settings-changed':
       return makeAlert(event, { time }, { names: [...(args[0] as string[])] });
+    case 'port-mapped': {
+      const [m, renewal] = args as ClientEvents['port-mapped'];
+      const { mapper, protocol, internalPort, externalPort, leaseSec } = m;
+      const payload: AlertPayloads['port-mapped'] = {
+        mapper,
+        protocol,
+        internalPort,
+        externalPort,
+        leaseSec,
+        renewal,
+      };
+      if (m.externalAddress) payload.externalAddress = m.externalAddress;
+      return makeAlert(event, { time }, payload);
+    }
+    case 'port-mapping-error': {
+      const [f] = args as ClientEvents['port-mapping-error'];
+      const { mapper, protocol, internalPort } = f;
+      return makeAlert(
+        event,
+        { time },
+        { mapper, protocol, internalPort, code: codeOf(f.error), message: f.error.message },
+      );
+    }
     case 'warning': {
       const e = args[0] as Error;
       const code = (e as { code?: unknown }).code;

@@ -80,6 +80,24 @@ export interface AlertPayloads {
     stack?: string;
   };
   warning: { code?: string; message: string };
+  /** A listen port is mapped on the gateway (or its mapping renewed). */
+  'port-mapped': {
+    mapper: 'upnp' | 'natpmp';
+    protocol: 'tcp' | 'udp';
+    internalPort: number;
+    externalPort: number;
+    externalAddress?: string;
+    /** Seconds granted (0: permanent). */
+    leaseSec: number;
+    renewal: boolean;
+  };
+  'port-mapping-error': {
+    mapper: 'upnp' | 'natpmp';
+    protocol: 'tcp' | 'udp';
+    internalPort: number;
+    code: string;
+    message: string;
+  };
   'settings-changed': { names: string[] };
   /** The session counters, posted by `client.postSessionStats()`. */
   'session-stats': SessionCounters;
@@ -119,6 +137,8 @@ export const alertCategories: Readonly<Record<AlertType, AlertCategory>> = {
   'web-seed-error': 'peer',
   'listener-error': 'error',
   warning: 'error',
+  'port-mapped': 'status',
+  'port-mapping-error': 'error',
   'settings-changed': 'status',
   'session-stats': 'stats',
 };

@@ -44,6 +44,7 @@ import type { ClientService, EngineExtension } from '../torrent/engine-extension
 import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
 import { LsdService } from './lsd-service.js';
+import { PortMappingService } from './port-mapping-service.js';
 import { SessionUdp } from './session-udp.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
@@ -90,7 +91,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   private readonly byV2Alias = new Map<string, Torrent>();
   private readonly connections = new ConnectionTable();
   /** Our IP as peers see it (their `yourip`): BEP 40 ranks peers against it. */
-  private readonly externalAddress = new ExternalAddress();
+  /** Our IP as peers' `yourip` votes say (BEP 40 priorities). */
+  private readonly addressVotes = new ExternalAddress();
   private readonly dialer: Dialer;
   private readonly policy: HandshakePolicy;
   private readonly duplicates: DuplicateResolver;
@@ -113,6 +115,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly dht: DhtService | undefined;
   /** Local service discovery (undefined with `lsd: false` / `enable_lsd` off). */
   readonly lsd: LsdService | undefined;
+  /** Port mapping on the gateway (undefined with `portMapping: false` or both settings off). */
+  readonly portMapping: PortMappingService | undefined;
   /** The session's UDP socket (DHT, UDP trackers), bound by listen() on the listen port. */
   readonly udp: SessionUdp;
   /** uTP connections over `udp` (created by listen(); undefined when uTP is off). */
@@ -193,7 +197,11 @@ export class Client extends TypedEmitter<ClientEvents> {
       self: () => this.ownAddress(),
       evict: (p) => p.close(DisconnectReason.TOO_MANY),
     };
-    this.duplicates = new DuplicateResolver({ clock, peerId: this.peerId, listenPort: () => this.port });
+    this.duplicates = new DuplicateResolver({
+      clock,
+      peerId: this.peerId,
+      listenPort: () => this.announcePort,
+    });
     this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
     this.startResumeTimer();
     if (s.trackers_enabled) {
@@ -241,9 +249,9 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.addService(this.dht);
     }
     // LSD multicasts on the real LAN: with a custom network (the simulator) only when asked for.
+    const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
     const lsdAsked = options.lsd !== undefined || options.settings?.enable_lsd !== undefined;
     if (s.enable_lsd && (options.network === undefined || lsdAsked)) {
-      const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
       this.lsd = new LsdService(
         {
           clock,
@@ -258,6 +266,42 @@ export class Client extends TypedEmitter<ClientEvents> {
       );
       this.addService(this.lsd);
     }
+    // Like LSD: on the real network only, unless asked for.
+    const mapAsked =
+      options.portMapping !== undefined ||
+      options.settings?.enable_upnp !== undefined ||
+      options.settings?.enable_natpmp !== undefined;
+    if ((s.enable_upnp || s.enable_natpmp) && (options.network === undefined || mapAsked)) {
+      this.portMapping = new PortMappingService(
+        {
+          clock,
+          listening,
+          listenHost: () => this.listenHostValue,
+          tcpPort: () => (this.options.transports.tcpIncoming ? this.port : 0),
+          udpPort: () => this.udp.port ?? 0,
+          mapped: (m, renewal) => this.emit('port-mapped', m, renewal),
+          failed: (f) => this.emit('port-mapping-error', f),
+          warn: (e) => this.warn(e),
+        },
+        {
+          ...(options.portMapping || {}),
+          upnp: s.enable_upnp,
+          natpmp: s.enable_natpmp,
+          leaseSec: s.upnp_lease_duration,
+        },
+      );
+      this.addService(this.portMapping);
+    }
+  }
+
+  /** The TCP port peers and trackers are told: a port mapping's external port, else `port`. */
+  get announcePort(): number {
+    return this.portMapping?.external?.port ?? this.listenPortValue;
+  }
+
+  /** Our external IPv4 address, when a port mapping learned it from the gateway. */
+  get externalAddress(): string | undefined {
+    return this.portMapping?.external?.address;
   }
 
   get hashPool(): HashPool {
@@ -576,7 +620,8 @@ export class Client extends TypedEmitter<ClientEvents> {
       // The DHT bit tells peers to send PORT (and that we send ours); the v2 bit (BEP 52) only
       // for torrents with a v2 hash (an incoming peer's torrent sets it at the handshake).
       reserved: { extended: true, fast: true, dht: !!this.dht, v2: !!t?.infoHashes.v2 },
-      ...(this.listenPortValue ? { listenPort: this.listenPortValue } : {}),
+      // BEP 10 `p`: the port others can reach us on (a mapping's external port when there is one).
+      ...(this.listenPortValue ? { listenPort: this.announcePort } : {}),
       bandwidth: {
         upload: (n: number) => this.rateGate(this.upload, 'upload', torrentOf(), n),
         download: (n: number) => this.rateGate(this.download, 'download', torrentOf(), n),
@@ -692,13 +737,13 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   /** Our address as peers see it, with our listen port; undefined until a peer told us. */
   private ownAddress(): PeerAddress | undefined {
-    const ip = this.externalAddress.current;
+    const ip = this.externalAddress ?? this.addressVotes.current;
     return ip ? { host: ip, port: this.listenPortValue } : undefined;
   }
 
   /** A peer's `yourip`: once the consensus changes, every torrent's candidates are re-ranked. */
   private sawOwnAddress(voter: string, yourip: Buffer | undefined): void {
-    if (!this.externalAddress.vote(voter, yourip)) return;
+    if (!this.addressVotes.vote(voter, yourip)) return;
     const self = this.ownAddress()!;
     for (const t of this.byHash.values()) t.candidates.setSelf(self);
   }

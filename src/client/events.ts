@@ -8,6 +8,7 @@ import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
 import type { SettingName } from '../settings/index.js';
 import type { Alert } from './alerts.js';
 import type { PeerAddress } from '../util/compact.js';
+import type { PortMapping, PortMappingFailure } from '../portmap/types.js';
 
 /** A listener threw: which emitter, for which event, and what it threw. */
 export interface ListenerErrorInfo {
@@ -54,6 +55,13 @@ export interface ClientEvents {
    */
   'lsd-peer': [torrent: Torrent, peer: PeerAddress];
   'resume-saved': [torrent: Torrent];
+  /**
+   * A listen port was mapped on the gateway (UPnP or NAT-PMP), or its mapping renewed
+   * (`renewal`): the external port and address peers can reach us on.
+   */
+  'port-mapped': [mapping: PortMapping, renewal: boolean];
+  /** A port mapping (or its renewal) failed; it is tried again later. */
+  'port-mapping-error': [failure: PortMappingFailure];
   /** A tracker answered an announce of the torrent. */
   'tracker-announce': [torrent: Torrent, info: AnnounceInfo];
   'tracker-warning': [torrent: Torrent, info: { url: string; message: string }];

@@ -28,3 +28,4 @@ export {
   type TrackerServiceHost,
   type MagnetAnnouncer,
 } from './tracker-service.js';
+export type { PortMapping, PortMappingFailure } from '../portmap/types.js';

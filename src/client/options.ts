@@ -10,6 +10,7 @@ import type { IpFilterHook } from './ip-filter.js';
 import type { TrackerServiceOptions } from './tracker-service.js';
 import type { DhtServiceOptions } from './dht-service.js';
 import type { LsdServiceOptions } from './lsd-service.js';
+import type { PortMappingOptions } from './port-mapping-service.js';
 import type { Settings, SettingsPack } from '../settings/index.js';
 
 import type { EncryptionPolicy } from '../peer/types.js';
@@ -82,6 +83,12 @@ export interface ClientOptions {
    * false (or `enabled: false`) turns it off.
    */
   lsd?: LsdServiceOptions | false;
+  /**
+   * Port mapping on the gateway (UPnP IGD and NAT-PMP, src/client/port-mapping-service.ts):
+   * default on (off with a custom `network` unless asked for, and with a loopback listen
+   * address); false turns both off, `{ upnp: false }` / `{ natpmp: false }` one of them.
+   */
+  portMapping?: PortMappingOptions | false;
   /** ut_pex (src/torrent/pex-exchange.ts): default on (60 s interval); false turns it off. */
   pex?: { intervalMs?: number } | false;
   /** ut_metadata (magnet links): largest info dict accepted from peers (default 8 MiB). */
@@ -210,6 +217,9 @@ export function settingsFromOptions(o: ClientOptions): SettingsPack {
     enable_incoming_tcp: o.tcp?.incoming,
     enable_lsd: o.lsd === false || o.lsd?.enabled === false ? false : undefined,
     lsd_announce_interval: o.lsd === false ? undefined : o.lsd?.intervalMs,
+    enable_upnp: o.portMapping === false ? false : o.portMapping?.upnp,
+    enable_natpmp: o.portMapping === false ? false : o.portMapping?.natpmp,
+    upnp_lease_duration: o.portMapping === false ? undefined : o.portMapping?.leaseSec,
     pex_enabled: o.pex === false ? false : undefined,
     pex_interval: o.pex === false ? undefined : o.pex?.intervalMs,
     max_metadata_size: o.maxMetadataSize,

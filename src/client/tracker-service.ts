@@ -44,6 +44,10 @@ export interface TrackerServiceOptions {
 export interface TrackerServiceHost extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
   readonly port: number;
+  /** The port to announce when it differs from `port` (a port mapping's external TCP port). */
+  readonly announcePort?: number;
+  /** Our external IPv4 address when known (sent to HTTP trackers as BEP 7 `ipv4=`). */
+  readonly externalAddress?: string | undefined;
   readonly options: { readonly clock: Clock; readonly limits: { readonly maxPeersPerTorrent: number } };
   /** The session's shared UDP socket (absent: the UDP tracker client uses sockets of its own). */
   readonly udp?: SharedUdp;
@@ -123,7 +127,8 @@ export class TrackerService implements ClientService {
       tiers: trackers.map((u) => [u]),
       infoHash,
       peerId: this.host.peerId,
-      port: this.host.port,
+      port: this.host.announcePort ?? this.host.port,
+      ...(this.host.externalAddress ? { ipv4: this.host.externalAddress } : {}),
       stats: () => ({ uploaded: 0, downloaded: 0, left: UNKNOWN_LEFT }),
       clock: this.host.options.clock,
       numwant: this.numwant(),
@@ -155,7 +160,8 @@ export class TrackerService implements ClientService {
     const host = this.host;
     const link = new TrackerLink(torrent, {
       peerId: host.peerId,
-      port: () => host.port,
+      port: () => host.announcePort ?? host.port,
+      ipv4: () => host.externalAddress,
       clock: host.options.clock,
       http: this.http,
       udp: this.udp,

@@ -534,6 +534,30 @@ export const settingDefinitions = {
     applies: 'construction',
     description: 'Shortest time between two LSD announces of one torrent (ms).',
   },
+  enable_upnp: {
+    type: 'bool',
+    default: true,
+    applies: 'construction',
+    description:
+      'Map the listen ports on the gateway with UPnP IGD (SSDP discovery, WANIPConnection). Off by default with a custom `network` unless set explicitly; never with a loopback listen address.',
+  },
+  enable_natpmp: {
+    type: 'bool',
+    default: true,
+    applies: 'construction',
+    description:
+      'Map the listen ports on the gateway with NAT-PMP (RFC 6886; the gateway of the default route). Off by default with a custom `network` unless set explicitly.',
+  },
+  upnp_lease_duration: {
+    type: 'int',
+    default: 3600,
+    // Low enough for tests against a real gateway to see renewals; renewals are at most 1/s.
+    min: 4,
+    max: 7 * 24 * 3600,
+    applies: 'construction',
+    description:
+      'Lease asked for port mappings (seconds, UPnP and NAT-PMP); each is renewed at half its granted lease.',
+  },
   max_metadata_size: {
     type: 'int',
     default: 8 * MiB,

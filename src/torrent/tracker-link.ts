@@ -21,6 +21,8 @@ export interface TrackerLinkOptions {
   peerId: Uint8Array;
   /** Our listen port, read when the torrent starts (the client may listen after adding). */
   port: () => number;
+  /** Our external IPv4 address when known (a port mapping's), sent as BEP 7 `ipv4=`. */
+  ipv4?: () => string | undefined;
   clock: Clock;
   /** The session's shared transports. */
   http?: TrackerTransport;
@@ -58,6 +60,7 @@ export class TrackerLink {
     const tiers = [...torrent.metainfo.announce.map((t) => [...t])];
     for (const url of o.extraTrackers ?? []) if (!tiers.some((t) => t.includes(url))) tiers.push([url]);
     const readPort = o.port;
+    const readIpv4 = o.ipv4;
     const announcer = (infoHash: Uint8Array): TorrentTrackers =>
       new TorrentTrackers({
         tiers,
@@ -66,6 +69,9 @@ export class TrackerLink {
         // Read at each announce: the client may start listening after the torrent was added.
         get port() {
           return readPort();
+        },
+        get ipv4() {
+          return readIpv4?.();
         },
         stats: () => this.stats(),
         clock: o.clock,

@@ -12,7 +12,7 @@ import { Daemon } from '../../daemon/daemon.js';
 import { streamLogger } from '../../daemon/log.js';
 import { TransmissionRpcServer } from '../../rpc/transmission/server.js';
 import { parseCommandArgs, positionals, UsageError } from '../args.js';
-import { DEFAULT_PORTS, parsePort } from '../swarm/options.js';
+import { DEFAULT_PORTS, parsePort, portMappingOption } from '../swarm/options.js';
 import { untilAborted } from '../swarm/run.js';
 import type { Command } from '../types.js';
 
@@ -34,6 +34,8 @@ Options:
   --rpc-host-whitelist H    host names accepted in the Host header besides IPs and localhost (repeatable)
   --no-dht                  do not use the DHT
   --no-lsd                  no local service discovery (LAN multicast)
+  --no-upnp                 do not map the peer port on the gateway with UPnP IGD
+  --no-natpmp               do not map the peer port on the gateway with NAT-PMP
   --json                    log JSON lines on stderr
 
 The config directory may hold daemon.json with "rpc-username", "rpc-password",
@@ -51,6 +53,8 @@ const spec = {
   'rpc-host-whitelist': { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
   'no-lsd': { type: 'boolean' },
+  'no-upnp': { type: 'boolean' },
+  'no-natpmp': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -101,6 +105,7 @@ export const daemonCommand: Command = {
       client: {
         ...(values['no-dht'] ? { dht: false } : {}),
         ...(values['no-lsd'] ? { lsd: false } : {}),
+        ...portMappingOption(values),
         ...(file.engine ? { settings: file.engine } : {}),
       },
       log,

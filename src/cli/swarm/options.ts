@@ -19,6 +19,8 @@ export const sessionOptionSpec = {
   'dht-bootstrap': { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
   'no-lsd': { type: 'boolean' },
+  'no-upnp': { type: 'boolean' },
+  'no-natpmp': { type: 'boolean' },
   'max-connections': { type: 'string' },
   'max-peers': { type: 'string' },
   'max-per-host': { type: 'string' },
@@ -41,6 +43,8 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --dht-bootstrap HOST:PORT DHT bootstrap node (repeatable; default: the public routers)
   --no-dht                  do not use the DHT (private torrents never do)
   --no-lsd                  no local service discovery (LAN multicast; private torrents never use it)
+  --no-upnp                 do not map the listen port on the gateway with UPnP IGD
+  --no-natpmp               do not map the listen port on the gateway with NAT-PMP
   --max-connections N       connections of the whole session (default 200)
   --max-peers N             connections per torrent (default 80)
   --max-per-host N          connections to one IP address (default 1)
@@ -66,6 +70,8 @@ export interface SessionValues {
   'dht-bootstrap'?: string[] | undefined;
   'no-dht'?: boolean | undefined;
   'no-lsd'?: boolean | undefined;
+  'no-upnp'?: boolean | undefined;
+  'no-natpmp'?: boolean | undefined;
   'max-connections'?: string | undefined;
   'max-peers'?: string | undefined;
   'max-per-host'?: string | undefined;
@@ -182,6 +188,17 @@ function transportOptions(values: SessionValues): Pick<ClientOptions, 'utp' | 't
   };
 }
 
+/** --no-upnp / --no-natpmp: one of the two off, or port mapping off altogether. */
+export function portMappingOption(values: {
+  'no-upnp'?: boolean | undefined;
+  'no-natpmp'?: boolean | undefined;
+}): Pick<ClientOptions, 'portMapping'> {
+  const upnp = !values['no-upnp'];
+  const natpmp = !values['no-natpmp'];
+  if (upnp && natpmp) return {};
+  return { portMapping: upnp || natpmp ? { upnp, natpmp } : false };
+}
+
 /** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
 export const DEFAULT_PORTS: [number, number] = [6881, 6889];
 
@@ -199,6 +216,7 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       encryption: parseEncryption(values.encryption),
       ...dhtOption(values),
       ...(values['no-lsd'] ? { lsd: false } : {}),
+      ...portMappingOption(values),
       ...limitOptions(values),
       ...(values['no-web-seeds'] ? { webSeeds: false as const } : {}),
       ...transportOptions(values),

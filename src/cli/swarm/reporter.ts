@@ -3,7 +3,7 @@
  * progress line on a terminal (rate, peers, ETA), plain lines at each 10% otherwise, or JSON
  * lines (`--json`) for progress, every peer connect/disconnect, and the final summary.
  */
-import type { Client } from '../../client/index.js';
+import type { Client, PortMapping, PortMappingFailure } from '../../client/index.js';
 import type { Peer } from '../../peer/index.js';
 import type { DisconnectInfo } from '../../peer/disconnect.js';
 import type { Torrent } from '../../torrent/index.js';
@@ -140,6 +140,32 @@ export class SwarmReporter {
         `web seed ${printable(info.url)}: ${printable(info.message)} (${info.code}, ${what})`,
       );
     };
+    const onMapped = (m: PortMapping, renewal: boolean): void => {
+      if (renewal) return;
+      const at = `${m.externalAddress ?? '?'}:${m.externalPort}`;
+      this.event(
+        'port-mapped',
+        { ...m },
+        `${m.protocol.toUpperCase()} port ${m.internalPort} mapped on the gateway (${m.mapper}): ${at}`,
+      );
+    };
+    const onMapError = (f: PortMappingFailure): void => {
+      const { mapper, protocol, internalPort } = f;
+      const code = f.error instanceof NbtError ? f.error.code : 'ERROR';
+      if (o.mode === 'json')
+        this.json({
+          event: 'port-mapping-error',
+          mapper,
+          protocol,
+          internalPort,
+          code,
+          message: f.error.message,
+        });
+      else if (o.verbose && o.mode === 'text')
+        this.text(`port mapping (${mapper}, ${protocol}) failed: ${printable(f.error.message)}`);
+    };
+    client.on('port-mapped', onMapped);
+    client.on('port-mapping-error', onMapError);
     client.on('lsd-peer', onLsdPeer);
     client.on('peer-connect', onConnect);
     client.on('peer-disconnect', onDisconnect);
@@ -150,6 +176,8 @@ export class SwarmReporter {
       () => torrent.off('error', onError),
       () => client.off('web-seed-error', onWebSeedError),
       () => client.off('lsd-peer', onLsdPeer),
+      () => client.off('port-mapped', onMapped),
+      () => client.off('port-mapping-error', onMapError),
       () => client.off('peer-connect', onConnect),
       () => client.off('peer-disconnect', onDisconnect),
       () => client.off('tracker-error', onTrackerError),

@@ -67,7 +67,7 @@ export function preferences(ctx: PreferencesContext): Record<string, unknown> {
     temp_path_enabled: s['incomplete-dir-enabled'],
     torrent_content_layout: 'Original',
     up_limit: rate(s['speed-limit-up-enabled'], s['speed-limit-up']),
-    upnp: false,
+    upnp: c.enable_upnp,
     use_https: false,
     web_ui_address: '*',
     web_ui_csrf_protection_enabled: true,

@@ -57,7 +57,7 @@ export function sessionObject(ctx: MethodContext): Record<string, unknown> {
     'peer-port': ctx.daemon.client.port,
     'peer-port-random-on-start': false,
     'pex-enabled': c.pex_enabled,
-    'port-forwarding-enabled': false,
+    'port-forwarding-enabled': c.enable_upnp || c.enable_natpmp,
     'rpc-version': RPC_VERSION,
     'rpc-version-minimum': RPC_VERSION_MINIMUM,
     'rpc-version-semver': '5.3.0',

@@ -72,3 +72,31 @@ test('--no-lsd turns local service discovery off; without it the Client default 
     await Promise.all([off.close(), on.close()]);
   }
 });
+
+test('--no-upnp / --no-natpmp turn one port mapping protocol off, both: port mapping off', async () => {
+  assert.equal(parseSessionOptions({}).client.portMapping, undefined);
+  assert.deepEqual(parseSessionOptions({ 'no-upnp': true }).client.portMapping, {
+    upnp: false,
+    natpmp: true,
+  });
+  assert.deepEqual(parseSessionOptions({ 'no-natpmp': true }).client.portMapping, {
+    upnp: true,
+    natpmp: false,
+  });
+  const both = parseSessionOptions({ 'no-upnp': true, 'no-natpmp': true, 'no-dht': true }).client;
+  assert.equal(both.portMapping, false);
+  const { Client } = await import('../../../src/client/index.js');
+  const off = new Client({ ...both, host: '127.0.0.1' });
+  const half = new Client({
+    ...parseSessionOptions({ 'no-upnp': true, 'no-dht': true }).client,
+    host: '127.0.0.1',
+  });
+  try {
+    assert.equal(off.portMapping, undefined);
+    assert.deepEqual([off.settings().enable_upnp, off.settings().enable_natpmp], [false, false]);
+    assert.ok(half.portMapping);
+    assert.deepEqual([half.settings().enable_upnp, half.settings().enable_natpmp], [false, true]);
+  } finally {
+    await Promise.all([off.close(), half.close()]);
+  }
+});

@@ -1,0 +1,144 @@
+/**
+ * Port mapping for the session: once the client listens, its TCP listen port and its UDP port
+ * (DHT, UDP trackers, uTP) are mapped on the gateway through UPnP IGD and NAT-PMP (src/portmap),
+ * renewed before their leases end and deleted on close. The mapped TCP port and the external
+ * address are what the client announces (trackers, the extension handshake's `p`). A client
+ * bound to a loopback address maps nothing.
+ */
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { Clock } from '../util/clock.js';
+import { NbtError, errorMessage } from '../util/errors.js';
+import type { ClientService } from '../torrent/engine-extension.js';
+import {
+  NatPmpClient,
+  PortMapper,
+  UpnpClient,
+  parseProcNetRoute,
+  type MappingProtocolClient,
+  type PortMapping,
+  type PortMappingFailure,
+} from '../portmap/index.js';
+
+export interface PortMappingOptions {
+  /** UPnP IGD (default on; setting `enable_upnp`). */
+  upnp?: boolean;
+  /** NAT-PMP (default on; setting `enable_natpmp`). */
+  natpmp?: boolean;
+  /** Lease asked for, seconds (setting `upnp_lease_duration`, default 3600). */
+  leaseSec?: number;
+  /** The NAT-PMP gateway (default: the default route's gateway, from /proc/net/route). */
+  gateway?: string;
+  /** Its NAT-PMP port (5351; tests). */
+  natPmpPort?: number;
+  /** Where SSDP M-SEARCH goes (default the multicast group; tests). */
+  ssdpAddress?: string;
+  ssdpPort?: number;
+  /** SSDP discovery deadline (default 3 s). */
+  discoveryTimeoutMs?: number;
+  /** First retry after a failure (default 60 s, doubling to 30 min). */
+  retryMs?: number;
+}
+
+export interface PortMappingHost {
+  readonly clock: Clock;
+  /** Settles when the client listens. */
+  readonly listening: Promise<void>;
+  listenHost(): string;
+  /** TCP listen port, or 0 when incoming TCP is off. */
+  tcpPort(): number;
+  /** The session's UDP port, or 0 when it has none. */
+  udpPort(): number;
+  mapped(m: PortMapping, renewal: boolean): void;
+  failed(f: PortMappingFailure): void;
+  warn(e: Error): void;
+}
+
+/** Is `host` one the outside could never reach us on (nothing to map)? */
+function loopback(host: string): boolean {
+  return host === 'localhost' || host.startsWith('127.') || host === '::1';
+}
+
+async function defaultGateway(): Promise<string | undefined> {
+  try {
+    return parseProcNetRoute(await readFile('/proc/net/route', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export class PortMappingService implements ClientService {
+  readonly name = 'port-mapping';
+  private mapper: PortMapper | undefined;
+  private closed = false;
+  /** Settles once mapping has started (or been given up). */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly host: PortMappingHost,
+    private readonly o: PortMappingOptions,
+  ) {
+    this.ready = this.start().catch((e: unknown) => {
+      if (!this.closed) host.warn(new NbtError('PORTMAP_START', `port mapping: ${errorMessage(e)}`));
+    });
+  }
+
+  /** Mappings in place now. */
+  get mappings(): PortMapping[] {
+    return this.mapper?.mappings ?? [];
+  }
+
+  /** The mapped TCP listen port and external address (undefined until a mapping is made). */
+  get external(): { address: string | undefined; port: number } | undefined {
+    const m = this.mapper?.mapping('tcp');
+    return m ? { address: m.externalAddress, port: m.externalPort } : undefined;
+  }
+
+  private async start(): Promise<void> {
+    await this.host.listening;
+    const listenHost = this.host.listenHost();
+    if (this.closed || loopback(listenHost)) return;
+    const clock = this.host.clock;
+    const clients: MappingProtocolClient[] = [];
+    if (this.o.upnp !== false)
+      clients.push(
+        new UpnpClient({
+          clock,
+          ...(this.o.ssdpAddress ? { ssdpAddress: this.o.ssdpAddress } : {}),
+          ...(this.o.ssdpPort ? { ssdpPort: this.o.ssdpPort } : {}),
+          ...(this.o.discoveryTimeoutMs ? { discoveryTimeoutMs: this.o.discoveryTimeoutMs } : {}),
+          // A bound listen address picks the interface the search goes out of.
+          ...(isIP(listenHost) === 4 && listenHost !== '0.0.0.0' ? { multicastInterface: listenHost } : {}),
+        }),
+      );
+    if (this.o.natpmp !== false) {
+      const gateway = this.o.gateway ?? (await defaultGateway());
+      if (gateway && isIP(gateway) === 4)
+        clients.push(
+          new NatPmpClient({ clock, gateway, ...(this.o.natPmpPort ? { port: this.o.natPmpPort } : {}) }),
+        );
+    }
+    if (this.closed || clients.length === 0) return void (await Promise.all(clients.map((c) => c.close())));
+    const mapper = new PortMapper({
+      clock,
+      clients,
+      ...(this.o.leaseSec !== undefined ? { leaseSec: this.o.leaseSec } : {}),
+      ...(this.o.retryMs !== undefined ? { retryMs: this.o.retryMs } : {}),
+    });
+    this.mapper = mapper;
+    mapper.on('mapped', (m, renewal) => this.host.mapped(m, renewal));
+    mapper.on('failed', (f) => this.host.failed(f));
+    const tcp = this.host.tcpPort();
+    const udp = this.host.udpPort();
+    if (tcp) mapper.add('tcp', tcp);
+    if (udp) mapper.add('udp', udp);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Not awaiting `ready`: a client that never listened would wait forever. start() checks
+    // `closed` after each await and creates the mapper without one.
+    await this.mapper?.close();
+  }
+}

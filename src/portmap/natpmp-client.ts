@@ -1,0 +1,169 @@
+/**
+ * NAT-PMP over UDP to the gateway: one socket, one request in flight at a time, retransmitted
+ * after 250 ms, doubling (RFC 6886 3.1), a bounded number of times; answers are taken only from
+ * the gateway's address and port. Time comes from the Clock.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { NbtError } from '../util/errors.js';
+import {
+  NATPMP_MAX_INPUT,
+  NATPMP_PORT,
+  decodeNatPmpResponse,
+  encodeExternalAddressRequest,
+  encodeMapRequest,
+  type MappingProtocol,
+  type NatPmpResponse,
+} from './natpmp-codec.js';
+import type { MappingProtocolClient, MappedPort } from './types.js';
+
+export interface NatPmpClientOptions {
+  clock: Clock;
+  /** The gateway's address. */
+  gateway: string;
+  /** Its NAT-PMP port (5351; tests move it). */
+  port?: number;
+  /** Sends of one request before giving up (default 4: 250 + 500 + 1000 + 2000 ms). */
+  attempts?: number;
+  /** First retransmission delay (default 250 ms). */
+  initialTimeoutMs?: number;
+}
+
+interface InFlight {
+  packet: Buffer;
+  /** Does this answer belong to the request? */
+  matches: (r: NatPmpResponse) => boolean;
+  resolve: (r: NatPmpResponse) => void;
+  reject: (e: Error) => void;
+  timer: TimerHandle | undefined;
+}
+
+export class NatPmpClient implements MappingProtocolClient {
+  readonly name = 'natpmp';
+  private socket: Socket | undefined;
+  private inFlight: InFlight | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly port: number;
+
+  constructor(private readonly o: NatPmpClientOptions) {
+    this.port = o.port ?? NATPMP_PORT;
+  }
+
+  async externalAddress(): Promise<string> {
+    const r = await this.request(encodeExternalAddressRequest(), (r) => r.kind === 'external-address');
+    if (r.kind !== 'external-address') throw new NbtError('NATPMP_MALFORMED', 'unexpected answer');
+    return r.address;
+  }
+
+  async map(
+    protocol: MappingProtocol,
+    internalPort: number,
+    externalPort: number,
+    leaseSec: number,
+  ): Promise<MappedPort> {
+    const r = await this.request(
+      encodeMapRequest(protocol, internalPort, externalPort, leaseSec),
+      (r) => r.kind === 'mapping' && r.protocol === protocol && r.internalPort === internalPort,
+    );
+    if (r.kind !== 'mapping') throw new NbtError('NATPMP_MALFORMED', 'unexpected answer');
+    return { externalPort: r.externalPort, leaseSec: r.lifetime };
+  }
+
+  async unmap(protocol: MappingProtocol, internalPort: number): Promise<void> {
+    // RFC 6886 3.4: a delete names the internal port; the external one is the gateway's business.
+    await this.request(
+      encodeMapRequest(protocol, internalPort, 0, 0),
+      (r) => r.kind === 'mapping' && r.protocol === protocol && r.internalPort === internalPort,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new NbtError('NATPMP_CLOSED', 'NAT-PMP client closed'));
+    const s = this.socket;
+    this.socket = undefined;
+    if (s) await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  /** Requests run one after another: answers carry no id, only their opcode and port. */
+  private request(packet: Buffer, matches: (r: NatPmpResponse) => boolean): Promise<NatPmpResponse> {
+    const run = this.queue.then(() => this.send(packet, matches));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(packet: Buffer, matches: (r: NatPmpResponse) => boolean): Promise<NatPmpResponse> {
+    if (this.closed) throw new NbtError('NATPMP_CLOSED', 'NAT-PMP client closed');
+    const socket = await this.open();
+    return new Promise<NatPmpResponse>((resolve, reject) => {
+      const f: InFlight = { packet, matches, resolve, reject, timer: undefined };
+      this.inFlight = f;
+      const attempts = this.o.attempts ?? 4;
+      let sent = 0;
+      const transmit = (): void => {
+        if (this.inFlight !== f) return;
+        if (sent === attempts)
+          return this.fail(
+            new NbtError(
+              'NATPMP_TIMEOUT',
+              `no NAT-PMP answer from ${this.o.gateway} after ${attempts} tries`,
+            ),
+          );
+        socket.send(packet, this.port, this.o.gateway);
+        f.timer = this.o.clock.setTimeout(transmit, (this.o.initialTimeoutMs ?? 250) * 2 ** sent++);
+      };
+      transmit();
+    });
+  }
+
+  private async open(): Promise<Socket> {
+    if (this.socket) return this.socket;
+    const s = createSocket('udp4');
+    s.on('error', (e) => this.fail(new NbtError('NATPMP_SOCKET', `NAT-PMP socket: ${e.message}`)));
+    s.on('message', (data, rinfo) => {
+      if (rinfo.address !== this.o.gateway || rinfo.port !== this.port || data.length > NATPMP_MAX_INPUT)
+        return;
+      this.received(data);
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    if (this.closed) {
+      s.close();
+      throw new NbtError('NATPMP_CLOSED', 'NAT-PMP client closed');
+    }
+    this.socket = s;
+    return s;
+  }
+
+  private received(data: Buffer): void {
+    const f = this.inFlight;
+    if (!f) return;
+    let r: NatPmpResponse;
+    try {
+      r = decodeNatPmpResponse(data);
+    } catch (e) {
+      // A result code answers the request in flight (its opcode says which it was).
+      if (data.length >= 2 && data[1]! === (f.packet[1]! | 128)) this.fail(e as Error);
+      return;
+    }
+    if (!f.matches(r)) return;
+    f.timer?.cancel();
+    this.inFlight = undefined;
+    f.resolve(r);
+  }
+
+  private fail(e: Error): void {
+    const f = this.inFlight;
+    if (!f) return;
+    f.timer?.cancel();
+    this.inFlight = undefined;
+    f.reject(e);
+  }
+}

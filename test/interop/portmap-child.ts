@@ -1,0 +1,40 @@
+/**
+ * A Client that only maps its ports, in its own process (run inside a network namespace by
+ * portmap-netns.test.ts):  node portmap-child.js '{"port": 6881, "upnp": true, "natpmp": false, "leaseSec": 6}'
+ * Prints JSON lines: listening, port-mapped, port-mapping-error, closed. SIGTERM closes the
+ * client (deleting the mappings) and exits.
+ */
+import { Client } from '../../src/client/index.js';
+
+interface ChildArgs {
+  port: number;
+  upnp: boolean;
+  natpmp: boolean;
+  leaseSec: number;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
+const say = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+
+const client = new Client({
+  host: '0.0.0.0',
+  port: args.port,
+  dht: false,
+  lsd: false,
+  portMapping: { upnp: args.upnp, natpmp: args.natpmp, leaseSec: args.leaseSec, retryMs: 1000 },
+});
+client.on('port-mapped', (m, renewal) =>
+  say({ event: 'port-mapped', ...m, renewal, announcePort: client.announcePort }),
+);
+client.on('port-mapping-error', (f) =>
+  say({ event: 'port-mapping-error', mapper: f.mapper, protocol: f.protocol, message: f.error.message }),
+);
+client.on('warning', (e) => say({ event: 'warning', message: e.message }));
+const port = await client.listen();
+say({ event: 'listening', port });
+process.once('SIGTERM', () => {
+  void client.close().then(() => {
+    say({ event: 'closed' });
+    process.exit(0);
+  });
+});

@@ -1,0 +1,264 @@
+/**
+ * Port mapping against a real router daemon: Debian's miniupnpd (nftables backend, UPnP IGD and
+ * NAT-PMP both on) runs in a namespace acting as the gateway (LAN eth0 on the lab bridge, WAN
+ * a veth with 45.45.45.45); our client runs in another namespace with its default route via
+ * the gateway. For each protocol the test checks, on miniupnpd's side, that the TCP and UDP
+ * mappings exist (its lease file and the nftables DNAT rules), that they are renewed (a 6 s
+ * lease: the lease file's expiry moves on) and that closing the client removes them.
+ * Names carry the `nbtn` prefix.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanupStack } from '../helpers/cleanup.js';
+import { NetnsLab, requireNetns } from '../helpers/netns.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const child = join(dirname(fileURLToPath(import.meta.url)), 'portmap-child.js');
+const MINIUPNPD = '/usr/sbin/miniupnpd';
+const WAN_IP = '45.45.45.45';
+const LEASE_SEC = 6;
+
+type Line = Record<string, unknown> & { event: string };
+
+/** miniupnpd and nft are there (CI: they must be; scripts/install-test-peers.sh installs them). */
+function requireMiniupnpd(t: TestContext): boolean {
+  const nft = spawnSync('nft', ['--version'], { encoding: 'utf8' }).status === 0;
+  if (existsSync(MINIUPNPD) && nft) return true;
+  const msg = 'miniupnpd (miniupnpd-nftables) and nft (nftables) are not installed (run: npm run peers)';
+  if (process.env.CI === 'true') throw new Error(`CI requires ${msg}`);
+  process.stderr.write(`NOTICE: skipping "${t.name}": ${msg}\n`);
+  t.skip(msg);
+  return false;
+}
+
+/** A process printing JSON lines, with a wait for the first line matching. */
+class Lines {
+  readonly lines: Line[] = [];
+  private stderr = '';
+  private readonly waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
+    proc.stderr!.on('data', (d: Buffer) => void (this.stderr = (this.stderr + d.toString()).slice(-4000)));
+    createInterface({ input: proc.stdout! }).on('line', (text) => {
+      let line: Line;
+      try {
+        line = JSON.parse(text) as Line;
+      } catch {
+        return;
+      }
+      this.lines.push(line);
+      for (const w of this.waiters.filter((x) => x.pred(line))) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    });
+  }
+  wait(what: string, pred: (l: Line) => boolean, ms: number): Promise<Line> {
+    const seen = this.lines.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.name}: no ${what} in ${ms} ms; lines ${JSON.stringify(this.lines)}; ${this.stderr}`,
+            ),
+          ),
+        ms,
+      );
+      this.waiters.push({
+        pred,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+    });
+  }
+}
+
+/** The gateway's nftables skeleton that miniupnpd fills (its defaults: table inet filter). */
+const RULESET = `table inet filter {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    jump miniupnpd
+  }
+  chain miniupnpd {
+  }
+  chain prerouting {
+    type nat hook prerouting priority -100; policy accept;
+    jump prerouting_miniupnpd
+  }
+  chain postrouting {
+    type nat hook postrouting priority 100; policy accept;
+    jump postrouting_miniupnpd
+  }
+  chain prerouting_miniupnpd {
+  }
+  chain postrouting_miniupnpd {
+  }
+}
+`;
+
+interface Gateway {
+  lab: NetnsLab;
+  clientAddress: string;
+  leaseFile: string;
+  /** miniupnpd's lease file lines. */
+  leases(): Promise<string[]>;
+  /** `nft list ruleset` in the gateway. */
+  ruleset(): string;
+  spawnClient(label: string, args: Record<string, unknown>): Lines;
+}
+
+function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
+async function gateway(t: TestContext): Promise<Gateway> {
+  const defer = cleanupStack(t);
+  const tmp = await tempDir('nbt-portmap-');
+  defer(() => tmp.cleanup());
+  const lab = NetnsLab.create(2, { prefix: 'nbtn', multicast: true });
+  defer(() => lab.cleanup());
+  const [gw, cl] = lab.nodes as [(typeof lab.nodes)[0], (typeof lab.nodes)[0]];
+  // The WAN side: a veth pair inside the gateway (this kernel has no dummy links).
+  run('ip', ['-n', gw.name, 'link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', 'wan1']);
+  run('ip', ['-n', gw.name, 'addr', 'add', `${WAN_IP}/24`, 'dev', 'wan0']);
+  run('ip', ['-n', gw.name, 'link', 'set', 'wan0', 'up']);
+  run('ip', ['-n', gw.name, 'link', 'set', 'wan1', 'up']);
+  run('ip', ['-n', cl.name, 'route', 'add', 'default', 'via', gw.address]);
+  const rules = join(tmp.path, 'rules.nft');
+  await writeFile(rules, RULESET);
+  run('ip', ['netns', 'exec', gw.name, 'nft', '-f', rules]);
+  const leaseFile = join(tmp.path, 'leases');
+  const subnet = gw.address.replace(/\.\d+$/, '.0/24');
+  const conf = join(tmp.path, 'miniupnpd.conf');
+  await writeFile(
+    conf,
+    [
+      'ext_ifname=wan0',
+      'listening_ip=eth0',
+      'http_port=5000',
+      'enable_natpmp=yes',
+      'enable_upnp=yes',
+      'secure_mode=yes',
+      `lease_file=${leaseFile}`,
+      'system_uptime=no',
+      'notify_interval=60',
+      'clean_ruleset_interval=600',
+      'uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b',
+      `allow 1024-65535 ${subnet} 1024-65535`,
+      'deny 0-65535 0.0.0.0/0 0-65535',
+      '',
+    ].join('\n'),
+  );
+  const daemon = lab.spawn(0, MINIUPNPD, ['-f', conf, '-d', '-P', join(tmp.path, 'pid')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  daemon.stderr!.on('data', (d: Buffer) => void (log = (log + d.toString()).slice(-20000)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`miniupnpd did not start: ${log}`)), 10_000);
+    const look = (): void => {
+      if (!/Listening for NAT-PMP/.test(log)) return;
+      clearTimeout(timer);
+      daemon.stderr!.off('data', look);
+      resolve();
+    };
+    daemon.stderr!.on('data', look);
+    daemon.once('exit', (code) => reject(new Error(`miniupnpd exited (${code}): ${log}`)));
+  });
+  defer(() => {
+    if (process.env.NBT_PORTMAP_LOG) process.stderr.write(log);
+  });
+  return {
+    lab,
+    clientAddress: cl.address,
+    leaseFile,
+    leases: async () =>
+      (await readFile(leaseFile, 'utf8').catch(() => '')).split('\n').filter((l) => l !== ''),
+    ruleset: () => run('ip', ['netns', 'exec', gw.name, 'nft', 'list', 'ruleset']),
+    spawnClient: (label, args) => {
+      const c = new Lines(
+        label,
+        lab.spawn(1, process.execPath, [child, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
+      defer(() => {
+        if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+      });
+      return c;
+    },
+  };
+}
+
+/** The lease file's expiry (epoch seconds) of `proto:port`, or undefined. */
+function expiry(leases: string[], proto: 'TCP' | 'UDP', port: number, client: string): number | undefined {
+  const l = leases.find((x) => x.startsWith(`${proto}:${port}:${client}:${port}:`));
+  return l ? Number(l.split(':')[4]) : undefined;
+}
+
+async function mapRenewClose(g: Gateway, mapper: 'upnp' | 'natpmp', port: number): Promise<void> {
+  const c = g.spawnClient(mapper, {
+    port,
+    upnp: mapper === 'upnp',
+    natpmp: mapper === 'natpmp',
+    leaseSec: LEASE_SEC,
+  });
+  const first = (proto: string) => (l: Line) =>
+    l.event === 'port-mapped' && l.protocol === proto && l.renewal === false;
+  const tcp = await c.wait(`${mapper} tcp mapping`, first('tcp'), 20_000);
+  await c.wait(`${mapper} udp mapping`, first('udp'), 20_000);
+  assert.equal(tcp.mapper, mapper);
+  assert.equal(tcp.externalPort, port);
+  assert.equal(tcp.externalAddress, WAN_IP);
+  assert.equal(tcp.announcePort, port);
+  // miniupnpd's side: both leases, both DNAT rules to our client.
+  const before = await g.leases();
+  const tcpExpiry = expiry(before, 'TCP', port, g.clientAddress);
+  assert.ok(tcpExpiry, `no TCP lease for ${port}: ${before.join(' | ')}`);
+  assert.ok(expiry(before, 'UDP', port, g.clientAddress), `no UDP lease for ${port}: ${before.join(' | ')}`);
+  const dnat = new RegExp(
+    `th dport ${port} dnat ip to ${g.clientAddress.replaceAll('.', '\\.')}:${port}`,
+    'g',
+  );
+  assert.equal(g.ruleset().match(dnat)?.length, 2, g.ruleset());
+  // Renewed at half the lease: the expiry on the gateway moves on.
+  await c.wait(
+    `${mapper} renewal`,
+    (l) => l.event === 'port-mapped' && l.protocol === 'tcp' && l.renewal === true,
+    LEASE_SEC * 1000 + 10_000,
+  );
+  let renewed: number | undefined;
+  for (let i = 0; i < 50; i++) {
+    renewed = expiry(await g.leases(), 'TCP', port, g.clientAddress);
+    if (renewed !== undefined && renewed > tcpExpiry) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(renewed !== undefined && renewed > tcpExpiry, `lease not renewed: ${tcpExpiry} → ${renewed}`);
+  // Close: both mappings deleted on the gateway.
+  c.proc.kill('SIGTERM');
+  await c.wait(`${mapper} closed`, (l) => l.event === 'closed', 10_000);
+  const after = await g.leases();
+  assert.equal(expiry(after, 'TCP', port, g.clientAddress), undefined, after.join(' | '));
+  assert.equal(expiry(after, 'UDP', port, g.clientAddress), undefined, after.join(' | '));
+  assert.equal(g.ruleset().match(dnat), null, g.ruleset());
+  assert.ok(!c.lines.some((l) => l.event === 'port-mapping-error'), JSON.stringify(c.lines));
+}
+
+test('miniupnpd gateway: UPnP IGD and NAT-PMP map TCP and UDP, renew, and delete on close', async (t) => {
+  if (!requireNetns(t) || !requireMiniupnpd(t)) return;
+  const g = await gateway(t);
+  // Both protocols at once, on different ports (miniupnpd merges one client's same-port mappings).
+  await Promise.all([mapRenewClose(g, 'upnp', 6881), mapRenewClose(g, 'natpmp', 6882)]);
+});
