@@ -22,7 +22,7 @@ export class ReceiveBuffer {
   gotFin = false;
   private readonly reorder = new Map<number, Uint8Array>();
   private reorderBytes = 0;
-  private readonly delivered: Buffer[] = [];
+  private readonly delivered: Uint8Array[] = [];
   private deliveredBytes = 0;
 
   constructor(private readonly capacity: number) {}
@@ -61,7 +61,7 @@ export class ReceiveBuffer {
     if (d >= MAX_REORDER_DISTANCE || this.reorder.has(seq))
       return this.reorder.has(seq) ? 'duplicate' : 'dropped';
     if (payload.length > 0 && this.reorderBytes + payload.length > this.capacity) return 'dropped';
-    this.reorder.set(seq, Buffer.from(payload));
+    this.reorder.set(seq, keep(payload));
     this.reorderBytes += payload.length;
     return 'buffered';
   }
@@ -70,7 +70,9 @@ export class ReceiveBuffer {
   read(): Buffer | undefined {
     if (this.delivered.length === 0) return undefined;
     const out =
-      this.delivered.length === 1 ? this.delivered[0]! : Buffer.concat(this.delivered, this.deliveredBytes);
+      this.delivered.length === 1
+        ? toBuffer(this.delivered[0]!)
+        : Buffer.concat(this.delivered, this.deliveredBytes);
     this.delivered.length = 0;
     this.deliveredBytes = 0;
     return out;
@@ -97,7 +99,7 @@ export class ReceiveBuffer {
       return;
     }
     if (payload.length > 0) {
-      this.delivered.push(Buffer.from(payload));
+      this.delivered.push(keep(payload));
       this.deliveredBytes += payload.length;
     }
   }
@@ -113,4 +115,17 @@ export class ReceiveBuffer {
       this.deliver(held, next === this.finSeq);
     }
   }
+}
+
+/**
+ * A payload is kept as a view of its datagram (each datagram is its own allocation; copying every
+ * packet's bytes was a third of the receive path's garbage). A small payload in a larger buffer
+ * (many extensions, a tiny packet) is copied, so what is held stays close to what is counted.
+ */
+function keep(payload: Uint8Array): Uint8Array {
+  return payload.byteLength * 2 >= payload.buffer.byteLength ? payload : Buffer.from(payload);
+}
+
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
