@@ -78,6 +78,28 @@ export class ReceiveBuffer {
     return out;
   }
 
+  /**
+   * Copies delivered bytes into `target` (as many as fit) and returns how many; what does not
+   * fit stays for the next call. For readers that reuse one buffer (no allocation per batch).
+   */
+  readInto(target: Uint8Array): number {
+    let n = 0;
+    let i = 0;
+    for (; i < this.delivered.length && n < target.length; i++) {
+      const d = this.delivered[i]!;
+      const k = Math.min(d.length, target.length - n);
+      target.set(k === d.length ? d : d.subarray(0, k), n);
+      n += k;
+      if (k < d.length) {
+        this.delivered[i] = d.subarray(k);
+        break;
+      }
+    }
+    this.delivered.splice(0, i);
+    this.deliveredBytes -= n;
+    return n;
+  }
+
   /** The SACK bitmask for the packets held past the hole (undefined when there is no hole). */
   sack(): Uint8Array | undefined {
     if (this.reorder.size === 0) return undefined;
