@@ -7,6 +7,7 @@
  *  - the simulator: link utilisation of one uTP flow on a 10 Mbit/s link with 1 % loss at 50 and
  *    200 ms RTT (virtual time, test/helpers/utp-link.ts).
  */
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,6 +37,23 @@ function simUtilisation(rttMs: number): number {
     feed();
   }
   return link.bytes(1).length / (rate * seconds);
+}
+
+/**
+ * UDP datagrams the kernel dropped for a full receive buffer, machine-wide (/proc/net/snmp's
+ * RcvbufErrors; undefined off Linux). Each drop costs a uTP sender half its window.
+ */
+function udpReceiveDrops(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
+    const names = lines[0]!.split(/\s+/);
+    const values = lines[1]!.split(/\s+/);
+    return Number(values[names.indexOf('RcvbufErrors')]);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function run(report: Reporter): Promise<void> {
@@ -76,7 +94,9 @@ export async function run(report: Reporter): Promise<void> {
         { timeoutMs: 900_000 },
       );
       await rm(join(root, 'lt'), { recursive: true, force: true });
+      const dropsBefore = udpReceiveDrops();
       ourUtp = await ours('ours-utp', utpSeed.port, 'utp');
+      const dropsAfter = udpReceiveDrops();
       await rm(join(root, 'ours-utp'), { recursive: true, force: true });
       doneSeconds(lt);
       report.figure('utp download: libtorrent uTP leech wall', lt.wallSeconds, 's');
@@ -87,7 +107,11 @@ export async function run(report: Reporter): Promise<void> {
       report.figure('utp download: our CPU / libtorrent CPU', ourUtp.cpuSeconds / lt.cpuSeconds, 'x', {
         target: '<= 1.2',
       });
+      report.figure('utp download: libtorrent CPU', lt.cpuSeconds, 's');
+      report.figure('utp download: our CPU', ourUtp.cpuSeconds, 's');
       report.figure('utp download: our peak RSS', ourUtp.maxRssMB, 'MB');
+      if (dropsBefore !== undefined && dropsAfter !== undefined)
+        report.figure('utp download: UDP receive-buffer drops (machine-wide)', dropsAfter - dropsBefore, '');
     } finally {
       await utpSeed.stop();
     }
@@ -98,6 +122,7 @@ export async function run(report: Reporter): Promise<void> {
       const tcpRate = mb / doneSeconds(ourTcp);
       report.figure('utp download: our uTP throughput', utpRate, 'MiB/s');
       report.figure('utp download: our TCP throughput', tcpRate, 'MiB/s');
+      report.figure('utp download: our TCP CPU', ourTcp.cpuSeconds, 's');
       report.figure('utp download: our uTP / our TCP throughput', utpRate / tcpRate, 'x', {
         target: '>= 0.5',
       });

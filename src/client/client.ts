@@ -427,7 +427,12 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.listenPortValue = server.port;
     this.listenHostValue = host;
     // The DHT and UDP trackers share one UDP socket on the same port number.
-    await this.udp.bind(this.listenPortValue, host).catch((e: unknown) => this.warn(e));
+    const s = this.settingsStore.snapshot();
+    const buffers = {
+      receiveBufferSize: s.recv_socket_buffer_size,
+      sendBufferSize: s.send_socket_buffer_size,
+    };
+    await this.udp.bind(this.listenPortValue, host, buffers).catch((e: unknown) => this.warn(e));
     const tr = this.options.transports;
     if ((tr.utpIncoming || tr.utpOutgoing) && !this.closed)
       this.utp = new UtpSocket({

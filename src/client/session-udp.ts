@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { NbtError, errorMessage } from '../util/errors.js';
 import type { UdpEndpoint, UdpFamily, UdpRoute } from '../net/udp.js';
 import { UdpMux, type UdpMuxStats } from '../net/udp-mux.js';
+import type { BindOptions } from '../net/udp-socket.js';
 
 /** What the services see of the session's UDP socket. */
 export interface SharedUdp {
@@ -52,19 +53,23 @@ export class SessionUdp implements SharedUdp {
    * Binds `port` (the TCP listen port). If another program holds that UDP port the session still
    * works, on another port, with a warning: peers learn our DHT port from PORT messages.
    */
-  async bind(port: number, host: string): Promise<number> {
+  async bind(
+    port: number,
+    host: string,
+    buffers: Pick<BindOptions, 'receiveBufferSize' | 'sendBufferSize'> = {},
+  ): Promise<number> {
     if (this.mux) return this.mux.localPort;
     const onError = (e: Error): void => this.warn(e);
     let mux: UdpMux;
     try {
       try {
-        mux = await UdpMux.bind(port, host, { onError });
+        mux = await UdpMux.bind(port, host, { onError, ...buffers });
       } catch (e) {
         if (port === 0) throw e;
         this.warn(
           new NbtError('CLIENT_UDP_PORT', `udp port ${port} unavailable (${errorMessage(e)}); using another`),
         );
-        mux = await UdpMux.bind(0, host, { onError });
+        mux = await UdpMux.bind(0, host, { onError, ...buffers });
       }
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));

@@ -14,7 +14,9 @@ export interface UdpSource extends PeerAddress {
 }
 
 /**
- * Receives one datagram (valid only during the call unless copied). A UDP tracker client returns
+ * Receives one datagram. The buffer is the receiver's to keep: node:dgram allocates each datagram
+ * afresh and the in-memory network copies, so uTP holds payloads as views instead of copying
+ * them. A UDP tracker client returns
  * true when the datagram answered one of its transactions: the session's demultiplexer offers
  * each datagram to the tracker first and passes it on when it is refused (see UdpMux). Other
  * users' return values are ignored.

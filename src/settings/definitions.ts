@@ -493,6 +493,24 @@ export const settingDefinitions = {
     description:
       'Accept uTP connections on the shared UDP port. Off by default with a custom `network` unless set explicitly.',
   },
+  recv_socket_buffer_size: {
+    type: 'int',
+    default: 4 * 1024 * 1024,
+    min: 0,
+    max: 256 * 1024 * 1024,
+    applies: 'construction',
+    description:
+      "SO_RCVBUF of the session's UDP socket, bytes (0: the system's ~200 KiB, which a fast uTP seed overflows); capped by rmem_max.",
+  },
+  send_socket_buffer_size: {
+    type: 'int',
+    default: 4 * 1024 * 1024,
+    min: 0,
+    max: 256 * 1024 * 1024,
+    applies: 'construction',
+    description:
+      "SO_SNDBUF of the session's UDP socket, bytes (0: the system's); capped by net.core.wmem_max.",
+  },
   enable_outgoing_tcp: {
     type: 'bool',
     default: true,

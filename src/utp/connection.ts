@@ -189,9 +189,20 @@ export class UtpConnection {
 
   read(): Buffer | undefined {
     const data = this.recv.read();
-    if (data && this.recv.window >= this.mtu && this.recv.window - data.length < this.mtu)
-      this.needAck = true;
+    if (data) this.windowOpened(data.length);
     return data;
+  }
+
+  /** As read(), into the caller's buffer; returns the bytes copied (0: nothing to read). */
+  readInto(target: Uint8Array): number {
+    const n = this.recv.readInto(target);
+    if (n > 0) this.windowOpened(n);
+    return n;
+  }
+
+  /** Reading `n` bytes lifted the window past a packet: the peer may be waiting for that. */
+  private windowOpened(n: number): void {
+    if (this.recv.window >= this.mtu && this.recv.window - n < this.mtu) this.needAck = true;
   }
 
   pollEvent(): UtpEvent | undefined {

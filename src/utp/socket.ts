@@ -60,6 +60,8 @@ interface Entry {
   halfOpen: boolean;
 }
 
+/** One batch of reads (32 datagrams of libuv's) fits at once. */
+const READ_BUFFER_BYTES = 64 * 1024;
 const IPV4_MTU_CEILING = 1500 - 20 - 8;
 const IPV6_MTU_CEILING = 1500 - 40 - 8;
 
@@ -73,6 +75,8 @@ export class UtpSocket implements Connector, UtpTransportHost {
   private readonly counters = { malformed: 0, unknown: 0, synsDropped: 0 };
   private readonly random: () => number;
   private readonly defer: (fn: () => void) => void;
+  /** Shared by the connections that read into a reused buffer (one is driven at a time). */
+  private readBuffer: Buffer | undefined;
   /** Connections that received datagrams since the last flush. */
   private readonly dirty = new Set<Entry>();
 
@@ -92,7 +96,7 @@ export class UtpSocket implements Connector, UtpTransportHost {
   }
 
   /** Opens an outgoing uTP connection (Connector). A hostname fails at once: uTP needs an address. */
-  connect(host: string, port: number): Transport {
+  connect(host: string, port: number, options?: { onRead?: (chunk: Buffer) => void }): Transport {
     const v = isIP(host);
     const family: UdpFamily = v === 6 ? 6 : 4;
     const ep = this.o.endpoint(family);
@@ -106,7 +110,17 @@ export class UtpSocket implements Connector, UtpTransportHost {
       seq: this.randomId(),
       now,
     });
-    const transport = new UtpTransport(conn, host, port, this);
+    const onRead = options?.onRead;
+    const transport = onRead
+      ? new UtpTransport(
+          conn,
+          host,
+          port,
+          this,
+          onRead,
+          (this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)),
+        )
+      : new UtpTransport(conn, host, port, this);
     const failure =
       this.closed || !ep
         ? new NbtError('UTP_UNAVAILABLE', 'no uTP socket for this address family')

@@ -32,6 +32,13 @@ export class UtpTransport extends EventEmitter implements Transport {
     readonly remoteAddress: string,
     readonly remotePort: number,
     private readonly host: UtpTransportHost,
+    /**
+     * Outgoing connections of a Peer that reuses its read buffer (Connector.connect's onRead):
+     * bytes are copied into `readBuffer` and handed on, valid only during the call, instead of
+     * a fresh buffer per 'data' event.
+     */
+    private readonly onRead?: (chunk: Buffer) => void,
+    private readonly readBuffer?: Buffer,
   ) {
     super();
   }
@@ -96,9 +103,16 @@ export class UtpTransport extends EventEmitter implements Transport {
   drive(): void {
     const c = this.connection;
     if (!this.paused && !this.closedFlag) {
-      for (let data = c.read(); data; data = c.read()) {
-        this.emit('data', data);
-        if (this.paused || this.closedFlag) break;
+      if (this.onRead && this.readBuffer) {
+        for (let n = c.readInto(this.readBuffer); n > 0; n = c.readInto(this.readBuffer)) {
+          this.onRead(this.readBuffer.subarray(0, n));
+          if (this.paused || this.closedFlag) break;
+        }
+      } else {
+        for (let data = c.read(); data; data = c.read()) {
+          this.emit('data', data);
+          if (this.paused || this.closedFlag) break;
+        }
       }
     }
     for (let e = c.pollEvent(); e; e = c.pollEvent()) {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { bindDatagramSocket, openUdpEndpoint } from '../../../src/net/udp-socket.js';
 import { UdpMux } from '../../../src/net/udp-mux.js';
 import type { UdpSource } from '../../../src/net/udp.js';
@@ -69,4 +70,33 @@ test('an IPv6-only endpoint and an IPv4 socket keep to their family; a busy port
     v6 ? [6] : [],
     'the IPv4 datagram does not reach an IPv6 endpoint',
   );
+});
+
+/** Sends `count` datagrams back to back (no receive in between) and counts what arrives. */
+async function burst(receiveBufferSize: number | undefined, count: number): Promise<number> {
+  const sock = await bindDatagramSocket(0, '127.0.0.1', receiveBufferSize ? { receiveBufferSize } : {});
+  const sender = await client('udp4', '127.0.0.1');
+  let got = 0;
+  let quiet: () => void = () => undefined;
+  sock.receive(() => {
+    if (++got === count) quiet();
+  });
+  const payload = Buffer.alloc(1200, 7);
+  // All sends run before the event loop polls for reads: the kernel buffer must hold the burst.
+  for (let i = 0; i < count; i++) sender.send(payload, sock.localPort, '127.0.0.1');
+  await new Promise<void>((resolve) => {
+    quiet = resolve;
+    setTimeout(resolve, 1000);
+  });
+  sender.close();
+  await sock.close();
+  return got;
+}
+
+test('receiveBufferSize: a burst that overflows the default UDP buffer arrives whole', async (t) => {
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  if (rmemMax < 2 * 1024 * 1024) return t.skip(`net.core.rmem_max is ${rmemMax}: the kernel caps SO_RCVBUF`);
+  const count = 800;
+  assert.ok((await burst(undefined, count)) < count, 'the default buffer drops part of the burst');
+  assert.equal(await burst(4 * 1024 * 1024, count), count);
 });

@@ -61,6 +61,32 @@ test('dial and accept over the shared endpoint: bytes both ways, then a clean cl
   assert.equal(b.stats.connections, 0);
 });
 
+test('a dial with onRead gets its bytes in one reused buffer, in order, and no data events', async () => {
+  const { a, eb, accepted } = pair();
+  const chunks: Buffer[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  const t = a.connect('127.0.0.1', eb.localPort, {
+    onRead: (c) => {
+      buffers.add(c.buffer);
+      chunks.push(Buffer.from(c)); // valid only during the call
+    },
+  });
+  t.on('data', () => assert.fail('onRead connections emit no data events'));
+  await once(t, 'connect');
+  t.write(Buffer.from('hi'));
+  while (accepted.length === 0) await tick();
+  // More than the 64 KiB buffer holds at once: a batch is handed on in several calls.
+  const data = randomBytes(300_000);
+  accepted[0]!.write(data);
+  while (Buffer.concat(chunks).length < data.length) await tick();
+  assert.ok(Buffer.concat(chunks).equals(data));
+  assert.equal(buffers.size, 1);
+  assert.ok(chunks.every((c) => c.length <= 64 * 1024));
+  const closed = Promise.all([once(t, 'close'), once(accepted[0]!, 'close')]);
+  t.end();
+  await closed;
+});
+
 test('a socket that does not accept answers SYN with RESET: the dial fails at once', async () => {
   const { a, eb } = pair(systemClock, false);
   const t = a.connect('127.0.0.1', eb.localPort);
