@@ -3,8 +3,10 @@
  * they come and gathered into one JSON summary at the end.
  */
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { encode } from '../src/bencode/index.js';
 import { createTorrent } from '../src/metainfo/index.js';
 import { seededBytes } from '../test/helpers/tmp.js';
 
@@ -98,4 +100,30 @@ export async function writeBenchData(seedDir: string, mb: number, torrentPath: s
   const { torrent } = await createTorrent(join(seedDir, 'data'), { pieceLength: 1 << 20, date: false });
   await writeFile(torrentPath, torrent);
   return torrent;
+}
+
+/** Single-file torrents t0000.torrent… over distinct random data files t0000.bin… in dataDir. */
+export async function writeSmallTorrents(
+  torrentsDir: string,
+  dataDir: string,
+  n: number,
+  bytesEach: number,
+  pieceLength: number,
+): Promise<void> {
+  await mkdir(torrentsDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const name = `t${String(i).padStart(4, '0')}.bin`;
+    const bytes = randomBytes(bytesEach);
+    const hashes: Buffer[] = [];
+    for (let p = 0; p < bytes.length; p += pieceLength)
+      hashes.push(
+        createHash('sha1')
+          .update(bytes.subarray(p, p + pieceLength))
+          .digest(),
+      );
+    await writeFile(join(dataDir, name), bytes);
+    const info = { length: bytesEach, name, 'piece length': pieceLength, pieces: Buffer.concat(hashes) };
+    await writeFile(join(torrentsDir, name.replace(/\.bin$/, '.torrent')), encode({ info }));
+  }
 }

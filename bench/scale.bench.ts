@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { encode } from '../src/bencode/index.js';
-import { measureProcess, type ProcessMeasure, type Reporter } from './harness.js';
+import { measureProcess, writeSmallTorrents, type ProcessMeasure, type Reporter } from './harness.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { peerInstalled, peersDir } from '../test/helpers/real-peers.js';
 
@@ -51,7 +51,7 @@ export async function run(report: Reporter): Promise<void> {
 async function sessionFigures(report: Reporter, root: string, lt: boolean): Promise<void> {
   const torrents = join(root, 'torrents');
   const data = join(root, 'data');
-  await makeTorrents(torrents, data, TORRENTS);
+  await writeSmallTorrents(torrents, data, TORRENTS, TORRENT_BYTES, PIECE);
   report.note(
     `${TORRENTS} torrents of ${TORRENT_BYTES >> 10} KiB (${PIECE >> 10} KiB pieces), idle ${IDLE_S} s`,
   );
@@ -186,26 +186,6 @@ function findEvent(m: ProcessMeasure, name: string): Event {
     }
   }
   throw new Error(`no "${name}" event (exit ${m.code}): ${m.stdout.slice(-2000)}`);
-}
-
-/** Single-file torrents t0000.torrent… over distinct random data files. */
-async function makeTorrents(torrentsDir: string, dataDir: string, n: number): Promise<void> {
-  await mkdir(torrentsDir, { recursive: true });
-  await mkdir(dataDir, { recursive: true });
-  for (let i = 0; i < n; i++) {
-    const name = `t${String(i).padStart(4, '0')}.bin`;
-    const bytes = randomBytes(TORRENT_BYTES);
-    const hashes: Buffer[] = [];
-    for (let p = 0; p < bytes.length; p += PIECE)
-      hashes.push(
-        createHash('sha1')
-          .update(bytes.subarray(p, p + PIECE))
-          .digest(),
-      );
-    await writeFile(join(dataDir, name), bytes);
-    const info = { length: TORRENT_BYTES, name, 'piece length': PIECE, pieces: Buffer.concat(hashes) };
-    await writeFile(join(torrentsDir, name.replace(/\.bin$/, '.torrent')), encode({ info }));
-  }
 }
 
 // ---- parse ---------------------------------------------------------------------------------------

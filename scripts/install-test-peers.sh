@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the real BitTorrent clients the interoperability tests and benchmarks run against:
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
-# curl, ffmpeg and Chromium (streaming tests), nginx (web seeds), python3-transmissionrpc and
+# zip (blocklist archives), curl, ffmpeg and Chromium (streaming tests), nginx (web seeds),
+# python3-transmissionrpc and
 # qbittorrent-nox (daemon tests), miniupnpd and nftables (port mapping), all from Debian's
 # packages; Python's qbittorrent-api from PyPI when PyPI is reachable; Flood (a third-party web UI,
 # npm) into /opt/nbt-flood ($NBT_FLOOD_DIR), outside the project's node_modules (it is a 44 MB
@@ -17,6 +18,8 @@ command -v ip >/dev/null || need="$need iproute2"
 # LSD namespace tests turn off IPv6 duplicate address detection with sysctl.
 command -v sysctl >/dev/null || need="$need procps"
 command -v /usr/bin/time >/dev/null || need="$need time"
+# Zip blocklist tests: archives made by Info-ZIP's zip.
+command -v zip >/dev/null || need="$need zip"
 # Streaming tests: HTTP ranges (curl), seeking into a video (ffmpeg/ffprobe), playback (Chromium).
 command -v curl >/dev/null || need="$need curl"
 command -v ffprobe >/dev/null || need="$need ffmpeg"

@@ -7,6 +7,7 @@
 import { gunzipSync } from 'node:zlib';
 import { isIP } from 'node:net';
 import { NbtError } from '../util/errors.js';
+import { isZip, unzipSingle } from './zip.js';
 
 export interface BlocklistRange {
   from: string;
@@ -26,8 +27,12 @@ export const MAX_BLOCKLIST_BYTES = 128 << 20;
 /** Most entries kept from one list. */
 export const MAX_BLOCKLIST_ENTRIES = 2_000_000;
 
-/** Inflates gzip input (by its magic bytes), bounded; other input is returned as it is. */
+/**
+ * Inflates gzip input, or takes the one file of a zip archive (each by its magic bytes),
+ * bounded; other input is returned as it is.
+ */
 export function inflateBlocklist(data: Buffer, maxBytes = MAX_BLOCKLIST_BYTES): Buffer {
+  if (isZip(data)) return unzipSingle(data, maxBytes).data;
   if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
     try {
       return gunzipSync(data, { maxOutputLength: maxBytes });

@@ -55,12 +55,14 @@ export class Dialer {
       conns.size - (h.pendingIncoming?.() ?? 0) < limits.maxConnections
     ) {
       const t = torrents[this.rr++ % torrents.length]!;
-      const c = t.wantsPeers(limits.maxPeersPerTorrent)
-        ? t.candidates.next(
-            now,
-            (c) => !t.isBanned(c.host) && conns.hostCount(normalizeHost(c.host)) < limits.maxPerHost,
-          )
-        : undefined;
+      // Most of 1,000 seeding torrents have no address to try: skip them before any iteration.
+      const c =
+        t.candidates.size > 0 && t.wantsPeers(limits.maxPeersPerTorrent)
+          ? t.candidates.next(
+              now,
+              (c) => !t.isBanned(c.host) && conns.hostCount(normalizeHost(c.host)) < limits.maxPerHost,
+            )
+          : undefined;
       if (!c) {
         idle++;
         continue;

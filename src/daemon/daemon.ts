@@ -84,6 +84,10 @@ export interface AddResult {
 const MAX_FETCHED_TORRENT = 16 * 1024 * 1024;
 /** How often queues and seed limits are looked at (also after every change). */
 const POLICY_INTERVAL_MS = 5_000;
+/** Saved torrents restored at the same time when the daemon starts. */
+const RESTORE_CONCURRENCY = 16;
+/** State changes run the policy at most this often (Transmission's queue pump runs each second). */
+const POLICY_COALESCE_MS = 250;
 
 export class Daemon {
   readonly store: SessionStore;
@@ -143,15 +147,26 @@ export class Daemon {
     const d = new Daemon(o, store, settings);
     await d.blocklist.apply(settings['blocklist-enabled']);
     await d.client.listen();
+    const restoring: DaemonTorrent[] = [];
     for (const record of [...session.torrents].sort((a, b) => a.queuePosition - b.queuePosition)) {
       const entry: DaemonTorrent = { record, torrent: undefined };
       d.entries.set(record.infoHash, entry);
-      await d
-        .startTorrent(entry)
-        .catch((e: unknown) =>
-          d.log?.error('could not restore torrent', { infoHash: record.infoHash, error: String(e) }),
-        );
+      restoring.push(entry);
     }
+    // A few at a time: each start waits on small file reads (its .torrent, its resume file), and
+    // 1,000 of them one after another take seconds of round trips.
+    let next = 0;
+    const restoreNext = async (): Promise<void> => {
+      while (next < restoring.length) {
+        const entry = restoring[next++]!;
+        await d
+          .startTorrent(entry)
+          .catch((e: unknown) =>
+            d.log?.error('could not restore torrent', { infoHash: entry.record.infoHash, error: String(e) }),
+          );
+      }
+    };
+    await Promise.all(Array.from({ length: RESTORE_CONCURRENCY }, restoreNext));
     d.policyTimer = d.client.options.clock.setInterval(() => d.tick(), POLICY_INTERVAL_MS);
     d.applyPolicy();
     d.log?.info('daemon started', { torrents: d.entries.size, port: d.client.port, configDir: store.dir });
@@ -425,6 +440,9 @@ export class Daemon {
   }
 
   private policyPending = false;
+  private policySoonTimer: TimerHandle | undefined;
+  /** Clock ms of the last policy run. */
+  private lastPolicyAt = -Infinity;
 
   /** The periodic round: the alt-speed schedule, the watch directory, queues and seed limits. */
   tick(): Promise<void> {
@@ -444,20 +462,29 @@ export class Daemon {
     return this.watchDir.scan(s['watch-dir']).then(() => undefined);
   }
 
-  /** applyPolicy on the next turn, once for any number of calls (many checks end together at start-up). */
+  /**
+   * applyPolicy on the next turn, once for any number of calls, and at most every
+   * POLICY_COALESCE_MS: 1,000 checks ending one by one at start-up would otherwise run it 1,000
+   * times over 1,000 torrents.
+   */
   private policySoon(): void {
     if (this.policyPending) return;
     this.policyPending = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.policyPending = false;
       this.applyPolicy();
-    });
+    };
+    const clock = this.client.options.clock;
+    const wait = this.lastPolicyAt + POLICY_COALESCE_MS - clock.now();
+    if (wait <= 0) setImmediate(run);
+    else this.policySoonTimer = clock.setTimeout(run, wait);
   }
 
   /** Runs the queue and seed-limit policy (src/daemon/policy.ts) on the torrents' current facts. */
   applyPolicy(): void {
     if (this.closing) return;
     const now = this.client.options.clock.now();
+    this.lastPolicyAt = now;
     const facts: PolicyTorrent[] = [];
     for (const e of this.entries.values()) {
       const t = e.torrent;
@@ -534,6 +561,7 @@ export class Daemon {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.policyTimer?.cancel();
+      this.policySoonTimer?.cancel();
       for (const e of this.entries.values()) this.saveTotals(e);
       await this.store
         .flush()

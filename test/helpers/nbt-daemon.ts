@@ -23,8 +23,13 @@ export class NbtDaemon {
     });
   }
 
-  /** Starts the daemon and resolves once its RPC listens. */
-  static async start(configDir: string, downloadDir: string, extra: string[] = []): Promise<NbtDaemon> {
+  /** Starts the daemon and resolves once its RPC listens (it loads saved torrents first). */
+  static async start(
+    configDir: string,
+    downloadDir: string,
+    extra: string[] = [],
+    timeoutMs = 20_000,
+  ): Promise<NbtDaemon> {
     const rpcPort = await freePort();
     const args = [mainJs, 'daemon', '--config-dir', configDir, '--download-dir', downloadDir];
     args.push('--rpc-port', String(rpcPort), '--port', '0', '--no-dht', '--json', ...extra);
@@ -33,7 +38,7 @@ export class NbtDaemon {
     let exited = false;
     void d.exit.then(() => (exited = true));
     while (!d.log.some((l) => l['msg'] === 'rpc listening')) {
-      if (exited || Date.now() - t0 > 20_000) {
+      if (exited || Date.now() - t0 > timeoutMs) {
         d.proc.kill('SIGKILL');
         throw new Error(`nbt daemon did not start: ${JSON.stringify(d.log)}`);
       }

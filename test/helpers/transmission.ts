@@ -48,6 +48,11 @@ export interface TransmissionOptions {
   /** KiB/s limits (0 or absent: unlimited). */
   uploadLimitKBps?: number;
   downloadLimitKBps?: number;
+  /**
+   * A config dir to use and keep (settings.json is rewritten, resume files stay), so a later
+   * start finds the torrents again; default: a fresh temp dir removed by kill().
+   */
+  configDir?: string;
 }
 
 export interface TransmissionPeerInfo {
@@ -121,7 +126,9 @@ export class TransmissionPeer {
 
   /** Starts the daemon with its own config dir and waits until its RPC answers. */
   static async start(o: TransmissionOptions = {}): Promise<TransmissionPeer> {
-    const cfg = await tempDir('nbt-transmission-');
+    const cfg = o.configDir
+      ? { path: o.configDir, cleanup: async (): Promise<void> => {} }
+      : await tempDir('nbt-transmission-');
     const rpcPort = o.rpcPort ?? (await freePort());
     const peerPort = o.peerPort ?? (await freePort());
     const inNamespace = (o.prefix?.length ?? 0) > 0;
@@ -322,6 +329,12 @@ export class TransmissionPeer {
   /** Download finished (percentDone 1 with nothing left). */
   waitDone(id: number, timeoutMs = 30_000): Promise<TransmissionStatus> {
     return this.waitFor(id, (s) => s.percentDone === 1 && s.leftUntilDone === 0, timeoutMs, 'completion');
+  }
+
+  /** SIGTERM and wait for the exit: Transmission saves its resume files on the way out. */
+  async terminate(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGTERM');
+    await this.exit;
   }
 
   /** SIGKILL (no "stopped" announce, no shutdown delay), wait for exit, remove the config dir. */

@@ -1,7 +1,8 @@
 /**
  * The Transmission RPC methods on a Daemon. Each takes the request's `arguments` object and
  * returns the response's; a bad argument throws RpcError, whose message becomes the response's
- * `result` (Transmission reports every failure that way, with HTTP 200).
+ * `result` (Transmission reports every failure that way, with HTTP 200) and whose code is the
+ * JSON-RPC form's error code (jsonrpc.ts).
  */
 import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -17,8 +18,16 @@ import {
   torrentObject,
 } from './torrent-fields.js';
 import { sessionObject, sessionSettable } from './session-fields.js';
+import { JsonRpcCode, type LegacyAnswer } from './jsonrpc.js';
 
-export class RpcError extends Error {}
+export class RpcError extends Error {
+  constructor(
+    message: string,
+    readonly code: JsonRpcCode = JsonRpcCode.INVALID_PARAMS,
+  ) {
+    super(message);
+  }
+}
 
 export type Args = Record<string, unknown>;
 
@@ -94,7 +103,7 @@ function indices(args: Args, key: string, count: number): number[] | undefined {
   if (v.length === 0) return [...Array(count).keys()];
   return v.map((i) => {
     if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= count)
-      throw new RpcError(`'${key}': file index ${String(i)} out of range`);
+      throw new RpcError(`'${key}': file index ${String(i)} out of range`, JsonRpcCode.FILE_IDX_OOR);
     return i;
   });
 }
@@ -174,9 +183,10 @@ const methods: Record<string, Method> = {
       });
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if (code === 'DAEMON_FETCH_FAILED') throw new RpcError(`http error: ${(e as Error).message}`);
-      if (code === 'ENOENT') throw new RpcError('no such file or directory');
-      throw new RpcError('invalid or corrupt torrent file');
+      if (code === 'DAEMON_FETCH_FAILED')
+        throw new RpcError(`http error: ${(e as Error).message}`, JsonRpcCode.HTTP_ERROR);
+      if (code === 'ENOENT') throw new RpcError('no such file or directory', JsonRpcCode.SYSTEM_ERROR);
+      throw new RpcError('invalid or corrupt torrent file', JsonRpcCode.CORRUPT_TORRENT);
     }
     const { entry, duplicate } = result;
     if (!duplicate && entry.torrent?.hasMetadata) {
@@ -270,7 +280,7 @@ const methods: Record<string, Method> = {
     try {
       await ctx.daemon.renamePath(e, parts.join('/'), to);
     } catch (err) {
-      throw new RpcError(err instanceof Error ? err.message : String(err));
+      throw new RpcError(err instanceof Error ? err.message : String(err), JsonRpcCode.SYSTEM_ERROR);
     }
     return { path: parts.join('/'), name, id: e.record.id };
   },
@@ -341,7 +351,11 @@ const methods: Record<string, Method> = {
         'blocklist-size': await ctx.daemon.blocklist.update(s['blocklist-url'], s['blocklist-enabled']),
       };
     } catch (e) {
-      throw new RpcError(e instanceof Error ? e.message : String(e));
+      const bad = (e as { code?: string }).code === 'BLOCKLIST_BAD';
+      throw new RpcError(
+        e instanceof Error ? e.message : String(e),
+        bad ? JsonRpcCode.INVALID_BLOCKLIST_DATA : JsonRpcCode.HTTP_ERROR,
+      );
     }
   },
 
@@ -367,6 +381,7 @@ const methods: Record<string, Method> = {
     } catch (e) {
       throw new RpcError(
         (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : String(e),
+        JsonRpcCode.SYSTEM_ERROR,
       );
     }
   },
@@ -382,24 +397,23 @@ async function queueMove(ctx: MethodContext, args: Args, to: (p: number) => numb
   return {};
 }
 
-/** Runs one method; unknown methods and bad arguments become Transmission's error results. */
-export async function runMethod(
-  ctx: MethodContext,
-  method: unknown,
-  args: unknown,
-): Promise<{ result: string; arguments: Args }> {
-  if (typeof method !== 'string' || method === '') return { result: 'no method name', arguments: {} };
+/**
+ * Runs one method; unknown methods and bad arguments become Transmission's error results (and
+ * their JSON-RPC codes, for the JSON-RPC form).
+ */
+export async function runMethod(ctx: MethodContext, method: unknown, args: unknown): Promise<LegacyAnswer> {
+  const fail = (result: string, code: JsonRpcCode): LegacyAnswer => ({ result, arguments: {}, code });
+  if (typeof method !== 'string' || method === '')
+    return fail('no method name', JsonRpcCode.METHOD_NOT_FOUND);
   const fn = Object.hasOwn(methods, method) ? methods[method] : undefined;
-  if (!fn) return { result: 'method name not recognized', arguments: {} };
+  if (!fn) return fail('method name not recognized', JsonRpcCode.METHOD_NOT_FOUND);
   const a = args === undefined ? {} : args;
   if (!a || typeof a !== 'object' || Array.isArray(a))
-    return { result: "'arguments' must be an object", arguments: {} };
+    return fail("'arguments' must be an object", JsonRpcCode.INVALID_PARAMS);
   try {
-    return { result: 'success', arguments: await fn(ctx, a as Args) };
+    return { result: 'success', arguments: await fn(ctx, a as Args), code: JsonRpcCode.SUCCESS };
   } catch (e) {
-    return {
-      result: e instanceof RpcError ? e.message : `error: ${(e as Error).message ?? String(e)}`,
-      arguments: {},
-    };
+    if (e instanceof RpcError) return fail(e.message, e.code);
+    return fail(`error: ${(e as Error).message ?? String(e)}`, JsonRpcCode.INTERNAL_ERROR);
   }
 }

@@ -6,7 +6,9 @@
  *   rebinding: a web page's script must not reach the daemon through a name it controls);
  * - with credentials, HTTP basic auth (401);
  * - the X-Transmission-Session-Id exchange (409 with the id; a CSRF guard);
- * - bodies over `maxBodyBytes` get 413, malformed JSON a 400.
+ * - bodies over `maxBodyBytes` get 413, malformed JSON a 400 (a JSON-RPC parse error when the
+ *   body names `jsonrpc`).
+ * A body in the JSON-RPC 2.0 form (Transmission 4.1) is answered in that form (jsonrpc.ts).
  * `/api/v2/` goes to the qBittorrent Web API and `/`, `/login`, `/ui/`, `/api/nbt/` to our web UI
  * (src/rpc/webui), each with its own login and CSRF rules after the first two guards.
  */
@@ -17,7 +19,15 @@ import type { Daemon } from '../../daemon/daemon.js';
 import { isLoopback, readBody, refuse, send, tooLarge } from '../http.js';
 import { QbtApi } from '../qbittorrent/api.js';
 import { WebUi } from '../webui/server.js';
-import { runMethod } from './methods.js';
+import { runMethod, type MethodContext } from './methods.js';
+import {
+  errorResponse,
+  isJsonRpc,
+  JsonRpcCode,
+  parseRequest,
+  responseTo,
+  type JsonRpcResponse,
+} from './jsonrpc.js';
 
 export { isLoopback };
 
@@ -35,6 +45,8 @@ export interface RpcServerOptions {
 
 const SESSION_HEADER = 'x-transmission-session-id';
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
+/** Requests in one JSON-RPC batch. */
+const MAX_BATCH = 1000;
 
 export class TransmissionRpcServer {
   readonly sessionId = randomBytes(24).toString('base64url');
@@ -132,35 +144,71 @@ export class TransmissionRpcServer {
     }
     const body = await readBody(req, this.o.maxBodyBytes ?? DEFAULT_MAX_BODY);
     if (body === 'too-large') return tooLarge(req, res);
+    const text = body.toString('utf8');
     let request: unknown;
     try {
-      request = JSON.parse(body.toString('utf8'));
-    } catch {
+      request = JSON.parse(text);
+    } catch (e) {
+      // A body that names jsonrpc is answered in that form; otherwise as Transmission 3 did.
+      if (text.includes('"jsonrpc"'))
+        return this.sendJson(res, errorResponse(null, JsonRpcCode.PARSE_ERROR, (e as Error).message));
       send(res, 400, 'text/plain', 'malformed JSON');
       return;
     }
+    let closeRequested = false;
+    const ctx: MethodContext = {
+      daemon: this.daemon,
+      sessionId: this.sessionId,
+      rpcPort: this.portValue,
+      requestClose: () => (closeRequested = true),
+    };
+    // Shut down only once the answer is out.
+    res.once('finish', () => {
+      if (closeRequested) this.o.onClose?.();
+    });
+    if (isJsonRpc(request)) return this.answerJsonRpc(res, ctx, request);
     const r =
       request && typeof request === 'object' && !Array.isArray(request)
         ? (request as Record<string, unknown>)
         : {};
-    let closeRequested = false;
-    const answer = await runMethod(
-      {
-        daemon: this.daemon,
-        sessionId: this.sessionId,
-        rpcPort: this.portValue,
-        requestClose: () => (closeRequested = true),
-      },
-      r['method'],
-      r['arguments'],
-    );
+    const answer = await runMethod(ctx, r['method'], r['arguments']);
     const tag = r['tag'];
     const out: Record<string, unknown> = { arguments: answer.arguments, result: answer.result };
     if (typeof tag === 'number' && Number.isInteger(tag)) out['tag'] = tag;
+    this.sendJson(res, out);
+  }
+
+  /** One JSON-RPC 2.0 request or a batch, run in order; notifications get no response. */
+  private async answerJsonRpc(res: ServerResponse, ctx: MethodContext, request: unknown): Promise<void> {
+    const batch = Array.isArray(request);
+    if (batch && (request.length === 0 || request.length > MAX_BATCH))
+      return this.sendJson(
+        res,
+        errorResponse(null, JsonRpcCode.INVALID_REQUEST, `a batch holds 1 to ${MAX_BATCH} requests`),
+      );
+    const responses: JsonRpcResponse[] = [];
+    for (const item of batch ? request : [request]) {
+      const call = parseRequest(item);
+      if (!('kind' in call)) {
+        responses.push(call);
+        continue;
+      }
+      if (call.skip) continue;
+      const reply = responseTo(call, await runMethod(ctx, call.method, call.arguments));
+      if (reply) responses.push(reply);
+    }
+    if (responses.length === 0) {
+      res.setHeader('X-Transmission-Session-Id', this.sessionId);
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
+    this.sendJson(res, batch ? responses : responses[0]!);
+  }
+
+  private sendJson(res: ServerResponse, value: unknown): void {
     res.setHeader('X-Transmission-Session-Id', this.sessionId);
-    // Shut down only once the answer is out.
-    if (closeRequested) res.once('finish', () => this.o.onClose?.());
-    send(res, 200, 'application/json; charset=UTF-8', JSON.stringify(out));
+    send(res, 200, 'application/json; charset=UTF-8', JSON.stringify(value));
   }
 
   private hostAllowed(host: string | undefined): boolean {

@@ -75,6 +75,9 @@ export function fileBytesCompleted(t: Torrent): number[] {
 class View {
   private filesDone: number[] | undefined;
   private wantedSize: number | undefined;
+  private left: number | undefined;
+  private statsValue: ReturnType<Torrent['stats']> | undefined;
+  private statsRead = false;
   constructor(
     readonly e: DaemonTorrent,
     readonly daemon: Daemon,
@@ -99,15 +102,24 @@ class View {
     return this.wantedSize;
   }
   get leftUntilDone(): number {
-    if (!this.meta) return 0;
-    const prios = filePriorities(this.e);
-    return this.t!.metainfo.files.reduce(
-      (s, f, i) => s + (prios[i]! > 0 && !f.pad ? f.length - this.done[i]! : 0),
-      0,
-    );
+    if (this.left === undefined) {
+      const prios = filePriorities(this.e);
+      this.left = this.meta
+        ? this.t!.metainfo.files.reduce(
+            (s, f, i) => s + (prios[i]! > 0 && !f.pad ? f.length - this.done[i]! : 0),
+            0,
+          )
+        : 0;
+    }
+    return this.left;
   }
-  get stats() {
-    return this.t?.stats();
+  /** Once per torrent per request: several fields read it, and 1,000 torrents add up. */
+  get stats(): ReturnType<Torrent['stats']> | undefined {
+    if (!this.statsRead) {
+      this.statsValue = this.t?.stats();
+      this.statsRead = true;
+    }
+    return this.statsValue;
   }
 }
 

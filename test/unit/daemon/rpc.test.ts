@@ -372,6 +372,48 @@ test('blocklist-update fetches blocklist-url (gzip DAT), applies it to the IP fi
   }
 });
 
+test('blocklist-update takes the one P2P file of a .zip; one that unpacks past the limit is an error result, the old list stays', async () => {
+  const { createServer } = await import('node:http');
+  const { execFileSync } = await import('node:child_process');
+  const { writeFile, readFile: read } = await import('node:fs/promises');
+  const dir = await tempDir('nbt-daemon-blockzip-');
+  await writeFile(
+    join(dir.path, 'bt.p2p'),
+    'a:127.0.0.2-127.0.0.9\nb:10.9.0.0-10.9.255.255\nc:10.8.0.1-10.8.0.1\n',
+  );
+  execFileSync('zip', ['-q', '-X', 'list.zip', 'bt.p2p'], { cwd: dir.path });
+  const list = await read(join(dir.path, 'list.zip'));
+  // The same archive claiming 200 MiB inside (the blocklist limit is 128 MiB).
+  const bomb = Buffer.from(list);
+  bomb.writeUInt32LE(200 << 20, bomb.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 24);
+  const files: Record<string, Buffer> = { '/list.zip': list, '/bomb.zip': bomb };
+  const http = createServer((req, res) => {
+    const body = files[req.url ?? ''];
+    if (body) res.writeHead(200, { 'content-type': 'application/zip' }).end(body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+  const port = (http.address() as { port: number }).port;
+  const r = await rig({ configDir: join(dir.path, 'cfg') });
+  try {
+    const c = r.client;
+    await c.ok('session-set', {
+      'blocklist-url': `http://127.0.0.1:${port}/list.zip`,
+      'blocklist-enabled': true,
+    });
+    assert.deepEqual(await c.ok('blocklist-update'), { 'blocklist-size': 3 });
+    assert.equal(r.daemon.client.ipFilter.allows('10.8.0.1'), false);
+    assert.equal(r.daemon.client.ipFilter.allows('127.0.0.1'), true);
+    await c.ok('session-set', { 'blocklist-url': `http://127.0.0.1:${port}/bomb.zip` });
+    assert.match((await c.call('blocklist-update')).result, /over \d+ bytes/);
+    assert.equal(r.daemon.client.ipFilter.allows('10.8.0.1'), false, 'the old list stays');
+  } finally {
+    await r.close();
+    http.close();
+    await dir.cleanup();
+  }
+});
+
 test('incomplete-dir: a new torrent downloads there and moves to its download dir when done', async () => {
   const { Client } = await import('../../../src/client/index.js');
   const dir = await tempDir('nbt-daemon-incomplete-');
