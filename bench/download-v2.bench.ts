@@ -6,14 +6,22 @@
  * our main thread's own CPU time, which shows where hashing ran.
  * NBT_HASH_OFFLOAD passes hash_offload_utilization to our leech (0 = every piece to the pool).
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ltPeerScript, peerInstalled } from '../test/helpers/real-peers.js';
 import { median, startSeed, summarise, type Runs } from './download.bench.js';
-import { createTorrent } from '../src/metainfo/index.js';
-import { measureProcess, writeBenchData, type ProcessMeasure, type Reporter } from './harness.js';
+import { HashPool } from '../src/hash/index.js';
+import { createTorrent, parseTorrent } from '../src/metainfo/index.js';
+import { merklePieces } from '../src/torrent/verification.js';
+import {
+  mainThreadCpu,
+  measureProcess,
+  writeBenchData,
+  type ProcessMeasure,
+  type Reporter,
+} from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, 'leech-child.js');
@@ -54,6 +62,7 @@ export async function run(report: Reporter): Promise<void> {
       `${mb} MiB in 1 MiB pieces, loopback, plaintext, median of ${runs} alternating runs` +
         (offload !== undefined ? `, hash_offload_utilization ${offload}` : ''),
     );
+    await verifyOffMainThread(report, join(root, 'v2.torrent'), join(seedDir, 'data', 'data.bin'));
     const clean = (d: string): Promise<void> => rm(join(root, d), { recursive: true, force: true });
     let v1: (Runs & { mainCpu: number }) | undefined;
     for (const [, tag] of VERSIONS) {
@@ -126,5 +135,46 @@ export async function run(report: Reporter): Promise<void> {
     }
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What verifying the v2 pieces costs the main thread: every piece hashed here (incrementally,
+ * the default while the main thread has room) vs handed to the worker pool (Merkle jobs, what
+ * hash_offload_utilization sends there), measured in this process.
+ */
+async function verifyOffMainThread(report: Reporter, torrentPath: string, file: string): Promise<void> {
+  const m = parseTorrent(await readFile(torrentPath));
+  const v = merklePieces(m);
+  const data = await readFile(file);
+  const pool = new HashPool();
+  try {
+    pool.warmUp();
+    const piece = (i: number): Buffer => data.subarray(i * m.pieceLength, (i + 1) * m.pieceLength);
+    let c0 = mainThreadCpu();
+    for (let i = 0; i < m.pieceCount; i++) {
+      const h = v.hasher(i);
+      h.update(piece(i));
+      if (!v.matches(i, h.digest())) throw new Error(`piece ${i} failed`);
+    }
+    const here = mainThreadCpu() - c0;
+    c0 = mainThreadCpu();
+    const jobs: Promise<void>[] = [];
+    for (let i = 0; i < m.pieceCount; i++)
+      jobs.push(
+        v.poolDigest(pool, i, piece(i)).then((d) => {
+          if (!v.matches(i, d)) throw new Error(`piece ${i} failed in the pool`);
+        }),
+      );
+    await Promise.all(jobs);
+    const pooled = mainThreadCpu() - c0;
+    report.figure('verify v2 pieces: main-thread CPU hashing here', here, 's', {
+      note: `${m.pieceCount} pieces`,
+    });
+    report.figure('verify v2 pieces: main-thread CPU with the pool', pooled, 's', {
+      note: 'copy + hand-off only',
+    });
+  } finally {
+    await pool.close();
   }
 }

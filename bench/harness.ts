@@ -3,6 +3,7 @@
  * they come and gathered into one JSON summary at the end.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTorrent } from '../src/metainfo/index.js';
@@ -98,4 +99,19 @@ export async function writeBenchData(seedDir: string, mb: number, torrentPath: s
   const { torrent } = await createTorrent(join(seedDir, 'data'), { pieceLength: 1 << 20, date: false });
   await writeFile(torrentPath, torrent);
   return torrent;
+}
+
+/**
+ * The calling process's main-thread user + system CPU seconds (worker threads excluded): Linux
+ * keeps them per thread in /proc/self/task/<tid>/stat (fields 14 and 15, in ticks of 1/100 s);
+ * the main thread's id is the pid. Elsewhere the event loop's busy time stands in.
+ */
+export function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return performance.eventLoopUtilization().active / 1000;
+  }
 }

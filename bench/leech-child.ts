@@ -5,8 +5,8 @@
  * main thread's CPU seconds over the process's life, hash workers excluded) and exits.
  * Seed: prints {"event":"listening","port":P} once seeding and runs until SIGTERM.
  */
-import { readFileSync } from 'node:fs';
 import { Client } from '../src/client/index.js';
+import { mainThreadCpu } from './harness.js';
 import type { EncryptionPolicy } from '../src/client/options.js';
 
 const [torrentPath, save, enc, peerPort, mode] = process.argv.slice(2);
@@ -63,18 +63,3 @@ torrent.on('state', (s) => {
   }
 });
 process.on('SIGTERM', () => void close());
-
-/**
- * The main thread's user + system CPU seconds: Linux keeps them per thread in
- * /proc/self/task/<tid>/stat (fields 14 and 15, in clock ticks of 1/100 s); the main thread's id
- * is the pid. Elsewhere the event loop's busy time stands in.
- */
-function mainThreadCpu(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return performance.eventLoopUtilization().active / 1000;
-  }
-}

@@ -78,6 +78,8 @@ export interface LtPeerOptions {
   host?: string;
   /** Argv prefix to run it elsewhere, e.g. NetnsLab.execPrefix(i). */
   prefix?: string[];
+  /** Leech: keep running and serving once complete (until killed) instead of exiting. */
+  stay?: boolean;
 }
 
 /** A running lt_peer.py process with its JSON-lines output. */
@@ -105,6 +107,7 @@ export class LtPeer {
     if (o.host) args.push('--host', o.host);
     if (o.utp) args.push('--utp');
     if (o.utpOnly) args.push('--utp-only');
+    if (o.stay) args.push('--stay');
     const argv = [...(o.prefix ?? []), '/usr/bin/python3', ...args];
     this.proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.exit = new Promise((resolve) =>
