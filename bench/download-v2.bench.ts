@@ -146,7 +146,10 @@ export async function run(report: Reporter): Promise<void> {
 async function verifyOffMainThread(report: Reporter, torrentPath: string, file: string): Promise<void> {
   const m = parseTorrent(await readFile(torrentPath));
   const v = merklePieces(m);
-  const data = await readFile(file);
+  // In shared memory, as the downloader's piece buffers are whenever the pool may hash them.
+  const bytes = await readFile(file);
+  const data = Buffer.from(new SharedArrayBuffer(bytes.length));
+  bytes.copy(data);
   const pool = new HashPool();
   try {
     pool.warmUp();

@@ -195,12 +195,18 @@ export class HashPool {
 
   /**
    * BEP 52 pieces of `data`, hashed in one worker: per piece its Merkle root (32 bytes), preceded
-   * with `sha1` by the SHA-1 of its whole bytes (20; a hybrid checks both). The input is copied
-   * (only the span the pieces cover) and stays usable.
+   * with `sha1` by the SHA-1 of its whole bytes (20; a hybrid checks both). A Buffer over a
+   * SharedArrayBuffer is shared with the worker; any other input is copied (only the span the
+   * pieces cover) and stays usable.
    */
   async hashMerkle(data: Uint8Array, pieces: readonly MerklePiece[], sha1 = false): Promise<Buffer> {
     this.checkMerkle(data, pieces);
     if (pieces.length === 0) return Buffer.alloc(0);
+    if (data.buffer instanceof SharedArrayBuffer) {
+      // Shared memory (the downloader's piece buffers when the pool may hash): no copy at all.
+      const job = { kind: 'merkle' as const, data, pieces: pieces.map((p) => ({ ...p })), sha1 };
+      return toBuffer((await this.submitAny(job)).digests);
+    }
     const from = Math.min(...pieces.map((p) => p.at));
     const to = Math.max(...pieces.map((p) => p.at + p.size));
     const copy = new Uint8Array(data.subarray(from, to));

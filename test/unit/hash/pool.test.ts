@@ -248,6 +248,9 @@ test('hashMerkle gives each BEP 52 piece its Merkle root (and SHA-1 first for hy
       Buffer.concat(pieces.flatMap((p) => [sha1(p), root(p)])),
     );
     assert.equal(data.length, 3 * 65536, 'input not detached');
+    const shared = Buffer.from(new SharedArrayBuffer(data.length));
+    data.copy(shared);
+    assert.deepEqual(await pool.hashMerkle(shared, pieces, true), await pool.hashMerkle(data, pieces, true));
     // Only the covered span is copied; offsets are kept right.
     assert.deepEqual(await pool.hashMerkle(data, pieces.slice(2)), root(pieces[2]!));
     const lent = Buffer.from(new Uint8Array(data));
