@@ -175,7 +175,7 @@ async function verifyOffMainThread(report: Reporter, torrentPath: string, file: 
       note: `${m.pieceCount} pieces`,
     });
     report.figure('verify v2 pieces: main-thread CPU with the pool', pooled, 's', {
-      note: 'copy + hand-off only',
+      note: 'shared buffers: hand-off only',
     });
   } finally {
     await pool.close();
