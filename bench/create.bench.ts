@@ -15,7 +15,7 @@ import { measureProcess, type ProcessMeasure, type Reporter } from './harness.js
 const mainJs = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const GiB = 1 << 30;
 
-async function writeTestFile(path: string, size: number): Promise<void> {
+export async function writeTestFile(path: string, size: number): Promise<void> {
   const block = Buffer.allocUnsafe(64 << 20);
   let x = 0x12345678;
   for (let i = 0; i < block.length; i += 4) {

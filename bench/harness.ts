@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from '../src/bencode/index.js';
@@ -125,5 +126,20 @@ export async function writeSmallTorrents(
     await writeFile(join(dataDir, name), bytes);
     const info = { length: bytesEach, name, 'piece length': pieceLength, pieces: Buffer.concat(hashes) };
     await writeFile(join(torrentsDir, name.replace(/\.bin$/, '.torrent')), encode({ info }));
+  }
+}
+
+/**
+ * The calling process's main-thread user + system CPU seconds (worker threads excluded): Linux
+ * keeps them per thread in /proc/self/task/<tid>/stat (fields 14 and 15, in ticks of 1/100 s);
+ * the main thread's id is the pid. Elsewhere the event loop's busy time stands in.
+ */
+export function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return performance.eventLoopUtilization().active / 1000;
   }
 }

@@ -1,18 +1,23 @@
 /**
  * The benchmark's downloader / seeder: one Client in its own process (measured with GNU time).
  *   node leech-child.js TORRENT SAVE_DIR ENCRYPTION [PEER_PORT] [--seed]
- * Leech: prints {"event":"done","seconds":S} (download time after the check) and exits.
+ * Leech: prints {"event":"done","seconds":S,"mainCpu":C} (download time after the check; C the
+ * main thread's CPU seconds over the process's life, hash workers excluded) and exits.
  * Seed: prints {"event":"listening","port":P} once seeding and runs until SIGTERM.
  */
 import { Client } from '../src/client/index.js';
+import { mainThreadCpu } from './harness.js';
 import type { EncryptionPolicy } from '../src/client/options.js';
 
 const [torrentPath, save, enc, peerPort, mode] = process.argv.slice(2);
 const seeding = mode === '--seed' || peerPort === '--seed';
 // NBT_TRANSPORT=tcp: TCP only; =utp: uTP only (TCP off both ways); unset: the defaults.
 const transport = process.env.NBT_TRANSPORT;
+// NBT_HASH_OFFLOAD: the hash_offload_utilization setting (0 = every piece to the hash pool).
+const offload = process.env.NBT_HASH_OFFLOAD;
 const client = new Client({
   host: '127.0.0.1',
+  ...(offload !== undefined ? { settings: { hash_offload_utilization: Number(offload) } } : {}),
   encryption: (enc ?? 'enabled') as EncryptionPolicy,
   ...(transport === 'tcp' ? { utp: false as const } : {}),
   ...(transport === 'utp' ? { tcp: { incoming: false, outgoing: false } } : {}),
@@ -42,7 +47,12 @@ torrent.on('state', (s) => {
     }
     const st = torrent.stats();
     process.stdout.write(
-      `${JSON.stringify({ event: 'done', seconds: (performance.now() - t0) / 1000, wasted: st.wasted })}\n`,
+      `${JSON.stringify({
+        event: 'done',
+        seconds: (performance.now() - t0) / 1000,
+        wasted: st.wasted,
+        mainCpu: mainThreadCpu(),
+      })}\n`,
     );
     void close();
   }

@@ -4,6 +4,7 @@ export {
   type HashPoolOptions,
   type HashPiecesOptions,
   type FileSegment,
+  type MerklePiece,
 } from './pool.js';
 export {
   MERKLE_BLOCK,

@@ -1,15 +1,15 @@
 /**
- * A pool of worker_threads that compute SHA-1 piece digests off the main thread, for torrent
- * creation and hash checks. Workers start lazily, are unref'd while idle (an idle pool never
+ * A pool of worker_threads that compute piece digests off the main thread (SHA-1 pieces, BEP 52
+ * Merkle roots), for torrent creation, downloads and hash checks. Workers start lazily, are unref'd while idle (an idle pool never
  * keeps the process alive) and are replaced if one dies.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { NbtError } from '../util/errors.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
-import type { FileHashJob, FileSegment, HashJob, HashReply } from './worker.js';
+import type { FileHashJob, FileSegment, HashJob, HashReply, MerkleHashJob, MerklePiece } from './worker.js';
 
-export type { FileSegment } from './worker.js';
+export type { FileSegment, MerklePiece } from './worker.js';
 
 export interface HashPoolOptions {
   /** Number of worker threads (default os.availableParallelism()). */
@@ -37,7 +37,7 @@ const SPLIT_MIN = 1 << 21;
 
 interface Task {
   id: number;
-  job: HashJob | FileHashJob;
+  job: HashJob | FileHashJob | MerkleHashJob;
   transfer: ArrayBuffer[];
   resolve: (reply: { digests: Uint8Array; data?: Uint8Array }) => void;
   reject: (e: Error) => void;
@@ -193,6 +193,74 @@ export class HashPool {
     return toBuffer(digests);
   }
 
+  /**
+   * BEP 52 pieces of `data`, hashed in one worker: per piece its Merkle root (32 bytes), preceded
+   * with `sha1` by the SHA-1 of its whole bytes (20; a hybrid checks both). A Buffer over a
+   * SharedArrayBuffer is shared with the worker; any other input is copied (only the span the
+   * pieces cover) and stays usable.
+   */
+  async hashMerkle(data: Uint8Array, pieces: readonly MerklePiece[], sha1 = false): Promise<Buffer> {
+    this.checkMerkle(data, pieces);
+    if (pieces.length === 0) return Buffer.alloc(0);
+    if (data.buffer instanceof SharedArrayBuffer) {
+      // Shared memory (the downloader's piece buffers when the pool may hash): no copy at all.
+      const job = { kind: 'merkle' as const, data, pieces: pieces.map((p) => ({ ...p })), sha1 };
+      return toBuffer((await this.submitAny(job)).digests);
+    }
+    const from = Math.min(...pieces.map((p) => p.at));
+    const to = Math.max(...pieces.map((p) => p.at + p.size));
+    const copy = new Uint8Array(data.subarray(from, to));
+    const moved = pieces.map((p) => ({ ...p, at: p.at - from }));
+    const { digests } = await this.submitAny({ kind: 'merkle', data: copy, pieces: moved, sha1 }, [
+      copy.buffer,
+    ]);
+    return toBuffer(digests);
+  }
+
+  /**
+   * hashMerkle on a lent buffer (as hashLent): `data` spans its whole non-shared ArrayBuffer,
+   * is detached from the call on, and comes back with the digests.
+   */
+  async hashMerkleLent(
+    data: Buffer,
+    pieces: readonly MerklePiece[],
+    sha1 = false,
+  ): Promise<{ digests: Buffer; data: Buffer }> {
+    this.checkMerkle(data, pieces);
+    if (
+      data.buffer instanceof SharedArrayBuffer ||
+      data.byteOffset !== 0 ||
+      data.byteLength !== data.buffer.byteLength
+    )
+      throw new NbtError(
+        'HASH_NOT_TRANSFERABLE',
+        'hash pool: hashMerkleLent needs a buffer that spans its whole ArrayBuffer',
+      );
+    const r = await this.submitAny(
+      { kind: 'merkle', data, pieces: pieces.map((p) => ({ ...p })), sha1, returnData: true },
+      [data.buffer as ArrayBuffer],
+    );
+    return { digests: toBuffer(r.digests), data: toBuffer(r.data!) };
+  }
+
+  private checkMerkle(data: Uint8Array, pieces: readonly MerklePiece[]): void {
+    if (this.closed) throw new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
+    for (const p of pieces) {
+      const ok =
+        [p.at, p.size, p.dataLength, p.width].every((n) => Number.isSafeInteger(n) && n >= 0) &&
+        p.at + p.size <= data.byteLength &&
+        p.dataLength <= p.size &&
+        p.width >= 1 &&
+        (p.width & (p.width - 1)) === 0 &&
+        Math.ceil(p.dataLength / (16 * 1024)) <= p.width;
+      if (!ok)
+        throw new NbtError(
+          'HASH_BAD_PIECE_LENGTH',
+          `hash pool: Merkle piece ${JSON.stringify(p)} does not fit ${data.byteLength} bytes`,
+        );
+    }
+  }
+
   /** Stops every worker; pending and later calls reject with HASH_POOL_CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -213,7 +281,7 @@ export class HashPool {
   }
 
   private submitAny(
-    fields: Omit<HashJob, 'id'> | Omit<FileHashJob, 'id'>,
+    fields: Omit<HashJob, 'id'> | Omit<FileHashJob, 'id'> | Omit<MerkleHashJob, 'id'>,
     transfer: ArrayBuffer[] = [],
   ): Promise<{ digests: Uint8Array; data?: Uint8Array }> {
     return new Promise((resolve, reject) => {

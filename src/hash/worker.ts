@@ -1,10 +1,12 @@
 /**
- * SHA-1 worker: hashes consecutive piece-length slices of the bytes it is sent and answers
- * with their concatenated 20-byte digests (transferred back, no copy).
+ * Hash worker: hashes consecutive piece-length slices of the bytes it is sent (SHA-1) or the
+ * BEP 52 pieces it is told of (Merkle roots, and for hybrids SHA-1 too) and answers with the
+ * concatenated digests (transferred back, no copy).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { MerkleHasher } from './merkle.js';
 
 /** A byte range of a file; a file job hashes the concatenation of its segments. */
 export interface FileSegment {
@@ -29,6 +31,29 @@ export interface HashJob {
   length: number;
   pieceLength: number;
   /** Send `data` back with the digests (it was transferred here and the caller wants it again). */
+  returnData?: boolean;
+}
+
+/** One BEP 52 piece inside a Merkle job's data. */
+export interface MerklePiece {
+  /** Where the piece starts in the data, and its bytes (file data, then pad zeros). */
+  at: number;
+  size: number;
+  /** Bytes of file data the tree covers (the rest is pad, not hashed) and the tree's width. */
+  dataLength: number;
+  width: number;
+}
+
+/**
+ * Hash BEP 52 pieces: per piece its Merkle root (32 bytes), preceded with `sha1` by the SHA-1
+ * of its whole `size` bytes (20), as a hybrid's two halves check it.
+ */
+export interface MerkleHashJob {
+  id: number;
+  kind: 'merkle';
+  data: Uint8Array;
+  pieces: MerklePiece[];
+  sha1: boolean;
   returnData?: boolean;
 }
 
@@ -79,6 +104,22 @@ export function hashFileJob(job: FileHashJob): Uint8Array {
   return hashRange({ id: job.id, data: scratch, offset: 0, length: total, pieceLength: job.pieceLength });
 }
 
+/** Bytes each piece's digest takes in a Merkle job's answer. */
+export function merkleDigestBytes(sha1: boolean): number {
+  return (sha1 ? 20 : 0) + 32;
+}
+
+export function hashMerkleJob(job: Pick<MerkleHashJob, 'data' | 'pieces' | 'sha1'>): Uint8Array {
+  const each = merkleDigestBytes(job.sha1);
+  const out = new Uint8Array(job.pieces.length * each);
+  job.pieces.forEach((p, i) => {
+    const bytes = job.data.subarray(p.at, p.at + p.size);
+    if (job.sha1) out.set(createHash('sha1').update(bytes).digest(), i * each);
+    out.set(new MerkleHasher(p.dataLength, p.width).update(bytes).digest(), i * each + each - 32);
+  });
+  return out;
+}
+
 export function hashRange(job: HashJob): Uint8Array {
   const { data, offset, length, pieceLength } = job;
   const count = length === 0 ? 0 : Math.ceil(length / pieceLength);
@@ -93,15 +134,15 @@ export function hashRange(job: HashJob): Uint8Array {
 
 const port = parentPort;
 if (port) {
-  port.on('message', (job: HashJob | FileHashJob) => {
+  port.on('message', (job: HashJob | FileHashJob | MerkleHashJob) => {
     let reply: HashReply;
     try {
-      if ('kind' in job) {
+      if ('kind' in job && job.kind === 'files') {
         const digests = hashFileJob(job);
         port.postMessage({ id: job.id, digests } satisfies HashReply, [digests.buffer as ArrayBuffer]);
         return;
       }
-      const digests = hashRange(job);
+      const digests = 'kind' in job ? hashMerkleJob(job) : hashRange(job);
       const transfer = [digests.buffer as ArrayBuffer];
       if (job.returnData) transfer.push(job.data.buffer as ArrayBuffer);
       reply = job.returnData ? { id: job.id, digests, data: job.data } : { id: job.id, digests };

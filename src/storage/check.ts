@@ -12,14 +12,23 @@ import { FileStorage } from './file-storage.js';
 import { sharedCheckBuffers, type CheckBuffers } from './check-buffers.js';
 import { pieceSize, type StorageLayout } from './layout.js';
 import type { Storage } from './storage.js';
+import type { MerklePiece } from '../hash/pool.js';
 
 /** What the check needs from a hash pool (src/hash HashPool fits). */
 export interface PieceHasher {
   hashPieces(data: Uint8Array, pieceLength: number): Promise<Buffer>;
   /** Hash the first `length` bytes of a lent buffer and give it back (HashPool.hashLent). */
   hashLent?(data: Buffer, pieceLength: number, length: number): Promise<{ digests: Buffer; data: Buffer }>;
+  /** BEP 52 pieces of a lent buffer: a 32-byte Merkle root each (HashPool.hashMerkleLent). */
+  hashMerkleLent?(data: Buffer, pieces: readonly MerklePiece[]): Promise<{ digests: Buffer; data: Buffer }>;
   /** Start the workers now, so their start-up overlaps the first read. */
   warmUp?(): void;
+}
+
+/** BEP 52 pieces checked by the pool: each piece's tree shape and its expected root. */
+export interface MerkleCheck {
+  shape(piece: number): { dataLength: number; width: number };
+  matches(piece: number, root: Buffer): boolean;
 }
 
 export interface CheckOptions {
@@ -43,6 +52,11 @@ export interface CheckOptions {
    * whose hashes are Merkle roots); `hashes` is then not used.
    */
   verify?: (piece: number, data: Buffer) => boolean;
+  /**
+   * BEP 52 pieces (Merkle roots) hashed in the pool when it can (`hashMerkleLent`), else with
+   * `verify` here; `hashes` is then not used.
+   */
+  merkle?: MerkleCheck;
 }
 
 /** Piece hashes: 20 bytes per piece concatenated, or a function (e.g. Metainfo.pieceHash). */
@@ -68,7 +82,8 @@ export async function checkStorage(
   if (n === 0) return result;
 
   const pool = o.pool ?? sharedHashPool();
-  if (!o.verify) pool.warmUp?.();
+  const merkle = o.merkle && pool.hashMerkleLent ? o.merkle : undefined;
+  if (!o.verify || merkle) pool.warmUp?.();
   const piecesPerChunk = Math.max(1, Math.floor((o.chunkBytes ?? 8 << 20) / layout.pieceLength));
   const chunks = planChunks(n, piecesPerChunk, o.pieces);
   const total = chunks.reduce((sum, c) => sum + c.count, 0);
@@ -101,7 +116,21 @@ export async function checkStorage(
           const to = Math.floor((r.end - 1) / layout.pieceLength);
           for (let i = from; i <= to; i++) bad.add(i);
         }
-        if (bad.size < c.count && o.verify) {
+        if (bad.size < c.count && merkle) {
+          const pieces: (MerklePiece & { index: number })[] = [];
+          for (let i = c.first, at = 0; i < c.first + c.count; i++) {
+            const size = pieceSize(layout, i);
+            if (!bad.has(i)) pieces.push({ index: i, at, size, ...merkle.shape(i) });
+            at += size;
+          }
+          const lent = buf;
+          buf = undefined; // at the worker now; a failed job does not bring it back
+          const r = await pool.hashMerkleLent!(lent, pieces);
+          buf = r.data;
+          pieces.forEach((p, k) => {
+            if (merkle.matches(p.index, r.digests.subarray(k * 32, k * 32 + 32))) result.set(p.index);
+          });
+        } else if (bad.size < c.count && o.verify) {
           for (let i = c.first, at = 0; i < c.first + c.count; i++) {
             const size = pieceSize(layout, i);
             if (!bad.has(i) && o.verify(i, view.subarray(at, at + size))) result.set(i);

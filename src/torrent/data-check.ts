@@ -60,11 +60,13 @@ async function hashOnDisk(input: DataCheckInput, among: Bitfield | undefined): P
   // Pieces that touch no file on disk cannot be there: do not even read them.
   const only = await piecesOnDisk(m, input.storage(), among);
   if (only.empty) return new Bitfield(m.pieceCount);
-  // v2-only pieces are Merkle roots: verified here, not by the SHA-1 pool.
+  // v2-only pieces are Merkle roots (hashed by the pool too). A hybrid's check stays SHA-1: its
+  // downloads check both halves, but reading back our own verified data needs only one.
   const v2 = m.pieces.length === 0 ? merklePieces(m) : undefined;
   return checkStorage(input.storage(), (i) => m.pieceHash(i), {
     pool: input.hashPool,
     ...(v2 && {
+      merkle: { shape: v2.shape, matches: v2.matches },
       verify: (i: number, data: Buffer) => {
         const h = v2.hasher(i);
         h.update(data);

@@ -41,6 +41,8 @@ export interface DownloaderHost {
    */
   failedLeaves?(piece: number, data: Buffer): Buffer[] | undefined;
   writeFailed(piece: number, e: unknown): void;
+  /** A hybrid's piece matched one of its halves only: the torrent itself is wrong (stop it). */
+  inconsistentHashes?(piece: number): void;
 }
 
 export interface DownloaderTuning {
@@ -322,6 +324,13 @@ export class Downloader {
 
   private finishPiece(a: PieceAssembly, digest: Buffer): void {
     const ok = this.host.verification.matches(a.piece, digest);
+    if (!ok && this.host.verification.inconsistent?.(a.piece, digest)) {
+      // Not the senders' fault: their bytes match one half of the torrent.
+      this.release(a);
+      this.picker.pieceFailed(a.piece);
+      this.host.inconsistentHashes?.(a.piece);
+      return;
+    }
     if (!ok) {
       const evidence = a.evidence();
       const senders = [...new Set(a.senders.filter((x): x is string => x !== undefined))];

@@ -7,7 +7,12 @@
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { Peer } from '../peer/index.js';
 import type { Metainfo } from '../metainfo/types.js';
-import type { HashRejectMessage, HashRequestMessage, HashesMessage } from '../wire/index.js';
+import {
+  V2_BIT,
+  type HashRejectMessage,
+  type HashRequestMessage,
+  type HashesMessage,
+} from '../wire/index.js';
 import { HashExchange } from './hash-exchange.js';
 import type { PeerSession } from './session.js';
 
@@ -43,7 +48,8 @@ export class TorrentHashes {
 
   /**
    * The exchange of a v2 or hybrid torrent with metadata: it serves our piece layers and, for a
-   * v2-only one, fetches those it lacks (a hybrid's pieces verify by SHA-1 without them).
+   * v2-only one, fetches those it lacks (a hybrid without them verifies by SHA-1 alone). Both ask
+   * for a failed piece's leaves, to blame the exact block.
    */
   get exchange(): HashExchange | undefined {
     const m = this.host.metainfo();
@@ -90,7 +96,7 @@ export class TorrentHashes {
    */
   failedLeaves(piece: number, data: Buffer): Buffer[] | undefined {
     const x = this.exchange;
-    if (!x || this.host.metainfo().pieces.length > 0 || !x.wantLeaves(piece)) return undefined;
+    if (!x || !x.wantLeaves(piece)) return undefined;
     const leaves = x.leavesOf(piece, data);
     this.requestAll();
     return leaves;
@@ -100,6 +106,8 @@ export class TorrentHashes {
   request(s: WireSession): void {
     const x = this.exchange;
     if (!x || !x.wantsHashes || !this.host.transferring() || s.peer.closed) return;
+    // In a hybrid swarm only BEP 52 peers know hash requests (a v1 peer may drop us for one).
+    if (this.host.metainfo().pieces.length > 0 && !v2Peer(s)) return;
     const now = this.host.now();
     const bits = s.peer.bitfield;
     const has = (p: number): boolean => bits.has(p);
@@ -140,4 +148,9 @@ export class TorrentHashes {
       () => done(undefined),
     );
   }
+}
+
+/** The remote set BEP 52's reserved bit in its handshake. */
+function v2Peer(s: WireSession): boolean {
+  return ((s.peer.reservedBytes?.[7] ?? 0) & V2_BIT) !== 0;
 }

@@ -712,6 +712,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         ban: (host) => this.ban(host),
         failedLeaves: (piece, data) => this.hashes.failedLeaves(piece, data),
         writeFailed: (piece, e) => this.diskError(e, 'write', piece),
+        inconsistentHashes: (piece) =>
+          this.diskError(
+            new NbtError(
+              'TORRENT_INCONSISTENT_HASHES',
+              `piece ${piece}: the torrent's v1 and v2 hashes describe different data`,
+            ),
+            'verify',
+            piece,
+          ),
       },
       this.have,
       this.tuning,

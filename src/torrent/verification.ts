@@ -2,7 +2,9 @@
  * How pieces are verified: a strategy, so v1 (SHA-1 over each piece) and v2 (SHA-256 Merkle
  * trees over 16 KiB blocks, BEP 52) plug into the same download machinery. The Downloader asks
  * for a hasher per piece, feeds it the piece's bytes in order, and asks whether the digest
- * matches; the hash pool path hands whole pieces to `poolDigest`.
+ * matches; the hash pool path hands whole pieces to `poolDigest`. A hybrid with its piece
+ * layers checks both halves, as libtorrent does: a piece passes only when its SHA-1 and its Merkle
+ * root both match, and one passing while the other fails is the torrent's fault (`inconsistent`).
  */
 import { createHash } from 'node:crypto';
 import { HASH_BYTES, MERKLE_BLOCK, MerkleHasher, nextPow2 } from '../hash/merkle.js';
@@ -24,6 +26,22 @@ export interface PieceVerification {
   poolDigest(pool: HashPool, piece: number, data: Buffer): Promise<Buffer>;
   /** The piece's digest is the expected one. */
   matches(piece: number, digest: Buffer): boolean;
+  /**
+   * Hybrids: the digest matches one half of the torrent but not the other, so the torrent's v1
+   * and v2 hashes describe different data (nobody's piece is to blame).
+   */
+  inconsistent?(piece: number, digest: Buffer): boolean;
+}
+
+/** A v2 piece's tree: bytes of file data it covers and its width in leaves (src/hash MerklePiece). */
+export interface MerkleShape {
+  dataLength: number;
+  width: number;
+}
+
+/** BEP 52 verification, with the tree shape of each piece for batch hashing (data checks). */
+export interface MerkleVerification extends PieceVerification {
+  shape(piece: number): MerkleShape;
 }
 
 /** BEP 3: the SHA-1 of each piece is listed in the info dictionary. */
@@ -51,13 +69,12 @@ interface MerkleTarget {
  * its `pieces root` (a tree as wide as its own leaves, rounded up to a power of two). Pieces
  * never span files (the v2 layout pads every file to a piece boundary). `layers` (hex root →
  * concatenated hashes) defaults to the .torrent's piece layers; a caller that learns more
- * layers from peers adds them to the same map. Digests are computed on the calling thread
- * (the hash pool does SHA-1 only).
+ * layers from peers adds them to the same map.
  */
 export function merklePieces(
   m: Metainfo,
   layers: ReadonlyMap<string, Buffer> = m.pieceLayers,
-): PieceVerification {
+): MerkleVerification {
   const blocksPerPiece = m.pieceLength / MERKLE_BLOCK;
   const target = (piece: number): MerkleTarget => {
     const { start, end } = m.pieceRange(piece);
@@ -75,17 +92,78 @@ export function merklePieces(
     const t = target(piece);
     return new MerkleHasher(t.dataLength, t.width);
   };
+  const shape = (piece: number): MerkleShape => {
+    const { dataLength, width } = target(piece);
+    return { dataLength, width };
+  };
   return {
     kind: 'sha256-merkle',
     hasher,
-    poolDigest: (_pool, piece, data) => Promise.resolve(hasher(piece).update(data).digest()),
+    shape,
+    poolDigest: (pool, piece, data) => pool.hashMerkle(data, [{ at: 0, size: data.length, ...shape(piece) }]),
     matches: (piece, digest) => target(piece).expected?.equals(digest) ?? false,
   };
 }
 
-/** The strategy a torrent's pieces need: SHA-1 when it has v1 pieces (v1, hybrid), else v2. */
+const SHA1_BYTES = 20;
+
+/** Feeds one piece to SHA-1 and to its Merkle tree; the digest is the SHA-1 then the root. */
+class HybridHasher implements PieceHasher {
+  private readonly sha1 = createHash('sha1');
+  constructor(private readonly merkle: PieceHasher) {}
+  update(data: Uint8Array): this {
+    this.sha1.update(data);
+    this.merkle.update(data);
+    return this;
+  }
+  digest(): Buffer {
+    return Buffer.concat([this.sha1.digest(), this.merkle.digest()]);
+  }
+}
+
+/**
+ * A hybrid with its piece layers: both halves are checked (libtorrent does the same and stops a
+ * torrent whose halves disagree, torrent_inconsistent_hashes), so a v1 peer's data is held to
+ * the v2 tree too and a failed piece can be blamed block by block from proven leaves.
+ */
+export function hybridPieces(m: Metainfo): MerkleVerification {
+  const v1 = sha1Pieces((p) => m.pieceHash(p));
+  const v2 = merklePieces(m);
+  const halves = (piece: number, d: Buffer): [boolean, boolean] => [
+    v1.matches(piece, d.subarray(0, SHA1_BYTES)),
+    v2.matches(piece, d.subarray(SHA1_BYTES)),
+  ];
+  return {
+    kind: 'sha1+sha256-merkle',
+    hasher: (piece) => new HybridHasher(v2.hasher(piece)),
+    shape: v2.shape,
+    poolDigest: (pool, piece, data) =>
+      pool.hashMerkle(data, [{ at: 0, size: data.length, ...v2.shape(piece) }], true),
+    matches: (piece, d) => halves(piece, d).every(Boolean),
+    inconsistent: (piece, d) => {
+      const [a, b] = halves(piece, d);
+      return a !== b;
+    },
+  };
+}
+
+/**
+ * The strategy a torrent's pieces need: SHA-1 for v1, Merkle roots for v2-only, both for a
+ * hybrid whose piece layers are all known; a hybrid without them (a magnet's bare info dict:
+ * its layers are not fetched, SHA-1 needs none) verifies by SHA-1 alone.
+ */
 export function verificationFor(m: Metainfo): PieceVerification {
-  return m.pieces.length > 0 ? sha1Pieces((p) => m.pieceHash(p)) : merklePieces(m);
+  if (m.pieces.length === 0) return merklePieces(m);
+  if (!m.infoHashes.v2 || missingLayers(m, m.pieceLayers)) return sha1Pieces((p) => m.pieceHash(p));
+  return hybridPieces(m);
+}
+
+/** Some file longer than a piece has no piece layer in `layers`. */
+function missingLayers(m: Metainfo, layers: ReadonlyMap<string, Buffer>): boolean {
+  return m.files.some(
+    (f) =>
+      f.piecesRoot !== undefined && f.length > m.pieceLength && !layers.has(f.piecesRoot.toString('hex')),
+  );
 }
 
 /**

@@ -2,7 +2,8 @@
  * v2-only and hybrid torrents (made by us) between our Client and a real libtorrent, both
  * directions, plaintext and RC4. Both sides have the .torrent with its piece layers, so no
  * BEP 52 hash requests are needed: libtorrent verifies what we seed, we verify what it seeds
- * (v2-only pieces by Merkle roots, hybrid pieces by SHA-1), and the files come out identical.
+ * (v2-only pieces by Merkle roots, hybrid pieces by SHA-1 and Merkle roots both), and the files
+ * come out identical.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -33,7 +33,11 @@ test('v2-only torrent: checked on add, seeded and downloaded with Merkle verific
   });
   assert.equal(metainfo.version, 2);
   const seedClient = new Client({ host: '127.0.0.1' });
-  const leechClient = new Client({ host: '127.0.0.1' });
+  // Every piece hashed by the worker pool (Merkle jobs), not incrementally here.
+  const leechClient = new Client({
+    host: '127.0.0.1',
+    settings: { hash_offload_utilization: 0, worker_hash_min_piece: 0 },
+  });
   try {
     const port = await seedClient.listen(0);
     await leechClient.listen(0);

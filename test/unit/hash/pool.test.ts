@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { FakeClock } from '../../../src/util/clock.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { HashPool, sharedHashPool } from '../../../src/hash/index.js';
+import { HashPool, MerkleHasher, sharedHashPool } from '../../../src/hash/index.js';
 import { isNbtError } from '../../../src/util/errors.js';
 import { seededBytes, tempDir } from '../../helpers/tmp.js';
 import { writeFile } from 'node:fs/promises';
@@ -220,6 +220,58 @@ test('idle workers are stopped after idleTimeoutMs and started again by the next
     assert.equal(pool.workerCount, 0, 'memory given back');
     assert.deepEqual(await pool.hashPieces(data, 1 << 14), want);
     assert.ok(pool.workerCount >= 1);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('hashMerkle gives each BEP 52 piece its Merkle root (and SHA-1 first for hybrids), off the main thread', async () => {
+  const pool = new HashPool({ threads: 2 });
+  try {
+    const data = seededBytes(3 * 65536, 77);
+    // A full piece, one whose file ends 5000 bytes in (the rest pad), and a 3-leaf file in a
+    // tree of 4.
+    const pieces = [
+      { at: 0, size: 65536, dataLength: 65536, width: 4 },
+      { at: 65536, size: 65536, dataLength: 5000, width: 4 },
+      { at: 131072, size: 65536, dataLength: 3 * 16384 - 1, width: 4 },
+    ];
+    const root = (p: (typeof pieces)[number]): Buffer =>
+      new MerkleHasher(p.dataLength, p.width).update(data.subarray(p.at, p.at + p.size)).digest();
+    const sha1 = (p: (typeof pieces)[number]): Buffer =>
+      createHash('sha1')
+        .update(data.subarray(p.at, p.at + p.size))
+        .digest();
+    assert.deepEqual(await pool.hashMerkle(data, pieces), Buffer.concat(pieces.map(root)));
+    assert.deepEqual(
+      await pool.hashMerkle(data, pieces, true),
+      Buffer.concat(pieces.flatMap((p) => [sha1(p), root(p)])),
+    );
+    assert.equal(data.length, 3 * 65536, 'input not detached');
+    const shared = Buffer.from(new SharedArrayBuffer(data.length));
+    data.copy(shared);
+    assert.deepEqual(await pool.hashMerkle(shared, pieces, true), await pool.hashMerkle(data, pieces, true));
+    // Only the covered span is copied; offsets are kept right.
+    assert.deepEqual(await pool.hashMerkle(data, pieces.slice(2)), root(pieces[2]!));
+    const lent = Buffer.from(new Uint8Array(data));
+    const back = await pool.hashMerkleLent(lent, pieces);
+    assert.equal(lent.length, 0, 'lent buffer detached');
+    assert.deepEqual(back.data, data);
+    assert.deepEqual(back.digests, Buffer.concat(pieces.map(root)));
+    for (const bad of [
+      { at: 0, size: 65536 * 4, dataLength: 1, width: 4 }, // beyond the data
+      { at: 0, size: 65536, dataLength: 65537, width: 8 }, // more data than the piece
+      { at: 0, size: 65536, dataLength: 65536, width: 3 }, // not a power of two
+      { at: 0, size: 65536, dataLength: 65536, width: 2 }, // 4 leaves in a tree of 2
+    ])
+      await assert.rejects(
+        pool.hashMerkle(data, [bad]),
+        { code: 'HASH_BAD_PIECE_LENGTH' },
+        JSON.stringify(bad),
+      );
+    await assert.rejects(pool.hashMerkleLent(data.subarray(1), pieces.slice(0, 1)), {
+      code: 'HASH_NOT_TRANSFERABLE',
+    });
   } finally {
     await pool.close();
   }

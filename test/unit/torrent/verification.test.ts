@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTorrent, type Metainfo } from '../../../src/metainfo/index.js';
+import { createTorrent, parseInfoDict, type Metainfo } from '../../../src/metainfo/index.js';
+import { HashPool } from '../../../src/hash/index.js';
 import { checkStorage, FileStorage, makeLayout } from '../../../src/storage/index.js';
-import { merklePieces, verificationFor } from '../../../src/torrent/verification.js';
+import { merklePieces, verificationFor, type PieceVerification } from '../../../src/torrent/verification.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
 
 /** The torrent's byte stream (pad files as zeros), as peers would send it. */
@@ -34,7 +35,7 @@ function dataIn(m: Metainfo, i: number): number {
   return m.slices(start, end).reduce((n, s) => n + (m.files[s.file]!.pad ? 0 : s.length), 0);
 }
 
-const digestOf = (v: ReturnType<typeof merklePieces>, piece: number, data: Buffer): Buffer => {
+const digestOf = (v: PieceVerification, piece: number, data: Buffer): Buffer => {
   const h = v.hasher(piece);
   // Odd chunks, as blocks arrive.
   for (let at = 0; at < data.length; at += 5000) h.update(data.subarray(at, at + 5000));
@@ -43,6 +44,7 @@ const digestOf = (v: ReturnType<typeof merklePieces>, piece: number, data: Buffe
 
 test('v2 pieces verify against piece layers and file roots; one flipped byte fails its piece only', async () => {
   const tmp = await tempDir();
+  const pool = new HashPool({ threads: 1 });
   try {
     const contents = await tree(join(tmp.path, 'd'));
     const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
@@ -59,7 +61,8 @@ test('v2 pieces verify against piece layers and file roots; one flipped byte fai
       const { start, end } = m.pieceRange(i);
       const piece = data.subarray(start, end);
       assert.ok(v.matches(i, digestOf(v, i, piece)), `piece ${i}`);
-      assert.ok(v.matches(i, await v.poolDigest(undefined as never, i, piece)), `piece ${i} (pool path)`);
+      const pooled = await v.poolDigest(pool, i, piece);
+      assert.ok(pooled.equals(digestOf(v, i, piece)), `piece ${i} (pool path)`);
       const bad = Buffer.from(piece);
       bad[Math.floor(r() * dataIn(m, i))]! ^= 0x10;
       assert.equal(v.matches(i, digestOf(v, i, bad)), false, `corrupt piece ${i}`);
@@ -85,24 +88,52 @@ test('v2 pieces verify against piece layers and file roots; one flipped byte fai
     const px = x.offset / 65536;
     assert.ok(v64.matches(px, digestOf(v64, px, stream(m64, contents).subarray(x.offset, x.offset + 65536))));
   } finally {
+    await pool.close();
     await tmp.cleanup();
   }
 });
 
-test('a hybrid verifies with SHA-1 (its v1 pieces), a v2-only torrent with Merkle roots', async () => {
+test('a hybrid with piece layers checks both halves; without them SHA-1; v2-only Merkle roots', async () => {
   const tmp = await tempDir();
+  const pool = new HashPool({ threads: 1 });
   try {
-    await writeFile(join(tmp.path, 'f'), seededBytes(70_000, 9));
-    const h = await createTorrent(join(tmp.path, 'f'), {
+    const contents = await tree(join(tmp.path, 'd'));
+    const h = await createTorrent(join(tmp.path, 'd'), {
       version: 'hybrid',
-      pieceLength: 16384,
+      pieceLength: 32768,
       date: false,
     });
-    assert.equal(verificationFor(h.metainfo).kind, 'sha1');
+    const m = h.metainfo;
+    const v = verificationFor(m);
+    assert.equal(v.kind, 'sha1+sha256-merkle');
+    const data = stream(m, contents);
+    for (let i = 0; i < m.pieceCount; i++) {
+      const { start, end } = m.pieceRange(i);
+      const piece = data.subarray(start, end);
+      const d = digestOf(v, i, piece);
+      assert.equal(d.length, 52);
+      assert.ok(v.matches(i, d), `piece ${i}`);
+      assert.equal(v.inconsistent!(i, d), false);
+      assert.ok((await v.poolDigest(pool, i, piece)).equals(d), `piece ${i} (pool path)`);
+      if (dataIn(m, i) === 0) continue; // a pad-only piece has no data to corrupt
+      const bad = Buffer.from(piece);
+      bad[dataIn(m, i) - 1]! ^= 1;
+      const b = digestOf(v, i, bad);
+      assert.equal(v.matches(i, b), false, `corrupt piece ${i}`);
+      assert.equal(v.inconsistent!(i, b), false, 'corrupt data fails both halves: a peer to blame');
+      // One half right and the other wrong: the torrent's halves disagree, no peer lied.
+      const halfGood = Buffer.concat([d.subarray(0, 20), b.subarray(20)]);
+      assert.equal(v.matches(i, halfGood), false);
+      assert.equal(v.inconsistent!(i, halfGood), true);
+    }
+    // The bare info dict (a magnet's metadata) has no piece layers: SHA-1 alone.
+    assert.equal(verificationFor(parseInfoDict(m.info)).kind, 'sha1');
+    await writeFile(join(tmp.path, 'f'), seededBytes(70_000, 9));
     const v2 = await createTorrent(join(tmp.path, 'f'), { version: 2, pieceLength: 16384, date: false });
     assert.equal(verificationFor(v2.metainfo).kind, 'sha256-merkle');
     assert.throws(() => v2.metainfo.pieceHash(0), { code: 'METAINFO_NO_V1_PIECES' });
   } finally {
+    await pool.close();
     await tmp.cleanup();
   }
 });
@@ -117,24 +148,40 @@ test('checking a v2-only torrent on disk finds every piece, and exactly the corr
       date: false,
     });
     const v = merklePieces(m);
+    let here = 0;
     const verify = (i: number, data: Buffer): boolean => {
+      here++;
       const h = v.hasher(i);
       h.update(data);
       return v.matches(i, h.digest());
     };
+    const merkle = { shape: v.shape, matches: v.matches };
     const storage = new FileStorage(makeLayout(m.pieceLength, m.files), tmp.path);
+    const pool = new HashPool({ threads: 2 });
     try {
       const all = await checkStorage(storage, () => Buffer.alloc(0), { verify, chunkBytes: 64 * 1024 });
       assert.equal(all.count, m.pieceCount);
+      // With a pool that hashes Merkle pieces, the pool does it all: `verify` is not called.
+      const pooled = await checkStorage(storage, () => Buffer.alloc(0), {
+        verify,
+        merkle,
+        pool,
+        chunkBytes: 64 * 1024,
+      });
+      assert.equal(pooled.count, m.pieceCount);
+      assert.equal(here, m.pieceCount, 'only the first check hashed on this thread');
       const fh = await open(join(tmp.path, 'd', 'big'), 'r+');
       await fh.write(Buffer.from([0xff]), 0, 1, 40_000); // piece 1 of 'big'
       await fh.close();
-      const after = await checkStorage(storage, () => Buffer.alloc(0), { verify });
+      const missing = (b: { has(i: number): boolean }): number[] =>
+        Array.from({ length: m.pieceCount }, (_, i) => i).filter((i) => !b.has(i));
+      assert.deepEqual(missing(await checkStorage(storage, () => Buffer.alloc(0), { verify })), [1]);
       assert.deepEqual(
-        Array.from({ length: m.pieceCount }, (_, i) => i).filter((i) => !after.has(i)),
+        missing(await checkStorage(storage, () => Buffer.alloc(0), { verify, merkle, pool })),
         [1],
       );
     } finally {
+      await pool.close();
       await storage.close();
     }
   } finally {
