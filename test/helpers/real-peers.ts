@@ -90,8 +90,6 @@ export interface LtPeerOptions {
   stay?: boolean;
   /** Argv prefix to run it elsewhere, e.g. NetnsLab.execPrefix(i). */
   prefix?: string[];
-  /** Leech: keep running and serving once complete (until killed) instead of exiting. */
-  stay?: boolean;
 }
 
 /** A running lt_peer.py process with its JSON-lines output. */
