@@ -45,7 +45,7 @@ import { TrackerService } from './tracker-service.js';
 import { DhtService } from './dht-service.js';
 import { LsdService } from './lsd-service.js';
 import { SessionUdp } from './session-udp.js';
-import { SessionRoute } from './session-route.js';
+import { SessionRoute, literalAddresses } from './session-route.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
@@ -245,6 +245,10 @@ export class Client extends TypedEmitter<ClientEvents> {
         {
           ...(stateFile ? { stateFile } : {}),
           ...(options.dht || {}),
+          // Proxy-only: no local DNS query for the routers' names (it would go around the proxy).
+          ...(route.proxyOnly
+            ? { bootstrap: literalAddresses(options.dht ? options.dht.bootstrap : undefined) }
+            : {}),
           // 0: the session's UDP socket on the listen port; another port: a socket of its own.
           // A socket of its own would go around the proxy's association.
           ...(s.dht_port && !route.udpProxied ? { port: s.dht_port } : {}),

@@ -12,6 +12,8 @@ import { isIP } from 'node:net';
 import type { Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import type { Settings } from '../settings/index.js';
+import { DEFAULT_BOOTSTRAP } from '../dht/index.js';
+import type { PeerAddress } from '../util/compact.js';
 import {
   checkProxyConfig,
   describeProxy,
@@ -139,4 +141,9 @@ export class SessionRoute {
     }
     return bindDatagramSocket(port, this.udpHost(host), { onError: warn });
   }
+}
+
+/** DHT bootstrap nodes given by address (host names dropped: resolving one is a direct query). */
+export function literalAddresses(list: readonly PeerAddress[] | undefined): PeerAddress[] {
+  return (list ?? DEFAULT_BOOTSTRAP).filter((a) => isIP(a.host) !== 0);
 }

@@ -108,7 +108,8 @@ function open(
     socket.on('close', onClose);
     socket.once('connect', () => {
       if (proxy.type === 'socks5') {
-        SocksClient.createConnection({
+        // The instance API: createConnection() only does CONNECT.
+        const client = new SocksClient({
           command,
           destination: { host, port },
           proxy: {
@@ -119,16 +120,15 @@ function open(
               ? { userId: proxy.username, password: proxy.password ?? '' }
               : {}),
           },
-          existing_socket: socket,
           // Our own Clock-driven timeout governs; the library's is only a backstop.
           timeout: o.timeoutMs + 1000,
-        }).then(
-          (r) => {
-            if (r.remoteHost) onRemote?.({ host: r.remoteHost.host, port: r.remoteHost.port });
-            succeed(r.socket);
-          },
-          (e: unknown) => fail(e),
-        );
+        });
+        client.once('established', (r) => {
+          if (r.remoteHost) onRemote?.({ host: r.remoteHost.host, port: r.remoteHost.port });
+          succeed(r.socket);
+        });
+        client.once('error', (e: Error) => fail(e));
+        client.connect(socket);
         return;
       }
       const parser = new ConnectResponseParser();

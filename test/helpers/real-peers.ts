@@ -17,7 +17,9 @@ export type RealPeer =
   | 'curl'
   | 'ffmpeg'
   | 'chromium'
-  | 'nginx';
+  | 'nginx'
+  | 'microsocks'
+  | 'dante';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** test/peers in the source tree (this file runs from dist/test/helpers). */
@@ -39,6 +41,8 @@ export function peerInstalled(name: RealPeer): boolean {
       ffmpeg: ['sh', ['-c', 'command -v ffmpeg && command -v ffprobe']],
       chromium: ['sh', ['-c', 'command -v chromium']],
       nginx: ['sh', ['-c', 'test -x /usr/sbin/nginx']],
+      microsocks: ['sh', ['-c', 'command -v microsocks']],
+      dante: ['sh', ['-c', 'test -x /usr/sbin/danted']],
     };
     const [cmd, args] = probe[name];
     ok = spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
