@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs the real BitTorrent clients the interoperability tests and benchmarks run against:
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
-# curl, ffmpeg and Chromium (streaming tests), nginx (web seeds), microsocks and Dante (proxies), python3-transmissionrpc and
-# qbittorrent-nox (daemon tests), all from Debian's packages; Python's qbittorrent-api from PyPI
-# when PyPI is reachable. Idempotent; needs root (CI runs as root).
+# curl, ffmpeg and Chromium (streaming tests), nginx (web seeds), microsocks, Dante and
+# tinyproxy (proxies), python3-transmissionrpc and qbittorrent-nox (daemon tests), all from
+# Debian's packages; Python's qbittorrent-api from PyPI when PyPI is reachable. Idempotent; needs root (CI runs as root).
 set -e
 need=""
 /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need="$need python3-libtorrent"
@@ -21,10 +21,11 @@ command -v ffprobe >/dev/null || need="$need ffmpeg"
 command -v chromium >/dev/null || need="$need chromium"
 # Web seed tests and bench: nginx serving the files (run unprivileged from a generated config).
 [ -x /usr/sbin/nginx ] || need="$need nginx"
-# Proxy tests: real SOCKS5 servers (microsocks: user/password auth; Dante: UDP ASSOCIATE) and
-# nft (the proxy-only leak check counts packets in a namespace).
+# Proxy tests: real SOCKS5 servers (microsocks: user/password auth; Dante: UDP ASSOCIATE), an
+# HTTP CONNECT proxy (tinyproxy) and nft (the proxy-only leak check counts packets).
 command -v microsocks >/dev/null || need="$need microsocks"
 [ -x /usr/sbin/danted ] || need="$need dante-server"
+command -v tinyproxy >/dev/null || need="$need tinyproxy"
 command -v nft >/dev/null || need="$need nftables"
 # Daemon tests: Debian's Python Transmission RPC client (PyPI is not reachable).
 /usr/bin/python3 -c 'import transmissionrpc' 2>/dev/null || need="$need python3-transmissionrpc"

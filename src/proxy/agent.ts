@@ -38,6 +38,14 @@ function tunnelTo(route: HttpRoute & { proxy: ProxyConfig }, options: http.Clien
   }).ready;
 }
 
+/**
+ * A tunnel comes paused (its first bytes may have been pushed back); node:http attaches its
+ * listeners on the next tick and never resumes a paused socket itself, so we do, after it.
+ */
+function handOver(s: Duplex): void {
+  process.nextTick(() => s.resume());
+}
+
 class TunnelHttpAgent extends http.Agent {
   constructor(
     private readonly route: HttpRoute & { proxy: ProxyConfig },
@@ -47,7 +55,10 @@ class TunnelHttpAgent extends http.Agent {
   }
   override createConnection(options: http.ClientRequestArgs, callback?: Callback): undefined {
     tunnelTo(this.route, options).then(
-      (s) => callback?.(null, s),
+      (s) => {
+        callback?.(null, s);
+        handOver(s);
+      },
       (e: Error) => callback?.(e, undefined as unknown as Duplex),
     );
     return undefined;
@@ -71,6 +82,7 @@ class TunnelHttpsAgent extends https.Agent {
           ...(options.servername !== undefined || /^[\d.:]+$/.test(host) ? {} : { servername: host }),
         });
         callback?.(null, tls);
+        handOver(socket);
       },
       (e: Error) => callback?.(e, undefined as unknown as Duplex),
     );

@@ -58,7 +58,8 @@ export class ConnectResponseParser {
     const status = Number(m[1]);
     if (status < 200 || status > 299)
       throw new NbtError(
-        status === 407 ? 'PROXY_AUTH_FAILED' : 'PROXY_REFUSED',
+        // 407 is the standard answer; some proxies (tinyproxy) send 401.
+        status === 407 || status === 401 ? 'PROXY_AUTH_FAILED' : 'PROXY_REFUSED',
         `proxy answered CONNECT with ${status} ${(m[2] ?? '').slice(0, 80)}`.trim(),
       );
     return { done: true, rest: all.subarray(end + 4) };

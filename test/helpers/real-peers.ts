@@ -19,7 +19,8 @@ export type RealPeer =
   | 'chromium'
   | 'nginx'
   | 'microsocks'
-  | 'dante';
+  | 'dante'
+  | 'tinyproxy';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** test/peers in the source tree (this file runs from dist/test/helpers). */
@@ -43,6 +44,7 @@ export function peerInstalled(name: RealPeer): boolean {
       nginx: ['sh', ['-c', 'test -x /usr/sbin/nginx']],
       microsocks: ['sh', ['-c', 'command -v microsocks']],
       dante: ['sh', ['-c', 'test -x /usr/sbin/danted']],
+      tinyproxy: ['sh', ['-c', 'command -v tinyproxy']],
     };
     const [cmd, args] = probe[name];
     ok = spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;

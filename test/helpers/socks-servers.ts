@@ -1,7 +1,7 @@
 /**
- * Real SOCKS5 servers from Debian for the proxy tests: microsocks (CONNECT with username /
- * password auth; no UDP) and Dante's danted (CONNECT and UDP ASSOCIATE, run from a generated
- * config). Both stay in the foreground and are killed by `kill()`; `prefix` runs them in a
+ * Real proxy servers from Debian for the proxy tests: microsocks (SOCKS5 CONNECT with username
+ * / password auth; no UDP), Dante's danted (SOCKS5 CONNECT and UDP ASSOCIATE) and tinyproxy
+ * (HTTP CONNECT, Basic auth), the last two run from generated configs. Both stay in the foreground and are killed by `kill()`; `prefix` runs them in a
  * network namespace (NetnsLab.execPrefix).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -103,4 +103,33 @@ export class Dante extends Server {
 
 async function readyOrExit(s: Server, host: string, port: number): Promise<boolean> {
   return Promise.race([waitForPort(host, port, 5_000).then(() => true), s.exit.then(() => false)]);
+}
+
+export class Tinyproxy extends Server {
+  private readonly dir: string;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    o: { username?: string; password?: string } = {},
+  ) {
+    super();
+    this.dir = mkdtempSync(join(tmpdir(), 'nbt-tinyproxy-'));
+    const conf = join(this.dir, 'tinyproxy.conf');
+    // No ConnectPort line: CONNECT to any port (peers are not on 443).
+    const lines = [`Listen ${host}`, `Port ${port}`, 'Timeout 60', 'LogLevel Connect', 'MaxClients 50'];
+    if (o.username !== undefined) lines.push(`BasicAuth ${o.username} ${o.password ?? ''}`);
+    writeFileSync(conf, `${lines.join('\n')}\n`);
+    this.start(['tinyproxy', '-d', '-c', conf]);
+  }
+
+  async ready(): Promise<void> {
+    if (!(await readyOrExit(this, this.host, this.port)))
+      throw new Error(`tinyproxy did not start: ${this.log}`);
+  }
+
+  override async kill(): Promise<void> {
+    await super.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

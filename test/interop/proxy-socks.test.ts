@@ -17,7 +17,7 @@ import { systemClock } from '../../src/util/clock.js';
 import type { Torrent } from '../../src/torrent/torrent.js';
 import { LtPeer, requirePeer } from '../helpers/real-peers.js';
 import { OpenTracker } from '../helpers/opentracker.js';
-import { Dante, Microsocks } from '../helpers/socks-servers.js';
+import { Dante, Microsocks, Tinyproxy } from '../helpers/socks-servers.js';
 import { freePort, tempDir } from '../helpers/tmp.js';
 import { makeFixture, sameFiles, until } from '../unit/client/fixtures.js';
 
@@ -164,3 +164,60 @@ for (const transport of ['tcp', 'utp'] as const) {
     }
   });
 }
+
+test('HTTP CONNECT through tinyproxy with Basic auth: the HTTP announce and the peer connection', async (t) => {
+  if (!requirePeer(t, 'libtorrent') || !requirePeer(t, 'tinyproxy') || !requirePeer(t, 'opentracker')) return;
+  const tmp = await tempDir();
+  const fx0 = await makeFixture(join(tmp.path, 'seed'), { files });
+  const trackerPort = await freePort();
+  const { torrent: bytes, metainfo } = await createTorrent(join(fx0.dir, fx0.name), {
+    pieceLength: 64 * 1024,
+    date: false,
+    trackers: [[`http://127.0.0.1:${trackerPort}/announce`]],
+  });
+  await writeFile(fx0.torrentPath, bytes);
+  const fx = { ...fx0, torrent: bytes, metainfo };
+  const tracker = new OpenTracker(trackerPort, [metainfo.infoHashHex]);
+  const proxy = new Tinyproxy('127.0.0.1', await freePort(), { username: 'nbt', password: 'pw' });
+  const seed = new LtPeer('seed', fx.torrentPath, fx.dir, { enc: 'enabled' });
+  let client: Client | undefined;
+  try {
+    await Promise.all([tracker.ready(), proxy.ready(), seed.port()]);
+    await tracker.waitForSeeders(metainfo.infoHashHex, 1, 15_000);
+    client = new Client({
+      host: '127.0.0.1',
+      lsd: false,
+      utp: false,
+      proxy: `http://nbt:pw@127.0.0.1:${proxy.port}`,
+      proxyOnly: true,
+    });
+    const warnings: string[] = [];
+    client.on('warning', (e) => warnings.push(String((e as { code?: string }).code ?? e)));
+    const seen: string[] = [];
+    client.on('peer-connect', (_t, p) => seen.push(p.transport));
+    await client.listen(0);
+    const torrent = await client.addTorrent(fx.torrent, { savePath: join(tmp.path, 'leech') });
+    await done(torrent, 60_000);
+    assert.deepEqual(await sameFiles(fx, join(tmp.path, 'leech')), []);
+    assert.ok(seen.length >= 1 && seen.every((k) => k === 'http-proxy'), seen.join());
+    // An HTTP proxy carries no UDP: in proxy-only mode the DHT is off, and says why.
+    assert.ok(warnings.includes('PROXY_NO_UDP'), warnings.join());
+    assert.equal(client.dht, undefined);
+    assert.match(proxy.log, new RegExp(`CONNECT.*127\\.0\\.0\\.1:${trackerPort}`));
+    assert.match(proxy.log, new RegExp(`CONNECT.*127\\.0\\.0\\.1:${await seed.port()}`));
+
+    // The wrong password is a 407: PROXY_AUTH_FAILED.
+    const bad = new ProxyConnector(
+      { type: 'http', host: '127.0.0.1', port: proxy.port, username: 'nbt', password: 'nope' },
+      { clock: systemClock, timeoutMs: 5_000 },
+    ).connect('127.0.0.1', await seed.port());
+    const err = await new Promise<NodeJS.ErrnoException>((resolve) => bad.on('error', resolve));
+    assert.equal((err as { code?: string }).code, 'PROXY_AUTH_FAILED');
+  } finally {
+    await client?.close();
+    await seed.kill();
+    await proxy.kill();
+    await tracker.kill();
+    await tmp.cleanup();
+  }
+});

@@ -112,6 +112,10 @@ test('HTTP CONNECT: the request, a reply split anywhere, tunnel bytes kept, refu
     code('PROXY_REFUSED'),
   );
   assert.throws(
+    () => new ConnectResponseParser().push(Buffer.from('HTTP/1.0 401 Unauthorized\r\n\r\n')),
+    code('PROXY_AUTH_FAILED'),
+  );
+  assert.throws(
     () => new ConnectResponseParser().push(Buffer.from('SSH-2.0\r\n\r\n')),
     code('PROXY_BAD_RESPONSE'),
   );
