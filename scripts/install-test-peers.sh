@@ -3,7 +3,8 @@
 # libtorrent-rasterbar 2.0 (Python bindings), Transmission, aria2, opentracker, mktorrent,
 # zip (blocklist archives), curl, ffmpeg and Chromium (streaming tests), nginx (web seeds),
 # python3-transmissionrpc and
-# qbittorrent-nox (daemon tests), miniupnpd and nftables (port mapping), all from Debian's
+# qbittorrent-nox (daemon tests), miniupnpd and nftables (port mapping), microsocks,
+# Dante and tinyproxy (proxies), all from Debian's
 # packages; Python's qbittorrent-api from PyPI when PyPI is reachable; Flood (a third-party web UI,
 # npm) into /opt/nbt-flood ($NBT_FLOOD_DIR), outside the project's node_modules (it is a 44 MB
 # bundle). Idempotent; needs root (CI runs as root).
@@ -30,6 +31,11 @@ command -v chromium >/dev/null || need="$need chromium"
 command -v nft >/dev/null || need="$need nftables"
 # Web seed tests and bench: nginx serving the files (run unprivileged from a generated config).
 [ -x /usr/sbin/nginx ] || need="$need nginx"
+# Proxy tests: real SOCKS5 servers (microsocks: user/password auth; Dante: UDP ASSOCIATE), an
+# HTTP CONNECT proxy (tinyproxy) and nft (the proxy-only leak check counts packets).
+command -v microsocks >/dev/null || need="$need microsocks"
+[ -x /usr/sbin/danted ] || need="$need dante-server"
+command -v tinyproxy >/dev/null || need="$need tinyproxy"
 # Daemon tests: Debian's Python Transmission RPC client (PyPI is not reachable).
 /usr/bin/python3 -c 'import transmissionrpc' 2>/dev/null || need="$need python3-transmissionrpc"
 # qBittorrent Web API tests: a real qbittorrent-nox, and qbittorrent-api's Debian dependencies.

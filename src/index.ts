@@ -84,6 +84,19 @@ export {
 export * from './extensions/index.js';
 export * from './wire/index.js';
 export * from './net/index.js';
+export {
+  parseProxyUrl,
+  describeProxy,
+  ProxyConnector,
+  httpAgents,
+  SocksUdpSocket,
+  encodeSocksUdp,
+  decodeSocksUdp,
+  type ProxyConfig,
+  type ProxyType,
+  type HttpAgents,
+  type HttpRoute,
+} from './proxy/index.js';
 export { Peer } from './peer/peer.js';
 export * from './peer/types.js';
 export { clientNameFromPeerId } from './peer/client-id.js';

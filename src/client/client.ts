@@ -46,6 +46,7 @@ import { DhtService } from './dht-service.js';
 import { LsdService } from './lsd-service.js';
 import { PortMappingService } from './port-mapping-service.js';
 import { SessionUdp } from './session-udp.js';
+import { SessionRoute, literalAddresses } from './session-route.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
@@ -121,6 +122,12 @@ export class Client extends TypedEmitter<ClientEvents> {
   readonly udp: SessionUdp;
   /** uTP connections over `udp` (created by listen(); undefined when uTP is off). */
   utp: UtpSocket | undefined;
+  /** Proxy, proxy-only mode and outgoing bind address (src/client/session-route.ts). @internal */
+  readonly route: SessionRoute;
+  /** TCP peer dials: the Network, or through the proxy / from the bound address. */
+  private readonly tcpConnector: Connector;
+  /** Why a part is off because of proxy_only (reported once the client listens). */
+  private readonly routeWarnings: Error[] = [];
   /** ut_metadata: magnet links' metadata fetching and serving ours. @internal */
   readonly metadata: MetadataExchange;
   /** ut_pex (undefined with `pex: false`). @internal */
@@ -156,8 +163,15 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.download = new BandwidthLimiter(clock, this.options.downloadRateLimit);
     this.upload = new BandwidthLimiter(clock, this.options.uploadRateLimit);
     this.resume = this.options.resumeDir ? new ResumeStore(this.options.resumeDir) : undefined;
-    this.udp = new SessionUdp(this.options.host, (e) => this.warn(e));
+    const route = (this.route = new SessionRoute(s, clock, s.peer_connect_timeout));
+    this.tcpConnector = route.peerConnector(this.options.network);
+    this.udp = new SessionUdp(
+      this.options.host,
+      (e) => this.warn(e),
+      route.direct ? undefined : (port, host, warn) => route.openUdp(port, host, warn),
+    );
     const ws = options.webSeeds;
+    const webSeedAgents = ws === false ? undefined : route.agents({ keepAlive: true, maxSockets: 8 });
     this.webSeedFetcher =
       ws === false
         ? undefined
@@ -168,6 +182,7 @@ export class Client extends TypedEmitter<ClientEvents> {
             // Web seed bytes count against the same download limit as the peers'.
             downloadGate: (bytes) => this.download.gate(bytes),
             userAgent: `net-bittorrent/${PACKAGE_VERSION}`,
+            ...(webSeedAgents ? { agents: webSeedAgents } : {}),
             ...(ws?.maxRedirects !== undefined ? { maxRedirects: ws.maxRedirects } : {}),
             ...(ws?.stallTimeoutMs !== undefined ? { stallTimeoutMs: ws.stallTimeoutMs } : {}),
           });
@@ -211,6 +226,10 @@ export class Client extends TypedEmitter<ClientEvents> {
         requestTimeoutMs: s.tracker_request_timeout,
         stopTimeoutMs: s.tracker_stop_timeout,
         lowPeers: s.tracker_low_peers,
+        ...(route.direct ? {} : { agents: route.agents() }),
+        // Through a proxy, UDP trackers use the session socket (its association) only.
+        ...(route.udpProxied || route.proxyOnly ? { udpOwnSockets: false } : {}),
+        ...(route.proxyOnly ? { udpResolveNames: false } : {}),
       });
       this.addService(this.trackerService);
     }
@@ -232,15 +251,21 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.options.resumeDir,
       options.dht ? options.dht.stateFile : undefined,
     );
-    if (s.dht_enabled) {
+    if (s.dht_enabled && !route.udpAllowed) this.routeWarnings.push(route.noUdpError('DHT'));
+    if (s.dht_enabled && route.udpAllowed) {
       const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
       this.dht = new DhtService(
         { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e), udp: this.udp },
         {
           ...(stateFile ? { stateFile } : {}),
           ...(options.dht || {}),
+          // Proxy-only: no local DNS query for the routers' names (it would go around the proxy).
+          ...(route.proxyOnly
+            ? { bootstrap: literalAddresses(options.dht ? options.dht.bootstrap : undefined) }
+            : {}),
           // 0: the session's UDP socket on the listen port; another port: a socket of its own.
-          ...(s.dht_port ? { port: s.dht_port } : {}),
+          // A socket of its own would go around the proxy's association.
+          ...(s.dht_port && !route.udpProxied ? { port: s.dht_port } : {}),
           intervalMs: s.dht_announce_interval,
           lowPeers: s.dht_low_peers,
           minIntervalMs: s.dht_min_search_interval,
@@ -251,7 +276,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     // LSD multicasts on the real LAN: with a custom network (the simulator) only when asked for.
     const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
     const lsdAsked = options.lsd !== undefined || options.settings?.enable_lsd !== undefined;
-    if (s.enable_lsd && (options.network === undefined || lsdAsked)) {
+    // Proxy-only: no multicast on the LAN either.
+    if (s.enable_lsd && (options.network === undefined || lsdAsked) && !route.proxyOnly) {
       this.lsd = new LsdService(
         {
           clock,
@@ -271,7 +297,12 @@ export class Client extends TypedEmitter<ClientEvents> {
       options.portMapping !== undefined ||
       options.settings?.enable_upnp !== undefined ||
       options.settings?.enable_natpmp !== undefined;
-    if ((s.enable_upnp || s.enable_natpmp) && (options.network === undefined || mapAsked)) {
+    // Proxy-only: nothing is opened on the gateway either (it would expose us directly).
+    if (
+      (s.enable_upnp || s.enable_natpmp) &&
+      (options.network === undefined || mapAsked) &&
+      !route.proxyOnly
+    ) {
       this.portMapping = new PortMappingService(
         {
           clock,
@@ -415,30 +446,37 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.closed) throw new NbtError('CLIENT_CLOSED', 'client is closed');
     if (this.server) return this.listenPortValue;
     const [from, to] = Array.isArray(port) ? port : [port, port];
-    const server = await bindListenSocket(
-      this.options.network,
-      from,
-      to,
-      host,
-      (t) => this.onIncoming(t),
-      (e) => this.emit('warning', e),
-    );
+    const route = this.route;
+    // Proxy-only: nothing listens for incoming connections (they would bypass the proxy).
+    const server = route.proxyOnly
+      ? { port: 0, close: () => Promise.resolve() }
+      : await bindListenSocket(
+          this.options.network,
+          from,
+          to,
+          host,
+          (t) => this.onIncoming(t),
+          (e) => this.emit('warning', e),
+        );
     this.server = server;
     this.listenPortValue = server.port;
     this.listenHostValue = host;
+    for (const e of this.routeWarnings.splice(0)) this.warn(e);
     // The DHT and UDP trackers share one UDP socket on the same port number.
     const s = this.settingsStore.snapshot();
     const buffers = {
       receiveBufferSize: s.recv_socket_buffer_size,
       sendBufferSize: s.send_socket_buffer_size,
     };
-    await this.udp.bind(this.listenPortValue, host, buffers).catch((e: unknown) => this.warn(e));
+    if (route.udpAllowed)
+      await this.udp.bind(this.listenPortValue, host, buffers).catch((e: unknown) => this.warn(e));
+    else this.warn(route.noUdpError('UDP (DHT, uTP, UDP trackers)'));
     const tr = this.options.transports;
-    if ((tr.utpIncoming || tr.utpOutgoing) && !this.closed)
+    if ((tr.utpIncoming || tr.utpOutgoing) && !this.closed && route.udpAllowed)
       this.utp = new UtpSocket({
         clock: this.options.clock,
         endpoint: (family) => this.udp.endpoint('utp', family),
-        ...(tr.utpIncoming ? { onConnection: (t: Transport) => this.onIncoming(t) } : {}),
+        ...(tr.utpIncoming && !route.proxyOnly ? { onConnection: (t: Transport) => this.onIncoming(t) } : {}),
         maxHalfOpen: tr.utpMaxHalfOpen,
       });
     this.emit('listening', this.listenPortValue);
@@ -792,7 +830,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     const tr = this.options.transports;
     const list: Connector[] = [];
     if (this.utp && tr.utpOutgoing && c.hints?.utp !== false) list.push(this.utp);
-    if (tr.tcpOutgoing || list.length === 0) list.push(this.options.network);
+    if (tr.tcpOutgoing || list.length === 0) list.push(this.tcpConnector);
     return list;
   }
 

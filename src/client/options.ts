@@ -12,6 +12,7 @@ import type { DhtServiceOptions } from './dht-service.js';
 import type { LsdServiceOptions } from './lsd-service.js';
 import type { PortMappingOptions } from './port-mapping-service.js';
 import type { Settings, SettingsPack } from '../settings/index.js';
+import { parseProxyUrl, type ProxyConfig } from '../proxy/index.js';
 
 import type { EncryptionPolicy } from '../peer/types.js';
 import type { WebSeedTuning } from '../torrent/web-seed.js';
@@ -124,6 +125,29 @@ export interface ClientOptions {
    * followed, stall timeout).
    */
   webSeeds?: (Partial<WebSeedTuning> & { maxRedirects?: number; stallTimeoutMs?: number }) | false;
+  /**
+   * A proxy for peer connections, HTTP trackers and web seeds (and, for SOCKS5, UDP: DHT, uTP,
+   * UDP trackers through UDP ASSOCIATE): `socks5://user:pass@host:port`, `http://host:port`, or
+   * the parts (the `proxy_*` settings).
+   */
+  proxy?: string | ProxyConfig;
+  /** Never a direct connection (the `proxy_only` setting; docs/engine.md). */
+  proxyOnly?: boolean;
+  /** Local address or interface name outgoing connections bind (the `outgoing_interface` setting). */
+  outgoingInterface?: string;
+}
+
+/** The `proxy_*` settings of a proxy option. */
+function proxySettings(p: string | ProxyConfig | undefined): SettingsPack {
+  if (p === undefined) return {};
+  const c = typeof p === 'string' ? parseProxyUrl(p) : p;
+  return {
+    proxy_type: c.type,
+    proxy_hostname: c.host,
+    proxy_port: c.port,
+    proxy_username: c.username ?? '',
+    proxy_password: c.password ?? '',
+  };
 }
 
 /** Which transports the session accepts and dials with. */
@@ -223,6 +247,9 @@ export function settingsFromOptions(o: ClientOptions): SettingsPack {
     pex_enabled: o.pex === false ? false : undefined,
     pex_interval: o.pex === false ? undefined : o.pex?.intervalMs,
     max_metadata_size: o.maxMetadataSize,
+    ...proxySettings(o.proxy),
+    proxy_only: o.proxyOnly,
+    outgoing_interface: o.outgoingInterface,
   };
   return { ...pack, ...o.settings };
 }

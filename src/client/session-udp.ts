@@ -7,7 +7,16 @@ import { isIP } from 'node:net';
 import { NbtError, errorMessage } from '../util/errors.js';
 import type { UdpEndpoint, UdpFamily, UdpRoute } from '../net/udp.js';
 import { UdpMux, type UdpMuxStats } from '../net/udp-mux.js';
-import type { BindOptions } from '../net/udp-socket.js';
+import { bindDatagramSocket, type BindOptions, type DatagramSocket } from '../net/udp-socket.js';
+
+/** Opens the socket under the mux (a direct node:dgram socket, or a proxy's UDP association). */
+export type OpenDatagramSocket = (
+  port: number,
+  host: string,
+  warn: (e: Error) => void,
+  /** Socket buffer sizes (a direct socket uses them; a proxy's association may not). */
+  buffers: Pick<BindOptions, 'receiveBufferSize' | 'sendBufferSize'>,
+) => Promise<DatagramSocket>;
 
 /** What the services see of the session's UDP socket. */
 export interface SharedUdp {
@@ -32,6 +41,8 @@ export class SessionUdp implements SharedUdp {
   constructor(
     readonly host: string,
     private readonly warn: (e: Error) => void,
+    private readonly open: OpenDatagramSocket = (port, h, onError, buffers) =>
+      bindDatagramSocket(port, h, { onError, ...buffers }),
   ) {
     this.family = isIP(host) === 6 && host !== '::' ? 6 : 4;
     this.bound = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
@@ -63,13 +74,14 @@ export class SessionUdp implements SharedUdp {
     let mux: UdpMux;
     try {
       try {
-        mux = await UdpMux.bind(port, host, { onError, ...buffers });
+        mux = new UdpMux(await this.open(port, host, onError, buffers), { onError });
       } catch (e) {
-        if (port === 0) throw e;
+        // A proxy that refused is not a busy port: another port would not help.
+        if (port === 0 || (e instanceof NbtError && e.code.startsWith('PROXY_'))) throw e;
         this.warn(
           new NbtError('CLIENT_UDP_PORT', `udp port ${port} unavailable (${errorMessage(e)}); using another`),
         );
-        mux = await UdpMux.bind(0, host, { onError, ...buffers });
+        mux = new UdpMux(await this.open(0, host, onError, buffers), { onError });
       }
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));

@@ -11,6 +11,7 @@ import {
   HttpTrackerClient,
   TorrentTrackers,
   UdpTrackerClient,
+  type HttpTrackerOptions,
   type TrackerTransport,
 } from '../tracker/index.js';
 import type { PeerAddress } from '../util/compact.js';
@@ -38,6 +39,12 @@ export interface TrackerServiceOptions {
   ca?: string | Buffer;
   /** HTTP tracker redirects followed: `same-host` (default) or `none` (see HttpTrackerOptions). */
   redirects?: 'same-host' | 'none';
+  /** HTTP trackers connect through these (the session's proxy or bound address). */
+  agents?: HttpTrackerOptions['agents'];
+  /** UDP trackers may use sockets of their own before the session's is bound (default true). */
+  udpOwnSockets?: boolean;
+  /** UDP tracker host names are resolved by local DNS (default true; false in proxy-only mode). */
+  udpResolveNames?: boolean;
 }
 
 /** What the service needs from the client. */
@@ -90,12 +97,18 @@ export class TrackerService implements ClientService {
         clock,
         ...(o.ca ? { ca: o.ca } : {}),
         ...(o.redirects ? { redirects: o.redirects } : {}),
+        ...(o.agents ? { agents: o.agents } : {}),
         allowAddress: (address) => host.ipFilter?.allows(address) ?? true,
       });
     const shared = host.udp;
     this.udp =
       o.udp ??
-      new UdpTrackerClient({ clock, ...(shared ? { endpoint: (f) => shared.endpoint('tracker', f) } : {}) });
+      new UdpTrackerClient({
+        clock,
+        ...(shared ? { endpoint: (f) => shared.endpoint('tracker', f) } : {}),
+        ...(o.udpOwnSockets === false ? { ownSockets: false } : {}),
+        ...(o.udpResolveNames === false ? { resolveNames: false } : {}),
+      });
   }
 
   /** The link of a torrent (undefined once removed). @internal */

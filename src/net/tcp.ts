@@ -1,6 +1,6 @@
 /** TCP as a Transport (src/net/transport.ts): node:net behind the interface the Peer talks to. */
 import { connect as netConnect, createServer, type Socket } from 'node:net';
-import type { Listener, Network, Transport } from './transport.js';
+import type { Connector, Listener, Network, Transport } from './transport.js';
 
 /** Size of the shared read buffer: larger reads mean fewer system calls on fast links. */
 const READ_BUFFER_BYTES = 256 * 1024;
@@ -71,30 +71,48 @@ export class TcpTransport implements Transport {
   }
 }
 
+function tcpConnect(
+  host: string,
+  port: number,
+  onRead: ((chunk: Buffer) => void) | undefined,
+  localAddress: string | undefined,
+): TcpTransport {
+  const bind = localAddress ? { localAddress } : {};
+  // noDelay: requests and HAVEs are small writes; Nagle would hold them for the peer's delayed
+  // ACK and leave the request pipeline empty (the listen side sets the same).
+  if (!onRead) return new TcpTransport(netConnect({ host, port, noDelay: true, ...bind }));
+  // Reads land in one process-wide buffer instead of a fresh 64 KiB one each time: less
+  // garbage and fewer, larger reads. Each chunk is handled synchronously, so sharing is safe.
+  const buffer = sharedReadBuffer();
+  const socket = netConnect({
+    host,
+    port,
+    noDelay: true,
+    ...bind,
+    onread: {
+      buffer,
+      callback: (n) => {
+        onRead(buffer.subarray(0, n));
+        return true;
+      },
+    },
+  });
+  return new TcpTransport(socket);
+}
+
+/** TCP dials from one local address (the session's outgoing interface). */
+export function boundTcpConnector(localAddress: string): Connector {
+  return {
+    kind: 'tcp',
+    connect: (host, port, options) => tcpConnect(host, port, options?.onRead, localAddress),
+  };
+}
+
 /** Real TCP: outgoing connections and listening sockets through node:net. */
 export const tcpNetwork: Network = {
   kind: 'tcp',
   connect(host, port, options) {
-    const onRead = options?.onRead;
-    // noDelay: requests and HAVEs are small writes; Nagle would hold them for the peer's delayed
-    // ACK and leave the request pipeline empty (the listen side sets the same).
-    if (!onRead) return new TcpTransport(netConnect({ host, port, noDelay: true }));
-    // Reads land in one process-wide buffer instead of a fresh 64 KiB one each time: less
-    // garbage and fewer, larger reads. Each chunk is handled synchronously, so sharing is safe.
-    const buffer = sharedReadBuffer();
-    const socket = netConnect({
-      host,
-      port,
-      noDelay: true,
-      onread: {
-        buffer,
-        callback: (n) => {
-          onRead(buffer.subarray(0, n));
-          return true;
-        },
-      },
-    });
-    return new TcpTransport(socket);
+    return tcpConnect(host, port, options?.onRead, undefined);
   },
   listen(host, port, onConnection, onError) {
     const server = createServer({ noDelay: true });

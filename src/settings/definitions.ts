@@ -4,6 +4,7 @@
  * src/settings/registry.ts validates against it, the Client maps it onto its parts, and
  * docs/engine.md shows it (scripts/settings-table.mjs prints the table).
  */
+import { proxySettingDefinitions } from './proxy-definitions.js';
 
 /** When a changed value takes effect on a running Client. */
 export type SettingApplies =
@@ -584,6 +585,8 @@ export const settingDefinitions = {
     applies: 'construction',
     description: 'Largest info dictionary accepted from peers for a magnet link (bytes).',
   },
+  // ---- proxies and interfaces (./proxy-definitions.ts) ---------------------------------------
+  ...proxySettingDefinitions,
   // ---- alerts --------------------------------------------------------------------------------
   alert_categories: {
     type: 'flags',

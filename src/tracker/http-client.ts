@@ -8,8 +8,8 @@
  * we connect to passes `allowAddress` (the Client's IP filter) after DNS resolution.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
@@ -45,6 +45,12 @@ export interface HttpTrackerOptions {
   userAgent?: string;
   /** Extra trusted CA certificates (PEM) for HTTPS trackers, e.g. a private tracker's own CA. */
   ca?: string | Buffer;
+  /**
+   * Agents to connect with (a proxy's tunnels, a bound local address); default none (a fresh
+   * connection each). Through a proxy, host names go to the proxy: `allowAddress` then sees
+   * literal addresses only.
+   */
+  agents?: { http: HttpAgent; https: HttpsAgent };
 }
 
 export class HttpTrackerClient implements TrackerTransport {
@@ -56,8 +62,10 @@ export class HttpTrackerClient implements TrackerTransport {
   private readonly ca: string | Buffer | undefined;
   private readonly redirects: 'same-host' | 'none';
   private readonly allowAddress: ((address: string) => boolean) | undefined;
+  private readonly agents: { http: HttpAgent; https: HttpsAgent } | undefined;
 
   constructor(o: HttpTrackerOptions = {}) {
+    this.agents = o.agents;
     this.clock = o.clock ?? systemClock;
     this.timeoutMs = o.timeoutMs ?? 15_000;
     this.maxBodyBytes = o.maxBodyBytes ?? 1 << 20;
@@ -122,7 +130,11 @@ export class HttpTrackerClient implements TrackerTransport {
           parsed,
           {
             method: 'GET',
-            agent: false,
+            agent: this.agents
+              ? parsed.protocol === 'https:'
+                ? this.agents.https
+                : this.agents.http
+              : false,
             ...(this.allowAddress ? { lookup: filteredLookup(this.allowAddress) } : {}),
             headers: { 'user-agent': this.userAgent, 'accept-encoding': 'identity', connection: 'close' },
             ...(this.ca !== undefined && parsed.protocol === 'https:' ? { ca: this.ca } : {}),

@@ -37,6 +37,14 @@ export interface UdpTrackerOptions {
    * Replies are claimed by transaction id and tracker address, so the DHT keeps the rest.
    */
   endpoint?: (family: UdpFamily) => UdpEndpoint | undefined;
+  /**
+   * Whether the client may open sockets of its own when the session gives no endpoint (default
+   * true). False in a proxy-only session: a request then fails with TRACKER_NO_ROUTE instead of
+   * going out directly.
+   */
+  ownSockets?: boolean;
+  /** Whether host names are resolved with a local DNS query (default true; false: TRACKER_NO_ROUTE). */
+  resolveNames?: boolean;
 }
 
 /** BEP 15's retransmission schedule: the wait after the n-th send (n from 0). */
@@ -73,8 +81,12 @@ export class UdpTrackerClient implements TrackerTransport {
   private readonly pending = new Map<number, Pending>();
   private readonly connections = new Map<string, { id: Buffer; expires: number }>();
   private closed = false;
+  private readonly ownSockets: boolean;
+  private readonly resolveNames: boolean;
 
   constructor(o: UdpTrackerOptions = {}) {
+    this.ownSockets = o.ownSockets ?? true;
+    this.resolveNames = o.resolveNames ?? true;
     this.clock = o.clock ?? systemClock;
     this.baseTimeoutMs = o.baseTimeoutMs ?? 15_000;
     this.maxRetransmits = o.maxRetransmits ?? 8;
@@ -157,6 +169,11 @@ export class UdpTrackerClient implements TrackerTransport {
     let host = name;
     let family = isIP(name);
     if (family === 0) {
+      if (!this.resolveNames)
+        throw new NbtError(
+          'TRACKER_NO_ROUTE',
+          `udp tracker ${name}: host names are not resolved locally in this session (proxy only)`,
+        );
       try {
         const a = await lookup(name);
         host = a.address;
@@ -278,6 +295,11 @@ export class UdpTrackerClient implements TrackerTransport {
     if (this.closed) throw new NbtError('TRACKER_CLOSED', 'udp tracker client closed');
     const shared = this.sessionEndpoint?.(family);
     if (shared && shared.localPort > 0) return this.attach(shared);
+    if (!this.ownSockets)
+      throw new NbtError(
+        'TRACKER_NO_ROUTE',
+        `no udp route for IPv${family} trackers in this session (proxy only)`,
+      );
     let own = this.own.get(family);
     if (!own) {
       // Send errors reach the send callback; anything else (ICMP on some systems) is noise here.

@@ -31,6 +31,11 @@ export interface HttpRangeFetcherOptions {
    */
   downloadGate?: (bytes: number) => Promise<void> | void;
   userAgent?: string;
+  /**
+   * Agents to connect with instead of our own keep-alive ones (the session's proxy tunnels or
+   * bound local address; see src/proxy/agent.ts). Closed by close() like ours.
+   */
+  agents?: { http: http.Agent; https: https.Agent };
 }
 
 export interface RangeFetch {
@@ -72,8 +77,10 @@ export class HttpRangeFetcher {
 
   constructor(private readonly o: HttpRangeFetcherOptions) {
     const sockets = o.maxSockets ?? 8;
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+    this.httpAgent =
+      o.agents?.http ?? new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+    this.httpsAgent =
+      o.agents?.https ?? new https.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
     this.maxRedirects = o.maxRedirects ?? 5;
     this.stallMs = o.stallTimeoutMs ?? 30_000;
     this.maxSkip = o.maxSkip ?? 4 * 1024 * 1024;

@@ -18,7 +18,10 @@ export type RealPeer =
   | 'ffmpeg'
   | 'chromium'
   | 'nginx'
-  | 'flood';
+  | 'flood'
+  | 'microsocks'
+  | 'dante'
+  | 'tinyproxy';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** test/peers in the source tree (this file runs from dist/test/helpers). */
@@ -49,6 +52,9 @@ export function peerInstalled(name: RealPeer): boolean {
       chromium: ['sh', ['-c', 'command -v chromium']],
       nginx: ['sh', ['-c', 'test -x /usr/sbin/nginx']],
       flood: ['test', ['-f', floodEntry]],
+      microsocks: ['sh', ['-c', 'command -v microsocks']],
+      dante: ['sh', ['-c', 'test -x /usr/sbin/danted']],
+      tinyproxy: ['sh', ['-c', 'command -v tinyproxy']],
     };
     const [cmd, args] = probe[name];
     ok = spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;

@@ -4,6 +4,8 @@
  * them in `parseSessionOptions`.
  */
 import type { ClientOptions } from '../../client/index.js';
+import { parseProxyUrl } from '../../proxy/index.js';
+import { errorMessage } from '../../util/errors.js';
 import { parseAddress, type PeerAddress } from '../../util/compact.js';
 import { UsageError } from '../args.js';
 import { parseSize } from '../format.js';
@@ -31,6 +33,9 @@ export const sessionOptionSpec = {
   'no-web-seeds': { type: 'boolean' },
   'no-utp': { type: 'boolean' },
   'no-tcp': { type: 'boolean' },
+  proxy: { type: 'string' },
+  'proxy-only': { type: 'boolean' },
+  'bind-outgoing': { type: 'string' },
 } as const;
 
 export const sessionOptionHelp = `  --port N                  listen port (default: first free of 6881-6889; 0 = any)
@@ -57,6 +62,12 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --no-web-seeds            do not use web seeds (the torrent's url-list, a magnet's ws=)
   --no-utp                  TCP only: no uTP connections either way (default: uTP dialled first)
   --no-tcp                  uTP only: no TCP connections either way
+  --proxy URL               peers, trackers and web seeds through socks5://[user:pass@]host:port
+                            (UDP too, by UDP ASSOCIATE) or http://[user:pass@]host:port (CONNECT)
+  --proxy-only              never a direct connection: no listening, no LSD; DHT, uTP and UDP
+                            trackers only through a socks5 proxy (else off, with a warning)
+  --bind-outgoing ADDR      outgoing connections and the UDP socket from this local address or
+                            interface name
 `;
 
 export interface SessionValues {
@@ -82,6 +93,9 @@ export interface SessionValues {
   'no-web-seeds'?: boolean | undefined;
   'no-utp'?: boolean | undefined;
   'no-tcp'?: boolean | undefined;
+  proxy?: string | undefined;
+  'proxy-only'?: boolean | undefined;
+  'bind-outgoing'?: string | undefined;
 }
 
 export interface SessionSettings {
@@ -199,6 +213,30 @@ export function portMappingOption(values: {
   return { portMapping: upnp || natpmp ? { upnp, natpmp } : false };
 }
 
+/** --proxy / --proxy-only / --bind-outgoing. */
+function routeOptions(
+  values: SessionValues,
+): Pick<ClientOptions, 'proxy' | 'proxyOnly' | 'outgoingInterface'> {
+  const url = values.proxy;
+  if (values['proxy-only'] && url === undefined) throw new UsageError('--proxy-only needs --proxy URL');
+  let proxy: ClientOptions['proxy'];
+  if (url !== undefined) {
+    try {
+      proxy = parseProxyUrl(url);
+    } catch (e) {
+      throw new UsageError(`--proxy: ${errorMessage(e)}`);
+    }
+  }
+  const bind = values['bind-outgoing'];
+  if (bind !== undefined && bind.trim() === '')
+    throw new UsageError('--bind-outgoing needs an address or interface');
+  return {
+    ...(proxy ? { proxy } : {}),
+    ...(values['proxy-only'] ? { proxyOnly: true } : {}),
+    ...(bind !== undefined ? { outgoingInterface: bind } : {}),
+  };
+}
+
 /** Without --port the first free port of 6881-6889 is used, like mainstream clients. */
 export const DEFAULT_PORTS: [number, number] = [6881, 6889];
 
@@ -220,6 +258,7 @@ export function parseSessionOptions(values: SessionValues): SessionSettings {
       ...limitOptions(values),
       ...(values['no-web-seeds'] ? { webSeeds: false as const } : {}),
       ...transportOptions(values),
+      ...routeOptions(values),
     },
     peers,
     webSeeds: webSeedUrls(values['web-seed'] ?? []),
