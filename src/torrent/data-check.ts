@@ -3,7 +3,7 @@
  * resume data (trusted pieces are not read) and by the files that exist at all.
  */
 import type { Metainfo } from '../metainfo/types.js';
-import type { Storage } from '../storage/storage.js';
+import type { FileStat, Storage } from '../storage/storage.js';
 import type { HashPool } from '../hash/pool.js';
 import type { Clock } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
@@ -24,6 +24,8 @@ export interface DataCheckInput {
   /** Polled while hashing: true aborts the check (the torrent stopped or restarted it). */
   cancelled: () => boolean;
   onProgress: (checked: number, total: number) => void;
+  /** The files' stats if just taken (resume data's): which files exist, without stat-ing again. */
+  fileStats?: (FileStat | undefined)[];
 }
 
 /** Trusted pieces hashed anyway at every start, so resume data that lies is caught. */
@@ -58,7 +60,7 @@ export async function findVerifiedPieces(input: DataCheckInput): Promise<Bitfiel
 async function hashOnDisk(input: DataCheckInput, among: Bitfield | undefined): Promise<Bitfield> {
   const m = input.metainfo;
   // Pieces that touch no file on disk cannot be there: do not even read them.
-  const only = await piecesOnDisk(m, input.storage(), among);
+  const only = piecesOnDisk(m, input.fileStats ?? (await input.storage().fileStats()), among);
   if (only.empty) return new Bitfield(m.pieceCount);
   // v2-only pieces are Merkle roots: verified here, not by the SHA-1 pool.
   const v2 = m.pieces.length === 0 ? merklePieces(m) : undefined;
@@ -91,8 +93,7 @@ function spotSample(set: Bitfield, n: number): number[] {
 }
 
 /** The pieces (within `among`, if given) that overlap at least one existing, non-empty file. */
-async function piecesOnDisk(m: Metainfo, storage: Storage, among: Bitfield | undefined): Promise<Bitfield> {
-  const stats = await storage.fileStats();
+function piecesOnDisk(m: Metainfo, stats: (FileStat | undefined)[], among: Bitfield | undefined): Bitfield {
   const out = new Bitfield(m.pieceCount);
   m.files.forEach((f, i) => {
     if (f.pad || f.length === 0 || !stats[i] || stats[i].size === 0) return;

@@ -10,7 +10,7 @@ import type { PeerSource } from '../peer/types.js';
 import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
-import type { Storage } from '../storage/storage.js';
+import type { FileStat, Storage } from '../storage/storage.js';
 import type { TimerHandle } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
@@ -104,6 +104,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private timers: TimerHandle[] = [];
   private trusted: Bitfield | undefined;
   private recheck: Bitfield | undefined;
+  /** The file stats resume data was trusted on, for the first check only (then stale). */
+  private resumeStats: (FileStat | undefined)[] | undefined;
   private unfinishedBlocks: { piece: number; blocks: Bitfield }[] | undefined;
   private skipCheck: boolean;
   private checkRun = 0;
@@ -140,6 +142,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.skipCheck = init.skipCheck ?? false;
     this.trusted = init.trusted;
     this.recheck = init.recheck;
+    this.resumeStats = init.fileStats;
     this.unfinishedBlocks = init.unfinished;
     this.sequentialFlag = init.sequential ?? false;
     for (const [i, p] of init.renames ?? []) if (i < m.files.length) this.renames.set(i, p);
@@ -638,9 +641,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     try {
       // Sizes and mtimes before hashing: a file changed during or after the check differs from
       // them, and its pieces are hashed again before they are served.
-      await this.watch.rebaseline().catch(() => undefined);
+      const stats = this.resumeStats;
+      this.resumeStats = undefined;
+      await this.watch.rebaseline(stats).catch(() => undefined);
       if (run !== this.checkRun) return;
       const found = await findVerifiedPieces({
+        ...(stats ? { fileStats: stats } : {}),
         metainfo: this.metainfo,
         storage: () => this.storage(),
         clock: this.host.clock,
