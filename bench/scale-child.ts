@@ -30,7 +30,7 @@ function session(resumeDir: string | undefined, savePath: string, maxPerHost = 1
     trackers: false,
     savePath,
     // Batches of 100 handshakes at once: a pending pool of 50 would evict some of them.
-    limits: { maxConnections: 20_000, maxPeersPerTorrent: 20_000, maxPerHost, maxPendingIncoming: 200 },
+    limits: { maxConnections: 20_000, maxPeersPerTorrent: 20_000, maxPerHost, maxPendingIncoming: 20_000 },
     ...(resumeDir ? { resumeDir } : {}),
   });
 }

@@ -172,6 +172,14 @@ export class CandidateList {
     if (this.makeRoom(tierOf(c))) this.put(key, c);
   }
 
+  /**
+   * Every known address may be tried at once: the torrent turned from seed to downloader (its
+   * resume data was wrong), so the seeds it dropped as 'both seeds' are worth dialling now.
+   */
+  retryAllNow(now: number): void {
+    for (const tier of this.tiers) for (const c of tier.values()) c.retryAt = Math.min(c.retryAt, now);
+  }
+
   removeHost(host: string): void {
     for (const tier of this.tiers) for (const [key, c] of tier) if (c.host === host) this.take(key);
   }

@@ -32,7 +32,7 @@ import { DEFAULT_PRIORITY } from './picker-types.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
-import { findVerifiedPieces } from './data-check.js';
+import { findVerifiedPieces, spotCheckPasses } from './data-check.js';
 import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
@@ -106,6 +106,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private recheck: Bitfield | undefined;
   /** The file stats resume data was trusted on, for the first check only (then stale). */
   private resumeStats: (FileStat | undefined)[] | undefined;
+  /** The resume data's spot check has not passed yet (see spotCheck). */
+  private spotPending = false;
   private unfinishedBlocks: { piece: number; blocks: Bitfield }[] | undefined;
   private skipCheck: boolean;
   private checkRun = 0;
@@ -339,7 +341,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Every piece is verified and on disk. */
   get complete(): boolean {
-    return !this.awaitingMetadata && this.have.complete;
+    // Pieces trusted from resume data are complete only once their spot check passed: a
+    // download that exits when complete must not exit on resume data that lies.
+    return !this.awaitingMetadata && this.have.complete && !this.spotPending;
   }
 
   /**
@@ -645,7 +649,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.resumeStats = undefined;
       await this.watch.rebaseline(stats).catch(() => undefined);
       if (run !== this.checkRun) return;
-      const found = await findVerifiedPieces({
+      const { found, spot } = await findVerifiedPieces({
         ...(stats ? { fileStats: stats } : {}),
         metainfo: this.metainfo,
         storage: () => this.storage(),
@@ -680,9 +684,47 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.enterTransferState();
       if (this.peerSessions.size > 0) this.rejoinPeers();
       this.host.connectSoon();
+      this.spotPending = spot.length > 0;
+      if (this.spotPending) void this.spotCheck(run, spot);
     } catch (e) {
       if (run === this.checkRun) this.diskError(e, 'check');
     }
+  }
+
+  /**
+   * The resume data's spot check, run once the torrent is up: a failure means the resume data
+   * was wrong about the files, so nothing of it is trusted and the whole torrent is checked
+   * again (what no longer verifies is downloaded again), as when a served piece changed on disk.
+   */
+  private async spotCheck(run: number, spot: readonly number[]): Promise<void> {
+    const current = (): boolean => run === this.checkRun && !this.removed;
+    const passed = await spotCheckPasses(
+      {
+        metainfo: this.metainfo,
+        storage: () => this.storage(),
+        clock: this.host.clock,
+        hashPool: this.host.hashPool,
+        skipCheck: false,
+        trusted: undefined,
+        recheck: undefined,
+        cancelled: () => !current(),
+        onProgress: () => undefined,
+      },
+      spot,
+    ).catch(() => false);
+    if (!current()) return;
+    this.spotPending = false;
+    this.emit('spot-check', passed);
+    if (passed || this.stateValue === 'stopped' || this.stateValue === 'error') return;
+    this.trusted = undefined;
+    this.recheck = undefined;
+    for (const s of this.peerSessions.values()) {
+      this.uploader.clear(s);
+      this.downloader.dropRequests(s, true);
+    }
+    this.cache.clear();
+    this.candidates.retryAllNow(this.host.clock.now());
+    void this.check();
   }
 
   private newDownloader(): Downloader {

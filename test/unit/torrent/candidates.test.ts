@@ -138,3 +138,17 @@ test('failed candidates are evicted first and never persisted; the user and prov
     now += 5 * 60_000;
   }
 });
+
+test('retryAllNow makes every backed-off address due at once', () => {
+  const c = new CandidateList();
+  c.add([{ host: '10.0.0.1', port: 1 }], src, never);
+  const got = c.next(0, () => true)!;
+  c.release(got, src, 1000, true);
+  assert.equal(
+    c.next(1000, () => true),
+    undefined,
+    'released: backed off',
+  );
+  c.retryAllNow(1000);
+  assert.equal(c.next(1000, () => true)?.host, '10.0.0.1');
+});
