@@ -30,6 +30,11 @@ export interface DataCheckInput {
 
 /** Trusted pieces hashed anyway at every start, so resume data that lies is caught. */
 export const SPOT_CHECK_PIECES = 8;
+/**
+ * How long after the start the spot check runs: 1,000 torrents restarting together are all
+ * seeding before their spot checks compete with the start-up for the CPU and the disk.
+ */
+export const SPOT_CHECK_DELAY_MS = 2000;
 
 export interface VerifiedPieces {
   /** Verified on disk, trusted resume pieces included. */

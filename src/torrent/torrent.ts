@@ -32,7 +32,7 @@ import { DEFAULT_PRIORITY } from './picker-types.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
-import { findVerifiedPieces, spotCheckPasses } from './data-check.js';
+import { findVerifiedPieces, spotCheckPasses, SPOT_CHECK_DELAY_MS } from './data-check.js';
 import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
@@ -108,6 +108,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private resumeStats: (FileStat | undefined)[] | undefined;
   /** The resume data's spot check has not passed yet (see spotCheck). */
   private spotPending = false;
+  private spotTimer: TimerHandle | undefined;
   private unfinishedBlocks: { piece: number; blocks: Bitfield }[] | undefined;
   private skipCheck: boolean;
   private checkRun = 0;
@@ -497,6 +498,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   ): Promise<void> {
     const wasChecking = this.stateValue === 'checking';
     this.checkRun++;
+    this.spotTimer?.cancel();
+    this.spotTimer = undefined;
     this.stopTimers();
     for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
     this.seeds.closeAll(reason);
@@ -685,7 +688,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       if (this.peerSessions.size > 0) this.rejoinPeers();
       this.host.connectSoon();
       this.spotPending = spot.length > 0;
-      if (this.spotPending) void this.spotCheck(run, spot);
+      if (this.spotPending)
+        this.spotTimer = this.host.clock.setTimeout(() => {
+          this.spotTimer = undefined;
+          void this.spotCheck(run, spot);
+        }, SPOT_CHECK_DELAY_MS);
     } catch (e) {
       if (run === this.checkRun) this.diskError(e, 'check');
     }
@@ -698,6 +705,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    */
   private async spotCheck(run: number, spot: readonly number[]): Promise<void> {
     const current = (): boolean => run === this.checkRun && !this.removed;
+    if (!current()) return;
     const passed = await spotCheckPasses(
       {
         metainfo: this.metainfo,
