@@ -5,6 +5,8 @@
  *   restart TORRENTS_DIR DATA_DIR RESUME_DIR         the same torrents from resume data
  *   parse TORRENT ROUNDS                             metainfo parse time
  *   seed TORRENT DIR                                 seeds on 127.0.0.1, prints its port and pid
+ *   bare                                             a plain net server answering any handshake
+ *                                                    with 68 bytes: Node's own cost per socket
  * Prints one JSON object per line.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,7 +29,8 @@ function session(resumeDir: string | undefined, savePath: string, maxPerHost = 1
     dht: false,
     trackers: false,
     savePath,
-    limits: { maxConnections: 20_000, maxPeersPerTorrent: 20_000, maxPerHost },
+    // Batches of 100 handshakes at once: a pending pool of 50 would evict some of them.
+    limits: { maxConnections: 20_000, maxPeersPerTorrent: 20_000, maxPerHost, maxPendingIncoming: 20_000 },
     ...(resumeDir ? { resumeDir } : {}),
   });
 }
@@ -63,9 +66,24 @@ if (mode === 'parse') {
   // The median: one parse is short enough for a busy machine's hiccups to swing a mean.
   times.sort((a, b) => a - b);
   say({ event: 'parsed', ms_per_parse: times[times.length >> 1], min_ms: times[0], files });
+} else if (mode === 'bare') {
+  const { createServer } = await import('node:net');
+  const held: unknown[] = [];
+  const server = createServer((s) => {
+    held.push(s);
+    s.once('data', () => s.write(Buffer.alloc(68)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  say({
+    event: 'listening',
+    port: typeof address === 'object' && address ? address.port : 0,
+    pid: process.pid,
+  });
 } else if (mode === 'seed') {
   const [torrent, dir] = args as [string, string];
-  const c = session(undefined, dir, 100_000);
+  // The per-host limit's ceiling (every bench connection comes from 127.0.0.1).
+  const c = session(undefined, dir, 10_000);
   const port = await c.listen(0);
   const t = await c.addTorrent(torrent);
   if (t.state !== 'seeding') await new Promise((r) => t.on('state', (s) => s === 'seeding' && r(s)));

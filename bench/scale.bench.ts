@@ -6,7 +6,8 @@
  *  - memory per idle connection: 2,000 handshaken, silent connections to one seed (<= 2x).
  * Each side runs as a child (bench/scale-child.ts, test/peers/lt_scale.py) under GNU time for
  * CPU seconds and peak RSS. NBT_SCALE_TORRENTS, NBT_SCALE_IDLE_S and NBT_SCALE_CONNECTIONS
- * shrink it.
+ * shrink it. The connection figure also measures a bare Node net server holding the same
+ * sockets: the part of our cost that no Node program avoids.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -30,6 +31,12 @@ const PIECE = 1 << 18;
 const IDLE_S = Number(process.env.NBT_SCALE_IDLE_S ?? 30);
 const CONNECTIONS = Number(process.env.NBT_SCALE_CONNECTIONS ?? 2000);
 const PARSE_FILES = 10_000;
+/**
+ * Node flags for our children (NBT_SCALE_NODE_FLAGS, space-separated), e.g.
+ * `--max-semi-space-size=2`: most of a Node process's growth under many small objects is V8's
+ * young generation (up to 3 × 16 MB by default), not the objects themselves.
+ */
+const NODE_FLAGS = (process.env.NBT_SCALE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 type Event = Record<string, number | string> & { event: string };
 
@@ -55,14 +62,27 @@ async function sessionFigures(report: Reporter, root: string, lt: boolean): Prom
   report.note(
     `${TORRENTS} torrents of ${TORRENT_BYTES >> 10} KiB (${PIECE >> 10} KiB pieces), idle ${IDLE_S} s`,
   );
-  const ours = await sessionRun(process.execPath, [childJs], join(root, 'resume-ours'), torrents, data);
+  const ours = await sessionRun(
+    process.execPath,
+    [...NODE_FLAGS, childJs],
+    join(root, 'resume-ours'),
+    torrents,
+    data,
+  );
   const ref = lt
     ? await sessionRun('/usr/bin/python3', [ltScript], join(root, 'resume-lt'), torrents, data)
     : undefined;
   // Restarts take about a second: best of three, alternating, so neither side pays for a
   // moment when the machine is busy.
   for (let round = 0; round < 2; round++) {
-    await betterRestart(ours, process.execPath, [childJs], join(root, 'resume-ours'), torrents, data);
+    await betterRestart(
+      ours,
+      process.execPath,
+      [...NODE_FLAGS, childJs],
+      join(root, 'resume-ours'),
+      torrents,
+      data,
+    );
     if (ref)
       await betterRestart(ref, '/usr/bin/python3', [ltScript], join(root, 'resume-lt'), torrents, data);
   }
@@ -227,8 +247,16 @@ async function connectionFigures(report: Reporter, root: string, lt: boolean): P
     .update(encodeInfo(await readFile(torrent)))
     .digest();
   report.note(`${CONNECTIONS} idle connections (handshake and bitfield, then silence)`);
-  const ours = await perConnection(process.execPath, [childJs, 'seed', torrent, data], infoHash);
+  const ours = await perConnection(
+    process.execPath,
+    [...NODE_FLAGS, childJs, 'seed', torrent, data],
+    infoHash,
+  );
   report.figure('memory per idle connection: ours', ours, 'KB');
+  // The floor no Node program gets under: a plain net server holding the same sockets.
+  const floor = await perConnection(process.execPath, [...NODE_FLAGS, childJs, 'bare'], infoHash);
+  report.figure('memory per idle connection: bare Node net server', floor, 'KB');
+  report.figure('memory per idle connection: ours above the bare server', ours - floor, 'KB');
   if (!lt) return;
   const ref = await perConnection('/usr/bin/python3', [ltScript, 'seed', torrent, data], infoHash);
   report.figure('memory per idle connection: libtorrent', ref, 'KB');

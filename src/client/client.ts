@@ -519,7 +519,14 @@ export class Client extends TypedEmitter<ClientEvents> {
       tuning: downloaderTuning(this.settingsStore),
       readCacheBytes: this.settingsStore.get('read_cache_size'),
       ...(magnet?.link.webSeeds.length ? { webSeeds: magnet.link.webSeeds } : {}),
-      ...(saved ? { trusted: saved.trusted, recheck: saved.recheck, unfinished: saved.unfinished } : {}),
+      ...(saved
+        ? {
+            trusted: saved.trusted,
+            recheck: saved.recheck,
+            unfinished: saved.unfinished,
+            fileStats: saved.fileStats,
+          }
+        : {}),
       ...(saved?.renames.size ? { renames: saved.renames } : {}),
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });

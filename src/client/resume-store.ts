@@ -19,6 +19,7 @@ import {
 } from '../storage/resume.js';
 import { readFileIfExists, writeFileAtomic } from '../storage/atomic.js';
 import type { Bitfield } from '../util/bitfield.js';
+import type { FileStat } from '../storage/storage.js';
 import type { PeerAddress } from '../util/compact.js';
 import type { Torrent } from '../torrent/torrent.js';
 
@@ -34,6 +35,11 @@ export interface LoadedResume {
   peers: PeerAddress[];
   /** Files renamed earlier: index → path components. */
   renames: Map<number, string[]>;
+  /**
+   * The files' sizes and mtimes this decision was made on: the torrent's first check uses them
+   * instead of stat-ing every file twice more (1,000 torrents restarting: 2,000 stats saved).
+   */
+  fileStats: (FileStat | undefined)[];
 }
 
 /** Upload totals are saved again once they moved this much (the download side saves on any block). */
@@ -67,7 +73,8 @@ export class ResumeStore {
     const renames = new Map(data.renamed ?? []);
     const storage = new FileStorage(renamedLayout(m, renames), savePath);
     try {
-      const decision = trustResume(m, data, await storage.fileStats());
+      const fileStats = await storage.fileStats();
+      const decision = trustResume(m, data, fileStats);
       // Data that contradicts the files: a full check, as with no resume data at all.
       if (!decision.consistent) return undefined;
       // Pieces to recheck may come out differently: only a fully trusted file is known to match.
@@ -84,6 +91,7 @@ export class ResumeStore {
         uploaded: data.uploaded,
         peers: data.peers,
         renames,
+        fileStats,
       };
     } catch {
       return undefined;

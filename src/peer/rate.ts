@@ -5,7 +5,8 @@ import type { Clock } from '../util/clock.js';
  * steady enough for choking and display.
  */
 export class RateMeter {
-  private readonly buckets: Float64Array;
+  /** Allocated by the first add(): a peer has four meters, and an idle one never counts a byte. */
+  private buckets: Float64Array | undefined;
   private current = 0;
   /** Clock second of buckets[current]. */
   private second: number;
@@ -14,14 +15,18 @@ export class RateMeter {
 
   constructor(
     private readonly clock: Clock,
-    windowSeconds = 5,
+    private readonly windowSeconds = 5,
   ) {
-    this.buckets = new Float64Array(windowSeconds);
     this.startedAt = clock.now();
     this.second = Math.floor(this.startedAt / 1000);
   }
 
   add(bytes: number): void {
+    if (!this.buckets) {
+      // Nothing was counted before: an all-zero window at the current second.
+      this.buckets = new Float64Array(this.windowSeconds);
+      this.second = Math.floor(this.clock.now() / 1000);
+    }
     this.roll();
     this.buckets[this.current]! += bytes;
     this.total += bytes;
@@ -32,6 +37,7 @@ export class RateMeter {
    * meter's life, over everything so far (at least one second, so a first burst is not inflated).
    */
   get rate(): number {
+    if (!this.buckets) return 0;
     this.roll();
     const n = this.buckets.length;
     const elapsed = this.clock.now() - this.startedAt;
@@ -49,6 +55,7 @@ export class RateMeter {
   }
 
   private roll(): void {
+    if (!this.buckets) return;
     const s = Math.floor(this.clock.now() / 1000);
     let steps = s - this.second;
     if (steps <= 0) return;

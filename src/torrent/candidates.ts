@@ -136,6 +136,9 @@ export class CandidateList {
    * ones (both in the order they came), then the untried and failed by BEP 40 priority.
    */
   next(now: number, usable: (c: Candidate) => boolean): Candidate | undefined {
+    // The dialer asks every torrent on each round: 1,000 seeds without candidates would
+    // otherwise allocate four Map iterators each, per round, for nothing.
+    if (this.where.size === 0) return undefined;
     for (let t = 0; t < TIERS; t++) {
       const ranked = this.self !== undefined && (t === Tier.Untried || t === Tier.Failed);
       let best: Candidate | undefined;
@@ -203,6 +206,14 @@ export class CandidateList {
     };
     if (hints) c.hints = hints;
     if (this.makeRoom(c)) this.put(key, c);
+  }
+
+  /**
+   * Every known address may be tried at once: the torrent turned from seed to downloader (its
+   * resume data was wrong), so the seeds it dropped as 'both seeds' are worth dialling now.
+   */
+  retryAllNow(now: number): void {
+    for (const tier of this.tiers) for (const c of tier.values()) c.retryAt = Math.min(c.retryAt, now);
   }
 
   removeHost(host: string): void {

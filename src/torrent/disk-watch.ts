@@ -39,10 +39,13 @@ export class DiskWatch {
     this.ours = new Uint8Array(n);
   }
 
-  /** The files as they are now are the verified state (after a check). */
-  async rebaseline(): Promise<void> {
+  /**
+   * The files as they are now are the verified state (after a check); `known` are stats just
+   * taken elsewhere (the resume decision's), so the files are not stat-ed again.
+   */
+  async rebaseline(known?: (FileStat | undefined)[]): Promise<void> {
     const gen = ++this.generation;
-    const stats = await this.storage().fileStats();
+    const stats = known ?? (await this.storage().fileStats());
     if (gen !== this.generation) return;
     this.baseline = stats;
     this.changedFiles.clear();

@@ -1,6 +1,6 @@
 /** What a Torrent is built from: the session hooks it needs and its start-up settings. */
 import type { Metainfo } from '../metainfo/types.js';
-import type { Storage } from '../storage/storage.js';
+import type { FileStat, Storage } from '../storage/storage.js';
 import type { HashPool } from '../hash/pool.js';
 import type { Clock } from '../util/clock.js';
 import type { Bitfield } from '../util/bitfield.js';
@@ -39,6 +39,8 @@ export interface TorrentInit {
   trusted?: Bitfield;
   /** With `trusted`: the pieces that still need a check (their files changed). */
   recheck?: Bitfield;
+  /** With `trusted`: the files' stats the resume decision was made on (the first check's). */
+  fileStats?: (FileStat | undefined)[];
   /**
    * A magnet link: `metainfo` is a placeholder (src/torrent/metadata-exchange.ts) until
    * `installMetainfo()`; the torrent waits in the 'metadata' state.

@@ -10,7 +10,7 @@ import type { PeerSource } from '../peer/types.js';
 import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
-import type { Storage } from '../storage/storage.js';
+import type { FileStat, Storage } from '../storage/storage.js';
 import type { TimerHandle } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
@@ -32,7 +32,7 @@ import { DEFAULT_PRIORITY } from './picker-types.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
-import { findVerifiedPieces } from './data-check.js';
+import { findVerifiedPieces, spotCheckPasses, SPOT_CHECK_DELAY_MS } from './data-check.js';
 import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
@@ -105,6 +105,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private timers: TimerHandle[] = [];
   private trusted: Bitfield | undefined;
   private recheck: Bitfield | undefined;
+  /** The file stats resume data was trusted on, for the first check only (then stale). */
+  private resumeStats: (FileStat | undefined)[] | undefined;
+  /** The resume data's spot check has not passed yet (see spotCheck). */
+  private spotPending = false;
+  private spotTimer: TimerHandle | undefined;
   private unfinishedBlocks: { piece: number; blocks: Bitfield }[] | undefined;
   private skipCheck: boolean;
   private checkRun = 0;
@@ -147,6 +152,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.skipCheck = init.skipCheck ?? false;
     this.trusted = init.trusted;
     this.recheck = init.recheck;
+    this.resumeStats = init.fileStats;
     this.unfinishedBlocks = init.unfinished;
     this.sequentialFlag = init.sequential ?? false;
     for (const [i, p] of init.renames ?? []) if (i < m.files.length) this.renames.set(i, p);
@@ -345,7 +351,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Every piece is verified and on disk. */
   get complete(): boolean {
-    return !this.awaitingMetadata && this.have.complete;
+    // Pieces trusted from resume data are complete only once their spot check passed: a
+    // download that exits when complete must not exit on resume data that lies.
+    return !this.awaitingMetadata && this.have.complete && !this.spotPending;
   }
 
   /**
@@ -500,6 +508,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   ): Promise<void> {
     const wasChecking = this.stateValue === 'checking';
     this.checkRun++;
+    this.spotTimer?.cancel();
+    this.spotTimer = undefined;
     this.stopTimers();
     for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
     this.seeds.closeAll(reason);
@@ -648,9 +658,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     try {
       // Sizes and mtimes before hashing: a file changed during or after the check differs from
       // them, and its pieces are hashed again before they are served.
-      await this.watch.rebaseline().catch(() => undefined);
+      const stats = this.resumeStats;
+      this.resumeStats = undefined;
+      await this.watch.rebaseline(stats).catch(() => undefined);
       if (run !== this.checkRun) return;
-      const found = await findVerifiedPieces({
+      const { found, spot } = await findVerifiedPieces({
+        ...(stats ? { fileStats: stats } : {}),
         metainfo: this.metainfo,
         storage: () => this.storage(),
         clock: this.host.clock,
@@ -684,9 +697,52 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.enterTransferState();
       if (this.peerSessions.size > 0) this.rejoinPeers();
       this.host.connectSoon();
+      this.spotPending = spot.length > 0;
+      if (this.spotPending)
+        this.spotTimer = this.host.clock.setTimeout(() => {
+          this.spotTimer = undefined;
+          void this.spotCheck(run, spot);
+        }, SPOT_CHECK_DELAY_MS);
     } catch (e) {
       if (run === this.checkRun) this.diskError(e, 'check');
     }
+  }
+
+  /**
+   * The resume data's spot check, run once the torrent is up: a failure means the resume data
+   * was wrong about the files, so nothing of it is trusted and the whole torrent is checked
+   * again (what no longer verifies is downloaded again), as when a served piece changed on disk.
+   */
+  private async spotCheck(run: number, spot: readonly number[]): Promise<void> {
+    const current = (): boolean => run === this.checkRun && !this.removed;
+    if (!current()) return;
+    const passed = await spotCheckPasses(
+      {
+        metainfo: this.metainfo,
+        storage: () => this.storage(),
+        clock: this.host.clock,
+        hashPool: this.host.hashPool,
+        skipCheck: false,
+        trusted: undefined,
+        recheck: undefined,
+        cancelled: () => !current(),
+        onProgress: () => undefined,
+      },
+      spot,
+    ).catch(() => false);
+    if (!current()) return;
+    this.spotPending = false;
+    this.emit('spot-check', passed);
+    if (passed || this.stateValue === 'stopped' || this.stateValue === 'error') return;
+    this.trusted = undefined;
+    this.recheck = undefined;
+    for (const s of this.peerSessions.values()) {
+      this.uploader.clear(s);
+      this.downloader.dropRequests(s, true);
+    }
+    this.cache.clear();
+    this.candidates.retryAllNow(this.host.clock.now());
+    void this.check();
   }
 
   private newDownloader(): Downloader {

@@ -44,6 +44,11 @@ export interface TorrentEvents {
   'piece-hash-fail': [index: number, peers: string[]];
   /** Progress of a data check: pieces checked so far and in all. */
   'check-progress': [checked: number, total: number];
+  /**
+   * The spot check of pieces trusted from resume data ended (it runs after the torrent started;
+   * `complete` stays false until it passed). A failure starts a full check.
+   */
+  'spot-check': [passed: boolean];
   /** Every wanted piece is verified and written. */
   done: [];
   /** Every wanted piece is verified (with skipped files, before or instead of `done`). */

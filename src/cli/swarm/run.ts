@@ -76,6 +76,7 @@ export function untilComplete(
     const finish = (r: { outcome: Outcome; error?: Error }): void => {
       torrent.off('done', onDone);
       torrent.off('state', onState);
+      torrent.off('spot-check', onState);
       torrent.off('error', onError);
       signal.removeEventListener('abort', onAbort);
       resolve(r);
@@ -89,6 +90,8 @@ export function untilComplete(
     const onAbort = (): void => finish({ outcome: 'interrupted' });
     torrent.on('done', onDone);
     torrent.on('state', onState);
+    // Seeding on resume data is complete once its spot check passed.
+    torrent.on('spot-check', onState);
     torrent.on('error', onError);
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();

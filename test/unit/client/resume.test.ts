@@ -1,7 +1,7 @@
 /**
  * Resume data across process deaths: a downloader killed with SIGKILL mid-download restarts
  * without re-downloading any piece its last resume save recorded; a clean shutdown of a finished
- * download restarts as a seed without checking anything.
+ * download restarts as a seed without checking anything first (its spot check runs after).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { Client } from '../../../src/client/index.js';
 import { decodeResume, encodeResume } from '../../../src/storage/resume.js';
 import { Bitfield } from '../../../src/util/bitfield.js';
 import { SPOT_CHECK_PIECES } from '../../../src/torrent/data-check.js';
+import { HashPool } from '../../../src/hash/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { makeFixture, sameFiles, until } from './fixtures.js';
 import { ClientChild } from './child-process.js';
@@ -132,7 +133,7 @@ test('unfinished pieces: their received blocks survive a clean restart and are n
   }
 });
 
-test('resume data claiming every piece after a partial download: the restart still ends byte-identical', async () => {
+test('resume data claiming every piece after a partial download: the spot check catches it and the restart still ends byte-identical', async () => {
   const tmp = await tempDir();
   const fx = await makeFixture(join(tmp.path, 'seed'), {
     files: [{ path: 'big.bin', size: 3_000_000 }],
@@ -160,7 +161,13 @@ test('resume data claiming every piece after a partial download: the restart sti
     client = new Client({ host: '127.0.0.1', resumeDir });
     t = await client.addTorrent(fx.torrent, { savePath: save });
     t.addPeer('127.0.0.1', seedPort);
-    await until(() => t.state === 'seeding', 20_000, 'finished after restart');
+    // It seeds on the resume data at once; the spot check that follows finds the lie, and the
+    // full check and download after it end with the real data.
+    await until(
+      () => t.state === 'seeding' && t.stats().sessionDownloaded > 0,
+      20_000,
+      'spot check failed, rechecked, finished',
+    );
     assert.deepEqual(await sameFiles(fx, save), [], 'complete means verified on disk');
     assert.ok(t.stats().sessionDownloaded > 0, 'the missing pieces were fetched');
   } finally {
@@ -216,6 +223,45 @@ test('2,000 dead addresses in the resume data do not crowd out the peer the user
   } finally {
     await client.close();
     await seedClient.close();
+    await tmp.cleanup();
+  }
+});
+
+test('a clean restart seeds before hashing anything; the spot check hashes its pieces afterwards', async () => {
+  const tmp = await tempDir();
+  const fx = await makeFixture(join(tmp.path, 'seed'), {
+    files: [{ path: 'a.bin', size: 1_000_000 }],
+    pieceLength: 32_768,
+  });
+  const resumeDir = join(tmp.path, 'resume');
+  let client = new Client({ host: '127.0.0.1', dht: false, trackers: false, resumeDir });
+  const pool = new HashPool();
+  // Every piece hashed by the pool (the check reads whole chunks: bytes / piece length).
+  let hashed = 0;
+  const lent = pool.hashLent.bind(pool);
+  pool.hashLent = (data, pieceLength, length) => {
+    hashed += Math.ceil((length ?? data.length) / pieceLength);
+    return lent(data, pieceLength, length);
+  };
+  try {
+    let t = await client.addTorrent(fx.torrent, { savePath: fx.dir });
+    await until(() => t.state === 'seeding', 10_000, 'first check');
+    await client.close();
+
+    client = new Client({ host: '127.0.0.1', dht: false, trackers: false, resumeDir, hashPool: pool });
+    let hashedAtSeeding = -1;
+    const added = client.addTorrent(fx.torrent, { savePath: fx.dir });
+    client.on('torrent-state', (_t, s) => {
+      if (s === 'seeding' && hashedAtSeeding < 0) hashedAtSeeding = hashed;
+    });
+    t = await added;
+    await until(() => hashed >= SPOT_CHECK_PIECES, 10_000, 'the spot check ran');
+    assert.equal(hashedAtSeeding, 0, 'no piece was hashed before the torrent seeded');
+    assert.equal(t.state, 'seeding', 'the spot check passed: still seeding');
+    assert.ok(hashed <= SPOT_CHECK_PIECES, `only the spot check was hashed (${hashed} pieces)`);
+  } finally {
+    await client.close();
+    await pool.close();
     await tmp.cleanup();
   }
 });

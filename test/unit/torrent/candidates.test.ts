@@ -203,3 +203,17 @@ test('BEP 40: a full list of untried addresses keeps the highest-ranked ones', a
   assert.deepEqual(d.add([{ host: '1.1.1.3', port: 1 }], src, never), []);
   assert.equal(d.add([{ host: '1.1.1.4', port: 1 }], { kind: 'user' }, never).length, 1);
 });
+
+test('retryAllNow makes every backed-off address due at once', () => {
+  const c = new CandidateList();
+  c.add([{ host: '10.0.0.1', port: 1 }], src, never);
+  const got = c.next(0, () => true)!;
+  c.release(got, src, 1000, true);
+  assert.equal(
+    c.next(1000, () => true),
+    undefined,
+    'released: backed off',
+  );
+  c.retryAllNow(1000);
+  assert.equal(c.next(1000, () => true)?.host, '10.0.0.1');
+});
