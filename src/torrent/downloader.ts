@@ -99,6 +99,24 @@ export const defaultDownloaderTuning: DownloaderTuning = {
 /** The sender recorded for blocks read back from disk (resume data). */
 const RESUME_SENDER = 'resume';
 
+/**
+ * Cancelled requests remembered per peer, so a block already on its way when we cancelled is not
+ * taken for one never requested. Forgetting them all at once (as this once did past 8,192) made
+ * a streaming reader's cancels of a 2,000-request pipeline look like a flood of unrequested
+ * blocks: the seed was disconnected (UNREQUESTED_PIECE) three times in a 384 MiB stream.
+ */
+const MAX_CANCELLED = 16_384;
+
+/** Drops the oldest remembered cancels once there are too many (a Set keeps insertion order). */
+function trimCancelled(set: Set<number>): void {
+  if (set.size <= MAX_CANCELLED) return;
+  let drop = set.size - MAX_CANCELLED / 2;
+  for (const id of set) {
+    set.delete(id);
+    if (--drop <= 0) break;
+  }
+}
+
 /** Time-critical requests may exceed the pipeline target by this many pieces' blocks. */
 const CRITICAL_EXTRA_PIECES = 2;
 /** Peers below this share of the fastest peer's rate are too slow for deadlines (libtorrent-like). */
@@ -277,6 +295,7 @@ export class Downloader {
       const other = this.host.session(holder as PeerLink);
       if (!other || !other.inflight.delete(id)) continue;
       other.cancelled.add(id);
+      trimCancelled(other.cancelled);
       other.peer.cancel(index, begin, block.length);
     }
     if (r.duplicate) {
@@ -437,6 +456,7 @@ export class Downloader {
         s.cancelled.add(id);
         if (!s.peer.closed) s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
       }
+      trimCancelled(s.cancelled);
       this.picker.abandonPiece(piece);
       this.picker.setSolo(piece, undefined);
       this.assignSolo(piece);
@@ -505,8 +525,11 @@ export class Downloader {
     if (s.inflight.size === 0) s.lastBlockAt = now;
     for (const b of blocks) {
       const id = b.piece * this.bpp + b.offset / this.blockSize;
+      // A cancelled block asked for again stays remembered as cancelled: the copy already on its
+      // way when we cancelled may still come, then the one for this request (a streaming seek
+      // withdraws and re-requests whole pipelines; counting those copies as unrequested got the
+      // seed disconnected).
       s.inflight.set(id, { ref: b, sentAt: now });
-      s.cancelled.delete(id);
       peer.request(b.piece, b.offset, b.length);
     }
   }
@@ -544,7 +567,7 @@ export class Downloader {
       this.picker.cancelled(s.peer, req.ref);
       s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
     }
-    if (s.cancelled.size > 8192) s.cancelled.clear();
+    trimCancelled(s.cancelled);
   }
 
   private fillOthers(except: PeerSession): void {
@@ -560,7 +583,7 @@ export class Downloader {
       if (sendCancel && !s.peer.closed) s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
     }
     s.inflight.clear();
-    if (s.cancelled.size > 4096) s.cancelled.clear();
+    trimCancelled(s.cancelled);
   }
 
   /** Once a second: hashing placement, pipeline sizing, slow start, snubbing. */
@@ -614,6 +637,7 @@ export class Downloader {
       s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
       expired++;
     }
+    trimCancelled(s.cancelled);
     if (expired > 0) this.fillOthers(s);
   }
 

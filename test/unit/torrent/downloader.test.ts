@@ -374,3 +374,34 @@ test('a shared failure bans nobody; the piece goes to one peer at a time until i
   assert.deepEqual(banned, ['liar'], 'its block differs from the verified piece');
   assert.equal(seed.fake.closed, false);
 });
+
+test('blocks cancelled by a seek and asked for again may arrive twice: neither copy is "unrequested"', () => {
+  // Before: re-requesting a cancelled block forgot the cancel, so the copy already on its way
+  // plus the one for the new request counted as unrequested; a streaming reader's seeks withdrew
+  // 2,000-request pipelines and the seed was disconnected (UNREQUESTED_PIECE).
+  const b = setup(8, { maxUnrequested: 1 });
+  const dl = new PieceDeadlines(() => b.clock.now());
+  b.d.picker.critical = dl;
+  dl.onChange = () => b.d.criticalChanged();
+  const p = b.add('a');
+  p.fake.extensions = { reqq: 8 };
+  p.fake.peerChoking = false;
+  p.s.slowStart = false;
+  p.s.target = 8;
+  b.d.onMessage(p.s, { type: 'unchoke' });
+  const first = p.fake.requests.slice();
+  const target = [0, 1, 2, 3, 4, 5, 6, 7].find((x) => !first.some((r) => r.index === x))!;
+  p.fake.requests.length = 0;
+  dl.set({}, [{ piece: target, deadline: b.clock.now() }]);
+  assert.equal(p.fake.cancels.length, 8, 'the ordinary requests withdrawn');
+  const deliver = (r: { index: number; begin: number; length: number }): void =>
+    b.d.onMessage(p.s, { type: 'piece', index: r.index, begin: r.begin, block: b.block(r) });
+  // The seed had already sent the withdrawn blocks: they arrive; then it answers the new requests,
+  // among them the withdrawn blocks asked for again, and those asked for later.
+  for (const r of first) deliver(r);
+  for (let round = 0; round < 4 && p.fake.requests.length > 0; round++) {
+    const batch = p.fake.requests.splice(0);
+    for (const r of batch) deliver(r);
+  }
+  assert.equal(p.fake.closed, false, `closed: ${String(p.fake.closeReason)}`);
+});
