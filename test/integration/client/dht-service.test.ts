@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '../../../src/client/index.js';
+import { buildMagnet } from '../../../src/metainfo/index.js';
+import { FakeClock } from '../../../src/util/clock.js';
+import { seededBytes, tempDir } from '../../helpers/tmp.js';
+import { join } from 'node:path';
+import { until } from '../../unit/client/fixtures.js';
+
+test('DHT searches: at once on start, early every minIntervalMs while short of peers, on the FakeClock', async () => {
+  const tmp = await tempDir();
+  const clock = new FakeClock();
+  const c = new Client({
+    host: '127.0.0.1',
+    clock,
+    pex: false,
+    trackers: false,
+    dht: { host: '127.0.0.1', bootstrap: [], minIntervalMs: 60_000, intervalMs: 15 * 60_000 },
+  });
+  try {
+    const port = await c.listen(0);
+    await c.dht!.ready;
+    assert.equal(c.dht!.port, port, 'the DHT shares the listen port');
+    // Count this torrent's searches (the node's own maintenance makes lookups too).
+    const node = c.dht!.node;
+    const announce = node.announce.bind(node);
+    let searches = 0;
+    node.announce = (infoHash, port, implied) => {
+      searches++;
+      return announce(infoHash, port, implied);
+    };
+    const lookups = (): number => searches;
+    const base = 0;
+    const t = await c.addTorrent(buildMagnet({ infoHash: seededBytes(20, 5) }), { savePath: tmp.path });
+    await until(() => t.state === 'metadata' && lookups() === base + 1, 5000, 'first search');
+    clock.advance(30_000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lookups(), base + 1, 'not again before minIntervalMs');
+    clock.advance(35_000);
+    await until(() => lookups() === base + 2, 5000, 'early search while short of peers');
+    await c.removeTorrent(t);
+    clock.advance(20 * 60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lookups(), base + 2, 'a removed torrent is not searched');
+  } finally {
+    await c.close();
+    await tmp.cleanup();
+  }
+});
+
+test('DHT: a hybrid is announced under its v1 hash and its truncated v2 hash', async () => {
+  const tmp = await tempDir();
+  const c = new Client({
+    host: '127.0.0.1',
+    pex: false,
+    trackers: false,
+    dht: { host: '127.0.0.1', bootstrap: [] },
+  });
+  try {
+    await c.listen(0);
+    await c.dht!.ready;
+    const node = c.dht!.node;
+    const announce = node.announce.bind(node);
+    const names: string[] = [];
+    node.announce = (infoHash, port, implied) => {
+      names.push(Buffer.from(infoHash).toString('hex'));
+      return announce(infoHash, port, implied);
+    };
+    const v1 = seededBytes(20, 7);
+    const v2 = seededBytes(32, 8);
+    await c.addTorrent(buildMagnet({ infoHash: v1, infoHashV2: v2 }), { savePath: tmp.path });
+    await until(() => names.length >= 2, 5000, 'two announces');
+    assert.deepEqual(names.slice(0, 2), [v1.toString('hex'), v2.subarray(0, 20).toString('hex')]);
+    // a v1 torrent: one name only
+    const other = seededBytes(20, 9);
+    await c.addTorrent(buildMagnet({ infoHash: other }), { savePath: join(tmp.path, 'o') });
+    await until(() => names.includes(other.toString('hex')), 5000, 'v1 announce');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(names.length, 3);
+  } finally {
+    await c.close();
+    await tmp.cleanup();
+  }
+});
