@@ -5,8 +5,21 @@
  * serve creation, parsing (piece layer → root), piece verification and, for the wire's hash
  * request / hashes messages, layers and uncle-hash proofs of single blocks.
  */
+import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
 import { NbtError } from '../util/errors.js';
+
+/**
+ * One-shot SHA-256 (`crypto.hash`, Node ≥ 20.12): a v2 gigabyte is 65,536 leaves and as many
+ * inner nodes, and a Hash object per 64-byte node cost more than the hashing. Older Node 20
+ * releases fall back to createHash.
+ */
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+export function sha256(data: Uint8Array): Buffer {
+  return oneShot ? oneShot('sha256', data, 'buffer') : createHash('sha256').update(data).digest();
+}
+/** Scratch for hashPair: two nodes side by side (hashing copies its input). */
+const pair = Buffer.alloc(64);
 
 /** Leaf size: every v2 leaf hashes 16 KiB of a file (the last one may be shorter). */
 export const MERKLE_BLOCK = 16 * 1024;
@@ -21,7 +34,10 @@ function fail(message: string): never {
 }
 
 function hashPair(a: Uint8Array, b: Uint8Array): Buffer {
-  return createHash('sha256').update(a).update(b).digest();
+  if (a.length !== 32 || b.length !== 32) return createHash('sha256').update(a).update(b).digest();
+  pair.set(a, 0);
+  pair.set(b, 32);
+  return sha256(pair);
 }
 
 /** The smallest power of two >= n (1 for n <= 1). */
@@ -53,11 +69,7 @@ export function padHash(height: number): Buffer {
 export function blockHashes(data: Uint8Array): Buffer[] {
   const out: Buffer[] = [];
   for (let at = 0; at < data.length; at += MERKLE_BLOCK)
-    out.push(
-      createHash('sha256')
-        .update(data.subarray(at, at + MERKLE_BLOCK))
-        .digest(),
-    );
+    out.push(sha256(data.subarray(at, at + MERKLE_BLOCK)));
   return out;
 }
 
@@ -172,7 +184,7 @@ export function verifyBlock(
   root: Buffer,
 ): boolean {
   if (block.length > MERKLE_BLOCK) return false;
-  const leaf = createHash('sha256').update(block).digest();
+  const leaf = sha256(block);
   return rootFromProof(leaf, index, uncles).equals(root);
 }
 
@@ -184,7 +196,8 @@ export function verifyBlock(
  */
 export class MerkleHasher {
   private readonly leaves: Buffer[] = [];
-  private block: Hash = createHash('sha256');
+  /** The leaf being hashed piecemeal (only when a block arrives split over updates). */
+  private block: Hash | undefined;
   private inBlock = 0;
   private seen = 0;
 
@@ -201,7 +214,14 @@ export class MerkleHasher {
     let at = 0;
     while (at < data.length && this.seen < this.dataLength) {
       const take = Math.min(data.length - at, MERKLE_BLOCK - this.inBlock, this.dataLength - this.seen);
-      this.block.update(data.subarray(at, at + take));
+      // A whole leaf in one piece of input (the usual case: pieces arrive whole): one-shot.
+      if (this.inBlock === 0 && take === MERKLE_BLOCK) {
+        this.leaves.push(sha256(data.subarray(at, at + take)));
+        at += take;
+        this.seen += take;
+        continue;
+      }
+      (this.block ??= createHash('sha256')).update(data.subarray(at, at + take));
       at += take;
       this.seen += take;
       this.inBlock += take;
@@ -216,8 +236,8 @@ export class MerkleHasher {
   }
 
   private closeBlock(): void {
-    this.leaves.push(this.block.digest());
-    this.block = createHash('sha256');
+    this.leaves.push(this.block ? this.block.digest() : sha256(new Uint8Array(0)));
+    this.block = undefined;
     this.inBlock = 0;
   }
 }

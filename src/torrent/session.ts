@@ -11,8 +11,12 @@ export interface InflightRequest {
 export class PeerSession<L extends PeerLink = PeerLink> {
   /** Our outstanding requests by global block id (piece * blocksPerPiece + block). */
   readonly inflight = new Map<number, InflightRequest>();
-  /** Blocks we cancelled recently; a piece message for them is a normal race, not an offence. */
-  readonly cancelled = new Set<number>();
+  /**
+   * Blocks we cancelled recently, with how many copies may still come (a block cancelled, asked
+   * for again and cancelled again can arrive more than once); a piece message for them is a
+   * normal race, not an offence.
+   */
+  readonly cancelled = new Map<number, number>();
   /** The remote's requests waiting to be served, in order. */
   uploadQueue: BlockRef[] = [];
   /** A block read is in progress for this peer. */

@@ -405,3 +405,41 @@ test('blocks cancelled by a seek and asked for again may arrive twice: neither c
   }
   assert.equal(p.fake.closed, false, `closed: ${String(p.fake.closeReason)}`);
 });
+
+test('a reject answering our cancel does not undo the same block asked for again', () => {
+  // BEP 6 answers a cancel with a reject. When a seek withdrew a block and it was requested again,
+  // that reject used to drop the new request; the block then arrived unmatched and was wasted.
+  const b = setup(8);
+  const dl = new PieceDeadlines(() => b.clock.now());
+  b.d.picker.critical = dl;
+  dl.onChange = () => b.d.criticalChanged();
+  const p = b.add('a');
+  p.fake.extensions = { reqq: 8 };
+  p.fake.peerChoking = false;
+  p.s.slowStart = false;
+  p.s.target = 8;
+  b.d.onMessage(p.s, { type: 'unchoke' });
+  const first = p.fake.requests.slice();
+  const target = [0, 1, 2, 3, 4, 5, 6, 7].find((x) => !first.some((r) => r.index === x))!;
+  p.fake.requests.length = 0;
+  dl.set({}, [{ piece: target, deadline: b.clock.now() }]);
+  assert.equal(p.fake.cancels.length, 8);
+  const serve = (r: { index: number; begin: number; length: number }): void =>
+    b.d.onMessage(p.s, { type: 'piece', index: r.index, begin: r.begin, block: b.block(r) });
+  // The critical blocks come first; meanwhile the withdrawn ones are asked for again.
+  for (
+    let round = 0;
+    round < 6 && !first.some((f) => p.s.inflight.has(f.index * 4 + f.begin / 16384));
+    round++
+  )
+    for (const r of p.fake.requests.splice(0)) serve(r);
+  const again = first.filter((f) => p.s.inflight.has(f.index * 4 + f.begin / 16384));
+  assert.ok(again.length > 0, 'withdrawn blocks requested again');
+  // Only now do the rejects answering the cancels arrive; then the seed serves the rest.
+  for (const r of first)
+    b.d.onMessage(p.s, { type: 'reject', index: r.index, begin: r.begin, length: r.length });
+  for (const r of again) assert.ok(p.s.inflight.has(r.index * 4 + r.begin / 16384), 'the new request stands');
+  for (let round = 0; round < 6 && p.fake.requests.length > 0; round++)
+    for (const r of p.fake.requests.splice(0)) serve(r);
+  assert.equal(b.d.wasted, 0, 'nothing received was thrown away');
+});
