@@ -28,7 +28,16 @@ import {
 import { FakeClock } from '../../../src/util/clock.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
 import { makeFixture, until } from '../../unit/client/fixtures.js';
-import { count, frame, hostile, makeWorld, peerOf, portOf, reasonOf, u32s } from '../../unit/client/hostile-world.js';
+import {
+  count,
+  frame,
+  hostile,
+  makeWorld,
+  peerOf,
+  portOf,
+  reasonOf,
+  u32s,
+} from '../../unit/client/hostile-world.js';
 import { RawPeer } from '../../unit/client/raw-peer.js';
 import { FileStorage } from '../../../src/storage/file-storage.js';
 import { MAX_PREFETCH_PIECES } from '../../../src/torrent/uploader.js';

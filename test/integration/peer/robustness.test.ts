@@ -2,7 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DisconnectReason } from '../../../src/peer/index.js';
-import { ID_A, INFO_HASH, closeInfo, handshakeBytes, once, peerServer, rawConnect } from '../../unit/peer/helpers.js';
+import {
+  ID_A,
+  INFO_HASH,
+  closeInfo,
+  handshakeBytes,
+  once,
+  peerServer,
+  rawConnect,
+} from '../../unit/peer/helpers.js';
 
 const accept = {
   peerId: ID_A,
