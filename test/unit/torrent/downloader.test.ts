@@ -375,11 +375,12 @@ test('a shared failure bans nobody; the piece goes to one peer at a time until i
   assert.equal(seed.fake.closed, false);
 });
 
-test('blocks cancelled by a seek and asked for again may arrive twice: neither copy is "unrequested"', () => {
-  // Before: re-requesting a cancelled block forgot the cancel, so the copy already on its way
-  // plus the one for the new request counted as unrequested; a streaming reader's seeks withdrew
-  // 2,000-request pipelines and the seed was disconnected (UNREQUESTED_PIECE).
-  const b = setup(8, { maxUnrequested: 1 });
+/**
+ * One peer with a full pipeline of 8 ordinary requests, then a seek to a piece nobody requested:
+ * every ordinary request is withdrawn (`first`), the critical piece asked for first.
+ */
+function afterSeekWithdrawal(tuning = {}) {
+  const b = setup(8, tuning);
   const dl = new PieceDeadlines(() => b.clock.now());
   b.d.picker.critical = dl;
   dl.onChange = () => b.d.criticalChanged();
@@ -394,8 +395,16 @@ test('blocks cancelled by a seek and asked for again may arrive twice: neither c
   p.fake.requests.length = 0;
   dl.set({}, [{ piece: target, deadline: b.clock.now() }]);
   assert.equal(p.fake.cancels.length, 8, 'the ordinary requests withdrawn');
-  const deliver = (r: { index: number; begin: number; length: number }): void =>
+  const serve = (r: { index: number; begin: number; length: number }): void =>
     b.d.onMessage(p.s, { type: 'piece', index: r.index, begin: r.begin, block: b.block(r) });
+  return { b, p, first, serve };
+}
+
+test('blocks cancelled by a seek and asked for again may arrive twice: neither copy is "unrequested"', () => {
+  // Before: re-requesting a cancelled block forgot the cancel, so the copy already on its way
+  // plus the one for the new request counted as unrequested; a streaming reader's seeks withdrew
+  // 2,000-request pipelines and the seed was disconnected (UNREQUESTED_PIECE).
+  const { p, first, serve: deliver } = afterSeekWithdrawal({ maxUnrequested: 1 });
   // The seed had already sent the withdrawn blocks: they arrive; then it answers the new requests,
   // among them the withdrawn blocks asked for again, and those asked for later.
   for (const r of first) deliver(r);
@@ -409,23 +418,7 @@ test('blocks cancelled by a seek and asked for again may arrive twice: neither c
 test('a reject answering our cancel does not undo the same block asked for again', () => {
   // BEP 6 answers a cancel with a reject. When a seek withdrew a block and it was requested again,
   // that reject used to drop the new request; the block then arrived unmatched and was wasted.
-  const b = setup(8);
-  const dl = new PieceDeadlines(() => b.clock.now());
-  b.d.picker.critical = dl;
-  dl.onChange = () => b.d.criticalChanged();
-  const p = b.add('a');
-  p.fake.extensions = { reqq: 8 };
-  p.fake.peerChoking = false;
-  p.s.slowStart = false;
-  p.s.target = 8;
-  b.d.onMessage(p.s, { type: 'unchoke' });
-  const first = p.fake.requests.slice();
-  const target = [0, 1, 2, 3, 4, 5, 6, 7].find((x) => !first.some((r) => r.index === x))!;
-  p.fake.requests.length = 0;
-  dl.set({}, [{ piece: target, deadline: b.clock.now() }]);
-  assert.equal(p.fake.cancels.length, 8);
-  const serve = (r: { index: number; begin: number; length: number }): void =>
-    b.d.onMessage(p.s, { type: 'piece', index: r.index, begin: r.begin, block: b.block(r) });
+  const { b, p, first, serve } = afterSeekWithdrawal();
   // The critical blocks come first; meanwhile the withdrawn ones are asked for again.
   for (
     let round = 0;
