@@ -69,6 +69,9 @@ test('a torrent in error: a stderr line, an "error" JSON event, and summary stat
   defer(() => seed.close());
   const seedPort = await seed.listen(0);
   const st = await seed.addTorrent(bytes, { savePath: tmp.path });
+  // A seed still checking refuses peers (HASHCHECKING) and the dial backs off 15 s: wait for it.
+  const ready = Date.now() + 10_000;
+  while (st.state !== 'seeding' && Date.now() < ready) await new Promise((r) => setTimeout(r, 20));
   const torrent = await client.addTorrent(bytes, {
     savePath: save,
     peers: [{ host: '127.0.0.1', port: seedPort }],
@@ -90,7 +93,6 @@ test('a torrent in error: a stderr line, an "error" JSON event, and summary stat
     errors: { write: (c: string) => void (errText += c) },
   });
   defer(() => reporter.stop());
-  void st;
   const deadline = Date.now() + 10_000;
   while (torrent.state !== 'error' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(torrent.state, 'error');
