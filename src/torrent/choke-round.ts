@@ -48,6 +48,7 @@ function chokerView(s: PeerSession): ChokerPeer {
     connectedAt: p.connectedAt ?? 0,
     amChoking: p.amChoking,
     lastRequestAt: s.lastRequestAt,
+    interestedAt: s.interestedAt,
     unchokedAt: s.unchokedAt,
     uploadedSinceUnchoke: p.uploaded - s.uploadedAtUnchoke,
     busy: s.serving || s.uploadQueue.length > 0,

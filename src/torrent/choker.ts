@@ -42,6 +42,8 @@ export interface ChokerPeer {
   uploadedSinceUnchoke: number;
   /** Requests of its are queued or being served. */
   busy: boolean;
+  /** Clock ms of its last `interested` message (absent or -Infinity: none seen). */
+  interestedAt?: number;
 }
 
 export type SlotSetting = number | 'auto';
@@ -222,7 +224,15 @@ export class Choker {
       const since = this.idleChoked.get(p.key);
       // A peer that lost interest ends its backoff: interest again (e.g. it wants files it had
       // skipped) is a new need, and a choked peer cannot show it by requesting.
-      if (since !== undefined && (now - since >= this.backoffMs || p.lastRequestAt > since || !p.interested))
+      // So is a fresh `interested` after the idle choke: a quick lose-and-regain between two
+      // rounds is never seen as "not interested" (it left a re-wanting leecher choked 60 s).
+      if (
+        since !== undefined &&
+        (now - since >= this.backoffMs ||
+          p.lastRequestAt > since ||
+          !p.interested ||
+          (p.interestedAt ?? -Infinity) > since)
+      )
         this.idleChoked.delete(p.key);
     }
   }

@@ -43,6 +43,8 @@ export class PeerSession<L extends PeerLink = PeerLink> {
   uploadedAtUnchoke = 0;
   /** Clock time of its last request to us (-Infinity: never): the choker serves those who ask. */
   lastRequestAt = -Infinity;
+  /** Clock time of its last `interested` message (-Infinity: never). */
+  interestedAt = -Infinity;
   /** The peer is a seed (has every piece). */
   seed = false;
   /** Ask the picker for contiguous runs of pieces (web seeds: one HTTP range per run). */

@@ -962,6 +962,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const peer = s.peer;
     switch (m.type) {
       case 'interested':
+        s.interestedAt = this.host.clock.now();
         if (peer.amChoking && this.transferring) this.runChoker(true);
         return;
       case 'notInterested':

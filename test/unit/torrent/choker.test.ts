@@ -216,6 +216,21 @@ test('an idle-choked peer that loses interest and regains it is unchoked without
   assert.equal(a.amChoking, false, 'unchoked at once');
 });
 
+test('an idle-choked peer whose interest flips off and on between two rounds is unchoked at once', () => {
+  // The web-UI test's leecher: it re-wanted skipped files right after losing interest, both
+  // before the seed's next round, so no round saw it uninterested; it stayed choked 60 s.
+  const c = new Choker({ slots: 1, idleMs: 1500, idleBackoffMs: 60_000, random: prng(5) });
+  const sim = new Sim(c, true);
+  const a = sim.add('a', { requests: false });
+  a.lastRequestAt = sim.now;
+  sim.advance(2000);
+  assert.equal(a.amChoking, true, 'idle for 1.5 s: choked');
+  sim.advance(1000);
+  (a as { interestedAt?: number }).interestedAt = sim.now;
+  sim.round(true);
+  assert.equal(a.amChoking, false, 'a fresh interested ends the backoff');
+});
+
 test('a request queued or being served keeps a peer from counting as idle', () => {
   const c = new Choker({ slots: 1, random: prng(6) });
   const p = peer('p', { amChoking: false, unchokedAt: 0, lastRequestAt: 0, busy: true });
