@@ -148,15 +148,7 @@ export class HashPool {
         `hash pool: piece length must be a positive integer, got ${pieceLength}`,
       );
     if (this.closed) throw new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
-    if (
-      data.buffer instanceof SharedArrayBuffer ||
-      data.byteOffset !== 0 ||
-      data.byteLength !== data.buffer.byteLength
-    )
-      throw new NbtError(
-        'HASH_NOT_TRANSFERABLE',
-        'hash pool: hashLent needs a buffer that spans its whole ArrayBuffer',
-      );
+    assertTransferable(data, 'hashLent');
     if (!Number.isSafeInteger(length) || length < 0 || length > data.byteLength)
       throw new RangeError(`hash pool: length ${length} outside 0..${data.byteLength}`);
     if (length === 0) return { digests: Buffer.alloc(0), data };
@@ -227,15 +219,7 @@ export class HashPool {
     sha1 = false,
   ): Promise<{ digests: Buffer; data: Buffer }> {
     this.checkMerkle(data, pieces);
-    if (
-      data.buffer instanceof SharedArrayBuffer ||
-      data.byteOffset !== 0 ||
-      data.byteLength !== data.buffer.byteLength
-    )
-      throw new NbtError(
-        'HASH_NOT_TRANSFERABLE',
-        'hash pool: hashMerkleLent needs a buffer that spans its whole ArrayBuffer',
-      );
+    assertTransferable(data, 'hashMerkleLent');
     const r = await this.submitAny(
       { kind: 'merkle', data, pieces: pieces.map((p) => ({ ...p })), sha1, returnData: true },
       [data.buffer as ArrayBuffer],
@@ -414,4 +398,17 @@ function loaderFlags(argv: readonly string[]): string[] {
   return flagGroups(argv)
     .filter(([f]) => keep.test(f!))
     .flat();
+}
+
+/** A lent buffer moves to the worker and back: it must own its whole (non-shared) ArrayBuffer. */
+function assertTransferable(data: Uint8Array, method: string): void {
+  if (
+    data.buffer instanceof SharedArrayBuffer ||
+    data.byteOffset !== 0 ||
+    data.byteLength !== data.buffer.byteLength
+  )
+    throw new NbtError(
+      'HASH_NOT_TRANSFERABLE',
+      `hash pool: ${method} needs a buffer that spans its whole ArrayBuffer`,
+    );
 }
