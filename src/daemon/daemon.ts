@@ -7,85 +7,32 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Client, type ClientOptions } from '../client/index.js';
+import { Client } from '../client/index.js';
 import { parseMagnet, parseTorrent } from '../metainfo/index.js';
-import type { Torrent } from '../torrent/torrent.js';
-import type { TorrentRateLimits } from '../torrent/rate-limits.js';
 import { NbtError } from '../util/errors.js';
-import { SessionStore, type DaemonSettings, type TorrentRecord } from './store.js';
+import { SessionStore, type DaemonSettings } from './store.js';
 import { defaultSettings, applySessionSettings } from './settings.js';
 import type { Logger } from './log.js';
-import { decide, type PolicyTorrent } from './policy.js';
+import { decide } from './policy.js';
 import { inAltSpeedWindow } from './schedule.js';
 import { WatchDir } from './watch-dir.js';
 import { DaemonBlocklist } from './blocklist.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { SettingName, SettingsPack } from '../settings/index.js';
 import { applyEngineSettings, validSavedEngineSettings } from './engine-settings.js';
+import type { AddRequest, AddResult, DaemonOptions, DaemonTorrent } from './daemon-types.js';
+import { trackActivity } from './activity.js';
+import { readAddSource } from './add-source.js';
+import { dataDir, newRecord, rateLimitsOf } from './records.js';
+import { restoreAll } from './restore.js';
+import { policyFacts } from './policy-facts.js';
 
-export interface DaemonOptions {
-  configDir: string;
-  /** Default save directory (the session's download-dir, unless the session file says otherwise). */
-  downloadDir?: string;
-  /** Peer listen port, or a range tried in order (0 = any). */
-  port?: number | [number, number];
-  /** Client options for tests (clock, network, limits, trackers/dht off …). */
-  client?: ClientOptions;
-  /** Wall-clock Unix seconds (added/done dates); default Date.now()/1000. */
-  now?: () => number;
-  log?: Logger;
-}
+export type { AddRequest, AddResult, DaemonOptions, DaemonTorrent } from './daemon-types.js';
+export { secondsIn } from './activity.js';
+export { dataDir, rateLimitsOf } from './records.js';
 
-/** What a remote tool sees: the remembered record and the running torrent (absent while re-adding). */
-export interface DaemonTorrent {
-  record: TorrentRecord;
-  torrent: Torrent | undefined;
-  /** Waiting in the download or seed queue (kept paused by the policy). */
-  queued?: boolean;
-  /** Started with start-now: skips the queues until stopped. */
-  forceStart?: boolean;
-  /** Its data is being moved out of the incomplete directory. */
-  moving?: boolean;
-  /** Upload total and the clock time (ms) it last changed: the idle seeding limit's measure. */
-  lastUpload?: { bytes: number; at: number };
-  /** Download total and the clock time (ms) it last grew while running: the stall measure. */
-  lastProgress?: { bytes: number; at: number };
-  /** Seconds spent downloading / seeding in this run, and since when (Unix s) in the current one. */
-  activeSeconds?: { downloading: number; seeding: number; state?: 'downloading' | 'seeding'; since: number };
-}
-
-/** Seconds the torrent has spent in `state` during this run of the daemon. */
-export function secondsIn(entry: DaemonTorrent, state: 'downloading' | 'seeding', now: number): number {
-  const a = entry.activeSeconds;
-  if (!a) return 0;
-  // The current second counts once begun (Transmission's counters tick at once too), so a
-  // torrent seeding for half a second does not report 0.
-  return a[state] + (a.state === state ? Math.max(1, now - a.since) : 0);
-}
-
-export interface AddRequest {
-  /** .torrent bytes. */
-  metainfo?: Uint8Array;
-  /** A .torrent path, magnet link or http(s) URL. */
-  filename?: string;
-  downloadDir?: string;
-  paused?: boolean;
-  labels?: string[];
-  /** Trust the data on disk without a hash check (qBittorrent's skip_checking). */
-  skipCheck?: boolean;
-}
-
-export interface AddResult {
-  entry: DaemonTorrent;
-  duplicate: boolean;
-}
-
-/** Largest .torrent fetched from a URL. */
-const MAX_FETCHED_TORRENT = 16 * 1024 * 1024;
 /** How often queues and seed limits are looked at (also after every change). */
 const POLICY_INTERVAL_MS = 5_000;
-/** Saved torrents restored at the same time when the daemon starts. */
-const RESTORE_CONCURRENCY = 16;
 /** State changes run the policy at most this often (Transmission's queue pump runs each second). */
 const POLICY_COALESCE_MS = 250;
 
@@ -153,20 +100,12 @@ export class Daemon {
       d.entries.set(record.infoHash, entry);
       restoring.push(entry);
     }
-    // A few at a time: each start waits on small file reads (its .torrent, its resume file), and
-    // 1,000 of them one after another take seconds of round trips.
-    let next = 0;
-    const restoreNext = async (): Promise<void> => {
-      while (next < restoring.length) {
-        const entry = restoring[next++]!;
-        await d
-          .startTorrent(entry)
-          .catch((e: unknown) =>
-            d.log?.error('could not restore torrent', { infoHash: entry.record.infoHash, error: String(e) }),
-          );
-      }
-    };
-    await Promise.all(Array.from({ length: RESTORE_CONCURRENCY }, restoreNext));
+    await restoreAll(
+      restoring,
+      (entry) => d.startTorrent(entry),
+      (entry, e) =>
+        d.log?.error('could not restore torrent', { infoHash: entry.record.infoHash, error: String(e) }),
+    );
     d.policyTimer = d.client.options.clock.setInterval(() => d.tick(), POLICY_INTERVAL_MS);
     d.applyPolicy();
     d.log?.info('daemon started', { torrents: d.entries.size, port: d.client.port, configDir: store.dir });
@@ -223,49 +162,22 @@ export class Daemon {
   /** Adds a torrent; resolves once its record (and .torrent) are on disk. */
   async add(req: AddRequest): Promise<AddResult> {
     const now = this.now();
-    let bytes = req.metainfo;
-    let magnet: string | undefined;
-    if (!bytes && req.filename) {
-      const f = req.filename.trim();
-      if (f.startsWith('magnet:')) magnet = f;
-      else if (/^https?:\/\//i.test(f)) bytes = await fetchTorrent(f);
-      else bytes = await import('node:fs/promises').then((fs) => fs.readFile(f));
-    }
-    if (!bytes && !magnet) throw new NbtError('DAEMON_BAD_ADD', 'no metainfo or filename');
+    const { bytes, magnet } = await readAddSource(req);
     const parsed = bytes ? parseTorrent(bytes) : parseMagnet(magnet!);
     const infoHash = parsed.infoHashHex;
     const existing = this.entries.get(infoHash);
     if (existing) return { entry: existing, duplicate: true };
     if (bytes) await this.store.saveTorrentFile(infoHash, bytes);
-    const record: TorrentRecord = {
+    const record = newRecord({
       id: this.store.allocateId(),
       infoHash,
       name: parsed.name ?? infoHash,
-      source: magnet ? { kind: 'magnet', uri: magnet } : { kind: 'file' },
-      savePath: resolve(req.downloadDir ?? this.settingsValue['download-dir']),
-      ...(this.settingsValue['incomplete-dir-enabled'] &&
-      resolve(this.settingsValue['incomplete-dir']) !==
-        resolve(req.downloadDir ?? this.settingsValue['download-dir'])
-        ? { incompleteDir: resolve(this.settingsValue['incomplete-dir']) }
-        : {}),
-      stopped: req.paused ?? !this.settingsValue['start-added-torrents'],
-      addedDate: now,
-      doneDate: 0,
-      labels: req.labels ?? [],
-      sequential: false,
-      downloadLimit: 0,
-      downloadLimited: false,
-      uploadLimit: 0,
-      uploadLimited: false,
-      bandwidthPriority: 0,
+      magnet,
+      req,
+      settings: this.settingsValue,
       queuePosition: this.entries.size,
-      seedRatioMode: 0,
-      seedRatioLimit: 2,
-      seedIdleMode: 0,
-      seedIdleLimit: 30,
-      uploadedEver: 0,
-      downloadedEver: 0,
-    };
+      now,
+    });
     const entry: DaemonTorrent = { record, torrent: undefined };
     this.entries.set(infoHash, entry);
     this.store.session.torrents.push(record);
@@ -292,16 +204,9 @@ export class Daemon {
     entry.torrent = t;
     if (r.name === r.infoHash && t.hasMetadata) r.name = t.metainfo.name;
     t.on('finished', () => void this.completed(entry));
-    const track = (s: string): void => {
-      const now = this.now();
-      const a = (entry.activeSeconds ??= { downloading: 0, seeding: 0, since: now });
-      if (a.state) a[a.state] += Math.max(1, now - a.since);
-      a.state = s === 'downloading' || s === 'seeding' ? s : undefined;
-      a.since = now;
-    };
-    track(t.state);
+    trackActivity(entry, t.state, this.now());
     t.on('state', (s, prev) => {
-      track(s);
+      trackActivity(entry, s, this.now());
       if (s === 'seeding' && (entry.record.doneDate === 0 || entry.record.incompleteDir))
         void this.completed(entry);
       // A check that ends may free or need a queue slot.
@@ -485,37 +390,7 @@ export class Daemon {
     if (this.closing) return;
     const now = this.client.options.clock.now();
     this.lastPolicyAt = now;
-    const facts: PolicyTorrent[] = [];
-    for (const e of this.entries.values()) {
-      const t = e.torrent;
-      if (!t) continue;
-      const r = e.record;
-      const s = t.stats();
-      const finished = t.hasMetadata && t.finished;
-      if (!finished || !e.lastUpload || s.uploaded !== e.lastUpload.bytes)
-        e.lastUpload = { bytes: s.uploaded, at: now };
-      // Only time spent running and downloading counts toward a stall.
-      const running = t.state === 'downloading' && !e.queued;
-      if (!running || !e.lastProgress || s.downloaded !== e.lastProgress.bytes)
-        e.lastProgress = { bytes: s.downloaded, at: now };
-      const base = s.downloaded > 0 ? s.downloaded : t.hasMetadata ? t.metainfo.length : 0;
-      facts.push({
-        id: r.id,
-        queuePosition: r.queuePosition,
-        stopped: r.stopped,
-        finished,
-        // Not started yet (added a moment ago) counts as checking: queued only once checked.
-        busy: ['stopped', 'checking', 'metadata', 'error'].includes(t.state),
-        forceStart: !!e.forceStart,
-        ratio: base > 0 ? s.uploaded / base : 0,
-        idleSeconds: (now - e.lastUpload.at) / 1000,
-        stalledSeconds: (now - e.lastProgress.at) / 1000,
-        seedRatioMode: r.seedRatioMode,
-        seedRatioLimit: r.seedRatioLimit,
-        seedIdleMode: r.seedIdleMode,
-        seedIdleLimit: r.seedIdleLimit,
-      });
-    }
+    const facts = policyFacts(this.entries.values(), now);
     const d = decide(facts, this.settingsValue);
     for (const e of this.entries.values()) {
       const id = e.record.id;
@@ -571,29 +446,4 @@ export class Daemon {
     })();
     return this.closing;
   }
-}
-
-async function fetchTorrent(url: string): Promise<Uint8Array> {
-  const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new NbtError('DAEMON_FETCH_FAILED', `${url}: HTTP ${res.status}`);
-  const len = Number(res.headers.get('content-length') ?? 0);
-  if (len > MAX_FETCHED_TORRENT) throw new NbtError('DAEMON_FETCH_FAILED', `${url}: too large`);
-  const buf = new Uint8Array(await res.arrayBuffer());
-  if (buf.length > MAX_FETCHED_TORRENT) throw new NbtError('DAEMON_FETCH_FAILED', `${url}: too large`);
-  return buf;
-}
-
-/** A record's Transmission-style limits as the engine's per-torrent limits. */
-export function rateLimitsOf(r: TorrentRecord): TorrentRateLimits {
-  return {
-    download: r.downloadLimited ? r.downloadLimit : 0,
-    upload: r.uploadLimited ? r.uploadLimit : 0,
-    priority: r.bandwidthPriority < 0 ? 'low' : r.bandwidthPriority > 0 ? 'high' : 'normal',
-    honorsSessionLimits: r.honorsSessionLimits ?? true,
-  };
-}
-
-/** Where a torrent's data is now: the incomplete directory until it is done, then its save path. */
-export function dataDir(r: TorrentRecord): string {
-  return r.incompleteDir ?? r.savePath;
 }
