@@ -1,15 +1,12 @@
 import { systemClock, type TimerHandle } from '../util/clock.js';
-import { ipv4Bytes, ipv6Bytes } from '../util/compact.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import type { Rc4 } from '../mse/index.js';
 import {
   ExtensionRegistry,
   WireDecoder,
-  encodeExtendedHandshake,
   encodeHandshake,
   makeReserved,
   parseExtendedHandshake,
-  reservedFlags,
   V2_BIT,
   FAST_MESSAGE_TYPES,
   type ExtendedHandshake,
@@ -24,14 +21,14 @@ import { reasonForError } from './error-reason.js';
 import { SendQueue } from './send-queue.js';
 import { DEFAULT_INPUT_BUDGET, InputBudget } from './input-budget.js';
 import { PeerBase, type PeerIdentity } from './peer-base.js';
-import { CLIENT_VERSION, resolveTimeouts, type ResolvedTimeouts } from './defaults.js';
-import type {
-  AcceptSocket,
-  HandshakeInfo,
-  PeerAcceptOptions,
-  PeerCommonOptions,
-  PeerConnectOptions,
-} from './types.js';
+import { resolveTimeouts, type ResolvedTimeouts } from './defaults.js';
+import {
+  handshakeInfoOf,
+  ourExtendedHandshake,
+  tickInterval,
+  type ExtendedHandshakeExtra,
+} from './peer-handshake.js';
+import type { AcceptSocket, PeerAcceptOptions, PeerCommonOptions, PeerConnectOptions } from './types.js';
 
 /**
  * One connection to a remote BitTorrent client (Net::BitTorrent::Peer's successor). Create with
@@ -165,20 +162,9 @@ export class Peer<T = unknown> extends PeerBase<T> {
     return full;
   }
   /** Sends (again) our extension handshake, e.g. with metadata_size once a magnet's metadata arrived. */
-  sendExtendedHandshake(
-    extra: { metadataSize?: number; extendedHandshake?: ExtendedHandshake['extra'] } = {},
-  ): void {
+  sendExtendedHandshake(extra: ExtendedHandshakeExtra = {}): void {
     if (!this.extensionProtocol) return;
-    const yourip = ipv4Bytes(this.host) ?? ipv6Bytes(this.host);
-    const payload = encodeExtendedHandshake({
-      m: this.extensionRegistry.localMap,
-      v: this.opts.clientVersion ?? CLIENT_VERSION,
-      reqq: this.opts.maxIncomingRequests ?? 500,
-      ...(this.opts.listenPort ? { p: this.opts.listenPort } : {}),
-      ...(yourip ? { yourip } : {}),
-      ...(extra.metadataSize !== undefined ? { metadataSize: extra.metadataSize } : {}),
-      extra: extra.extendedHandshake ?? {},
-    });
+    const payload = ourExtendedHandshake(this.opts, this.extensionRegistry, this.host, extra);
     this.send({ type: 'extended', id: 0, payload });
   }
 
@@ -371,24 +357,11 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.encryption = e.encryption;
     this.out.encrypt = e.encrypt;
     this.decrypt = e.decrypt;
-    const ours = reservedFlags(this.ourReserved);
-    const theirs = reservedFlags(h.reserved);
-    this.fastExtension = ours.fast && theirs.fast;
-    this.extensionProtocol = ours.extended && theirs.extended;
+    const info = handshakeInfoOf(e, this.ourReserved, this);
+    this.fastExtension = info.fast;
+    this.extensionProtocol = info.extended;
     if (h.peerId.equals(this.opts.peerId))
       return this.close(DisconnectReason.LOOPBACK, { peerId: h.peerId.toString('hex') });
-    const info: HandshakeInfo = {
-      infoHash: h.infoHash,
-      peerId: h.peerId,
-      reserved: h.reserved,
-      host: this.host,
-      port: this.port,
-      incoming: this.incoming,
-      encryption: e.encryption,
-      fast: this.fastExtension,
-      extended: this.extensionProtocol,
-      dht: ours.dht && theirs.dht,
-    };
     let answer;
     try {
       answer = this.opts.onHandshake(info);
@@ -415,11 +388,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     const early = this.early;
     this.early = [];
     for (const m of early) this.send(m);
-    const tick = Math.max(
-      100,
-      Math.min(5000, this.timeouts.keepAlive, this.timeouts.idle, this.timeouts.useless || 5000),
-    );
-    this.ticker = this.clock.setInterval(() => this.tick(), tick);
+    this.ticker = this.clock.setInterval(() => this.tick(), tickInterval(this.timeouts));
     this.emit('handshake', info);
     if (!this.closed && e.rest.length) this.feed(e.rest);
     if (!this.closed) this.out.flush();
