@@ -3,7 +3,7 @@
  * a seek's preemption) are cancelled on the wire and remembered, so the copies already on their
  * way are not taken for blocks never requested.
  */
-import type { PiecePicker } from './picker.js';
+import type { BlockRef, PiecePicker } from './picker.js';
 import type { PeerSession } from './session.js';
 
 /**
@@ -37,6 +37,14 @@ export function trimCancelled(m: Map<number, number>): void {
   }
 }
 
+/** Takes back one request: cancelled on the wire and remembered, its block free again. */
+function withdraw(s: PeerSession, picker: PiecePicker, id: number, ref: BlockRef): void {
+  s.inflight.delete(id);
+  addCancelled(s.cancelled, id);
+  picker.cancelled(s.peer, ref);
+  s.peer.cancel(ref.piece, ref.offset, ref.length);
+}
+
 /** Withdraws every request to the peer (cancel on the wire when `sendCancel`). */
 export function withdrawAll(s: PeerSession, picker: PiecePicker, sendCancel: boolean): void {
   for (const [id, req] of s.inflight) {
@@ -58,10 +66,7 @@ export function withdrawOrdinary(s: PeerSession, picker: PiecePicker): void {
   if (!crit || s.peer.closed) return;
   for (const [id, req] of s.inflight) {
     if (crit.has(req.ref.piece)) continue;
-    s.inflight.delete(id);
-    addCancelled(s.cancelled, id);
-    picker.cancelled(s.peer, req.ref);
-    s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
+    withdraw(s, picker, id, req.ref);
   }
   trimCancelled(s.cancelled);
 }
@@ -83,10 +88,7 @@ export function expireRequests(
   let expired = 0;
   for (const [id, req] of s.inflight) {
     if (now - req.sentAt <= limit) break;
-    s.inflight.delete(id);
-    addCancelled(s.cancelled, id);
-    picker.cancelled(s.peer, req.ref);
-    s.peer.cancel(req.ref.piece, req.ref.offset, req.ref.length);
+    withdraw(s, picker, id, req.ref);
     expired++;
   }
   trimCancelled(s.cancelled);
