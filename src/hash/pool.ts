@@ -210,9 +210,14 @@ export class HashPool {
       throw new NbtError('HASH_TOO_LARGE', 'hash pool: hashFilesMerkle takes at most 1 GiB per call');
     const inSpan = (at: number, length: number): boolean =>
       [at, length].every((n) => Number.isSafeInteger(n) && n >= 0) && at + length <= span;
-    const bad = segments.find((g) => !inSpan(g.at, g.length) || !Number.isSafeInteger(g.offset) || g.offset < 0);
+    const bad = segments.find(
+      (g) => !inSpan(g.at, g.length) || !Number.isSafeInteger(g.offset) || g.offset < 0,
+    );
     if (bad)
-      throw new NbtError('HASH_BAD_SEGMENT', `hash pool: segment ${JSON.stringify(bad)} does not fit ${span} bytes`);
+      throw new NbtError(
+        'HASH_BAD_SEGMENT',
+        `hash pool: segment ${JSON.stringify(bad)} does not fit ${span} bytes`,
+      );
     this.checkMerkle({ byteLength: span }, pieces);
     if (pieces.length === 0) return Buffer.alloc(0);
     const job: Omit<FileMerkleJob, 'id'> = {
@@ -306,10 +311,7 @@ export class HashPool {
 
   private submitAny(
     fields:
-      | Omit<HashJob, 'id'>
-      | Omit<FileHashJob, 'id'>
-      | Omit<FileMerkleJob, 'id'>
-      | Omit<MerkleHashJob, 'id'>,
+      Omit<HashJob, 'id'> | Omit<FileHashJob, 'id'> | Omit<FileMerkleJob, 'id'> | Omit<MerkleHashJob, 'id'>,
     transfer: ArrayBuffer[] = [],
   ): Promise<{ digests: Uint8Array; data?: Uint8Array }> {
     return new Promise((resolve, reject) => {

@@ -126,7 +126,10 @@ function readSegment(seg: PlacedSegment, into: Buffer): void {
     for (let done = 0; done < seg.length;) {
       const n = readSync(fd, into, seg.at + done, seg.length - done, seg.offset + done);
       if (n === 0)
-        throw new ReadError('HASH_FILE_CHANGED', `${seg.path} is shorter than expected (changed while hashing?)`);
+        throw new ReadError(
+          'HASH_FILE_CHANGED',
+          `${seg.path} is shorter than expected (changed while hashing?)`,
+        );
       done += n;
     }
   } catch (e) {

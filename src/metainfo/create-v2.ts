@@ -69,7 +69,12 @@ class JobBatch {
   add(abs: string, offset: number, dataLength: number, size: number, width: number, dest: PieceDest): void {
     const last = this.segments[this.segments.length - 1];
     // Consecutive pieces of one file with no pad between them are read in one go.
-    if (last && last.path === abs && last.offset + last.length === offset && last.at + last.length === this.span)
+    if (
+      last &&
+      last.path === abs &&
+      last.offset + last.length === offset &&
+      last.at + last.length === this.span
+    )
       last.length += dataLength;
     else this.segments.push({ path: abs, offset, length: dataLength, at: this.span });
     this.pieces.push({ at: this.span, size, dataLength, width });
@@ -137,7 +142,10 @@ async function hashInPool(
     for (let inFile = 0, at = 0; at < f.length; inFile++, at += pieceLength) {
       const dataLength = Math.min(pieceLength, f.length - at);
       const size = hybrid && padTail ? pieceLength : dataLength;
-      if (batch.pieces.length > 0 && (batch.span + size > jobBytes || batch.segments.length >= JOB_MAX_SEGMENTS)) {
+      if (
+        batch.pieces.length > 0 &&
+        (batch.span + size > jobBytes || batch.segments.length >= JOB_MAX_SEGMENTS)
+      ) {
         await submit(batch);
         batch = new JobBatch();
       }

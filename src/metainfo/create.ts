@@ -127,10 +127,17 @@ export async function createTorrent(
     else info.length = total;
   } else {
     let hashed = 0;
-    const v2 = await hashV2(sortByComponents(files), multiFile, pieceLength, version === 'hybrid', pool, (n) => {
-      hashed += n;
-      onProgress?.({ hashedBytes: hashed, totalBytes: total });
-    }).catch(wrapIoError);
+    const v2 = await hashV2(
+      sortByComponents(files),
+      multiFile,
+      pieceLength,
+      version === 'hybrid',
+      pool,
+      (n) => {
+        hashed += n;
+        onProgress?.({ hashedBytes: hashed, totalBytes: total });
+      },
+    ).catch(wrapIoError);
     info = { ...v2.info, name, 'piece length': pieceLength };
     pieceLayers = v2.pieceLayers;
   }
