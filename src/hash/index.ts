@@ -5,6 +5,7 @@ export {
   type HashPiecesOptions,
   type FileSegment,
   type MerklePiece,
+  type PlacedSegment,
 } from './pool.js';
 export {
   MERKLE_BLOCK,

@@ -7,9 +7,18 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { NbtError } from '../util/errors.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
-import type { FileHashJob, FileSegment, HashJob, HashReply, MerkleHashJob, MerklePiece } from './worker.js';
+import type {
+  FileHashJob,
+  FileMerkleJob,
+  FileSegment,
+  HashJob,
+  HashReply,
+  MerkleHashJob,
+  MerklePiece,
+  PlacedSegment,
+} from './worker.js';
 
-export type { FileSegment, MerklePiece } from './worker.js';
+export type { FileSegment, MerklePiece, PlacedSegment } from './worker.js';
 
 export interface HashPoolOptions {
   /** Number of worker threads (default os.availableParallelism()). */
@@ -37,7 +46,7 @@ const SPLIT_MIN = 1 << 21;
 
 interface Task {
   id: number;
-  job: HashJob | FileHashJob | MerkleHashJob;
+  job: HashJob | FileHashJob | FileMerkleJob | MerkleHashJob;
   transfer: ArrayBuffer[];
   resolve: (reply: { digests: Uint8Array; data?: Uint8Array }) => void;
   reject: (e: Error) => void;
@@ -186,6 +195,42 @@ export class HashPool {
   }
 
   /**
+   * hashMerkle over data on disk: one worker reads each segment to byte `at` of a `span`-byte
+   * buffer (zeros where no segment lands: pad after a file) and hashes the pieces there, so no
+   * data crosses threads (v2 and hybrid creation). Read problems reject as in hashFiles.
+   * Keep each call to a few MiB: a worker holds `span` bytes while it works.
+   */
+  async hashFilesMerkle(
+    segments: readonly PlacedSegment[],
+    span: number,
+    pieces: readonly MerklePiece[],
+    sha1 = false,
+  ): Promise<Buffer> {
+    if (!Number.isSafeInteger(span) || span < 0 || span > 1 << 30)
+      throw new NbtError('HASH_TOO_LARGE', 'hash pool: hashFilesMerkle takes at most 1 GiB per call');
+    const inSpan = (at: number, length: number): boolean =>
+      [at, length].every((n) => Number.isSafeInteger(n) && n >= 0) && at + length <= span;
+    const bad = segments.find(
+      (g) => !inSpan(g.at, g.length) || !Number.isSafeInteger(g.offset) || g.offset < 0,
+    );
+    if (bad)
+      throw new NbtError(
+        'HASH_BAD_SEGMENT',
+        `hash pool: segment ${JSON.stringify(bad)} does not fit ${span} bytes`,
+      );
+    this.checkMerkle({ byteLength: span }, pieces);
+    if (pieces.length === 0) return Buffer.alloc(0);
+    const job: Omit<FileMerkleJob, 'id'> = {
+      kind: 'file-merkle',
+      segments: segments.map((g) => ({ ...g })),
+      span,
+      pieces: pieces.map((p) => ({ ...p })),
+      sha1,
+    };
+    return toBuffer((await this.submitAny(job)).digests);
+  }
+
+  /**
    * BEP 52 pieces of `data`, hashed in one worker: per piece its Merkle root (32 bytes), preceded
    * with `sha1` by the SHA-1 of its whole bytes (20; a hybrid checks both). A Buffer over a
    * SharedArrayBuffer is shared with the worker; any other input is copied (only the span the
@@ -227,7 +272,7 @@ export class HashPool {
     return { digests: toBuffer(r.digests), data: toBuffer(r.data!) };
   }
 
-  private checkMerkle(data: Uint8Array, pieces: readonly MerklePiece[]): void {
+  private checkMerkle(data: { byteLength: number }, pieces: readonly MerklePiece[]): void {
     if (this.closed) throw new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
     for (const p of pieces) {
       const ok =
@@ -265,7 +310,8 @@ export class HashPool {
   }
 
   private submitAny(
-    fields: Omit<HashJob, 'id'> | Omit<FileHashJob, 'id'> | Omit<MerkleHashJob, 'id'>,
+    fields:
+      Omit<HashJob, 'id'> | Omit<FileHashJob, 'id'> | Omit<FileMerkleJob, 'id'> | Omit<MerkleHashJob, 'id'>,
     transfer: ArrayBuffer[] = [],
   ): Promise<{ digests: Uint8Array; data?: Uint8Array }> {
     return new Promise((resolve, reject) => {

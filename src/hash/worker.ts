@@ -15,6 +15,11 @@ export interface FileSegment {
   length: number;
 }
 
+/** A file segment read to byte `at` of a Merkle file job's buffer. */
+export interface PlacedSegment extends FileSegment {
+  at: number;
+}
+
 /** Read these file segments here (no data crosses threads) and hash them in pieces. */
 export interface FileHashJob {
   id: number;
@@ -57,6 +62,19 @@ export interface MerkleHashJob {
   returnData?: boolean;
 }
 
+/**
+ * Read these segments here into a `span`-byte buffer (bytes no segment covers are zeros: pad
+ * after a file's last piece) and hash its BEP 52 pieces as a MerkleHashJob does.
+ */
+export interface FileMerkleJob {
+  id: number;
+  kind: 'file-merkle';
+  segments: PlacedSegment[];
+  span: number;
+  pieces: MerklePiece[];
+  sha1: boolean;
+}
+
 export type HashReply =
   { id: number; digests: Uint8Array; data?: Uint8Array } | { id: number; error: string; code: string };
 
@@ -73,35 +91,53 @@ class ReadError extends Error {
 }
 
 export function hashFileJob(job: FileHashJob): Uint8Array {
-  const total = job.segments.reduce((s, g) => s + g.length, 0);
-  if (scratch.length < total) scratch = Buffer.allocUnsafeSlow(total);
-  let filled = 0;
-  for (const seg of job.segments) {
-    let fd: number;
-    try {
-      fd = openSync(seg.path, 'r');
-    } catch (e) {
-      throw new ReadError('HASH_READ_FAILED', `cannot open ${seg.path}: ${(e as Error).message}`);
-    }
-    try {
-      for (let done = 0; done < seg.length;) {
-        const n = readSync(fd, scratch, filled, seg.length - done, seg.offset + done);
-        if (n === 0)
-          throw new ReadError(
-            'HASH_FILE_CHANGED',
-            `${seg.path} is shorter than expected (changed while hashing?)`,
-          );
-        done += n;
-        filled += n;
-      }
-    } catch (e) {
-      if (e instanceof ReadError) throw e;
-      throw new ReadError('HASH_READ_FAILED', `cannot read ${seg.path}: ${(e as Error).message}`);
-    } finally {
-      closeSync(fd);
-    }
+  let at = 0;
+  const placed = job.segments.map((g) => ({ ...g, at: (at += g.length) - g.length }));
+  const data = readSegments(placed, at);
+  return hashRange({ id: job.id, data, offset: 0, length: at, pieceLength: job.pieceLength });
+}
+
+export function hashFileMerkleJob(job: FileMerkleJob): Uint8Array {
+  return hashMerkleJob({ data: readSegments(job.segments, job.span), pieces: job.pieces, sha1: job.sha1 });
+}
+
+/** The segments read into the reused scratch buffer at their places, zeros elsewhere. */
+function readSegments(segments: readonly PlacedSegment[], span: number): Buffer {
+  if (scratch.length < span) scratch = Buffer.allocUnsafeSlow(span);
+  const data = scratch.subarray(0, span);
+  let zeroFrom = 0;
+  for (const seg of segments) {
+    if (seg.at > zeroFrom) data.fill(0, zeroFrom, seg.at);
+    readSegment(seg, data);
+    zeroFrom = Math.max(zeroFrom, seg.at + seg.length);
   }
-  return hashRange({ id: job.id, data: scratch, offset: 0, length: total, pieceLength: job.pieceLength });
+  if (span > zeroFrom) data.fill(0, zeroFrom, span);
+  return data;
+}
+
+function readSegment(seg: PlacedSegment, into: Buffer): void {
+  let fd: number;
+  try {
+    fd = openSync(seg.path, 'r');
+  } catch (e) {
+    throw new ReadError('HASH_READ_FAILED', `cannot open ${seg.path}: ${(e as Error).message}`);
+  }
+  try {
+    for (let done = 0; done < seg.length;) {
+      const n = readSync(fd, into, seg.at + done, seg.length - done, seg.offset + done);
+      if (n === 0)
+        throw new ReadError(
+          'HASH_FILE_CHANGED',
+          `${seg.path} is shorter than expected (changed while hashing?)`,
+        );
+      done += n;
+    }
+  } catch (e) {
+    if (e instanceof ReadError) throw e;
+    throw new ReadError('HASH_READ_FAILED', `cannot read ${seg.path}: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Bytes each piece's digest takes in a Merkle job's answer. */
@@ -134,11 +170,11 @@ export function hashRange(job: HashJob): Uint8Array {
 
 const port = parentPort;
 if (port) {
-  port.on('message', (job: HashJob | FileHashJob | MerkleHashJob) => {
+  port.on('message', (job: HashJob | FileHashJob | FileMerkleJob | MerkleHashJob) => {
     let reply: HashReply;
     try {
-      if ('kind' in job && job.kind === 'files') {
-        const digests = hashFileJob(job);
+      if ('kind' in job && (job.kind === 'files' || job.kind === 'file-merkle')) {
+        const digests = job.kind === 'files' ? hashFileJob(job) : hashFileMerkleJob(job);
         port.postMessage({ id: job.id, digests } satisfies HashReply, [digests.buffer as ArrayBuffer]);
         return;
       }

@@ -80,8 +80,8 @@ export async function createTorrent(
   onProgress?: (p: CreateProgress) => void,
 ): Promise<{ torrent: Buffer; metainfo: Metainfo }> {
   const pool = opts.pool ?? sharedHashPool();
-  // v2 and hybrid hashing runs on this thread (the pool is SHA-1 only): no workers for it.
-  if ((opts.version ?? 1) === 1) pool.warmUp();
+  // Workers boot while the files are listed.
+  pool.warmUp();
   const root = resolve(path);
   const st = await stat(root).catch((e: NodeJS.ErrnoException) =>
     fail('CREATE_NOT_FOUND', `cannot read ${path}: ${e.code ?? e.message}`),
@@ -127,10 +127,17 @@ export async function createTorrent(
     else info.length = total;
   } else {
     let hashed = 0;
-    const v2 = await hashV2(sortByComponents(files), multiFile, pieceLength, version === 'hybrid', (n) => {
-      hashed += n;
-      onProgress?.({ hashedBytes: hashed, totalBytes: total });
-    }).catch(wrapIoError);
+    const v2 = await hashV2(
+      sortByComponents(files),
+      multiFile,
+      pieceLength,
+      version === 'hybrid',
+      pool,
+      (n) => {
+        hashed += n;
+        onProgress?.({ hashedBytes: hashed, totalBytes: total });
+      },
+    ).catch(wrapIoError);
     info = { ...v2.info, name, 'piece length': pieceLength };
     pieceLayers = v2.pieceLayers;
   }

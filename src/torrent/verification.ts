@@ -137,8 +137,17 @@ export function hybridPieces(m: Metainfo): MerkleVerification {
     kind: 'sha1+sha256-merkle',
     hasher: (piece) => new HybridHasher(v2.hasher(piece)),
     shape: v2.shape,
-    poolDigest: (pool, piece, data) =>
-      pool.hashMerkle(data, [{ at: 0, size: data.length, ...v2.shape(piece) }], true),
+    poolDigest: async (pool, piece, data) => {
+      const pieces = [{ at: 0, size: data.length, ...v2.shape(piece) }];
+      // Shared bytes: SHA-1 and the tree on two workers at once, neither copying the piece.
+      if (!(data.buffer instanceof SharedArrayBuffer) || pool.threads < 2)
+        return pool.hashMerkle(data, pieces, true);
+      const [sha1, root] = await Promise.all([
+        pool.hashPieces(data, data.length),
+        pool.hashMerkle(data, pieces),
+      ]);
+      return Buffer.concat([sha1, root]);
+    },
     matches: (piece, d) => halves(piece, d).every(Boolean),
     inconsistent: (piece, d) => {
       const [a, b] = halves(piece, d);

@@ -53,6 +53,9 @@ for (const version of [2, 'hybrid'] as const) {
       await writeFile(single, seededBytes(5 * 16 * KiB + 7, 99));
       const block = join(tmp.path, 'block.bin');
       await writeFile(block, seededBytes(16 * KiB, 98));
+      // Spans three of the pool's 4 MiB jobs, ending inside a piece.
+      const big = join(tmp.path, 'big.bin');
+      await writeFile(big, seededBytes(9 * 1024 * KiB + 3, 97));
       const oneFileDir = join(tmp.path, 'onedir');
       await writeTree(oneFileDir, [['only', 50_000]]);
       const cases: [string, number][] = [
@@ -64,6 +67,7 @@ for (const version of [2, 'hybrid'] as const) {
         [single, 64 * KiB],
         [single, 1024 * KiB],
         [block, 16 * KiB],
+        [big, 64 * KiB],
         [oneFileDir, 16 * KiB],
       ];
       for (const [path, pieceLength] of cases) {

@@ -276,3 +276,73 @@ test('hashMerkle gives each BEP 52 piece its Merkle root (and SHA-1 first for hy
     await pool.close();
   }
 });
+
+test('hashFilesMerkle reads placed segments in the worker, zeros between them, and hashes Merkle pieces', async () => {
+  const tmp = await tempDir();
+  // One worker, so every job reuses the buffer the one before filled.
+  const pool = new HashPool({ threads: 1 });
+  try {
+    const a = seededBytes(70_000, 11);
+    const b = seededBytes(20_000, 12);
+    const pa = join(tmp.path, 'a');
+    const pb = join(tmp.path, 'b');
+    await writeFile(pa, a);
+    await writeFile(pb, b);
+    // a's last 4464 bytes end a 65536-byte piece padded with zeros (a hybrid's v1 piece), then
+    // b as a 2-leaf file tree: the same bytes as one buffer laid out by hand.
+    const span = 3 * 65536;
+    const laid = Buffer.alloc(span);
+    a.copy(laid, 0);
+    b.copy(laid, 131072);
+    const segments = [
+      { path: pa, offset: 0, length: 70_000, at: 0 },
+      { path: pb, offset: 0, length: 20_000, at: 131072 },
+    ];
+    const pieces = [
+      { at: 0, size: 65536, dataLength: 65536, width: 4 },
+      { at: 65536, size: 65536, dataLength: 70_000 - 65536, width: 4 },
+      { at: 131072, size: 65536, dataLength: 20_000, width: 2 },
+    ];
+    for (const sha1 of [false, true])
+      assert.deepEqual(
+        await pool.hashFilesMerkle(segments, span, pieces, sha1),
+        await pool.hashMerkle(laid, pieces, sha1),
+        `sha1 ${sha1}`,
+      );
+    // The worker's reused buffer held a's bytes: the gap must read as zeros again, not stale data.
+    const gapOnly = [{ at: 65536, size: 65536, dataLength: 4464, width: 4 }];
+    assert.deepEqual(
+      await pool.hashFilesMerkle(
+        [{ path: pa, offset: 65536, length: 4464, at: 65536 }],
+        131072,
+        gapOnly,
+        true,
+      ),
+      await pool.hashMerkle(laid.subarray(0, 131072), gapOnly, true),
+    );
+    await assert.rejects(
+      pool.hashFilesMerkle([{ path: pa, offset: 60_000, length: 20_000, at: 0 }], 65536, pieces.slice(0, 1)),
+      (e) => isNbtError(e, 'HASH_FILE_CHANGED'),
+    );
+    await assert.rejects(
+      pool.hashFilesMerkle([{ path: join(tmp.path, 'gone'), offset: 0, length: 1, at: 0 }], 16384, [
+        { at: 0, size: 1, dataLength: 1, width: 1 },
+      ]),
+      (e) => isNbtError(e, 'HASH_READ_FAILED'),
+    );
+    await assert.rejects(
+      pool.hashFilesMerkle([{ path: pa, offset: 0, length: 10, at: 65530 }], 65536, pieces.slice(0, 1)),
+      {
+        code: 'HASH_BAD_SEGMENT',
+      },
+    );
+    await assert.rejects(pool.hashFilesMerkle(segments, 65536, pieces), { code: 'HASH_BAD_SEGMENT' });
+    await assert.rejects(pool.hashFilesMerkle([], 100, [{ at: 0, size: 200, dataLength: 1, width: 1 }]), {
+      code: 'HASH_BAD_PIECE_LENGTH',
+    });
+    assert.equal((await pool.hashFilesMerkle([], 0, [])).length, 0);
+  } finally {
+    await pool.close();
+    await tmp.cleanup();
+  }
+});

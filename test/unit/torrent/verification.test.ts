@@ -188,3 +188,59 @@ test('checking a v2-only torrent on disk finds every piece, and exactly the corr
     await tmp.cleanup();
   }
 });
+
+test('hybrid pieces in shared memory: SHA-1 and the Merkle root on two workers at once, a corrupt piece fails both halves', async () => {
+  const tmp = await tempDir();
+  // Records which jobs each piece became and how many ran at the same time.
+  class Spy extends HashPool {
+    jobs: string[] = [];
+    running = 0;
+    maxRunning = 0;
+    private track<T>(kind: string, p: Promise<T>): Promise<T> {
+      this.jobs.push(kind);
+      this.maxRunning = Math.max(this.maxRunning, ++this.running);
+      return p.finally(() => this.running--);
+    }
+    override hashPieces(...a: Parameters<HashPool['hashPieces']>): Promise<Buffer> {
+      return this.track('sha1', super.hashPieces(...a));
+    }
+    override hashMerkle(...a: Parameters<HashPool['hashMerkle']>): Promise<Buffer> {
+      return this.track(a[2] ? 'both' : 'merkle', super.hashMerkle(...a));
+    }
+  }
+  const pool = new Spy({ threads: 2 });
+  try {
+    const contents = await tree(join(tmp.path, 'd'));
+    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
+      version: 'hybrid',
+      pieceLength: 32768,
+      date: false,
+    });
+    const v = verificationFor(m);
+    const data = stream(m, contents);
+    for (let i = 0; i < m.pieceCount; i++) {
+      const { start, end } = m.pieceRange(i);
+      const shared = Buffer.from(new SharedArrayBuffer(end - start));
+      data.copy(shared, 0, start, end);
+      pool.jobs = [];
+      const d = await v.poolDigest(pool, i, shared);
+      assert.deepEqual(d, digestOf(v, i, data.subarray(start, end)), `piece ${i}`);
+      assert.ok(v.matches(i, d));
+      assert.deepEqual(pool.jobs.sort(), ['merkle', 'sha1'], `piece ${i}: two jobs, not one doing both`);
+      if (dataIn(m, i) === 0) continue;
+      shared[dataIn(m, i) - 1]! ^= 1;
+      const b = await v.poolDigest(pool, i, shared);
+      assert.equal(v.matches(i, b), false, `corrupt piece ${i}`);
+      assert.equal(v.inconsistent!(i, b), false, 'both halves fail: a peer to blame');
+    }
+    assert.equal(pool.maxRunning, 2, 'the two halves ran at the same time');
+    // Bytes that are not shared would be copied for each job: one job does both.
+    pool.jobs = [];
+    const own = data.subarray(0, m.pieceLength);
+    assert.ok(v.matches(0, await v.poolDigest(pool, 0, own)));
+    assert.deepEqual(pool.jobs, ['both']);
+  } finally {
+    await pool.close();
+    await tmp.cleanup();
+  }
+});
