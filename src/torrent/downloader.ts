@@ -602,6 +602,7 @@ export class Downloader {
   /** Withdraws every request to the peer (cancel on the wire when `sendCancel`). */
   dropRequests(s: PeerSession, sendCancel: boolean): void {
     this.abandonSolo(s);
+    if (!s.hasRequests) return; // (touching the maps would make them for every peer of a seed)
     for (const [id, req] of s.inflight) {
       this.picker.cancelled(s.peer, req.ref);
       addCancelled(s.cancelled, id);
@@ -637,7 +638,7 @@ export class Downloader {
         s.target = Math.max(2, Math.min(cap, Math.max(bdp, s.target > bdp ? s.target - 1 : bdp)));
       }
       this.expireRequests(s, now);
-      if (s.inflight.size > 0 && now - s.lastBlockAt > this.tuning.snubTimeoutMs && !s.snubbed) {
+      if (s.hasRequests && now - s.lastBlockAt > this.tuning.snubTimeoutMs && !s.snubbed) {
         s.snubbed = true;
         s.slowStart = false;
         s.target = 1;
@@ -652,7 +653,7 @@ export class Downloader {
   private expireRequests(s: PeerSession, now: number): void {
     const limit = Math.max(this.tuning.requestTimeoutMs, s.rttMs * 8);
     // A peer silent altogether is a snub case, handled as a whole.
-    if (now - s.lastBlockAt > limit) return;
+    if (now - s.lastBlockAt > limit || !s.hasRequests) return;
     let expired = 0;
     for (const [id, req] of s.inflight) {
       if (now - req.sentAt <= limit) break;
