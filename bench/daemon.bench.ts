@@ -21,6 +21,8 @@ import { RpcClient } from '../test/helpers/rpc-client.js';
 import { TransmissionPeer, TR_STATUS_SEEDING } from '../test/helpers/transmission.js';
 import { tempDir } from '../test/helpers/tmp.js';
 
+/** NBT_DAEMON_NODE_FLAGS: Node flags for our daemon (space-separated), e.g. `--max-semi-space-size=2`. */
+const NODE_FLAGS = (process.env.NBT_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const TORRENTS = Number(process.env.NBT_DAEMON_TORRENTS ?? 1000);
 const IDLE_S = Number(process.env.NBT_DAEMON_IDLE_S ?? 30);
 const GETS = Number(process.env.NBT_DAEMON_GETS ?? 200);
@@ -199,7 +201,7 @@ async function allSeeding(side: Side, n: number, timeoutMs: number): Promise<voi
 }
 
 async function startOurs(configDir: string, downloadDir: string): Promise<Side> {
-  const d = await NbtDaemon.start(configDir, downloadDir, ['--no-lsd'], START_TIMEOUT_MS);
+  const d = await NbtDaemon.start(configDir, downloadDir, ['--no-lsd'], START_TIMEOUT_MS, NODE_FLAGS);
   const client = new RpcClient(d.rpcPort);
   return {
     pid: d.proc.pid!,

@@ -6,7 +6,7 @@
  *  - memory per idle connection: 2,000 handshaken, silent connections to one seed (<= 2x).
  * Each side runs as a child (bench/scale-child.ts, test/peers/lt_scale.py) under GNU time for
  * CPU seconds and peak RSS. NBT_SCALE_TORRENTS, NBT_SCALE_IDLE_S and NBT_SCALE_CONNECTIONS
- * shrink it. The connection figure also measures a bare Node net server holding the same
+ * shrink it; NBT_SCALE_PARTS picks parts. The connection figure also measures a bare Node net server holding the same
  * sockets: the part of our cost that no Node program avoids.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -31,6 +31,9 @@ const PIECE = 1 << 18;
 const IDLE_S = Number(process.env.NBT_SCALE_IDLE_S ?? 30);
 const CONNECTIONS = Number(process.env.NBT_SCALE_CONNECTIONS ?? 2000);
 const PARSE_FILES = 10_000;
+/** NBT_SCALE_PARTS: which parts run (comma-separated: session, parse, connections; default all). */
+const PARTS = (process.env.NBT_SCALE_PARTS ?? 'session,parse,connections').split(',');
+const part = (name: string): boolean => PARTS.includes(name);
 /**
  * Node flags for our children (NBT_SCALE_NODE_FLAGS, space-separated), e.g.
  * `--max-semi-space-size=2`: most of a Node process's growth under many small objects is V8's
@@ -45,9 +48,17 @@ export async function run(report: Reporter): Promise<void> {
   if (!lt) report.note('libtorrent not installed: our figures only, no ratios');
   const dir = await tempDir('nbt-bench-scale-');
   try {
-    await sessionFigures(report, dir.path, lt);
-    await parseFigures(report, dir.path, lt);
-    await connectionFigures(report, dir.path, lt);
+    if (part('session') || part('connections'))
+      await writeSmallTorrents(
+        join(dir.path, 'torrents'),
+        join(dir.path, 'data'),
+        part('session') ? TORRENTS : 1,
+        TORRENT_BYTES,
+        PIECE,
+      );
+    if (part('session')) await sessionFigures(report, dir.path, lt);
+    if (part('parse')) await parseFigures(report, dir.path, lt);
+    if (part('connections')) await connectionFigures(report, dir.path, lt);
   } finally {
     await dir.cleanup();
   }
@@ -58,7 +69,6 @@ export async function run(report: Reporter): Promise<void> {
 async function sessionFigures(report: Reporter, root: string, lt: boolean): Promise<void> {
   const torrents = join(root, 'torrents');
   const data = join(root, 'data');
-  await writeSmallTorrents(torrents, data, TORRENTS, TORRENT_BYTES, PIECE);
   report.note(
     `${TORRENTS} torrents of ${TORRENT_BYTES >> 10} KiB (${PIECE >> 10} KiB pieces), idle ${IDLE_S} s`,
   );

@@ -707,9 +707,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (!this.ipFilter.allows(host)) return peer.close(DisconnectReason.IP_FILTERED);
     // Every slot taken by established (or outgoing) connections: no use waiting for a handshake.
     const full = this.connections.size - 1 - this.pending.size >= this.options.limits.maxConnections;
+    // track()'s handshake and close listeners take it out of the pool again.
     if (full || !this.pending.admit(peer, host)) return peer.close(DisconnectReason.TOO_MANY);
-    peer.once('handshake', () => this.pending.done(peer));
-    peer.once('close', () => this.pending.done(peer));
   }
 
   /** Accept or refuse a peer whose handshake arrived (src/client/handshake-policy.ts). */
@@ -732,6 +731,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     };
     peer.once('handshake', () => {
       opened();
+      // (here, not in listeners of their own: two `once` wrappers cost ~400 bytes per connection)
+      this.pending.done(peer);
       const torrent = peer.torrent;
       if (!torrent || this.closed || !this.byHash.has(torrent.infoHashHex)) {
         peer.close(this.closed ? DisconnectReason.CLIENT_CLOSED : DisconnectReason.NO_SUCH_TORRENT);
@@ -759,6 +760,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     peer.once('close', (info: DisconnectInfo) => {
       const wasOpen = open;
       opened();
+      this.pending.done(peer);
       const torrent = this.connections.removed(peer, host);
       this.observer.connectionClosed(peer, info);
       if (candidate && wasOpen) {

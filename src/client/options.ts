@@ -268,7 +268,8 @@ export function resolveOptions(o: ClientOptions, s: Settings): ResolvedOptions {
     host: '',
     port: 0,
     encryption: 'enabled',
-    limits: { ...defaultLimits },
+    // The pending-pool bounds are options only (no setting carries them): kept from `o.limits`.
+    limits: { ...defaultLimits, ...pendingLimits(o.limits) },
     downloadRateLimit: 0,
     uploadRateLimit: 0,
     clock: o.clock ?? systemClock,
@@ -283,6 +284,14 @@ export function resolveOptions(o: ClientOptions, s: Settings): ResolvedOptions {
   };
   syncOptions(out, s);
   return out;
+}
+
+/** `maxPendingIncoming` / `maxPendingPerHost` where the options give them. */
+function pendingLimits(l: Partial<ConnectionLimits> | undefined): Partial<ConnectionLimits> {
+  return {
+    ...(l?.maxPendingIncoming !== undefined ? { maxPendingIncoming: l.maxPendingIncoming } : {}),
+    ...(l?.maxPendingPerHost !== undefined ? { maxPendingPerHost: l.maxPendingPerHost } : {}),
+  };
 }
 
 /**

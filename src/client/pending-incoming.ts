@@ -13,17 +13,21 @@ export class PendingIncoming<P> {
   private readonly perHost = new Map<string, number>();
 
   constructor(
-    private readonly maxTotal: number,
-    private readonly maxPerHost: number,
+    /** Read on every admission: limits changed at runtime apply to the next newcomer. */
+    private readonly maxTotal: () => number,
+    private readonly maxPerHost: () => number,
     /** Closes a connection evicted to make room. */
     private readonly evict: (peer: P) => void,
   ) {}
 
-  /** The pool for these limits: min(50, maxConnections) in all, 4 × maxPerHost per IP by default. */
+  /**
+   * The pool for these limits (a live view: the client's limits object follows its settings):
+   * min(50, maxConnections) in all, 4 × maxPerHost per IP by default.
+   */
   static forLimits<P>(limits: ConnectionLimits, evict: (peer: P) => void): PendingIncoming<P> {
     return new PendingIncoming(
-      limits.maxPendingIncoming ?? Math.min(50, limits.maxConnections),
-      limits.maxPendingPerHost ?? 4 * limits.maxPerHost,
+      () => limits.maxPendingIncoming ?? Math.min(50, limits.maxConnections),
+      () => limits.maxPendingPerHost ?? 4 * limits.maxPerHost,
       evict,
     );
   }
@@ -37,13 +41,13 @@ export class PendingIncoming<P> {
    * already. A full pool evicts its oldest connection to make room.
    */
   admit(peer: P, host: string): boolean {
-    if ((this.perHost.get(host) ?? 0) >= this.maxPerHost) return false;
-    if (this.pending.size >= this.maxTotal) {
-      const oldest = this.pending.keys().next();
-      if (!oldest.done) {
-        this.done(oldest.value);
-        this.evict(oldest.value);
-      }
+    if ((this.perHost.get(host) ?? 0) >= this.maxPerHost()) return false;
+    // A loop: a lowered limit brings the pool down to it.
+    const max = this.maxTotal();
+    while (this.pending.size > 0 && this.pending.size >= max) {
+      const oldest = this.pending.keys().next().value as P;
+      this.done(oldest);
+      this.evict(oldest);
     }
     this.pending.set(peer, host);
     this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);

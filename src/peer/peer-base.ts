@@ -11,6 +11,8 @@ import { RemotePieces } from './remote-pieces.js';
 import type { PeerEncryption, PeerEvents, PeerSource, PeerState } from './types.js';
 
 const MAX_HINTS = 1_000;
+/** The hint sets of a peer that sent none (shared, never changed). */
+const NO_PIECES: ReadonlySet<number> = new Set();
 
 export interface PeerIdentity {
   host: string;
@@ -80,9 +82,16 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
     return this.pieces.bitfield;
   }
   /** Pieces the remote said it allows us to fetch while choked (BEP 6). */
-  readonly allowedFastSet = new Set<number>();
+  get allowedFastSet(): ReadonlySet<number> {
+    return this.fastPieces ?? NO_PIECES;
+  }
   /** Pieces the remote suggested (BEP 6). */
-  readonly suggested = new Set<number>();
+  get suggested(): ReadonlySet<number> {
+    return this.suggestions ?? NO_PIECES;
+  }
+  // Made on the first hint: most connections never get one (an empty Set costs ~150 bytes).
+  private fastPieces: Set<number> | undefined;
+  private suggestions: Set<number> | undefined;
 
   // ---- counters ----
   /** Our requests still waiting for a piece or reject. */
@@ -297,10 +306,12 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
         if (this.requestsOut > 0) this.requestsOut--;
         break;
       case 'allowedFast':
-        if (this.allowedFastSet.size < MAX_HINTS) this.allowedFastSet.add(m.index);
+        this.fastPieces ??= new Set();
+        if (this.fastPieces.size < MAX_HINTS) this.fastPieces.add(m.index);
         break;
       case 'suggest':
-        if (this.suggested.size < MAX_HINTS) this.suggested.add(m.index);
+        this.suggestions ??= new Set();
+        if (this.suggestions.size < MAX_HINTS) this.suggestions.add(m.index);
         break;
       case 'port':
         this.dhtPort = m.port;

@@ -13,21 +13,22 @@ export class RemotePieces {
   pieceCount: number | undefined;
   private pendingBits: Buffer | undefined;
   private pendingHaveAll = false;
-  private readonly pendingHaves = new Set<number>();
+  /** Made on the first early `have` (only magnet links see them). */
+  private pendingHaves: Set<number> | undefined;
 
   /** Throws NbtError (WIRE_BAD_BITFIELD / WIRE_BAD_INDEX) when earlier announcements do not fit. */
   setPieceCount(pieceCount: number): void {
     if (this.pieceCount === pieceCount) return;
     if (this.pendingBits) checkSpareBits(this.pendingBits, pieceCount);
-    for (const i of this.pendingHaves)
+    for (const i of this.pendingHaves ?? [])
       if (i >= pieceCount) throw new NbtError('WIRE_BAD_INDEX', `have ${i} >= piece count ${pieceCount}`);
     this.pieceCount = pieceCount;
     this.bitfield = this.pendingBits ? new Bitfield(pieceCount, this.pendingBits) : new Bitfield(pieceCount);
     if (this.pendingHaveAll) this.bitfield.setAll();
-    for (const i of this.pendingHaves) this.bitfield.set(i);
+    for (const i of this.pendingHaves ?? []) this.bitfield.set(i);
     this.pendingBits = undefined;
     this.pendingHaveAll = false;
-    this.pendingHaves.clear();
+    this.pendingHaves = undefined;
   }
 
   /** Applies a have / bitfield / haveAll / haveNone (the decoder already checked ranges). */
@@ -36,7 +37,7 @@ export class RemotePieces {
     switch (m.type) {
       case 'have':
         if (known) this.bitfield.set(m.index);
-        else if (this.pendingHaves.size < MAX_PENDING_HAVES) this.pendingHaves.add(m.index);
+        else if ((this.pendingHaves ??= new Set()).size < MAX_PENDING_HAVES) this.pendingHaves.add(m.index);
         break;
       case 'bitfield':
         if (known) this.bitfield = new Bitfield(this.pieceCount!, m.bits);
@@ -53,7 +54,7 @@ export class RemotePieces {
         this.bitfield.clearAll();
         this.pendingHaveAll = false;
         this.pendingBits = undefined;
-        this.pendingHaves.clear();
+        this.pendingHaves = undefined;
         break;
     }
   }

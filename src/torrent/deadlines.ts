@@ -23,9 +23,11 @@ export interface CriticalPieces {
 }
 
 export class PieceDeadlines implements CriticalPieces {
-  private readonly windows = new Map<object, PieceDeadline[]>();
+  // Both made when a stream sets its first window and dropped when the last one goes: a torrent
+  // nobody streams (most of a 1,000-torrent session) holds no maps.
+  private windows: Map<object, PieceDeadline[]> | undefined;
   /** Earliest deadline per piece over every window. */
-  private readonly earliest = new Map<number, number>();
+  private earliest: Map<number, number> | undefined;
   private sorted: number[] | undefined = [];
   /** Called after any window changed (the torrent then tops up request pipelines). */
   onChange: (() => void) | undefined;
@@ -34,18 +36,18 @@ export class PieceDeadlines implements CriticalPieces {
   constructor(readonly now: () => number) {}
 
   get size(): number {
-    return this.earliest.size;
+    return this.earliest?.size ?? 0;
   }
 
   get owners(): number {
-    return this.windows.size;
+    return this.windows?.size ?? 0;
   }
 
   /** Replaces `owner`'s window (an empty list releases it). */
   set(owner: object, window: readonly PieceDeadline[]): void {
-    if (window.length === 0) this.windows.delete(owner);
+    if (window.length === 0) this.windows?.delete(owner);
     else
-      this.windows.set(
+      (this.windows ??= new Map()).set(
         owner,
         window.map((w) => ({ piece: w.piece, deadline: w.deadline })),
       );
@@ -54,13 +56,13 @@ export class PieceDeadlines implements CriticalPieces {
 
   /** Forgets `owner`'s window (its stream was destroyed). */
   release(owner: object): void {
-    if (!this.windows.delete(owner)) return;
+    if (!this.windows?.delete(owner)) return;
     this.rebuild();
   }
 
   /** A piece is on disk: no window needs it any more. */
   pieceDone(piece: number): void {
-    if (!this.earliest.has(piece)) return;
+    if (!this.windows || !this.earliest?.has(piece)) return;
     for (const [owner, w] of this.windows) {
       const rest = w.filter((d) => d.piece !== piece);
       if (rest.length === 0) this.windows.delete(owner);
@@ -71,32 +73,38 @@ export class PieceDeadlines implements CriticalPieces {
   }
 
   has(piece: number): boolean {
-    return this.earliest.has(piece);
+    return this.earliest?.has(piece) ?? false;
   }
 
   deadline(piece: number): number | undefined {
-    return this.earliest.get(piece);
+    return this.earliest?.get(piece);
   }
 
   ordered(): readonly number[] {
-    this.sorted ??= [...this.earliest.keys()].sort(
-      (a, b) => this.earliest.get(a)! - this.earliest.get(b)! || a - b,
-    );
+    const earliest = this.earliest;
+    this.sorted ??= earliest
+      ? [...earliest.keys()].sort((a, b) => earliest.get(a)! - earliest.get(b)! || a - b)
+      : [];
     return this.sorted;
   }
 
   overdue(piece: number): boolean {
-    const d = this.earliest.get(piece);
+    const d = this.earliest?.get(piece);
     return d !== undefined && this.now() >= d;
   }
 
   private rebuild(): void {
-    this.earliest.clear();
-    for (const w of this.windows.values()) {
-      for (const { piece, deadline } of w) {
-        const d = this.earliest.get(piece);
-        if (d === undefined || deadline < d) this.earliest.set(piece, deadline);
+    if (!this.windows || this.windows.size === 0) {
+      this.windows = this.earliest = undefined;
+    } else {
+      const earliest = new Map<number, number>();
+      for (const w of this.windows.values()) {
+        for (const { piece, deadline } of w) {
+          const d = earliest.get(piece);
+          if (d === undefined || deadline < d) earliest.set(piece, deadline);
+        }
       }
+      this.earliest = earliest;
     }
     this.sorted = undefined;
     this.onChange?.();

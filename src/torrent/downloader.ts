@@ -440,7 +440,7 @@ export class Downloader {
       const cap = pipelineCap(s, this.tuning.maxPipeline);
       resizePipeline(s, now, cap, this.tuning.queueSeconds, this.blockSize);
       if (expireRequests(s, this.picker, now, this.tuning.requestTimeoutMs) > 0) this.fillOthers(s);
-      if (s.inflight.size > 0 && now - s.lastBlockAt > this.tuning.snubTimeoutMs && !s.snubbed) {
+      if (s.hasRequests && now - s.lastBlockAt > this.tuning.snubTimeoutMs && !s.snubbed) {
         s.snubbed = true;
         s.slowStart = false;
         s.target = 1;

@@ -47,6 +47,7 @@ function withdraw(s: PeerSession, picker: PiecePicker, id: number, ref: BlockRef
 
 /** Withdraws every request to the peer (cancel on the wire when `sendCancel`). */
 export function withdrawAll(s: PeerSession, picker: PiecePicker, sendCancel: boolean): void {
+  if (!s.hasRequests) return; // (touching the maps would make them for every peer of a seed)
   for (const [id, req] of s.inflight) {
     picker.cancelled(s.peer, req.ref);
     addCancelled(s.cancelled, id);
@@ -84,7 +85,7 @@ export function expireRequests(
 ): number {
   const limit = Math.max(requestTimeoutMs, s.rttMs * 8);
   // A peer silent altogether is a snub case, handled as a whole.
-  if (now - s.lastBlockAt > limit) return 0;
+  if (now - s.lastBlockAt > limit || !s.hasRequests) return 0;
   let expired = 0;
   for (const [id, req] of s.inflight) {
     if (now - req.sentAt <= limit) break;

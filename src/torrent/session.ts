@@ -7,16 +7,30 @@ export interface InflightRequest {
   sentAt: number;
 }
 
+/** We send no allowed-fast set (yet): every session shares this empty one. */
+const NO_PIECES: ReadonlySet<number> = new Set();
+
 /** `L`: the torrent keeps wire peers; the download/upload machinery sees any PeerLink. */
 export class PeerSession<L extends PeerLink = PeerLink> {
   /** Our outstanding requests by global block id (piece * blocksPerPiece + block). */
-  readonly inflight = new Map<number, InflightRequest>();
+  get inflight(): Map<number, InflightRequest> {
+    return (this.inflightMap ??= new Map());
+  }
   /**
    * Blocks we cancelled recently, with how many copies may still come (a block cancelled, asked
    * for again and cancelled again can arrive more than once); a piece message for them is a
    * normal race, not an offence.
    */
-  readonly cancelled = new Map<number, number>();
+  get cancelled(): Map<number, number> {
+    return (this.cancelledMap ??= new Map());
+  }
+  /** Requests outstanding (without making the map). */
+  get hasRequests(): boolean {
+    return this.inflightMap !== undefined && this.inflightMap.size > 0;
+  }
+  // Made on first use: a peer we never download from (every peer of a seed) needs neither.
+  private inflightMap: Map<number, InflightRequest> | undefined;
+  private cancelledMap: Map<number, number> | undefined;
   /** The remote's requests waiting to be served, in order. */
   uploadQueue: BlockRef[] = [];
   /** A block read is in progress for this peer. */
@@ -36,7 +50,7 @@ export class PeerSession<L extends PeerLink = PeerLink> {
   /** Blocks the peer sent that we never asked for. */
   unrequested = 0;
   /** Pieces we told the remote it may request while choked (BEP 6 allowed-fast, ours). */
-  readonly allowedFastOut = new Set<number>();
+  readonly allowedFastOut: ReadonlySet<number> = NO_PIECES;
   /** Clock time when we last unchoked it (choker fairness; -Infinity: never). */
   unchokedAt = -Infinity;
   /** `peer.uploaded` when we last unchoked it (the choker's round-robin quota). */

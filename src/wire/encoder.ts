@@ -1,25 +1,24 @@
 import { NbtError } from '../util/errors.js';
 import { HASH_REF_LENGTH, MessageId, type HashRef, type Message } from './messages.js';
 
-const SCRATCH = 4096;
 /**
- * The first scratch is small and comes from Node's shared buffer pool: an idle connection only
- * ever sends its handshake messages, and 5,000 of them should not hold 4 KiB each.
+ * Every encoder writes its small messages into one shared slab, bump-allocated and never
+ * rewritten (a region handed out may still sit in a socket's write queue): an idle connection
+ * holds no scratch of its own (1,000 of them held 1 KiB each), and a slab lives only as long as
+ * chunks of it are queued.
  */
-const FIRST_SCRATCH = 1024;
+const SLAB = 16384;
+const EMPTY = Buffer.alloc(0);
+const shared = { slab: EMPTY, top: 0 };
 
-/**
- * Batches outgoing messages: small messages are written back to back into one scratch buffer,
- * and a piece message becomes its 13-byte header (in the scratch) followed by the block buffer
- * itself as a separate chunk, so block data is never copied. `flush()` hands out the chunks for
- * one `socket.cork(); write...; uncork()` (or writev).
- */
 export class WireEncoder {
-  private scratch = Buffer.alloc(0);
-  private firstScratch = true;
+  /** The shared slab while this encoder has unflushed bytes in it, else EMPTY. */
+  private scratch = EMPTY;
   /** Start of the not-yet-handed-out region of the scratch buffer. */
   private start = 0;
   private pos = 0;
+  /** The slab's top after our last reservation: unchanged means our region can grow. */
+  private reserved = -1;
   private out: Buffer[] = [];
   private bytes = 0;
 
@@ -132,6 +131,9 @@ export class WireEncoder {
   /** Returns the queued chunks (to write in order) and resets. */
   flush(): Buffer[] {
     this.cut();
+    this.scratch = EMPTY;
+    this.start = this.pos = 0;
+    this.reserved = -1;
     const out = this.out;
     this.out = [];
     this.bytes = 0;
@@ -191,15 +193,21 @@ export class WireEncoder {
     this.out.push(data);
   }
 
-  /** Makes sure `n` bytes fit in the scratch; returns a view starting at `pos`. */
+  /** Makes sure `n` bytes fit in the scratch (reserved in the slab); returns a view at `pos`. */
   private room(n: number): Buffer {
-    if (this.pos + n > this.scratch.length) {
+    const extends_ =
+      this.scratch === shared.slab && shared.top === this.reserved && this.pos + n <= this.scratch.length;
+    if (!extends_) {
+      // Another encoder took the bytes after ours, or the slab is full: a new region.
       this.cut();
-      this.scratch = Buffer.allocUnsafe(Math.max(this.firstScratch ? FIRST_SCRATCH : SCRATCH, n));
-      this.firstScratch = false;
-      this.start = 0;
-      this.pos = 0;
+      if (shared.top + n > shared.slab.length) {
+        shared.slab = Buffer.allocUnsafeSlow(Math.max(SLAB, n));
+        shared.top = 0;
+      }
+      this.scratch = shared.slab;
+      this.start = this.pos = shared.top;
     }
+    shared.top = this.reserved = this.pos + n;
     return this.scratch.subarray(this.pos);
   }
 

@@ -106,10 +106,14 @@ export function encodeExtendedHandshake(h: Partial<ExtendedHandshake>): Buffer {
  * remote advertised. Extensions are added by name, so later modules (ut_metadata, ut_pex, ...)
  * only need `register('ut_pex')`.
  */
+const NO_EXTENSIONS: ReadonlyMap<string, number> = new Map();
+
 export class ExtensionRegistry {
-  private readonly localByName = new Map<string, number>();
-  private readonly localById = new Map<number, string>();
-  private remote = new Map<string, number>();
+  // Made on the first register(): a connection without extensions keeps none.
+  private localByName: Map<string, number> | undefined;
+  private localById: Map<number, string> | undefined;
+  /** Replaced, never changed in place: every registry starts with the same empty map. */
+  private remote: ReadonlyMap<string, number> = NO_EXTENSIONS;
 
   constructor(names: Iterable<string> = []) {
     for (const n of names) this.register(n);
@@ -117,32 +121,34 @@ export class ExtensionRegistry {
 
   /** Adds a local extension; returns its id (the next free id from 1, or `id` if given and free). */
   register(name: string, id?: number): number {
-    const existing = this.localByName.get(name);
+    const byName = (this.localByName ??= new Map());
+    const byId = (this.localById ??= new Map());
+    const existing = byName.get(name);
     if (existing !== undefined) return existing;
     let chosen = id;
-    if (chosen === undefined || this.localById.has(chosen) || chosen < 1 || chosen > 255) {
+    if (chosen === undefined || byId.has(chosen) || chosen < 1 || chosen > 255) {
       chosen = 1;
-      while (this.localById.has(chosen)) chosen++;
+      while (byId.has(chosen)) chosen++;
       if (chosen > 255) throw new NbtError('WIRE_TOO_MANY_EXTENSIONS', 'more than 255 extensions');
     }
-    this.localByName.set(name, chosen);
-    this.localById.set(chosen, name);
+    byName.set(name, chosen);
+    byId.set(chosen, name);
     return chosen;
   }
 
   /** Our id for `name`, if registered. */
   localId(name: string): number | undefined {
-    return this.localByName.get(name);
+    return this.localByName?.get(name);
   }
 
   /** The name of one of our local ids (for decoding incoming extended messages). */
   nameOf(localId: number): string | undefined {
-    return this.localById.get(localId);
+    return this.localById?.get(localId);
   }
 
   /** The `m` dictionary for our extension handshake. */
   get localMap(): Map<string, number> {
-    return new Map(this.localByName);
+    return new Map(this.localByName ?? []);
   }
 
   /**

@@ -29,9 +29,11 @@ export class NbtDaemon {
     downloadDir: string,
     extra: string[] = [],
     timeoutMs = 20_000,
+    /** Node flags before the script (e.g. `--max-semi-space-size=2`). */
+    nodeFlags: string[] = [],
   ): Promise<NbtDaemon> {
     const rpcPort = await freePort();
-    const args = [mainJs, 'daemon', '--config-dir', configDir, '--download-dir', downloadDir];
+    const args = [...nodeFlags, mainJs, 'daemon', '--config-dir', configDir, '--download-dir', downloadDir];
     args.push('--rpc-port', String(rpcPort), '--port', '0', '--no-dht', '--json', ...extra);
     const d = new NbtDaemon(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }), rpcPort);
     const t0 = Date.now();

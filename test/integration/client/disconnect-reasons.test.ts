@@ -145,6 +145,66 @@ test('more connections than the client allows: TOO_MANY on accept', async () => 
   }
 });
 
+/**
+ * Opens `n` sockets from 127.0.0.1 that do not handshake, then one more from 127.0.0.2 that does:
+ * once it is answered the client has accepted every earlier socket (one accept queue), so the
+ * refusals counted then are those of the pending pool. Then the others handshake.
+ */
+async function pendingThenHandshake(
+  s: Setup,
+  n: number,
+): Promise<{ refusedPending: number; answered: boolean[] }> {
+  const raws: RawPeer[] = [];
+  for (let i = 0; i < n; i++) raws.push(await RawPeer.connect(s.port));
+  const sentinel = await RawPeer.connect(s.port, '127.0.0.1', '127.0.0.2');
+  sentinel.sendHandshake(s.fx.metainfo.infoHash);
+  assert.ok(await sentinel.waitFor((r) => r.handshake !== undefined, 5000), 'the sentinel was answered');
+  const refusedPending = s.closes.filter((c) => c.reason === DisconnectReason.TOO_MANY).length;
+  for (const r of raws) if (!r.isClosed) r.sendHandshake(s.fx.metainfo.infoHash);
+  const answered = await Promise.all(raws.map((r) => r.waitFor((x) => x.handshake !== undefined, 5000)));
+  for (const r of [...raws, sentinel]) r.close();
+  return { refusedPending, answered };
+}
+
+test('limits.maxPendingIncoming is honoured: 80 sockets before their handshake all stay', async () => {
+  // The option was dropped when the limits were resolved from settings: the pool stayed at 50
+  // and the scale bench's batches of 100 handshakes lost connections to TOO_MANY.
+  const s = await setup({ limits: { maxPerHost: 200, maxPeersPerTorrent: 200, maxPendingIncoming: 100 } });
+  try {
+    const { refusedPending, answered } = await pendingThenHandshake(s, 80);
+    assert.equal(refusedPending, 0);
+    assert.equal(answered.filter(Boolean).length, 80);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('the pending pool follows limits changed at runtime (default min(50, connections_limit))', async () => {
+  const s = await setup({ limits: { maxPerHost: 200 } });
+  try {
+    // Lowered to 10: of 30 pending sockets (and the sentinel), the 21 oldest are evicted.
+    s.client.applySettings({ connections_limit: 10 });
+    const { refusedPending, answered } = await pendingThenHandshake(s, 30);
+    assert.equal(refusedPending, 21);
+    assert.equal(answered.filter(Boolean).length, 9);
+    assert.deepEqual(answered.slice(0, 21), new Array<boolean>(21).fill(false));
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('limits.maxPendingPerHost is honoured (default 4 × maxPerHost)', async () => {
+  const s = await setup({ limits: { maxPerHost: 1, maxPendingPerHost: 12 } });
+  try {
+    // All 12 wait in the pool; at their handshakes the per-host limit of 1 admits one.
+    const { refusedPending, answered } = await pendingThenHandshake(s, 12);
+    assert.equal(refusedPending, 0);
+    assert.equal(answered.filter(Boolean).length, 1);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('torrent being checked: HASHCHECKING', async () => {
   const tmp = await tempDir();
   const fx = await makeFixture(tmp.path, { files: [{ path: 'x.bin', size: 100_000 }], pieceLength: 16384 });

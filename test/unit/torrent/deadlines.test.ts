@@ -50,6 +50,32 @@ test('deadlines: earliest deadline first over several owners, released on demand
   assert.equal(deadlines.owners, 0);
 });
 
+test('deadlines: a window set, its pieces done and set again behaves like a fresh set', () => {
+  const d = new PieceDeadlines(() => 0);
+  const a = {};
+  let changes = 0;
+  d.onChange = () => changes++;
+  assert.deepEqual(
+    [d.size, d.owners, [...d.ordered()], d.has(1), d.deadline(1)],
+    [0, 0, [], false, undefined],
+  );
+  d.pieceDone(1); // nothing set: nothing to do
+  d.set(a, [
+    { piece: 1, deadline: 50 },
+    { piece: 2, deadline: 10 },
+  ]);
+  assert.deepEqual([...d.ordered()], [2, 1]);
+  d.pieceDone(2);
+  d.pieceDone(1);
+  assert.deepEqual([d.size, d.owners, [...d.ordered()]], [0, 0, []]);
+  d.set(a, [{ piece: 3, deadline: 5 }]);
+  assert.deepEqual([d.size, d.owners, [...d.ordered()], d.deadline(3)], [1, 1, [3], 5]);
+  d.release(a);
+  d.release(a);
+  assert.deepEqual([d.size, d.owners, [...d.ordered()], d.has(3)], [0, 0, [], false]);
+  assert.equal(changes, 2 + 1);
+});
+
 test('deadlines: overdue follows the injected clock', () => {
   const { clock, deadlines } = setup();
   deadlines.set({}, [{ piece: 1, deadline: clock.now() + 500 }]);

@@ -143,6 +143,38 @@ test('encoder batches small messages and keeps piece blocks as separate chunks',
   );
 });
 
+test('encoders sharing the slab: interleaved messages stay in order per encoder, handed-out bytes never change', () => {
+  const encoders = Array.from({ length: 7 }, () => new WireEncoder());
+  const handed: { bytes: Buffer; copy: Buffer }[] = [];
+  const streams = encoders.map(() => [] as Buffer[]);
+  // Enough rounds to fill several 16 KiB slabs, with flushes at different moments per encoder.
+  for (let round = 0; round < 3000; round++) {
+    encoders.forEach((e, k) => {
+      e.queue({ type: 'have', index: round * 10 + k });
+      if (round % 3 === k % 3) e.queue({ type: 'request', index: k, begin: round, length: 16384 });
+      if ((round + k) % 5 === 0) e.queue({ type: 'keepAlive' });
+      if ((round + k) % 4 === 0)
+        for (const c of e.flush()) {
+          streams[k]!.push(c);
+          handed.push({ bytes: c, copy: Buffer.from(c) });
+        }
+    });
+  }
+  encoders.forEach((e, k) => streams[k]!.push(...e.flush()));
+  for (const h of handed) assert.ok(h.bytes.equals(h.copy), 'a handed-out chunk was overwritten');
+  encoders.forEach((_, k) => {
+    const msgs = new WireDecoder().push(Buffer.concat(streams[k]!));
+    const haves = msgs.filter((m) => m.type === 'have').map((m) => (m as { index: number }).index);
+    assert.deepEqual(
+      haves,
+      Array.from({ length: 3000 }, (_, r) => r * 10 + k),
+    );
+    const requests = msgs.filter((m) => m.type === 'request').length;
+    assert.equal(requests, 1000);
+    assert.equal(msgs.filter((m) => m.type === 'keepAlive').length, 600);
+  });
+});
+
 test('encoder rejects out-of-range arguments without corrupting its queue', () => {
   const e = new WireEncoder();
   e.queue({ type: 'choke' });
