@@ -1,6 +1,6 @@
 /**
  * Port mapping for the session: once the client listens, its TCP listen port and its UDP port
- * (DHT, UDP trackers, uTP) are mapped on the gateway through UPnP IGD and NAT-PMP (src/portmap),
+ * (DHT, UDP trackers, uTP) are mapped on the gateway through UPnP IGD and PCP or NAT-PMP (src/portmap),
  * renewed before their leases end and deleted on close. The mapped TCP port and the external
  * address are what the client announces (trackers, the extension handshake's `p`). A client
  * bound to a loopback address maps nothing.
@@ -12,6 +12,8 @@ import { NbtError, errorMessage } from '../util/errors.js';
 import type { ClientService } from '../torrent/engine-extension.js';
 import {
   NatPmpClient,
+  PcpClient,
+  PcpOrNatPmpClient,
   PortMapper,
   UpnpClient,
   parseProcNetRoute,
@@ -23,13 +25,15 @@ import {
 export interface PortMappingOptions {
   /** UPnP IGD (default on; setting `enable_upnp`). */
   upnp?: boolean;
-  /** NAT-PMP (default on; setting `enable_natpmp`). */
+  /** NAT-PMP and PCP (default on; setting `enable_natpmp`). */
   natpmp?: boolean;
+  /** Try PCP (RFC 6887) first, NAT-PMP if the gateway does not speak it (default on). */
+  pcp?: boolean;
   /** Lease asked for, seconds (setting `upnp_lease_duration`, default 3600). */
   leaseSec?: number;
   /** The NAT-PMP gateway (default: the default route's gateway, from /proc/net/route). */
   gateway?: string;
-  /** Its NAT-PMP port (5351; tests). */
+  /** Its NAT-PMP and PCP port (5351; tests). */
   natPmpPort?: number;
   /** Where SSDP M-SEARCH goes (default the multicast group; tests). */
   ssdpAddress?: string;
@@ -113,10 +117,15 @@ export class PortMappingService implements ClientService {
       );
     if (this.o.natpmp !== false) {
       const gateway = this.o.gateway ?? (await defaultGateway());
-      if (gateway && isIP(gateway) === 4)
+      if (gateway && isIP(gateway) === 4) {
+        const port = this.o.natPmpPort ? { port: this.o.natPmpPort } : {};
+        const natpmp = new NatPmpClient({ clock, gateway, ...port });
         clients.push(
-          new NatPmpClient({ clock, gateway, ...(this.o.natPmpPort ? { port: this.o.natPmpPort } : {}) }),
+          this.o.pcp === false
+            ? natpmp
+            : new PcpOrNatPmpClient(new PcpClient({ clock, gateway, ...port }), natpmp),
         );
+      }
     }
     if (this.closed || clients.length === 0) return void (await Promise.all(clients.map((c) => c.close())));
     const mapper = new PortMapper({

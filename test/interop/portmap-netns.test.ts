@@ -151,6 +151,9 @@ async function gateway(t: TestContext): Promise<Gateway> {
       'listening_ip=eth0',
       'http_port=5000',
       'enable_natpmp=yes',
+      // PCP (built in: "Listening for NAT-PMP/PCP") clamps lifetimes to [min, max]; default min 120 s.
+      'min_lifetime=2',
+      'max_lifetime=86400',
       'enable_upnp=yes',
       'secure_mode=yes',
       `lease_file=${leaseFile}`,
@@ -208,11 +211,12 @@ function expiry(leases: string[], proto: 'TCP' | 'UDP', port: number, client: st
   return l ? Number(l.split(':')[4]) : undefined;
 }
 
-async function mapRenewClose(g: Gateway, mapper: 'upnp' | 'natpmp', port: number): Promise<void> {
+async function mapRenewClose(g: Gateway, mapper: 'upnp' | 'natpmp' | 'pcp', port: number): Promise<void> {
   const c = g.spawnClient(mapper, {
     port,
     upnp: mapper === 'upnp',
-    natpmp: mapper === 'natpmp',
+    natpmp: mapper !== 'upnp',
+    pcp: mapper === 'pcp',
     leaseSec: LEASE_SEC,
   });
   const first = (proto: string) => (l: Line) =>
@@ -256,9 +260,13 @@ async function mapRenewClose(g: Gateway, mapper: 'upnp' | 'natpmp', port: number
   assert.ok(!c.lines.some((l) => l.event === 'port-mapping-error'), JSON.stringify(c.lines));
 }
 
-test('miniupnpd gateway: UPnP IGD and NAT-PMP map TCP and UDP, renew, and delete on close', async (t) => {
+test('miniupnpd gateway: UPnP IGD, NAT-PMP and PCP map TCP and UDP, renew, and delete on close', async (t) => {
   if (!requireNetns(t) || !requireMiniupnpd(t)) return;
   const g = await gateway(t);
-  // Both protocols at once, on different ports (miniupnpd merges one client's same-port mappings).
-  await Promise.all([mapRenewClose(g, 'upnp', 6881), mapRenewClose(g, 'natpmp', 6882)]);
+  // All protocols at once, on different ports (miniupnpd merges one client's same-port mappings).
+  await Promise.all([
+    mapRenewClose(g, 'upnp', 6881),
+    mapRenewClose(g, 'natpmp', 6882),
+    mapRenewClose(g, 'pcp', 6883),
+  ]);
 });
