@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import type { ClientService } from '../torrent/engine-extension.js';
@@ -16,7 +17,9 @@ import {
   PcpOrNatPmpClient,
   PortMapper,
   UpnpClient,
+  parseProcNetIpv6Route,
   parseProcNetRoute,
+  type Ipv6DefaultRoute,
   type MappingProtocolClient,
   type PortMapping,
   type PortMappingFailure,
@@ -33,6 +36,8 @@ export interface PortMappingOptions {
   leaseSec?: number;
   /** The NAT-PMP gateway (default: the default route's gateway, from /proc/net/route). */
   gateway?: string;
+  /** The IPv6 PCP gateway (default: the IPv6 default route's next hop, /proc/net/ipv6_route). */
+  gateway6?: string;
   /** Its NAT-PMP and PCP port (5351; tests). */
   natPmpPort?: number;
   /** Where SSDP M-SEARCH goes (default the multicast group; tests). */
@@ -61,6 +66,21 @@ export interface PortMappingHost {
 /** Is `host` one the outside could never reach us on (nothing to map)? */
 function loopback(host: string): boolean {
   return host === 'localhost' || host.startsWith('127.') || host === '::1';
+}
+
+/** The IPv6 default route and our global address on its interface, if there are both. */
+async function ipv6Route(): Promise<{ gateway: string; local: string } | undefined> {
+  let route: Ipv6DefaultRoute | undefined;
+  try {
+    route = parseProcNetIpv6Route(await readFile('/proc/net/ipv6_route', 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!route) return undefined;
+  const local = (networkInterfaces()[route.iface] ?? []).find(
+    (a) => a.family === 'IPv6' && !a.internal && !/^fe[89ab]/i.test(a.address),
+  );
+  return local ? { gateway: route.gateway, local: local.address } : undefined;
 }
 
 async function defaultGateway(): Promise<string | undefined> {
@@ -124,6 +144,22 @@ export class PortMappingService implements ClientService {
           this.o.pcp === false
             ? natpmp
             : new PcpOrNatPmpClient(new PcpClient({ clock, gateway, ...port }), natpmp),
+        );
+      }
+    }
+    // Listening on IPv6 too: a PCP MAP of our global IPv6 address opens a pinhole in the
+    // gateway's firewall (no translation: the external address and port are ours).
+    if (this.o.natpmp !== false && this.o.pcp !== false && (listenHost === '::' || isIP(listenHost) === 6)) {
+      const v6 = this.o.gateway6 ? { gateway: this.o.gateway6, local: '' } : await ipv6Route();
+      if (v6) {
+        const local = listenHost !== '::' ? listenHost : v6.local;
+        clients.push(
+          new PcpClient({
+            clock,
+            gateway: v6.gateway,
+            ...(local ? { localAddress: local } : {}),
+            ...(this.o.natPmpPort ? { port: this.o.natPmpPort } : {}),
+          }),
         );
       }
     }

@@ -36,6 +36,11 @@ export interface PcpClientOptions {
   attempts?: number;
   /** First retransmission delay (default 250 ms). */
   initialTimeoutMs?: number;
+  /**
+   * Our address to send from (default: the kernel's choice towards the gateway). An IPv6
+   * pinhole needs our global address even when the gateway is link-local.
+   */
+  localAddress?: string;
   /** Mapping nonces (default: 12 random bytes each; tests fix them). */
   nonce?: () => Uint8Array;
 }
@@ -162,13 +167,22 @@ export class PcpClient implements MappingProtocolClient {
 
   private async open(): Promise<Socket> {
     if (this.socket) return this.socket;
-    const s = createSocket(isIP(this.o.gateway) === 6 ? 'udp6' : 'udp4');
+    const s = createSocket(isIP(this.o.gateway.replace(/%.*$/, '')) === 6 ? 'udp6' : 'udp4');
     s.on('error', (e) => this.fail(new NbtError('PCP_SOCKET', `PCP socket: ${e.message}`)));
     // Connected: the kernel drops datagrams from anyone but the gateway's port.
     s.on('message', (data) => {
       if (data.length <= PCP_MAX_MESSAGE) this.received(data);
     });
     try {
+      const local = this.o.localAddress;
+      if (local)
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', reject);
+          s.bind(0, local, () => {
+            s.off('error', reject);
+            resolve();
+          });
+        });
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
         s.connect(this.port, this.o.gateway, () => {

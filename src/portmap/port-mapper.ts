@@ -91,9 +91,12 @@ export class PortMapper extends TypedEmitter<PortMapperEvents> {
     return this.slots.flatMap((s) => (s.mapping ? [{ ...s.mapping }] : []));
   }
 
-  /** The first in-place mapping of `protocol` (any client), e.g. the port to announce. */
+  /**
+   * The first in-place IPv4 mapping of `protocol` (any client), e.g. the port to announce. An
+   * IPv6 pinhole (its external address is our own IPv6 one) maps no port and is not it.
+   */
   mapping(protocol: MappingProtocol): PortMapping | undefined {
-    return this.mappings.find((m) => m.protocol === protocol);
+    return this.mappings.find((m) => m.protocol === protocol && !m.externalAddress?.includes(':'));
   }
 
   /**

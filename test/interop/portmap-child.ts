@@ -13,13 +13,15 @@ interface ChildArgs {
   /** PCP first (with natpmp), else NAT-PMP only. */
   pcp: boolean;
   leaseSec: number;
+  /** Listen host (default 0.0.0.0; '::' also opens an IPv6 pinhole through PCP). */
+  host?: string;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
 const say = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const client = new Client({
-  host: '0.0.0.0',
+  host: args.host ?? '0.0.0.0',
   port: args.port,
   dht: false,
   lsd: false,

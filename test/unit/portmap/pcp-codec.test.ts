@@ -10,6 +10,7 @@ import {
   decodePcpResponse,
   encodePcpMapRequest,
   epochReset,
+  parseProcNetIpv6Route,
   readAddress,
 } from '../../../src/portmap/index.js';
 import { NbtError } from '../../../src/util/errors.js';
@@ -249,4 +250,25 @@ test('fuzz: random and mutated answers give a value or an NbtError, never anothe
       assert.ok(e instanceof NbtError, `threw ${String(e)}`);
     }
   }
+});
+
+test('/proc/net/ipv6_route: the default route with RTF_GATEWAY; a link-local next hop gets its scope', () => {
+  const z = '0'.repeat(32);
+  const line = (dest: string, len: string, hop: string, flags: string, dev: string): string =>
+    `${dest} ${len} ${z} 00 ${hop} 00000400 00000001 00000000 ${flags} ${dev}`;
+  const text = [
+    line('fd450000000000000000000000000000', '40', z, '00000001', 'eth0'),
+    line(z, '00', z, '00200200', 'lo'), // the kernel's unreachable default on lo
+    line(z, '00', 'fe800000000000000000000000000001', '00450003', 'wlan0'),
+  ].join('\n');
+  assert.deepEqual(parseProcNetIpv6Route(text), { gateway: 'fe80::1%wlan0', iface: 'wlan0' });
+  assert.deepEqual(
+    parseProcNetIpv6Route(line(z, '00', 'fd450000000000000000000000000001', '00000003', 'eth0')),
+    {
+      gateway: 'fd45::1',
+      iface: 'eth0',
+    },
+  );
+  assert.equal(parseProcNetIpv6Route(text.split('\n').slice(0, 2).join('\n')), undefined);
+  assert.equal(parseProcNetIpv6Route('garbage\n'.repeat(10)), undefined);
 });
