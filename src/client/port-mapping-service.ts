@@ -6,7 +6,7 @@
  * bound to a loopback address maps nothing.
  */
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
@@ -16,7 +16,9 @@ import {
   PcpClient,
   PcpOrNatPmpClient,
   PortMapper,
+  SSDP_GROUP_V6,
   UpnpClient,
+  UpnpPinholeClient,
   parseProcNetIpv6Route,
   parseProcNetRoute,
   type Ipv6DefaultRoute,
@@ -40,6 +42,8 @@ export interface PortMappingOptions {
   gateway6?: string;
   /** Its NAT-PMP and PCP port (5351; tests). */
   natPmpPort?: number;
+  /** Where the IPv6 M-SEARCH goes (default ff02::c on the IPv6 default route's interface; tests). */
+  ssdpAddress6?: string;
   /** Where SSDP M-SEARCH goes (default the multicast group; tests). */
   ssdpAddress?: string;
   ssdpPort?: number;
@@ -69,7 +73,7 @@ function loopback(host: string): boolean {
 }
 
 /** The IPv6 default route and our global address on its interface, if there are both. */
-async function ipv6Route(): Promise<{ gateway: string; local: string } | undefined> {
+async function ipv6Route(): Promise<{ gateway: string; local: string; iface: string } | undefined> {
   let route: Ipv6DefaultRoute | undefined;
   try {
     route = parseProcNetIpv6Route(await readFile('/proc/net/ipv6_route', 'utf8'));
@@ -80,7 +84,19 @@ async function ipv6Route(): Promise<{ gateway: string; local: string } | undefin
   const local = (networkInterfaces()[route.iface] ?? []).find(
     (a) => a.family === 'IPv6' && !a.internal && !/^fe[89ab]/i.test(a.address),
   );
-  return local ? { gateway: route.gateway, local: local.address } : undefined;
+  return local ? { gateway: route.gateway, local: local.address, iface: route.iface } : undefined;
+}
+
+/** Is an IPv6 host within a prefix of one of `iface`'s addresses (on that link)? */
+function onLink(iface: string): (host: string) => boolean {
+  const prefixes = (networkInterfaces()[iface] ?? []).flatMap((a) =>
+    a.family === 'IPv6' && a.cidr ? [{ net: new BlockList(), cidr: a.cidr }] : [],
+  );
+  for (const p of prefixes) {
+    const [addr, len] = p.cidr.split('/') as [string, string];
+    p.net.addSubnet(addr, Number(len), 'ipv6');
+  }
+  return (host) => prefixes.some((p) => p.net.check(host, 'ipv6'));
 }
 
 async function defaultGateway(): Promise<string | undefined> {
@@ -147,10 +163,24 @@ export class PortMappingService implements ClientService {
         );
       }
     }
+    const onIpv6 = listenHost === '::' || isIP(listenHost) === 6;
+    const route6 = onIpv6 ? await ipv6Route() : undefined;
+    // Listening on IPv6 too: UPnP IGDv2 pinholes, found by SSDP on the IPv6 route's link.
+    if (this.o.upnp !== false && onIpv6 && (route6 || this.o.ssdpAddress6))
+      clients.push(
+        new UpnpPinholeClient({
+          clock,
+          ssdpAddress: this.o.ssdpAddress6 ?? `${SSDP_GROUP_V6}%${route6!.iface}`,
+          ...(this.o.ssdpPort ? { ssdpPort: this.o.ssdpPort } : {}),
+          ...(route6 ? { multicastInterface: `::%${route6.iface}`, onLink: onLink(route6.iface) } : {}),
+          ...(this.o.discoveryTimeoutMs ? { discoveryTimeoutMs: this.o.discoveryTimeoutMs } : {}),
+          ...(listenHost !== '::' && isIP(listenHost) === 6 ? { internalClient: listenHost } : {}),
+        }),
+      );
     // Listening on IPv6 too: a PCP MAP of our global IPv6 address opens a pinhole in the
     // gateway's firewall (no translation: the external address and port are ours).
-    if (this.o.natpmp !== false && this.o.pcp !== false && (listenHost === '::' || isIP(listenHost) === 6)) {
-      const v6 = this.o.gateway6 ? { gateway: this.o.gateway6, local: '' } : await ipv6Route();
+    if (this.o.natpmp !== false && this.o.pcp !== false && onIpv6) {
+      const v6 = this.o.gateway6 ? { gateway: this.o.gateway6, local: '' } : route6;
       if (v6) {
         const local = listenHost !== '::' ? listenHost : v6.local;
         clients.push(

@@ -346,3 +346,37 @@ test('miniupnpd gateway: a client listening on IPv6 opens TCP and UDP pinholes t
   assert.deepEqual(pinholes(after, 'udp', port), [], after);
   assert.ok(!c.lines.some((l) => l.event === 'port-mapping-error'), JSON.stringify(c.lines));
 });
+
+test('miniupnpd gateway: a client listening on IPv6 opens, renews and deletes UPnP IGDv2 pinholes (WANIPv6FirewallControl)', async (t) => {
+  if (!requireNetns(t) || !requireMiniupnpd(t)) return;
+  const g = await gateway(t);
+  const port = 6885;
+  const c = g.spawnClient('upnp6', {
+    port,
+    host: '::',
+    upnp: true,
+    natpmp: false,
+    pcp: false,
+    leaseSec: LEASE_SEC,
+  });
+  const hole = (proto: string, renewal: boolean) => (l: Line) =>
+    l.event === 'port-mapped' &&
+    l.protocol === proto &&
+    l.externalAddress === CLIENT6 &&
+    l.renewal === renewal;
+  const tcp = await c.wait('IPv6 tcp pinhole', hole('tcp', false), 20_000);
+  await c.wait('IPv6 udp pinhole', hole('udp', false), 20_000);
+  assert.equal(tcp.mapper, 'upnp');
+  assert.equal(tcp.externalPort, port);
+  const rules = g.ruleset();
+  assert.equal(pinholes(rules, 'tcp', port).length, 1, rules);
+  assert.equal(pinholes(rules, 'udp', port).length, 1, rules);
+  await c.wait('IPv6 renewal', hole('tcp', true), LEASE_SEC * 1000 + 10_000);
+  assert.equal(pinholes(g.ruleset(), 'tcp', port).length, 1, g.ruleset());
+  c.proc.kill('SIGTERM');
+  await c.wait('closed', (l) => l.event === 'closed', 10_000);
+  const after = g.ruleset();
+  assert.deepEqual(pinholes(after, 'tcp', port), [], after);
+  assert.deepEqual(pinholes(after, 'udp', port), [], after);
+  assert.ok(!c.lines.some((l) => l.event === 'port-mapping-error'), JSON.stringify(c.lines));
+});
