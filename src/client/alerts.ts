@@ -10,6 +10,7 @@ import type { ALERT_CATEGORIES } from '../settings/definitions.js';
 import type { FileErrorInfo, TorrentState } from '../torrent/types.js';
 import type { PeerEncryption, PeerSourceKind } from '../peer/types.js';
 import type { SessionCounters } from './counters.js';
+import type { MapperName } from '../portmap/types.js';
 
 export type AlertCategory = (typeof ALERT_CATEGORIES)[number];
 
@@ -82,7 +83,7 @@ export interface AlertPayloads {
   warning: { code?: string; message: string };
   /** A listen port is mapped on the gateway (or its mapping renewed). */
   'port-mapped': {
-    mapper: 'upnp' | 'natpmp';
+    mapper: MapperName;
     protocol: 'tcp' | 'udp';
     internalPort: number;
     externalPort: number;
@@ -92,7 +93,7 @@ export interface AlertPayloads {
     renewal: boolean;
   };
   'port-mapping-error': {
-    mapper: 'upnp' | 'natpmp';
+    mapper: MapperName;
     protocol: 'tcp' | 'udp';
     internalPort: number;
     code: string;

@@ -15,6 +15,7 @@ import {
   type MappingProtocol,
   type NatPmpResponse,
 } from './natpmp-codec.js';
+import { epochReset, type EpochSample } from './pcp-codec.js';
 import type { MappingProtocolClient, MappedPort } from './types.js';
 
 export interface NatPmpClientOptions {
@@ -45,6 +46,8 @@ export class NatPmpClient implements MappingProtocolClient {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly port: number;
+  private lastEpoch: EpochSample | undefined;
+  private readonly resetListeners: (() => void)[] = [];
 
   constructor(private readonly o: NatPmpClientOptions) {
     this.port = o.port ?? NATPMP_PORT;
@@ -76,6 +79,11 @@ export class NatPmpClient implements MappingProtocolClient {
       encodeMapRequest(protocol, internalPort, 0, 0),
       (r) => r.kind === 'mapping' && r.protocol === protocol && r.internalPort === internalPort,
     );
+  }
+
+  /** RFC 6886 3.6: an epoch that goes back or lags our clock means the gateway lost its mappings. */
+  onGatewayReset(listener: () => void): void {
+    this.resetListeners.push(listener);
   }
 
   async close(): Promise<void> {
@@ -153,6 +161,10 @@ export class NatPmpClient implements MappingProtocolClient {
       if (data.length >= 2 && data[1]! === (f.packet[1]! | 128)) this.fail(e as Error);
       return;
     }
+    const sample: EpochSample = { epoch: r.epoch, at: this.o.clock.now() };
+    const reset = epochReset(this.lastEpoch, sample);
+    this.lastEpoch = sample;
+    if (reset) for (const l of this.resetListeners) l();
     if (!f.matches(r)) return;
     f.timer?.cancel();
     this.inFlight = undefined;

@@ -4,6 +4,7 @@
  * NbtError, never thrown as anything else.
  */
 import { NbtError } from '../util/errors.js';
+import { readAddress } from './pcp-codec.js';
 
 /** The gateway's NAT-PMP (and PCP) server port. */
 export const NATPMP_PORT = 5351;
@@ -128,6 +129,31 @@ export function parseProcNetRoute(text: string): string | undefined {
     const n = parseInt(f[2]!, 16);
     if (n === 0) continue;
     return `${n & 255}.${(n >>> 8) & 255}.${(n >>> 16) & 255}.${n >>> 24}`;
+  }
+  return undefined;
+}
+
+export interface Ipv6DefaultRoute {
+  /** The next hop (with `%iface` when link-local, as sockets need it). */
+  gateway: string;
+  iface: string;
+}
+
+/**
+ * The IPv6 default route's next hop from the text of Linux's /proc/net/ipv6_route (32 hex digits
+ * per address, then flags; RTF_GATEWAY set), or undefined when there is none.
+ */
+export function parseProcNetIpv6Route(text: string): Ipv6DefaultRoute | undefined {
+  for (const line of text.split('\n').slice(0, 1024)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[0] !== '0'.repeat(32) || f[1] !== '00') continue;
+    const hop = f[4] ?? '';
+    if (!/^[0-9a-fA-F]{32}$/.test(hop) || /^0+$/.test(hop)) continue;
+    if ((parseInt(f[8] ?? '0', 16) & 2) === 0) continue;
+    const iface = f[9]!;
+    if (!/^[\w.@-]{1,15}$/.test(iface) || iface === 'lo') continue;
+    const text6 = readAddress(Buffer.from(hop, 'hex'), 0);
+    return { gateway: /^fe[89ab]/i.test(hop) ? `${text6}%${iface}` : text6, iface };
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 /**
- * Keeps ports mapped on the gateway through each protocol client (UPnP IGD, NAT-PMP): maps
- * them, renews each at half its granted lease, tries a failed one again later (doubling, up
+ * Keeps ports mapped on the gateway through each protocol client (UPnP IGD, PCP/NAT-PMP): maps
+ * them, renews each at half its granted lease, maps them again at once when the gateway says it
+ * lost them (an epoch reset), tries a failed one again later (doubling, up
  * to `maxRetryMs`), and on close deletes what it mapped (bounded by `closeTimeoutMs`). No
  * sockets here: the clients do the I/O, the Clock the timing, so FakeClock tests drive it.
  */
@@ -48,6 +49,16 @@ export class PortMapper extends TypedEmitter<PortMapperEvents> {
   constructor(private readonly o: PortMapperOptions) {
     super();
     this.leaseSec = o.leaseSec ?? 3600;
+    for (const c of o.clients) c.onGatewayReset?.(() => this.remap(c));
+  }
+
+  /** The gateway forgot its mappings (it rebooted): make each of `client`'s again now. */
+  private remap(client: MappingProtocolClient): void {
+    for (const s of this.slots) {
+      if (s.client !== client || s.busy || this.closed) continue;
+      s.timer?.cancel();
+      this.run(s);
+    }
   }
 
   /** Maps `internalPort` for `protocol` through every client (a no-op if already added). */
@@ -80,9 +91,12 @@ export class PortMapper extends TypedEmitter<PortMapperEvents> {
     return this.slots.flatMap((s) => (s.mapping ? [{ ...s.mapping }] : []));
   }
 
-  /** The first in-place mapping of `protocol` (any client), e.g. the port to announce. */
+  /**
+   * The first in-place IPv4 mapping of `protocol` (any client), e.g. the port to announce. An
+   * IPv6 pinhole (its external address is our own IPv6 one) maps no port and is not it.
+   */
   mapping(protocol: MappingProtocol): PortMapping | undefined {
-    return this.mappings.find((m) => m.protocol === protocol);
+    return this.mappings.find((m) => m.protocol === protocol && !m.externalAddress?.includes(':'));
   }
 
   /**

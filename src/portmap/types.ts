@@ -1,8 +1,8 @@
-/** What the port mapper needs from a protocol (UPnP IGD or NAT-PMP), and what it reports. */
+/** What the port mapper needs from a protocol (UPnP IGD, NAT-PMP, PCP), and what it reports. */
 import type { MappingProtocol } from './natpmp-codec.js';
 
 export type { MappingProtocol };
-export type MapperName = 'upnp' | 'natpmp';
+export type MapperName = 'upnp' | 'natpmp' | 'pcp';
 
 export interface MappedPort {
   externalPort: number;
@@ -21,6 +21,8 @@ export interface MappingProtocolClient {
     leaseSec: number,
   ): Promise<MappedPort>;
   unmap(protocol: MappingProtocol, internalPort: number, externalPort: number): Promise<void>;
+  /** Calls `listener` when the gateway lost its mappings (a NAT-PMP/PCP epoch reset). */
+  onGatewayReset?(listener: () => void): void;
   close(): Promise<void>;
 }
 

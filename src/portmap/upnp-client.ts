@@ -5,7 +5,7 @@
  * gateway. A gateway that only takes permanent leases (error 725) is asked again with lease 0.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { gatewayHttp } from './http.js';
@@ -22,6 +22,7 @@ import {
   deletePortMappingArgs,
   encodeMSearch,
   encodeSoapRequest,
+  WAN_SERVICE_TYPES,
   parseDeviceDescription,
   type IgdService,
 } from './upnp-codec.js';
@@ -40,6 +41,10 @@ export interface UpnpClientOptions {
   httpTimeoutMs?: number;
   /** NewPortMappingDescription. */
   description?: string;
+  /** An IPv6 SSDP answer from a link-local address may describe the gateway on these hosts. */
+  onLink?: (host: string) => boolean;
+  /** The services to control, preferred in order (default WAN_SERVICE_TYPES). */
+  serviceTypes?: readonly string[];
 }
 
 interface Gateway {
@@ -120,7 +125,8 @@ export class UpnpClient implements MappingProtocolClient {
     await Promise.all(open.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 
-  private async call(action: string, args: [string, string | number][]): Promise<Map<string, string>> {
+  /** One SOAP call on the discovered service (its output arguments; a fault is UPNP_FAULT_<n>). */
+  async call(action: string, args: [string, string | number][]): Promise<Map<string, string>> {
     const gw = await this.discover();
     const req = encodeSoapRequest(gw.service.serviceType, action, args);
     const a = await gatewayHttp({
@@ -151,7 +157,7 @@ export class UpnpClient implements MappingProtocolClient {
         });
         if (d.status !== 200) throw new NbtError('UPNP_BAD_DESCRIPTION', `HTTP ${d.status}`);
         return {
-          service: parseDeviceDescription(d.body, location),
+          service: parseDeviceDescription(d.body, location, this.o.serviceTypes ?? WAN_SERVICE_TYPES),
           localAddress: d.localAddress.replace(/^::ffff:/, ''),
         };
       } catch (e) {
@@ -167,7 +173,7 @@ export class UpnpClient implements MappingProtocolClient {
   /** Description URLs as SSDP answers arrive, until the deadline. */
   private async *search(): AsyncGenerator<string> {
     if (this.closed) return;
-    const socket = createSocket('udp4');
+    const socket = createSocket(isIP(this.o.ssdpAddress ?? SSDP_GROUP) === 6 ? 'udp6' : 'udp4');
     this.sockets.add(socket);
     const found: string[] = [];
     let wake: (() => void) | undefined;
@@ -189,7 +195,7 @@ export class UpnpClient implements MappingProtocolClient {
     socket.on('close', stop);
     socket.on('message', (data, rinfo) => {
       if (data.length > SSDP_MAX_INPUT) return;
-      const a = decodeSsdpAnswer(data, rinfo.address);
+      const a = decodeSsdpAnswer(data, rinfo.address.replace(/%.*$/, ''), this.o.onLink);
       if (a && found.length < 16) {
         found.push(a.location);
         wake?.();
@@ -201,7 +207,7 @@ export class UpnpClient implements MappingProtocolClient {
         socket.bind(0, () => resolve());
       });
       if (this.o.multicastInterface) socket.setMulticastInterface(this.o.multicastInterface);
-      const packet = encodeMSearch();
+      const packet = encodeMSearch(undefined, undefined, this.o.ssdpAddress);
       const send = (): void => {
         if (!done) socket.send(packet, this.o.ssdpPort ?? SSDP_PORT, this.o.ssdpAddress ?? SSDP_GROUP);
       };

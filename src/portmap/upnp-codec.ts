@@ -24,14 +24,22 @@ export const WAN_SERVICE_TYPES: readonly string[] = [
   'urn:schemas-upnp-org:service:WANPPPConnection:1',
 ];
 
+/** IGDv2's IPv6 firewall service: pinholes for our IPv6 address (no translation). */
+export const IPV6_FIREWALL_SERVICE_TYPES: readonly string[] = [
+  'urn:schemas-upnp-org:service:WANIPv6FirewallControl:1',
+];
+/** SSDP's IPv6 link-local group (UPnP Device Architecture 1.1, 1.1.2). */
+export const SSDP_GROUP_V6 = 'ff02::c';
+
 /** SOAP faults worth acting on (UPnP IGD WANIPConnection:1, section 2.4.16). */
 export const UPNP_CONFLICT = 718;
 export const UPNP_ONLY_PERMANENT_LEASES = 725;
 
-export function encodeMSearch(searchTarget = IGD_DEVICE_TYPE, mx = 2): Buffer {
+export function encodeMSearch(searchTarget = IGD_DEVICE_TYPE, mx = 2, group = SSDP_GROUP): Buffer {
+  const host = isIP(group) === 6 ? `[${group.replace(/%.*$/, '')}]` : group;
   return Buffer.from(
     'M-SEARCH * HTTP/1.1\r\n' +
-      `HOST: ${SSDP_GROUP}:${SSDP_PORT}\r\n` +
+      `HOST: ${host}:${SSDP_PORT}\r\n` +
       'MAN: "ssdp:discover"\r\n' +
       `MX: ${mx}\r\n` +
       `ST: ${searchTarget}\r\n\r\n`,
@@ -51,7 +59,11 @@ export interface SsdpAnswer {
  * gateway, or its LOCATION points elsewhere than `from` (a LAN host must not send us to a third
  * party's HTTP server).
  */
-export function decodeSsdpAnswer(data: Uint8Array, from: string): SsdpAnswer | undefined {
+export function decodeSsdpAnswer(
+  data: Uint8Array,
+  from: string,
+  onLink?: (host: string) => boolean,
+): SsdpAnswer | undefined {
   if (data.length > SSDP_MAX_INPUT) return undefined;
   const lines = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1').split('\r\n');
   const first = lines[0] ?? '';
@@ -64,12 +76,20 @@ export function decodeSsdpAnswer(data: Uint8Array, from: string): SsdpAnswer | u
   const st = h.get('st') ?? h.get('nt') ?? '';
   const location = h.get('location') ?? '';
   if (!/InternetGatewayDevice|WANIPConnection|WANPPPConnection/.test(st)) return undefined;
-  const url = gatewayUrl(location, from);
+  // Over IPv6 a router answers from its link-local address and describes itself on a routable
+  // one: accepted when that one is on our link (a prefix of the interface we searched on).
+  const url =
+    gatewayUrl(location, from) ??
+    (/^fe[89ab]/i.test(from) && onLink ? gatewayUrl(location, undefined, onLink) : undefined);
   return url ? { location: url, st, usn: h.get('usn') ?? '' } : undefined;
 }
 
-/** `text` as an http: URL on host `host`, or undefined. */
-function gatewayUrl(text: string, host: string): string | undefined {
+/** `text` as an http: URL on host `host` (or one `allowed` takes), or undefined. */
+function gatewayUrl(
+  text: string,
+  host: string | undefined,
+  allowed?: (h: string) => boolean,
+): string | undefined {
   let u: URL;
   try {
     u = new URL(text);
@@ -78,7 +98,8 @@ function gatewayUrl(text: string, host: string): string | undefined {
   }
   if (u.protocol !== 'http:' || u.username || u.password) return undefined;
   const h = u.hostname.replace(/^\[|\]$/g, '');
-  return isIP(h) !== 0 && h === host ? u.href : undefined;
+  if (isIP(h) === 0) return undefined;
+  return h === host || (allowed !== undefined && isIP(h) === 6 && allowed(h)) ? u.href : undefined;
 }
 
 export interface IgdService {
@@ -92,7 +113,11 @@ export interface IgdService {
  * WAN_SERVICE_TYPES it offers, with its control URL made absolute (against URLBase or the
  * location) and required to be on the location's host.
  */
-export function parseDeviceDescription(xml: string, location: string): IgdService {
+export function parseDeviceDescription(
+  xml: string,
+  location: string,
+  serviceTypes: readonly string[] = WAN_SERVICE_TYPES,
+): IgdService {
   if (xml.length > DESCRIPTION_MAX_BYTES)
     throw new NbtError('UPNP_BAD_DESCRIPTION', `device description over ${DESCRIPTION_MAX_BYTES} bytes`);
   const host = new URL(location).hostname.replace(/^\[|\]$/g, '');
@@ -108,7 +133,7 @@ export function parseDeviceDescription(xml: string, location: string): IgdServic
     const block = xml.slice(start, end);
     const type = textOf(block, 'serviceType');
     const control = textOf(block, 'controlURL');
-    if (!type || !control || !WAN_SERVICE_TYPES.includes(type)) continue;
+    if (!type || !control || !serviceTypes.includes(type)) continue;
     let abs: URL;
     try {
       abs = new URL(control, new URL(base, location));
@@ -118,10 +143,12 @@ export function parseDeviceDescription(xml: string, location: string): IgdServic
     if (abs.protocol !== 'http:' || abs.hostname.replace(/^\[|\]$/g, '') !== host) continue;
     found.push({ serviceType: type, controlUrl: abs.href });
   }
-  for (const type of WAN_SERVICE_TYPES) {
+  for (const type of serviceTypes) {
     const s = found.find((f) => f.serviceType === type);
     if (s) return s;
   }
+  if (serviceTypes === IPV6_FIREWALL_SERVICE_TYPES)
+    throw new NbtError('UPNP_NO_FIREWALL_SERVICE', 'the gateway offers no WANIPv6FirewallControl service');
   throw new NbtError('UPNP_NO_WAN_SERVICE', 'the gateway offers no WANIPConnection/WANPPPConnection service');
 }
 
@@ -204,6 +231,51 @@ export function deletePortMappingArgs(
   ];
 }
 
+export interface AddPinholeArgs {
+  /** Our IPv6 address the pinhole opens to. */
+  internalClient: string;
+  internalPort: number;
+  protocol: 'tcp' | 'udp';
+  /** Seconds, 1 to 86400 (WANIPv6FirewallControl:1 2.4.3). */
+  leaseTime: number;
+}
+
+/** Pinhole leases must be within 1 s and a day. */
+export function pinholeLease(sec: number): number {
+  return Math.min(86400, Math.max(1, Math.floor(sec) || 1));
+}
+
+/** AddPinhole from any remote host and port (empty host and port 0 are wildcards). */
+export function addPinholeArgs(a: AddPinholeArgs): [string, string | number][] {
+  return [
+    ['RemoteHost', ''],
+    ['RemotePort', 0],
+    ['InternalClient', a.internalClient],
+    ['InternalPort', a.internalPort],
+    ['Protocol', a.protocol === 'tcp' ? 6 : 17],
+    ['LeaseTime', pinholeLease(a.leaseTime)],
+  ];
+}
+
+export function updatePinholeArgs(uniqueId: number, leaseTime: number): [string, string | number][] {
+  return [
+    ['UniqueID', uniqueId],
+    ['NewLeaseTime', pinholeLease(leaseTime)],
+  ];
+}
+
+export function deletePinholeArgs(uniqueId: number): [string, string | number][] {
+  return [['UniqueID', uniqueId]];
+}
+
+/** AddPinhole's UniqueID (0 to 65535). */
+export function pinholeId(out: Map<string, string>): number {
+  const text = out.get('UniqueID') ?? '';
+  const id = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(id <= 0xffff)) throw new NbtError('UPNP_BAD_ANSWER', `pinhole UniqueID "${text.slice(0, 32)}"`);
+  return id;
+}
+
 /**
  * A SOAP answer: the output arguments of a 200, or an NbtError UPNP_FAULT_<errorCode> for a
  * fault (UPNP_HTTP_<status> when a failed answer carries no UPnP error).
@@ -223,7 +295,7 @@ export function decodeSoapResponse(status: number, body: string): Map<string, st
   );
   if (!m) throw new NbtError('UPNP_BAD_ANSWER', 'SOAP answer without a Body');
   const out = new Map<string, string>();
-  for (const a of m[1]!.matchAll(/<(New[A-Za-z]{1,64})(?:\s[^>]{0,256})?>([^<]{0,2048})<\/\1>/g)) {
+  for (const a of m[1]!.matchAll(/<(New[A-Za-z]{1,64}|UniqueID)(?:\s[^>]{0,256})?>([^<]{0,2048})<\/\1>/g)) {
     if (out.size >= 32) break;
     out.set(a[1]!, unescapeXml(a[2]!.trim()));
   }

@@ -19,6 +19,7 @@ export {
   MAX_HEAD_BYTES,
   type ConnectVerdict,
 } from './http-connect.js';
+export { openSocksBind, type SocksBind, type SocksBindOptions } from './socks-bind.js';
 export { openTunnel, openUdpAssociation, type TunnelOptions, type PendingTunnel } from './tunnel.js';
 export { ProxyConnector, TunnelTransport, type ProxyConnectorOptions } from './connector.js';
 export { httpAgents, type HttpAgents, type HttpRoute } from './agent.js';

@@ -57,6 +57,8 @@ export interface DanteOptions {
   /** Address datagrams and outgoing connections leave from (default: `host`). */
   external?: string;
   prefix?: string[];
+  /** Also allow SOCKS5 BIND (and its relayed connections). */
+  bind?: boolean;
 }
 
 export class Dante extends Server {
@@ -82,8 +84,8 @@ export class Dante extends Server {
         'user.unprivileged: nobody',
         // Dante's parser wants one keyword per line inside a rule.
         'client pass {\n from: 0.0.0.0/0 to: 0.0.0.0/0\n log: connect error\n}',
-        'socks pass {\n from: 0.0.0.0/0 to: 0.0.0.0/0\n command: connect udpassociate\n log: connect error\n}',
-        'socks pass {\n from: 0.0.0.0/0 to: 0.0.0.0/0\n command: udpreply\n log: connect error\n}',
+        `socks pass {\n from: 0.0.0.0/0 to: 0.0.0.0/0\n command: connect udpassociate${o.bind ? ' bind' : ''}\n log: connect error\n}`,
+        `socks pass {\n from: 0.0.0.0/0 to: 0.0.0.0/0\n command: udpreply${o.bind ? ' bindreply' : ''}\n log: connect error\n}`,
         '',
       ].join('\n'),
     );

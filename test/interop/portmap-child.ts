@@ -1,6 +1,6 @@
 /**
  * A Client that only maps its ports, in its own process (run inside a network namespace by
- * portmap-netns.test.ts):  node portmap-child.js '{"port": 6881, "upnp": true, "natpmp": false, "leaseSec": 6}'
+ * portmap-netns.test.ts):  node portmap-child.js '{"port": 6881, "upnp": true, "natpmp": false, "pcp": false, "leaseSec": 6}'
  * Prints JSON lines: listening, port-mapped, port-mapping-error, closed. SIGTERM closes the
  * client (deleting the mappings) and exits.
  */
@@ -10,18 +10,28 @@ interface ChildArgs {
   port: number;
   upnp: boolean;
   natpmp: boolean;
+  /** PCP first (with natpmp), else NAT-PMP only. */
+  pcp: boolean;
   leaseSec: number;
+  /** Listen host (default 0.0.0.0; '::' also opens an IPv6 pinhole through PCP). */
+  host?: string;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
 const say = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const client = new Client({
-  host: '0.0.0.0',
+  host: args.host ?? '0.0.0.0',
   port: args.port,
   dht: false,
   lsd: false,
-  portMapping: { upnp: args.upnp, natpmp: args.natpmp, leaseSec: args.leaseSec, retryMs: 1000 },
+  portMapping: {
+    upnp: args.upnp,
+    natpmp: args.natpmp,
+    pcp: args.pcp,
+    leaseSec: args.leaseSec,
+    retryMs: 1000,
+  },
 });
 client.on('port-mapped', (m, renewal) =>
   say({ event: 'port-mapped', ...m, renewal, announcePort: client.announcePort }),

@@ -1,5 +1,6 @@
 /**
- * The Client's port mapping against a scripted NAT-PMP gateway on 127.0.0.1 that maps TCP to
+ * The Client's port mapping against a scripted NAT-PMP gateway on 127.0.0.1 (that answers PCP
+ * with "unsupported version", so the client falls back to NAT-PMP) that maps TCP to
  * external port 40000: the event and alert, the external port in tracker announces (with the
  * external address as BEP 7 ipv4=) and in the BEP 10 handshake's `p`, deletes on close; a
  * refusing gateway gives port-mapping-error; a client on a loopback address maps nothing.
@@ -31,7 +32,9 @@ async function natPmpGateway(refuse = false): Promise<Gateway> {
   const socket = createSocket('udp4');
   socket.on('message', (m, from) => {
     let reply: Buffer;
-    if (m[1] === 0) reply = Buffer.from('008000000000002a2d2d2d2d', 'hex');
+    // A NAT-PMP-only gateway: PCP (version 2) is "unsupported version" (RFC 6886 3.5).
+    if (m[0] !== 0) reply = Buffer.from([0, 128 + (m[1]! & 127), 0, 1, 0, 0, 0, 42]);
+    else if (m[1] === 0) reply = Buffer.from('008000000000002a2d2d2d2d', 'hex');
     else {
       requests.push([m[1]!, m.readUInt16BE(4), m.readUInt32BE(8)]);
       reply = Buffer.alloc(16);

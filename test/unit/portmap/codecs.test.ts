@@ -261,3 +261,76 @@ function safeCode(fn: () => unknown): void {
     assert.ok(e instanceof NbtError);
   }
 }
+
+test('IPv6 pinholes: the firewall service, AddPinhole/UpdatePinhole/DeletePinhole arguments, UniqueID', async () => {
+  const m = await import('../../../src/portmap/index.js');
+  const xml =
+    '<root><device><serviceList><service><serviceType>urn:schemas-upnp-org:service:WANIPv6FirewallControl:1</serviceType>' +
+    '<controlURL>/ctl/IP6FCtl</controlURL></service></serviceList></device></root>';
+  assert.deepEqual(
+    m.parseDeviceDescription(xml, 'http://[fd45::1]:5000/rootDesc.xml', m.IPV6_FIREWALL_SERVICE_TYPES),
+    {
+      serviceType: 'urn:schemas-upnp-org:service:WANIPv6FirewallControl:1',
+      controlUrl: 'http://[fd45::1]:5000/ctl/IP6FCtl',
+    },
+  );
+  assert.equal(
+    code(() => m.parseDeviceDescription(xml, 'http://[fd45::1]:5000/d.xml')),
+    'UPNP_NO_WAN_SERVICE',
+  );
+  assert.equal(
+    code(() =>
+      m.parseDeviceDescription(description('/c'), 'http://10.0.0.1/d.xml', m.IPV6_FIREWALL_SERVICE_TYPES),
+    ),
+    'UPNP_NO_FIREWALL_SERVICE',
+  );
+  assert.deepEqual(
+    m.addPinholeArgs({ internalClient: 'fd45::2', internalPort: 6881, protocol: 'udp', leaseTime: 90_000 }),
+    [
+      ['RemoteHost', ''],
+      ['RemotePort', 0],
+      ['InternalClient', 'fd45::2'],
+      ['InternalPort', 6881],
+      ['Protocol', 17],
+      ['LeaseTime', 86400],
+    ],
+  );
+  assert.deepEqual(m.updatePinholeArgs(3, 0.5), [
+    ['UniqueID', 3],
+    ['NewLeaseTime', 1],
+  ]);
+  assert.deepEqual(m.deletePinholeArgs(3), [['UniqueID', 3]]);
+  const soap = (id: string): Map<string, string> =>
+    m.decodeSoapResponse(
+      200,
+      `<s:Envelope><s:Body><u:AddPinholeResponse><UniqueID>${id}</UniqueID></u:AddPinholeResponse></s:Body></s:Envelope>`,
+    );
+  assert.equal(m.pinholeId(soap('42')), 42);
+  for (const bad of ['', '-1', '65536', '1e3', '999999'])
+    assert.equal(
+      code(() => m.pinholeId(soap(bad))),
+      'UPNP_BAD_ANSWER',
+      bad,
+    );
+  assert.match(m.encodeMSearch(undefined, undefined, 'ff02::c').toString(), /HOST: \[ff02::c\]:1900\r\n/);
+});
+
+test('SSDP over IPv6: a link-local answer may describe the gateway on an on-link address only', () => {
+  const answer = (loc: string): Buffer =>
+    Buffer.from(
+      `HTTP/1.1 200 OK\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:2\r\nLOCATION: ${loc}\r\n\r\n`,
+    );
+  const onLink = (h: string): boolean => h.startsWith('fd45:');
+  assert.equal(
+    decodeSsdpAnswer(answer('http://[fd45::1]:5000/d.xml'), 'fe80::1', onLink)?.location,
+    'http://[fd45::1]:5000/d.xml',
+  );
+  assert.equal(decodeSsdpAnswer(answer('http://[2001:db8::9]:5000/d.xml'), 'fe80::1', onLink), undefined);
+  assert.equal(decodeSsdpAnswer(answer('http://[fd45::1]:5000/d.xml'), 'fe80::1'), undefined);
+  // Only a link-local sender gets the on-link allowance; IPv4 keeps the same-host rule.
+  assert.equal(decodeSsdpAnswer(answer('http://[fd45::1]:5000/d.xml'), 'fd45::7', onLink), undefined);
+  assert.equal(
+    decodeSsdpAnswer(answer('http://10.0.0.9:5000/d.xml'), 'fe80::1', () => true),
+    undefined,
+  );
+});

@@ -163,3 +163,19 @@ test('close abandons a client that never answered and waits at most closeTimeout
   await closing;
   assert.ok(slow.closed);
 });
+
+test('an IPv6 pinhole (external address our own IPv6 one) is never the mapping announced', async () => {
+  const clock = new FakeClock();
+  const pinhole = new ScriptedClient('pcp', clock);
+  pinhole.externalAddress = () => Promise.resolve('2001:db8::2');
+  const nat = new ScriptedClient('pcp', clock);
+  nat.answers = [{ externalPort: 40000, leaseSec: 100 }];
+  const mapper = new PortMapper({ clock, clients: [pinhole, nat], leaseSec: 100 });
+  mapper.add('tcp', 6881);
+  await settle();
+  assert.equal(mapper.mappings.length, 2);
+  assert.equal(mapper.mappings[0]!.externalAddress, '2001:db8::2');
+  assert.equal(mapper.mapping('tcp')?.externalPort, 40000);
+  assert.equal(mapper.mapping('tcp')?.externalAddress, '45.45.45.45');
+  await mapper.close();
+});
