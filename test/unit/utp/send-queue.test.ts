@@ -35,18 +35,20 @@ test('push() boundaries: each pending one ends the next packet, in order, and is
   assert.equal(q.length, 0);
 });
 
-test('a million 1-byte writes drain in linear time with the bytes intact', () => {
+test('200,000 1-byte writes drain in linear time with the bytes intact', () => {
   const q = new SendQueue();
-  const n = 1_000_000;
+  const n = 200_000;
   for (let i = 0; i < n; i++) q.write(Uint8Array.of(i & 0xff));
   const t0 = process.hrtime.bigint();
   let off = 0;
+  let wrong = 0;
   while (q.length > 0) {
     const p = q.take(Math.min(1400, q.length));
-    for (let i = 0; i < p.length; i++) assert.equal(p[i], (off + i) & 0xff);
+    for (let i = 0; i < p.length; i++) if (p[i] !== ((off + i) & 0xff)) wrong++;
     off += p.length;
   }
   assert.equal(off, n);
+  assert.equal(wrong, 0);
   // shift() per chunk would be quadratic (minutes); compaction keeps this well under a second.
   assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 5000);
 });
