@@ -27,6 +27,11 @@ export interface Transport {
   destroy(): void;
   pause(): void;
   resume(): void;
+  /**
+   * The bytes written so far end a packet: they go without waiting to fill one, and later
+   * writes start the next (uTP). Absent where there are no packets to end (TCP).
+   */
+  push?(): void;
   /** Latency matters more than batching (Nagle off); a no-op where it means nothing. */
   setNoDelay?(on: boolean): void;
 

@@ -378,10 +378,15 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.state = 'connected';
     this.lastUseful = this.lastReceived = this.clock.now();
     if (this.incoming && answer.v2) this.ourReserved[7]! |= V2_BIT;
-    if (this.incoming)
+    if (this.incoming) {
       this.out.queueRaw(
         encodeHandshake({ reserved: this.ourReserved, infoHash: h.infoHash, peerId: this.opts.peerId }),
       );
+      // Our handshake ends its uTP packet: Transmission 3 leaves bytes that arrive with the end
+      // of a handshake unread until another packet comes (a stall: it never saw our bitfield).
+      this.out.flush();
+      this.conn?.push?.();
+    }
     this.sendExtendedHandshake({
       ...(answer.metadataSize !== undefined ? { metadataSize: answer.metadataSize } : {}),
       ...(answer.extendedHandshake ? { extendedHandshake: answer.extendedHandshake } : {}),

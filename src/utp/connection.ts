@@ -11,8 +11,8 @@
  *
  * Sending: bytes are cut into full packets (a short one only when nothing is in flight, so no
  * 1-byte packets), within min(LEDBAT window, the peer's advertised window). Acks, SACKs, three
- * duplicate acks and timeouts drive retransmission; the MTU is probed upwards with one larger
- * packet at a time (libtorrent's binary search between floor and ceiling).
+ * duplicate acks and timeouts drive retransmission. Unsent bytes: send-queue.ts; received
+ * ones: receive.ts; MTU probing: mtu.ts; LEDBAT and RTT: congestion.ts.
  */
 import { NbtError } from '../util/errors.js';
 import { Ledbat, RttEstimator } from './congestion.js';
@@ -30,32 +30,18 @@ import {
   type PacketType,
   type UtpPacket,
 } from './packet.js';
+import {
+  withDefaults,
+  type ConnectionTuning,
+  type UtpConnectionOptions,
+  type UtpEvent,
+  type UtpState,
+} from './connection-options.js';
+import { MtuProbe } from './mtu.js';
 import { ReceiveBuffer } from './receive.js';
+import { SendQueue } from './send-queue.js';
 
-export type UtpState = 'syn-sent' | 'syn-recv' | 'connected' | 'closed';
-export type UtpEvent = { type: 'connected' } | { type: 'end' } | { type: 'closed'; error?: NbtError };
-
-export interface UtpConnectionOptions {
-  /** Our receive id (packets to us carry it) and send id (packets we send carry it). */
-  recvId: number;
-  sendId: number;
-  /** Our first sequence number (random in production). */
-  seq: number;
-  /** The SYN when accepting; absent when we dial. */
-  syn?: UtpPacket;
-  now: number;
-  /** Receive buffer, bytes (the window we advertise when empty). */
-  receiveBuffer?: number;
-  /** UDP payload sizes: start (known good) and the most to probe for. */
-  mtu?: number;
-  mtuCeiling?: number;
-  /** SYN retransmissions before giving up; data timeouts in a row before giving up. */
-  synResends?: number;
-  maxTimeouts?: number;
-  /** An accepted connection that sees no data this long is dropped (ms). */
-  halfOpenTimeout?: number;
-  keepAliveInterval?: number;
-}
+export type { UtpConnectionOptions, UtpEvent, UtpState } from './connection-options.js';
 
 interface OutPacket {
   seq: number;
@@ -89,9 +75,7 @@ export class UtpConnection {
   /** Outstanding packets marked for (re)sending: the resend scan is skipped when 0. */
   private resendCount = 0;
   private peerWindow: number;
-  private readonly queue: Uint8Array[] = [];
-  private queueHead = 0;
-  private queued = 0;
+  private readonly queue = new SendQueue();
   private ending = false;
   private finSent = false;
   private needAck = false;
@@ -109,28 +93,17 @@ export class UtpConnection {
   readonly ledbat: Ledbat;
   readonly rtt = new RttEstimator();
   private consecutiveTimeouts = 0;
-  private mtu: number;
-  private mtuCeiling: number;
-  private probeSeq: number | undefined;
-  private readonly o: Required<Omit<UtpConnectionOptions, 'syn' | 'recvId' | 'sendId' | 'seq' | 'now'>>;
+  private readonly mtuProbe: MtuProbe;
+  private readonly o: ConnectionTuning;
 
   constructor(options: UtpConnectionOptions) {
-    this.o = {
-      receiveBuffer: options.receiveBuffer ?? 1024 * 1024,
-      mtu: options.mtu ?? 1232,
-      mtuCeiling: options.mtuCeiling ?? 1472,
-      synResends: options.synResends ?? 2,
-      maxTimeouts: options.maxTimeouts ?? 8,
-      halfOpenTimeout: options.halfOpenTimeout ?? 20_000,
-      keepAliveInterval: options.keepAliveInterval ?? 29_000,
-    };
+    this.o = withDefaults(options);
     this.recvId = options.recvId;
     this.sendId = options.sendId;
     this.seqNr = options.seq & 0xffff;
     this.oldest = this.seqNr;
     this.recv = new ReceiveBuffer(this.o.receiveBuffer);
-    this.mtu = this.o.mtu;
-    this.mtuCeiling = Math.max(this.o.mtuCeiling, this.mtu);
+    this.mtuProbe = new MtuProbe(this.o.mtu, this.o.mtuCeiling);
     this.ledbat = new Ledbat({ packetSize: this.mtu });
     this.created = this.lastSent = options.now;
     this.peerWindow = this.mtu;
@@ -143,7 +116,7 @@ export class UtpConnection {
     } else {
       this.state = 'syn-sent';
       this.synSeq = this.seqNr;
-      this.push(ST_SYN, new Uint8Array(0));
+      this.enqueue(ST_SYN, new Uint8Array(0));
     }
   }
 
@@ -151,7 +124,7 @@ export class UtpConnection {
 
   /** Bytes written and not yet cut into packets. */
   get writableLength(): number {
-    return this.queued;
+    return this.queue.length;
   }
 
   /** Bytes sent and not acknowledged. */
@@ -167,11 +140,22 @@ export class UtpConnection {
     return this.mtu;
   }
 
+  private get mtu(): number {
+    return this.mtuProbe.size;
+  }
+
   write(bytes: Uint8Array): void {
     if (this.state === 'closed' || this.ending) throw new NbtError('UTP_CLOSED', 'write after end');
-    if (bytes.length === 0) return;
-    this.queue.push(bytes);
-    this.queued += bytes.length;
+    this.queue.write(bytes);
+  }
+
+  /**
+   * The bytes written so far end a packet, which goes without waiting for a full one; later
+   * writes start the next. Transmission 3 reads the bytes after its peer's handshake only when
+   * another packet arrives, so a Peer ends its handshake's packet here.
+   */
+  push(): void {
+    this.queue.push();
   }
 
   /** Sends a FIN once the queued bytes are out. */
@@ -279,10 +263,7 @@ export class UtpConnection {
   /** Accounts for a packet the peer has (by cumulative ack or SACK); returns its window bytes. */
   private ackedPacket(pkt: OutPacket, now: number): number {
     if (pkt.transmissions === 1) this.rtt.sample(now - pkt.sentAt);
-    if (pkt.seq === this.probeSeq) {
-      this.mtu = pkt.size;
-      this.probeSeq = undefined;
-    }
+    this.mtuProbe.acked(pkt.seq, pkt.size);
     if (pkt.needResend) {
       pkt.needResend = false;
       this.resendCount--;
@@ -326,12 +307,8 @@ export class UtpConnection {
     this.resendCount++;
     this.inFlight -= pkt.size;
     if (fast) this.stats.fastRetransmits++;
-    if (pkt.seq === this.probeSeq) {
-      // A lost probe says the path's MTU may be smaller: not congestion.
-      this.mtuCeiling = pkt.size - 1;
-      this.probeSeq = undefined;
-      return;
-    }
+    // A lost probe says the path's MTU may be smaller: not congestion.
+    if (this.mtuProbe.lost(pkt.seq, pkt.size)) return;
     if (fast && (this.lossBoundary === undefined || seqLess(this.lossBoundary, pkt.seq))) {
       this.ledbat.onLoss();
       this.lossBoundary = seqAdd(this.seqNr, -1);
@@ -356,22 +333,25 @@ export class UtpConnection {
       }
     }
     if (this.state === 'syn-sent') return this.ackIfNeeded(now);
-    if (this.queued > 0) {
+    const queued = this.queue.length;
+    if (queued > 0) {
       // Room for a selective ack in the header while we hold reordered packets.
       const max = this.mtu - HEADER_SIZE - (this.recv.hasGaps ? 34 : 0);
-      const probe = this.probeSize();
-      const size = probe !== undefined && this.queued >= probe - HEADER_SIZE ? probe - HEADER_SIZE : max;
-      const full = this.queued >= size;
+      const probe = this.mtuProbe.next();
+      const pushed = this.queue.pushedBytes;
+      let size = probe !== undefined && queued >= probe - HEADER_SIZE ? probe - HEADER_SIZE : max;
+      if (pushed > 0 && pushed < size) size = pushed;
+      const full = queued >= size;
       const fits = this.inFlight === 0 || this.inFlight + size + HEADER_SIZE <= window;
       if (fits && (full || this.inFlight === 0) && this.peerWindow > 0) {
-        const pkt = this.push(ST_DATA, this.take(Math.min(size, this.queued)));
-        if (size !== max && full) this.probeSeq = pkt.seq;
+        const pkt = this.enqueue(ST_DATA, this.queue.take(Math.min(size, queued)));
+        if (size !== max && size !== pushed && full) this.mtuProbe.sent(pkt.seq);
         return this.transmit(pkt, now);
       }
     }
-    if (this.ending && !this.finSent && this.queued === 0) {
+    if (this.ending && !this.finSent && this.queue.length === 0) {
       this.finSent = true;
-      return this.transmit(this.push(ST_FIN, new Uint8Array(0)), now);
+      return this.transmit(this.enqueue(ST_FIN, new Uint8Array(0)), now);
     }
     return this.ackIfNeeded(now);
   }
@@ -386,7 +366,7 @@ export class UtpConnection {
     if (this.state === 'connected') min(this.lastSent + this.o.keepAliveInterval);
     min(this.lingerAt);
     // A zero window with data waiting: probe it after an RTO.
-    if (this.rtoAt === undefined && this.peerWindow < this.mtu && this.queued > 0)
+    if (this.rtoAt === undefined && this.peerWindow < this.mtu && this.queue.length > 0)
       min(this.lastSent + this.rtt.rto);
     return at;
   }
@@ -414,7 +394,7 @@ export class UtpConnection {
       this.rtoAt = now + this.rtt.rto;
       // Probe a window that was zero (its update may have been lost).
       if (this.peerWindow < this.mtu) this.peerWindow = this.mtu;
-    } else if (this.rtoAt === undefined && this.peerWindow < this.mtu && this.queued > 0) {
+    } else if (this.rtoAt === undefined && this.peerWindow < this.mtu && this.queue.length > 0) {
       if (now >= this.lastSent + this.rtt.rto) this.peerWindow = this.mtu;
     }
     if (this.state === 'connected' && now >= this.lastSent + this.o.keepAliveInterval) this.needAck = true;
@@ -426,12 +406,7 @@ export class UtpConnection {
     return this.rtt.srtt ?? fallback;
   }
 
-  private probeSize(): number | undefined {
-    if (this.probeSeq !== undefined || this.mtuCeiling - this.mtu < 16) return undefined;
-    return Math.floor((this.mtu + this.mtuCeiling + 1) / 2);
-  }
-
-  private push(type: PacketType, payload: Uint8Array): OutPacket {
+  private enqueue(type: PacketType, payload: Uint8Array): OutPacket {
     const pkt: OutPacket = {
       seq: this.seqNr,
       type,
@@ -481,37 +456,6 @@ export class UtpConnection {
     const sack = type === ST_SYN ? undefined : this.recv.sack();
     if (sack) p.sack = sack;
     return encodePacket(p);
-  }
-
-  /** Takes `n` queued bytes as one payload (a view when one chunk holds them). */
-  private take(n: number): Uint8Array {
-    const first = this.queue[0]!;
-    const avail = first.length - this.queueHead;
-    let out: Uint8Array;
-    if (avail >= n) {
-      out = first.subarray(this.queueHead, this.queueHead + n);
-      this.queueHead += n;
-      if (this.queueHead === first.length) {
-        this.queue.shift();
-        this.queueHead = 0;
-      }
-    } else {
-      out = new Uint8Array(n);
-      let off = 0;
-      while (off < n) {
-        const c = this.queue[0]!;
-        const k = Math.min(n - off, c.length - this.queueHead);
-        out.set(c.subarray(this.queueHead, this.queueHead + k), off);
-        off += k;
-        this.queueHead += k;
-        if (this.queueHead === c.length) {
-          this.queue.shift();
-          this.queueHead = 0;
-        }
-      }
-    }
-    this.queued -= n;
-    return out;
   }
 
   private checkDone(now: number): void {

@@ -74,6 +74,12 @@ export class UtpTransport extends EventEmitter implements Transport {
 
   uncork(): void {}
 
+  push(): void {
+    if (this.closedFlag || this.connection.state === 'closed') return;
+    this.connection.push();
+    this.host.schedule(this);
+  }
+
   end(): void {
     if (this.closedFlag) return;
     this.connection.end();

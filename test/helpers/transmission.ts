@@ -62,6 +62,8 @@ export interface TransmissionPeerInfo {
   isEncrypted: boolean;
   isIncoming: boolean;
   progress: number;
+  /** Transmission's flag letters, e.g. 'T' = over uTP, 'E' = encrypted, 'I' = incoming. */
+  flagStr: string;
 }
 
 export interface TransmissionStatus {

@@ -260,3 +260,28 @@ test('a peer ignoring our closed window cannot grow the receive buffer without b
   assert.ok(held <= 64 * 1024 + 64 * 1024, `held ${held} bytes`);
   assert.ok(held >= 64 * 1024);
 });
+
+test('push(): the bytes written so far end a packet, even with data in flight (Transmission 3 interop)', () => {
+  const link = new UtpLink({ delay: 50 });
+  link.run(5000, () => link.a.state === 'connected');
+  link.flush();
+  const payloads: number[] = [];
+  const send = (): void => {
+    for (let d = link.a.pollTransmit(link.now); d; d = link.a.pollTransmit(link.now)) {
+      const p = decodePacket(d);
+      if (p.type === ST_DATA) payloads.push(p.payload.length);
+    }
+  };
+  // A handshake-sized write pushed, then more: two packets at once, the first ending at the push.
+  link.a.write(Buffer.alloc(68, 1));
+  link.a.push();
+  link.a.write(Buffer.alloc(129, 2));
+  link.a.push();
+  link.a.write(Buffer.alloc(10, 3));
+  send();
+  assert.deepEqual(payloads, [68, 129]);
+  // Without a push the short rest waits for the acks (no small packets while data is in flight).
+  link.a.write(Buffer.alloc(10, 4));
+  send();
+  assert.deepEqual(payloads, [68, 129]);
+});
