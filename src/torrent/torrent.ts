@@ -41,9 +41,9 @@ import { SuperSeedLink } from './super-seed-link.js';
 import type { WebSeedKind } from './web-seed.js';
 import type { TorrentHost, TorrentInit } from './torrent-init.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
-import { checkedComponents, planRename, renamedLayout, type FileRenames } from '../storage/renames.js';
+import type { FileRenames } from '../storage/renames.js';
 import type { StorageLayout } from '../storage/layout.js';
-import { resolve as resolvePath } from 'node:path';
+import { TorrentPaths } from './paths-link.js';
 import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
@@ -64,7 +64,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly infoHash: Buffer;
   readonly infoHashHex: string;
   name: string;
-  private savePathValue: string;
   /** Verified pieces that are on disk. */
   have: Bitfield;
   /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
@@ -99,8 +98,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly upMeter: RateMeter;
   private readonly previous: { downloaded: number; uploaded: number };
   private sequentialFlag: boolean;
-  /** Files moved by renamePath: index → path components (the metainfo's otherwise). */
-  private readonly renames = new Map<number, readonly string[]>();
+  /** Save path, renamed files, the storage layout (src/torrent/paths-link.ts). */
+  private readonly paths: TorrentPaths;
   private filePrios: number[] | undefined;
   private timers: TimerHandle[] = [];
   private trusted: Bitfield | undefined;
@@ -145,7 +144,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.infoHash = m.infoHash;
     this.infoHashHex = m.infoHashHex;
     this.name = m.name;
-    this.savePathValue = init.savePath;
     this.host = init.host;
     this.makeStorage = init.storage;
     this.pausedFlag = init.paused ?? false;
@@ -155,8 +153,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.resumeStats = init.fileStats;
     this.unfinishedBlocks = init.unfinished;
     this.sequentialFlag = init.sequential ?? false;
-    for (const [i, p] of init.renames ?? []) if (i < m.files.length) this.renames.set(i, p);
-    this.name = this.currentName();
+    this.paths = new TorrentPaths(
+      {
+        metainfo: () => this.metainfo,
+        hasMetadata: () => !this.awaitingMetadata,
+        storage: () => this.storage(),
+      },
+      init.savePath,
+      init.renames,
+    );
+    this.name = this.paths.currentName();
     if (init.filePriorities) this.filePrios = checkedPriorities(init.filePriorities, m.files.length);
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
     this.have = new Bitfield(m.pieceCount);
@@ -532,7 +538,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** The directory the torrent's files are under. */
   get savePath(): string {
-    return this.savePathValue;
+    return this.paths.savePath;
   }
 
   /**
@@ -543,31 +549,23 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    */
   async moveStorage(to: string): Promise<void> {
     if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
-    const from = this.savePathValue;
-    const dest = resolvePath(to);
-    if (dest === resolvePath(from)) return;
-    if (!this.awaitingMetadata) {
-      const st = this.storage();
-      if (!st.moveTo) throw new NbtError('STORAGE_MOVE', 'move: this storage keeps no files');
-      await st.moveTo(dest);
-    }
-    this.savePathValue = dest;
-    this.emit('moved', { from, to: dest });
+    const moved = await this.paths.move(to);
+    if (moved) this.emit('moved', moved);
   }
 
   /** Renamed files (index → path components), for resume data. */
   get fileRenames(): FileRenames {
-    return this.renames;
+    return this.paths.fileRenames;
   }
 
   /** File `i`'s path components under the save path now (after any rename). */
   filePath(i: number): readonly string[] {
-    return this.renames.get(i) ?? this.metainfo.files[i]!.path;
+    return this.paths.filePath(i);
   }
 
   /** The storage layout: the metainfo's, with renamed files at their new paths. @internal */
   get storageLayout(): StorageLayout {
-    return renamedLayout(this.metainfo, this.renames);
+    return this.paths.layout;
   }
 
   /**
@@ -581,32 +579,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.awaitingMetadata)
       throw new NbtError('TORRENT_NO_METADATA', 'rename: the metadata is not here yet');
     if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
-    const src = checkedComponents(from);
-    const dest = checkedComponents(to);
-    const files = this.metainfo.files;
-    const plan = planRename(
-      files.map((_, i) => this.filePath(i)),
-      files.map((f) => f.pad ?? false),
-      src,
-      dest,
-    );
-    const st = this.storage();
-    if (st.rename) await st.rename(src, dest);
-    for (const [i, p] of plan) {
-      if (p.join('/') === files[i]!.path.join('/')) this.renames.delete(i);
-      else this.renames.set(i, p);
-    }
-    this.name = this.currentName();
+    const renamed = await this.paths.rename(from, to);
+    this.name = this.paths.currentName();
     this.fileEntries = undefined;
-    this.emit('renamed', { from: src.join('/'), to: dest.join('/') });
-  }
-
-  /** The torrent's name follows its top folder (or its single file), as Transmission's does. */
-  private currentName(): string {
-    const m = this.metainfo;
-    if (this.renames.size === 0) return m.name;
-    const tops = new Set(m.files.flatMap((f, i) => (f.pad ? [] : [this.filePath(i)[0]!])));
-    return tops.size === 1 ? [...tops][0]! : m.name;
+    this.emit('renamed', renamed);
   }
 
   /** Pieces are picked in order (streaming) rather than rarest first. */
