@@ -10,7 +10,7 @@ import type { PeerSource } from '../peer/types.js';
 import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
-import type { FileStat, Storage } from '../storage/storage.js';
+import type { Storage } from '../storage/storage.js';
 import type { TimerHandle } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
@@ -32,7 +32,7 @@ import { DEFAULT_PRIORITY } from './picker-types.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
-import { findVerifiedPieces, spotCheckPasses, SPOT_CHECK_DELAY_MS } from './data-check.js';
+import { TorrentCheck } from './check-link.js';
 import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
@@ -102,16 +102,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly paths: TorrentPaths;
   private filePrios: number[] | undefined;
   private timers: TimerHandle[] = [];
-  private trusted: Bitfield | undefined;
-  private recheck: Bitfield | undefined;
-  /** The file stats resume data was trusted on, for the first check only (then stale). */
-  private resumeStats: (FileStat | undefined)[] | undefined;
-  /** The resume data's spot check has not passed yet (see spotCheck). */
-  private spotPending = false;
-  private spotTimer: TimerHandle | undefined;
-  private unfinishedBlocks: { piece: number; blocks: Bitfield }[] | undefined;
-  private skipCheck: boolean;
-  private checkRun = 0;
+  /** Data checks: start-up, resume data's spot check, again after changes (src/torrent/check-link.ts). */
+  private readonly checks: TorrentCheck;
   private lastChoke = 0;
   /** Clock time of the last quick choke round a choked peer's request triggered. */
   private lastRequestRound = -Infinity;
@@ -147,11 +139,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.host = init.host;
     this.makeStorage = init.storage;
     this.pausedFlag = init.paused ?? false;
-    this.skipCheck = init.skipCheck ?? false;
-    this.trusted = init.trusted;
-    this.recheck = init.recheck;
-    this.resumeStats = init.fileStats;
-    this.unfinishedBlocks = init.unfinished;
+    this.checks = this.newCheck(init);
     this.sequentialFlag = init.sequential ?? false;
     this.paths = new TorrentPaths(
       {
@@ -261,14 +249,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const recheck = this.watch.piecesToRecheck(piece);
     const trusted = this.have.clone();
     for (const p of recheck.indices()) trusted.clear(p);
-    this.trusted = trusted;
-    this.recheck = recheck;
+    this.dropTransfers();
+    this.checks.again(trusted, recheck);
+  }
+
+  /** Requests and uploads in flight and the read cache are dropped (before a check again). */
+  private dropTransfers(): void {
     for (const s of this.peerSessions.values()) {
       this.uploader.clear(s);
       this.downloader.dropRequests(s, true);
     }
     this.cache.clear();
-    void this.check();
   }
 
   private newUploader(): Uploader {
@@ -329,7 +320,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.downloader = this.newDownloader();
     for (const s of this.peerSessions.values()) s.peer.setPieceCount(m.pieceCount);
     this.emit('metadata', m);
-    if (this.stateValue === 'metadata') void this.check();
+    if (this.stateValue === 'metadata') void this.checks.start();
   }
 
   /** Peers that joined while the metadata was unknown join the new downloader after the check. */
@@ -359,7 +350,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   get complete(): boolean {
     // Pieces trusted from resume data are complete only once their spot check passed: a
     // download that exits when complete must not exit on resume data that lies.
-    return !this.awaitingMetadata && this.have.complete && !this.spotPending;
+    return !this.awaitingMetadata && this.have.complete && !this.checks.spotPending;
   }
 
   /**
@@ -476,7 +467,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       // Peers (x.pe, trackers, DHT) are the only way to the metadata: dial them now, not at
       // the client's next periodic round.
       this.host.connectSoon();
-    } else void this.check();
+    } else void this.checks.start();
   }
 
   /** Keeps connections but transfers nothing: no requests, every peer choked. */
@@ -513,9 +504,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     beforeClose?: () => Promise<void>,
   ): Promise<void> {
     const wasChecking = this.stateValue === 'checking';
-    this.checkRun++;
-    this.spotTimer?.cancel();
-    this.spotTimer = undefined;
+    this.checks.stop();
     this.stopTimers();
     for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
     this.seeds.closeAll(reason);
@@ -532,9 +521,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** 0..1 of the data check running now (0 when none runs). */
   get checkProgress(): number {
-    return this.stateValue === 'checking' ? this.checked : 0;
+    return this.stateValue === 'checking' ? this.checks.checked : 0;
   }
-  private checked = 0;
 
   /** The directory the torrent's files are under. */
   get savePath(): string {
@@ -628,97 +616,39 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (s) await s.close().catch(() => undefined);
   }
 
-  private async check(): Promise<void> {
-    const run = ++this.checkRun;
-    this.setState('checking');
-    try {
-      // Sizes and mtimes before hashing: a file changed during or after the check differs from
-      // them, and its pieces are hashed again before they are served.
-      const stats = this.resumeStats;
-      this.resumeStats = undefined;
-      await this.watch.rebaseline(stats).catch(() => undefined);
-      if (run !== this.checkRun) return;
-      const { found, spot } = await findVerifiedPieces({
-        ...(stats ? { fileStats: stats } : {}),
-        metainfo: this.metainfo,
-        storage: () => this.storage(),
-        clock: this.host.clock,
-        hashPool: this.host.hashPool,
-        skipCheck: this.skipCheck,
-        trusted: this.trusted,
-        recheck: this.recheck,
-        cancelled: () => run !== this.checkRun,
-        onProgress: (done, total) => {
-          this.checked = total > 0 ? done / total : 0;
-          this.emit('check-progress', done, total);
-        },
-      });
-      if (run !== this.checkRun) return;
-      this.recheck = undefined;
-      this.skipCheck = false;
-      this.trusted = undefined;
-      this.have.clearAll();
-      for (const i of found.indices()) this.have.set(i);
-      this.recountHave();
-      this.finishedReported = false;
-      this.downloader = this.newDownloader();
-      const unfinished = this.unfinishedBlocks;
-      this.unfinishedBlocks = undefined;
-      if (unfinished?.length) {
-        // Blocks that cannot be read back are simply fetched again.
-        await this.downloader.restoreUnfinished(unfinished).catch(() => 0);
-        if (run !== this.checkRun) return;
-      }
-      this.startTimers();
-      this.enterTransferState();
-      if (this.peerSessions.size > 0) this.rejoinPeers();
-      this.host.connectSoon();
-      this.spotPending = spot.length > 0;
-      if (this.spotPending)
-        this.spotTimer = this.host.clock.setTimeout(() => {
-          this.spotTimer = undefined;
-          void this.spotCheck(run, spot);
-        }, SPOT_CHECK_DELAY_MS);
-    } catch (e) {
-      if (run === this.checkRun) this.diskError(e, 'check');
-    }
-  }
-
-  /**
-   * The resume data's spot check, run once the torrent is up: a failure means the resume data
-   * was wrong about the files, so nothing of it is trusted and the whole torrent is checked
-   * again (what no longer verifies is downloaded again), as when a served piece changed on disk.
-   */
-  private async spotCheck(run: number, spot: readonly number[]): Promise<void> {
-    const current = (): boolean => run === this.checkRun && !this.removed;
-    if (!current()) return;
-    const passed = await spotCheckPasses(
+  private newCheck(init: TorrentInit): TorrentCheck {
+    return new TorrentCheck(
       {
-        metainfo: this.metainfo,
-        storage: () => this.storage(),
         clock: this.host.clock,
         hashPool: this.host.hashPool,
-        skipCheck: false,
-        trusted: undefined,
-        recheck: undefined,
-        cancelled: () => !current(),
-        onProgress: () => undefined,
+        metainfo: () => this.metainfo,
+        storage: () => this.storage(),
+        watch: () => this.watch,
+        state: () => this.stateValue,
+        removed: () => this.removed,
+        checking: () => this.setState('checking'),
+        progress: (done, total) => this.emit('check-progress', done, total),
+        found: (found) => {
+          this.have.clearAll();
+          for (const i of found.indices()) this.have.set(i);
+          this.recountHave();
+          this.finishedReported = false;
+          this.downloader = this.newDownloader();
+        },
+        restoreUnfinished: (unfinished) => this.downloader.restoreUnfinished(unfinished),
+        started: () => {
+          this.startTimers();
+          this.enterTransferState();
+          if (this.peerSessions.size > 0) this.rejoinPeers();
+          this.host.connectSoon();
+        },
+        spotChecked: (passed) => this.emit('spot-check', passed),
+        dropTransfers: () => this.dropTransfers(),
+        retryCandidates: () => this.candidates.retryAllNow(this.host.clock.now()),
+        failed: (e) => this.diskError(e, 'check'),
       },
-      spot,
-    ).catch(() => false);
-    if (!current()) return;
-    this.spotPending = false;
-    this.emit('spot-check', passed);
-    if (passed || this.stateValue === 'stopped' || this.stateValue === 'error') return;
-    this.trusted = undefined;
-    this.recheck = undefined;
-    for (const s of this.peerSessions.values()) {
-      this.uploader.clear(s);
-      this.downloader.dropRequests(s, true);
-    }
-    this.cache.clear();
-    this.candidates.retryAllNow(this.host.clock.now());
-    void this.check();
+      init,
+    );
   }
 
   private newDownloader(): Downloader {
@@ -1060,7 +990,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.emit('file-error', info);
     const err = e instanceof Error ? e : new NbtError('STORAGE_IO', errorMessage(e));
     this.error = err;
-    this.checkRun++;
+    this.checks.cancel();
     this.stopTimers();
     this.setState('error');
     for (const s of [...this.peerSessions.values()])
