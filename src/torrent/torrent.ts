@@ -11,13 +11,12 @@ import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
 import type { Storage } from '../storage/storage.js';
-import type { TimerHandle } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { Choker } from './choker.js';
+import { TorrentChoking } from './choke-link.js';
 import { checkedPriorities, piecePriorities } from './priorities.js';
 import { PieceDeadlines } from './deadlines.js';
 import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
@@ -33,7 +32,6 @@ import { DiskWatch, WatchedStorage } from './disk-watch.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
 import { TorrentCheck } from './check-link.js';
-import { runChokeRound } from './choke-round.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
 import { WebSeedSet, type WebSeedStats } from './web-seeds.js';
@@ -51,11 +49,6 @@ export type { TorrentHost, TorrentInit } from './torrent-init.js';
 
 /** A connected wire peer's session (web seeds will have sessions of their own kind). */
 type WireSession = PeerSession<Peer<unknown>>;
-
-const TICK_MS = 1000;
-const CHOKE_MS = 10_000;
-/** A choked peer's request triggers a quick choke round at most this often per peer. */
-const REQUEST_SIGNAL_MS = 1000;
 
 export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Replaced once when a magnet's metadata arrives (installMetainfo). */
@@ -86,7 +79,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private storageInstance: Storage | undefined;
   /** Keyed by link, so the download machinery finds a session from the PeerLink it holds. */
   private readonly peerSessions = new Map<PeerLink, WireSession>();
-  private readonly choker: Choker;
+  /** The tick and the choking rounds (src/torrent/choke-link.ts). */
+  private readonly choking: TorrentChoking;
   private downloader: Downloader;
   private uploader: Uploader;
   /** Web seeds (src/torrent/web-seeds.ts): sessions of their own, beside the wire peers. */
@@ -101,14 +95,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Save path, renamed files, the storage layout (src/torrent/paths-link.ts). */
   private readonly paths: TorrentPaths;
   private filePrios: number[] | undefined;
-  private timers: TimerHandle[] = [];
   /** Data checks: start-up, resume data's spot check, again after changes (src/torrent/check-link.ts). */
   private readonly checks: TorrentCheck;
-  private lastChoke = 0;
-  /** Clock time of the last quick choke round a choked peer's request triggered. */
-  private lastRequestRound = -Infinity;
-  /** A quick round the choker asked for (a newcomer waits for a probe's slot). */
-  private chokeRecheck: TimerHandle | undefined;
   private removed = false;
   /** Wanted pieces (priority > 0) not yet in `have` (verified and written). */
   private wantedMissing = 0;
@@ -119,8 +107,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** 'finished' was emitted (or held from the start) for the current wanted set. */
   private finishedReported = false;
   private wastedBefore = 0;
-  /** Between startTimers and stopTimers: the tick runs whenever peers are connected. */
-  private ticking = false;
   /** BEP 16 super-seeding (src/torrent/super-seed-link.ts). */
   private readonly superSeed = new SuperSeedLink({
     state: () => this.stateValue,
@@ -154,7 +140,22 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (init.filePriorities) this.filePrios = checkedPriorities(init.filePriorities, m.files.length);
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
     this.have = new Bitfield(m.pieceCount);
-    this.choker = new Choker({ slots: init.unchokeSlots ?? 4 });
+    this.choking = new TorrentChoking(
+      {
+        clock: init.host.clock,
+        transferring: () => this.transferring,
+        seeding: () => this.stateValue === 'seeding',
+        sessions: () => this.peerSessions.values(),
+        hasPeers: () => this.peerSessions.size > 0 || this.seeds.size > 0,
+        choked: (s) => this.uploader.choked(s),
+        tick: () => {
+          this.downloader.tick();
+          for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
+          this.hashes.requestAll(); // requests that timed out go to other peers
+        },
+      },
+      init.unchokeSlots ?? 4,
+    );
     this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
     this.deadlines = new PieceDeadlines(() => init.host.clock.now());
     this.bandwidth = new TorrentBandwidth(init.host.clock);
@@ -174,7 +175,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         (this.stateValue === 'downloading' || this.stateValue === 'paused') &&
         !this.awaitingMetadata &&
         !this.have.complete,
-      joined: () => this.resumeTick(),
+      joined: () => this.choking.resumeTick(),
       error: (info) => this.emit('web-seed-error', info),
     });
     for (const url of [...m.urlList, ...(init.webSeeds ?? [])]) this.seeds.add(url);
@@ -333,7 +334,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.downloader.updateInterest(s);
     }
     this.hashes.requestAll();
-    this.runChoker(true);
+    this.choking.run(true);
   }
 
   // ---- state ----------------------------------------------------------------------------------
@@ -490,7 +491,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.stateValue !== 'paused') return;
     this.enterTransferState();
     for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
-    this.runChoker(true);
+    this.choking.run(true);
     this.downloader.fillAll();
     this.host.connectSoon();
   }
@@ -505,7 +506,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   ): Promise<void> {
     const wasChecking = this.stateValue === 'checking';
     this.checks.stop();
-    this.stopTimers();
+    this.choking.stop();
     for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
     this.seeds.closeAll(reason);
     await this.downloader.settle();
@@ -637,7 +638,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         },
         restoreUnfinished: (unfinished) => this.downloader.restoreUnfinished(unfinished),
         started: () => {
-          this.startTimers();
+          this.choking.start();
           this.enterTransferState();
           if (this.peerSessions.size > 0) this.rejoinPeers();
           this.host.connectSoon();
@@ -698,44 +699,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.pausedFlag) this.setState('paused');
     else this.setState(this.have.complete ? 'seeding' : 'downloading');
     this.reportFinished();
-  }
-
-  /**
-   * The 1 s tick runs while the torrent is active and has peers: everything it does is per
-   * peer, so an idle torrent (1,000 seeding in one session) costs no timer at all.
-   */
-  private startTimers(): void {
-    this.stopTimers();
-    this.ticking = true;
-    this.lastChoke = this.host.clock.now();
-    if (this.peerSessions.size > 0 || this.seeds.size > 0) this.resumeTick();
-  }
-
-  private resumeTick(): void {
-    if (this.ticking && this.timers.length === 0)
-      this.timers.push(this.host.clock.setInterval(() => this.tick(), TICK_MS));
-  }
-
-  private pauseTick(): void {
-    for (const t of this.timers) t.cancel();
-    this.timers = [];
-  }
-
-  private stopTimers(): void {
-    this.ticking = false;
-    this.pauseTick();
-    this.chokeRecheck?.cancel();
-    this.chokeRecheck = undefined;
-  }
-
-  private tick(): void {
-    if (!this.transferring) return;
-    const now = this.host.clock.now();
-    // Between full rounds a quick one each second frees the slots of peers that stopped asking.
-    this.runChoker(now - this.lastChoke < CHOKE_MS);
-    this.downloader.tick();
-    for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
-    this.hashes.requestAll(); // requests that timed out go to other peers
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -843,7 +806,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     peer.on('drain', () => this.uploader.pump(s));
     peer.on('extended-handshake', () => this.downloader.fill(s));
     peer.once('close', (info: DisconnectInfo) => this.detach(s, info));
-    this.resumeTick();
+    this.choking.resumeTick();
     this.emit('peer-connect', peer);
     // Someone interested while we have a free slot should not wait for the next choke round.
     if (this.transferring) this.downloader.updateInterest(s);
@@ -852,8 +815,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private detach(s: WireSession, info: DisconnectInfo): void {
     if (!this.peerSessions.delete(s.peer)) return;
     this.uploadedByGone += s.peer.uploaded;
-    if (this.peerSessions.size === 0 && this.seeds.size === 0) this.pauseTick();
-    this.choker.peerGone(s.peer);
+    if (this.peerSessions.size === 0 && this.seeds.size === 0) this.choking.pauseTick();
+    this.choking.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     this.hashes.peerGone(s);
     this.superSeed.detached(s);
@@ -868,25 +831,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const peer = s.peer;
     switch (m.type) {
       case 'interested':
-        s.interestedAt = this.host.clock.now();
-        if (peer.amChoking && this.transferring) this.runChoker(true);
+        this.choking.interested(s);
         return;
       case 'notInterested':
-        if (!peer.amChoking) this.runChoker(true);
+        this.choking.notInterested(s);
         return;
-      case 'request': {
-        // A choked peer asking for data (first time in a while) is a candidate for a free slot.
-        // Bounded per peer and per torrent, so requests while choked cannot cost a round each.
-        const now = this.host.clock.now();
-        const quiet = now - s.lastRequestAt >= REQUEST_SIGNAL_MS;
-        s.lastRequestAt = now;
-        if (peer.amChoking && quiet && this.transferring && now - this.lastRequestRound >= 100) {
-          this.lastRequestRound = now;
-          this.runChoker(true);
-        }
+      case 'request':
+        this.choking.requested(s);
         this.uploader.onMessage(s, m);
         return;
-      }
       case 'cancel':
         this.uploader.onMessage(s, m);
         return;
@@ -917,27 +870,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.downloader.fill(s);
     }
     this.emit('piece-layers');
-  }
-
-  /** A choking round (src/torrent/choke-round.ts); full rounds restart the 10 s period. */
-  private runChoker(quick: boolean): void {
-    if (!this.transferring) return;
-    const now = this.host.clock.now();
-    if (!quick) this.lastChoke = now;
-    const seeding = this.stateValue === 'seeding';
-    const recheckAt = runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
-      this.uploader.choked(s),
-    );
-    if (recheckAt !== undefined && !this.chokeRecheck)
-      this.chokeRecheck = this.host.clock.setTimeout(
-        () => {
-          this.chokeRecheck = undefined;
-          this.runChoker(true);
-        },
-        // At least 1 ms, rounded up: a zero or fractional delay could fire before recheckAt
-        // and find the same recheck due again (a timer loop at one instant).
-        Math.max(1, Math.ceil(recheckAt - now)),
-      );
   }
 
   // ---- pieces ---------------------------------------------------------------------------------
@@ -991,7 +923,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const err = e instanceof Error ? e : new NbtError('STORAGE_IO', errorMessage(e));
     this.error = err;
     this.checks.cancel();
-    this.stopTimers();
+    this.choking.stop();
     this.setState('error');
     for (const s of [...this.peerSessions.values()])
       s.peer.close(DisconnectReason.TORRENT_STOPPED, err.message);
@@ -1030,14 +962,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * A change takes effect with a choking round now.
    */
   get unchokeSlots(): number {
-    return this.choker.slots;
+    return this.choking.slots;
   }
 
   set unchokeSlots(n: number | 'auto') {
     if (n !== 'auto' && (!Number.isInteger(n) || n < 0))
       throw new RangeError(`unchoke slots must be an integer >= 0 or 'auto', got ${n}`);
-    this.choker.setSlots(n);
-    this.runChoker(false);
+    this.choking.setSlots(n);
   }
 
   /**
