@@ -17,7 +17,7 @@ import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { TorrentChoking } from './choke-link.js';
-import { checkedPriorities, piecePriorities } from './priorities.js';
+import { TorrentCompletion } from './completion-link.js';
 import { PieceDeadlines } from './deadlines.js';
 import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
 import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
@@ -25,7 +25,7 @@ import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './do
 import { Uploader } from './uploader.js';
 import { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
-import { unverifiablePieces, verificationFor, type PieceVerification } from './verification.js';
+import { verificationFor, type PieceVerification } from './verification.js';
 import { TorrentHashes } from './hash-link.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
 import { DiskWatch, WatchedStorage } from './disk-watch.js';
@@ -94,18 +94,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private sequentialFlag: boolean;
   /** Save path, renamed files, the storage layout (src/torrent/paths-link.ts). */
   private readonly paths: TorrentPaths;
-  private filePrios: number[] | undefined;
+  /** File priorities, wanted pieces missing, 'finished' (src/torrent/completion-link.ts). */
+  private readonly completion: TorrentCompletion;
   /** Data checks: start-up, resume data's spot check, again after changes (src/torrent/check-link.ts). */
   private readonly checks: TorrentCheck;
   private removed = false;
-  /** Wanted pieces (priority > 0) not yet in `have` (verified and written). */
-  private wantedMissing = 0;
-  /** Bytes of the pieces in `have`. */
-  private haveBytes = 0;
   /** Payload bytes sent to peers that have since disconnected (this session). */
   private uploadedByGone = 0;
-  /** 'finished' was emitted (or held from the start) for the current wanted set. */
-  private finishedReported = false;
   private wastedBefore = 0;
   /** BEP 16 super-seeding (src/torrent/super-seed-link.ts). */
   private readonly superSeed = new SuperSeedLink({
@@ -137,7 +132,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       init.renames,
     );
     this.name = this.paths.currentName();
-    if (init.filePriorities) this.filePrios = checkedPriorities(init.filePriorities, m.files.length);
+    this.completion = new TorrentCompletion(
+      {
+        metainfo: () => this.metainfo,
+        have: () => this.have,
+        hasMetadata: () => !this.awaitingMetadata,
+        state: () => this.stateValue,
+        pickerPriority: (piece) => this.downloader.picker.priority(piece),
+        finished: () => this.emit('finished'),
+      },
+      init.filePriorities,
+    );
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
     this.have = new Bitfield(m.pieceCount);
     this.choking = new TorrentChoking(
@@ -185,7 +190,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.uploader = this.newUploader();
     this.downMeter = new RateMeter(init.host.clock);
     this.upMeter = new RateMeter(init.host.clock);
-    this.recountHave();
+    this.completion.recount();
     if (init.superSeeding) this.superSeed.set(true);
   }
 
@@ -315,7 +320,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.metainfo = m;
     this.name = m.name;
     this.have = new Bitfield(m.pieceCount);
-    this.recountHave();
+    this.completion.recount();
     this.cache = this.newReadCache();
     this.uploader = this.newUploader();
     this.downloader = this.newDownloader();
@@ -359,12 +364,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * memory but still being written do not count: a reader may start on `finished`.
    */
   get finished(): boolean {
-    return !this.awaitingMetadata && this.stateValue !== 'checking' && this.wantedMissing === 0;
+    return this.completion.finished;
   }
 
   /** One priority per file: 0 skips the file, 1 is normal, up to 7 first. */
   get filePriorities(): readonly number[] {
-    return this.filePrios ?? this.metainfo.files.map(() => 1);
+    return this.completion.filePriorities;
   }
 
   /** Sets one file's priority (0 = skip, 1 normal … 7 highest). */
@@ -378,65 +383,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Sets every file's priority at once; pieces shared by files take the highest. */
   setFilePriorities(priorities: readonly number[]): void {
-    this.filePrios = checkedPriorities(priorities, this.metainfo.files.length);
-    const map = this.pickerPriorities();
+    this.completion.setFilePriorities(priorities);
+    const map = this.completion.pickerPriorities();
     if (map) this.downloader.picker.setPiecePriorities(map);
-    this.recountHave();
+    this.completion.recount();
     for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
-    this.reportFinished();
+    this.completion.report();
     if (this.stateValue === 'downloading' && !this.finished) this.host.connectSoon();
-  }
-
-  /**
-   * Recounts what follows from `have`: the wanted pieces missing from it and its bytes (after a
-   * check, new metadata or a priority change); pieceDone keeps both up to date in between.
-   */
-  private recountHave(): void {
-    const map = this.piecePriorityMap();
-    let missing = 0;
-    let bytes = 0;
-    for (let i = 0; i < this.have.size; i++) {
-      if (this.have.has(i)) bytes += this.metainfo.pieceSize(i);
-      else if (!map || map[i]! > 0) missing++;
-    }
-    this.wantedMissing = missing;
-    this.haveBytes = bytes;
-  }
-
-  /**
-   * Emits 'finished' once per transition into the finished state while downloading; a priority
-   * change that wants more pieces re-arms it.
-   */
-  private reportFinished(): void {
-    if (!this.finished) {
-      this.finishedReported = false;
-      return;
-    }
-    if (this.finishedReported) return;
-    if (this.stateValue === 'downloading') {
-      this.finishedReported = true;
-      this.emit('finished');
-    } else if (this.stateValue === 'seeding') this.finishedReported = true;
-  }
-
-  /** The file priorities as piece priorities, once there are files and priorities to map. */
-  private piecePriorityMap(): Uint8Array | undefined {
-    return this.filePrios && !this.awaitingMetadata
-      ? piecePriorities(this.metainfo, this.filePrios)
-      : undefined;
-  }
-
-  /**
-   * What the picker may request: the file priorities, less the pieces that cannot be verified
-   * yet (v2 pieces without their piece layer). Those still count as wanted and missing.
-   */
-  private pickerPriorities(): Uint8Array | undefined {
-    const map = this.piecePriorityMap();
-    const blocked = this.awaitingMetadata ? [] : unverifiablePieces(this.metainfo);
-    if (blocked.length === 0) return map;
-    const out = map ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
-    for (const p of blocked) out[p] = 0;
-    return out;
   }
 
   /** Peers may exchange data (not checking, paused, stopped or in error). */
@@ -632,8 +585,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         found: (found) => {
           this.have.clearAll();
           for (const i of found.indices()) this.have.set(i);
-          this.recountHave();
-          this.finishedReported = false;
+          this.completion.recount();
+          this.completion.rearm();
           this.downloader = this.newDownloader();
         },
         restoreUnfinished: (unfinished) => this.downloader.restoreUnfinished(unfinished),
@@ -690,7 +643,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     );
     d.picker.sequential = this.sequentialFlag;
     d.picker.critical = this.deadlines;
-    const map = this.pickerPriorities();
+    const map = this.completion.pickerPriorities();
     if (map) d.picker.setPiecePriorities(map);
     return d;
   }
@@ -698,7 +651,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private enterTransferState(): void {
     if (this.pausedFlag) this.setState('paused');
     else this.setState(this.have.complete ? 'seeding' : 'downloading');
-    this.reportFinished();
+    this.completion.report();
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -863,7 +816,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Piece layers arrived: their pieces are verifiable now, so the picker may request them. */
   private layersArrived(): void {
-    const map = this.pickerPriorities() ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
+    const map =
+      this.completion.pickerPriorities() ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
     this.downloader.picker.setPiecePriorities(map);
     for (const s of this.peerSessions.values()) {
       this.downloader.updateInterest(s);
@@ -878,16 +832,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private pieceDone(piece: number): void {
     if (!this.have.set(piece)) return;
     this.deadlines.pieceDone(piece);
-    if (this.isWanted(piece)) this.wantedMissing--;
-    const size = this.metainfo.pieceSize(piece);
-    this.haveBytes += size;
-    this.downMeter.add(size);
+    this.completion.pieceAdded(piece);
+    this.downMeter.add(this.metainfo.pieceSize(piece));
     for (const s of this.peerSessions.values()) {
       if (!s.seed) s.peer.have(piece);
       this.downloader.updateInterest(s);
     }
     this.emit('piece-hash-pass', piece);
-    this.reportFinished();
+    this.completion.report();
     if (this.have.complete && this.stateValue === 'downloading') {
       this.setState('seeding');
       for (const s of [...this.peerSessions.values()]) if (s.seed) s.peer.close(DisconnectReason.SEED);
@@ -896,10 +848,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         .catch((e: unknown) => this.diskError(e, 'write'));
       this.emit('done');
     }
-  }
-
-  private isWanted(piece: number): boolean {
-    return !this.filePrios || this.downloader.picker.priority(piece) > 0;
   }
 
   private ban(host: string): void {
@@ -939,7 +887,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       state: this.stateValue,
       metainfo: this.metainfo,
       have: this.have,
-      haveBytes: this.haveBytes,
+      haveBytes: this.completion.haveBytes,
       awaitingMetadata: this.awaitingMetadata,
       candidates: this.candidates.size,
       sessions: this.peerSessions.values(),
