@@ -34,7 +34,7 @@ import { SettingsStore, type Settings, type SettingsPack } from '../settings/ind
 import { SessionObserver } from './session-observer.js';
 import type { AlertSubscription } from './alerts.js';
 import type { SessionCounters } from './counters.js';
-import { downloaderTuning, peerSettings } from './settings-map.js';
+import { chokeSettingNames, chokeTimings, downloaderTuning, peerSettings } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter, bothGates } from '../util/bandwidth.js';
 import { HttpRangeFetcher } from '../webseed/http-fetcher.js';
@@ -236,6 +236,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.metadata = new MetadataExchange({
       clock,
       maxSize: s.max_metadata_size,
+      requestTimeoutMs: s.metadata_request_timeout,
       fetched: (t, info) =>
         void saveFetchedTorrent(this.options.resumeDir, t, info).catch((e) => this.warn(e)),
       warn: (e) => this.warn(e),
@@ -377,7 +378,8 @@ export class Client extends TypedEmitter<ClientEvents> {
    * Changes settings on the running session. The pack is validated first: an unknown name or a
    * bad value throws SettingsError (SETTINGS_INVALID, or SETTINGS_READ_ONLY for a
    * construction-only setting) naming the setting, and nothing is applied. Limits, rates,
-   * unchoke slots, the resume interval and the alert mask take effect at once; the others on new
+   * unchoke slots, choking timings, the metadata timeout, the resume interval and the alert
+   * mask take effect at once; the others on new
    * connections, new torrents or the next listen() (see `settingDefinitions[name].applies`).
    */
   applySettings(pack: SettingsPack): void {
@@ -390,6 +392,12 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (changed.includes('unchoke_slots_limit') || changed.includes('choking_algorithm'))
       for (const t of this.torrents)
         if (!this.ownSlots.has(t)) t.unchokeSlots = this.options.limits.unchokeSlots;
+    if (chokeSettingNames.some((n) => changed.includes(n))) {
+      const timings = chokeTimings(this.settingsStore);
+      for (const t of this.torrents) t.setChokeTimings(timings);
+    }
+    if (changed.includes('metadata_request_timeout'))
+      this.metadata.setRequestTimeout(s.metadata_request_timeout);
     if (changed.includes('resume_interval')) this.startResumeTimer();
     this.observer.alerts.configure(s.alert_categories, s.alert_queue_size);
     // Raised limits are used now; lowered ones refuse new connections until under them.
@@ -516,6 +524,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
       ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
+      choke: chokeTimings(this.settingsStore),
       tuning: downloaderTuning(this.settingsStore),
       readCacheBytes: this.settingsStore.get('read_cache_size'),
       ...(magnet?.link.webSeeds.length ? { webSeeds: magnet.link.webSeeds } : {}),

@@ -4,38 +4,41 @@
  * choke-round.ts): a full round every unchoke interval, quick ones when a peer's interest
  * changes, when a choked peer requests, or when the choker asks to look again.
  */
-import type { Peer } from '../peer/index.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { Choker, type SlotSetting } from './choker.js';
+import { Choker, type ChokerTimings, type SlotSetting } from './choker.js';
 import { runChokeRound } from './choke-round.js';
 import type { PeerSession } from './session.js';
-
-type WireSession = PeerSession<Peer<unknown>>;
+import type { PeerLink } from './peer-link.js';
 
 const TICK_MS = 1000;
-/** A full choking round this often (quick ones in between). */
-const CHOKE_MS = 10_000;
 /** A choked peer's request triggers a quick choke round at most this often per peer. */
 const REQUEST_SIGNAL_MS = 1000;
 /** …and at most this often per torrent, so requests while choked cannot cost a round each. */
 const REQUEST_ROUND_MS = 100;
+
+/** The choking timings a Torrent takes from the settings (src/client/settings-map.ts). */
+export interface ChokeTimings extends ChokerTimings {
+  /** A full choking round this often, quick ones in between (default 10 s; unchoke_interval). */
+  unchokeIntervalMs?: number;
+}
 
 export interface ChokeHost {
   readonly clock: Clock;
   /** Peers may exchange data (downloading or seeding). */
   transferring(): boolean;
   seeding(): boolean;
-  sessions(): IterableIterator<WireSession>;
+  sessions(): IterableIterator<PeerSession>;
   /** Peers or web seeds are connected (the tick has work). */
   hasPeers(): boolean;
   /** We choked this peer: its queued uploads go. */
-  choked(s: WireSession): void;
+  choked(s: PeerSession): void;
   /** The rest of each tick: downloader timeouts, upload pumps, hash request retries. */
   tick(): void;
 }
 
 export class TorrentChoking {
   private readonly choker: Choker;
+  private unchokeIntervalMs = 10_000;
   private tickTimer: TimerHandle | undefined;
   /** Between start and stop: the tick runs whenever peers are connected. */
   private ticking = false;
@@ -48,8 +51,16 @@ export class TorrentChoking {
   constructor(
     private readonly host: ChokeHost,
     slots: SlotSetting,
+    timings: ChokeTimings = {},
   ) {
     this.choker = new Choker({ slots });
+    this.setTimings(timings);
+  }
+
+  /** Changes the timings given (settings applied at runtime); in effect from the next round. */
+  setTimings(t: ChokeTimings): void {
+    this.unchokeIntervalMs = t.unchokeIntervalMs ?? this.unchokeIntervalMs;
+    this.choker.setTimings(t);
   }
 
   get slots(): number {
@@ -92,21 +103,21 @@ export class TorrentChoking {
     this.tickTimer = undefined;
   }
 
-  peerGone(peer: Peer<unknown>): void {
+  peerGone(peer: PeerLink): void {
     this.choker.peerGone(peer);
   }
 
-  interested(s: WireSession): void {
+  interested(s: PeerSession): void {
     s.interestedAt = this.host.clock.now();
     if (s.peer.amChoking && this.host.transferring()) this.run(true);
   }
 
-  notInterested(s: WireSession): void {
+  notInterested(s: PeerSession): void {
     if (!s.peer.amChoking) this.run(true);
   }
 
   /** A choked peer asking for data (first time in a while) is a candidate for a free slot. */
-  requested(s: WireSession): void {
+  requested(s: PeerSession): void {
     const now = this.host.clock.now();
     const quiet = now - s.lastRequestAt >= REQUEST_SIGNAL_MS;
     s.lastRequestAt = now;
@@ -125,7 +136,7 @@ export class TorrentChoking {
     if (!this.host.transferring()) return;
     const now = this.host.clock.now();
     // Between full rounds a quick one each second frees the slots of peers that stopped asking.
-    this.run(now - this.lastChoke < CHOKE_MS);
+    this.run(now - this.lastChoke < this.unchokeIntervalMs);
     this.host.tick();
   }
 
@@ -136,7 +147,7 @@ export class TorrentChoking {
     const now = host.clock.now();
     if (!quick) this.lastChoke = now;
     const recheckAt = runChokeRound([...host.sessions()], this.choker, now, host.seeding(), quick, (s) =>
-      host.choked(s as WireSession),
+      host.choked(s),
     );
     if (recheckAt !== undefined && !this.recheck)
       this.recheck = host.clock.setTimeout(

@@ -16,7 +16,7 @@ import { NbtError, errorMessage } from '../util/errors.js';
 import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { TorrentChoking } from './choke-link.js';
+import { TorrentChoking, type ChokeTimings } from './choke-link.js';
 import { TorrentCompletion } from './completion-link.js';
 import { PieceDeadlines } from './deadlines.js';
 import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
@@ -160,6 +160,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         },
       },
       init.unchokeSlots ?? 4,
+      init.choke,
     );
     this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
     this.deadlines = new PieceDeadlines(() => init.host.clock.now());
@@ -917,6 +918,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (n !== 'auto' && (!Number.isInteger(n) || n < 0))
       throw new RangeError(`unchoke slots must be an integer >= 0 or 'auto', got ${n}`);
     this.choking.setSlots(n);
+  }
+
+  /** New choking timings (the session's settings changed); in effect from the next round. @internal */
+  setChokeTimings(t: ChokeTimings): void {
+    this.choking.setTimings(t);
   }
 
   /**
