@@ -8,8 +8,7 @@ import { createStreamServer, type StreamServer, type StreamServerOptions } from 
 import { resolve as resolvePath } from 'node:path';
 import { Peer } from '../peer/index.js';
 import type { Listener, Transport } from '../net/transport.js';
-import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
-import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
+import { DisconnectReason } from '../peer/disconnect.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { assertFilesNotReserved, engineStatePaths } from '../storage/paths.js';
@@ -20,7 +19,6 @@ import type { TimerHandle } from '../util/clock.js';
 import { NbtError } from '../util/errors.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
 import type { TorrentOptions } from '../torrent/types.js';
-import type { Candidate } from '../torrent/candidates.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ClientEvents } from './events.js';
 import {
@@ -34,9 +32,9 @@ import { SettingsStore, type Settings, type SettingsPack } from '../settings/ind
 import { SessionObserver } from './session-observer.js';
 import type { AlertSubscription } from './alerts.js';
 import type { SessionCounters } from './counters.js';
-import { chokeSettingNames, chokeTimings, downloaderTuning, peerSettings } from './settings-map.js';
+import { chokeSettingNames, chokeTimings, downloaderTuning } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
-import { BandwidthLimiter, bothGates } from '../util/bandwidth.js';
+import { BandwidthLimiter } from '../util/bandwidth.js';
 import { HttpRangeFetcher } from '../webseed/http-fetcher.js';
 import { PACKAGE_VERSION } from '../util/version.js';
 import { ResumeStore } from './resume-store.js';
@@ -52,15 +50,10 @@ import type { Connector } from '../net/transport.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
 import { MetadataExchange } from '../torrent/metadata-exchange.js';
 import { PexExchange } from '../torrent/pex-exchange.js';
-import type { BDict } from '../bencode/index.js';
-import { ConnectionTable, normalizeHost } from './connection-table.js';
-import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
-import { ExternalAddress } from './external-address.js';
-import type { PeerAddress } from '../util/compact.js';
+import { ConnectionTable } from './connection-table.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
-import { wireInfoHashes, type InfoHashes } from '../metainfo/info-hash.js';
-import { DuplicateResolver, resolveTwin } from './duplicates.js';
+import { SessionConnections, v2Alias } from './session-connections.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -91,12 +84,9 @@ export class Client extends TypedEmitter<ClientEvents> {
   /** Hybrids by their truncated v2 hash (hex): BEP 52 peers may address them so. */
   private readonly byV2Alias = new Map<string, Torrent>();
   private readonly connections = new ConnectionTable();
-  /** Our IP as peers see it (their `yourip`): BEP 40 ranks peers against it. */
-  /** Our IP as peers' `yourip` votes say (BEP 40 priorities). */
-  private readonly addressVotes = new ExternalAddress();
   private readonly dialer: Dialer;
-  private readonly policy: HandshakePolicy;
-  private readonly duplicates: DuplicateResolver;
+  /** Dials, incoming connections, handshakes, joining torrents (src/client/session-connections.ts). */
+  private readonly conns: SessionConnections;
   private server: Listener | undefined;
   private listenPortValue = 0;
   /** The address listen() bound (LSD announces only on its interface unless it is a wildcard). */
@@ -200,22 +190,33 @@ export class Client extends TypedEmitter<ClientEvents> {
       pendingIncoming: () => this.pending.size,
       closed: () => this.closed,
       torrents: () => this.torrents,
-      connect: (t, c) => this.connect(t, c),
+      connect: (t, c) => this.conns.connect(t, c),
     });
-    this.policy = {
+    this.conns = new SessionConnections({
       peerId: this.peerId,
-      limits: this.options.limits,
+      options: this.options,
       ipFilter: this.ipFilter,
+      pending: this.pending,
       connections: this.connections,
+      extensions: this.extensionsByName,
+      settings: this.settingsStore,
+      download: this.download,
+      upload: this.upload,
+      observer: this.observer,
+      tcpConnector: this.tcpConnector,
+      emit: this.emit.bind(this),
+      closed: () => this.closed,
       torrent: (hex) => this.byHash.get(hex) ?? this.byV2Alias.get(hex),
-      handshakeKeys: (t) => this.handshakeKeys(t),
-      self: () => this.ownAddress(),
-      evict: (p) => p.close(DisconnectReason.TOO_MANY),
-    };
-    this.duplicates = new DuplicateResolver({
-      clock,
-      peerId: this.peerId,
-      listenPort: () => this.announcePort,
+      has: (t) => this.byHash.has(t.infoHashHex),
+      torrents: () => this.byHash.values(),
+      v2Aliases: () => this.byV2Alias.keys(),
+      utp: () => this.utp,
+      dht: () => !!this.dht,
+      listenPort: () => this.listenPortValue,
+      announcePort: () => this.announcePort,
+      externalAddress: () => this.externalAddress,
+      dialSoon: () => this.dialSoon(),
+      warn: (e) => this.warn(e),
     });
     this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
     this.startResumeTimer();
@@ -463,7 +464,7 @@ export class Client extends TypedEmitter<ClientEvents> {
           from,
           to,
           host,
-          (t) => this.onIncoming(t),
+          (t) => this.conns.onIncoming(t),
           (e) => this.emit('warning', e),
         );
     this.server = server;
@@ -484,7 +485,9 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.utp = new UtpSocket({
         clock: this.options.clock,
         endpoint: (family) => this.udp.endpoint('utp', family),
-        ...(tr.utpIncoming && !route.proxyOnly ? { onConnection: (t: Transport) => this.onIncoming(t) } : {}),
+        ...(tr.utpIncoming && !route.proxyOnly
+          ? { onConnection: (t: Transport) => this.conns.onIncoming(t) }
+          : {}),
         maxHalfOpen: tr.utpMaxHalfOpen,
       });
     this.emit('listening', this.listenPortValue);
@@ -540,7 +543,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);
-    const self = this.ownAddress();
+    const self = this.conns.ownAddress();
     if (self) torrent.candidates.setSelf(self);
     const alias = v2Alias(metainfo);
     if (alias && !this.byHash.has(alias)) this.byV2Alias.set(alias, torrent);
@@ -634,15 +637,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     return [...this.servicesList];
   }
 
-  private handshakeKeys(t: Torrent): BDict | undefined {
-    let out: BDict | undefined;
-    for (const ext of this.extensionsByName.values()) {
-      const keys = ext.handshakeKeys?.(t);
-      if (keys) out = { ...out, ...keys };
-    }
-    return out;
-  }
-
   // ---- rate limits ----------------------------------------------------------------------------
 
   /** Global limits in bytes/s (0 = unlimited): download_rate_limit and upload_rate_limit. */
@@ -651,203 +645,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   }
 
   /** A peer's bytes pass its torrent's own limit and (unless it opts out) the session's, weighted. */
-  private rateGate(
-    session: BandwidthLimiter,
-    dir: 'upload' | 'download',
-    t: Torrent | undefined,
-    n: number,
-  ): Promise<void> | undefined {
-    if (!t) return session.gate(n);
-    const b = t.bandwidth;
-    return bothGates(b[dir].gate(n), b.honorsSessionLimits ? session.request(n, b.weight) : undefined);
-  }
-
-  // ---- connections ----------------------------------------------------------------------------
-
-  /** The extension names we announce to peers of this torrent (ut_pex not for private ones). */
-  private extensionNames(t: Torrent): string[] {
-    return [...this.extensionsByName.values()].filter((e) => e.offeredFor?.(t) ?? true).map((e) => e.name);
-  }
-
-  /** An incoming peer's torrent is known only at its handshake: its extensions are registered then. */
-  private peerOptions(t: Torrent | undefined, torrentOf: () => Torrent | undefined = () => t) {
-    return {
-      peerId: this.peerId,
-      extensions: t ? this.extensionNames(t) : [],
-      encryption: this.options.encryption,
-      clock: this.options.clock,
-      // The DHT bit tells peers to send PORT (and that we send ours); the v2 bit (BEP 52) only
-      // for torrents with a v2 hash (an incoming peer's torrent sets it at the handshake).
-      reserved: { extended: true, fast: true, dht: !!this.dht, v2: !!t?.infoHashes.v2 },
-      // BEP 10 `p`: the port others can reach us on (a mapping's external port when there is one).
-      ...(this.listenPortValue ? { listenPort: this.announcePort } : {}),
-      bandwidth: {
-        upload: (n: number) => this.rateGate(this.upload, 'upload', torrentOf(), n),
-        download: (n: number) => this.rateGate(this.download, 'download', torrentOf(), n),
-      },
-      reuseReadBuffer: this.options.reuseReadBuffer,
-      ...peerSettings(this.settingsStore),
-    };
-  }
-
-  private onIncoming(transport: Transport): void {
-    if (this.closed || (transport.kind === 'tcp' && !this.options.transports.tcpIncoming)) {
-      transport.destroy();
-      return;
-    }
-    const host = normalizeHost(transport.remoteAddress);
-    const peer: Peer<Torrent> = Peer.accept<Torrent>(transport, {
-      // The torrent is known at the handshake: the gates look it up when bytes flow.
-      ...this.peerOptions(undefined, () => peer.torrent),
-      // MSE finds the torrent by its hash: a hybrid's truncated v2 hash is one of them too.
-      infoHashes: () => [
-        ...[...this.byHash.values()].map((t) => t.infoHash),
-        ...[...this.byV2Alias.keys()].map((hex) => Buffer.from(hex, 'hex')),
-      ],
-      onHandshake: (info) => {
-        const answer = this.onHandshake(info);
-        // Registered before the Peer sends our extension handshake (right after this hook).
-        if (typeof answer !== 'number')
-          for (const name of this.extensionNames(answer.torrent)) peer.extensionRegistry.register(name);
-        return answer;
-      },
-    });
-    this.track(peer, undefined);
-    if (!this.ipFilter.allows(host)) return peer.close(DisconnectReason.IP_FILTERED);
-    // Every slot taken by established (or outgoing) connections: no use waiting for a handshake.
-    const full = this.connections.size - 1 - this.pending.size >= this.options.limits.maxConnections;
-    if (full || !this.pending.admit(peer, host)) return peer.close(DisconnectReason.TOO_MANY);
-    peer.once('handshake', () => this.pending.done(peer));
-    peer.once('close', () => this.pending.done(peer));
-  }
-
-  /** Accept or refuse a peer whose handshake arrived (src/client/handshake-policy.ts). */
-  private onHandshake(info: HandshakeInfo): PeerAttach<Torrent> | DisconnectReason {
-    // An incoming connection leaving the pending pool needs a slot among the established ones.
-    if (info.incoming && this.connections.size - this.pending.size >= this.options.limits.maxConnections)
-      return DisconnectReason.TOO_MANY;
-    return decideHandshake(this.policy, info);
-  }
-
-  /** Counts a connection and routes its handshake and close. */
-  private track(peer: Peer<Torrent>, candidate: { torrent: Torrent; c: Candidate } | undefined): void {
-    const host = normalizeHost(peer.host);
-    this.connections.added(peer, host);
-    if (candidate) this.connections.halfOpen++;
-    let open = true;
-    const opened = (): void => {
-      if (candidate && open) this.connections.halfOpen--;
-      open = false;
-    };
-    peer.once('handshake', () => {
-      opened();
-      const torrent = peer.torrent;
-      if (!torrent || this.closed || !this.byHash.has(torrent.infoHashHex)) {
-        peer.close(this.closed ? DisconnectReason.CLIENT_CLOSED : DisconnectReason.NO_SUCH_TORRENT);
-        return;
-      }
-      // Remember what worked: the next dial to this address goes straight to it.
-      if (candidate && (peer.transport === 'utp' || this.utp))
-        candidate.c.hints = { ...candidate.c.hints, utp: peer.transport === 'utp' };
-      this.connections.joined(peer, host, torrent);
-      this.observer.connectionJoined(peer);
-      torrent.attach(peer);
-      // Over the per-host limit only because of a connection the other way: the same peer.
-      const overHost = this.connections.attachedCount(host) > this.options.limits.maxPerHost;
-      resolveTwin(this.duplicates, torrent, peer, overHost);
-      if (peer.incoming)
-        peer.on('extended-handshake', () => resolveTwin(this.duplicates, torrent, peer, false));
-      peer.once('extended-handshake', (hs) => this.sawOwnAddress(host, hs.yourip));
-      if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
-      this.dialSoon();
-    });
-    peer.on('internal-error', (error) =>
-      this.emit('peer-error', peer, error, this.connections.peers.get(peer)),
-    );
-    this.observer.connectionOpened(peer, () => this.connections.peers.get(peer));
-    peer.once('close', (info: DisconnectInfo) => {
-      const wasOpen = open;
-      opened();
-      const torrent = this.connections.removed(peer, host);
-      this.observer.connectionClosed(peer, info);
-      if (candidate && wasOpen) {
-        if (info.reason === DisconnectReason.LOOPBACK)
-          candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
-        else candidate.torrent.candidates.failed(candidate.c, this.options.clock.now());
-      }
-      this.emit('peer-disconnect', peer, info, torrent);
-      this.dialSoon();
-    });
-  }
-
-  private routeExtensions(torrent: Torrent, peer: Peer<Torrent>): void {
-    const exts = [...this.extensionsByName.values()];
-    for (const e of exts) e.peerAttached?.(torrent, peer);
-    peer.on('extended-handshake', (hs) => {
-      for (const e of exts) e.peerHandshake?.(torrent, peer, hs);
-    });
-    peer.on('extended', (name, payload) =>
-      this.extensionsByName.get(name)?.message?.(torrent, peer, payload),
-    );
-    peer.once('close', (info) => {
-      for (const e of exts) e.peerDetached?.(torrent, peer, info);
-    });
-  }
-
-  /** Our address as peers see it, with our listen port; undefined until a peer told us. */
-  private ownAddress(): PeerAddress | undefined {
-    const ip = this.externalAddress ?? this.addressVotes.current;
-    return ip ? { host: ip, port: this.listenPortValue } : undefined;
-  }
-
-  /** A peer's `yourip`: once the consensus changes, every torrent's candidates are re-ranked. */
-  private sawOwnAddress(voter: string, yourip: Buffer | undefined): void {
-    if (!this.addressVotes.vote(voter, yourip)) return;
-    const self = this.ownAddress()!;
-    for (const t of this.byHash.values()) t.candidates.setSelf(self);
-  }
-
   private dialSoon(): void {
     this.dialer.soon();
-  }
-
-  private connect(t: Torrent, c: Candidate): void {
-    let peer: Peer<Torrent>;
-    try {
-      peer = this.dialPeer(t, c);
-    } catch (e) {
-      // A bad address from some source must not break dialing for everyone else.
-      t.candidates.failed(c, this.options.clock.now());
-      this.warn(e);
-      return;
-    }
-    this.track(peer, { torrent: t, c });
-    if (!this.ipFilter.allows(normalizeHost(c.host))) peer.close(DisconnectReason.IP_FILTERED);
-  }
-
-  private dialPeer(t: Torrent, c: Candidate): Peer<Torrent> {
-    return Peer.connect<Torrent>({
-      ...this.peerOptions(t),
-      host: c.host,
-      port: c.port,
-      infoHash: t.infoHash,
-      ...(v2Alias(t) ? { altInfoHash: Buffer.from(v2Alias(t)!, 'hex') } : {}),
-      source: c.source,
-      connector: this.connectorsFor(c),
-      onHandshake: (info) => this.onHandshake(info),
-    });
-  }
-
-  /**
-   * uTP first, then TCP, as libtorrent: a peer reachable only one way is reached either way.
-   * A peer that was reached over TCP after uTP failed (hints.utp false) is dialed over TCP.
-   */
-  private connectorsFor(c: Candidate): Connector[] {
-    const tr = this.options.transports;
-    const list: Connector[] = [];
-    if (this.utp && tr.utpOutgoing && c.hints?.utp !== false) list.push(this.utp);
-    if (tr.tcpOutgoing || list.length === 0) list.push(this.tcpConnector);
-    return list;
   }
 
   // ---- resume ---------------------------------------------------------------------------------
@@ -922,10 +721,4 @@ export class Client extends TypedEmitter<ClientEvents> {
     await serverClosed;
     this.observer.close();
   }
-}
-
-/** The second 20-byte name of a hybrid (its truncated v2 hash, hex); none for v1 or v2 alone. */
-function v2Alias(m: { infoHashes: InfoHashes }): string | undefined {
-  const forms = wireInfoHashes(m.infoHashes);
-  return forms.length === 2 ? forms[1]!.toString('hex') : undefined;
 }
