@@ -39,21 +39,22 @@ import { HttpRangeFetcher } from '../webseed/http-fetcher.js';
 import { PACKAGE_VERSION } from '../util/version.js';
 import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
-import { TrackerService } from './tracker-service.js';
-import { DhtService } from './dht-service.js';
-import { LsdService } from './lsd-service.js';
-import { PortMappingService } from './port-mapping-service.js';
+import type { TrackerService } from './tracker-service.js';
+import type { DhtService } from './dht-service.js';
+import type { LsdService } from './lsd-service.js';
+import type { PortMappingService } from './port-mapping-service.js';
 import { SessionUdp } from './session-udp.js';
-import { SessionRoute, literalAddresses } from './session-route.js';
+import { SessionRoute } from './session-route.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
-import { MetadataExchange } from '../torrent/metadata-exchange.js';
-import { PexExchange } from '../torrent/pex-exchange.js';
+import type { MetadataExchange } from '../torrent/metadata-exchange.js';
+import type { PexExchange } from '../torrent/pex-exchange.js';
 import { ConnectionTable } from './connection-table.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
 import { SessionConnections, v2Alias } from './session-connections.js';
+import { createServices } from './session-services.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -220,111 +221,41 @@ export class Client extends TypedEmitter<ClientEvents> {
     });
     this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
     this.startResumeTimer();
-    if (s.trackers_enabled) {
-      this.trackerService = new TrackerService(this, {
-        ...(options.trackers || {}),
-        ...(s.tracker_numwant > 0 ? { numwant: s.tracker_numwant } : {}),
-        requestTimeoutMs: s.tracker_request_timeout,
-        stopTimeoutMs: s.tracker_stop_timeout,
-        lowPeers: s.tracker_low_peers,
-        ...(route.direct ? {} : { agents: route.agents() }),
-        // Through a proxy, UDP trackers use the session socket (its association) only.
-        ...(route.udpProxied || route.proxyOnly ? { udpOwnSockets: false } : {}),
-        ...(route.proxyOnly ? { udpResolveNames: false } : {}),
-      });
-      this.addService(this.trackerService);
-    }
-    this.metadata = new MetadataExchange({
-      clock,
-      maxSize: s.max_metadata_size,
-      requestTimeoutMs: s.metadata_request_timeout,
-      fetched: (t, info) =>
-        void saveFetchedTorrent(this.options.resumeDir, t, info).catch((e) => this.warn(e)),
-      warn: (e) => this.warn(e),
-    });
-    this.useExtension(this.metadata);
-    this.addService(this.metadata);
-    if (s.pex_enabled) {
-      this.pex = new PexExchange({ clock, intervalMs: s.pex_interval });
-      this.useExtension(this.pex);
-      this.addService(this.pex);
-    }
     this.reservedPaths = engineStatePaths(
       this.options.resumeDir,
       options.dht ? options.dht.stateFile : undefined,
     );
-    if (s.dht_enabled && !route.udpAllowed) this.routeWarnings.push(route.noUdpError('DHT'));
-    if (s.dht_enabled && route.udpAllowed) {
-      const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
-      this.dht = new DhtService(
-        { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e), udp: this.udp },
-        {
-          ...(stateFile ? { stateFile } : {}),
-          ...(options.dht || {}),
-          // Proxy-only: no local DNS query for the routers' names (it would go around the proxy).
-          ...(route.proxyOnly
-            ? { bootstrap: literalAddresses(options.dht ? options.dht.bootstrap : undefined) }
-            : {}),
-          // 0: the session's UDP socket on the listen port; another port: a socket of its own.
-          // A socket of its own would go around the proxy's association.
-          ...(s.dht_port && !route.udpProxied ? { port: s.dht_port } : {}),
-          intervalMs: s.dht_announce_interval,
-          lowPeers: s.dht_low_peers,
-          minIntervalMs: s.dht_min_search_interval,
-        },
-      );
-      this.addService(this.dht);
+    const services = createServices(
+      {
+        client: this,
+        options: this.options,
+        udp: this.udp,
+        listening: new Promise<void>((resolve) => this.once('listening', () => resolve())),
+        port: () => this.port,
+        listenHost: () => this.listenHostValue,
+        torrent: (hex) => this.byHash.get(hex),
+        emit: this.emit.bind(this),
+        warn: (e) => this.warn(e),
+      },
+      options,
+      s,
+      route,
+    );
+    this.routeWarnings.push(...services.warnings);
+    this.trackerService = services.trackerService;
+    if (this.trackerService) this.addService(this.trackerService);
+    this.metadata = services.metadata;
+    this.useExtension(this.metadata);
+    this.addService(this.metadata);
+    this.pex = services.pex;
+    if (this.pex) {
+      this.useExtension(this.pex);
+      this.addService(this.pex);
     }
-    // LSD multicasts on the real LAN: with a custom network (the simulator) only when asked for.
-    const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
-    const lsdAsked = options.lsd !== undefined || options.settings?.enable_lsd !== undefined;
-    // Proxy-only: no multicast on the LAN either.
-    if (s.enable_lsd && (options.network === undefined || lsdAsked) && !route.proxyOnly) {
-      this.lsd = new LsdService(
-        {
-          clock,
-          listenPort: () => this.port,
-          listenHost: () => this.listenHostValue,
-          listening,
-          torrent: (hex) => this.byHash.get(hex),
-          lsdPeer: (t, host, port) => this.emit('lsd-peer', t, { host, port }),
-          warn: (e) => this.warn(e),
-        },
-        { ...(options.lsd || {}), intervalMs: s.lsd_announce_interval },
-      );
-      this.addService(this.lsd);
-    }
-    // Like LSD: on the real network only, unless asked for.
-    const mapAsked =
-      options.portMapping !== undefined ||
-      options.settings?.enable_upnp !== undefined ||
-      options.settings?.enable_natpmp !== undefined;
-    // Proxy-only: nothing is opened on the gateway either (it would expose us directly).
-    if (
-      (s.enable_upnp || s.enable_natpmp) &&
-      (options.network === undefined || mapAsked) &&
-      !route.proxyOnly
-    ) {
-      this.portMapping = new PortMappingService(
-        {
-          clock,
-          listening,
-          listenHost: () => this.listenHostValue,
-          tcpPort: () => (this.options.transports.tcpIncoming ? this.port : 0),
-          udpPort: () => this.udp.port ?? 0,
-          mapped: (m, renewal) => this.emit('port-mapped', m, renewal),
-          failed: (f) => this.emit('port-mapping-error', f),
-          warn: (e) => this.warn(e),
-        },
-        {
-          ...(options.portMapping || {}),
-          upnp: s.enable_upnp,
-          natpmp: s.enable_natpmp,
-          leaseSec: s.upnp_lease_duration,
-        },
-      );
-      this.addService(this.portMapping);
-    }
+    this.dht = services.dht;
+    this.lsd = services.lsd;
+    this.portMapping = services.portMapping;
+    for (const svc of [this.dht, this.lsd, this.portMapping]) if (svc) this.addService(svc);
   }
 
   /** The TCP port peers and trackers are told: a port mapping's external port, else `port`. */
