@@ -55,6 +55,7 @@ import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
 import { SessionConnections, v2Alias } from './session-connections.js';
 import { createServices } from './session-services.js';
+import { ResumeSchedule } from './resume-schedule.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -66,9 +67,6 @@ export interface RemoveTorrentOptions {
   /** Also delete the torrent's files. */
   deleteFiles?: boolean;
 }
-
-/** The periodic resume save looks at 1/RESUME_SPREAD_STEPS of the torrents at a time. */
-const RESUME_SPREAD_STEPS = 30;
 
 export class Client extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
@@ -93,7 +91,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   /** The address listen() bound (LSD announces only on its interface unless it is a wildcard). */
   private listenHostValue = '';
   private dialTimer: TimerHandle | undefined;
-  private resumeTimer: TimerHandle | undefined;
+  /** The periodic resume save (src/client/resume-schedule.ts); none without a resume directory. */
+  private readonly resumeSchedule: ResumeSchedule | undefined;
   private closed = false;
   private readonly resume: ResumeStore | undefined;
   private readonly torrentHost: TorrentHost;
@@ -220,6 +219,14 @@ export class Client extends TypedEmitter<ClientEvents> {
       warn: (e) => this.warn(e),
     });
     this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
+    this.resumeSchedule = this.resume
+      ? new ResumeSchedule({
+          clock,
+          resume: this.resume,
+          torrents: () => this.torrents,
+          save: (t) => this.saveResume(t),
+        })
+      : undefined;
     this.startResumeTimer();
     this.reservedPaths = engineStatePaths(
       this.options.resumeDir,
@@ -360,20 +367,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.observer.eventEmitted(event as keyof ClientEvents, args);
   }
 
-  /**
-   * Each torrent is looked at once per resumeInterval, a slice of them per step, so 1,000
-   * torrents' saves are spread over the interval instead of all written at once; only those
-   * whose state changed are written.
-   */
   private startResumeTimer(): void {
-    this.resumeTimer?.cancel();
-    if (!this.resume || this.closed) return;
-    const interval = this.options.resumeInterval;
-    this.resumeSteps = Math.max(1, Math.min(RESUME_SPREAD_STEPS, Math.floor(interval / 100)));
-    this.resumeTimer = this.options.clock.setInterval(
-      () => void this.saveChangedResume(),
-      interval / this.resumeSteps,
-    );
+    if (!this.closed) this.resumeSchedule?.start(this.options.resumeInterval);
   }
 
   // ---- listening ------------------------------------------------------------------------------
@@ -596,28 +591,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     }
   }
 
-  private savingAll = false;
-  private resumeSteps = 1;
-  private resumeCursor = 0;
-
-  /** One step of the periodic save: the next slice of torrents, those whose state changed. */
-  private async saveChangedResume(): Promise<void> {
-    // A slow disk must not pile up periodic saves.
-    if (this.savingAll || !this.resume) return;
-    this.savingAll = true;
-    try {
-      const all = this.torrents;
-      const slice = Math.ceil(all.length / this.resumeSteps);
-      for (let k = 0; k < slice; k++) {
-        const t = all[this.resumeCursor++ % all.length]!;
-        if (t.state !== 'stopped' && this.resume.changed(t)) await this.saveResume(t);
-      }
-      this.resumeCursor %= Math.max(1, all.length);
-    } finally {
-      this.savingAll = false;
-    }
-  }
-
   /** On close: only the torrents whose resume file is out of date are written. */
   private saveResumeIfChanged(t: Torrent): Promise<void> {
     return this.resume?.changed(t, { exactTotals: true }) ? this.saveResume(t) : Promise.resolve();
@@ -634,7 +607,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     this.dialTimer?.cancel();
-    this.resumeTimer?.cancel();
+    this.resumeSchedule?.stop();
     const server = this.server;
     this.server = undefined;
     const serverClosed = server ? server.close() : Promise.resolve();
