@@ -23,12 +23,11 @@ import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
 import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
 import { Uploader } from './uploader.js';
-import { ReadCache } from './read-cache.js';
+import type { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
-import { verificationFor, type PieceVerification } from './verification.js';
 import { TorrentHashes } from './hash-link.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
-import { DiskWatch, WatchedStorage } from './disk-watch.js';
+import { TorrentDisk } from './disk-link.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
 import { TorrentCheck } from './check-link.js';
@@ -169,6 +168,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.deadlines.onChange = () => {
       if (this.transferring) this.downloader.criticalChanged();
     };
+    // Before the downloader: it verifies pieces the disk's way.
+    this.disk = new TorrentDisk(
+      { clock: init.host.clock, metainfo: () => this.metainfo, storage: () => this.storage() },
+      init.readCacheBytes ?? 16 * 1024 * 1024,
+    );
     this.downloader = this.newDownloader();
     this.awaitingMetadata = init.awaitingMetadata ?? false;
     this.seeds = new WebSeedSet({
@@ -186,8 +190,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     });
     for (const url of [...m.urlList, ...(init.webSeeds ?? [])]) this.seeds.add(url);
     for (const url of m.httpSeeds) this.seeds.add(url, 'httpseed');
-    this.readCacheBytes = init.readCacheBytes ?? 16 * 1024 * 1024;
-    this.cache = this.newReadCache();
+    this.cache = this.disk.newReadCache();
     this.uploader = this.newUploader();
     this.downMeter = new RateMeter(init.host.clock);
     this.upMeter = new RateMeter(init.host.clock);
@@ -195,19 +198,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (init.superSeeding) this.superSeed.set(true);
   }
 
-  private readonly readCacheBytes: number;
-  /** Files changed behind our back since the check (set with each read cache). */
-  private watch!: DiskWatch;
-  private watchedStorage: { inner: Storage; wrapped: WatchedStorage } | undefined;
-
-  /** How a piece's bytes are checked (SHA-1 pieces of the current metainfo). */
-  /** How pieces are checked (SHA-1, or v2 Merkle layers); follows a magnet's metadata. */
-  private get verification(): PieceVerification {
-    if (this.verifier?.meta !== this.metainfo)
-      this.verifier = { meta: this.metainfo, v: verificationFor(this.metainfo) };
-    return this.verifier.v;
-  }
-  private verifier: { meta: Metainfo; v: PieceVerification } | undefined;
+  /** Verification, read cache, disk watch (src/torrent/disk-link.ts). */
+  private readonly disk: TorrentDisk;
 
   /** BEP 52 hash requests, answers and rejects of our peers (src/torrent/hash-link.ts). */
   private readonly hashes: TorrentHashes = new TorrentHashes({
@@ -222,26 +214,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     leavesKnown: (piece, leaves) => void this.downloader.leavesKnown(piece, leaves),
   });
 
-  private newReadCache(): ReadCache {
-    const m = this.metainfo;
-    this.watch = new DiskWatch(m, () => this.storage(), this.host.clock);
-    this.watchedStorage = undefined;
-    return new ReadCache(
-      () => this.storage(),
-      (p) => m.pieceSize(p),
-      this.readCacheBytes,
-      (piece, data) => this.watch.verifyForUpload(piece, data, this.verification),
-    );
-  }
-
-  /** The storage the downloader writes through: our own writes are not taken for outside changes. */
-  private downloadStorage(): Storage {
-    const inner = this.storage();
-    if (this.watchedStorage?.inner !== inner)
-      this.watchedStorage = { inner, wrapped: new WatchedStorage(inner, this.watch) };
-    return this.watchedStorage.wrapped;
-  }
-
   /**
    * A piece we serve is gone or different on disk (a file truncated, overwritten or deleted
    * behind our back): it is not sent; the pieces of the files concerned are checked again and
@@ -253,7 +225,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       return this.diskError(e, 'read', piece);
     if (!this.transferring || this.removed) return;
     this.emit('file-error', { code, message: errorMessage(e), operation: 'upload', piece });
-    const recheck = this.watch.piecesToRecheck(piece);
+    const recheck = this.disk.watch.piecesToRecheck(piece);
     const trusted = this.have.clone();
     for (const p of recheck.indices()) trusted.clear(p);
     this.dropTransfers();
@@ -322,7 +294,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.name = m.name;
     this.have = new Bitfield(m.pieceCount);
     this.completion.recount();
-    this.cache = this.newReadCache();
+    this.cache = this.disk.newReadCache();
     this.uploader = this.newUploader();
     this.downloader = this.newDownloader();
     for (const s of this.peerSessions.values()) s.peer.setPieceCount(m.pieceCount);
@@ -578,7 +550,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         hashPool: this.host.hashPool,
         metainfo: () => this.metainfo,
         storage: () => this.storage(),
-        watch: () => this.watch,
+        watch: () => this.disk.watch,
         state: () => this.stateValue,
         removed: () => this.removed,
         checking: () => this.setState('checking'),
@@ -615,8 +587,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         clock: this.host.clock,
         metainfo: this.metainfo,
         hashPool: this.host.hashPool,
-        verification: this.verification,
-        storage: () => this.downloadStorage(),
+        verification: this.disk.verification,
+        storage: () => this.disk.downloadStorage(),
         session: (peer) => this.peerSessions.get(peer) ?? this.seeds.session(peer),
         // Without web seeds (the usual case) the peers' own iterator, at no extra cost.
         sessions: () => (this.seeds.size === 0 ? this.peerSessions.values() : this.allSessions()),
