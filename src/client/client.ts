@@ -8,8 +8,7 @@ import { createStreamServer, type StreamServer, type StreamServerOptions } from 
 import { resolve as resolvePath } from 'node:path';
 import { Peer } from '../peer/index.js';
 import type { Listener, Transport } from '../net/transport.js';
-import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
-import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
+import { DisconnectReason } from '../peer/disconnect.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { assertFilesNotReserved, engineStatePaths } from '../storage/paths.js';
@@ -20,7 +19,6 @@ import type { TimerHandle } from '../util/clock.js';
 import { NbtError } from '../util/errors.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
 import type { TorrentOptions } from '../torrent/types.js';
-import type { Candidate } from '../torrent/candidates.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ClientEvents } from './events.js';
 import {
@@ -34,33 +32,30 @@ import { SettingsStore, type Settings, type SettingsPack } from '../settings/ind
 import { SessionObserver } from './session-observer.js';
 import type { AlertSubscription } from './alerts.js';
 import type { SessionCounters } from './counters.js';
-import { downloaderTuning, peerSettings } from './settings-map.js';
+import { chokeSettingNames, chokeTimings, downloaderTuning } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
-import { BandwidthLimiter, bothGates } from '../util/bandwidth.js';
+import { BandwidthLimiter } from '../util/bandwidth.js';
 import { HttpRangeFetcher } from '../webseed/http-fetcher.js';
 import { PACKAGE_VERSION } from '../util/version.js';
 import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
-import { TrackerService } from './tracker-service.js';
-import { DhtService } from './dht-service.js';
-import { LsdService } from './lsd-service.js';
-import { PortMappingService } from './port-mapping-service.js';
+import type { TrackerService } from './tracker-service.js';
+import type { DhtService } from './dht-service.js';
+import type { LsdService } from './lsd-service.js';
+import type { PortMappingService } from './port-mapping-service.js';
 import { SessionUdp } from './session-udp.js';
-import { SessionRoute, literalAddresses } from './session-route.js';
+import { SessionRoute } from './session-route.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
-import { MetadataExchange } from '../torrent/metadata-exchange.js';
-import { PexExchange } from '../torrent/pex-exchange.js';
-import type { BDict } from '../bencode/index.js';
-import { ConnectionTable, normalizeHost } from './connection-table.js';
-import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
-import { ExternalAddress } from './external-address.js';
-import type { PeerAddress } from '../util/compact.js';
+import type { MetadataExchange } from '../torrent/metadata-exchange.js';
+import type { PexExchange } from '../torrent/pex-exchange.js';
+import { ConnectionTable } from './connection-table.js';
 import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
-import { wireInfoHashes, type InfoHashes } from '../metainfo/info-hash.js';
-import { DuplicateResolver, resolveTwin } from './duplicates.js';
+import { SessionConnections, v2Alias } from './session-connections.js';
+import { createServices } from './session-services.js';
+import { ResumeSchedule } from './resume-schedule.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
 export interface AddTorrentOptions extends Partial<TorrentOptions> {
@@ -72,9 +67,6 @@ export interface RemoveTorrentOptions {
   /** Also delete the torrent's files. */
   deleteFiles?: boolean;
 }
-
-/** The periodic resume save looks at 1/RESUME_SPREAD_STEPS of the torrents at a time. */
-const RESUME_SPREAD_STEPS = 30;
 
 export class Client extends TypedEmitter<ClientEvents> {
   readonly peerId: Buffer;
@@ -91,18 +83,16 @@ export class Client extends TypedEmitter<ClientEvents> {
   /** Hybrids by their truncated v2 hash (hex): BEP 52 peers may address them so. */
   private readonly byV2Alias = new Map<string, Torrent>();
   private readonly connections = new ConnectionTable();
-  /** Our IP as peers see it (their `yourip`): BEP 40 ranks peers against it. */
-  /** Our IP as peers' `yourip` votes say (BEP 40 priorities). */
-  private readonly addressVotes = new ExternalAddress();
   private readonly dialer: Dialer;
-  private readonly policy: HandshakePolicy;
-  private readonly duplicates: DuplicateResolver;
+  /** Dials, incoming connections, handshakes, joining torrents (src/client/session-connections.ts). */
+  private readonly conns: SessionConnections;
   private server: Listener | undefined;
   private listenPortValue = 0;
   /** The address listen() bound (LSD announces only on its interface unless it is a wildcard). */
   private listenHostValue = '';
   private dialTimer: TimerHandle | undefined;
-  private resumeTimer: TimerHandle | undefined;
+  /** The periodic resume save (src/client/resume-schedule.ts); none without a resume directory. */
+  private readonly resumeSchedule: ResumeSchedule | undefined;
   private closed = false;
   private readonly resume: ResumeStore | undefined;
   private readonly torrentHost: TorrentHost;
@@ -200,129 +190,79 @@ export class Client extends TypedEmitter<ClientEvents> {
       pendingIncoming: () => this.pending.size,
       closed: () => this.closed,
       torrents: () => this.torrents,
-      connect: (t, c) => this.connect(t, c),
+      connect: (t, c) => this.conns.connect(t, c),
     });
-    this.policy = {
+    this.conns = new SessionConnections({
       peerId: this.peerId,
-      limits: this.options.limits,
+      options: this.options,
       ipFilter: this.ipFilter,
+      pending: this.pending,
       connections: this.connections,
+      extensions: this.extensionsByName,
+      settings: this.settingsStore,
+      download: this.download,
+      upload: this.upload,
+      observer: this.observer,
+      tcpConnector: this.tcpConnector,
+      emit: this.emit.bind(this),
+      closed: () => this.closed,
       torrent: (hex) => this.byHash.get(hex) ?? this.byV2Alias.get(hex),
-      handshakeKeys: (t) => this.handshakeKeys(t),
-      self: () => this.ownAddress(),
-      evict: (p) => p.close(DisconnectReason.TOO_MANY),
-    };
-    this.duplicates = new DuplicateResolver({
-      clock,
-      peerId: this.peerId,
-      listenPort: () => this.announcePort,
-    });
-    this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
-    this.startResumeTimer();
-    if (s.trackers_enabled) {
-      this.trackerService = new TrackerService(this, {
-        ...(options.trackers || {}),
-        ...(s.tracker_numwant > 0 ? { numwant: s.tracker_numwant } : {}),
-        requestTimeoutMs: s.tracker_request_timeout,
-        stopTimeoutMs: s.tracker_stop_timeout,
-        lowPeers: s.tracker_low_peers,
-        ...(route.direct ? {} : { agents: route.agents() }),
-        // Through a proxy, UDP trackers use the session socket (its association) only.
-        ...(route.udpProxied || route.proxyOnly ? { udpOwnSockets: false } : {}),
-        ...(route.proxyOnly ? { udpResolveNames: false } : {}),
-      });
-      this.addService(this.trackerService);
-    }
-    this.metadata = new MetadataExchange({
-      clock,
-      maxSize: s.max_metadata_size,
-      fetched: (t, info) =>
-        void saveFetchedTorrent(this.options.resumeDir, t, info).catch((e) => this.warn(e)),
+      has: (t) => this.byHash.has(t.infoHashHex),
+      torrents: () => this.byHash.values(),
+      v2Aliases: () => this.byV2Alias.keys(),
+      utp: () => this.utp,
+      dht: () => !!this.dht,
+      listenPort: () => this.listenPortValue,
+      announcePort: () => this.announcePort,
+      externalAddress: () => this.externalAddress,
+      dialSoon: () => this.dialSoon(),
       warn: (e) => this.warn(e),
     });
-    this.useExtension(this.metadata);
-    this.addService(this.metadata);
-    if (s.pex_enabled) {
-      this.pex = new PexExchange({ clock, intervalMs: s.pex_interval });
-      this.useExtension(this.pex);
-      this.addService(this.pex);
-    }
+    this.dialTimer = clock.setInterval(() => this.dialer.run(), s.dial_interval);
+    this.resumeSchedule = this.resume
+      ? new ResumeSchedule({
+          clock,
+          resume: this.resume,
+          torrents: () => this.torrents,
+          save: (t) => this.saveResume(t),
+        })
+      : undefined;
+    this.startResumeTimer();
     this.reservedPaths = engineStatePaths(
       this.options.resumeDir,
       options.dht ? options.dht.stateFile : undefined,
     );
-    if (s.dht_enabled && !route.udpAllowed) this.routeWarnings.push(route.noUdpError('DHT'));
-    if (s.dht_enabled && route.udpAllowed) {
-      const stateFile = this.options.resumeDir ? resolvePath(this.options.resumeDir, 'dht.json') : undefined;
-      this.dht = new DhtService(
-        { options: { clock }, listenPort: () => this.port, warn: (e) => this.warn(e), udp: this.udp },
-        {
-          ...(stateFile ? { stateFile } : {}),
-          ...(options.dht || {}),
-          // Proxy-only: no local DNS query for the routers' names (it would go around the proxy).
-          ...(route.proxyOnly
-            ? { bootstrap: literalAddresses(options.dht ? options.dht.bootstrap : undefined) }
-            : {}),
-          // 0: the session's UDP socket on the listen port; another port: a socket of its own.
-          // A socket of its own would go around the proxy's association.
-          ...(s.dht_port && !route.udpProxied ? { port: s.dht_port } : {}),
-          intervalMs: s.dht_announce_interval,
-          lowPeers: s.dht_low_peers,
-          minIntervalMs: s.dht_min_search_interval,
-        },
-      );
-      this.addService(this.dht);
+    const services = createServices(
+      {
+        client: this,
+        options: this.options,
+        udp: this.udp,
+        listening: new Promise<void>((resolve) => this.once('listening', () => resolve())),
+        port: () => this.port,
+        listenHost: () => this.listenHostValue,
+        torrent: (hex) => this.byHash.get(hex),
+        emit: this.emit.bind(this),
+        warn: (e) => this.warn(e),
+      },
+      options,
+      s,
+      route,
+    );
+    this.routeWarnings.push(...services.warnings);
+    this.trackerService = services.trackerService;
+    if (this.trackerService) this.addService(this.trackerService);
+    this.metadata = services.metadata;
+    this.useExtension(this.metadata);
+    this.addService(this.metadata);
+    this.pex = services.pex;
+    if (this.pex) {
+      this.useExtension(this.pex);
+      this.addService(this.pex);
     }
-    // LSD multicasts on the real LAN: with a custom network (the simulator) only when asked for.
-    const listening = new Promise<void>((resolve) => this.once('listening', () => resolve()));
-    const lsdAsked = options.lsd !== undefined || options.settings?.enable_lsd !== undefined;
-    // Proxy-only: no multicast on the LAN either.
-    if (s.enable_lsd && (options.network === undefined || lsdAsked) && !route.proxyOnly) {
-      this.lsd = new LsdService(
-        {
-          clock,
-          listenPort: () => this.port,
-          listenHost: () => this.listenHostValue,
-          listening,
-          torrent: (hex) => this.byHash.get(hex),
-          lsdPeer: (t, host, port) => this.emit('lsd-peer', t, { host, port }),
-          warn: (e) => this.warn(e),
-        },
-        { ...(options.lsd || {}), intervalMs: s.lsd_announce_interval },
-      );
-      this.addService(this.lsd);
-    }
-    // Like LSD: on the real network only, unless asked for.
-    const mapAsked =
-      options.portMapping !== undefined ||
-      options.settings?.enable_upnp !== undefined ||
-      options.settings?.enable_natpmp !== undefined;
-    // Proxy-only: nothing is opened on the gateway either (it would expose us directly).
-    if (
-      (s.enable_upnp || s.enable_natpmp) &&
-      (options.network === undefined || mapAsked) &&
-      !route.proxyOnly
-    ) {
-      this.portMapping = new PortMappingService(
-        {
-          clock,
-          listening,
-          listenHost: () => this.listenHostValue,
-          tcpPort: () => (this.options.transports.tcpIncoming ? this.port : 0),
-          udpPort: () => this.udp.port ?? 0,
-          mapped: (m, renewal) => this.emit('port-mapped', m, renewal),
-          failed: (f) => this.emit('port-mapping-error', f),
-          warn: (e) => this.warn(e),
-        },
-        {
-          ...(options.portMapping || {}),
-          upnp: s.enable_upnp,
-          natpmp: s.enable_natpmp,
-          leaseSec: s.upnp_lease_duration,
-        },
-      );
-      this.addService(this.portMapping);
-    }
+    this.dht = services.dht;
+    this.lsd = services.lsd;
+    this.portMapping = services.portMapping;
+    for (const svc of [this.dht, this.lsd, this.portMapping]) if (svc) this.addService(svc);
   }
 
   /** The TCP port peers and trackers are told: a port mapping's external port, else `port`. */
@@ -377,7 +317,8 @@ export class Client extends TypedEmitter<ClientEvents> {
    * Changes settings on the running session. The pack is validated first: an unknown name or a
    * bad value throws SettingsError (SETTINGS_INVALID, or SETTINGS_READ_ONLY for a
    * construction-only setting) naming the setting, and nothing is applied. Limits, rates,
-   * unchoke slots, the resume interval and the alert mask take effect at once; the others on new
+   * unchoke slots, choking timings, the metadata timeout, the resume interval and the alert
+   * mask take effect at once; the others on new
    * connections, new torrents or the next listen() (see `settingDefinitions[name].applies`).
    */
   applySettings(pack: SettingsPack): void {
@@ -390,6 +331,12 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (changed.includes('unchoke_slots_limit') || changed.includes('choking_algorithm'))
       for (const t of this.torrents)
         if (!this.ownSlots.has(t)) t.unchokeSlots = this.options.limits.unchokeSlots;
+    if (chokeSettingNames.some((n) => changed.includes(n))) {
+      const timings = chokeTimings(this.settingsStore);
+      for (const t of this.torrents) t.setChokeTimings(timings);
+    }
+    if (changed.includes('metadata_request_timeout'))
+      this.metadata.setRequestTimeout(s.metadata_request_timeout);
     if (changed.includes('resume_interval')) this.startResumeTimer();
     this.observer.alerts.configure(s.alert_categories, s.alert_queue_size);
     // Raised limits are used now; lowered ones refuse new connections until under them.
@@ -420,20 +367,8 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.observer.eventEmitted(event as keyof ClientEvents, args);
   }
 
-  /**
-   * Each torrent is looked at once per resumeInterval, a slice of them per step, so 1,000
-   * torrents' saves are spread over the interval instead of all written at once; only those
-   * whose state changed are written.
-   */
   private startResumeTimer(): void {
-    this.resumeTimer?.cancel();
-    if (!this.resume || this.closed) return;
-    const interval = this.options.resumeInterval;
-    this.resumeSteps = Math.max(1, Math.min(RESUME_SPREAD_STEPS, Math.floor(interval / 100)));
-    this.resumeTimer = this.options.clock.setInterval(
-      () => void this.saveChangedResume(),
-      interval / this.resumeSteps,
-    );
+    if (!this.closed) this.resumeSchedule?.start(this.options.resumeInterval);
   }
 
   // ---- listening ------------------------------------------------------------------------------
@@ -455,7 +390,7 @@ export class Client extends TypedEmitter<ClientEvents> {
           from,
           to,
           host,
-          (t) => this.onIncoming(t),
+          (t) => this.conns.onIncoming(t),
           (e) => this.emit('warning', e),
         );
     this.server = server;
@@ -476,7 +411,9 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.utp = new UtpSocket({
         clock: this.options.clock,
         endpoint: (family) => this.udp.endpoint('utp', family),
-        ...(tr.utpIncoming && !route.proxyOnly ? { onConnection: (t: Transport) => this.onIncoming(t) } : {}),
+        ...(tr.utpIncoming && !route.proxyOnly
+          ? { onConnection: (t: Transport) => this.conns.onIncoming(t) }
+          : {}),
         maxHalfOpen: tr.utpMaxHalfOpen,
       });
     this.emit('listening', this.listenPortValue);
@@ -516,6 +453,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
       ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
       unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
+      choke: chokeTimings(this.settingsStore),
       tuning: downloaderTuning(this.settingsStore),
       readCacheBytes: this.settingsStore.get('read_cache_size'),
       ...(magnet?.link.webSeeds.length ? { webSeeds: magnet.link.webSeeds } : {}),
@@ -531,7 +469,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
     });
     this.byHash.set(metainfo.infoHashHex, torrent);
-    const self = this.ownAddress();
+    const self = this.conns.ownAddress();
     if (self) torrent.candidates.setSelf(self);
     const alias = v2Alias(metainfo);
     if (alias && !this.byHash.has(alias)) this.byV2Alias.set(alias, torrent);
@@ -625,15 +563,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     return [...this.servicesList];
   }
 
-  private handshakeKeys(t: Torrent): BDict | undefined {
-    let out: BDict | undefined;
-    for (const ext of this.extensionsByName.values()) {
-      const keys = ext.handshakeKeys?.(t);
-      if (keys) out = { ...out, ...keys };
-    }
-    return out;
-  }
-
   // ---- rate limits ----------------------------------------------------------------------------
 
   /** Global limits in bytes/s (0 = unlimited): download_rate_limit and upload_rate_limit. */
@@ -642,205 +571,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   }
 
   /** A peer's bytes pass its torrent's own limit and (unless it opts out) the session's, weighted. */
-  private rateGate(
-    session: BandwidthLimiter,
-    dir: 'upload' | 'download',
-    t: Torrent | undefined,
-    n: number,
-  ): Promise<void> | undefined {
-    if (!t) return session.gate(n);
-    const b = t.bandwidth;
-    return bothGates(b[dir].gate(n), b.honorsSessionLimits ? session.request(n, b.weight) : undefined);
-  }
-
-  // ---- connections ----------------------------------------------------------------------------
-
-  /** The extension names we announce to peers of this torrent (ut_pex not for private ones). */
-  private extensionNames(t: Torrent): string[] {
-    return [...this.extensionsByName.values()].filter((e) => e.offeredFor?.(t) ?? true).map((e) => e.name);
-  }
-
-  /** An incoming peer's torrent is known only at its handshake: its extensions are registered then. */
-  private peerOptions(t: Torrent | undefined, torrentOf: () => Torrent | undefined = () => t) {
-    return {
-      peerId: this.peerId,
-      extensions: t ? this.extensionNames(t) : [],
-      encryption: this.options.encryption,
-      clock: this.options.clock,
-      // The DHT bit tells peers to send PORT (and that we send ours); the v2 bit (BEP 52) only
-      // for torrents with a v2 hash (an incoming peer's torrent sets it at the handshake).
-      reserved: { extended: true, fast: true, dht: !!this.dht, v2: !!t?.infoHashes.v2 },
-      // BEP 10 `p`: the port others can reach us on (a mapping's external port when there is one).
-      ...(this.listenPortValue ? { listenPort: this.announcePort } : {}),
-      bandwidth: {
-        upload: (n: number) => this.rateGate(this.upload, 'upload', torrentOf(), n),
-        download: (n: number) => this.rateGate(this.download, 'download', torrentOf(), n),
-      },
-      reuseReadBuffer: this.options.reuseReadBuffer,
-      ...peerSettings(this.settingsStore),
-    };
-  }
-
-  private onIncoming(transport: Transport): void {
-    if (this.closed || (transport.kind === 'tcp' && !this.options.transports.tcpIncoming)) {
-      transport.destroy();
-      return;
-    }
-    const host = normalizeHost(transport.remoteAddress);
-    const peer: Peer<Torrent> = Peer.accept<Torrent>(transport, {
-      // The torrent is known at the handshake: the gates look it up when bytes flow.
-      ...this.peerOptions(undefined, () => peer.torrent),
-      // MSE finds the torrent by its hash: a hybrid's truncated v2 hash is one of them too.
-      infoHashes: () => [
-        ...[...this.byHash.values()].map((t) => t.infoHash),
-        ...[...this.byV2Alias.keys()].map((hex) => Buffer.from(hex, 'hex')),
-      ],
-      onHandshake: (info) => {
-        const answer = this.onHandshake(info);
-        // Registered before the Peer sends our extension handshake (right after this hook).
-        if (typeof answer !== 'number')
-          for (const name of this.extensionNames(answer.torrent)) peer.extensionRegistry.register(name);
-        return answer;
-      },
-    });
-    this.track(peer, undefined);
-    if (!this.ipFilter.allows(host)) return peer.close(DisconnectReason.IP_FILTERED);
-    // Every slot taken by established (or outgoing) connections: no use waiting for a handshake.
-    const full = this.connections.size - 1 - this.pending.size >= this.options.limits.maxConnections;
-    // track()'s handshake and close listeners take it out of the pool again.
-    if (full || !this.pending.admit(peer, host)) return peer.close(DisconnectReason.TOO_MANY);
-  }
-
-  /** Accept or refuse a peer whose handshake arrived (src/client/handshake-policy.ts). */
-  private onHandshake(info: HandshakeInfo): PeerAttach<Torrent> | DisconnectReason {
-    // An incoming connection leaving the pending pool needs a slot among the established ones.
-    if (info.incoming && this.connections.size - this.pending.size >= this.options.limits.maxConnections)
-      return DisconnectReason.TOO_MANY;
-    return decideHandshake(this.policy, info);
-  }
-
-  /** Counts a connection and routes its handshake and close. */
-  private track(peer: Peer<Torrent>, candidate: { torrent: Torrent; c: Candidate } | undefined): void {
-    const host = normalizeHost(peer.host);
-    this.connections.added(peer, host);
-    if (candidate) this.connections.halfOpen++;
-    let open = true;
-    const opened = (): void => {
-      if (candidate && open) this.connections.halfOpen--;
-      open = false;
-    };
-    peer.once('handshake', () => {
-      opened();
-      // (here, not in listeners of their own: two `once` wrappers cost ~400 bytes per connection)
-      this.pending.done(peer);
-      const torrent = peer.torrent;
-      if (!torrent || this.closed || !this.byHash.has(torrent.infoHashHex)) {
-        peer.close(this.closed ? DisconnectReason.CLIENT_CLOSED : DisconnectReason.NO_SUCH_TORRENT);
-        return;
-      }
-      // Remember what worked: the next dial to this address goes straight to it.
-      if (candidate && (peer.transport === 'utp' || this.utp))
-        candidate.c.hints = { ...candidate.c.hints, utp: peer.transport === 'utp' };
-      this.connections.joined(peer, host, torrent);
-      this.observer.connectionJoined(peer);
-      torrent.attach(peer);
-      // Over the per-host limit only because of a connection the other way: the same peer.
-      const overHost = this.connections.attachedCount(host) > this.options.limits.maxPerHost;
-      resolveTwin(this.duplicates, torrent, peer, overHost);
-      if (peer.incoming)
-        peer.on('extended-handshake', () => resolveTwin(this.duplicates, torrent, peer, false));
-      peer.once('extended-handshake', (hs) => this.sawOwnAddress(host, hs.yourip));
-      if (this.extensionsByName.size > 0) this.routeExtensions(torrent, peer);
-      this.dialSoon();
-    });
-    peer.on('internal-error', (error) =>
-      this.emit('peer-error', peer, error, this.connections.peers.get(peer)),
-    );
-    this.observer.connectionOpened(peer, () => this.connections.peers.get(peer));
-    peer.once('close', (info: DisconnectInfo) => {
-      const wasOpen = open;
-      opened();
-      this.pending.done(peer);
-      const torrent = this.connections.removed(peer, host);
-      this.observer.connectionClosed(peer, info);
-      if (candidate && wasOpen) {
-        if (info.reason === DisconnectReason.LOOPBACK)
-          candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
-        else candidate.torrent.candidates.failed(candidate.c, this.options.clock.now());
-      }
-      this.emit('peer-disconnect', peer, info, torrent);
-      this.dialSoon();
-    });
-  }
-
-  private routeExtensions(torrent: Torrent, peer: Peer<Torrent>): void {
-    const exts = [...this.extensionsByName.values()];
-    for (const e of exts) e.peerAttached?.(torrent, peer);
-    peer.on('extended-handshake', (hs) => {
-      for (const e of exts) e.peerHandshake?.(torrent, peer, hs);
-    });
-    peer.on('extended', (name, payload) =>
-      this.extensionsByName.get(name)?.message?.(torrent, peer, payload),
-    );
-    peer.once('close', (info) => {
-      for (const e of exts) e.peerDetached?.(torrent, peer, info);
-    });
-  }
-
-  /** Our address as peers see it, with our listen port; undefined until a peer told us. */
-  private ownAddress(): PeerAddress | undefined {
-    const ip = this.externalAddress ?? this.addressVotes.current;
-    return ip ? { host: ip, port: this.listenPortValue } : undefined;
-  }
-
-  /** A peer's `yourip`: once the consensus changes, every torrent's candidates are re-ranked. */
-  private sawOwnAddress(voter: string, yourip: Buffer | undefined): void {
-    if (!this.addressVotes.vote(voter, yourip)) return;
-    const self = this.ownAddress()!;
-    for (const t of this.byHash.values()) t.candidates.setSelf(self);
-  }
-
   private dialSoon(): void {
     this.dialer.soon();
-  }
-
-  private connect(t: Torrent, c: Candidate): void {
-    let peer: Peer<Torrent>;
-    try {
-      peer = this.dialPeer(t, c);
-    } catch (e) {
-      // A bad address from some source must not break dialing for everyone else.
-      t.candidates.failed(c, this.options.clock.now());
-      this.warn(e);
-      return;
-    }
-    this.track(peer, { torrent: t, c });
-    if (!this.ipFilter.allows(normalizeHost(c.host))) peer.close(DisconnectReason.IP_FILTERED);
-  }
-
-  private dialPeer(t: Torrent, c: Candidate): Peer<Torrent> {
-    return Peer.connect<Torrent>({
-      ...this.peerOptions(t),
-      host: c.host,
-      port: c.port,
-      infoHash: t.infoHash,
-      ...(v2Alias(t) ? { altInfoHash: Buffer.from(v2Alias(t)!, 'hex') } : {}),
-      source: c.source,
-      connector: this.connectorsFor(c),
-      onHandshake: (info) => this.onHandshake(info),
-    });
-  }
-
-  /**
-   * uTP first, then TCP, as libtorrent: a peer reachable only one way is reached either way.
-   * A peer that was reached over TCP after uTP failed (hints.utp false) is dialed over TCP.
-   */
-  private connectorsFor(c: Candidate): Connector[] {
-    const tr = this.options.transports;
-    const list: Connector[] = [];
-    if (this.utp && tr.utpOutgoing && c.hints?.utp !== false) list.push(this.utp);
-    if (tr.tcpOutgoing || list.length === 0) list.push(this.tcpConnector);
-    return list;
   }
 
   // ---- resume ---------------------------------------------------------------------------------
@@ -856,28 +588,6 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.emit('resume-saved', t);
     } catch (e) {
       this.warn(e);
-    }
-  }
-
-  private savingAll = false;
-  private resumeSteps = 1;
-  private resumeCursor = 0;
-
-  /** One step of the periodic save: the next slice of torrents, those whose state changed. */
-  private async saveChangedResume(): Promise<void> {
-    // A slow disk must not pile up periodic saves.
-    if (this.savingAll || !this.resume) return;
-    this.savingAll = true;
-    try {
-      const all = this.torrents;
-      const slice = Math.ceil(all.length / this.resumeSteps);
-      for (let k = 0; k < slice; k++) {
-        const t = all[this.resumeCursor++ % all.length]!;
-        if (t.state !== 'stopped' && this.resume.changed(t)) await this.saveResume(t);
-      }
-      this.resumeCursor %= Math.max(1, all.length);
-    } finally {
-      this.savingAll = false;
     }
   }
 
@@ -897,7 +607,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (this.closed) return;
     this.closed = true;
     this.dialTimer?.cancel();
-    this.resumeTimer?.cancel();
+    this.resumeSchedule?.stop();
     const server = this.server;
     this.server = undefined;
     const serverClosed = server ? server.close() : Promise.resolve();
@@ -915,10 +625,4 @@ export class Client extends TypedEmitter<ClientEvents> {
     await serverClosed;
     this.observer.close();
   }
-}
-
-/** The second 20-byte name of a hybrid (its truncated v2 hash, hex); none for v1 or v2 alone. */
-function v2Alias(m: { infoHashes: InfoHashes }): string | undefined {
-  const forms = wireInfoHashes(m.infoHashes);
-  return forms.length === 2 ? forms[1]!.toString('hex') : undefined;
 }

@@ -2,6 +2,7 @@
 import type { SettingsStore } from '../settings/index.js';
 import type { DownloaderTuning } from '../torrent/downloader.js';
 import type { PeerTimeouts } from '../peer/types.js';
+import type { ChokeTimings } from '../torrent/choke-link.js';
 
 /** A new torrent's downloader tuning. */
 export function downloaderTuning(s: SettingsStore): DownloaderTuning {
@@ -16,6 +17,27 @@ export function downloaderTuning(s: SettingsStore): DownloaderTuning {
     strikeLimit: s.get('hash_fail_strike_limit'),
     workerHashMinPiece: s.get('worker_hash_min_piece'),
     offloadAboveUtilization: s.get('hash_offload_utilization'),
+  };
+}
+
+/** The settings a torrent's choker runs on (applied to running torrents when they change). */
+export const chokeSettingNames = [
+  'unchoke_interval',
+  'optimistic_unchoke_interval',
+  'optimistic_new_peer_window',
+  'idle_choke_timeout',
+  'idle_choke_backoff',
+  'seeding_quota_min_unchoke',
+] as const;
+
+export function chokeTimings(s: SettingsStore): ChokeTimings {
+  return {
+    unchokeIntervalMs: s.get('unchoke_interval'),
+    optimisticIntervalMs: s.get('optimistic_unchoke_interval'),
+    newPeerMs: s.get('optimistic_new_peer_window'),
+    idleMs: s.get('idle_choke_timeout'),
+    idleBackoffMs: s.get('idle_choke_backoff'),
+    quotaMinUnchokedMs: s.get('seeding_quota_min_unchoke'),
   };
 }
 

@@ -70,7 +70,7 @@ export class MetadataFetcher {
   private readonly infoHashV2: Buffer | undefined;
   private readonly clock: Pick<Clock, 'now'>;
   private readonly maxSize: number;
-  private readonly timeoutMs: number;
+  private timeoutMs: number;
   private readonly maxTimeouts: number;
   private readonly maxOutstanding: number;
   private readonly rejectBackoffMs: number;
@@ -96,6 +96,11 @@ export class MetadataFetcher {
     this.maxTimeouts = options.maxTimeouts ?? 3;
     this.maxOutstanding = options.maxOutstandingPerPeer ?? 4;
     this.rejectBackoffMs = options.rejectBackoffMs ?? 30_000;
+  }
+
+  /** A new request timeout, for the requests in flight too (setting metadata_request_timeout). */
+  setRequestTimeout(ms: number): void {
+    this.timeoutMs = ms;
   }
 
   get complete(): boolean {

@@ -5,6 +5,7 @@
  * docs/engine.md shows it (scripts/settings-table.mjs prints the table).
  */
 import { proxySettingDefinitions } from './proxy-definitions.js';
+import { chokeSettingDefinitions } from './choke-definitions.js';
 
 /** When a changed value takes effect on a running Client. */
 export type SettingApplies =
@@ -585,6 +586,8 @@ export const settingDefinitions = {
     applies: 'construction',
     description: 'Largest info dictionary accepted from peers for a magnet link (bytes).',
   },
+  // ---- choker timings, metadata timeout (./choke-definitions.ts) ------------------------------
+  ...chokeSettingDefinitions,
   // ---- proxies and interfaces (./proxy-definitions.ts) ---------------------------------------
   ...proxySettingDefinitions,
   // ---- alerts --------------------------------------------------------------------------------

@@ -48,11 +48,8 @@ export interface ChokerPeer {
 
 export type SlotSetting = number | 'auto';
 
-export interface ChokerOptions {
-  /** Regular unchoke slots, or 'auto' for rate-based (default 4). */
-  slots?: SlotSetting;
-  /** Upper bound for 'auto' slots (default 50). */
-  maxAutoSlots?: number;
+/** The choker's timings (settings optimistic_unchoke_interval, idle_choke_timeout, …). */
+export interface ChokerTimings {
   /** Rotate the optimistic unchoke this often (default 30 s). */
   optimisticIntervalMs?: number;
   /** Peers connected more recently than this are weighted 3x for the optimistic slot (default 60 s). */
@@ -68,6 +65,15 @@ export interface ChokerOptions {
   preemptMs?: number;
   /** A peer that gave up its slot idle is passed over this long unless it requests (default 60 s). */
   idleBackoffMs?: number;
+  /** A quota-complete peer must also have been unchoked this long before it yields (default 60 s, libtorrent's). */
+  quotaMinUnchokedMs?: number;
+}
+
+export interface ChokerOptions extends ChokerTimings {
+  /** Regular unchoke slots, or 'auto' for rate-based (default 4). */
+  slots?: SlotSetting;
+  /** Upper bound for 'auto' slots (default 50). */
+  maxAutoSlots?: number;
   /** Round-robin quota: after this many bytes and a minute unchoked, a peer yields (default 4 MiB). */
   quotaBytes?: number;
   random?: () => number;
@@ -82,8 +88,6 @@ export interface ChokeDecision {
   recheckAt?: number;
 }
 
-/** A quota-complete peer must also have been unchoked this long before it yields (libtorrent). */
-const QUOTA_MIN_UNCHOKED_MS = 60_000;
 const RATE_THRESHOLD_START = 1024;
 const RATE_THRESHOLD_STEP = 2048;
 
@@ -92,12 +96,13 @@ export class Choker {
   setting: SlotSetting;
   private current: number;
   private readonly maxAuto: number;
-  private readonly optimisticMs: number;
-  private readonly newPeerMs: number;
-  private readonly idleMs: number;
-  private readonly probeMs: number;
-  private readonly preemptMs: number;
-  private readonly backoffMs: number;
+  private optimisticMs = 30_000;
+  private newPeerMs = 60_000;
+  private idleMs = 1500;
+  private probeMs = 700;
+  private preemptMs = 250;
+  private backoffMs = 60_000;
+  private quotaMinUnchokedMs = 60_000;
   private readonly quota: number;
   private readonly random: () => number;
   private optimistic: PeerKey | undefined;
@@ -111,14 +116,20 @@ export class Choker {
     this.setting = normalizeSlots(o.slots ?? 4);
     this.maxAuto = Math.max(1, o.maxAutoSlots ?? 50);
     this.current = this.setting === 'auto' ? 1 : this.setting;
-    this.optimisticMs = o.optimisticIntervalMs ?? 30_000;
-    this.newPeerMs = o.newPeerMs ?? 60_000;
-    this.idleMs = o.idleMs ?? 1500;
-    this.probeMs = o.probeMs ?? 700;
-    this.preemptMs = o.preemptMs ?? 250;
-    this.backoffMs = o.idleBackoffMs ?? 60_000;
+    this.setTimings(o);
     this.quota = o.quotaBytes ?? 4 * 1024 * 1024;
     this.random = o.random ?? Math.random;
+  }
+
+  /** Changes the timings given (the others stay); in effect from the next round. */
+  setTimings(t: ChokerTimings): void {
+    this.optimisticMs = t.optimisticIntervalMs ?? this.optimisticMs;
+    this.newPeerMs = t.newPeerMs ?? this.newPeerMs;
+    this.idleMs = t.idleMs ?? this.idleMs;
+    this.probeMs = t.probeMs ?? this.probeMs;
+    this.preemptMs = t.preemptMs ?? this.preemptMs;
+    this.backoffMs = t.idleBackoffMs ?? this.backoffMs;
+    this.quotaMinUnchokedMs = t.quotaMinUnchokedMs ?? this.quotaMinUnchokedMs;
   }
 
   /** Regular slots in effect (fixed, or as computed by the last full round for 'auto'). */
@@ -248,7 +259,7 @@ export class Choker {
 
   private quotaDone(p: ChokerPeer, now: number): boolean {
     return (
-      !p.amChoking && p.uploadedSinceUnchoke >= this.quota && now - p.unchokedAt >= QUOTA_MIN_UNCHOKED_MS
+      !p.amChoking && p.uploadedSinceUnchoke >= this.quota && now - p.unchokedAt >= this.quotaMinUnchokedMs
     );
   }
 

@@ -115,7 +115,13 @@ export class MetadataExchange implements EngineExtension, ClientService {
   private timer: TimerHandle | undefined;
 
   constructor(o: MetadataExchangeOptions) {
-    this.o = o;
+    this.o = { ...o };
+  }
+
+  /** A new request timeout for every fetch, running or to come (metadata_request_timeout). */
+  setRequestTimeout(ms: number): void {
+    this.o.requestTimeoutMs = ms;
+    for (const f of this.fetches.values()) f.fetcher.setRequestTimeout(ms);
   }
 
   /** Bytes of a magnet torrent's metadata received so far (undefined when not fetching). */

@@ -5,6 +5,7 @@ import type { HashPool } from '../hash/pool.js';
 import type { Clock } from '../util/clock.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { DownloaderTuning } from './downloader.js';
+import type { ChokeTimings } from './choke-link.js';
 import type { TorrentRateLimits } from './rate-limits.js';
 import type { RangeFetcher, WebSeedTuning } from './web-seed.js';
 
@@ -35,6 +36,8 @@ export interface TorrentInit {
   rateLimits?: Partial<TorrentRateLimits>;
   filePriorities?: readonly number[];
   unchokeSlots?: number | 'auto';
+  /** Choking round and optimistic unchoke intervals, idle-slot rules (the session's settings). */
+  choke?: ChokeTimings;
   /** Pieces known good from resume data (skip their check). */
   trusted?: Bitfield;
   /** With `trusted`: the pieces that still need a check (their files changed). */

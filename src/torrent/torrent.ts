@@ -10,30 +10,27 @@ import type { PeerSource } from '../peer/types.js';
 import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
-import type { FileStat, Storage } from '../storage/storage.js';
-import type { TimerHandle } from '../util/clock.js';
+import type { Storage } from '../storage/storage.js';
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { formatAddress, type PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { Choker } from './choker.js';
-import { checkedPriorities, piecePriorities } from './priorities.js';
+import { TorrentChoking, type ChokeTimings } from './choke-link.js';
+import { TorrentCompletion } from './completion-link.js';
 import { PieceDeadlines } from './deadlines.js';
 import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
 import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
 import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
 import { Uploader } from './uploader.js';
-import { ReadCache } from './read-cache.js';
+import type { ReadCache } from './read-cache.js';
 import { PeerSession } from './session.js';
-import { unverifiablePieces, verificationFor, type PieceVerification } from './verification.js';
 import { TorrentHashes } from './hash-link.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
-import { DiskWatch, WatchedStorage } from './disk-watch.js';
+import { TorrentDisk } from './disk-link.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
-import { findVerifiedPieces, spotCheckPasses, SPOT_CHECK_DELAY_MS } from './data-check.js';
-import { runChokeRound } from './choke-round.js';
+import { TorrentCheck } from './check-link.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses, releaseAddress } from './peer-addresses.js';
 import { WebSeedSet, type WebSeedStats } from './web-seeds.js';
@@ -41,9 +38,9 @@ import { SuperSeedLink } from './super-seed-link.js';
 import type { WebSeedKind } from './web-seed.js';
 import type { TorrentHost, TorrentInit } from './torrent-init.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
-import { checkedComponents, planRename, renamedLayout, type FileRenames } from '../storage/renames.js';
+import type { FileRenames } from '../storage/renames.js';
 import type { StorageLayout } from '../storage/layout.js';
-import { resolve as resolvePath } from 'node:path';
+import { TorrentPaths } from './paths-link.js';
 import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
@@ -52,11 +49,6 @@ export type { TorrentHost, TorrentInit } from './torrent-init.js';
 /** A connected wire peer's session (web seeds will have sessions of their own kind). */
 type WireSession = PeerSession<Peer<unknown>>;
 
-const TICK_MS = 1000;
-const CHOKE_MS = 10_000;
-/** A choked peer's request triggers a quick choke round at most this often per peer. */
-const REQUEST_SIGNAL_MS = 1000;
-
 export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Replaced once when a magnet's metadata arrives (installMetainfo). */
   metainfo: Metainfo;
@@ -64,7 +56,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   readonly infoHash: Buffer;
   readonly infoHashHex: string;
   name: string;
-  private savePathValue: string;
   /** Verified pieces that are on disk. */
   have: Bitfield;
   /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
@@ -87,7 +78,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private storageInstance: Storage | undefined;
   /** Keyed by link, so the download machinery finds a session from the PeerLink it holds. */
   private readonly peerSessions = new Map<PeerLink, WireSession>();
-  private readonly choker: Choker;
+  /** The tick and the choking rounds (src/torrent/choke-link.ts). */
+  private readonly choking: TorrentChoking;
   private downloader: Downloader;
   private uploader: Uploader;
   /** Web seeds (src/torrent/web-seeds.ts): sessions of their own, beside the wire peers. */
@@ -99,37 +91,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly upMeter: RateMeter;
   private readonly previous: { downloaded: number; uploaded: number };
   private sequentialFlag: boolean;
-  /** Files moved by renamePath: index → path components (the metainfo's otherwise). */
-  private readonly renames = new Map<number, readonly string[]>();
-  private filePrios: number[] | undefined;
-  private timers: TimerHandle[] = [];
-  private trusted: Bitfield | undefined;
-  private recheck: Bitfield | undefined;
-  /** The file stats resume data was trusted on, for the first check only (then stale). */
-  private resumeStats: (FileStat | undefined)[] | undefined;
-  /** The resume data's spot check has not passed yet (see spotCheck). */
-  private spotPending = false;
-  private spotTimer: TimerHandle | undefined;
-  private unfinishedBlocks: { piece: number; blocks: Bitfield }[] | undefined;
-  private skipCheck: boolean;
-  private checkRun = 0;
-  private lastChoke = 0;
-  /** Clock time of the last quick choke round a choked peer's request triggered. */
-  private lastRequestRound = -Infinity;
-  /** A quick round the choker asked for (a newcomer waits for a probe's slot). */
-  private chokeRecheck: TimerHandle | undefined;
+  /** Save path, renamed files, the storage layout (src/torrent/paths-link.ts). */
+  private readonly paths: TorrentPaths;
+  /** File priorities, wanted pieces missing, 'finished' (src/torrent/completion-link.ts). */
+  private readonly completion: TorrentCompletion;
+  /** Data checks: start-up, resume data's spot check, again after changes (src/torrent/check-link.ts). */
+  private readonly checks: TorrentCheck;
   private removed = false;
-  /** Wanted pieces (priority > 0) not yet in `have` (verified and written). */
-  private wantedMissing = 0;
-  /** Bytes of the pieces in `have`. */
-  private haveBytes = 0;
   /** Payload bytes sent to peers that have since disconnected (this session). */
   private uploadedByGone = 0;
-  /** 'finished' was emitted (or held from the start) for the current wanted set. */
-  private finishedReported = false;
   private wastedBefore = 0;
-  /** Between startTimers and stopTimers: the tick runs whenever peers are connected. */
-  private ticking = false;
   /** BEP 16 super-seeding (src/torrent/super-seed-link.ts). */
   private readonly superSeed = new SuperSeedLink({
     state: () => this.stateValue,
@@ -145,22 +116,51 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.infoHash = m.infoHash;
     this.infoHashHex = m.infoHashHex;
     this.name = m.name;
-    this.savePathValue = init.savePath;
     this.host = init.host;
     this.makeStorage = init.storage;
     this.pausedFlag = init.paused ?? false;
-    this.skipCheck = init.skipCheck ?? false;
-    this.trusted = init.trusted;
-    this.recheck = init.recheck;
-    this.resumeStats = init.fileStats;
-    this.unfinishedBlocks = init.unfinished;
+    this.checks = this.newCheck(init);
     this.sequentialFlag = init.sequential ?? false;
-    for (const [i, p] of init.renames ?? []) if (i < m.files.length) this.renames.set(i, p);
-    this.name = this.currentName();
-    if (init.filePriorities) this.filePrios = checkedPriorities(init.filePriorities, m.files.length);
+    this.paths = new TorrentPaths(
+      {
+        metainfo: () => this.metainfo,
+        hasMetadata: () => !this.awaitingMetadata,
+        storage: () => this.storage(),
+      },
+      init.savePath,
+      init.renames,
+    );
+    this.name = this.paths.currentName();
+    this.completion = new TorrentCompletion(
+      {
+        metainfo: () => this.metainfo,
+        have: () => this.have,
+        hasMetadata: () => !this.awaitingMetadata,
+        state: () => this.stateValue,
+        pickerPriority: (piece) => this.downloader.picker.priority(piece),
+        finished: () => this.emit('finished'),
+      },
+      init.filePriorities,
+    );
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
     this.have = new Bitfield(m.pieceCount);
-    this.choker = new Choker({ slots: init.unchokeSlots ?? 4 });
+    this.choking = new TorrentChoking(
+      {
+        clock: init.host.clock,
+        transferring: () => this.transferring,
+        seeding: () => this.stateValue === 'seeding',
+        sessions: () => this.peerSessions.values(),
+        hasPeers: () => this.peerSessions.size > 0 || this.seeds.size > 0,
+        choked: (s) => this.uploader.choked(s),
+        tick: () => {
+          this.downloader.tick();
+          for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
+          this.hashes.requestAll(); // requests that timed out go to other peers
+        },
+      },
+      init.unchokeSlots ?? 4,
+      init.choke,
+    );
     this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
     this.deadlines = new PieceDeadlines(() => init.host.clock.now());
     this.bandwidth = new TorrentBandwidth(init.host.clock);
@@ -168,6 +168,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.deadlines.onChange = () => {
       if (this.transferring) this.downloader.criticalChanged();
     };
+    // Before the downloader: it verifies pieces the disk's way.
+    this.disk = new TorrentDisk(
+      { clock: init.host.clock, metainfo: () => this.metainfo, storage: () => this.storage() },
+      init.readCacheBytes ?? 16 * 1024 * 1024,
+    );
     this.downloader = this.newDownloader();
     this.awaitingMetadata = init.awaitingMetadata ?? false;
     this.seeds = new WebSeedSet({
@@ -180,33 +185,21 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         (this.stateValue === 'downloading' || this.stateValue === 'paused') &&
         !this.awaitingMetadata &&
         !this.have.complete,
-      joined: () => this.resumeTick(),
+      joined: () => this.choking.resumeTick(),
       error: (info) => this.emit('web-seed-error', info),
     });
     for (const url of [...m.urlList, ...(init.webSeeds ?? [])]) this.seeds.add(url);
     for (const url of m.httpSeeds) this.seeds.add(url, 'httpseed');
-    this.readCacheBytes = init.readCacheBytes ?? 16 * 1024 * 1024;
-    this.cache = this.newReadCache();
+    this.cache = this.disk.newReadCache();
     this.uploader = this.newUploader();
     this.downMeter = new RateMeter(init.host.clock);
     this.upMeter = new RateMeter(init.host.clock);
-    this.recountHave();
+    this.completion.recount();
     if (init.superSeeding) this.superSeed.set(true);
   }
 
-  private readonly readCacheBytes: number;
-  /** Files changed behind our back since the check (set with each read cache). */
-  private watch!: DiskWatch;
-  private watchedStorage: { inner: Storage; wrapped: WatchedStorage } | undefined;
-
-  /** How a piece's bytes are checked (SHA-1 pieces of the current metainfo). */
-  /** How pieces are checked (SHA-1, or v2 Merkle layers); follows a magnet's metadata. */
-  private get verification(): PieceVerification {
-    if (this.verifier?.meta !== this.metainfo)
-      this.verifier = { meta: this.metainfo, v: verificationFor(this.metainfo) };
-    return this.verifier.v;
-  }
-  private verifier: { meta: Metainfo; v: PieceVerification } | undefined;
+  /** Verification, read cache, disk watch (src/torrent/disk-link.ts). */
+  private readonly disk: TorrentDisk;
 
   /** BEP 52 hash requests, answers and rejects of our peers (src/torrent/hash-link.ts). */
   private readonly hashes: TorrentHashes = new TorrentHashes({
@@ -221,26 +214,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     leavesKnown: (piece, leaves) => void this.downloader.leavesKnown(piece, leaves),
   });
 
-  private newReadCache(): ReadCache {
-    const m = this.metainfo;
-    this.watch = new DiskWatch(m, () => this.storage(), this.host.clock);
-    this.watchedStorage = undefined;
-    return new ReadCache(
-      () => this.storage(),
-      (p) => m.pieceSize(p),
-      this.readCacheBytes,
-      (piece, data) => this.watch.verifyForUpload(piece, data, this.verification),
-    );
-  }
-
-  /** The storage the downloader writes through: our own writes are not taken for outside changes. */
-  private downloadStorage(): Storage {
-    const inner = this.storage();
-    if (this.watchedStorage?.inner !== inner)
-      this.watchedStorage = { inner, wrapped: new WatchedStorage(inner, this.watch) };
-    return this.watchedStorage.wrapped;
-  }
-
   /**
    * A piece we serve is gone or different on disk (a file truncated, overwritten or deleted
    * behind our back): it is not sent; the pieces of the files concerned are checked again and
@@ -252,17 +225,20 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       return this.diskError(e, 'read', piece);
     if (!this.transferring || this.removed) return;
     this.emit('file-error', { code, message: errorMessage(e), operation: 'upload', piece });
-    const recheck = this.watch.piecesToRecheck(piece);
+    const recheck = this.disk.watch.piecesToRecheck(piece);
     const trusted = this.have.clone();
     for (const p of recheck.indices()) trusted.clear(p);
-    this.trusted = trusted;
-    this.recheck = recheck;
+    this.dropTransfers();
+    this.checks.again(trusted, recheck);
+  }
+
+  /** Requests and uploads in flight and the read cache are dropped (before a check again). */
+  private dropTransfers(): void {
     for (const s of this.peerSessions.values()) {
       this.uploader.clear(s);
       this.downloader.dropRequests(s, true);
     }
     this.cache.clear();
-    void this.check();
   }
 
   private newUploader(): Uploader {
@@ -317,13 +293,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.metainfo = m;
     this.name = m.name;
     this.have = new Bitfield(m.pieceCount);
-    this.recountHave();
-    this.cache = this.newReadCache();
+    this.completion.recount();
+    this.cache = this.disk.newReadCache();
     this.uploader = this.newUploader();
     this.downloader = this.newDownloader();
     for (const s of this.peerSessions.values()) s.peer.setPieceCount(m.pieceCount);
     this.emit('metadata', m);
-    if (this.stateValue === 'metadata') void this.check();
+    if (this.stateValue === 'metadata') void this.checks.start();
   }
 
   /** Peers that joined while the metadata was unknown join the new downloader after the check. */
@@ -336,7 +312,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       this.downloader.updateInterest(s);
     }
     this.hashes.requestAll();
-    this.runChoker(true);
+    this.choking.run(true);
   }
 
   // ---- state ----------------------------------------------------------------------------------
@@ -353,7 +329,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   get complete(): boolean {
     // Pieces trusted from resume data are complete only once their spot check passed: a
     // download that exits when complete must not exit on resume data that lies.
-    return !this.awaitingMetadata && this.have.complete && !this.spotPending;
+    return !this.awaitingMetadata && this.have.complete && !this.checks.spotPending;
   }
 
   /**
@@ -361,12 +337,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * memory but still being written do not count: a reader may start on `finished`.
    */
   get finished(): boolean {
-    return !this.awaitingMetadata && this.stateValue !== 'checking' && this.wantedMissing === 0;
+    return this.completion.finished;
   }
 
   /** One priority per file: 0 skips the file, 1 is normal, up to 7 first. */
   get filePriorities(): readonly number[] {
-    return this.filePrios ?? this.metainfo.files.map(() => 1);
+    return this.completion.filePriorities;
   }
 
   /** Sets one file's priority (0 = skip, 1 normal … 7 highest). */
@@ -380,65 +356,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Sets every file's priority at once; pieces shared by files take the highest. */
   setFilePriorities(priorities: readonly number[]): void {
-    this.filePrios = checkedPriorities(priorities, this.metainfo.files.length);
-    const map = this.pickerPriorities();
+    this.completion.setFilePriorities(priorities);
+    const map = this.completion.pickerPriorities();
     if (map) this.downloader.picker.setPiecePriorities(map);
-    this.recountHave();
+    this.completion.recount();
     for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
-    this.reportFinished();
+    this.completion.report();
     if (this.stateValue === 'downloading' && !this.finished) this.host.connectSoon();
-  }
-
-  /**
-   * Recounts what follows from `have`: the wanted pieces missing from it and its bytes (after a
-   * check, new metadata or a priority change); pieceDone keeps both up to date in between.
-   */
-  private recountHave(): void {
-    const map = this.piecePriorityMap();
-    let missing = 0;
-    let bytes = 0;
-    for (let i = 0; i < this.have.size; i++) {
-      if (this.have.has(i)) bytes += this.metainfo.pieceSize(i);
-      else if (!map || map[i]! > 0) missing++;
-    }
-    this.wantedMissing = missing;
-    this.haveBytes = bytes;
-  }
-
-  /**
-   * Emits 'finished' once per transition into the finished state while downloading; a priority
-   * change that wants more pieces re-arms it.
-   */
-  private reportFinished(): void {
-    if (!this.finished) {
-      this.finishedReported = false;
-      return;
-    }
-    if (this.finishedReported) return;
-    if (this.stateValue === 'downloading') {
-      this.finishedReported = true;
-      this.emit('finished');
-    } else if (this.stateValue === 'seeding') this.finishedReported = true;
-  }
-
-  /** The file priorities as piece priorities, once there are files and priorities to map. */
-  private piecePriorityMap(): Uint8Array | undefined {
-    return this.filePrios && !this.awaitingMetadata
-      ? piecePriorities(this.metainfo, this.filePrios)
-      : undefined;
-  }
-
-  /**
-   * What the picker may request: the file priorities, less the pieces that cannot be verified
-   * yet (v2 pieces without their piece layer). Those still count as wanted and missing.
-   */
-  private pickerPriorities(): Uint8Array | undefined {
-    const map = this.piecePriorityMap();
-    const blocked = this.awaitingMetadata ? [] : unverifiablePieces(this.metainfo);
-    if (blocked.length === 0) return map;
-    const out = map ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
-    for (const p of blocked) out[p] = 0;
-    return out;
   }
 
   /** Peers may exchange data (not checking, paused, stopped or in error). */
@@ -470,7 +394,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       // Peers (x.pe, trackers, DHT) are the only way to the metadata: dial them now, not at
       // the client's next periodic round.
       this.host.connectSoon();
-    } else void this.check();
+    } else void this.checks.start();
   }
 
   /** Keeps connections but transfers nothing: no requests, every peer choked. */
@@ -493,7 +417,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.stateValue !== 'paused') return;
     this.enterTransferState();
     for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
-    this.runChoker(true);
+    this.choking.run(true);
     this.downloader.fillAll();
     this.host.connectSoon();
   }
@@ -507,10 +431,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     beforeClose?: () => Promise<void>,
   ): Promise<void> {
     const wasChecking = this.stateValue === 'checking';
-    this.checkRun++;
-    this.spotTimer?.cancel();
-    this.spotTimer = undefined;
-    this.stopTimers();
+    this.checks.stop();
+    this.choking.stop();
     for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
     this.seeds.closeAll(reason);
     await this.downloader.settle();
@@ -526,13 +448,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** 0..1 of the data check running now (0 when none runs). */
   get checkProgress(): number {
-    return this.stateValue === 'checking' ? this.checked : 0;
+    return this.stateValue === 'checking' ? this.checks.checked : 0;
   }
-  private checked = 0;
 
   /** The directory the torrent's files are under. */
   get savePath(): string {
-    return this.savePathValue;
+    return this.paths.savePath;
   }
 
   /**
@@ -543,31 +464,23 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    */
   async moveStorage(to: string): Promise<void> {
     if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
-    const from = this.savePathValue;
-    const dest = resolvePath(to);
-    if (dest === resolvePath(from)) return;
-    if (!this.awaitingMetadata) {
-      const st = this.storage();
-      if (!st.moveTo) throw new NbtError('STORAGE_MOVE', 'move: this storage keeps no files');
-      await st.moveTo(dest);
-    }
-    this.savePathValue = dest;
-    this.emit('moved', { from, to: dest });
+    const moved = await this.paths.move(to);
+    if (moved) this.emit('moved', moved);
   }
 
   /** Renamed files (index → path components), for resume data. */
   get fileRenames(): FileRenames {
-    return this.renames;
+    return this.paths.fileRenames;
   }
 
   /** File `i`'s path components under the save path now (after any rename). */
   filePath(i: number): readonly string[] {
-    return this.renames.get(i) ?? this.metainfo.files[i]!.path;
+    return this.paths.filePath(i);
   }
 
   /** The storage layout: the metainfo's, with renamed files at their new paths. @internal */
   get storageLayout(): StorageLayout {
-    return renamedLayout(this.metainfo, this.renames);
+    return this.paths.layout;
   }
 
   /**
@@ -581,32 +494,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.awaitingMetadata)
       throw new NbtError('TORRENT_NO_METADATA', 'rename: the metadata is not here yet');
     if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
-    const src = checkedComponents(from);
-    const dest = checkedComponents(to);
-    const files = this.metainfo.files;
-    const plan = planRename(
-      files.map((_, i) => this.filePath(i)),
-      files.map((f) => f.pad ?? false),
-      src,
-      dest,
-    );
-    const st = this.storage();
-    if (st.rename) await st.rename(src, dest);
-    for (const [i, p] of plan) {
-      if (p.join('/') === files[i]!.path.join('/')) this.renames.delete(i);
-      else this.renames.set(i, p);
-    }
-    this.name = this.currentName();
+    const renamed = await this.paths.rename(from, to);
+    this.name = this.paths.currentName();
     this.fileEntries = undefined;
-    this.emit('renamed', { from: src.join('/'), to: dest.join('/') });
-  }
-
-  /** The torrent's name follows its top folder (or its single file), as Transmission's does. */
-  private currentName(): string {
-    const m = this.metainfo;
-    if (this.renames.size === 0) return m.name;
-    const tops = new Set(m.files.flatMap((f, i) => (f.pad ? [] : [this.filePath(i)[0]!])));
-    return tops.size === 1 ? [...tops][0]! : m.name;
+    this.emit('renamed', renamed);
   }
 
   /** Pieces are picked in order (streaming) rather than rarest first. */
@@ -652,97 +543,39 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (s) await s.close().catch(() => undefined);
   }
 
-  private async check(): Promise<void> {
-    const run = ++this.checkRun;
-    this.setState('checking');
-    try {
-      // Sizes and mtimes before hashing: a file changed during or after the check differs from
-      // them, and its pieces are hashed again before they are served.
-      const stats = this.resumeStats;
-      this.resumeStats = undefined;
-      await this.watch.rebaseline(stats).catch(() => undefined);
-      if (run !== this.checkRun) return;
-      const { found, spot } = await findVerifiedPieces({
-        ...(stats ? { fileStats: stats } : {}),
-        metainfo: this.metainfo,
-        storage: () => this.storage(),
-        clock: this.host.clock,
-        hashPool: this.host.hashPool,
-        skipCheck: this.skipCheck,
-        trusted: this.trusted,
-        recheck: this.recheck,
-        cancelled: () => run !== this.checkRun,
-        onProgress: (done, total) => {
-          this.checked = total > 0 ? done / total : 0;
-          this.emit('check-progress', done, total);
-        },
-      });
-      if (run !== this.checkRun) return;
-      this.recheck = undefined;
-      this.skipCheck = false;
-      this.trusted = undefined;
-      this.have.clearAll();
-      for (const i of found.indices()) this.have.set(i);
-      this.recountHave();
-      this.finishedReported = false;
-      this.downloader = this.newDownloader();
-      const unfinished = this.unfinishedBlocks;
-      this.unfinishedBlocks = undefined;
-      if (unfinished?.length) {
-        // Blocks that cannot be read back are simply fetched again.
-        await this.downloader.restoreUnfinished(unfinished).catch(() => 0);
-        if (run !== this.checkRun) return;
-      }
-      this.startTimers();
-      this.enterTransferState();
-      if (this.peerSessions.size > 0) this.rejoinPeers();
-      this.host.connectSoon();
-      this.spotPending = spot.length > 0;
-      if (this.spotPending)
-        this.spotTimer = this.host.clock.setTimeout(() => {
-          this.spotTimer = undefined;
-          void this.spotCheck(run, spot);
-        }, SPOT_CHECK_DELAY_MS);
-    } catch (e) {
-      if (run === this.checkRun) this.diskError(e, 'check');
-    }
-  }
-
-  /**
-   * The resume data's spot check, run once the torrent is up: a failure means the resume data
-   * was wrong about the files, so nothing of it is trusted and the whole torrent is checked
-   * again (what no longer verifies is downloaded again), as when a served piece changed on disk.
-   */
-  private async spotCheck(run: number, spot: readonly number[]): Promise<void> {
-    const current = (): boolean => run === this.checkRun && !this.removed;
-    if (!current()) return;
-    const passed = await spotCheckPasses(
+  private newCheck(init: TorrentInit): TorrentCheck {
+    return new TorrentCheck(
       {
-        metainfo: this.metainfo,
-        storage: () => this.storage(),
         clock: this.host.clock,
         hashPool: this.host.hashPool,
-        skipCheck: false,
-        trusted: undefined,
-        recheck: undefined,
-        cancelled: () => !current(),
-        onProgress: () => undefined,
+        metainfo: () => this.metainfo,
+        storage: () => this.storage(),
+        watch: () => this.disk.watch,
+        state: () => this.stateValue,
+        removed: () => this.removed,
+        checking: () => this.setState('checking'),
+        progress: (done, total) => this.emit('check-progress', done, total),
+        found: (found) => {
+          this.have.clearAll();
+          for (const i of found.indices()) this.have.set(i);
+          this.completion.recount();
+          this.completion.rearm();
+          this.downloader = this.newDownloader();
+        },
+        restoreUnfinished: (unfinished) => this.downloader.restoreUnfinished(unfinished),
+        started: () => {
+          this.choking.start();
+          this.enterTransferState();
+          if (this.peerSessions.size > 0) this.rejoinPeers();
+          this.host.connectSoon();
+        },
+        spotChecked: (passed) => this.emit('spot-check', passed),
+        dropTransfers: () => this.dropTransfers(),
+        retryCandidates: () => this.candidates.retryAllNow(this.host.clock.now()),
+        failed: (e) => this.diskError(e, 'check'),
       },
-      spot,
-    ).catch(() => false);
-    if (!current()) return;
-    this.spotPending = false;
-    this.emit('spot-check', passed);
-    if (passed || this.stateValue === 'stopped' || this.stateValue === 'error') return;
-    this.trusted = undefined;
-    this.recheck = undefined;
-    for (const s of this.peerSessions.values()) {
-      this.uploader.clear(s);
-      this.downloader.dropRequests(s, true);
-    }
-    this.cache.clear();
-    this.candidates.retryAllNow(this.host.clock.now());
-    void this.check();
+      init,
+    );
   }
 
   private newDownloader(): Downloader {
@@ -754,8 +587,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         clock: this.host.clock,
         metainfo: this.metainfo,
         hashPool: this.host.hashPool,
-        verification: this.verification,
-        storage: () => this.downloadStorage(),
+        verification: this.disk.verification,
+        storage: () => this.disk.downloadStorage(),
         session: (peer) => this.peerSessions.get(peer) ?? this.seeds.session(peer),
         // Without web seeds (the usual case) the peers' own iterator, at no extra cost.
         sessions: () => (this.seeds.size === 0 ? this.peerSessions.values() : this.allSessions()),
@@ -783,7 +616,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     );
     d.picker.sequential = this.sequentialFlag;
     d.picker.critical = this.deadlines;
-    const map = this.pickerPriorities();
+    const map = this.completion.pickerPriorities();
     if (map) d.picker.setPiecePriorities(map);
     return d;
   }
@@ -791,45 +624,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private enterTransferState(): void {
     if (this.pausedFlag) this.setState('paused');
     else this.setState(this.have.complete ? 'seeding' : 'downloading');
-    this.reportFinished();
-  }
-
-  /**
-   * The 1 s tick runs while the torrent is active and has peers: everything it does is per
-   * peer, so an idle torrent (1,000 seeding in one session) costs no timer at all.
-   */
-  private startTimers(): void {
-    this.stopTimers();
-    this.ticking = true;
-    this.lastChoke = this.host.clock.now();
-    if (this.peerSessions.size > 0 || this.seeds.size > 0) this.resumeTick();
-  }
-
-  private resumeTick(): void {
-    if (this.ticking && this.timers.length === 0)
-      this.timers.push(this.host.clock.setInterval(() => this.tick(), TICK_MS));
-  }
-
-  private pauseTick(): void {
-    for (const t of this.timers) t.cancel();
-    this.timers = [];
-  }
-
-  private stopTimers(): void {
-    this.ticking = false;
-    this.pauseTick();
-    this.chokeRecheck?.cancel();
-    this.chokeRecheck = undefined;
-  }
-
-  private tick(): void {
-    if (!this.transferring) return;
-    const now = this.host.clock.now();
-    // Between full rounds a quick one each second frees the slots of peers that stopped asking.
-    this.runChoker(now - this.lastChoke < CHOKE_MS);
-    this.downloader.tick();
-    for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
-    this.hashes.requestAll(); // requests that timed out go to other peers
+    this.completion.report();
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -937,7 +732,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     peer.on('drain', () => this.uploader.pump(s));
     peer.on('extended-handshake', () => this.downloader.fill(s));
     peer.once('close', (info: DisconnectInfo) => this.detach(s, info));
-    this.resumeTick();
+    this.choking.resumeTick();
     this.emit('peer-connect', peer);
     // Someone interested while we have a free slot should not wait for the next choke round.
     if (this.transferring) this.downloader.updateInterest(s);
@@ -946,8 +741,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private detach(s: WireSession, info: DisconnectInfo): void {
     if (!this.peerSessions.delete(s.peer)) return;
     this.uploadedByGone += s.peer.uploaded;
-    if (this.peerSessions.size === 0 && this.seeds.size === 0) this.pauseTick();
-    this.choker.peerGone(s.peer);
+    if (this.peerSessions.size === 0 && this.seeds.size === 0) this.choking.pauseTick();
+    this.choking.peerGone(s.peer);
     this.downloader.peerRemoved(s);
     this.hashes.peerGone(s);
     this.superSeed.detached(s);
@@ -962,25 +757,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const peer = s.peer;
     switch (m.type) {
       case 'interested':
-        s.interestedAt = this.host.clock.now();
-        if (peer.amChoking && this.transferring) this.runChoker(true);
+        this.choking.interested(s);
         return;
       case 'notInterested':
-        if (!peer.amChoking) this.runChoker(true);
+        this.choking.notInterested(s);
         return;
-      case 'request': {
-        // A choked peer asking for data (first time in a while) is a candidate for a free slot.
-        // Bounded per peer and per torrent, so requests while choked cannot cost a round each.
-        const now = this.host.clock.now();
-        const quiet = now - s.lastRequestAt >= REQUEST_SIGNAL_MS;
-        s.lastRequestAt = now;
-        if (peer.amChoking && quiet && this.transferring && now - this.lastRequestRound >= 100) {
-          this.lastRequestRound = now;
-          this.runChoker(true);
-        }
+      case 'request':
+        this.choking.requested(s);
         this.uploader.onMessage(s, m);
         return;
-      }
       case 'cancel':
         this.uploader.onMessage(s, m);
         return;
@@ -1004,7 +789,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Piece layers arrived: their pieces are verifiable now, so the picker may request them. */
   private layersArrived(): void {
-    const map = this.pickerPriorities() ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
+    const map =
+      this.completion.pickerPriorities() ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
     this.downloader.picker.setPiecePriorities(map);
     for (const s of this.peerSessions.values()) {
       this.downloader.updateInterest(s);
@@ -1013,43 +799,20 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.emit('piece-layers');
   }
 
-  /** A choking round (src/torrent/choke-round.ts); full rounds restart the 10 s period. */
-  private runChoker(quick: boolean): void {
-    if (!this.transferring) return;
-    const now = this.host.clock.now();
-    if (!quick) this.lastChoke = now;
-    const seeding = this.stateValue === 'seeding';
-    const recheckAt = runChokeRound([...this.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
-      this.uploader.choked(s),
-    );
-    if (recheckAt !== undefined && !this.chokeRecheck)
-      this.chokeRecheck = this.host.clock.setTimeout(
-        () => {
-          this.chokeRecheck = undefined;
-          this.runChoker(true);
-        },
-        // At least 1 ms, rounded up: a zero or fractional delay could fire before recheckAt
-        // and find the same recheck due again (a timer loop at one instant).
-        Math.max(1, Math.ceil(recheckAt - now)),
-      );
-  }
-
   // ---- pieces ---------------------------------------------------------------------------------
 
   /** A verified piece's write completed: only now does it count as had, everywhere. */
   private pieceDone(piece: number): void {
     if (!this.have.set(piece)) return;
     this.deadlines.pieceDone(piece);
-    if (this.isWanted(piece)) this.wantedMissing--;
-    const size = this.metainfo.pieceSize(piece);
-    this.haveBytes += size;
-    this.downMeter.add(size);
+    this.completion.pieceAdded(piece);
+    this.downMeter.add(this.metainfo.pieceSize(piece));
     for (const s of this.peerSessions.values()) {
       if (!s.seed) s.peer.have(piece);
       this.downloader.updateInterest(s);
     }
     this.emit('piece-hash-pass', piece);
-    this.reportFinished();
+    this.completion.report();
     if (this.have.complete && this.stateValue === 'downloading') {
       this.setState('seeding');
       for (const s of [...this.peerSessions.values()]) if (s.seed) s.peer.close(DisconnectReason.SEED);
@@ -1058,10 +821,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         .catch((e: unknown) => this.diskError(e, 'write'));
       this.emit('done');
     }
-  }
-
-  private isWanted(piece: number): boolean {
-    return !this.filePrios || this.downloader.picker.priority(piece) > 0;
   }
 
   private ban(host: string): void {
@@ -1084,8 +843,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.emit('file-error', info);
     const err = e instanceof Error ? e : new NbtError('STORAGE_IO', errorMessage(e));
     this.error = err;
-    this.checkRun++;
-    this.stopTimers();
+    this.checks.cancel();
+    this.choking.stop();
     this.setState('error');
     for (const s of [...this.peerSessions.values()])
       s.peer.close(DisconnectReason.TORRENT_STOPPED, err.message);
@@ -1101,7 +860,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       state: this.stateValue,
       metainfo: this.metainfo,
       have: this.have,
-      haveBytes: this.haveBytes,
+      haveBytes: this.completion.haveBytes,
       awaitingMetadata: this.awaitingMetadata,
       candidates: this.candidates.size,
       sessions: this.peerSessions.values(),
@@ -1124,14 +883,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * A change takes effect with a choking round now.
    */
   get unchokeSlots(): number {
-    return this.choker.slots;
+    return this.choking.slots;
   }
 
   set unchokeSlots(n: number | 'auto') {
     if (n !== 'auto' && (!Number.isInteger(n) || n < 0))
       throw new RangeError(`unchoke slots must be an integer >= 0 or 'auto', got ${n}`);
-    this.choker.setSlots(n);
-    this.runChoker(false);
+    this.choking.setSlots(n);
+  }
+
+  /** New choking timings (the session's settings changed); in effect from the next round. @internal */
+  setChokeTimings(t: ChokeTimings): void {
+    this.choking.setTimings(t);
   }
 
   /**
