@@ -15,10 +15,11 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MAP_GLOBAL, USED_GLOBAL } from './instrument.js';
+import { MAP_GLOBAL, USED_GLOBAL } from './coverage-globals.js';
 import { Rng, mutate } from './mutate.js';
 
 const MAP_SIZE = 1 << 16;
+const STACK_LIMIT = Error.stackTraceLimit;
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/test/fuzz → the repository root. */
 const root = resolve(here, '..', '..', '..');
@@ -131,6 +132,19 @@ async function fuzz(
   let added = 0;
   const writes: [string, Buffer][] = [];
   let end = used();
+  // The stack trace of every NbtError the decoders throw by design was most of the time of some
+  // targets; a crash is rare, so it is run again with stacks to get where it came from.
+  const withStack = (input: Buffer, first: unknown): Error => {
+    Error.stackTraceLimit = STACK_LIMIT;
+    try {
+      t.run(input);
+    } catch (e) {
+      if (!(e instanceof NbtError)) first = e;
+    } finally {
+      Error.stackTraceLimit = 0;
+    }
+    return first instanceof Error ? first : new Error(String(first));
+  };
   const exec = (input: Buffer): boolean => {
     coverage.fill(0, 0, end);
     const t0 = performance.now();
@@ -138,7 +152,7 @@ async function fuzz(
       t.run(input);
     } catch (e) {
       if (!(e instanceof NbtError)) {
-        const err = e instanceof Error ? e : new Error(String(e));
+        const err = withStack(input, e);
         const key = `${err.name}: ${err.message.slice(0, 80)} @ ${(err.stack ?? '').split('\n')[1]?.trim() ?? ''}`;
         if (!crashKeys.has(key)) {
           crashKeys.add(key);
@@ -167,6 +181,7 @@ async function fuzz(
     }
   };
   const start = [...(await t.seeds()), ...(await loadCorpus(t.name))];
+  Error.stackTraceLimit = 0;
   for (const s of start) if (exec(s) || corpus.length === 0) corpus.push(s);
   const dictionary = (t.dictionary ?? []).map((d) => Buffer.from(d, 'latin1'));
   const rng = new Rng(seed);
@@ -194,6 +209,7 @@ async function fuzz(
       heapMax = Math.max(heapMax, h);
     }
   }
+  Error.stackTraceLimit = STACK_LIMIT;
   await flush();
   const seconds = (performance.now() - t0) / 1000;
   const heapGrowthMB = (heapMax - heap0) / 1e6;
