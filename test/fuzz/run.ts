@@ -146,6 +146,15 @@ async function fuzz(
     }
     return first instanceof Error ? first : new Error(String(first));
   };
+  const rerunMs = (input: Buffer): number => {
+    const t0 = performance.now();
+    try {
+      t.run(input);
+    } catch {
+      // Only the time matters here; the first run reported any crash.
+    }
+    return performance.now() - t0;
+  };
   const exec = (input: Buffer): boolean => {
     coverage.fill(0, 0, end);
     const t0 = performance.now();
@@ -163,8 +172,11 @@ async function fuzz(
         }
       }
     }
-    const ms = performance.now() - t0;
+    let ms = performance.now() - t0;
     execs++;
+    // On a loaded machine a process can lose the CPU for a second: an input is slow only if it
+    // stays slow when run again (the fastest of three).
+    if (ms > slowMs) ms = Math.min(ms, rerunMs(input), rerunMs(input), rerunMs(input));
     if (ms > slowest) slowest = ms;
     if (ms > slowMs && findings.filter((f) => f.kind === 'slow').length < 5) {
       const file = join(crashRoot, `${t.name}-slow-${digest(input)}`);
