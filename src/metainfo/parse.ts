@@ -6,6 +6,7 @@ import {
   decode,
   decodePrefix,
   dictGet,
+  forEachListItem,
   isBytes,
   isDict,
   isInt,
@@ -43,6 +44,11 @@ const DEFAULTS = {
 };
 // Depth 100 as libtorrent's bdecode: a v2 file tree nests one dictionary per directory.
 const DECODE = { allowUnsorted: true, spans: 'top' as const, maxDepth: 100, maxTokens: 3_000_000 };
+// The v1 `files` list stays raw bytes and is decoded an entry at a time (see v1Files): the
+// tree of 400,000 entries was most of a parse's peak memory. Depth 2 in a .torrent, 1 in a bare info.
+const DECODE_TORRENT = { ...DECODE, raw: (key: string, depth: number) => depth === 2 && key === 'files' };
+const DECODE_INFO = { ...DECODE, raw: (key: string, depth: number) => depth === 1 && key === 'files' };
+const DECODE_FILE = { allowUnsorted: true, maxDepth: 98, maxTokens: 3_000_000 };
 const MAX_PATH_COMPONENTS = 255;
 const MAX_TRACKERS = 1000;
 /** The path given to a pad file that has none (never written, so any name does). */
@@ -60,7 +66,7 @@ export function parseTorrent(buf: Uint8Array, opts: ParseOptions = {}): Metainfo
   const input = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   // Bytes after the top-level dictionary are ignored, as libtorrent does (the info-hash comes
   // from the info dictionary's own bytes, so they cannot change what the torrent is).
-  const root = decodePrefix(input, DECODE).value;
+  const root = decodePrefix(input, DECODE_TORRENT).value;
   if (!isDict(root)) fail('METAINFO_NOT_A_DICT', 'torrent is not a dictionary');
   const info = dictGet(root, 'info');
   if (!isDict(info)) fail('METAINFO_NO_INFO', 'torrent has no info dictionary');
@@ -86,7 +92,7 @@ export function parseInfoDict(info: Uint8Array, opts: ParseOptions = {}): Metain
   if (info.length > o.maxSize)
     fail('METAINFO_TOO_LARGE', `info dictionary is ${info.length} bytes, more than ${o.maxSize}`);
   const input = Buffer.isBuffer(info) ? info : Buffer.from(info.buffer, info.byteOffset, info.byteLength);
-  const dict = decode(input, DECODE);
+  const dict = decode(input, DECODE_INFO);
   if (!isDict(dict)) fail('METAINFO_NOT_A_DICT', 'info is not a dictionary');
   return buildInfo(dict, input, o);
 }
@@ -206,13 +212,16 @@ function v1Files(
     files.push({ path: [name], name, length, offset: 0, pad: false, attr: attrOf(info) });
     return { files, multiFile: false };
   }
-  if (!Array.isArray(list)) fail('METAINFO_BAD_FILES', 'files is not a list');
-  if (list.length === 0) fail('METAINFO_NO_FILES', 'files list is empty');
-  if (list.length > o.maxFiles) fail('METAINFO_TOO_MANY_FILES', `more than ${o.maxFiles} files`);
+  // The decoder kept the list as its raw bytes (DECODE_TORRENT, DECODE_INFO).
+  if (!isBytes(list) || list[0] !== 0x6c) fail('METAINFO_BAD_FILES', 'files is not a list');
+  if (list.length === 2) fail('METAINFO_NO_FILES', 'files list is empty');
   const paths: string[][] = [];
   const pads: boolean[] = [];
   let offset = 0;
-  list.forEach((entry, i) => {
+  // Directory names repeat from file to file: one string each, not one per file.
+  const dirs = new Map<string, string>();
+  forEachListItem(list, DECODE_FILE, (entry, i) => {
+    if (i >= o.maxFiles) fail('METAINFO_TOO_MANY_FILES', `more than ${o.maxFiles} files`);
     if (!isDict(entry)) fail('METAINFO_BAD_FILES', `file ${i} is not a dictionary`);
     const attr = attrOf(entry);
     const pad = attr.includes('p');
@@ -228,10 +237,17 @@ function v1Files(
     // ~150 bytes a file, 60 MB at 400,000 files). Slot 0 is for the torrent's name.
     let clean: string[] = new Array<string>(p.length + 1);
     let n = 1;
-    for (const c of p) {
+    for (let k = 0; k < p.length; k++) {
+      const c = p[k]!;
       if (!isBytes(c)) fail('METAINFO_BAD_PATH', `file ${i} has a path component that is not a string`);
-      const s = sanitizeComponent(utf8OrReplace(c));
-      if (s !== undefined) clean[n++] = s;
+      let s = sanitizeComponent(utf8OrReplace(c));
+      if (s === undefined) continue;
+      if (k < p.length - 1) {
+        const known = dirs.get(s);
+        if (known === undefined) dirs.set(s, s);
+        else s = known;
+      }
+      clean[n++] = s;
     }
     if (n === 1) clean = ['', '_'];
     else if (n < clean.length) clean = clean.slice(0, n);

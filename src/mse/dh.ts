@@ -33,7 +33,23 @@ function leftPad(b: Buffer): Buffer {
   return out;
 }
 
-export class DhKeyPair {
+/**
+ * One side's key exchange: our public key and the shared secret S from the other side's. The
+ * default is the real 768-bit Diffie-Hellman (`DhKeyPair`); the fuzzer injects a cheap stand-in
+ * so its executions go to the handshake parser and state machine rather than to modular powers.
+ */
+export interface MseKeyExchange {
+  /** Our public key, exactly 96 bytes. */
+  readonly publicKey: Buffer;
+  /** S, exactly 96 bytes; throws an NbtError for a key the exchange rejects. */
+  secret(otherPublicKey: Buffer): Buffer;
+}
+
+export type MseKeyExchangeFactory = (random: RandomSource) => MseKeyExchange;
+
+export const defaultKeyExchange: MseKeyExchangeFactory = (random) => new DhKeyPair(random);
+
+export class DhKeyPair implements MseKeyExchange {
   readonly privateKey: Buffer;
   /** Our public key, exactly 96 bytes. */
   readonly publicKey: Buffer;

@@ -2,7 +2,7 @@ export { Rc4 } from './rc4.js';
 export { MseInitiator } from './initiator.js';
 export { MseResponder } from './responder.js';
 export type { CryptoMethod, MseOutcome, MseStep, MseInitiatorOptions, MseResponderOptions } from './types.js';
-export type { RandomSource } from './dh.js';
+export type { MseKeyExchange, MseKeyExchangeFactory, RandomSource } from './dh.js';
 export {
   MSE_PRIME,
   MSE_GENERATOR,

@@ -15,12 +15,13 @@ import {
 } from './constants.js';
 import {
   defaultRandom,
-  DhKeyPair,
+  defaultKeyExchange,
   req1Hash,
   req2Hash,
   req3Hash,
   streamCipher,
   xor20,
+  type MseKeyExchange,
   type RandomSource,
 } from './dh.js';
 import { MseParty } from './party.js';
@@ -39,7 +40,7 @@ export class MseInitiator extends MseParty<State> {
   private readonly random: RandomSource;
   private readonly padALength: number;
   private readonly padCLength: number;
-  private readonly keys: DhKeyPair;
+  private readonly keys: MseKeyExchange;
   private encrypt: Rc4 | undefined;
   private decrypt: Rc4 | undefined;
   private vcPattern: Buffer | undefined;
@@ -62,7 +63,7 @@ export class MseInitiator extends MseParty<State> {
     this.random = o.random ?? defaultRandom;
     this.padALength = padLength(this.random, o.padLength, 'padLength');
     this.padCLength = padLength(this.random, o.cryptoPadLength ?? 0, 'cryptoPadLength');
-    this.keys = new DhKeyPair(this.random);
+    this.keys = (o.keyExchange ?? defaultKeyExchange)(this.random);
   }
 
   protected override checkCanReceive(): void {

@@ -15,12 +15,13 @@ import {
 } from './constants.js';
 import {
   defaultRandom,
-  DhKeyPair,
+  defaultKeyExchange,
   req1Hash,
   req2Hash,
   req3Hash,
   streamCipher,
   xor20,
+  type MseKeyExchange,
   type RandomSource,
 } from './dh.js';
 import { MseParty } from './party.js';
@@ -38,7 +39,7 @@ export class MseResponder extends MseParty<State> {
   private readonly random: RandomSource;
   private readonly padDLength: number;
   private readonly maxInitialPayload: number;
-  private readonly keys: DhKeyPair;
+  private readonly keys: MseKeyExchange;
   private secret: Buffer | undefined;
   private req1: Buffer | undefined;
   private infoHash: Buffer | undefined;
@@ -57,7 +58,7 @@ export class MseResponder extends MseParty<State> {
     this.maxInitialPayload = o.maxInitialPayload ?? MSE_MAX_INITIAL_PAYLOAD;
     padLength(this.random, o.padLength ?? 0, 'padLength'); // validate early
     this.padDLength = padLength(this.random, o.cryptoPadLength ?? 0, 'cryptoPadLength');
-    this.keys = new DhKeyPair(this.random);
+    this.keys = (o.keyExchange ?? defaultKeyExchange)(this.random);
   }
 
   protected advance(): MseStep {

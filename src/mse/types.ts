@@ -1,5 +1,5 @@
 import type { Rc4 } from './rc4.js';
-import type { RandomSource } from './dh.js';
+import type { MseKeyExchangeFactory, RandomSource } from './dh.js';
 
 export type CryptoMethod = 'plaintext' | 'rc4';
 
@@ -33,6 +33,8 @@ export interface MseInitiatorOptions {
   /** IA: sent encrypted in step 3, usually our 68-byte BT handshake. */
   initialPayload?: Buffer;
   random?: RandomSource;
+  /** The key exchange (default: the real Diffie-Hellman; tests and the fuzzer inject others). */
+  keyExchange?: MseKeyExchangeFactory;
   /** Length of PadA (default: random 0..512). */
   padLength?: number;
   /** Length of PadC (default 0; its bytes are zeros, encrypted). */
@@ -47,6 +49,8 @@ export interface MseResponderOptions {
   /** When both are allowed and provided: RC4 unless this says 'plaintext'. */
   prefer?: CryptoMethod;
   random?: RandomSource;
+  /** The key exchange (default: the real Diffie-Hellman; tests and the fuzzer inject others). */
+  keyExchange?: MseKeyExchangeFactory;
   /** Length of PadB (default: random 0..512). */
   padLength?: number;
   /** Length of PadD (default 0). */

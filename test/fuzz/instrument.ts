@@ -6,10 +6,9 @@
  */
 import ts from 'typescript';
 
-/** The global the instrumented code writes to (a Uint8Array the fuzzer allocates). */
-export const MAP_GLOBAL = '__nbtFuzzCoverage';
-/** The global holding one past the highest counter id any loaded module uses. */
-export const USED_GLOBAL = '__nbtFuzzUsed';
+import { MAP_GLOBAL, USED_GLOBAL } from './coverage-globals.js';
+
+export { MAP_GLOBAL, USED_GLOBAL };
 
 export interface Instrumented {
   code: string;

@@ -11,7 +11,6 @@ import { parseMagnet, parseTorrent } from '../../src/metainfo/index.js';
 import { WireDecoder, encodeMessage, parseExtendedHandshake } from '../../src/wire/index.js';
 import { decodeMetadataMessage, encodeMetadataMessage } from '../../src/extensions/ut-metadata.js';
 import { decodePex, encodePex } from '../../src/extensions/ut-pex.js';
-import { MseInitiator, MseResponder } from '../../src/mse/index.js';
 import { decodeKrpc, encodeKrpc } from '../../src/dht/krpc.js';
 import {
   parseAnnounceResponse,
@@ -31,6 +30,7 @@ import { handleTrackerUdp } from '../../src/tracker/server/udp-handler.js';
 import { decodeResume, encodeResume } from '../../src/storage/resume.js';
 import { decodePacket, encodePacket } from '../../src/utp/packet.js';
 import { sampleTorrents } from './seed-torrents.js';
+import { MSE_TARGETS } from './targets-mse.js';
 import { Bitfield } from '../../src/util/bitfield.js';
 import { UtpLink } from '../helpers/utp-link.js';
 import { NbtError } from '../../src/util/errors.js';
@@ -74,8 +74,6 @@ function asRecords(parts: Uint8Array[]): Buffer {
     parts.flatMap((p) => [Buffer.from([Math.min(255, p.length)]), Buffer.from(p).subarray(0, 255)]),
   );
 }
-
-let mseHash: Buffer = HASH;
 
 export const TARGETS: FuzzTarget[] = [
   {
@@ -198,26 +196,7 @@ export const TARGETS: FuzzTarget[] = [
     run: (b) => void decodePex(b),
     dictionary: [...BENCODE_TOKENS, '5:added', '7:added.f', '6:added6', '7:dropped', '8:dropped6'],
   },
-  {
-    name: 'mse-responder',
-    seeds: () => [
-      Buffer.alloc(200, 1),
-      Buffer.concat([Buffer.from([0]), Buffer.alloc(96, 3), Buffer.alloc(300, 9)]),
-    ],
-    run: (b) => {
-      const r = new MseResponder({ infoHashes: () => [mseHash], allow: ['rc4', 'plaintext'] });
-      for (const c of chunks(b)) if (r.receive(c).done) break;
-    },
-  },
-  {
-    name: 'mse-initiator',
-    seeds: () => [Buffer.alloc(200, 2)],
-    run: (b) => {
-      const a = new MseInitiator({ infoHash: mseHash, provide: ['rc4', 'plaintext'] });
-      a.start();
-      for (const c of chunks(b)) if (a.receive(c).done) break;
-    },
-  },
+  ...MSE_TARGETS,
   {
     name: 'krpc',
     seeds: () => [
@@ -476,8 +455,3 @@ export const TARGETS: FuzzTarget[] = [
     },
   },
 ];
-
-/** Only for targets that need a different info-hash in tests. */
-export function setMseHash(h: Buffer): void {
-  mseHash = h;
-}

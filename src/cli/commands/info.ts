@@ -95,7 +95,10 @@ function magnetJson(l: MagnetLink): Record<string, unknown> {
   };
 }
 
-function describeTorrent(m: Metainfo): string {
+/** Lines of text per write: a 400,000-file listing is not built as one string first. */
+const LINES_PER_WRITE = 2048;
+
+function describeTorrent(m: Metainfo, write: (text: string) => void): void {
   const version = { 1: '1', 2: '2 (BEP 52)', hybrid: 'hybrid (v1 and v2, BEP 52)' }[m.version];
   const lines = [`Name:          ${printable(m.name)}`, `Version:       ${version}`];
   if (m.infoHashes.v1) lines.push(`Info-hash:     ${m.infoHashes.v1.toString('hex')}`);
@@ -111,13 +114,16 @@ function describeTorrent(m: Metainfo): string {
   if (m.comment) lines.push(`Comment:       ${printable(m.comment)}`);
   m.announce.forEach((tier, i) => lines.push(`Tracker tier ${i + 1}: ${tier.map(printable).join(' ')}`));
   for (const w of m.urlList) lines.push(`Web seed:      ${printable(w)}`);
-  const real = m.files.filter((f) => !f.pad);
-  lines.push(`Files (${real.length}):`);
-  for (const f of real) {
+  let real = 0;
+  for (const f of m.files) if (!f.pad) real++;
+  lines.push(`Files (${real}):`);
+  for (const f of m.files) {
+    if (f.pad) continue;
     lines.push(`  ${formatBytes(f.length).padStart(10)}  ${printable(f.name)}`);
     if (f.piecesRoot) lines.push(`${' '.repeat(14)}root ${f.piecesRoot.toString('hex')}`);
+    if (lines.length >= LINES_PER_WRITE) write(lines.splice(0).join('\n') + '\n');
   }
-  return lines.join('\n') + '\n';
+  if (lines.length) write(lines.join('\n') + '\n');
 }
 
 function describeMagnet(l: MagnetLink): string {
@@ -156,7 +162,8 @@ export const infoCommand: Command = {
         });
       throw e;
     }
-    io.stdout.write(values.json ? JSON.stringify(torrentJson(m), null, 2) + '\n' : describeTorrent(m));
+    if (values.json) io.stdout.write(JSON.stringify(torrentJson(m), null, 2) + '\n');
+    else describeTorrent(m, (text) => io.stdout.write(text));
     return 0;
   },
 };
