@@ -12,7 +12,7 @@ import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
 import type { Storage } from '../storage/storage.js';
 import { Bitfield } from '../util/bitfield.js';
-import { NbtError, errorMessage } from '../util/errors.js';
+import { NbtError } from '../util/errors.js';
 import type { PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -24,6 +24,7 @@ import { createStreamServer, type StreamServer, type StreamServerOptions } from 
 import { defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
 import { TorrentTransfers } from './transfers-link.js';
 import { TorrentPeers } from './peers-link.js';
+import { TorrentLifecycle } from './lifecycle-link.js';
 import { PeerSession } from './session.js';
 import { TorrentHashes } from './hash-link.js';
 import { TorrentDisk } from './disk-link.js';
@@ -40,7 +41,7 @@ import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
 import type { FileRenames } from '../storage/renames.js';
 import type { StorageLayout } from '../storage/layout.js';
 import { TorrentPaths } from './paths-link.js';
-import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
+import type { TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
 export type { TorrentHost, TorrentInit } from './torrent-init.js';
@@ -96,6 +97,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Data checks: start-up, resume data's spot check, again after changes (src/torrent/check-link.ts). */
   private readonly checks: TorrentCheck;
   private removed = false;
+  /** State transitions' bodies: pause, resume, stop, pieces had, disk errors (src/torrent/lifecycle-link.ts). */
+  private readonly life: TorrentLifecycle;
   /** Peers joining and leaving, bans, payload sent (src/torrent/peers-link.ts). */
   private readonly peerSet: TorrentPeers;
   /** BEP 16 super-seeding (src/torrent/super-seed-link.ts). */
@@ -188,13 +191,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       seeds: () => this.seeds,
       hashes: () => this.hashes,
       mayServe: (s, piece) => this.superSeed.mayServe(s, piece),
-      pieceDone: (piece) => this.pieceDone(piece),
+      pieceDone: (piece) => this.life.pieceDone(piece),
       pieceFailed: (piece, senders) => {
         this.emit('piece-hash-fail', piece, senders);
         this.seeds.pieceFailed(piece, senders);
       },
       ban: (host) => this.peerSet.ban(host),
-      diskError: (e, operation, piece) => this.diskError(e, operation, piece),
+      diskError: (e, operation, piece) => this.life.diskError(e, operation, piece),
       fileError: (info) => this.emit('file-error', info),
       checkAgain: (trusted, recheck) => this.checks.again(trusted, recheck),
     });
@@ -239,6 +242,30 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.transfers.renewUpload();
     this.downMeter = new RateMeter(init.host.clock);
     this.upMeter = new RateMeter(init.host.clock);
+    this.life = new TorrentLifecycle({
+      peerSessions: this.peerSessions,
+      transfers: this.transfers,
+      choking: this.choking,
+      checks: this.checks,
+      completion: this.completion,
+      deadlines: this.deadlines,
+      downMeter: this.downMeter,
+      seeds: this.seeds,
+      metainfo: () => this.metainfo,
+      have: () => this.have,
+      state: () => this.stateValue,
+      setState: (next) => this.setState(next),
+      paused: () => this.pausedFlag,
+      removed: () => this.removed,
+      storage: () => this.storage(),
+      closeStorage: () => this.closeStorage(),
+      connectSoon: () => this.host.connectSoon(),
+      pieceVerified: (piece) => this.emit('piece-hash-pass', piece),
+      done: () => this.emit('done'),
+      fileError: (info) => this.emit('file-error', info),
+      setError: (err) => (this.error = err),
+      errored: (err) => this.emit('error', err),
+    });
     this.completion.recount();
     if (init.superSeeding) this.superSeed.set(true);
   }
@@ -394,49 +421,24 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   pause(): void {
     if (this.pausedFlag) return;
     this.pausedFlag = true;
-    if (!this.transferring) return;
-    this.transfers.downloader.cancelAll();
-    for (const s of this.peerSessions.values()) {
-      if (!s.peer.amChoking) s.peer.choke();
-      this.transfers.uploader.clear(s);
-      if (s.peer.amInterested) s.peer.notInterested();
-    }
-    this.setState('paused');
+    if (this.transferring) this.life.pauseTransfers();
   }
 
   resume(): void {
     if (!this.pausedFlag) return;
     this.pausedFlag = false;
-    if (this.stateValue !== 'paused') return;
-    this.enterTransferState();
-    for (const s of this.peerSessions.values()) this.transfers.downloader.updateInterest(s);
-    this.choking.run(true);
-    this.transfers.downloader.fillAll();
-    this.host.connectSoon();
+    if (this.stateValue === 'paused') this.life.resumeTransfers();
   }
 
   /**
    * Disconnects every peer (TORRENT_STOPPED), stops timers, waits for piece writes, runs
    * `beforeClose` (the client saves resume data there) and closes the files.
    */
-  async stop(
+  stop(
     reason: DisconnectReason = DisconnectReason.TORRENT_STOPPED,
     beforeClose?: () => Promise<void>,
   ): Promise<void> {
-    const wasChecking = this.stateValue === 'checking';
-    this.checks.stop();
-    this.choking.stop();
-    for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
-    this.seeds.closeAll(reason);
-    await this.transfers.downloader.settle();
-    // Resume data is saved while pieces in progress are still known.
-    if (beforeClose && !wasChecking && this.stateValue !== 'stopped') await beforeClose();
-    // Pieces still being hashed are dropped; pieces being written are waited for.
-    this.transfers.downloader.reset();
-    await this.transfers.downloader.settle();
-    this.transfers.cache.clear();
-    if (this.stateValue !== 'error') this.setState('stopped');
-    await this.closeStorage();
+    return this.life.stop(reason, beforeClose);
   }
 
   /** 0..1 of the data check running now (0 when none runs). */
@@ -558,23 +560,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         restoreUnfinished: (unfinished) => this.transfers.downloader.restoreUnfinished(unfinished),
         started: () => {
           this.choking.start();
-          this.enterTransferState();
+          this.life.enterTransferState();
           if (this.peerSessions.size > 0) this.peerSet.rejoin();
           this.host.connectSoon();
         },
         spotChecked: (passed) => this.emit('spot-check', passed),
         dropTransfers: () => this.transfers.dropTransfers(),
         retryCandidates: () => this.candidates.retryAllNow(this.host.clock.now()),
-        failed: (e) => this.diskError(e, 'check'),
+        failed: (e) => this.life.diskError(e, 'check'),
       },
       init,
     );
-  }
-
-  private enterTransferState(): void {
-    if (this.pausedFlag) this.setState('paused');
-    else this.setState(this.have.complete ? 'seeding' : 'downloading');
-    this.completion.report();
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -701,48 +697,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       if (this.complete && s.seed) peer.close(DisconnectReason.SEED);
       else this.hashes.request(s);
     }
-  }
-
-  // ---- pieces ---------------------------------------------------------------------------------
-
-  /** A verified piece's write completed: only now does it count as had, everywhere. */
-  private pieceDone(piece: number): void {
-    if (!this.have.set(piece)) return;
-    this.deadlines.pieceDone(piece);
-    this.completion.pieceAdded(piece);
-    this.downMeter.add(this.metainfo.pieceSize(piece));
-    for (const s of this.peerSessions.values()) {
-      if (!s.seed) s.peer.have(piece);
-      this.transfers.downloader.updateInterest(s);
-    }
-    this.emit('piece-hash-pass', piece);
-    this.completion.report();
-    if (this.have.complete && this.stateValue === 'downloading') {
-      this.setState('seeding');
-      for (const s of [...this.peerSessions.values()]) if (s.seed) s.peer.close(DisconnectReason.SEED);
-      void this.storage()
-        .flush()
-        .catch((e: unknown) => this.diskError(e, 'write'));
-      this.emit('done');
-    }
-  }
-
-  /** Disk trouble: enter the error state with a clear message; nothing crashes, nothing is lost. */
-  private diskError(e: unknown, operation: string, piece?: number): void {
-    if (this.stateValue === 'error' || this.stateValue === 'stopped' || this.removed) return;
-    const code = e instanceof NbtError ? e.code : ((e as { code?: string } | null)?.code ?? 'STORAGE_IO');
-    const info: FileErrorInfo = { code, message: errorMessage(e), operation };
-    if (piece !== undefined) info.piece = piece;
-    this.emit('file-error', info);
-    const err = e instanceof Error ? e : new NbtError('STORAGE_IO', errorMessage(e));
-    this.error = err;
-    this.checks.cancel();
-    this.choking.stop();
-    this.setState('error');
-    for (const s of [...this.peerSessions.values()])
-      s.peer.close(DisconnectReason.TORRENT_STOPPED, err.message);
-    this.emit('error', err);
-    void this.transfers.downloader.settle().then(() => this.closeStorage());
   }
 
   // ---- stats ----------------------------------------------------------------------------------
