@@ -28,7 +28,6 @@ import { SettingsStore, type Settings, type SettingsPack } from '../settings/ind
 import { SessionObserver } from './session-observer.js';
 import type { AlertSubscription } from './alerts.js';
 import type { SessionCounters } from './counters.js';
-import { chokeSettingNames, chokeTimings } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter } from '../util/bandwidth.js';
 import type { HttpRangeFetcher } from '../webseed/http-fetcher.js';
@@ -49,10 +48,11 @@ import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
 import { SessionConnections, v2Alias } from './session-connections.js';
 import { createServices } from './session-services.js';
-import { ResumeSchedule } from './resume-schedule.js';
+import { ResumeSchedule, saveTorrentResume } from './resume-schedule.js';
 import {
   makeTorrent,
   makeWebSeedFetcher,
+  applyTorrentSettings,
   feedNewTorrent,
   forwardTorrentEvents,
   type AddTorrentOptions,
@@ -327,13 +327,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     syncOptions(this.options, s);
     if (changed.includes('download_rate_limit')) this.download.setRate(s.download_rate_limit);
     if (changed.includes('upload_rate_limit')) this.upload.setRate(s.upload_rate_limit);
-    if (changed.includes('unchoke_slots_limit') || changed.includes('choking_algorithm'))
-      for (const t of this.torrents)
-        if (!this.ownSlots.has(t)) t.unchokeSlots = this.options.limits.unchokeSlots;
-    if (chokeSettingNames.some((n) => changed.includes(n))) {
-      const timings = chokeTimings(this.settingsStore);
-      for (const t of this.torrents) t.setChokeTimings(timings);
-    }
+    applyTorrentSettings(this.torrents, changed, this.factoryHost, this.ownSlots);
     if (changed.includes('metadata_request_timeout'))
       this.metadata.setRequestTimeout(s.metadata_request_timeout);
     if (changed.includes('resume_interval')) this.startResumeTimer();
@@ -514,16 +508,9 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   /** Writes the torrent's resume file now (no-op without a resume directory). */
   async saveResume(t: Torrent): Promise<void> {
-    if (!this.resume || t.state === 'checking' || t.state === 'stopped' || !t.hasMetadata) return;
-    try {
-      // With fsync on, the data the resume file vouches for is on disk before the file is.
-      if (this.options.fsync) await t.storage().flush();
-      await this.resume.save(t);
-      t.emit('resume-saved');
-      this.emit('resume-saved', t);
-    } catch (e) {
-      this.warn(e);
-    }
+    if (!this.resume) return;
+    const saved = await saveTorrentResume(this.resume, t, this.options.fsync, (e) => this.warn(e));
+    if (saved) this.emit('resume-saved', t);
   }
 
   /** On close: only the torrents whose resume file is out of date are written. */

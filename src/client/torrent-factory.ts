@@ -15,7 +15,7 @@ import type { ResolvedOptions } from './options.js';
 import type { LoadedResume } from './resume-store.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles, type OpenedMagnet } from './magnet.js';
 import type { TrackerService } from './tracker-service.js';
-import { chokeTimings, downloaderTuning } from './settings-map.js';
+import { chokeSettingNames, chokeTimings, downloaderTuning } from './settings-map.js';
 import type { ClientOptions } from './options.js';
 import type { SessionRoute } from './session-route.js';
 import type { Clock } from '../util/clock.js';
@@ -132,6 +132,24 @@ export function feedNewTorrent(
       'piece-layers',
       () => void saveFetchedTorrent(resumeDir, torrent, torrent.metainfo.info).catch((e) => warn(e)),
     );
+}
+
+/**
+ * Changed settings that reach running torrents at once: the unchoke slots (except on torrents
+ * added with their own) and the choking timings.
+ */
+export function applyTorrentSettings(
+  torrents: readonly Torrent[],
+  changed: readonly string[],
+  host: TorrentFactoryHost,
+  ownSlots: WeakSet<Torrent>,
+): void {
+  if (changed.includes('unchoke_slots_limit') || changed.includes('choking_algorithm'))
+    for (const t of torrents) if (!ownSlots.has(t)) t.unchokeSlots = host.options.limits.unchokeSlots;
+  if (chokeSettingNames.some((n) => changed.includes(n))) {
+    const timings = chokeTimings(host.settings);
+    for (const t of torrents) t.setChokeTimings(timings);
+  }
 }
 
 /** The Torrent's events as the Client's; renames, moves and completion save resume data at once. */
