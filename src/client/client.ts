@@ -9,16 +9,12 @@ import { resolve as resolvePath } from 'node:path';
 import { Peer } from '../peer/index.js';
 import type { Listener, Transport } from '../net/transport.js';
 import { DisconnectReason } from '../peer/disconnect.js';
-import type { Metainfo } from '../metainfo/types.js';
-import { FileStorage } from '../storage/file-storage.js';
 import { assertFilesNotReserved, engineStatePaths } from '../storage/paths.js';
 import { PendingIncoming } from './pending-incoming.js';
-import type { Storage } from '../storage/storage.js';
 import { sharedHashPool, type HashPool } from '../hash/pool.js';
 import type { TimerHandle } from '../util/clock.js';
 import { NbtError } from '../util/errors.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
-import type { TorrentOptions } from '../torrent/types.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { ClientEvents } from './events.js';
 import {
@@ -32,11 +28,9 @@ import { SettingsStore, type Settings, type SettingsPack } from '../settings/ind
 import { SessionObserver } from './session-observer.js';
 import type { AlertSubscription } from './alerts.js';
 import type { SessionCounters } from './counters.js';
-import { chokeSettingNames, chokeTimings, downloaderTuning } from './settings-map.js';
 import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter } from '../util/bandwidth.js';
-import { HttpRangeFetcher } from '../webseed/http-fetcher.js';
-import { PACKAGE_VERSION } from '../util/version.js';
+import type { HttpRangeFetcher } from '../webseed/http-fetcher.js';
 import { ResumeStore } from './resume-store.js';
 import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
 import type { TrackerService } from './tracker-service.js';
@@ -47,7 +41,6 @@ import { SessionUdp } from './session-udp.js';
 import { SessionRoute } from './session-route.js';
 import { UtpSocket } from '../utp/socket.js';
 import type { Connector } from '../net/transport.js';
-import { announceMagnet, saveFetchedTorrent, selectOnlyFiles } from './magnet.js';
 import type { MetadataExchange } from '../torrent/metadata-exchange.js';
 import type { PexExchange } from '../torrent/pex-exchange.js';
 import { ConnectionTable } from './connection-table.js';
@@ -55,13 +48,19 @@ import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
 import { SessionConnections, v2Alias } from './session-connections.js';
 import { createServices } from './session-services.js';
-import { ResumeSchedule } from './resume-schedule.js';
+import { ResumeSchedule, saveTorrentResume } from './resume-schedule.js';
+import {
+  makeTorrent,
+  makeWebSeedFetcher,
+  applyTorrentSettings,
+  feedNewTorrent,
+  forwardTorrentEvents,
+  type AddTorrentOptions,
+  type TorrentFactoryHost,
+} from './torrent-factory.js';
 import { deleteTorrentFiles, readTorrentInput, type TorrentInput } from './torrent-input.js';
 
-export interface AddTorrentOptions extends Partial<TorrentOptions> {
-  /** Use this storage instead of files under savePath (tests: MemoryStorage). */
-  storage?: (m: Metainfo) => Storage;
-}
+export type { AddTorrentOptions } from './torrent-factory.js';
 
 export interface RemoveTorrentOptions {
   /** Also delete the torrent's files. */
@@ -96,6 +95,8 @@ export class Client extends TypedEmitter<ClientEvents> {
   private closed = false;
   private readonly resume: ResumeStore | undefined;
   private readonly torrentHost: TorrentHost;
+  /** What makeTorrent reads (src/client/torrent-factory.ts). */
+  private readonly factoryHost: TorrentFactoryHost;
   /** HTTP range requests of every torrent's web seeds (undefined with `webSeeds: false`). */
   private readonly webSeedFetcher: HttpRangeFetcher | undefined;
   private readonly extensionsByName = new Map<string, EngineExtension>();
@@ -161,21 +162,13 @@ export class Client extends TypedEmitter<ClientEvents> {
       route.direct ? undefined : (port, host, warn) => route.openUdp(port, host, warn),
     );
     const ws = options.webSeeds;
-    const webSeedAgents = ws === false ? undefined : route.agents({ keepAlive: true, maxSockets: 8 });
-    this.webSeedFetcher =
-      ws === false
-        ? undefined
-        : new HttpRangeFetcher({
-            clock,
-            // Every address a web seed (or a redirect) leads to passes the IP filter first.
-            allowAddress: (ip) => this.ipFilter.allows(ip),
-            // Web seed bytes count against the same download limit as the peers'.
-            downloadGate: (bytes) => this.download.gate(bytes),
-            userAgent: `net-bittorrent/${PACKAGE_VERSION}`,
-            ...(webSeedAgents ? { agents: webSeedAgents } : {}),
-            ...(ws?.maxRedirects !== undefined ? { maxRedirects: ws.maxRedirects } : {}),
-            ...(ws?.stallTimeoutMs !== undefined ? { stallTimeoutMs: ws.stallTimeoutMs } : {}),
-          });
+    this.webSeedFetcher = makeWebSeedFetcher(
+      clock,
+      ws,
+      route,
+      (ip) => this.ipFilter.allows(ip),
+      (bytes) => this.download.gate(bytes),
+    );
     this.torrentHost = {
       clock,
       hashPool: this.options.hashPool ?? sharedHashPool(),
@@ -232,6 +225,12 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.options.resumeDir,
       options.dht ? options.dht.stateFile : undefined,
     );
+    this.factoryHost = {
+      options: this.options,
+      settings: this.settingsStore,
+      torrentHost: this.torrentHost,
+      reservedPaths: this.reservedPaths,
+    };
     const services = createServices(
       {
         client: this,
@@ -328,13 +327,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     syncOptions(this.options, s);
     if (changed.includes('download_rate_limit')) this.download.setRate(s.download_rate_limit);
     if (changed.includes('upload_rate_limit')) this.upload.setRate(s.upload_rate_limit);
-    if (changed.includes('unchoke_slots_limit') || changed.includes('choking_algorithm'))
-      for (const t of this.torrents)
-        if (!this.ownSlots.has(t)) t.unchokeSlots = this.options.limits.unchokeSlots;
-    if (chokeSettingNames.some((n) => changed.includes(n))) {
-      const timings = chokeTimings(this.settingsStore);
-      for (const t of this.torrents) t.setChokeTimings(timings);
-    }
+    applyTorrentSettings(this.torrents, changed, this.factoryHost, this.ownSlots);
     if (changed.includes('metadata_request_timeout'))
       this.metadata.setRequestTimeout(s.metadata_request_timeout);
     if (changed.includes('resume_interval')) this.startResumeTimer();
@@ -433,41 +426,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     // (a magnet's files are checked by its FileStorage once the metadata is known).
     if (!magnet?.awaiting && !o.storage) assertFilesNotReserved(savePath, metainfo.files, this.reservedPaths);
     const saved = this.resume && !magnet?.awaiting ? await this.resume.load(metainfo, savePath) : undefined;
-    // A magnet's metainfo is replaced when its metadata arrives: storage uses the current one.
-    const torrent: Torrent = new Torrent({
-      metainfo,
-      savePath,
-      ...(magnet?.awaiting ? { awaitingMetadata: true } : {}),
-      storage: o.storage
-        ? () => o.storage!(torrent.metainfo)
-        : () =>
-            new FileStorage(torrent.storageLayout, torrent.savePath, {
-              fsync: this.options.fsync,
-              reserved: this.reservedPaths,
-            }),
-      host: this.torrentHost,
-      paused: o.paused ?? false,
-      skipCheck: o.skipCheck ?? false,
-      sequential: o.sequential ?? false,
-      superSeeding: o.superSeeding ?? this.settingsStore.get('super_seeding'),
-      ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
-      ...(o.filePriorities ? { filePriorities: o.filePriorities } : {}),
-      unchokeSlots: o.unchokeSlots ?? this.options.limits.unchokeSlots,
-      choke: chokeTimings(this.settingsStore),
-      tuning: downloaderTuning(this.settingsStore),
-      readCacheBytes: this.settingsStore.get('read_cache_size'),
-      ...(magnet?.link.webSeeds.length ? { webSeeds: magnet.link.webSeeds } : {}),
-      ...(saved
-        ? {
-            trusted: saved.trusted,
-            recheck: saved.recheck,
-            unfinished: saved.unfinished,
-            fileStats: saved.fileStats,
-          }
-        : {}),
-      ...(saved?.renames.size ? { renames: saved.renames } : {}),
-      ...(saved ? { previous: { downloaded: saved.downloaded, uploaded: saved.uploaded } } : {}),
-    });
+    const torrent = makeTorrent(this.factoryHost, metainfo, savePath, o, magnet, saved);
     this.byHash.set(metainfo.infoHashHex, torrent);
     const self = this.conns.ownAddress();
     if (self) torrent.candidates.setSelf(self);
@@ -477,23 +436,12 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.observer.torrentAdded(torrent);
     if (magnet?.link.trackers.length)
       this.trackerService?.addTrackers(metainfo.infoHashHex, magnet.link.trackers);
-    this.forward(torrent);
+    forwardTorrentEvents(this, torrent, (t) => void this.saveResume(t));
     this.emit('torrent-added', torrent);
     for (const svc of this.servicesList) svc.torrentAdded?.(torrent);
-    if (saved?.peers.length) torrent.addPeers(saved.peers, { kind: 'resume' });
-    if (o.peers?.length) torrent.addPeers(o.peers, { kind: 'user' });
-    if (magnet?.link.selectOnly?.length) selectOnlyFiles(torrent, magnet.link.selectOnly);
-    if (magnet?.link.peers.length) torrent.addPeers(magnet.link.peers, { kind: 'magnet' });
-    if (magnet?.awaiting) announceMagnet(this.trackerService, torrent, magnet.link.trackers);
-    // Piece layers fetched for a magnet are kept with its saved .torrent (resume).
-    if (magnet?.awaiting && this.options.resumeDir)
-      torrent.on(
-        'piece-layers',
-        () =>
-          void saveFetchedTorrent(this.options.resumeDir, torrent, torrent.metainfo.info).catch((e) =>
-            this.warn(e),
-          ),
-      );
+    feedNewTorrent(torrent, o, magnet, saved, this.trackerService, this.options.resumeDir, (e) =>
+      this.warn(e),
+    );
     // Start on the next turn of the event loop, so that a caller's listeners attached right after
     // `await addTorrent()` see every state change, even when no check is needed.
     setImmediate(() => {
@@ -516,25 +464,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     for (const svc of this.servicesList) svc.torrentRemoved?.(torrent);
     this.observer.torrentRemoved(torrent);
     this.emit('torrent-removed', torrent);
-  }
-
-  private forward(t: Torrent): void {
-    t.on('peer-connect', (p) => this.emit('peer-connect', t, p));
-    t.on('piece-hash-pass', (i) => this.emit('piece-hash-pass', t, i));
-    t.on('piece-hash-fail', (i, peers) => this.emit('piece-hash-fail', t, i, peers));
-    t.on('check-progress', (a, b) => this.emit('check-progress', t, a, b));
-    t.on('state', (s, prev) => this.emit('torrent-state', t, s, prev));
-    // Renamed files must be found after a crash too: their new paths are saved at once.
-    t.on('renamed', () => void this.saveResume(t));
-    t.on('moved', () => void this.saveResume(t));
-    t.on('done', () => {
-      this.emit('torrent-done', t);
-      void this.saveResume(t);
-    });
-    t.on('error', (e) => this.emit('torrent-error', t, e));
-    t.on('file-error', (info) => this.emit('file-error', t, info));
-    t.on('banned', (h) => this.emit('banned', t, h));
-    t.on('web-seed-error', (info) => this.emit('web-seed-error', t, info));
   }
 
   // ---- extensions and services -----------------------------------------------------------------
@@ -579,16 +508,9 @@ export class Client extends TypedEmitter<ClientEvents> {
 
   /** Writes the torrent's resume file now (no-op without a resume directory). */
   async saveResume(t: Torrent): Promise<void> {
-    if (!this.resume || t.state === 'checking' || t.state === 'stopped' || !t.hasMetadata) return;
-    try {
-      // With fsync on, the data the resume file vouches for is on disk before the file is.
-      if (this.options.fsync) await t.storage().flush();
-      await this.resume.save(t);
-      t.emit('resume-saved');
-      this.emit('resume-saved', t);
-    } catch (e) {
-      this.warn(e);
-    }
+    if (!this.resume) return;
+    const saved = await saveTorrentResume(this.resume, t, this.options.fsync, (e) => this.warn(e));
+    if (saved) this.emit('resume-saved', t);
   }
 
   /** On close: only the torrents whose resume file is out of date are written. */

@@ -55,3 +55,26 @@ export class ResumeSchedule {
     }
   }
 }
+
+/**
+ * Writes one torrent's resume file now (not while checking or stopped, nor before a magnet's
+ * metadata); true once written (the torrent emitted 'resume-saved'), failures go to `warn`.
+ */
+export async function saveTorrentResume(
+  resume: ResumeStore,
+  t: Torrent,
+  fsync: boolean,
+  warn: (e: unknown) => void,
+): Promise<boolean> {
+  if (t.state === 'checking' || t.state === 'stopped' || !t.hasMetadata) return false;
+  try {
+    // With fsync on, the data the resume file vouches for is on disk before the file is.
+    if (fsync) await t.storage().flush();
+    await resume.save(t);
+    t.emit('resume-saved');
+    return true;
+  } catch (e) {
+    warn(e);
+    return false;
+  }
+}

@@ -5,15 +5,15 @@
  * are made and limited by the Client; a Torrent receives peers that completed their handshake.
  */
 import type { Peer } from '../peer/index.js';
-import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
+import { DisconnectReason } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
 import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
 import type { Storage } from '../storage/storage.js';
 import { Bitfield } from '../util/bitfield.js';
-import { NbtError, errorMessage } from '../util/errors.js';
-import { formatAddress, type PeerAddress } from '../util/compact.js';
+import { NbtError } from '../util/errors.js';
+import type { PeerAddress } from '../util/compact.js';
 import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { TorrentChoking, type ChokeTimings } from './choke-link.js';
@@ -21,18 +21,18 @@ import { TorrentCompletion } from './completion-link.js';
 import { PieceDeadlines } from './deadlines.js';
 import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
 import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
-import { Downloader, defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
-import { Uploader } from './uploader.js';
-import type { ReadCache } from './read-cache.js';
+import { defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
+import { TorrentTransfers } from './transfers-link.js';
+import { TorrentPeers } from './peers-link.js';
+import { TorrentLifecycle } from './lifecycle-link.js';
 import { PeerSession } from './session.js';
 import { TorrentHashes } from './hash-link.js';
-import { DEFAULT_PRIORITY } from './picker-types.js';
 import { TorrentDisk } from './disk-link.js';
 import type { PeerLink } from './peer-link.js';
 import { CandidateList, type HintedAddress } from './candidates.js';
 import { TorrentCheck } from './check-link.js';
 import { torrentStats } from './stats.js';
-import { knownAddresses, releaseAddress } from './peer-addresses.js';
+import { knownAddresses } from './peer-addresses.js';
 import { WebSeedSet, type WebSeedStats } from './web-seeds.js';
 import { SuperSeedLink } from './super-seed-link.js';
 import type { WebSeedKind } from './web-seed.js';
@@ -41,7 +41,7 @@ import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
 import type { FileRenames } from '../storage/renames.js';
 import type { StorageLayout } from '../storage/layout.js';
 import { TorrentPaths } from './paths-link.js';
-import type { FileErrorInfo, TorrentEvents, TorrentState, TorrentStats } from './types.js';
+import type { TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
 export type { TorrentHost, TorrentInit } from './torrent-init.js';
@@ -80,11 +80,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly peerSessions = new Map<PeerLink, WireSession>();
   /** The tick and the choking rounds (src/torrent/choke-link.ts). */
   private readonly choking: TorrentChoking;
-  private downloader: Downloader;
-  private uploader: Uploader;
+  /** Downloader, uploader and read cache, made anew with each metainfo (src/torrent/transfers-link.ts). */
+  private readonly transfers: TorrentTransfers;
   /** Web seeds (src/torrent/web-seeds.ts): sessions of their own, beside the wire peers. */
   private readonly seeds: WebSeedSet;
-  private cache: ReadCache;
   private awaitingMetadata: boolean;
   private readonly tuning: DownloaderTuning;
   private readonly downMeter: RateMeter;
@@ -98,9 +97,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Data checks: start-up, resume data's spot check, again after changes (src/torrent/check-link.ts). */
   private readonly checks: TorrentCheck;
   private removed = false;
-  /** Payload bytes sent to peers that have since disconnected (this session). */
-  private uploadedByGone = 0;
-  private wastedBefore = 0;
+  /** State transitions' bodies: pause, resume, stop, pieces had, disk errors (src/torrent/lifecycle-link.ts). */
+  private readonly life: TorrentLifecycle;
+  /** Peers joining and leaving, bans, payload sent (src/torrent/peers-link.ts). */
+  private readonly peerSet: TorrentPeers;
   /** BEP 16 super-seeding (src/torrent/super-seed-link.ts). */
   private readonly superSeed = new SuperSeedLink({
     state: () => this.stateValue,
@@ -137,7 +137,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         have: () => this.have,
         hasMetadata: () => !this.awaitingMetadata,
         state: () => this.stateValue,
-        pickerPriority: (piece) => this.downloader.picker.priority(piece),
+        pickerPriority: (piece) => this.transfers.downloader.picker.priority(piece),
         finished: () => this.emit('finished'),
       },
       init.filePriorities,
@@ -151,10 +151,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         seeding: () => this.stateValue === 'seeding',
         sessions: () => this.peerSessions.values(),
         hasPeers: () => this.peerSessions.size > 0 || this.seeds.size > 0,
-        choked: (s) => this.uploader.choked(s),
+        choked: (s) => this.transfers.uploader.choked(s),
         tick: () => {
-          this.downloader.tick();
-          for (const s of this.peerSessions.values()) if (s.uploadQueue.length > 0) this.uploader.pump(s);
+          this.transfers.downloader.tick();
+          for (const s of this.peerSessions.values())
+            if (s.uploadQueue.length > 0) this.transfers.uploader.pump(s);
           this.hashes.requestAll(); // requests that timed out go to other peers
         },
       },
@@ -166,21 +167,69 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.bandwidth = new TorrentBandwidth(init.host.clock);
     if (init.rateLimits) this.bandwidth.set(init.rateLimits);
     this.deadlines.onChange = () => {
-      if (this.transferring) this.downloader.criticalChanged();
+      if (this.transferring) this.transfers.downloader.criticalChanged();
     };
     // Before the downloader: it verifies pieces the disk's way.
     this.disk = new TorrentDisk(
       { clock: init.host.clock, metainfo: () => this.metainfo, storage: () => this.storage() },
       init.readCacheBytes ?? 16 * 1024 * 1024,
     );
-    this.downloader = this.newDownloader();
+    this.transfers = new TorrentTransfers({
+      clock: init.host.clock,
+      hashPool: init.host.hashPool,
+      tuning: this.tuning,
+      deadlines: this.deadlines,
+      disk: this.disk,
+      peerSessions: this.peerSessions,
+      metainfo: () => this.metainfo,
+      have: () => this.have,
+      state: () => this.stateValue,
+      transferring: () => this.transferring,
+      removed: () => this.removed,
+      sequential: () => this.sequentialFlag,
+      pickerPriorities: () => this.completion.pickerPriorities(),
+      seeds: () => this.seeds,
+      hashes: () => this.hashes,
+      mayServe: (s, piece) => this.superSeed.mayServe(s, piece),
+      pieceDone: (piece) => this.life.pieceDone(piece),
+      pieceFailed: (piece, senders) => {
+        this.emit('piece-hash-fail', piece, senders);
+        this.seeds.pieceFailed(piece, senders);
+      },
+      ban: (host) => this.peerSet.ban(host),
+      diskError: (e, operation, piece) => this.life.diskError(e, operation, piece),
+      fileError: (info) => this.emit('file-error', info),
+      checkAgain: (trusted, recheck) => this.checks.again(trusted, recheck),
+    });
+    this.peerSet = new TorrentPeers({
+      clock: init.host.clock,
+      candidates: this.candidates,
+      banned: this.banned,
+      peerSessions: this.peerSessions,
+      transfers: this.transfers,
+      choking: this.choking,
+      superSeed: this.superSeed,
+      metainfo: () => this.metainfo,
+      have: () => this.have,
+      hashes: () => this.hashes,
+      seeds: () => this.seeds,
+      pickerPriorities: () => this.completion.pickerPriorities(),
+      transferring: () => this.transferring,
+      removed: () => this.removed,
+      complete: () => this.complete,
+      connectSoon: () => this.host.connectSoon(),
+      connected: (peer) => this.emit('peer-connect', peer),
+      disconnected: (peer, info) => this.emit('peer-disconnect', peer, info),
+      layersArrived: () => this.emit('piece-layers'),
+      hostBanned: (host) => this.emit('banned', host),
+    });
     this.awaitingMetadata = init.awaitingMetadata ?? false;
     this.seeds = new WebSeedSet({
       clock: init.host.clock,
       fetcher: init.host.webSeedFetcher,
       ...(init.host.webSeedTuning ? { tuning: init.host.webSeedTuning } : {}),
       metainfo: () => this.metainfo,
-      downloader: () => this.downloader,
+      downloader: () => this.transfers.downloader,
       wantsSeeds: () =>
         (this.stateValue === 'downloading' || this.stateValue === 'paused') &&
         !this.awaitingMetadata &&
@@ -190,10 +239,33 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     });
     for (const url of [...m.urlList, ...(init.webSeeds ?? [])]) this.seeds.add(url);
     for (const url of m.httpSeeds) this.seeds.add(url, 'httpseed');
-    this.cache = this.disk.newReadCache();
-    this.uploader = this.newUploader();
+    this.transfers.renewUpload();
     this.downMeter = new RateMeter(init.host.clock);
     this.upMeter = new RateMeter(init.host.clock);
+    this.life = new TorrentLifecycle({
+      peerSessions: this.peerSessions,
+      transfers: this.transfers,
+      choking: this.choking,
+      checks: this.checks,
+      completion: this.completion,
+      deadlines: this.deadlines,
+      downMeter: this.downMeter,
+      seeds: this.seeds,
+      metainfo: () => this.metainfo,
+      have: () => this.have,
+      state: () => this.stateValue,
+      setState: (next) => this.setState(next),
+      paused: () => this.pausedFlag,
+      removed: () => this.removed,
+      storage: () => this.storage(),
+      closeStorage: () => this.closeStorage(),
+      connectSoon: () => this.host.connectSoon(),
+      pieceVerified: (piece) => this.emit('piece-hash-pass', piece),
+      done: () => this.emit('done'),
+      fileError: (info) => this.emit('file-error', info),
+      setError: (err) => (this.error = err),
+      errored: (err) => this.emit('error', err),
+    });
     this.completion.recount();
     if (init.superSeeding) this.superSeed.set(true);
   }
@@ -208,49 +280,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     hasMetadata: () => !this.awaitingMetadata,
     transferring: () => this.transferring,
     have: (piece) => this.have.has(piece),
-    readPiece: (piece) => this.cache.get(piece),
+    readPiece: (piece) => this.transfers.cache.get(piece),
     sessions: () => this.peerSessions.values(),
-    layersArrived: () => this.layersArrived(),
-    leavesKnown: (piece, leaves) => void this.downloader.leavesKnown(piece, leaves),
+    layersArrived: () => this.peerSet.layersArrived(),
+    leavesKnown: (piece, leaves) => void this.transfers.downloader.leavesKnown(piece, leaves),
   });
-
-  /**
-   * A piece we serve is gone or different on disk (a file truncated, overwritten or deleted
-   * behind our back): it is not sent; the pieces of the files concerned are checked again and
-   * what no longer verifies is downloaded again. Other read errors put the torrent in error.
-   */
-  private readFailed(piece: number, e: unknown): void {
-    const code = e instanceof NbtError ? e.code : undefined;
-    if (code !== 'STORAGE_DATA_CHANGED' && code !== 'STORAGE_SHORT_READ' && code !== 'STORAGE_FILE_MISSING')
-      return this.diskError(e, 'read', piece);
-    if (!this.transferring || this.removed) return;
-    this.emit('file-error', { code, message: errorMessage(e), operation: 'upload', piece });
-    const recheck = this.disk.watch.piecesToRecheck(piece);
-    const trusted = this.have.clone();
-    for (const p of recheck.indices()) trusted.clear(p);
-    this.dropTransfers();
-    this.checks.again(trusted, recheck);
-  }
-
-  /** Requests and uploads in flight and the read cache are dropped (before a check again). */
-  private dropTransfers(): void {
-    for (const s of this.peerSessions.values()) {
-      this.uploader.clear(s);
-      this.downloader.dropRequests(s, true);
-    }
-    this.cache.clear();
-  }
-
-  private newUploader(): Uploader {
-    return new Uploader({
-      metainfo: this.metainfo,
-      have: this.have,
-      cache: this.cache,
-      canUpload: () => this.transferring,
-      mayServe: (s, piece) => this.superSeed.mayServe(s as WireSession, piece),
-      readFailed: (piece, e) => this.readFailed(piece, e),
-    });
-  }
 
   /** v1 and/or v2 hashes of the info dictionary (a magnet: what its link named, until the metadata). */
   get infoHashes(): InfoHashes {
@@ -294,25 +328,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.name = m.name;
     this.have = new Bitfield(m.pieceCount);
     this.completion.recount();
-    this.cache = this.disk.newReadCache();
-    this.uploader = this.newUploader();
-    this.downloader = this.newDownloader();
+    this.transfers.renewUpload();
+    this.transfers.renewDownload();
     for (const s of this.peerSessions.values()) s.peer.setPieceCount(m.pieceCount);
     this.emit('metadata', m);
     if (this.stateValue === 'metadata') void this.checks.start();
-  }
-
-  /** Peers that joined while the metadata was unknown join the new downloader after the check. */
-  private rejoinPeers(): void {
-    for (const s of this.peerSessions.values()) {
-      this.downloader.peerAdded(s);
-      for (const i of this.have.indices()) s.peer.have(i);
-      if (s.peer.bitfield.size > 0 && !s.peer.bitfield.empty)
-        this.downloader.onMessage(s, { type: 'bitfield', bits: s.peer.bitfield.bytes });
-      this.downloader.updateInterest(s);
-    }
-    this.hashes.requestAll();
-    this.choking.run(true);
   }
 
   // ---- state ----------------------------------------------------------------------------------
@@ -358,9 +378,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   setFilePriorities(priorities: readonly number[]): void {
     this.completion.setFilePriorities(priorities);
     const map = this.completion.pickerPriorities();
-    if (map) this.downloader.picker.setPiecePriorities(map);
+    if (map) this.transfers.downloader.picker.setPiecePriorities(map);
     this.completion.recount();
-    for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
+    for (const s of this.peerSessions.values()) this.transfers.downloader.updateInterest(s);
     this.completion.report();
     if (this.stateValue === 'downloading' && !this.finished) this.host.connectSoon();
   }
@@ -401,49 +421,24 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   pause(): void {
     if (this.pausedFlag) return;
     this.pausedFlag = true;
-    if (!this.transferring) return;
-    this.downloader.cancelAll();
-    for (const s of this.peerSessions.values()) {
-      if (!s.peer.amChoking) s.peer.choke();
-      this.uploader.clear(s);
-      if (s.peer.amInterested) s.peer.notInterested();
-    }
-    this.setState('paused');
+    if (this.transferring) this.life.pauseTransfers();
   }
 
   resume(): void {
     if (!this.pausedFlag) return;
     this.pausedFlag = false;
-    if (this.stateValue !== 'paused') return;
-    this.enterTransferState();
-    for (const s of this.peerSessions.values()) this.downloader.updateInterest(s);
-    this.choking.run(true);
-    this.downloader.fillAll();
-    this.host.connectSoon();
+    if (this.stateValue === 'paused') this.life.resumeTransfers();
   }
 
   /**
    * Disconnects every peer (TORRENT_STOPPED), stops timers, waits for piece writes, runs
    * `beforeClose` (the client saves resume data there) and closes the files.
    */
-  async stop(
+  stop(
     reason: DisconnectReason = DisconnectReason.TORRENT_STOPPED,
     beforeClose?: () => Promise<void>,
   ): Promise<void> {
-    const wasChecking = this.stateValue === 'checking';
-    this.checks.stop();
-    this.choking.stop();
-    for (const s of [...this.peerSessions.values()]) s.peer.close(reason);
-    this.seeds.closeAll(reason);
-    await this.downloader.settle();
-    // Resume data is saved while pieces in progress are still known.
-    if (beforeClose && !wasChecking && this.stateValue !== 'stopped') await beforeClose();
-    // Pieces still being hashed are dropped; pieces being written are waited for.
-    this.downloader.reset();
-    await this.downloader.settle();
-    this.cache.clear();
-    if (this.stateValue !== 'error') this.setState('stopped');
-    await this.closeStorage();
+    return this.life.stop(reason, beforeClose);
   }
 
   /** 0..1 of the data check running now (0 when none runs). */
@@ -508,7 +503,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Switches sequential picking on or off at once (requests already sent stay). */
   setSequential(on: boolean): void {
     this.sequentialFlag = on;
-    this.downloader.picker.sequential = on;
+    this.transfers.downloader.picker.sequential = on;
   }
 
   /** Download and upload limits in bytes/s (0 = unlimited), bandwidth priority, session limits. */
@@ -560,71 +555,22 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
           for (const i of found.indices()) this.have.set(i);
           this.completion.recount();
           this.completion.rearm();
-          this.downloader = this.newDownloader();
+          this.transfers.renewDownload();
         },
-        restoreUnfinished: (unfinished) => this.downloader.restoreUnfinished(unfinished),
+        restoreUnfinished: (unfinished) => this.transfers.downloader.restoreUnfinished(unfinished),
         started: () => {
           this.choking.start();
-          this.enterTransferState();
-          if (this.peerSessions.size > 0) this.rejoinPeers();
+          this.life.enterTransferState();
+          if (this.peerSessions.size > 0) this.peerSet.rejoin();
           this.host.connectSoon();
         },
         spotChecked: (passed) => this.emit('spot-check', passed),
-        dropTransfers: () => this.dropTransfers(),
+        dropTransfers: () => this.transfers.dropTransfers(),
         retryCandidates: () => this.candidates.retryAllNow(this.host.clock.now()),
-        failed: (e) => this.diskError(e, 'check'),
+        failed: (e) => this.life.diskError(e, 'check'),
       },
       init,
     );
-  }
-
-  private newDownloader(): Downloader {
-    // What a replaced downloader wasted still counts (wastedBytes).
-    const old = this.downloader as Downloader | undefined;
-    if (old) this.wastedBefore += old.wasted;
-    const d = new Downloader(
-      {
-        clock: this.host.clock,
-        metainfo: this.metainfo,
-        hashPool: this.host.hashPool,
-        verification: this.disk.verification,
-        storage: () => this.disk.downloadStorage(),
-        session: (peer) => this.peerSessions.get(peer) ?? this.seeds.session(peer),
-        // Without web seeds (the usual case) the peers' own iterator, at no extra cost.
-        sessions: () => (this.seeds.size === 0 ? this.peerSessions.values() : this.allSessions()),
-        canDownload: () => this.stateValue === 'downloading',
-        pieceDone: (piece) => this.pieceDone(piece),
-        pieceFailed: (piece, senders) => {
-          this.emit('piece-hash-fail', piece, senders);
-          this.seeds.pieceFailed(piece, senders);
-        },
-        ban: (host) => this.ban(host),
-        failedLeaves: (piece, data) => this.hashes.failedLeaves(piece, data),
-        writeFailed: (piece, e) => this.diskError(e, 'write', piece),
-        inconsistentHashes: (piece) =>
-          this.diskError(
-            new NbtError(
-              'TORRENT_INCONSISTENT_HASHES',
-              `piece ${piece}: the torrent's v1 and v2 hashes describe different data`,
-            ),
-            'verify',
-            piece,
-          ),
-      },
-      this.have,
-      this.tuning,
-    );
-    d.picker.sequential = this.sequentialFlag;
-    d.picker.critical = this.deadlines;
-    const map = this.completion.pickerPriorities();
-    if (map) d.picker.setPiecePriorities(map);
-    return d;
-  }
-
-  private enterTransferState(): void {
-    if (this.pausedFlag) this.setState('paused');
-    else this.setState(this.have.complete ? 'seeding' : 'downloading');
-    this.completion.report();
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -641,12 +587,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   peerById(peerId: Buffer): Peer<unknown> | undefined {
     for (const { peer } of this.peerSessions.values()) if (peer.peerId?.equals(peerId)) return peer;
     return undefined;
-  }
-
-  /** Wire peers' and web seeds' sessions, for the download machinery. */
-  private *allSessions(): IterableIterator<PeerSession> {
-    yield* this.peerSessions.values();
-    yield* this.seeds.sessions();
   }
 
   /** The web seeds (BEP 19) and how each is doing. */
@@ -722,35 +662,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * From here on the torrent owns it until it closes.
    */
   attach(peer: Peer<unknown>): void {
-    const now = this.host.clock.now();
-    const s = new PeerSession(peer, formatAddress({ host: peer.host, port: peer.port }), now);
-    this.peerSessions.set(peer, s);
-    this.candidates.markBusy({ host: peer.host, port: peer.listenPort ?? peer.port });
-    this.downloader.peerAdded(s);
-    this.superSeed.attached(s);
-    peer.on('message', (m: Message) => this.onMessage(s, m));
-    peer.on('drain', () => this.uploader.pump(s));
-    peer.on('extended-handshake', () => this.downloader.fill(s));
-    peer.once('close', (info: DisconnectInfo) => this.detach(s, info));
-    this.choking.resumeTick();
-    this.emit('peer-connect', peer);
-    // Someone interested while we have a free slot should not wait for the next choke round.
-    if (this.transferring) this.downloader.updateInterest(s);
-  }
-
-  private detach(s: WireSession, info: DisconnectInfo): void {
-    if (!this.peerSessions.delete(s.peer)) return;
-    this.uploadedByGone += s.peer.uploaded;
-    if (this.peerSessions.size === 0 && this.seeds.size === 0) this.choking.pauseTick();
-    this.choking.peerGone(s.peer);
-    this.downloader.peerRemoved(s);
-    this.hashes.peerGone(s);
-    this.superSeed.detached(s);
-    s.uploadQueue = [];
-    const mayRetry = !this.removed && !this.banned.has(s.peer.host);
-    releaseAddress(this.candidates, s.peer, info, () => this.host.clock.now(), mayRetry);
-    this.emit('peer-disconnect', s.peer, info);
-    if (!this.complete) this.host.connectSoon();
+    this.peerSet.attach(peer, (s) => peer.on('message', (m: Message) => this.onMessage(s, m)));
   }
 
   private onMessage(s: WireSession, m: Message): void {
@@ -764,10 +676,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
         return;
       case 'request':
         this.choking.requested(s);
-        this.uploader.onMessage(s, m);
+        this.transfers.uploader.onMessage(s, m);
         return;
       case 'cancel':
-        this.uploader.onMessage(s, m);
+        this.transfers.uploader.onMessage(s, m);
         return;
       case 'hashRequest':
       case 'hashes':
@@ -779,7 +691,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     }
     if (this.stateValue === 'checking' || this.stateValue === 'stopped' || this.stateValue === 'metadata')
       return;
-    this.downloader.onMessage(s, m);
+    this.transfers.downloader.onMessage(s, m);
     if (m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') {
       this.superSeed.onMessage(s, m);
       if (this.complete && s.seed) peer.close(DisconnectReason.SEED);
@@ -787,75 +699,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     }
   }
 
-  /** Piece layers arrived: their pieces are verifiable now, so the picker may request them. */
-  private layersArrived(): void {
-    const map =
-      this.completion.pickerPriorities() ?? new Uint8Array(this.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
-    this.downloader.picker.setPiecePriorities(map);
-    for (const s of this.peerSessions.values()) {
-      this.downloader.updateInterest(s);
-      this.downloader.fill(s);
-    }
-    this.emit('piece-layers');
-  }
-
-  // ---- pieces ---------------------------------------------------------------------------------
-
-  /** A verified piece's write completed: only now does it count as had, everywhere. */
-  private pieceDone(piece: number): void {
-    if (!this.have.set(piece)) return;
-    this.deadlines.pieceDone(piece);
-    this.completion.pieceAdded(piece);
-    this.downMeter.add(this.metainfo.pieceSize(piece));
-    for (const s of this.peerSessions.values()) {
-      if (!s.seed) s.peer.have(piece);
-      this.downloader.updateInterest(s);
-    }
-    this.emit('piece-hash-pass', piece);
-    this.completion.report();
-    if (this.have.complete && this.stateValue === 'downloading') {
-      this.setState('seeding');
-      for (const s of [...this.peerSessions.values()]) if (s.seed) s.peer.close(DisconnectReason.SEED);
-      void this.storage()
-        .flush()
-        .catch((e: unknown) => this.diskError(e, 'write'));
-      this.emit('done');
-    }
-  }
-
-  private ban(host: string): void {
-    if (!this.banned.has(host)) {
-      this.banned.add(host);
-      this.candidates.removeHost(host);
-      this.emit('banned', host);
-    }
-    this.seeds.banned(host);
-    for (const s of [...this.peerSessions.values()])
-      if (s.peer.host === host) s.peer.close(DisconnectReason.CORRUPT_DATA);
-  }
-
-  /** Disk trouble: enter the error state with a clear message; nothing crashes, nothing is lost. */
-  private diskError(e: unknown, operation: string, piece?: number): void {
-    if (this.stateValue === 'error' || this.stateValue === 'stopped' || this.removed) return;
-    const code = e instanceof NbtError ? e.code : ((e as { code?: string } | null)?.code ?? 'STORAGE_IO');
-    const info: FileErrorInfo = { code, message: errorMessage(e), operation };
-    if (piece !== undefined) info.piece = piece;
-    this.emit('file-error', info);
-    const err = e instanceof Error ? e : new NbtError('STORAGE_IO', errorMessage(e));
-    this.error = err;
-    this.checks.cancel();
-    this.choking.stop();
-    this.setState('error');
-    for (const s of [...this.peerSessions.values()])
-      s.peer.close(DisconnectReason.TORRENT_STOPPED, err.message);
-    this.emit('error', err);
-    void this.downloader.settle().then(() => this.closeStorage());
-  }
-
   // ---- stats ----------------------------------------------------------------------------------
 
   stats(): TorrentStats {
-    const d = this.downloader;
+    const d = this.transfers.downloader;
     return torrentStats({
       state: this.stateValue,
       metainfo: this.metainfo,
@@ -865,7 +712,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       candidates: this.candidates.size,
       sessions: this.peerSessions.values(),
       received: d.received,
-      sent: this.uploadedPayload(),
+      sent: this.peerSet.uploadedPayload(),
       wasted: d.wasted,
       hashFailures: d.hashFailures,
       previous: this.previous,
@@ -875,7 +722,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Payload bytes received and thrown away this session (duplicates, unrequested, failed pieces). */
   get wastedBytes(): number {
-    return this.wastedBefore + this.downloader.wasted;
+    return this.transfers.wasted;
   }
 
   /**
@@ -897,16 +744,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.choking.setTimings(t);
   }
 
-  /**
-   * Payload bytes that went out this session: counted as each block enters the peer's encoder,
-   * after the upload rate limit let it through (the uploader hands blocks over earlier).
-   */
-  private uploadedPayload(): number {
-    let n = this.uploadedByGone;
-    for (const s of this.peerSessions.values()) n += s.peer.uploaded;
-    return n;
-  }
-
   /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */
   knownAddresses(): PeerAddress[] {
     return knownAddresses(this.candidates, this.peers);
@@ -918,7 +755,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    */
   persistUnfinished(): Promise<{ piece: number; blocks: Bitfield }[]> {
     if (this.stateValue === 'checking' || this.stateValue === 'error') return Promise.resolve([]);
-    return this.downloader.persistUnfinished();
+    return this.transfers.downloader.persistUnfinished();
   }
 
   /** Payload rates measured over verified pieces and served blocks (bytes/s). */
