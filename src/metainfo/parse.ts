@@ -112,7 +112,10 @@ function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
   const pieceLength = dictGet(info, 'piece length');
   if (pieceLength === undefined) fail('METAINFO_NO_PIECE_LENGTH', 'info has no piece length');
   if (!isInt(pieceLength) || pieceLength <= 0 || pieceLength > o.maxPieceLength)
-    fail('METAINFO_BAD_PIECE_LENGTH', `piece length ${String(pieceLength)} is not in 1..${o.maxPieceLength}`);
+    fail(
+      'METAINFO_BAD_PIECE_LENGTH',
+      `piece length ${describeValue(pieceLength)} is not in 1..${o.maxPieceLength}`,
+    );
   const pl = Number(pieceLength);
   if (v2 && (pl < MERKLE_BLOCK || (pl & (pl - 1)) !== 0))
     fail('METAINFO_BAD_PIECE_LENGTH', `v2 piece length ${pl} is not a power of two of at least 16 KiB`);
@@ -442,4 +445,14 @@ class MetainfoImpl implements Metainfo {
     }
     return out;
   }
+}
+
+/**
+ * A bencoded value for an error message: numbers as they are, anything else by its kind (a
+ * dictionary has no prototype to print, and a 30 MB string does not belong in a message).
+ */
+function describeValue(v: BValue): string {
+  if (isInt(v)) return String(v);
+  if (isBytes(v)) return `(a ${v.length}-byte string)`;
+  return isDict(v) ? '(a dictionary)' : '(a list)';
 }

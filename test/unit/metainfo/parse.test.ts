@@ -180,6 +180,10 @@ test('validation errors', () => {
   fails(single({ 'piece length': -16 }), 'METAINFO_BAD_PIECE_LENGTH');
   fails(single({ 'piece length': 512 * 1024 * 1024 }), 'METAINFO_BAD_PIECE_LENGTH');
   fails(single({ 'piece length': 'x' }), 'METAINFO_BAD_PIECE_LENGTH');
+  // Found by the fuzzer: a dictionary (no prototype) or a list holding one as the piece length
+  // made the error message itself throw a TypeError.
+  fails(single({ 'piece length': { a: 1 } }), 'METAINFO_BAD_PIECE_LENGTH');
+  fails(single({ 'piece length': [{ a: 1 }] }), 'METAINFO_BAD_PIECE_LENGTH');
   fails(single({ pieces: undefined }), 'METAINFO_NO_PIECES');
   fails(single({ pieces: undefined, 'file tree': {} }), 'METAINFO_NO_META_VERSION');
   fails(single({ 'file tree': {} }), 'METAINFO_NO_META_VERSION');
