@@ -298,8 +298,20 @@ export class HashPool {
     const err = (): NbtError => new NbtError('HASH_POOL_CLOSED', 'hash pool is closed');
     for (const t of this.queue.splice(0)) t.reject(err());
     const slots = this.slots.splice(0);
-    for (const s of slots) s.task?.reject(err());
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const s of slots) {
+      s.task?.reject(err());
+      // A reply already on its way finds no task and leaves the worker ref'd while it stops.
+      s.task = undefined;
+    }
+    // Idle workers are unref'd; ref'd while they stop, or the event loop may end before their
+    // exit and the caller's `await close()` never continues (seen in CI: a job's reply that
+    // arrived after close() unref'd its worker mid-terminate).
+    await Promise.all(
+      slots.map((s) => {
+        s.worker.ref();
+        return s.worker.terminate();
+      }),
+    );
   }
 
   private submit(

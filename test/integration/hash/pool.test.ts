@@ -97,6 +97,30 @@ test('close() rejects pending work and later calls; bad arguments are typed erro
   );
 });
 
+test('close() settles even when a job reply is already waiting to be read', () => {
+  // The reply of a finished job sits unread while the main thread is busy; close() then runs
+  // first. That reply used to unref the worker mid-terminate, so the event loop ended and
+  // `await close()` never continued (exit code 13: unsettled top-level await). In a child
+  // process, since the failure is the process's event loop running out.
+  const pool = new URL('../../../src/hash/index.js', import.meta.url).href;
+  const script = `
+    import { HashPool } from ${JSON.stringify(pool)};
+    const pool = new HashPool({ threads: 1 });
+    await pool.hashPieces(Buffer.alloc(1000, 1), 100);
+    const p = pool.hashPieces(Buffer.alloc(1000, 2), 100).catch(() => 'rejected');
+    const until = performance.now() + 300;
+    while (performance.now() < until);
+    await pool.close();
+    console.log('closed', await p);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^closed (rejected|[0-9a-f,]+)/);
+});
+
 test('sharedHashPool is a lazy singleton, recreated after close', async () => {
   const a = sharedHashPool();
   assert.equal(sharedHashPool(), a);
