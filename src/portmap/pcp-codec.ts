@@ -5,6 +5,7 @@
  * A NAT-PMP server's "unsupported version" answer to a PCP request decodes as PCP_UNSUPP_VERSION
  * too: that is the signal to fall back to NAT-PMP (RFC 6887 section 9).
  */
+import { compressIPv6 } from '../util/compact.js';
 import { isIP } from 'node:net';
 import { NbtError } from '../util/errors.js';
 import type { MappingProtocol } from './natpmp-codec.js';
@@ -204,21 +205,7 @@ export function readAddress(b: Buffer, at: number): string {
   if (mapped) return `${b[at + 12]}.${b[at + 13]}.${b[at + 14]}.${b[at + 15]}`;
   const groups: string[] = [];
   for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(at + 2 * i).toString(16));
-  // Compress the longest run of zero groups (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  return compressIPv6(groups);
 }
 
 /** What a client remembers of the server's epoch (RFC 6887 section 8.5; NAT-PMP 3.6 alike). */

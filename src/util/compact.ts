@@ -91,7 +91,8 @@ export function parseAddress(s: string): PeerAddress {
   return { host: m[1], port };
 }
 
-function compressIPv6(groups: string[]): string {
+/** Eight hex groups as RFC 5952 text: the longest run of two or more zero groups becomes `::`. */
+export function compressIPv6(groups: string[]): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8;) {
