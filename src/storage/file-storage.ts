@@ -24,6 +24,12 @@ import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js
 
 /** Stats in flight at once while every file is looked at. */
 const STAT_CONCURRENCY = 64;
+/**
+ * Files one read works on at once. A check reads 8 MiB at a time, which in a torrent of tiny
+ * files spans hundreds of thousands of them: opened all at once they exhausted the descriptor
+ * limit (EMFILE) and pinned gigabytes in pending promises.
+ */
+const READ_SPANS_IN_FLIGHT = 16;
 
 export interface FileStorageOptions {
   /** Most file handles kept open (default 64). */
@@ -278,39 +284,37 @@ export class FileStorage implements Storage {
     this.assertOpen();
     const missing: ByteRange[] = [];
     const spans = mapRange(this.layout, offset, target.length);
-    await Promise.all(
-      spans.map(async (s) => {
-        const dest = target.subarray(s.torrentOffset - offset, s.torrentOffset - offset + s.length);
-        if (this.layout.files[s.fileIndex]!.pad) return void dest.fill(0);
-        const path = this.path(s.fileIndex);
-        let got = 0;
+    await mapLimit(spans, READ_SPANS_IN_FLIGHT, async (s) => {
+      const dest = target.subarray(s.torrentOffset - offset, s.torrentOffset - offset + s.length);
+      if (this.layout.files[s.fileIndex]!.pad) return void dest.fill(0);
+      const path = this.path(s.fileIndex);
+      let got = 0;
+      try {
+        await this.checkDir(path, false);
+        const lease = await this.pool.acquire(path, false);
         try {
-          await this.checkDir(path, false);
-          const lease = await this.pool.acquire(path, false);
-          try {
-            while (got < s.length) {
-              const { bytesRead } = await lease.handle.read(dest, got, s.length - got, s.fileOffset + got);
-              if (bytesRead === 0) break;
-              got += bytesRead;
-            }
-          } finally {
-            lease.release();
+          while (got < s.length) {
+            const { bytesRead } = await lease.handle.read(dest, got, s.length - got, s.fileOffset + got);
+            if (bytesRead === 0) break;
+            got += bytesRead;
           }
-        } catch (e) {
-          if (!(allowMissing && (e as { code?: string }).code === 'ENOENT'))
-            throw storageError(e, 'read', path);
+        } finally {
+          lease.release();
         }
-        if (got < s.length) {
-          if (!allowMissing)
-            throw new NbtError(
-              'STORAGE_SHORT_READ',
-              `storage: cannot read ${path}: file ends before byte ${s.fileOffset + s.length}`,
-            );
-          dest.fill(0, got);
-          missing.push({ start: s.torrentOffset + got, end: s.torrentOffset + s.length });
-        }
-      }),
-    );
+      } catch (e) {
+        if (!(allowMissing && (e as { code?: string }).code === 'ENOENT'))
+          throw storageError(e, 'read', path);
+      }
+      if (got < s.length) {
+        if (!allowMissing)
+          throw new NbtError(
+            'STORAGE_SHORT_READ',
+            `storage: cannot read ${path}: file ends before byte ${s.fileOffset + s.length}`,
+          );
+        dest.fill(0, got);
+        missing.push({ start: s.torrentOffset + got, end: s.torrentOffset + s.length });
+      }
+    });
     return missing.sort((a, b) => a.start - b.start);
   }
 

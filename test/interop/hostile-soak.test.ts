@@ -167,10 +167,13 @@ test(
         peers: [{ host: '127.0.0.1', port: bPort }],
       });
       const times: number[] = [];
+      const heapMB: number[] = [];
       const until_ = Date.now() + SOAK_SECONDS * 1000;
       let run = 0;
-      while (Date.now() < until_ || times.length === 0)
+      while (Date.now() < until_ || times.length === 0) {
         times.push(await leechSeconds(seedFx, aPort, join(tmp.path, `leech-${run++}`)));
+        heapMB.push(Math.round(process.memoryUsage().heapUsed / 1e6));
+      }
       await until(() => wanted.state === 'seeding', 60_000, 'A finished its own download under attack');
       const heapAfter = process.memoryUsage().heapUsed;
       stop = true;
@@ -185,7 +188,7 @@ test(
       const sorted = [...times].sort((x, y) => x - y);
       const median = sorted[Math.floor(sorted.length / 2)]!;
       t.diagnostic(
-        `unattacked ${unattacked.toFixed(2)} s; under attack ${times.map((x) => x.toFixed(2)).join(' ')} s; reasons ${JSON.stringify(Object.fromEntries(reasons))}`,
+        `unattacked ${unattacked.toFixed(2)} s; under attack ${times.map((x) => x.toFixed(2)).join(' ')} s; heap after each ${heapMB.join(' ')} MB; reasons ${JSON.stringify(Object.fromEntries(reasons))}`,
       );
       assert.ok(
         median <= unattacked * 1.3 + 0.5,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, stat, symlink, unlink, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -363,4 +364,30 @@ test('fileStats of many files in missing folders stats each folder once, the fil
   assert.equal(stats[407], undefined, 'a missing file in an existing folder');
   await s.close();
   await tmp.cleanup();
+});
+
+test('a read spanning thousands of tiny files keeps the open descriptors bounded', async (t) => {
+  if (process.platform !== 'linux') return t.skip('counts /proc/self/fd');
+  const tmp = await tempDir('nbt-fs-tiny');
+  t.after(tmp.cleanup);
+  // 4,000 files of 3 bytes in one 16 KiB piece: a check of 400,000 such files read 8 MiB, and so
+  // ~290,000 files, at once and failed with EMFILE.
+  const files = Array.from({ length: 4000 }, (_, i) => ({ path: ['t', `d${i % 40}`, `f${i}`], length: 3 }));
+  const l = makeLayout(1 << 14, files);
+  const bytes = seededBytes(l.length, 11);
+  const s = new FileStorage(l, tmp.path, { maxOpenFiles: 8 });
+  await s.write(0, 0, bytes);
+  await s.close();
+  const fds = (): number => readdirSync('/proc/self/fd').length;
+  const base = fds();
+  let peak = base;
+  const sampler = setInterval(() => (peak = Math.max(peak, fds())), 1);
+  const r = new FileStorage(l, tmp.path, { maxOpenFiles: 8 });
+  try {
+    assert.deepEqual(await r.read(0, 0, l.length), bytes);
+  } finally {
+    clearInterval(sampler);
+    await r.close();
+  }
+  assert.ok(peak - base <= 8 + 16 + 8, `${peak - base} descriptors open at once`);
 });
