@@ -390,4 +390,34 @@ test('a read spanning thousands of tiny files keeps the open descriptors bounded
     await r.close();
   }
   assert.ok(peak - base <= 8 + 16 + 8, `${peak - base} descriptors open at once`);
+
+test('file storage: big writes (written in 32 KiB chunks) of uneven parts across files round-trip', async (t) => {
+  const dir = await tempDir();
+  t.after(() => dir.cleanup());
+  const pl = 1 << 20;
+  // A file boundary mid-piece and off any chunk boundary; parts that straddle chunk edges.
+  const l = makeLayout(pl, [
+    { path: ['big', 'a.bin'], length: pl + 70_001 },
+    { path: ['big', 'b.bin'], length: 2 * pl - 70_001 + 12_345 },
+  ]);
+  const payload = seededBytes(l.length, 21);
+  const s = new FileStorage(l, dir.path);
+  const sizes = [1, 16_391, 32_768, 40_000, 7, 65_536 + 3];
+  const jobs: Promise<void>[] = [];
+  for (let p = l.pieceCount - 1; p >= 0; p--) {
+    const size = p === l.pieceCount - 1 ? l.lastPieceLength : pl;
+    const parts: Buffer[] = [];
+    for (let o = 0, k = 0; o < size; k++) {
+      const n = Math.min(size - o, sizes[k % sizes.length]!);
+      parts.push(payload.subarray(p * pl + o, p * pl + o + n));
+      o += n;
+    }
+    jobs.push(s.write(p, 0, parts));
+  }
+  await Promise.all(jobs);
+  await s.close();
+  const a = await readFile(join(dir.path, 'big', 'a.bin'));
+  const b = await readFile(join(dir.path, 'big', 'b.bin'));
+  assert.equal(a.length, pl + 70_001);
+  assert.ok(Buffer.concat([a, b]).equals(payload));
 });
