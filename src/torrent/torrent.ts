@@ -755,7 +755,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    */
   persistUnfinished(): Promise<{ piece: number; blocks: Bitfield }[]> {
     if (this.stateValue === 'checking' || this.stateValue === 'error') return Promise.resolve([]);
-    return this.transfers.downloader.persistUnfinished();
+    return this.transfers.madeDownloader?.persistUnfinished() ?? Promise.resolve([]);
   }
 
   /** Payload rates measured over verified pieces and served blocks (bytes/s). */
