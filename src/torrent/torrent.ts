@@ -702,7 +702,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   // ---- stats ----------------------------------------------------------------------------------
 
   stats(): TorrentStats {
-    const d = this.transfers.downloader;
+    // Not made for it: a fresh downloader's figures are these zeros.
+    const d = this.transfers.madeDownloader;
     return torrentStats({
       state: this.stateValue,
       metainfo: this.metainfo,
@@ -711,10 +712,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       awaitingMetadata: this.awaitingMetadata,
       candidates: this.candidates.size,
       sessions: this.peerSessions.values(),
-      received: d.received,
+      received: d?.received ?? 0,
       sent: this.peerSet.uploadedPayload(),
-      wasted: d.wasted,
-      hashFailures: d.hashFailures,
+      wasted: d?.wasted ?? 0,
+      hashFailures: d?.hashFailures ?? 0,
       previous: this.previous,
       webSeeds: this.seeds.stats(),
     });
