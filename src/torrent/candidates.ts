@@ -79,8 +79,8 @@ interface CandidateMaps {
 
 export class CandidateList {
   /**
-   * Made on the first address or connection: a seed nobody dials holds none of it (seven empty
-   * Maps and a Set, ~1.4 KB each torrent).
+   * Made on the first address or connection: a seed nobody dials holds none of it (six empty
+   * Maps and a Set, ~1.3 KB each torrent).
    */
   private maps: CandidateMaps | undefined;
   private get m(): CandidateMaps {
