@@ -19,6 +19,7 @@ import { DisconnectReason, POLITE_REASONS, disconnectInfo, type DisconnectInfo }
 import { IncomingStage, OutgoingStage, type Established } from './establish.js';
 import { reasonForError } from './error-reason.js';
 import { SendQueue } from './send-queue.js';
+import { TICK, tickQueue, type TickQueue } from './tick-queue.js';
 import { DEFAULT_INPUT_BUDGET, InputBudget } from './input-budget.js';
 import { PeerBase, type PeerIdentity } from './peer-base.js';
 import { resolveTimeouts, type ResolvedTimeouts } from './defaults.js';
@@ -110,7 +111,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private readonly out: SendQueue;
   private decrypt: Rc4 | null = null;
   private handshakeTimer: TimerHandle | undefined;
-  private ticker: TimerHandle | undefined;
+  /** Where its keep-alive and timeout checks tick, shared with every peer of the same period. */
+  private ticks: TickQueue | undefined;
   private lingerTimer: TimerHandle | undefined;
   private lastReceived = 0;
   private lastSent = 0;
@@ -189,7 +191,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.closeInfo = info;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
-    for (const t of [this.handshakeTimer, this.ticker]) t?.cancel();
+    this.handshakeTimer?.cancel();
+    this.ticks?.remove(this);
     this.dial?.abort();
     const conn = this.conn;
     if (conn && !conn.destroyed) {
@@ -395,7 +398,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
     const early = this.early;
     this.early = [];
     for (const m of early) this.send(m);
-    this.ticker = this.clock.setInterval(() => this.tick(), tickInterval(this.timeouts));
+    this.ticks = tickQueue(this.clock, tickInterval(this.timeouts));
+    this.ticks.add(this);
     this.emit('handshake', info);
     if (!this.closed && e.rest.length) this.feed(e.rest);
     if (!this.closed) this.out.flush();
@@ -466,7 +470,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.lastUseful = this.clock.now();
   }
 
-  private tick(): void {
+  /** @internal The tick queue's call. */
+  [TICK](): void {
     if (this.closed) return;
     const now = this.clock.now();
     if (now - this.lastReceived >= this.timeouts.idle) return this.close(DisconnectReason.IDLE_TIMEOUT);

@@ -30,9 +30,22 @@ interface PieceRecord {
 /** Failed v2 pieces whose block leaves are kept while proven leaves are fetched. */
 const MAX_LEAF_PIECES = 256;
 
+const NO_PIECES: ReadonlyMap<number, PieceRecord> = new Map();
+
+interface BlameLedgerMaps {
+  readonly pieces: Map<number, PieceRecord>;
+  readonly leafAttempts: Map<number, (BlockEvidence | undefined)[][]>;
+}
+
 export class BlameLedger {
-  private readonly pieces = new Map<number, PieceRecord>();
-  private readonly leafAttempts = new Map<number, (BlockEvidence | undefined)[][]>();
+  // Made on the first failed piece (~0.4 KB empty).
+  private maps: BlameLedgerMaps | undefined;
+  private get m(): BlameLedgerMaps {
+    return (this.maps ??= {
+      pieces: new Map(),
+      leafAttempts: new Map(),
+    });
+  }
 
   /**
    * A complete piece failed. Returns the hosts proven guilty: the sender of every block, when
@@ -58,9 +71,9 @@ export class BlameLedger {
 
   /** The piece passed: the senders of remembered blocks that differ from the good ones are guilty. */
   passed(piece: number, good: readonly Buffer[]): string[] {
-    const rec = this.pieces.get(piece);
+    const rec = this.maps?.pieces.get(piece);
     if (!rec) return [];
-    this.pieces.delete(piece);
+    this.maps?.pieces.delete(piece);
     const guilty = new Set<string>();
     for (const attempt of rec.attempts)
       attempt.forEach((blk, i) => {
@@ -71,12 +84,12 @@ export class BlameLedger {
 
   /** The piece failed with several senders and has not passed since: fetch it from one peer. */
   needsSolo(piece: number): boolean {
-    return this.pieces.has(piece);
+    return this.maps?.pieces.has(piece) ?? false;
   }
 
   /** Pieces waiting for a single-peer download. */
   get soloPieces(): IterableIterator<number> {
-    return this.pieces.keys();
+    return (this.maps?.pieces ?? NO_PIECES).keys();
   }
 
   /**
@@ -85,7 +98,7 @@ export class BlameLedger {
    * a time; when every candidate had its turn, a new round starts. Undefined if none.
    */
   chooseSolo(piece: number, candidates: readonly string[]): string | undefined {
-    const rec = this.pieces.get(piece);
+    const rec = this.maps?.pieces.get(piece);
     if (!rec || candidates.length === 0) return undefined;
     let pick = candidates.find((h) => !rec.tried.has(h) && !rec.contributors.has(h));
     pick ??= candidates.find((h) => !rec.tried.has(h));
@@ -102,10 +115,10 @@ export class BlameLedger {
    * proven leaves arrive (`leavesKnown`). Bounded like the attempts.
    */
   rememberLeaves(piece: number, blocks: readonly (BlockEvidence | undefined)[]): void {
-    let list = this.leafAttempts.get(piece);
+    let list = this.maps?.leafAttempts.get(piece);
     if (!list) {
-      if (this.leafAttempts.size >= MAX_LEAF_PIECES) return;
-      this.leafAttempts.set(piece, (list = []));
+      if (this.m.leafAttempts.size >= MAX_LEAF_PIECES) return;
+      this.m.leafAttempts.set(piece, (list = []));
     }
     list.push([...blocks]);
     if (list.length > MAX_ATTEMPTS) list.shift();
@@ -116,29 +129,29 @@ export class BlameLedger {
    * (exact, per 16 KiB block). When someone is named, the piece's single-peer round is over.
    */
   leavesKnown(piece: number, leaves: readonly Buffer[]): string[] {
-    const list = this.leafAttempts.get(piece);
+    const list = this.maps?.leafAttempts.get(piece);
     if (!list) return [];
-    this.leafAttempts.delete(piece);
+    this.maps?.leafAttempts.delete(piece);
     const guilty = new Set<string>();
     for (const attempt of list)
       attempt.forEach((blk, i) => {
         if (blk && leaves[i] && !blk.digest.equals(leaves[i])) guilty.add(blk.sender);
       });
-    if (guilty.size > 0) this.pieces.delete(piece);
+    if (guilty.size > 0) this.maps?.pieces.delete(piece);
     return [...guilty];
   }
 
   /** Forget every record (the torrent re-checks from scratch). */
   clear(): void {
-    this.pieces.clear();
-    this.leafAttempts.clear();
+    this.maps?.pieces.clear();
+    this.maps?.leafAttempts.clear();
   }
 
   private remember(piece: number, blocks: readonly (BlockEvidence | undefined)[]): void {
-    let rec = this.pieces.get(piece);
+    let rec = this.maps?.pieces.get(piece);
     if (!rec) {
       rec = { attempts: [], contributors: new Set(), tried: new Set() };
-      this.pieces.set(piece, rec);
+      this.m.pieces.set(piece, rec);
     }
     rec.attempts.push([...blocks]);
     if (rec.attempts.length > MAX_ATTEMPTS) rec.attempts.shift();

@@ -66,15 +66,31 @@ function tierOf(c: Candidate): Tier {
   return c.source.kind === 'resume' ? Tier.Proven : Tier.Untried;
 }
 
-export class CandidateList {
+interface CandidateMaps {
   /** One insertion-ordered map per tier (oldest first within a tier). */
-  private readonly tiers: Map<string, Candidate>[] = Array.from({ length: TIERS }, () => new Map());
+  readonly tiers: Map<string, Candidate>[];
   /** Which tier holds each address. */
-  private readonly where = new Map<string, Map<string, Candidate>>();
+  readonly where: Map<string, Map<string, Candidate>>;
   /** Connected or connecting addresses (not handed out again), with their hints for later. */
-  private readonly busy = new Map<string, PeerHints | undefined>();
+  readonly busy: Map<string, PeerHints | undefined>;
   /** Addresses that had a working connection, so a later close or failure keeps them proven. */
-  private readonly proven = new Set<string>();
+  readonly proven: Set<string>;
+}
+
+export class CandidateList {
+  /**
+   * Made on the first address or connection: a seed nobody dials holds none of it (six empty
+   * Maps and a Set, ~1.3 KB each torrent).
+   */
+  private maps: CandidateMaps | undefined;
+  private get m(): CandidateMaps {
+    return (this.maps ??= {
+      tiers: Array.from({ length: TIERS }, () => new Map()),
+      where: new Map(),
+      busy: new Map(),
+      proven: new Set(),
+    });
+  }
   /** Our address as peers see it (BEP 40 ranks against it); undefined until known. */
   private self: PeerAddress | undefined;
   /** Bumped when `self` changes: ranks of older generations are stale. */
@@ -87,7 +103,7 @@ export class CandidateList {
   ) {}
 
   get size(): number {
-    return this.where.size;
+    return this.maps?.where.size ?? 0;
   }
 
   /** Adds addresses; returns those that were new. */
@@ -96,11 +112,11 @@ export class CandidateList {
     for (const a of addrs) {
       if (!(a.port > 0 && a.port < 65536) || banned(a.host)) continue;
       const key = formatAddress(a);
-      if (this.busy.has(key)) {
-        if (a.hints) this.busy.set(key, { ...this.busy.get(key), ...a.hints });
+      if (this.m.busy.has(key)) {
+        if (a.hints) this.m.busy.set(key, { ...this.m.busy.get(key), ...a.hints });
         continue;
       }
-      const known = this.where.get(key)?.get(key);
+      const known = this.m.where.get(key)?.get(key);
       // Another source may know more (PEX flags for an address a tracker gave).
       if (known && a.hints) known.hints = { ...known.hints, ...a.hints };
       if (known) {
@@ -138,12 +154,12 @@ export class CandidateList {
   next(now: number, usable: (c: Candidate) => boolean): Candidate | undefined {
     // The dialer asks every torrent on each round: 1,000 seeds without candidates would
     // otherwise allocate four Map iterators each, per round, for nothing.
-    if (this.where.size === 0) return undefined;
+    if (!this.maps || this.maps.where.size === 0) return undefined;
     for (let t = 0; t < TIERS; t++) {
       const ranked = this.self !== undefined && (t === Tier.Untried || t === Tier.Failed);
       let best: Candidate | undefined;
       let bestRank = -1;
-      for (const c of this.tiers[t]!.values()) {
+      for (const c of this.m.tiers[t]!.values()) {
         if (c.retryAt > now) continue;
         const rank = ranked ? this.rankOf(c) : 0;
         if ((best && rank <= bestRank) || !usable(c)) continue;
@@ -154,7 +170,7 @@ export class CandidateList {
       if (!best) continue;
       const key = formatAddress(best);
       this.take(key);
-      this.busy.set(key, best.hints);
+      this.m.busy.set(key, best.hints);
       return best;
     }
     return undefined;
@@ -162,47 +178,49 @@ export class CandidateList {
 
   /** Any candidate is due now. */
   hasDue(now: number): boolean {
-    for (const tier of this.tiers) for (const c of tier.values()) if (c.retryAt <= now) return true;
+    if (!this.maps) return false;
+    for (const tier of this.m.tiers) for (const c of tier.values()) if (c.retryAt <= now) return true;
     return false;
   }
 
   /** The attempt failed before the handshake: retry later, or give up. */
   failed(c: Candidate, now: number): void {
     const key = formatAddress(c);
-    this.busy.delete(key);
+    this.m.busy.delete(key);
     c.failures++;
     const user = c.source.kind === 'user';
     if (c.failures >= this.maxFailures && !user) return;
     const delay = this.retryBaseMs * 2 ** Math.min(c.failures - 1, 16);
     c.retryAt = now + (user ? Math.min(delay, MAX_USER_RETRY_MS) : delay);
-    if (this.where.has(key) || !this.makeRoom(c)) return;
+    if (this.m.where.has(key) || !this.makeRoom(c)) return;
     this.put(key, c);
   }
 
   /** A connection (ours or theirs) to this address exists. */
   markBusy(a: PeerAddress): void {
     const key = formatAddress(a);
-    const hints = this.where.get(key)?.get(key)?.hints ?? this.busy.get(key);
+    const hints = this.m.where.get(key)?.get(key)?.hints ?? this.m.busy.get(key);
     this.take(key);
-    this.busy.set(key, hints);
-    this.proven.add(key);
+    this.m.busy.set(key, hints);
+    this.m.proven.add(key);
     // Bounded like everything else: the oldest proven addresses are forgotten first.
-    if (this.proven.size > 4 * this.maxCandidates) this.proven.delete(this.proven.values().next().value!);
+    if (this.m.proven.size > 4 * this.maxCandidates)
+      this.m.proven.delete(this.m.proven.values().next().value!);
   }
 
   /** A connection ended: the address may be tried again later. */
   release(a: PeerAddress, source: PeerSource, now: number, retry: boolean): void {
     const key = formatAddress(a);
-    const hints = this.busy.get(key);
-    this.busy.delete(key);
-    if (!retry || this.where.has(key)) return;
+    const hints = this.m.busy.get(key);
+    this.m.busy.delete(key);
+    if (!retry || this.m.where.has(key)) return;
     const c: Candidate = {
       host: a.host,
       port: a.port,
       source,
       failures: 1,
       retryAt: now + this.retryBaseMs,
-      good: this.proven.has(key),
+      good: this.m.proven.has(key),
     };
     if (hints) c.hints = hints;
     if (this.makeRoom(c)) this.put(key, c);
@@ -213,11 +231,13 @@ export class CandidateList {
    * resume data was wrong), so the seeds it dropped as 'both seeds' are worth dialling now.
    */
   retryAllNow(now: number): void {
-    for (const tier of this.tiers) for (const c of tier.values()) c.retryAt = Math.min(c.retryAt, now);
+    if (!this.maps) return;
+    for (const tier of this.m.tiers) for (const c of tier.values()) c.retryAt = Math.min(c.retryAt, now);
   }
 
   removeHost(host: string): void {
-    for (const tier of this.tiers) for (const [key, c] of tier) if (c.host === host) this.take(key);
+    if (!this.maps) return;
+    for (const tier of this.m.tiers) for (const [key, c] of tier) if (c.host === host) this.take(key);
   }
 
   /**
@@ -225,8 +245,9 @@ export class CandidateList {
    * with. Untried and failed ones are not: a tracker's junk must not outlive the session.
    */
   addresses(): PeerAddress[] {
+    if (!this.maps) return [];
     const out: PeerAddress[] = [];
-    for (const c of [...this.tiers[Tier.User]!.values(), ...this.tiers[Tier.Proven]!.values()])
+    for (const c of [...this.m.tiers[Tier.User]!.values(), ...this.m.tiers[Tier.Proven]!.values()])
       if (c.good || c.failures === 0 || c.source.kind === 'user') out.push({ host: c.host, port: c.port });
     return out;
   }
@@ -237,7 +258,7 @@ export class CandidateList {
    * else the oldest). An untried newcomer may also replace an untried candidate it outranks.
    */
   private makeRoom(c: Candidate): boolean {
-    if (this.where.size < this.maxCandidates) return true;
+    if (this.m.where.size < this.maxCandidates) return true;
     const tier = tierOf(c);
     for (let worst: number = TIERS - 1; worst > tier; worst--) {
       const victim = this.victim(worst);
@@ -255,7 +276,7 @@ export class CandidateList {
 
   /** The candidate of `tier` to evict first. */
   private victim(tier: number): [string, Candidate] | undefined {
-    const list = this.tiers[tier]!;
+    const list = this.m.tiers[tier]!;
     if (tier !== Tier.Untried || !this.self) return list.entries().next().value;
     let low: [string, Candidate] | undefined;
     for (const entry of list) if (!low || this.rankOf(entry[1]) < this.rankOf(low[1])) low = entry;
@@ -273,13 +294,13 @@ export class CandidateList {
   }
 
   private put(key: string, c: Candidate): void {
-    const tier = this.tiers[tierOf(c)]!;
+    const tier = this.m.tiers[tierOf(c)]!;
     tier.set(key, c);
-    this.where.set(key, tier);
+    this.m.where.set(key, tier);
   }
 
   private take(key: string): void {
-    this.where.get(key)?.delete(key);
-    this.where.delete(key);
+    this.m.where.get(key)?.delete(key);
+    this.m.where.delete(key);
   }
 }

@@ -15,15 +15,28 @@ import type { PieceVerification } from './verification.js';
 /** Default: a file is stat-ed at most this often while its pieces are being served (ms). */
 export const DISK_WATCH_INTERVAL_MS = 5000;
 
+const NO_FILES: ReadonlySet<number> = new Set();
+
+interface DiskWatchMaps {
+  /** Files that differ from the baseline (sticky until the next check re-baselines). */
+  readonly changedFiles: Set<number>;
+  readonly stats: Map<number, Promise<void>>;
+}
+
 export class DiskWatch {
+  // Made on the first change or stat: most torrents never upload a piece (~0.4 KB empty).
+  private maps: DiskWatchMaps | undefined;
+  private get m(): DiskWatchMaps {
+    return (this.maps ??= {
+      changedFiles: new Set(),
+      stats: new Map(),
+    });
+  }
   private baseline: (FileStat | undefined)[] = [];
   private readonly statAt: Float64Array;
-  /** Files that differ from the baseline (sticky until the next check re-baselines). */
-  private readonly changedFiles = new Set<number>();
   /** Writes of ours in flight per file, and files written since their last stat. */
   private readonly writing: Uint32Array;
   private readonly ours: Uint8Array;
-  private readonly stats = new Map<number, Promise<void>>();
   /** Set by a re-baseline: stats that were in flight then are ignored. */
   private generation = 0;
 
@@ -48,7 +61,7 @@ export class DiskWatch {
     const stats = known ?? (await this.storage().fileStats());
     if (gen !== this.generation) return;
     this.baseline = stats;
-    this.changedFiles.clear();
+    this.maps?.changedFiles.clear();
     // The first read of each file after the check stats it: a change right after the check
     // (or during it) is seen at once; later ones within the interval.
     this.statAt.fill(-Infinity);
@@ -63,7 +76,7 @@ export class DiskWatch {
 
   /** Files found changed since the baseline. */
   get changed(): ReadonlySet<number> {
-    return this.changedFiles;
+    return this.maps?.changedFiles ?? NO_FILES;
   }
 
   /** A write of ours to the piece starts / ended (its files' new size and mtime are ours). */
@@ -87,11 +100,11 @@ export class DiskWatch {
     const now = this.clock.now();
     const due: Promise<void>[] = [];
     for (const f of files) {
-      if (this.changedFiles.has(f)) return true;
+      if (this.maps?.changedFiles.has(f)) return true;
       if (now - this.statAt[f]! >= this.intervalMs) due.push(this.restat(f, now));
     }
     if (due.length > 0) await Promise.all(due);
-    return files.some((f) => this.changedFiles.has(f));
+    return files.some((f) => this.maps?.changedFiles.has(f));
   }
 
   /**
@@ -113,7 +126,7 @@ export class DiskWatch {
   piecesToRecheck(piece: number): Bitfield {
     const out = new Bitfield(this.layout.pieceCount);
     out.set(piece);
-    for (const f of new Set([...this.filesOf(piece), ...this.changedFiles])) {
+    for (const f of new Set([...this.filesOf(piece), ...this.m.changedFiles])) {
       const span = filePieces(this.layout, f);
       for (let p = span?.first ?? 0; span && p <= span.last; p++) out.set(p);
     }
@@ -121,7 +134,7 @@ export class DiskWatch {
   }
 
   private restat(f: number, now: number): Promise<void> {
-    const running = this.stats.get(f);
+    const running = this.maps?.stats.get(f);
     if (running) return running;
     this.statAt[f] = now;
     const gen = this.generation;
@@ -135,13 +148,13 @@ export class DiskWatch {
           return;
         }
         const was = this.baseline[f];
-        if (!sameStat(was, st)) this.changedFiles.add(f);
+        if (!sameStat(was, st)) this.m.changedFiles.add(f);
       })
       .catch(() => {
         // Cannot stat: the read itself will tell (missing or short file).
       })
-      .finally(() => this.stats.delete(f));
-    this.stats.set(f, p);
+      .finally(() => this.maps?.stats.delete(f));
+    this.m.stats.set(f, p);
     return p;
   }
 

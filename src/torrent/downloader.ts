@@ -38,23 +38,37 @@ import {
 
 export { defaultDownloaderTuning, type DownloaderHost, type DownloaderTuning } from './downloader-host.js';
 
+const NO_ASSEMBLIES: ReadonlyMap<number, PieceAssembly> = new Map();
+
+interface DownloaderMaps {
+  readonly assemblies: Map<number, PieceAssembly>;
+  /** Unfinished-piece writes per piece (resume saves), which verified writes wait for. */
+  readonly persisting: Map<number, Promise<void>>;
+  readonly writes: Set<Promise<void>>;
+}
+
 export class Downloader {
+  // Made on the first block or write: a seed never assembles a piece (three empty Maps, ~0.6 KB).
+  private maps: DownloaderMaps | undefined;
+  private get m(): DownloaderMaps {
+    return (this.maps ??= {
+      assemblies: new Map(),
+      persisting: new Map(),
+      writes: new Set(),
+    });
+  }
   readonly picker: PiecePicker;
   /** Evidence from failed pieces: who lied, and which pieces must be fetched from one peer. */
   readonly blame = new BlameLedger();
-  private readonly assemblies = new Map<number, PieceAssembly>();
   private readonly bpp: number;
   private readonly blockSize: number;
   private bufferedBytes = 0;
   private readonly buffers: PieceBufferPool;
   /** Incremental hashing here, or whole pieces in the worker pool. */
   private readonly hashing: HashPlacement;
-  /** Unfinished-piece writes per piece (resume saves), which verified writes wait for. */
-  private readonly persisting = new Map<number, Promise<void>>();
   /** Set by reset(): hashes and writes still in flight are then ignored. */
   private generation = 0;
   private writingBytes = 0;
-  private readonly writes = new Set<Promise<void>>();
   /** Bytes thrown away: duplicates, unrequested blocks, failed pieces. */
   wasted = 0;
   hashFailures = 0;
@@ -83,10 +97,10 @@ export class Downloader {
       picker: this.picker,
       blame: this.blame,
       sessions: () => this.host.sessions(),
-      assembly: (piece) => this.assemblies.get(piece),
+      assembly: (piece) => this.maps?.assemblies.get(piece),
       discard: (a) => {
         this.wasted += a.receivedBytes;
-        this.assemblies.delete(a.piece);
+        this.maps?.assemblies.delete(a.piece);
         this.release(a);
       },
       updateInterest: (s) => this.updateInterest(s),
@@ -107,7 +121,7 @@ export class Downloader {
 
   /** Pieces being assembled with their received blocks (for resume data). */
   get assembling(): ReadonlyMap<number, PieceAssembly> {
-    return this.assemblies;
+    return this.maps?.assemblies ?? NO_ASSEMBLIES;
   }
 
   get pendingWriteBytes(): number {
@@ -116,7 +130,7 @@ export class Downloader {
 
   /** Resolves when every started piece write has finished (failed writes included). */
   async settle(): Promise<void> {
-    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+    while (this.maps && this.maps.writes.size > 0) await Promise.allSettled([...this.maps.writes]);
   }
 
   // ---- peer lifecycle -------------------------------------------------------------------------
@@ -240,17 +254,17 @@ export class Downloader {
       return;
     }
     this.received += block.length;
-    let a = this.assemblies.get(index);
+    let a = this.maps?.assemblies.get(index);
     if (!a) {
       const size = this.host.metainfo.pieceSize(index);
       const hasher = this.hashing.offload ? undefined : this.host.verification.hasher(index);
       a = new PieceAssembly(index, size, this.blockSize, this.buffers.take(), hasher);
-      this.assemblies.set(index, a);
+      this.m.assemblies.set(index, a);
       this.bufferedBytes += a.buffer.length;
     }
     a.add(begin, block, s.peer.host);
     if (a.complete) {
-      this.assemblies.delete(index);
+      this.maps?.assemblies.delete(index);
       if (!a.incremental) void this.hashInPool(a);
       else this.finishPiece(a, a.digest());
     }
@@ -333,7 +347,7 @@ export class Downloader {
   private writePiece(a: PieceAssembly): void {
     const size = a.size;
     this.writingBytes += size;
-    const before = this.persisting.get(a.piece) ?? Promise.resolve();
+    const before = this.maps?.persisting.get(a.piece) ?? Promise.resolve();
     const p = before
       .then(() => this.host.storage().write(a.piece, 0, a.data))
       .then(
@@ -343,10 +357,10 @@ export class Downloader {
       .finally(() => {
         this.writingBytes -= size;
         this.release(a);
-        this.writes.delete(p);
+        this.maps?.writes.delete(p);
         this.fillAll();
       });
-    this.writes.add(p);
+    this.m.writes.add(p);
   }
 
   // ---- requesting -----------------------------------------------------------------------------
@@ -470,7 +484,13 @@ export class Downloader {
    * is harmless there: the piece is not in `have`) and returns their block bitmaps for resume data.
    */
   async persistUnfinished(): Promise<UnfinishedPiece[]> {
-    return persistUnfinished(this.assemblies.values(), this.blockSize, this.host.storage(), this.persisting);
+    if (!this.maps) return [];
+    return persistUnfinished(
+      this.m.assemblies.values(),
+      this.blockSize,
+      this.host.storage(),
+      this.m.persisting,
+    );
   }
 
   /** Reads back the blocks of unfinished pieces saved by persistUnfinished (call before any peer). */
@@ -479,13 +499,13 @@ export class Downloader {
     const storage = this.host.storage();
     const m = this.host.metainfo;
     for (const u of unfinished) {
-      if (this.picker.hasPiece(u.piece) || this.assemblies.has(u.piece)) continue;
+      if (this.picker.hasPiece(u.piece) || this.maps?.assemblies.has(u.piece)) continue;
       const size = m.pieceSize(u.piece);
       if (u.blocks.size !== Math.ceil(size / this.blockSize) || u.blocks.empty || u.blocks.complete) continue;
       const hasher = this.host.verification.hasher(u.piece);
       const a = new PieceAssembly(u.piece, size, this.blockSize, this.buffers.take(), hasher);
       await readUnfinished(a, u.blocks, storage);
-      this.assemblies.set(u.piece, a);
+      this.m.assemblies.set(u.piece, a);
       this.bufferedBytes += a.buffer.length;
       this.picker.restorePartial(u.piece, u.blocks);
       restored += u.blocks.count;
@@ -496,8 +516,8 @@ export class Downloader {
   /** Forgets everything in progress (stop / recheck). */
   reset(): void {
     this.generation++;
-    for (const a of this.assemblies.values()) this.release(a);
-    this.assemblies.clear();
+    if (this.maps) for (const a of this.maps.assemblies.values()) this.release(a);
+    this.maps?.assemblies.clear();
   }
 }
 

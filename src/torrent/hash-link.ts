@@ -42,7 +42,8 @@ export interface HashLinkHost {
 
 export class TorrentHashes {
   private current: { meta: Metainfo; x: HashExchange } | undefined;
-  private readonly leafReads = new Map<WireSession, number>();
+  // Made on the first leaf-hash read (v2 only).
+  private leafReads: Map<WireSession, number> | undefined;
 
   constructor(private readonly host: HashLinkHost) {}
 
@@ -123,7 +124,7 @@ export class TorrentHashes {
 
   peerGone(s: WireSession): void {
     this.current?.x.peerGone(s);
-    this.leafReads.delete(s);
+    this.leafReads?.delete(s);
     this.requestAll();
   }
 
@@ -132,13 +133,13 @@ export class TorrentHashes {
    * reads per peer at a time; everything else is refused.
    */
   private answerLeaves(s: WireSession, x: HashExchange, m: HashRequestMessage, piece: number): void {
-    const reads = this.leafReads.get(s) ?? 0;
+    const reads = this.leafReads?.get(s) ?? 0;
     if (!this.host.have(piece) || reads >= LEAF_READS_PER_PEER) return s.peer.rejectHashes(m);
-    this.leafReads.set(s, reads + 1);
+    (this.leafReads ??= new Map()).set(s, reads + 1);
     const done = (hashes: Buffer | undefined): void => {
-      const n = (this.leafReads.get(s) ?? 1) - 1;
-      if (n > 0) this.leafReads.set(s, n);
-      else this.leafReads.delete(s);
+      const n = (this.leafReads?.get(s) ?? 1) - 1;
+      if (n > 0) (this.leafReads ??= new Map()).set(s, n);
+      else this.leafReads?.delete(s);
       if (s.peer.closed) return;
       if (hashes) s.peer.sendHashes(m, hashes);
       else s.peer.rejectHashes(m);

@@ -67,7 +67,7 @@ export class TorrentLifecycle {
   /** No requests, every peer choked, uploads dropped (connections stay). */
   pauseTransfers(): void {
     const { host } = this;
-    host.transfers.downloader.cancelAll();
+    host.transfers.madeDownloader?.cancelAll();
     for (const s of host.peerSessions.values()) {
       if (!s.peer.amChoking) s.peer.choke();
       host.transfers.uploader.clear(s);
@@ -92,12 +92,13 @@ export class TorrentLifecycle {
     host.choking.stop();
     for (const s of [...host.peerSessions.values()]) s.peer.close(reason);
     host.seeds.closeAll(reason);
-    await host.transfers.downloader.settle();
+    await host.transfers.madeDownloader?.settle();
     // Resume data is saved while pieces in progress are still known.
     if (beforeClose && !wasChecking && host.state() !== 'stopped') await beforeClose();
     // Pieces still being hashed are dropped; pieces being written are waited for.
-    host.transfers.downloader.reset();
-    await host.transfers.downloader.settle();
+    const d = host.transfers.madeDownloader;
+    d?.reset();
+    await d?.settle();
     host.transfers.cache.clear();
     if (host.state() !== 'error') host.setState('stopped');
     await host.closeStorage();
@@ -145,6 +146,6 @@ export class TorrentLifecycle {
     for (const s of [...host.peerSessions.values()])
       s.peer.close(DisconnectReason.TORRENT_STOPPED, err.message);
     host.errored(err);
-    void host.transfers.downloader.settle().then(() => host.closeStorage());
+    void (host.transfers.madeDownloader?.settle() ?? Promise.resolve()).then(() => host.closeStorage());
   }
 }

@@ -16,10 +16,13 @@ export interface PathsHost {
   storage(): Storage;
 }
 
+const NO_RENAMES: FileRenames = new Map();
+
 export class TorrentPaths {
   private savePathValue: string;
   /** Files moved by rename: index → path components (the metainfo's otherwise). */
-  private readonly renames = new Map<number, readonly string[]>();
+  // Made on the first rename.
+  private renames: Map<number, readonly string[]> | undefined;
 
   constructor(
     private readonly host: PathsHost,
@@ -28,7 +31,7 @@ export class TorrentPaths {
   ) {
     this.savePathValue = savePath;
     const count = host.metainfo().files.length;
-    for (const [i, p] of renames ?? []) if (i < count) this.renames.set(i, p);
+    for (const [i, p] of renames ?? []) if (i < count) (this.renames ??= new Map()).set(i, p);
   }
 
   get savePath(): string {
@@ -36,21 +39,21 @@ export class TorrentPaths {
   }
 
   get fileRenames(): FileRenames {
-    return this.renames;
+    return this.renames ?? NO_RENAMES;
   }
 
   filePath(i: number): readonly string[] {
-    return this.renames.get(i) ?? this.host.metainfo().files[i]!.path;
+    return this.renames?.get(i) ?? this.host.metainfo().files[i]!.path;
   }
 
   get layout(): StorageLayout {
-    return renamedLayout(this.host.metainfo(), this.renames);
+    return renamedLayout(this.host.metainfo(), this.renames ?? NO_RENAMES);
   }
 
   /** The torrent's name follows its top folder (or its single file), as Transmission's does. */
   currentName(): string {
     const m = this.host.metainfo();
-    if (this.renames.size === 0) return m.name;
+    if (!this.renames?.size) return m.name;
     const tops = new Set(m.files.flatMap((f, i) => (f.pad ? [] : [this.filePath(i)[0]!])));
     return tops.size === 1 ? [...tops][0]! : m.name;
   }
@@ -83,8 +86,8 @@ export class TorrentPaths {
     const st = this.host.storage();
     if (st.rename) await st.rename(src, dest);
     for (const [i, p] of plan) {
-      if (p.join('/') === files[i]!.path.join('/')) this.renames.delete(i);
-      else this.renames.set(i, p);
+      if (p.join('/') === files[i]!.path.join('/')) this.renames?.delete(i);
+      else (this.renames ??= new Map()).set(i, p);
     }
     return { from: src.join('/'), to: dest.join('/') };
   }

@@ -5,9 +5,20 @@
  */
 import type { Storage } from '../storage/storage.js';
 
+interface ReadCacheMaps {
+  readonly entries: Map<number, Promise<Buffer>>;
+  readonly sizes: Map<number, number>;
+}
+
 export class ReadCache {
-  private readonly entries = new Map<number, Promise<Buffer>>();
-  private readonly sizes = new Map<number, number>();
+  // Made on the first read: an idle seed's cache holds nothing (two empty Maps, ~0.4 KB).
+  private maps: ReadCacheMaps | undefined;
+  private get m(): ReadCacheMaps {
+    return (this.maps ??= {
+      entries: new Map(),
+      sizes: new Map(),
+    });
+  }
   private bytes = 0;
 
   constructor(
@@ -20,19 +31,19 @@ export class ReadCache {
 
   /** The whole piece (a shared buffer: do not modify). */
   get(piece: number): Promise<Buffer> {
-    const hit = this.entries.get(piece);
+    const hit = this.maps?.entries.get(piece);
     if (hit) {
       // Re-insert: Map order is the LRU order.
-      this.entries.delete(piece);
-      this.entries.set(piece, hit);
+      this.maps?.entries.delete(piece);
+      this.m.entries.set(piece, hit);
       return hit;
     }
     const size = this.pieceSize(piece);
     const read = this.storage().read(piece, 0, size);
     const check = this.check;
     const p = check ? read.then(async (data) => (await check(piece, data), data)) : read;
-    this.entries.set(piece, p);
-    this.sizes.set(piece, size);
+    this.m.entries.set(piece, p);
+    this.m.sizes.set(piece, size);
     this.bytes += size;
     p.catch(() => this.drop(piece));
     this.evict();
@@ -40,20 +51,20 @@ export class ReadCache {
   }
 
   drop(piece: number): void {
-    if (!this.entries.delete(piece)) return;
-    this.bytes -= this.sizes.get(piece) ?? 0;
-    this.sizes.delete(piece);
+    if (!this.maps?.entries.delete(piece)) return;
+    this.bytes -= this.maps?.sizes.get(piece) ?? 0;
+    this.maps?.sizes.delete(piece);
   }
 
   clear(): void {
-    this.entries.clear();
-    this.sizes.clear();
+    this.maps?.entries.clear();
+    this.maps?.sizes.clear();
     this.bytes = 0;
   }
 
   private evict(): void {
-    for (const piece of this.entries.keys()) {
-      if (this.bytes <= this.budget || this.entries.size <= 1) break;
+    for (const piece of this.m.entries.keys()) {
+      if (this.bytes <= this.budget || this.m.entries.size <= 1) break;
       this.drop(piece);
     }
   }

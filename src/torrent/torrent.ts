@@ -702,7 +702,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   // ---- stats ----------------------------------------------------------------------------------
 
   stats(): TorrentStats {
-    const d = this.transfers.downloader;
+    // Not made for it: a fresh downloader's figures are these zeros.
+    const d = this.transfers.madeDownloader;
     return torrentStats({
       state: this.stateValue,
       metainfo: this.metainfo,
@@ -711,10 +712,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       awaitingMetadata: this.awaitingMetadata,
       candidates: this.candidates.size,
       sessions: this.peerSessions.values(),
-      received: d.received,
+      received: d?.received ?? 0,
       sent: this.peerSet.uploadedPayload(),
-      wasted: d.wasted,
-      hashFailures: d.hashFailures,
+      wasted: d?.wasted ?? 0,
+      hashFailures: d?.hashFailures ?? 0,
       previous: this.previous,
       webSeeds: this.seeds.stats(),
     });
@@ -755,7 +756,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    */
   persistUnfinished(): Promise<{ piece: number; blocks: Bitfield }[]> {
     if (this.stateValue === 'checking' || this.stateValue === 'error') return Promise.resolve([]);
-    return this.transfers.downloader.persistUnfinished();
+    return this.transfers.madeDownloader?.persistUnfinished() ?? Promise.resolve([]);
   }
 
   /** Payload rates measured over verified pieces and served blocks (bytes/s). */

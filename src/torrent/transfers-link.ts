@@ -53,19 +53,30 @@ export interface TransfersHost {
 }
 
 export class TorrentTransfers {
-  downloader!: Downloader;
+  /**
+   * Made on first use: a seed nobody connects to never builds its picker and downloader (~4 KB
+   * and their construction per torrent at a restart). Replaced by renewDownload().
+   */
+  private made: Downloader | undefined;
   uploader!: Uploader;
   cache!: ReadCache;
   /** Payload bytes thrown away by downloaders since replaced. */
   private wastedBefore = 0;
 
-  constructor(private readonly host: TransfersHost) {
-    this.downloader = this.newDownloader();
+  constructor(private readonly host: TransfersHost) {}
+
+  get downloader(): Downloader {
+    return (this.made ??= this.newDownloader());
+  }
+
+  /** The downloader if one is made; undefined: nothing to cancel, wait for or save. */
+  get madeDownloader(): Downloader | undefined {
+    return this.made;
   }
 
   /** Payload bytes received and thrown away this session (duplicates, unrequested, failed pieces). */
   get wasted(): number {
-    return this.wastedBefore + this.downloader.wasted;
+    return this.wastedBefore + (this.made?.wasted ?? 0);
   }
 
   /** A new read cache and uploader for the current metainfo and `have`. */
@@ -81,16 +92,18 @@ export class TorrentTransfers {
     });
   }
 
-  /** A new downloader for the current metainfo and `have` (after the metadata, or a check). */
+  /** A new downloader for the current metainfo and `have` (after the metadata, or a check), made when next used. */
   renewDownload(): void {
-    this.downloader = this.newDownloader();
+    // What a replaced downloader wasted still counts (wasted).
+    if (this.made) this.wastedBefore += this.made.wasted;
+    this.made = undefined;
   }
 
   /** Requests and uploads in flight and the read cache are dropped (before a check again). */
   dropTransfers(): void {
     for (const s of this.host.peerSessions.values()) {
       this.uploader.clear(s);
-      this.downloader.dropRequests(s, true);
+      this.made?.dropRequests(s, true);
     }
     this.cache.clear();
   }
@@ -120,9 +133,6 @@ export class TorrentTransfers {
   }
 
   private newDownloader(): Downloader {
-    // What a replaced downloader wasted still counts (wasted).
-    const old = this.downloader as Downloader | undefined;
-    if (old) this.wastedBefore += old.wasted;
     const host = this.host;
     const d = new Downloader(
       {

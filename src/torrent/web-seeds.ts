@@ -62,14 +62,31 @@ function initialPipeline(t: Partial<WebSeedTuning>): number {
   return Math.max(16, Math.min(t.maxRequests ?? d.maxRequests, Math.ceil(bytes / 16384)));
 }
 
+interface WebSeedMaps {
+  readonly kinds: Map<string, WebSeedKind>;
+  readonly links: Map<PeerLink, PeerSession<WebSeed>>;
+  readonly byUrl: Map<string, WebSeed>;
+  readonly dropped: Map<string, WebSeedErrorInfo>;
+  readonly delivered: Map<string, number>;
+  readonly lastErrors: Map<string, WebSeedErrorInfo>;
+}
+
+const NO_LINKS: ReadonlyMap<PeerLink, PeerSession<WebSeed>> = new Map();
+
 export class WebSeedSet {
   private readonly urls: string[] = [];
-  private readonly kinds = new Map<string, WebSeedKind>();
-  private readonly links = new Map<PeerLink, PeerSession<WebSeed>>();
-  private readonly byUrl = new Map<string, WebSeed>();
-  private readonly dropped = new Map<string, WebSeedErrorInfo>();
-  private readonly delivered = new Map<string, number>();
-  private readonly lastErrors = new Map<string, WebSeedErrorInfo>();
+  // Made on the first URL: most torrents have none, and six empty Maps are ~1.1 KB each torrent.
+  private maps: WebSeedMaps | undefined;
+  private get m(): WebSeedMaps {
+    return (this.maps ??= {
+      kinds: new Map(),
+      links: new Map(),
+      byUrl: new Map(),
+      dropped: new Map(),
+      delivered: new Map(),
+      lastErrors: new Map(),
+    });
+  }
 
   constructor(private readonly h: WebSeedSetHost) {}
 
@@ -82,14 +99,14 @@ export class WebSeedSet {
       return false;
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
-    const revived = this.dropped.delete(url);
+    const revived = this.m.dropped.delete(url);
     if (this.urls.includes(url)) {
       if (revived) this.sync();
       return revived;
     }
     if (this.urls.length >= MAX_WEB_SEEDS) return false;
     this.urls.push(url);
-    this.kinds.set(url, kind);
+    this.m.kinds.set(url, kind);
     this.sync();
     return true;
   }
@@ -100,15 +117,15 @@ export class WebSeedSet {
 
   /** Web seed sessions joined to the Downloader now. */
   get size(): number {
-    return this.links.size;
+    return this.maps?.links.size ?? 0;
   }
 
   session(link: PeerLink): PeerSession<WebSeed> | undefined {
-    return this.links.get(link);
+    return this.maps?.links.get(link);
   }
 
   sessions(): IterableIterator<PeerSession<WebSeed>> {
-    return this.links.values();
+    return (this.maps?.links ?? NO_LINKS).values();
   }
 
   /** Opens or closes the links to match what the torrent wants now. */
@@ -118,11 +135,11 @@ export class WebSeedSet {
       return;
     }
     for (const url of this.urls)
-      if (!this.byUrl.has(url) && !this.dropped.has(url)) this.open(url, this.h.fetcher);
+      if (!this.m.byUrl.has(url) && !this.m.dropped.has(url)) this.open(url, this.h.fetcher);
   }
 
   closeAll(reason: DisconnectReason): void {
-    for (const link of [...this.byUrl.values()]) link.close(reason);
+    if (this.maps) for (const link of [...this.maps.byUrl.values()]) link.close(reason);
   }
 
   /**
@@ -139,20 +156,20 @@ export class WebSeedSet {
   }
 
   private drop(url: string, message: string): void {
-    const link = this.byUrl.get(url);
-    if (!link || this.dropped.has(url)) return;
+    const link = this.m.byUrl.get(url);
+    if (!link || this.m.dropped.has(url)) return;
     const info: WebSeedErrorInfo = { url, code: 'WEBSEED_CORRUPT', message, dropped: true };
-    this.dropped.set(url, info);
-    this.lastErrors.set(url, info);
+    this.m.dropped.set(url, info);
+    this.m.lastErrors.set(url, info);
     this.h.error(info);
     link.close(DisconnectReason.CORRUPT_DATA, message);
   }
 
   stats(): WebSeedStats[] {
     return this.urls.map((url) => {
-      const link = this.byUrl.get(url);
-      const err = this.dropped.get(url) ?? link?.lastError ?? this.lastErrors.get(url);
-      const state: WebSeedStats['state'] = this.dropped.has(url)
+      const link = this.m.byUrl.get(url);
+      const err = this.m.dropped.get(url) ?? link?.lastError ?? this.m.lastErrors.get(url);
+      const state: WebSeedStats['state'] = this.m.dropped.has(url)
         ? 'dropped'
         : !link
           ? 'idle'
@@ -161,9 +178,9 @@ export class WebSeedSet {
             : 'connected';
       const s: WebSeedStats = {
         url,
-        kind: this.kinds.get(url) ?? 'url-list',
+        kind: this.m.kinds.get(url) ?? 'url-list',
         state,
-        downloaded: (this.delivered.get(url) ?? 0) + (link?.downloaded ?? 0),
+        downloaded: (this.m.delivered.get(url) ?? 0) + (link?.downloaded ?? 0),
         downloadRate: link?.downloadRate ?? 0,
       };
       if (err) s.error = { code: err.code, message: err.message };
@@ -180,23 +197,23 @@ export class WebSeedSet {
         torrent: this.h.metainfo(),
         fetcher,
         message: (l, m: Message) => {
-          const s = this.links.get(l);
+          const s = this.m.links.get(l);
           if (s) this.h.downloader().onMessage(s, m);
         },
         error: (_l, info) => {
-          this.lastErrors.set(url, info);
-          if (info.dropped) this.dropped.set(url, info);
+          this.m.lastErrors.set(url, info);
+          if (info.dropped) this.m.dropped.set(url, info);
           this.h.error(info);
         },
         closed: (l) => this.closed(l),
       },
       this.h.tuning,
-      this.kinds.get(url),
+      this.m.kinds.get(url),
     );
     const session = new PeerSession(link, url, clock.now());
     session.contiguous = true;
-    this.links.set(link, session);
-    this.byUrl.set(url, link);
+    this.m.links.set(link, session);
+    this.m.byUrl.set(url, link);
     const d = this.h.downloader();
     d.peerAdded(session);
     session.target = Math.max(session.target, initialPipeline(this.h.tuning ?? {}));
@@ -205,11 +222,11 @@ export class WebSeedSet {
   }
 
   private closed(link: WebSeed): void {
-    const s = this.links.get(link);
+    const s = this.m.links.get(link);
     if (!s) return;
-    this.links.delete(link);
-    this.byUrl.delete(link.url);
-    this.delivered.set(link.url, (this.delivered.get(link.url) ?? 0) + link.downloaded);
+    this.m.links.delete(link);
+    this.m.byUrl.delete(link.url);
+    this.m.delivered.set(link.url, (this.m.delivered.get(link.url) ?? 0) + link.downloaded);
     this.h.downloader().peerRemoved(s);
   }
 }

@@ -108,10 +108,24 @@ export function encodeExtendedHandshake(h: Partial<ExtendedHandshake>): Buffer {
  */
 const NO_EXTENSIONS: ReadonlyMap<string, number> = new Map();
 
+/**
+ * Our local ids, shared: every peer of a torrent registers the same names in the same order, so
+ * each registry points into one interned chain of immutable tables (~0.4 KB per connection
+ * otherwise). `after` maps the next register() call to the table it leads to.
+ */
+interface LocalIds {
+  readonly byName: ReadonlyMap<string, number>;
+  readonly byId: ReadonlyMap<number, string>;
+  after?: Map<string, LocalIds>;
+}
+
+const NO_LOCAL: LocalIds = { byName: new Map(), byId: new Map() };
+/** Interned tables in all (names come from code and the client's extensions; a bound all the same). */
+const MAX_INTERNED = 4096;
+let interned = 0;
+
 export class ExtensionRegistry {
-  // Made on the first register(): a connection without extensions keeps none.
-  private localByName: Map<string, number> | undefined;
-  private localById: Map<number, string> | undefined;
+  private local: LocalIds = NO_LOCAL;
   /** Replaced, never changed in place: every registry starts with the same empty map. */
   private remote: ReadonlyMap<string, number> = NO_EXTENSIONS;
 
@@ -121,34 +135,44 @@ export class ExtensionRegistry {
 
   /** Adds a local extension; returns its id (the next free id from 1, or `id` if given and free). */
   register(name: string, id?: number): number {
-    const byName = (this.localByName ??= new Map());
-    const byId = (this.localById ??= new Map());
-    const existing = byName.get(name);
+    const existing = this.local.byName.get(name);
     if (existing !== undefined) return existing;
-    let chosen = id;
-    if (chosen === undefined || byId.has(chosen) || chosen < 1 || chosen > 255) {
-      chosen = 1;
-      while (byId.has(chosen)) chosen++;
-      if (chosen > 255) throw new NbtError('WIRE_TOO_MANY_EXTENSIONS', 'more than 255 extensions');
+    const key = id === undefined ? name : `${name}\0${id}`;
+    let next = this.local.after?.get(key);
+    if (!next) {
+      const byId = this.local.byId;
+      let chosen = id;
+      if (chosen === undefined || byId.has(chosen) || chosen < 1 || chosen > 255) {
+        chosen = 1;
+        while (byId.has(chosen)) chosen++;
+        if (chosen > 255) throw new NbtError('WIRE_TOO_MANY_EXTENSIONS', 'more than 255 extensions');
+      }
+      next = {
+        byName: new Map(this.local.byName).set(name, chosen),
+        byId: new Map(byId).set(chosen, name),
+      };
+      if (interned < MAX_INTERNED) {
+        interned++;
+        (this.local.after ??= new Map()).set(key, next);
+      }
     }
-    byName.set(name, chosen);
-    byId.set(chosen, name);
-    return chosen;
+    this.local = next;
+    return next.byName.get(name)!;
   }
 
   /** Our id for `name`, if registered. */
   localId(name: string): number | undefined {
-    return this.localByName?.get(name);
+    return this.local.byName.get(name);
   }
 
   /** The name of one of our local ids (for decoding incoming extended messages). */
   nameOf(localId: number): string | undefined {
-    return this.localById?.get(localId);
+    return this.local.byId.get(localId);
   }
 
   /** The `m` dictionary for our extension handshake. */
   get localMap(): Map<string, number> {
-    return new Map(this.localByName ?? []);
+    return new Map(this.local.byName);
   }
 
   /**

@@ -390,6 +390,7 @@ test('a read spanning thousands of tiny files keeps the open descriptors bounded
     await r.close();
   }
   assert.ok(peak - base <= 8 + 16 + 8, `${peak - base} descriptors open at once`);
+});
 
 test('file storage: big writes (written in 32 KiB chunks) of uneven parts across files round-trip', async (t) => {
   const dir = await tempDir();

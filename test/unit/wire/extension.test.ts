@@ -95,3 +95,25 @@ test('ExtensionRegistry maps names to local and remote ids', () => {
   assert.equal(r.remoteId('ut_metadata'), 3);
   assert.deepEqual(r.remoteNames, ['ut_metadata']);
 });
+
+test('registries share their local tables, yet one registering more never changes another', () => {
+  const a = new ExtensionRegistry(['ut_metadata', 'ut_pex']);
+  const b = new ExtensionRegistry(['ut_metadata', 'ut_pex']);
+  assert.equal(a.register('lt_donthave'), 3);
+  assert.equal(b.localId('lt_donthave'), undefined);
+  assert.equal(b.nameOf(3), undefined);
+  // The same call with an explicit id leads elsewhere than without one.
+  assert.equal(b.register('lt_donthave', 9), 9);
+  assert.equal(a.localId('lt_donthave'), 3);
+  assert.deepEqual(
+    [...b.localMap],
+    [
+      ['ut_metadata', 1],
+      ['ut_pex', 2],
+      ['lt_donthave', 9],
+    ],
+  );
+  const c = new ExtensionRegistry(['ut_pex', 'ut_metadata']);
+  assert.deepEqual([c.localId('ut_pex'), c.localId('ut_metadata')], [1, 2]);
+  assert.equal(new ExtensionRegistry(['ut_metadata', 'ut_pex']).register('lt_donthave'), 3);
+});
