@@ -5,15 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { join } from 'node:path';
 import { httpAgents } from '../../../src/proxy/index.js';
 import { systemClock } from '../../../src/util/clock.js';
+import { selfSignedCert } from '../../helpers/tls-cert.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 function get(url: string, agent: http.Agent, ca?: Buffer): Promise<string> {
@@ -33,37 +31,13 @@ function get(url: string, agent: http.Agent, ca?: Buffer): Promise<string> {
 test('httpAgents through HTTP CONNECT: http:// in the tunnel, https:// with TLS inside it to the name asked for', async (t) => {
   const tmp = await tempDir();
   t.after(() => tmp.cleanup());
-  const key = join(tmp.path, 'key.pem');
-  const cert = join(tmp.path, 'cert.pem');
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  if (made.status !== 0) {
+  const tls = await selfSignedCert(tmp.path, 'DNS:localhost');
+  if (!tls) {
     t.skip('openssl not available');
     return;
   }
-  const pem = await readFile(cert);
-  const secure = https.createServer({ key: await readFile(key), cert: pem }, (req, res) =>
-    res.end(`tls ${req.url}`),
-  );
+  const pem = tls.cert;
+  const secure = https.createServer({ key: tls.key, cert: pem }, (req, res) => res.end(`tls ${req.url}`));
   const plain = http.createServer((req, res) => res.end(`plain ${req.url}`));
   // The proxy: CONNECT host:port, dialled on 127.0.0.1 (the name is only what we check).
   const targets: string[] = [];
