@@ -8,13 +8,11 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseTorrent } from '../src/metainfo/index.js';
 import { peerInstalled, peersDir } from '../test/helpers/real-peers.js';
-import { writeTestFile } from './create.bench.js';
+import { fastest, measureNbtCreate, writeTestFile } from './create-common.js';
 import { measureProcess, type ProcessMeasure, type Reporter } from './harness.js';
 
-const mainJs = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const ltCreate = join(peersDir, 'lt_create.py');
 
 export async function run(report: Reporter): Promise<void> {
@@ -46,26 +44,7 @@ export async function run(report: Reporter): Promise<void> {
             { timeoutMs: 600_000 },
           ),
         );
-        mine.push(
-          await measureProcess(
-            process.execPath,
-            [
-              mainJs,
-              'create',
-              file,
-              '-o',
-              ours,
-              '-l',
-              '20',
-              '--no-date',
-              '--force',
-              flag,
-              '--threads',
-              String(threads),
-            ],
-            { timeoutMs: 600_000 },
-          ),
-        );
+        mine.push(await measureNbtCreate(file, ours, threads, 600_000, [flag]));
       }
       for (const m of [...mine, ...lt]) if (m.code !== 0) throw new Error(`a ${version} creation run failed`);
       const a = parseTorrent(await readFile(ours));
@@ -74,10 +53,8 @@ export async function run(report: Reporter): Promise<void> {
         `${m.infoHashes.v1?.toString('hex') ?? '-'} ${m.infoHashes.v2?.toString('hex') ?? '-'}`;
       const same = hex(a) === hex(b);
       if (!same) throw new Error(`our ${version} info-hash differs from libtorrent's for the same file`);
-      const best = (l: ProcessMeasure[]): ProcessMeasure =>
-        l.reduce((x, y) => (y.wallSeconds < x.wallSeconds ? y : x));
-      const o = best(mine);
-      const t = best(lt);
+      const o = fastest(mine);
+      const t = fastest(lt);
       const tag = version === '2' ? 'v2' : 'hybrid';
       report.figure(`create ${mb} MiB ${tag}: nbt wall time`, o.wallSeconds, 's', {
         note: `--threads ${threads}`,

@@ -4,39 +4,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encode } from '../src/bencode/index.js';
 import { parseTorrent } from '../src/metainfo/index.js';
+import { fastest, measureNbtCreate, writeTestFile } from './create-common.js';
 import { measureProcess, type ProcessMeasure, type Reporter } from './harness.js';
 
-const mainJs = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const GiB = 1 << 30;
-
-export async function writeTestFile(path: string, size: number): Promise<void> {
-  const block = Buffer.allocUnsafe(64 << 20);
-  let x = 0x12345678;
-  for (let i = 0; i < block.length; i += 4) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    block.writeUInt32LE(x, i);
-  }
-  const fh = await open(path, 'w');
-  try {
-    for (let off = 0; off < size; off += block.length) {
-      block[0] = off / block.length; // blocks differ, so no two pieces are alike
-      await fh.write(block, 0, Math.min(block.length, size - off), off);
-    }
-    await fh.sync(); // no writeback competing with the timed runs
-  } finally {
-    await fh.close();
-  }
-}
 
 export async function run(report: Reporter): Promise<void> {
   await createVsMktorrent(report);
@@ -55,24 +31,7 @@ async function createVsMktorrent(report: Reporter): Promise<void> {
     const threads = availableParallelism();
     const ours = join(dir, 'ours.torrent');
     const theirs = join(dir, 'theirs.torrent');
-    const runOurs = (): Promise<ProcessMeasure> =>
-      measureProcess(
-        process.execPath,
-        [
-          mainJs,
-          'create',
-          file,
-          '-o',
-          ours,
-          '-l',
-          '20',
-          '--no-date',
-          '--force',
-          '--threads',
-          String(threads),
-        ],
-        { timeoutMs: 300_000 },
-      );
+    const runOurs = (): Promise<ProcessMeasure> => measureNbtCreate(file, ours, threads, 300_000);
     const runTheirs = async (): Promise<ProcessMeasure> => {
       await rm(theirs, { force: true });
       return measureProcess('mktorrent', ['-l', '20', '-t', String(threads), '-d', '-o', theirs, file], {
@@ -92,10 +51,8 @@ async function createVsMktorrent(report: Reporter): Promise<void> {
     const same =
       parseTorrent(await readFile(ours)).infoHashHex === parseTorrent(await readFile(theirs)).infoHashHex;
     if (!same) throw new Error("our info-hash differs from mktorrent's for the same file and piece length");
-    const best = (l: ProcessMeasure[]): ProcessMeasure =>
-      l.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
-    const o = best(mine);
-    const t = best(mk);
+    const o = fastest(mine);
+    const t = fastest(mk);
     report.figure('create 1 GiB, 1 MiB pieces: nbt wall time', o.wallSeconds, 's');
     report.figure('create 1 GiB, 1 MiB pieces: mktorrent wall time', t.wallSeconds, 's', {
       note: `-t ${threads}`,

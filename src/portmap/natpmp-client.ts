@@ -4,7 +4,7 @@
  * the gateway's address and port. Time comes from the Clock.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 import { NbtError } from '../util/errors.js';
 import {
   NATPMP_MAX_INPUT,
@@ -15,8 +15,8 @@ import {
   type MappingProtocol,
   type NatPmpResponse,
 } from './natpmp-codec.js';
-import { epochReset, type EpochSample } from './pcp-codec.js';
 import type { MappingProtocolClient, MappedPort } from './types.js';
+import { GatewayEpoch, UdpRequestQueue } from './udp-request.js';
 
 export interface NatPmpClientOptions {
   clock: Clock;
@@ -30,27 +30,25 @@ export interface NatPmpClientOptions {
   initialTimeoutMs?: number;
 }
 
-interface InFlight {
-  packet: Buffer;
-  /** Does this answer belong to the request? */
-  matches: (r: NatPmpResponse) => boolean;
-  resolve: (r: NatPmpResponse) => void;
-  reject: (e: Error) => void;
-  timer: TimerHandle | undefined;
-}
-
 export class NatPmpClient implements MappingProtocolClient {
   readonly name = 'natpmp';
   private socket: Socket | undefined;
-  private inFlight: InFlight | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly port: number;
-  private lastEpoch: EpochSample | undefined;
-  private readonly resetListeners: (() => void)[] = [];
+  private readonly requests: UdpRequestQueue<NatPmpResponse>;
+  private readonly epoch: GatewayEpoch;
 
   constructor(private readonly o: NatPmpClientOptions) {
     this.port = o.port ?? NATPMP_PORT;
+    this.requests = new UdpRequestQueue({
+      clock: o.clock,
+      attempts: o.attempts,
+      initialTimeoutMs: o.initialTimeoutMs,
+      timeoutError: (n) =>
+        new NbtError('NATPMP_TIMEOUT', `no NAT-PMP answer from ${o.gateway} after ${n} tries`),
+      closedError: () => new NbtError('NATPMP_CLOSED', 'NAT-PMP client closed'),
+    });
+    this.epoch = new GatewayEpoch(o.clock);
   }
 
   async externalAddress(): Promise<string> {
@@ -83,13 +81,13 @@ export class NatPmpClient implements MappingProtocolClient {
 
   /** RFC 6886 3.6: an epoch that goes back or lags our clock means the gateway lost its mappings. */
   onGatewayReset(listener: () => void): void {
-    this.resetListeners.push(listener);
+    this.epoch.onReset(listener);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.fail(new NbtError('NATPMP_CLOSED', 'NAT-PMP client closed'));
+    this.requests.close();
     const s = this.socket;
     this.socket = undefined;
     if (s) await new Promise<void>((r) => s.close(() => r()));
@@ -97,39 +95,16 @@ export class NatPmpClient implements MappingProtocolClient {
 
   /** Requests run one after another: answers carry no id, only their opcode and port. */
   private request(packet: Buffer, matches: (r: NatPmpResponse) => boolean): Promise<NatPmpResponse> {
-    const run = this.queue.then(() => this.send(packet, matches));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async send(packet: Buffer, matches: (r: NatPmpResponse) => boolean): Promise<NatPmpResponse> {
-    if (this.closed) throw new NbtError('NATPMP_CLOSED', 'NAT-PMP client closed');
-    const socket = await this.open();
-    return new Promise<NatPmpResponse>((resolve, reject) => {
-      const f: InFlight = { packet, matches, resolve, reject, timer: undefined };
-      this.inFlight = f;
-      const attempts = this.o.attempts ?? 4;
-      let sent = 0;
-      const transmit = (): void => {
-        if (this.inFlight !== f) return;
-        if (sent === attempts)
-          return this.fail(
-            new NbtError(
-              'NATPMP_TIMEOUT',
-              `no NAT-PMP answer from ${this.o.gateway} after ${attempts} tries`,
-            ),
-          );
-        socket.send(packet, this.port, this.o.gateway);
-        f.timer = this.o.clock.setTimeout(transmit, (this.o.initialTimeoutMs ?? 250) * 2 ** sent++);
-      };
-      transmit();
+    return this.requests.request(async () => {
+      const socket = await this.open();
+      return { packet, matches, transmit: (p) => socket.send(p, this.port, this.o.gateway) };
     });
   }
 
   private async open(): Promise<Socket> {
     if (this.socket) return this.socket;
     const s = createSocket('udp4');
-    s.on('error', (e) => this.fail(new NbtError('NATPMP_SOCKET', `NAT-PMP socket: ${e.message}`)));
+    s.on('error', (e) => this.requests.fail(new NbtError('NATPMP_SOCKET', `NAT-PMP socket: ${e.message}`)));
     s.on('message', (data, rinfo) => {
       if (rinfo.address !== this.o.gateway || rinfo.port !== this.port || data.length > NATPMP_MAX_INPUT)
         return;
@@ -151,31 +126,17 @@ export class NatPmpClient implements MappingProtocolClient {
   }
 
   private received(data: Buffer): void {
-    const f = this.inFlight;
-    if (!f) return;
+    const pending = this.requests.pending;
+    if (!pending) return;
     let r: NatPmpResponse;
     try {
       r = decodeNatPmpResponse(data);
     } catch (e) {
       // A result code answers the request in flight (its opcode says which it was).
-      if (data.length >= 2 && data[1]! === (f.packet[1]! | 128)) this.fail(e as Error);
+      if (data.length >= 2 && data[1]! === (pending[1]! | 128)) this.requests.fail(e as Error);
       return;
     }
-    const sample: EpochSample = { epoch: r.epoch, at: this.o.clock.now() };
-    const reset = epochReset(this.lastEpoch, sample);
-    this.lastEpoch = sample;
-    if (reset) for (const l of this.resetListeners) l();
-    if (!f.matches(r)) return;
-    f.timer?.cancel();
-    this.inFlight = undefined;
-    f.resolve(r);
-  }
-
-  private fail(e: Error): void {
-    const f = this.inFlight;
-    if (!f) return;
-    f.timer?.cancel();
-    this.inFlight = undefined;
-    f.reject(e);
+    this.epoch.saw(r.epoch);
+    this.requests.answer(r);
   }
 }

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 import { NbtError } from '../util/errors.js';
 import { NATPMP_PORT, type MappingProtocol } from './natpmp-codec.js';
 import {
@@ -19,12 +19,11 @@ import {
   PcpResultError,
   decodePcpResponse,
   encodePcpMapRequest,
-  epochReset,
-  type EpochSample,
   type PcpMapResponse,
   type PcpResponse,
 } from './pcp-codec.js';
 import type { MappingProtocolClient, MappedPort } from './types.js';
+import { GatewayEpoch, UdpRequestQueue } from './udp-request.js';
 
 export interface PcpClientOptions {
   clock: Clock;
@@ -45,32 +44,30 @@ export interface PcpClientOptions {
   nonce?: () => Uint8Array;
 }
 
-interface InFlight {
-  packet: Buffer;
-  matches: (r: PcpMapResponse) => boolean;
-  resolve: (r: PcpMapResponse) => void;
-  reject: (e: Error) => void;
-  timer: TimerHandle | undefined;
-}
-
 export class PcpClient implements MappingProtocolClient {
   readonly name = 'pcp';
   private socket: Socket | undefined;
   private localAddress = '';
-  private inFlight: InFlight | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly port: number;
   /** One nonce per mapping, kept for its renewals and its delete. */
   private readonly nonces = new Map<string, Uint8Array>();
   private lastExternal: string | undefined;
-  private lastEpoch: EpochSample | undefined;
-  private readonly resetListeners: (() => void)[] = [];
+  private readonly requests: UdpRequestQueue<PcpMapResponse>;
+  private readonly epoch: GatewayEpoch;
   /** Has the server ever answered (any result)? */
   heard = false;
 
   constructor(private readonly o: PcpClientOptions) {
     this.port = o.port ?? NATPMP_PORT;
+    this.requests = new UdpRequestQueue({
+      clock: o.clock,
+      attempts: o.attempts,
+      initialTimeoutMs: o.initialTimeoutMs,
+      timeoutError: (n) => new NbtError('PCP_TIMEOUT', `no PCP answer from ${o.gateway} after ${n} tries`),
+      closedError: () => new NbtError('PCP_CLOSED', 'PCP client closed'),
+    });
+    this.epoch = new GatewayEpoch(o.clock);
   }
 
   /** PCP has no request for it: the address the last MAP answer assigned. */
@@ -106,13 +103,13 @@ export class PcpClient implements MappingProtocolClient {
   }
 
   onGatewayReset(listener: () => void): void {
-    this.resetListeners.push(listener);
+    this.epoch.onReset(listener);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.fail(new NbtError('PCP_CLOSED', 'PCP client closed'));
+    this.requests.close();
     const s = this.socket;
     this.socket = undefined;
     if (s) await new Promise<void>((r) => s.close(() => r()));
@@ -125,7 +122,7 @@ export class PcpClient implements MappingProtocolClient {
     lifetime: number,
     nonce: Uint8Array,
   ): Promise<PcpMapResponse> {
-    const run = this.queue.then(async () => {
+    return this.requests.request(async () => {
       const socket = await this.open();
       const packet = encodePcpMapRequest({
         clientAddress: this.localAddress,
@@ -135,40 +132,18 @@ export class PcpClient implements MappingProtocolClient {
         externalPort,
         lifetime,
       });
-      return this.send(socket, packet, (r) => r.nonce.equals(nonce) && r.protocol === protocol);
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private send(
-    socket: Socket,
-    packet: Buffer,
-    matches: (r: PcpMapResponse) => boolean,
-  ): Promise<PcpMapResponse> {
-    if (this.closed) return Promise.reject(new NbtError('PCP_CLOSED', 'PCP client closed'));
-    return new Promise<PcpMapResponse>((resolve, reject) => {
-      const f: InFlight = { packet, matches, resolve, reject, timer: undefined };
-      this.inFlight = f;
-      const attempts = this.o.attempts ?? 4;
-      let sent = 0;
-      const transmit = (): void => {
-        if (this.inFlight !== f) return;
-        if (sent === attempts)
-          return this.fail(
-            new NbtError('PCP_TIMEOUT', `no PCP answer from ${this.o.gateway} after ${attempts} tries`),
-          );
-        socket.send(packet);
-        f.timer = this.o.clock.setTimeout(transmit, (this.o.initialTimeoutMs ?? 250) * 2 ** sent++);
+      return {
+        packet,
+        matches: (r) => r.nonce.equals(nonce) && r.protocol === protocol,
+        transmit: (p) => socket.send(p),
       };
-      transmit();
     });
   }
 
   private async open(): Promise<Socket> {
     if (this.socket) return this.socket;
     const s = createSocket(isIP(this.o.gateway.replace(/%.*$/, '')) === 6 ? 'udp6' : 'udp4');
-    s.on('error', (e) => this.fail(new NbtError('PCP_SOCKET', `PCP socket: ${e.message}`)));
+    s.on('error', (e) => this.requests.fail(new NbtError('PCP_SOCKET', `PCP socket: ${e.message}`)));
     // Connected: the kernel drops datagrams from anyone but the gateway's port.
     s.on('message', (data) => {
       if (data.length <= PCP_MAX_MESSAGE) this.received(data);
@@ -210,32 +185,13 @@ export class PcpClient implements MappingProtocolClient {
     } catch (e) {
       if (!(e instanceof PcpResultError)) return;
       this.heard = true;
-      if (!e.natPmpServer) this.sawEpoch(e.epoch);
+      if (!e.natPmpServer) this.epoch.saw(e.epoch);
       // Error answers carry no more than the opcode to match: they answer the request in flight.
-      if (e.opcode === 1) this.fail(e);
+      if (e.opcode === 1) this.requests.fail(e);
       return;
     }
     this.heard = true;
-    this.sawEpoch(r.epoch);
-    const f = this.inFlight;
-    if (r.kind !== 'map' || !f || !f.matches(r)) return;
-    f.timer?.cancel();
-    this.inFlight = undefined;
-    f.resolve(r);
-  }
-
-  private sawEpoch(epoch: number): void {
-    const now: EpochSample = { epoch, at: this.o.clock.now() };
-    const reset = epochReset(this.lastEpoch, now);
-    this.lastEpoch = now;
-    if (reset) for (const l of this.resetListeners) l();
-  }
-
-  private fail(e: Error): void {
-    const f = this.inFlight;
-    if (!f) return;
-    f.timer?.cancel();
-    this.inFlight = undefined;
-    f.reject(e);
+    this.epoch.saw(r.epoch);
+    if (r.kind === 'map') this.requests.answer(r);
   }
 }

@@ -28,8 +28,13 @@ export interface HttpAgents {
 
 type Callback = (err: Error | null, stream: Duplex) => void;
 
+/** The request's host, without an IPv6 literal's brackets. */
+function hostOf(options: http.ClientRequestArgs): string {
+  return (options.hostname ?? options.host ?? '').replace(/^\[(.*)\]$/, '$1');
+}
+
 function tunnelTo(route: HttpRoute & { proxy: ProxyConfig }, options: http.ClientRequestArgs) {
-  const host = (options.hostname ?? options.host ?? '').replace(/^\[(.*)\]$/, '$1');
+  const host = hostOf(options);
   const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
   return openTunnel(route.proxy, host, port, {
     clock: route.clock,
@@ -39,11 +44,24 @@ function tunnelTo(route: HttpRoute & { proxy: ProxyConfig }, options: http.Clien
 }
 
 /**
- * A tunnel comes paused (its first bytes may have been pushed back); node:http attaches its
+ * Opens the tunnel and gives node:http `wrap(tunnel)`: the tunnel itself, or TLS inside it. A
+ * tunnel comes paused (its first bytes may have been pushed back); node:http attaches its
  * listeners on the next tick and never resumes a paused socket itself, so we do, after it.
  */
-function handOver(s: Duplex): void {
-  process.nextTick(() => s.resume());
+function tunnelConnection(
+  route: HttpRoute & { proxy: ProxyConfig },
+  options: http.ClientRequestArgs,
+  callback: Callback | undefined,
+  wrap: (tunnel: Duplex) => Duplex,
+): undefined {
+  tunnelTo(route, options).then(
+    (tunnel) => {
+      callback?.(null, wrap(tunnel));
+      process.nextTick(() => tunnel.resume());
+    },
+    (e: Error) => callback?.(e, undefined as unknown as Duplex),
+  );
+  return undefined;
 }
 
 class TunnelHttpAgent extends http.Agent {
@@ -54,14 +72,7 @@ class TunnelHttpAgent extends http.Agent {
     super(o);
   }
   override createConnection(options: http.ClientRequestArgs, callback?: Callback): undefined {
-    tunnelTo(this.route, options).then(
-      (s) => {
-        callback?.(null, s);
-        handOver(s);
-      },
-      (e: Error) => callback?.(e, undefined as unknown as Duplex),
-    );
-    return undefined;
+    return tunnelConnection(this.route, options, callback, (tunnel) => tunnel);
   }
 }
 
@@ -73,20 +84,14 @@ class TunnelHttpsAgent extends https.Agent {
     super(o);
   }
   override createConnection(options: https.RequestOptions, callback?: Callback): undefined {
-    tunnelTo(this.route, options).then(
-      (socket) => {
-        const host = (options.hostname ?? options.host ?? '').replace(/^\[(.*)\]$/, '$1');
-        const tls = tlsConnect({
-          ...(options as object),
-          socket,
-          ...(options.servername !== undefined || /^[\d.:]+$/.test(host) ? {} : { servername: host }),
-        });
-        callback?.(null, tls);
-        handOver(socket);
-      },
-      (e: Error) => callback?.(e, undefined as unknown as Duplex),
-    );
-    return undefined;
+    return tunnelConnection(this.route, options, callback, (socket) => {
+      const host = hostOf(options);
+      return tlsConnect({
+        ...(options as object),
+        socket,
+        ...(options.servername !== undefined || /^[\d.:]+$/.test(host) ? {} : { servername: host }),
+      });
+    });
   }
 }
 

@@ -10,6 +10,7 @@
 import { MseInitiator, MseResponder } from '../../src/mse/index.js';
 import type { MseKeyExchange, MseStep, RandomSource } from '../../src/mse/index.js';
 import { NbtError } from '../../src/util/errors.js';
+import { chunks, type FuzzTarget } from './target.js';
 
 const HASH: Buffer = Buffer.alloc(20, 0xab);
 const OTHER_HASH: Buffer = Buffer.alloc(20, 0xcd);
@@ -102,18 +103,7 @@ function transcript(r: Roles, prefer?: 'plaintext'): { fromInitiator: Buffer[]; 
   return { fromInitiator, fromResponder };
 }
 
-/** Splits an input into chunks whose sizes come from its own first byte (0: one chunk). */
-function chunks(input: Buffer): Buffer[] {
-  if (input.length === 0) return [input];
-  const step = input[0]! % 17;
-  const rest = input.subarray(1);
-  if (step === 0) return [rest];
-  const out: Buffer[] = [];
-  for (let at = 0; at < rest.length; at += step) out.push(rest.subarray(at, at + step));
-  return out;
-}
-
-function responderTarget(name: string, r: Roles) {
+function responderTarget(name: string, r: Roles): FuzzTarget {
   return {
     name,
     seeds: () => {
@@ -135,7 +125,7 @@ function responderTarget(name: string, r: Roles) {
   };
 }
 
-function initiatorTarget(name: string, r: Roles) {
+function initiatorTarget(name: string, r: Roles): FuzzTarget {
   return {
     name,
     seeds: () => {
@@ -160,7 +150,7 @@ function initiatorTarget(name: string, r: Roles) {
 
 const cheap = roles(xorKeys);
 
-export const MSE_TARGETS = [
+export const MSE_TARGETS: FuzzTarget[] = [
   responderTarget('mse-responder', cheap),
   initiatorTarget('mse-initiator', cheap),
   // The real key exchange, deterministic too: slow (a modular power per input), so small.

@@ -31,33 +31,13 @@ import { decodeResume, encodeResume } from '../../src/storage/resume.js';
 import { decodePacket, encodePacket } from '../../src/utp/packet.js';
 import { sampleTorrents } from './seed-torrents.js';
 import { MSE_TARGETS } from './targets-mse.js';
+import { chunks, type FuzzTarget } from './target.js';
 import { Bitfield } from '../../src/util/bitfield.js';
 import { UtpLink } from '../helpers/utp-link.js';
 import { NbtError } from '../../src/util/errors.js';
 
-export interface FuzzTarget {
-  name: string;
-  /** Valid inputs to start from. */
-  seeds(): Buffer[] | Promise<Buffer[]>;
-  /** Runs one input; throws only what `accepted` allows for bad input. */
-  run(input: Buffer): void;
-  /** Tokens the mutator may insert (keys, magic numbers). */
-  dictionary?: string[];
-}
-
 const HASH: Buffer = Buffer.alloc(20, 0xab);
 const BENCODE_TOKENS = ['d', 'e', 'l', 'i', '0:', '1:', '4:', '20:', 'i-1e', 'i0e', '-', ':'];
-
-/** Splits an input into chunks whose sizes come from its own first byte (0: one chunk). */
-function chunks(input: Buffer): Buffer[] {
-  if (input.length === 0) return [input];
-  const step = input[0]! % 17;
-  const rest = input.subarray(1);
-  if (step === 0) return [rest];
-  const out: Buffer[] = [];
-  for (let at = 0; at < rest.length; at += step) out.push(rest.subarray(at, at + step));
-  return out;
-}
 
 /** Length-prefixed records: [len][bytes]…, for targets that take a sequence of packets. */
 function records(input: Buffer): Buffer[] {

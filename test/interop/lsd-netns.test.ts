@@ -7,14 +7,13 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTorrent } from '../../src/metainfo/index.js';
 import { encodeAnnounce } from '../../src/lsd/index.js';
 import { cleanupStack } from '../helpers/cleanup.js';
+import { JsonChild, type JsonLine as Line } from '../helpers/json-child.js';
 import { NetnsLab, requireNetns } from '../helpers/netns.js';
 import { peersDir, requirePeer } from '../helpers/real-peers.js';
 import { seededBytes, tempDir } from '../helpers/tmp.js';
@@ -22,70 +21,6 @@ import { seededBytes, tempDir } from '../helpers/tmp.js';
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
 const ltLsd = join(peersDir, 'lt_lsd.py');
 const PORT = 6881;
-
-type Line = Record<string, unknown> & { event: string };
-
-/** A child printing JSON lines: every line kept, and a wait for the first one matching. */
-class JsonChild {
-  readonly lines: Line[] = [];
-  private stderr = '';
-  private readonly waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(
-    readonly name: string,
-    readonly proc: ChildProcess,
-  ) {
-    this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
-    proc.stderr!.on('data', (d: Buffer) => void (this.stderr = (this.stderr + d.toString()).slice(-4000)));
-    createInterface({ input: proc.stdout! }).on('line', (text) => {
-      let line: Line;
-      try {
-        line = JSON.parse(text) as Line;
-      } catch {
-        return;
-      }
-      this.lines.push(line);
-      for (const w of this.waiters.filter((x) => x.pred(line))) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    });
-  }
-
-  has(pred: (l: Line) => boolean): boolean {
-    return this.lines.some(pred);
-  }
-
-  wait(what: string, pred: (l: Line) => boolean, ms: number): Promise<Line> {
-    const seen = this.lines.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const fail = (why: string): void =>
-        reject(
-          new Error(
-            `${this.name}: ${why} waiting for ${what}; lines: ${this.tail()}; stderr: ${this.stderr}`,
-          ),
-        );
-      const timer = setTimeout(() => fail(`nothing in ${ms} ms`), ms);
-      this.waiters.push({
-        pred,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-      void this.exited.then((code) => {
-        clearTimeout(timer);
-        fail(`exited (${code})`);
-      });
-    });
-  }
-
-  tail(): string {
-    return JSON.stringify(this.lines.filter((l) => l.event !== 'progress').slice(-12));
-  }
-}
 
 interface Setup {
   lab: NetnsLab;

@@ -9,13 +9,13 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanupStack } from '../helpers/cleanup.js';
+import { JsonChild, type JsonLine as Line } from '../helpers/json-child.js';
 import { NetnsLab, requireNetns } from '../helpers/netns.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -28,8 +28,6 @@ const CLIENT6 = 'fd45::2';
 const CLIENT6_HEX = 'fd450000000000000000000000000002';
 const WAN6 = '2001:db8:45::45';
 
-type Line = Record<string, unknown> & { event: string };
-
 /** miniupnpd and nft are there (CI: they must be; scripts/install-test-peers.sh installs them). */
 function requireMiniupnpd(t: TestContext): boolean {
   const nft = spawnSync('nft', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -39,54 +37,6 @@ function requireMiniupnpd(t: TestContext): boolean {
   process.stderr.write(`NOTICE: skipping "${t.name}": ${msg}\n`);
   t.skip(msg);
   return false;
-}
-
-/** A process printing JSON lines, with a wait for the first line matching. */
-class Lines {
-  readonly lines: Line[] = [];
-  private stderr = '';
-  private readonly waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  constructor(
-    readonly name: string,
-    readonly proc: ChildProcess,
-  ) {
-    proc.stderr!.on('data', (d: Buffer) => void (this.stderr = (this.stderr + d.toString()).slice(-4000)));
-    createInterface({ input: proc.stdout! }).on('line', (text) => {
-      let line: Line;
-      try {
-        line = JSON.parse(text) as Line;
-      } catch {
-        return;
-      }
-      this.lines.push(line);
-      for (const w of this.waiters.filter((x) => x.pred(line))) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    });
-  }
-  wait(what: string, pred: (l: Line) => boolean, ms: number): Promise<Line> {
-    const seen = this.lines.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `${this.name}: no ${what} in ${ms} ms; lines ${JSON.stringify(this.lines)}; ${this.stderr}`,
-            ),
-          ),
-        ms,
-      );
-      this.waiters.push({
-        pred,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
-  }
 }
 
 /** The gateway's nftables skeleton that miniupnpd fills (its defaults: table inet filter). */
@@ -120,7 +70,7 @@ interface Gateway {
   leases(): Promise<string[]>;
   /** `nft list ruleset` in the gateway. */
   ruleset(): string;
-  spawnClient(label: string, args: Record<string, unknown>): Lines;
+  spawnClient(label: string, args: Record<string, unknown>): JsonChild;
   /** miniupnpd's log so far (its last 20000 characters). */
   log(): string;
 }
@@ -207,7 +157,7 @@ async function gateway(t: TestContext): Promise<Gateway> {
       (await readFile(leaseFile, 'utf8').catch(() => '')).split('\n').filter((l) => l !== ''),
     ruleset: () => run('ip', ['netns', 'exec', gw.name, 'nft', 'list', 'ruleset']),
     spawnClient: (label, args) => {
-      const c = new Lines(
+      const c = new JsonChild(
         label,
         lab.spawn(1, process.execPath, [child, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] }),
       );
@@ -299,16 +249,22 @@ function pinholes(ruleset: string, proto: 'tcp' | 'udp', port: number): string[]
     );
 }
 
-test('miniupnpd gateway: a client listening on IPv6 opens TCP and UDP pinholes through PCP and renews them; after close they end with their lease', async (t) => {
-  if (!requireNetns(t) || !requireMiniupnpd(t)) return;
-  const g = await gateway(t);
-  const port = 6884;
-  const c = g.spawnClient('pcp6', {
+/**
+ * A client listening on IPv6 that maps through `mapper` alone: waits for its TCP and UDP
+ * pinholes (each one rule on the gateway) and for the TCP one's renewal, and hands it back.
+ */
+async function pinholesOpenAndRenew(
+  g: Gateway,
+  label: string,
+  mapper: 'pcp' | 'upnp',
+  port: number,
+): Promise<JsonChild> {
+  const c = g.spawnClient(label, {
     port,
     host: '::',
-    upnp: false,
-    natpmp: true,
-    pcp: true,
+    upnp: mapper === 'upnp',
+    natpmp: mapper === 'pcp',
+    pcp: mapper === 'pcp',
     leaseSec: LEASE_SEC,
   });
   const hole = (proto: string, renewal: boolean) => (l: Line) =>
@@ -318,15 +274,23 @@ test('miniupnpd gateway: a client listening on IPv6 opens TCP and UDP pinholes t
     l.renewal === renewal;
   const tcp = await c.wait('IPv6 tcp pinhole', hole('tcp', false), 20_000);
   await c.wait('IPv6 udp pinhole', hole('udp', false), 20_000);
-  assert.equal(tcp.mapper, 'pcp');
+  assert.equal(tcp.mapper, mapper);
   assert.equal(tcp.externalPort, port);
-  // The IPv4 mapping is the one announced, not the pinhole.
-  await c.wait('IPv4 tcp mapping', (l) => l.event === 'port-mapped' && l.externalAddress === WAN_IP, 20_000);
   const rules = g.ruleset();
   assert.equal(pinholes(rules, 'tcp', port).length, 1, rules);
   assert.equal(pinholes(rules, 'udp', port).length, 1, rules);
   await c.wait('IPv6 renewal', hole('tcp', true), LEASE_SEC * 1000 + 10_000);
   assert.equal(pinholes(g.ruleset(), 'tcp', port).length, 1, g.ruleset());
+  return c;
+}
+
+test('miniupnpd gateway: a client listening on IPv6 opens TCP and UDP pinholes through PCP and renews them; after close they end with their lease', async (t) => {
+  if (!requireNetns(t) || !requireMiniupnpd(t)) return;
+  const g = await gateway(t);
+  const port = 6884;
+  const c = await pinholesOpenAndRenew(g, 'pcp6', 'pcp', port);
+  // The IPv4 mapping is the one announced, not the pinhole.
+  await c.wait('IPv4 tcp mapping', (l) => l.event === 'port-mapped' && l.externalAddress === WAN_IP, 20_000);
   c.proc.kill('SIGTERM');
   await c.wait('closed', (l) => l.event === 'closed', 10_000);
   // Our deletes reach miniupnpd, which refuses them: 2.3.1 with nftables does not keep a
@@ -351,28 +315,7 @@ test('miniupnpd gateway: a client listening on IPv6 opens, renews and deletes UP
   if (!requireNetns(t) || !requireMiniupnpd(t)) return;
   const g = await gateway(t);
   const port = 6885;
-  const c = g.spawnClient('upnp6', {
-    port,
-    host: '::',
-    upnp: true,
-    natpmp: false,
-    pcp: false,
-    leaseSec: LEASE_SEC,
-  });
-  const hole = (proto: string, renewal: boolean) => (l: Line) =>
-    l.event === 'port-mapped' &&
-    l.protocol === proto &&
-    l.externalAddress === CLIENT6 &&
-    l.renewal === renewal;
-  const tcp = await c.wait('IPv6 tcp pinhole', hole('tcp', false), 20_000);
-  await c.wait('IPv6 udp pinhole', hole('udp', false), 20_000);
-  assert.equal(tcp.mapper, 'upnp');
-  assert.equal(tcp.externalPort, port);
-  const rules = g.ruleset();
-  assert.equal(pinholes(rules, 'tcp', port).length, 1, rules);
-  assert.equal(pinholes(rules, 'udp', port).length, 1, rules);
-  await c.wait('IPv6 renewal', hole('tcp', true), LEASE_SEC * 1000 + 10_000);
-  assert.equal(pinholes(g.ruleset(), 'tcp', port).length, 1, g.ruleset());
+  const c = await pinholesOpenAndRenew(g, 'upnp6', 'upnp', port);
   c.proc.kill('SIGTERM');
   await c.wait('closed', (l) => l.event === 'closed', 10_000);
   const after = g.ruleset();

@@ -1,46 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
-import { join } from 'node:path';
 import { encode } from '../../../src/bencode/index.js';
 import { HttpTrackerClient } from '../../../src/tracker/http-client.js';
+import { selfSignedCert } from '../../helpers/tls-cert.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 test('HTTPS trackers: certificates are verified; a given CA is trusted', async (t) => {
   const tmp = await tempDir();
   t.after(() => tmp.cleanup());
-  const key = join(tmp.path, 'key.pem');
-  const cert = join(tmp.path, 'cert.pem');
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  if (r.status !== 0) {
+  const tls = await selfSignedCert(tmp.path, 'IP:127.0.0.1');
+  if (!tls) {
     t.skip('openssl not available');
     return;
   }
-  const pem = await readFile(cert);
+  const pem = tls.cert;
   const seen: string[] = [];
-  const server = createServer({ key: await readFile(key), cert: pem }, (req, res) => {
+  const server = createServer({ key: tls.key, cert: pem }, (req, res) => {
     seen.push(req.url ?? '');
     res.end(encode({ interval: 60, peers: Buffer.from([1, 2, 3, 4, 0, 80]) }));
   });
