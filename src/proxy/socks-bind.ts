@@ -8,7 +8,7 @@
  * against the one we name (RFC 1928: DST.ADDR is the expected peer). Time from the Clock.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { SocksClient } from 'socks';
+import { socksClient } from './socks-lib.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { describeProxy, type ProxyConfig } from './config.js';
@@ -100,7 +100,7 @@ export function openSocksBind(
   socket.on('error', fail);
   socket.on('close', onClose);
   socket.once('connect', () => {
-    const client = new SocksClient({
+    const client = new (socksClient())({
       command: 'bind',
       destination: peer,
       proxy: {

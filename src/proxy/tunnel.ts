@@ -5,7 +5,7 @@
  * from here.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { SocksClient } from 'socks';
+import { socksClient } from './socks-lib.js';
 import type { Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
 import { describeProxy, type ProxyConfig } from './config.js';
@@ -109,7 +109,7 @@ function open(
     socket.once('connect', () => {
       if (proxy.type === 'socks5') {
         // The instance API: createConnection() only does CONNECT.
-        const client = new SocksClient({
+        const client = new (socksClient())({
           command,
           destination: { host, port },
           proxy: {
