@@ -198,7 +198,7 @@ export const defaultLimits: ConnectionLimits = {
   maxPeersPerTorrent: 80,
   maxHalfOpen: 8,
   maxPerHost: 1,
-  unchokeSlots: 4,
+  unchokeSlots: 8,
 };
 
 /** The settings the options name (undefined where they say nothing), then `o.settings` on top. */

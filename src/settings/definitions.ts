@@ -132,7 +132,7 @@ export const settingDefinitions = {
   },
   unchoke_slots_limit: {
     type: 'int',
-    default: 4,
+    default: 8,
     min: 0,
     max: 10_000,
     applies: 'now',

@@ -159,7 +159,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
           this.hashes.requestAll(); // requests that timed out go to other peers
         },
       },
-      init.unchokeSlots ?? 4,
+      init.unchokeSlots ?? 8,
       init.choke,
     );
     this.tuning = { ...defaultDownloaderTuning, ...init.tuning };

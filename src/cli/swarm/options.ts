@@ -53,7 +53,7 @@ export const sessionOptionHelp = `  --port N                  listen port (defau
   --max-connections N       connections of the whole session (default 200)
   --max-peers N             connections per torrent (default 80)
   --max-per-host N          connections to one IP address (default 1)
-  --unchoke-slots N|auto    upload slots per torrent, plus one optimistic (default 4); auto:
+  --unchoke-slots N|auto    upload slots per torrent, plus one optimistic (default 8); auto:
                             as many as the upload rate supports
   --download-limit RATE     bytes/s for the session, e.g. 500K or 2M (default: unlimited)
   --upload-limit RATE       bytes/s for the session, e.g. 500K or 2M (default: unlimited)

@@ -20,7 +20,9 @@ test('a free rider finishes after the leechers that upload', async (t) => {
             up: { bitsPerSecond: mbit(4) },
             down: { bitsPerSecond: mbit(16) },
           },
-          client: i === 0 ? { uploadRateLimit: 1000 } : {},
+          // Four slots for six other leechers: tit-for-tat only shows where slots are scarce (with
+          // the default eight, every peer here would be unchoked, as libtorrent would).
+          client: { limits: { unchokeSlots: 4 }, ...(i === 0 ? { uploadRateLimit: 1000 } : {}) },
         }),
       );
     sw.introduceAll();
