@@ -321,23 +321,10 @@ export class FileStorage implements Storage {
   private async writeRange(offset: number, parts: readonly Buffer[], length: number): Promise<void> {
     this.assertOpen();
     if (!this.emptyFilesMade) await this.makeEmptyFiles();
-    let partIndex = 0;
-    let partOffset = 0;
+    const cursor = new BufferCursor(parts);
     for (const s of mapRange(this.layout, offset, length)) {
-      // Slice the caller's buffers to exactly this span, without copying.
-      const vec: Buffer[] = [];
-      let need = s.length;
-      while (need > 0) {
-        const p = parts[partIndex]!;
-        const take = Math.min(need, p.length - partOffset);
-        vec.push(p.subarray(partOffset, partOffset + take));
-        need -= take;
-        partOffset += take;
-        if (partOffset === p.length) {
-          partIndex++;
-          partOffset = 0;
-        }
-      }
+      // The caller's buffers sliced to exactly this span, without copying.
+      const vec = cursor.take(s.length);
       if (this.layout.files[s.fileIndex]!.pad) continue;
       await this.writeSpan(s.fileIndex, s.fileOffset, vec);
     }
@@ -357,8 +344,9 @@ export class FileStorage implements Storage {
           // All chunks at once (the thread pool runs them in parallel); every one settles before
           // the lease goes back, so no write outlives its handle.
           const jobs: Promise<void>[] = [];
+          const cursor = new BufferCursor(vec);
           for (let at = 0; at < length; at += WRITE_CHUNK)
-            jobs.push(writeAllAt(lease.handle, takeBytes(dropBytes(vec, at), WRITE_CHUNK), position + at));
+            jobs.push(writeAllAt(lease.handle, cursor.take(WRITE_CHUNK), position + at));
           const failed = (await Promise.allSettled(jobs)).find((r) => r.status === 'rejected');
           if (failed) throw (failed as PromiseRejectedResult).reason;
         }
@@ -469,15 +457,29 @@ async function writeAllAt(handle: FileHandle, vec: Buffer[], position: number): 
   }
 }
 
-/** The first `n` bytes of `vec` (views, no copies). */
-function takeBytes(vec: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (const b of vec) {
-    if (n <= 0) break;
-    out.push(b.length <= n ? b : b.subarray(0, n));
-    n -= b.length;
+/** Cuts a list of buffers into consecutive runs of bytes, as views (no copies), in one pass. */
+class BufferCursor {
+  private index = 0;
+  private offset = 0;
+
+  constructor(private readonly parts: readonly Buffer[]) {}
+
+  /** The next `n` bytes (fewer if the buffers end first). */
+  take(n: number): Buffer[] {
+    const out: Buffer[] = [];
+    while (n > 0 && this.index < this.parts.length) {
+      const p = this.parts[this.index]!;
+      const k = Math.min(n, p.length - this.offset);
+      out.push(p.subarray(this.offset, this.offset + k));
+      n -= k;
+      this.offset += k;
+      if (this.offset === p.length) {
+        this.index++;
+        this.offset = 0;
+      }
+    }
+    return out;
   }
-  return out;
 }
 
 function dropBytes(vec: Buffer[], n: number): Buffer[] {
