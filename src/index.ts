@@ -108,6 +108,7 @@ export { Torrent } from './torrent/torrent.js';
 export type {
   TorrentState,
   TorrentEvents,
+  TorrentEventRecord,
   TorrentStats,
   TorrentOptions,
   FileErrorInfo,

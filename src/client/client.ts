@@ -48,13 +48,13 @@ import { bindListenSocket } from './listen-socket.js';
 import { Dialer } from './dialer.js';
 import { SessionConnections, v2Alias } from './session-connections.js';
 import { createServices } from './session-services.js';
+import { routeTorrentEvent, type TorrentEventsHost } from './torrent-events.js';
 import { ResumeSchedule, saveTorrentResume } from './resume-schedule.js';
 import {
   makeTorrent,
   makeWebSeedFetcher,
   applyTorrentSettings,
   feedNewTorrent,
-  forwardTorrentEvents,
   type AddTorrentOptions,
   type TorrentFactoryHost,
 } from './torrent-factory.js';
@@ -95,6 +95,7 @@ export class Client extends TypedEmitter<ClientEvents> {
   private closed = false;
   private readonly resume: ResumeStore | undefined;
   private readonly torrentHost: TorrentHost;
+  private readonly torrentEvents: TorrentEventsHost;
   /** What makeTorrent reads (src/client/torrent-factory.ts). */
   private readonly factoryHost: TorrentFactoryHost;
   /** HTTP range requests of every torrent's web seeds (undefined with `webSeeds: false`). */
@@ -148,6 +149,12 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.setListenerErrorHandler((error, event) =>
       this.observer.listenerFailed({ emitter: 'client', event, error }),
     );
+    this.torrentEvents = {
+      client: this,
+      observer: this.observer,
+      services: () => this.servicesList,
+      saveResume: (t) => void this.saveResume(t),
+    };
     this.ipFilter = new IpFilter(options.ipFilter);
     this.pending = PendingIncoming.forLimits(this.options.limits, (p) => p.close(DisconnectReason.TOO_MANY));
     const clock = this.options.clock;
@@ -173,6 +180,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       clock,
       hashPool: this.options.hashPool ?? sharedHashPool(),
       connectSoon: () => this.dialSoon(),
+      torrentEvent: (t, e) => routeTorrentEvent(this.torrentEvents, t, e),
       ...(this.webSeedFetcher ? { webSeedFetcher: this.webSeedFetcher } : {}),
       ...(ws ? { webSeedTuning: ws } : {}),
     };
@@ -436,7 +444,6 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.observer.torrentAdded(torrent);
     if (magnet?.link.trackers.length)
       this.trackerService?.addTrackers(metainfo.infoHashHex, magnet.link.trackers);
-    forwardTorrentEvents(this, torrent, (t) => void this.saveResume(t));
     this.emit('torrent-added', torrent);
     for (const svc of this.servicesList) svc.torrentAdded?.(torrent);
     feedNewTorrent(torrent, o, magnet, saved, this.trackerService, this.options.resumeDir, (e) =>

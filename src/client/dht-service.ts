@@ -22,7 +22,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { PeerAddress } from '../util/compact.js';
 import { errorMessage } from '../util/errors.js';
 import type { Torrent } from '../torrent/torrent.js';
-import type { TorrentState } from '../torrent/types.js';
+import type { TorrentEventRecord, TorrentState } from '../torrent/types.js';
 import type { ClientService } from '../torrent/engine-extension.js';
 import type { SharedUdp } from './session-udp.js';
 
@@ -67,7 +67,6 @@ interface TorrentDht {
   lastSearch: number;
   searching: boolean;
   timer: TimerHandle;
-  off: () => void;
 }
 
 const RUNNING: readonly TorrentState[] = ['metadata', 'downloading', 'seeding'];
@@ -120,31 +119,32 @@ export class DhtService implements ClientService {
 
   torrentAdded(torrent: Torrent): void {
     if (this.closed || this.torrents.has(torrent) || torrent.metainfo.private) return;
-    const onState = (s: TorrentState): void => {
-      if (RUNNING.includes(s) && this.clock.now() - entry.lastSearch >= this.minInterval)
-        this.search(torrent);
-    };
-    const onPeer = (peer: Peer<unknown>): void => this.peerJoined(peer);
-    const onMetadata = (): void => {
-      if (torrent.metainfo.private) return this.torrentRemoved(torrent);
-      this.addNodes(torrent.metainfo.nodes);
-    };
-    torrent.on('state', onState);
-    torrent.on('peer-connect', onPeer);
-    torrent.on('metadata', onMetadata);
     const entry: TorrentDht = {
       lastSearch: -Infinity,
       searching: false,
       timer: this.clock.setInterval(() => this.check(torrent), Math.min(CHECK_MS, this.minInterval)),
-      off: () => {
-        torrent.off('state', onState);
-        torrent.off('peer-connect', onPeer);
-        torrent.off('metadata', onMetadata);
-      },
     };
     this.torrents.set(torrent, entry);
     this.addNodes(torrent.metainfo.nodes);
     if (RUNNING.includes(torrent.state)) this.search(torrent);
+  }
+
+  torrentEvent(torrent: Torrent, e: TorrentEventRecord): void {
+    const entry = this.torrents.get(torrent);
+    if (!entry) return;
+    switch (e.event) {
+      case 'state':
+        if (RUNNING.includes(e.args[0]) && this.clock.now() - entry.lastSearch >= this.minInterval)
+          this.search(torrent);
+        break;
+      case 'peer-connect':
+        this.peerJoined(e.args[0]);
+        break;
+      case 'metadata':
+        if (torrent.metainfo.private) this.torrentRemoved(torrent);
+        else this.addNodes(torrent.metainfo.nodes);
+        break;
+    }
   }
 
   torrentRemoved(torrent: Torrent): void {
@@ -152,7 +152,6 @@ export class DhtService implements ClientService {
     if (!e) return;
     this.torrents.delete(torrent);
     e.timer.cancel();
-    e.off();
   }
 
   /** Searches now (and announces when we listen), unless a search of this torrent is running. */

@@ -10,7 +10,7 @@ import { LsdAnnouncer, encodeAnnounce, LSD_PORT } from '../lsd/index.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Torrent } from '../torrent/torrent.js';
-import type { TorrentState } from '../torrent/types.js';
+import type { TorrentEventRecord, TorrentState } from '../torrent/types.js';
 import type { ClientService } from '../torrent/engine-extension.js';
 import { LsdSockets, lsdInterfaces, type LsdSocketOptions } from './lsd-sockets.js';
 
@@ -57,7 +57,7 @@ export class LsdService implements ClientService {
   readonly ready: Promise<void>;
   private readonly sockets: LsdSockets;
   private readonly clock: Clock;
-  private readonly torrents = new Map<Torrent, () => void>();
+  private readonly torrents = new Set<Torrent>();
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private closed = false;
@@ -108,24 +108,18 @@ export class LsdService implements ClientService {
 
   torrentAdded(torrent: Torrent): void {
     if (this.closed || this.torrents.has(torrent) || torrent.metainfo.private) return;
-    const onState = (): void => this.follow(torrent);
-    const onMetadata = (): void => {
-      if (torrent.metainfo.private) this.torrentRemoved(torrent);
-    };
-    torrent.on('state', onState);
-    torrent.on('metadata', onMetadata);
-    this.torrents.set(torrent, () => {
-      torrent.off('state', onState);
-      torrent.off('metadata', onMetadata);
-    });
+    this.torrents.add(torrent);
     this.follow(torrent);
   }
 
+  torrentEvent(torrent: Torrent, e: TorrentEventRecord): void {
+    if (!this.torrents.has(torrent)) return;
+    if (e.event === 'state') this.follow(torrent);
+    else if (e.event === 'metadata' && torrent.metainfo.private) this.torrentRemoved(torrent);
+  }
+
   torrentRemoved(torrent: Torrent): void {
-    const off = this.torrents.get(torrent);
-    if (!off) return;
-    off();
-    this.torrents.delete(torrent);
+    if (!this.torrents.delete(torrent)) return;
     this.announcer.forget(torrent.infoHash);
   }
 

@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.js';
 import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { Torrent } from '../torrent/torrent.js';
+import type { TorrentEventRecord } from '../torrent/types.js';
 import { warnListenerError, type TypedEmitter } from '../util/typed-emitter.js';
 import type { AlertCategory } from './alerts.js';
 import { AlertHub, type AlertSubscription } from './alerts.js';
@@ -59,32 +60,51 @@ export class SessionObserver {
     if (!this.host.emit('listener-error', info)) warnListenerError(info.error, info.event);
   }
 
-  /** Alerts, counters and the listener error policy of a new torrent. */
+  /** The listener error policy of a new torrent (its events come to torrentEvent). */
   torrentAdded(t: Torrent): void {
     t.setListenerErrorHandler((error, event) =>
       this.listenerFailed({ emitter: 'torrent', event, error, torrent: t }),
     );
-    const ctx = (): { time: number; infoHash: string } => ({
-      time: this.host.clock.now(),
-      infoHash: t.infoHashHex,
-    });
-    t.on('piece-hash-pass', () => this.counters.piecePassed());
-    t.on('piece-hash-fail', (i) => this.counters.pieceFailed(t.metainfo.pieceSize(i)));
-    // The Torrent events the Client does not re-emit still have their alerts.
-    t.on('metadata', (m) => {
-      if (this.alerts.wants('metadata-received'))
-        this.alerts.post(
-          makeAlert('metadata-received', ctx(), { name: m.name, pieces: m.pieceCount, length: m.length }),
-        );
-    });
-    t.on('finished', () => {
-      if (this.alerts.wants('torrent-finished'))
-        this.alerts.post(makeAlert('torrent-finished', ctx(), { name: t.name }));
-    });
-    t.on('peers', (addrs, source) => {
-      if (this.alerts.wants('peers-added'))
-        this.alerts.post(makeAlert('peers-added', ctx(), { count: addrs.length, source: source.kind }));
-    });
+  }
+
+  /** Counters, and the alerts of the Torrent events the Client does not re-emit. */
+  torrentEvent(t: Torrent, e: TorrentEventRecord): void {
+    switch (e.event) {
+      case 'piece-hash-pass':
+        this.counters.piecePassed();
+        break;
+      case 'piece-hash-fail':
+        this.counters.pieceFailed(t.metainfo.pieceSize(e.args[0]));
+        break;
+      case 'metadata': {
+        const m = e.args[0];
+        if (this.alerts.wants('metadata-received'))
+          this.alerts.post(
+            makeAlert('metadata-received', this.context(t), {
+              name: m.name,
+              pieces: m.pieceCount,
+              length: m.length,
+            }),
+          );
+        break;
+      }
+      case 'finished':
+        if (this.alerts.wants('torrent-finished'))
+          this.alerts.post(makeAlert('torrent-finished', this.context(t), { name: t.name }));
+        break;
+      case 'peers': {
+        const [addrs, source] = e.args;
+        if (this.alerts.wants('peers-added'))
+          this.alerts.post(
+            makeAlert('peers-added', this.context(t), { count: addrs.length, source: source.kind }),
+          );
+        break;
+      }
+    }
+  }
+
+  private context(t: Torrent): { time: number; infoHash: string } {
+    return { time: this.host.clock.now(), infoHash: t.infoHashHex };
   }
 
   torrentRemoved(t: Torrent): void {

@@ -1,7 +1,6 @@
 /**
  * How `Client.addTorrent` makes a Torrent: the TorrentInit from the add options, the session's
- * settings and resume data (files under the save path unless a storage is given), and the
- * Torrent's events forwarded as the Client's (with the torrent first).
+ * settings and resume data (files under the save path unless a storage is given).
  */
 import type { Metainfo } from '../metainfo/types.js';
 import type { Storage } from '../storage/storage.js';
@@ -9,8 +8,6 @@ import { FileStorage } from '../storage/file-storage.js';
 import type { SettingsStore } from '../settings/index.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
 import type { TorrentOptions } from '../torrent/types.js';
-import type { TypedEmitter } from '../util/typed-emitter.js';
-import type { ClientEvents } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { LoadedResume } from './resume-store.js';
 import { announceMagnet, saveFetchedTorrent, selectOnlyFiles, type OpenedMagnet } from './magnet.js';
@@ -150,28 +147,4 @@ export function applyTorrentSettings(
     const timings = chokeTimings(host.settings);
     for (const t of torrents) t.setChokeTimings(timings);
   }
-}
-
-/** The Torrent's events as the Client's; renames, moves and completion save resume data at once. */
-export function forwardTorrentEvents(
-  client: TypedEmitter<ClientEvents>,
-  t: Torrent,
-  saveResume: (t: Torrent) => void,
-): void {
-  t.on('peer-connect', (p) => client.emit('peer-connect', t, p));
-  t.on('piece-hash-pass', (i) => client.emit('piece-hash-pass', t, i));
-  t.on('piece-hash-fail', (i, peers) => client.emit('piece-hash-fail', t, i, peers));
-  t.on('check-progress', (a, b) => client.emit('check-progress', t, a, b));
-  t.on('state', (s, prev) => client.emit('torrent-state', t, s, prev));
-  // Renamed files must be found after a crash too: their new paths are saved at once.
-  t.on('renamed', () => saveResume(t));
-  t.on('moved', () => saveResume(t));
-  t.on('done', () => {
-    client.emit('torrent-done', t);
-    saveResume(t);
-  });
-  t.on('error', (e) => client.emit('torrent-error', t, e));
-  t.on('file-error', (info) => client.emit('file-error', t, info));
-  t.on('banned', (h) => client.emit('banned', t, h));
-  t.on('web-seed-error', (info) => client.emit('web-seed-error', t, info));
 }

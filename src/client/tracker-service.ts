@@ -184,10 +184,8 @@ export class TrackerService implements ClientService {
       ...(this.o.lowPeers !== undefined ? { lowPeers: this.o.lowPeers } : {}),
       ...(extra ? { extraTrackers: extra } : {}),
     });
+    // Its 'tracker-*' events reach the Client's through src/client/torrent-events.ts.
     this.links.set(torrent, link);
-    torrent.on('tracker-announce', (info) => host.emit('tracker-announce', torrent, info));
-    torrent.on('tracker-warning', (info) => host.emit('tracker-warning', torrent, info));
-    torrent.on('tracker-error', (info) => host.emit('tracker-error', torrent, info));
   }
 
   torrentRemoved(torrent: Torrent): void {

@@ -9,6 +9,7 @@ import type { Peer } from '../peer/index.js';
 import type { DisconnectInfo } from '../peer/disconnect.js';
 import type { ExtendedHandshake } from '../wire/index.js';
 import type { Torrent } from './torrent.js';
+import type { TorrentEventRecord } from './types.js';
 
 export interface EngineExtension {
   /** The BEP 10 name we announce in our extension handshake's `m` (e.g. 'ut_pex'). */
@@ -33,6 +34,11 @@ export interface ClientService {
   torrentAdded?(torrent: Torrent): void;
   /** A torrent was removed. */
   torrentRemoved?(torrent: Torrent): void;
+  /**
+   * Every event of every torrent in the session, before the torrent's own listeners (one hook
+   * for all torrents instead of listeners on each). A throw is reported as a listener error.
+   */
+  torrentEvent?(torrent: Torrent, e: TorrentEventRecord): void;
   /** The client is closing: stop, and release sockets and timers. */
   close?(): Promise<void> | void;
 }

@@ -1,5 +1,12 @@
 export { Torrent, type TorrentHost, type TorrentInit } from './torrent.js';
-export type { TorrentState, TorrentEvents, TorrentStats, TorrentOptions, FileErrorInfo } from './types.js';
+export type {
+  TorrentState,
+  TorrentEvents,
+  TorrentEventRecord,
+  TorrentStats,
+  TorrentOptions,
+  FileErrorInfo,
+} from './types.js';
 export {
   Downloader,
   defaultDownloaderTuning,

@@ -8,6 +8,8 @@ import type { DownloaderTuning } from './downloader.js';
 import type { ChokeTimings } from './choke-link.js';
 import type { TorrentRateLimits } from './rate-limits.js';
 import type { RangeFetcher, WebSeedTuning } from './web-seed.js';
+import type { Torrent } from './torrent.js';
+import type { TorrentEventRecord } from './types.js';
 
 /** What a torrent needs from the session that owns it. */
 export interface TorrentHost {
@@ -18,6 +20,8 @@ export interface TorrentHost {
   /** HTTP range requests for web seeds (absent: web seeds are not used). */
   readonly webSeedFetcher?: RangeFetcher;
   readonly webSeedTuning?: Partial<WebSeedTuning>;
+  /** Every event of every torrent, before its listeners (the Client's router, src/client/torrent-events.ts). */
+  torrentEvent?(torrent: Torrent, e: TorrentEventRecord): void;
 }
 
 export interface TorrentInit {

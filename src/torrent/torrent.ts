@@ -41,7 +41,7 @@ import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
 import type { FileRenames } from '../storage/renames.js';
 import type { StorageLayout } from '../storage/layout.js';
 import { TorrentPaths } from './paths-link.js';
-import type { TorrentEvents, TorrentState, TorrentStats } from './types.js';
+import type { TorrentEventRecord, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
 export type { TorrentHost, TorrentInit } from './torrent-init.js';
@@ -285,6 +285,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     layersArrived: () => this.peerSet.layersArrived(),
     leavesKnown: (piece, leaves) => void this.transfers.downloader.leavesKnown(piece, leaves),
   });
+
+  /** The session observes every event through one shared hook (TorrentHost.torrentEvent). */
+  protected override observe(event: string, args: readonly unknown[]): void {
+    this.host.torrentEvent?.(this, { event, args } as TorrentEventRecord);
+  }
 
   /** v1 and/or v2 hashes of the info dictionary (a magnet: what its link named, until the metadata). */
   get infoHashes(): InfoHashes {

@@ -78,6 +78,15 @@ export interface TorrentEvents {
   'web-seed-error': [info: WebSeedErrorInfo];
 }
 
+/**
+ * One torrent event as the session sees it (name and arguments, narrowed by `event`): the
+ * Client and its services observe every torrent through one shared hook, not listeners per
+ * torrent (1,000 torrents: 20,000 closures fewer).
+ */
+export type TorrentEventRecord = {
+  [K in keyof TorrentEvents]: { readonly event: K; readonly args: TorrentEvents[K] };
+}[keyof TorrentEvents];
+
 export interface TorrentStats {
   state: TorrentState;
   /** 0..1 of the wanted bytes that are verified. */

@@ -70,6 +70,11 @@ export class TypedEmitter<E extends EventMap<E>> {
   emit<K extends keyof E & string>(event: K, ...args: Args<E, K>): boolean {
     const listeners = this.emitter.listeners(event) as ((...a: Args<E, K>) => void)[];
     let failures: Error[] | undefined;
+    try {
+      this.observe(event, args);
+    } catch (e) {
+      failures = [e instanceof Error ? e : new Error(String(e))];
+    }
     for (const l of listeners) {
       try {
         l(...args);
@@ -81,6 +86,12 @@ export class TypedEmitter<E extends EventMap<E>> {
     if (failures) for (const f of failures) this.listenerFailed(f, event);
     return listeners.length > 0;
   }
+
+  /**
+   * Called before the listeners of every event: the owner's one observer of all its emitters
+   * (a Torrent's session), which sees each event first, as listeners registered first would.
+   */
+  protected observe(_event: string, _args: readonly unknown[]): void {}
 
   /** Called after the listeners of every event (the Client posts the event's alert here). */
   protected afterEmit(_event: string, _args: readonly unknown[]): void {}
