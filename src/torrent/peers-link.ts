@@ -8,47 +8,32 @@
  */
 import type { Peer } from '../peer/index.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
-import type { Metainfo } from '../metainfo/types.js';
-import type { Bitfield } from '../util/bitfield.js';
-import type { Clock } from '../util/clock.js';
 import { formatAddress } from '../util/compact.js';
 import { PeerSession } from './session.js';
-import type { PeerLink } from './peer-link.js';
-import type { CandidateList } from './candidates.js';
-import type { TorrentChoking } from './choke-link.js';
-import type { TorrentHashes } from './hash-link.js';
-import type { SuperSeedLink } from './super-seed-link.js';
-import type { WebSeedSet } from './web-seeds.js';
-import type { TorrentTransfers } from './transfers-link.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
 import { releaseAddress } from './peer-addresses.js';
+import type { TorrentCore, WireSession } from './core.js';
 
-type WireSession = PeerSession<Peer<unknown>>;
-
-export interface PeersHost {
-  readonly clock: Clock;
-  readonly candidates: CandidateList;
-  readonly banned: Set<string>;
-  readonly peerSessions: Map<PeerLink, WireSession>;
-  readonly transfers: TorrentTransfers;
-  readonly choking: TorrentChoking;
-  readonly superSeed: SuperSeedLink;
-  metainfo(): Metainfo;
-  have(): Bitfield;
-  hashes(): TorrentHashes;
-  seeds(): WebSeedSet;
-  /** The file priorities' piece priorities (undefined: all normal). */
-  pickerPriorities(): Uint8Array | undefined;
-  transferring(): boolean;
-  removed(): boolean;
-  complete(): boolean;
-  connectSoon(): void;
-  connected(peer: Peer<unknown>): void;
-  disconnected(peer: Peer<unknown>, info: DisconnectInfo): void;
-  layersArrived(): void;
-  /** A host was banned (first time). */
-  hostBanned(host: string): void;
-}
+export type PeersHost = Pick<
+  TorrentCore,
+  | 'clock'
+  | 'candidates'
+  | 'banned'
+  | 'peerSessions'
+  | 'transfers'
+  | 'choking'
+  | 'superSeed'
+  | 'metainfo'
+  | 'have'
+  | 'hashes'
+  | 'seeds'
+  | 'pickerPriorities'
+  | 'transferring'
+  | 'removed'
+  | 'complete'
+  | 'connectSoon'
+  | 'events'
+>;
 
 export class TorrentPeers {
   /** Payload bytes sent to peers that have since disconnected (this session). */
@@ -73,25 +58,25 @@ export class TorrentPeers {
     // `on`: a peer emits 'close' exactly once (a once wrapper would hold ~0.2 KB per peer).
     peer.on('close', (info: DisconnectInfo) => this.detach(s, info));
     host.choking.resumeTick();
-    host.connected(peer);
+    host.events.emit('peer-connect', peer);
     // Someone interested while we have a free slot should not wait for the next choke round.
-    if (host.transferring()) host.transfers.downloader.updateInterest(s);
+    if (host.transferring) host.transfers.downloader.updateInterest(s);
   }
 
   private detach(s: WireSession, info: DisconnectInfo): void {
     const { host } = this;
     if (!host.peerSessions.delete(s.peer)) return;
     this.uploadedByGone += s.peer.uploaded;
-    if (host.peerSessions.size === 0 && host.seeds().size === 0) host.choking.pauseTick();
+    if (host.peerSessions.size === 0 && host.seeds.size === 0) host.choking.pauseTick();
     host.choking.peerGone(s.peer);
     host.transfers.downloader.peerRemoved(s);
-    host.hashes().peerGone(s);
+    host.hashes.peerGone(s);
     host.superSeed.detached(s);
     s.uploadQueue = [];
-    const mayRetry = !host.removed() && !host.banned.has(s.peer.host);
+    const mayRetry = !host.removed && !host.banned.has(s.peer.host);
     releaseAddress(host.candidates, s.peer, info, () => host.clock.now(), mayRetry);
-    host.disconnected(s.peer, info);
-    if (!host.complete()) host.connectSoon();
+    host.events.emit('peer-disconnect', s.peer, info);
+    if (!host.complete) host.connectSoon();
   }
 
   /** Peers that joined while the metadata was unknown join the new downloader after the check. */
@@ -100,12 +85,12 @@ export class TorrentPeers {
     const d = host.transfers.downloader;
     for (const s of host.peerSessions.values()) {
       d.peerAdded(s);
-      for (const i of host.have().indices()) s.peer.have(i);
+      for (const i of host.have.indices()) s.peer.have(i);
       if (s.peer.bitfield.size > 0 && !s.peer.bitfield.empty)
         d.onMessage(s, { type: 'bitfield', bits: s.peer.bitfield.bytes });
       d.updateInterest(s);
     }
-    host.hashes().requestAll();
+    host.hashes.requestAll();
     host.choking.run(true);
   }
 
@@ -113,13 +98,13 @@ export class TorrentPeers {
   layersArrived(): void {
     const { host } = this;
     const d = host.transfers.downloader;
-    const map = host.pickerPriorities() ?? new Uint8Array(host.metainfo().pieceCount).fill(DEFAULT_PRIORITY);
+    const map = host.pickerPriorities() ?? new Uint8Array(host.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
     d.picker.setPiecePriorities(map);
     for (const s of host.peerSessions.values()) {
       d.updateInterest(s);
       d.fill(s);
     }
-    host.layersArrived();
+    host.events.emit('piece-layers');
   }
 
   /** Sent corrupt data: banned, its address dropped, its connections (wire and web seed) closed. */
@@ -128,9 +113,9 @@ export class TorrentPeers {
     if (!host.banned.has(address)) {
       host.banned.add(address);
       host.candidates.removeHost(address);
-      host.hostBanned(address);
+      host.events.emit('banned', address);
     }
-    host.seeds().banned(address);
+    host.seeds.banned(address);
     for (const s of [...host.peerSessions.values()])
       if (s.peer.host === address) s.peer.close(DisconnectReason.CORRUPT_DATA);
   }
