@@ -9,6 +9,8 @@
  * can pass small fakes. The public Torrent (src/torrent/torrent.ts) wraps it.
  */
 import type { Peer } from '../peer/index.js';
+import { DisconnectReason } from '../peer/disconnect.js';
+import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import type { Storage } from '../storage/storage.js';
 import type { HashPool } from '../hash/pool.js';
@@ -188,6 +190,39 @@ export class TorrentCore {
     this.seeds.sync();
     this.superSeed.stateChanged(next);
     this.events.emit('state', next, prev);
+  }
+
+  /** A wire peer's message, to the links that handle it (registered first, in peers-link.ts). */
+  onMessage(s: WireSession, m: Message): void {
+    switch (m.type) {
+      case 'interested':
+        this.choking.interested(s);
+        return;
+      case 'notInterested':
+        this.choking.notInterested(s);
+        return;
+      case 'request':
+        this.choking.requested(s);
+        this.transfers.uploader.onMessage(s, m);
+        return;
+      case 'cancel':
+        this.transfers.uploader.onMessage(s, m);
+        return;
+      case 'hashRequest':
+      case 'hashes':
+      case 'hashReject':
+        this.hashes.onMessage(s, m);
+        return;
+      default:
+        break;
+    }
+    if (this.state === 'checking' || this.state === 'stopped' || this.state === 'metadata') return;
+    this.transfers.downloader.onMessage(s, m);
+    if (m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') {
+      this.superSeed.onMessage(s, m);
+      if (this.complete && s.seed) s.peer.close(DisconnectReason.SEED);
+      else this.hashes.request(s);
+    }
   }
 
   /** We choked this peer: its queued uploads go. */

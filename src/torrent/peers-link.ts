@@ -2,11 +2,11 @@
  * A Torrent's connected wire peers: a peer joining (its session, its address marked busy, the
  * download, upload and super-seed machinery told) and leaving (its address released for a
  * retry unless final), peers that joined before the metadata rejoining the new downloader,
- * piece layers arriving, bans, and the payload sent to peers since gone. The per-message
- * dispatch stays in the Torrent (registered through `listen`), so wire messages take no hop
- * through here.
+ * piece layers arriving, bans, and the payload sent to peers since gone. Each peer's messages
+ * go straight to the core's dispatch (src/torrent/core.ts), not through here.
  */
 import type { Peer } from '../peer/index.js';
+import type { Message } from '../wire/index.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import { formatAddress } from '../util/compact.js';
 import { PeerSession } from './session.js';
@@ -33,6 +33,7 @@ export type PeersHost = Pick<
   | 'complete'
   | 'connectSoon'
   | 'events'
+  | 'onMessage'
 >;
 
 export class TorrentPeers {
@@ -42,17 +43,17 @@ export class TorrentPeers {
   constructor(private readonly host: PeersHost) {}
 
   /**
-   * A peer finished its handshake: its session joins. `listen` registers the Torrent's own
-   * message dispatch for it (before the other listeners, as it always was).
+   * A peer finished its handshake: its session joins. The core's message dispatch is its first
+   * listener, as it always was.
    */
-  attach(peer: Peer<unknown>, listen: (s: WireSession) => void): void {
+  attach(peer: Peer<unknown>): void {
     const { host } = this;
     const s = new PeerSession(peer, formatAddress({ host: peer.host, port: peer.port }), host.clock.now());
     host.peerSessions.set(peer, s);
     host.candidates.markBusy({ host: peer.host, port: peer.listenPort ?? peer.port });
     host.transfers.downloader.peerAdded(s);
     host.superSeed.attached(s);
-    listen(s);
+    peer.on('message', (m: Message) => host.onMessage(s, m));
     peer.on('drain', () => host.transfers.uploader.pump(s));
     peer.on('extended-handshake', () => host.transfers.downloader.fill(s));
     // `on`: a peer emits 'close' exactly once (a once wrapper would hold ~0.2 KB per peer).

@@ -1,13 +1,14 @@
 /**
- * One torrent in a session: its state machine (checking → downloading ⇄ seeding, paused,
- * stopped, error), its connected peers and candidate addresses, and the glue between the
- * download side (Downloader), the upload side (Uploader), the Choker and storage. Connections
- * are made and limited by the Client; a Torrent receives peers that completed their handshake.
+ * One torrent in a session, as users see it: its state machine (checking → downloading ⇄
+ * seeding, paused, stopped, error), its connected peers and candidate addresses, its files,
+ * limits and events. The state its parts share and the glue between them (download, upload,
+ * choking, checks, storage) are in TorrentCore (src/torrent/core.ts); this class keeps the
+ * public API and its checks. Connections are made and limited by the Client; a Torrent
+ * receives peers that completed their handshake.
  */
 import type { Peer } from '../peer/index.js';
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
-import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
 import type { Storage } from '../storage/storage.js';
@@ -20,7 +21,7 @@ import type { PieceDeadlines } from './deadlines.js';
 import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
 import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
 import type { CandidateList, HintedAddress } from './candidates.js';
-import { TorrentCore, type WireSession } from './core.js';
+import { TorrentCore } from './core.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses } from './peer-addresses.js';
 import type { WebSeedStats } from './web-seeds.js';
@@ -198,7 +199,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return this.transferring || this.core.state === 'paused' || this.core.state === 'metadata';
   }
 
-  /** The torrent's storage, opened on first use. @internal */
+  /** The torrent's storage, opened on first use. */
   storage(): Storage {
     return this.core.storage();
   }
@@ -415,41 +416,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * From here on the torrent owns it until it closes.
    */
   attach(peer: Peer<unknown>): void {
-    this.core.peerSet.attach(peer, (s) => peer.on('message', (m: Message) => this.onMessage(s, m)));
-  }
-
-  private onMessage(s: WireSession, m: Message): void {
-    const peer = s.peer;
-    switch (m.type) {
-      case 'interested':
-        this.core.choking.interested(s);
-        return;
-      case 'notInterested':
-        this.core.choking.notInterested(s);
-        return;
-      case 'request':
-        this.core.choking.requested(s);
-        this.core.transfers.uploader.onMessage(s, m);
-        return;
-      case 'cancel':
-        this.core.transfers.uploader.onMessage(s, m);
-        return;
-      case 'hashRequest':
-      case 'hashes':
-      case 'hashReject':
-        this.core.hashes.onMessage(s, m);
-        return;
-      default:
-        break;
-    }
-    if (this.core.state === 'checking' || this.core.state === 'stopped' || this.core.state === 'metadata')
-      return;
-    this.core.transfers.downloader.onMessage(s, m);
-    if (m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') {
-      this.core.superSeed.onMessage(s, m);
-      if (this.complete && s.seed) peer.close(DisconnectReason.SEED);
-      else this.core.hashes.request(s);
-    }
+    this.core.peerSet.attach(peer);
   }
 
   // ---- stats ----------------------------------------------------------------------------------

@@ -32,12 +32,14 @@ export class BandwidthLimiter {
     this.bucket.setRate(rate);
   }
 
+  private boundGate: RateGate | undefined;
+
   /**
-   * The gate for a Peer: no promise at all while unlimited, so the fast path stays synchronous.
-   * A method (callers bind it), not an arrow field: two closures less per torrent.
+   * The gate for a Peer (a bound function): no promise at all while unlimited, so the fast path
+   * stays synchronous. Made on first use: an idle torrent's two limiters hold no closure.
    */
-  gate(bytes: number): Promise<void> | undefined {
-    return this.request(bytes, 1);
+  get gate(): RateGate {
+    return (this.boundGate ??= (bytes: number) => this.request(bytes, 1));
   }
 
   /** As `gate`, with turns `weight` times the fair share (bandwidth priority). */
