@@ -4,13 +4,10 @@
  * again after a served piece changed on disk. A check run is numbered: stopping, an error or a
  * new check makes the one in flight drop its result.
  */
-import type { Metainfo } from '../metainfo/types.js';
-import type { FileStat, Storage } from '../storage/storage.js';
-import type { HashPool } from '../hash/pool.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { FileStat } from '../storage/storage.js';
+import type { TimerHandle } from '../util/clock.js';
 import type { Bitfield } from '../util/bitfield.js';
-import type { DiskWatch } from './disk-watch.js';
-import type { TorrentState } from './types.js';
+import type { TorrentCore } from './core.js';
 import {
   findVerifiedPieces,
   spotCheckPasses,
@@ -18,30 +15,29 @@ import {
   type DataCheckInput,
 } from './data-check.js';
 
-export interface CheckHost {
-  readonly clock: Clock;
-  readonly hashPool: HashPool;
-  metainfo(): Metainfo;
-  storage(): Storage;
-  watch(): DiskWatch;
-  state(): TorrentState;
-  removed(): boolean;
-  /** Enter the 'checking' state. */
-  checking(): void;
-  progress(done: number, total: number): void;
-  /** The check found these pieces on disk: they are `have` now, with a fresh downloader. */
-  found(found: Bitfield): void;
-  /** Received blocks of unfinished pieces (resume data) back into the new downloader. */
-  restoreUnfinished(unfinished: { piece: number; blocks: Bitfield }[]): Promise<unknown>;
-  /** The check is done: start the timers and transfers. */
-  started(): void;
-  spotChecked(passed: boolean): void;
-  /** Before a check again: requests and uploads in flight and the read cache are dropped. */
-  dropTransfers(): void;
-  /** Dialing may start over with every candidate (the data was not what resume data said). */
-  retryCandidates(): void;
-  failed(e: unknown): void;
-}
+/**
+ * What a check reads and whom it tells: the states it enters, the pieces it found
+ * (`checkFound`), the unfinished blocks it restores into the downloader, the start of
+ * transfers (`checkDone`), disk errors (the lifecycle) and, for a failed spot check, the
+ * transfers and candidates it starts over.
+ */
+export type CheckHost = Pick<
+  TorrentCore,
+  | 'clock'
+  | 'hashPool'
+  | 'metainfo'
+  | 'storage'
+  | 'disk'
+  | 'state'
+  | 'removed'
+  | 'setState'
+  | 'events'
+  | 'checkFound'
+  | 'checkDone'
+  | 'transfers'
+  | 'candidates'
+  | 'life'
+>;
 
 export interface CheckInit {
   skipCheck?: boolean;
@@ -103,16 +99,13 @@ export class TorrentCheck {
   async start(): Promise<void> {
     const host = this.host;
     const run = ++this.run;
-    host.checking();
+    host.setState('checking');
     try {
       // Sizes and mtimes before hashing: a file changed during or after the check differs from
       // them, and its pieces are hashed again before they are served.
       const stats = this.resumeStats;
       this.resumeStats = undefined;
-      await host
-        .watch()
-        .rebaseline(stats)
-        .catch(() => undefined);
+      await host.disk.watch.rebaseline(stats).catch(() => undefined);
       if (run !== this.run) return;
       const { found, spot } = await findVerifiedPieces({
         ...(stats ? { fileStats: stats } : {}),
@@ -122,22 +115,22 @@ export class TorrentCheck {
         recheck: this.recheck,
         onProgress: (done, total) => {
           this.checked = total > 0 ? done / total : 0;
-          host.progress(done, total);
+          host.events.emit('check-progress', done, total);
         },
       });
       if (run !== this.run) return;
       this.recheck = undefined;
       this.skipCheck = false;
       this.trusted = undefined;
-      host.found(found);
+      host.checkFound(found);
       const unfinished = this.unfinishedBlocks;
       this.unfinishedBlocks = undefined;
       if (unfinished?.length) {
         // Blocks that cannot be read back are simply fetched again.
-        await host.restoreUnfinished(unfinished).catch(() => 0);
+        await host.transfers.downloader.restoreUnfinished(unfinished).catch(() => 0);
         if (run !== this.run) return;
       }
-      host.started();
+      host.checkDone();
       this.spotPendingFlag = spot.length > 0;
       if (this.spotPendingFlag)
         this.spotTimer = host.clock.setTimeout(() => {
@@ -145,14 +138,14 @@ export class TorrentCheck {
           void this.spotCheck(run, spot);
         }, SPOT_CHECK_DELAY_MS);
     } catch (e) {
-      if (run === this.run) host.failed(e);
+      if (run === this.run) host.life.diskError(e, 'check');
     }
   }
 
   private input(run: number): Omit<DataCheckInput, 'skipCheck' | 'trusted' | 'recheck' | 'onProgress'> {
     const host = this.host;
     return {
-      metainfo: host.metainfo(),
+      metainfo: host.metainfo,
       storage: () => host.storage(),
       clock: host.clock,
       hashPool: host.hashPool,
@@ -167,7 +160,7 @@ export class TorrentCheck {
    */
   private async spotCheck(run: number, spot: readonly number[]): Promise<void> {
     const host = this.host;
-    const current = (): boolean => run === this.run && !host.removed();
+    const current = (): boolean => run === this.run && !host.removed;
     if (!current()) return;
     const passed = await spotCheckPasses(
       {
@@ -182,13 +175,13 @@ export class TorrentCheck {
     ).catch(() => false);
     if (!current()) return;
     this.spotPendingFlag = false;
-    host.spotChecked(passed);
-    const state = host.state();
+    host.events.emit('spot-check', passed);
+    const state = host.state;
     if (passed || state === 'stopped' || state === 'error') return;
     this.trusted = undefined;
     this.recheck = undefined;
-    host.dropTransfers();
-    host.retryCandidates();
+    host.transfers.dropTransfers();
+    host.candidates.retryAllNow(host.clock.now());
     void this.start();
   }
 }

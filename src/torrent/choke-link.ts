@@ -4,11 +4,12 @@
  * choke-round.ts): a full round every unchoke interval, quick ones when a peer's interest
  * changes, when a choked peer requests, or when the choker asks to look again.
  */
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { TimerHandle } from '../util/clock.js';
 import { Choker, type ChokerTimings, type SlotSetting } from './choker.js';
 import { runChokeRound } from './choke-round.js';
 import type { PeerSession } from './session.js';
 import type { PeerLink } from './peer-link.js';
+import type { TorrentCore } from './core.js';
 
 const TICK_MS = 1000;
 /** A choked peer's request triggers a quick choke round at most this often per peer. */
@@ -22,18 +23,15 @@ export interface ChokeTimings extends ChokerTimings {
   unchokeIntervalMs?: number;
 }
 
-export interface ChokeHost {
-  readonly clock: Clock;
-  /** Peers may exchange data (downloading or seeding). */
-  transferring(): boolean;
-  seeding(): boolean;
-  sessions(): IterableIterator<PeerSession>;
-  /** Peers or web seeds are connected (the tick has work). */
-  hasPeers(): boolean;
-  /** We choked this peer: its queued uploads go. */
-  choked(s: PeerSession): void;
-  /** The rest of each tick: downloader timeouts, upload pumps, hash request retries. */
-  tick(): void;
+/**
+ * What the clockwork reads: the clock, whether peers may transfer, the sessions (and whether
+ * any peer or web seed is there), whom it tells of a peer choked, and the rest of each tick.
+ */
+export interface ChokeHost extends Pick<
+  TorrentCore,
+  'clock' | 'transferring' | 'state' | 'hasPeers' | 'peerChoked' | 'tick'
+> {
+  readonly peerSessions: ReadonlyMap<PeerLink, PeerSession>;
 }
 
 export class TorrentChoking {
@@ -81,7 +79,7 @@ export class TorrentChoking {
     this.stop();
     this.ticking = true;
     this.lastChoke = this.host.clock.now();
-    if (this.host.hasPeers()) this.resumeTick();
+    if (this.host.hasPeers) this.resumeTick();
   }
 
   stop(): void {
@@ -109,7 +107,7 @@ export class TorrentChoking {
 
   interested(s: PeerSession): void {
     s.interestedAt = this.host.clock.now();
-    if (s.peer.amChoking && this.host.transferring()) this.run(true);
+    if (s.peer.amChoking && this.host.transferring) this.run(true);
   }
 
   notInterested(s: PeerSession): void {
@@ -124,7 +122,7 @@ export class TorrentChoking {
     if (
       s.peer.amChoking &&
       quiet &&
-      this.host.transferring() &&
+      this.host.transferring &&
       now - this.lastRequestRound >= REQUEST_ROUND_MS
     ) {
       this.lastRequestRound = now;
@@ -133,7 +131,7 @@ export class TorrentChoking {
   }
 
   private tick(): void {
-    if (!this.host.transferring()) return;
+    if (!this.host.transferring) return;
     const now = this.host.clock.now();
     // Between full rounds a quick one each second frees the slots of peers that stopped asking.
     this.run(now - this.lastChoke < this.unchokeIntervalMs);
@@ -143,11 +141,12 @@ export class TorrentChoking {
   /** A choking round (src/torrent/choke-round.ts); full rounds restart the interval. */
   run(quick: boolean): void {
     const host = this.host;
-    if (!host.transferring()) return;
+    if (!host.transferring) return;
     const now = host.clock.now();
     if (!quick) this.lastChoke = now;
-    const recheckAt = runChokeRound([...host.sessions()], this.choker, now, host.seeding(), quick, (s) =>
-      host.choked(s),
+    const seeding = host.state === 'seeding';
+    const recheckAt = runChokeRound([...host.peerSessions.values()], this.choker, now, seeding, quick, (s) =>
+      host.peerChoked(s),
     );
     if (recheckAt !== undefined && !this.recheck)
       this.recheck = host.clock.setTimeout(

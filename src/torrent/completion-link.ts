@@ -4,22 +4,15 @@
  * transition into "every wanted piece verified and written" while downloading). A piece counts
  * only once it is in `have`, i.e. verified and its write completed.
  */
-import type { Metainfo } from '../metainfo/types.js';
-import type { Bitfield } from '../util/bitfield.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
 import { checkedPriorities, piecePriorities } from './priorities.js';
 import { unverifiablePieces } from './verification.js';
-import type { TorrentState } from './types.js';
+import type { TorrentCore } from './core.js';
 
-export interface CompletionHost {
-  metainfo(): Metainfo;
-  have(): Bitfield;
-  hasMetadata(): boolean;
-  state(): TorrentState;
-  /** The picker's priority of a piece now (0: not requested). */
-  pickerPriority(piece: number): number;
-  finished(): void;
-}
+export type CompletionHost = Pick<
+  TorrentCore,
+  'metainfo' | 'have' | 'hasMetadata' | 'state' | 'transfers' | 'events'
+>;
 
 export class TorrentCompletion {
   private filePrios: number[] | undefined;
@@ -34,7 +27,7 @@ export class TorrentCompletion {
     private readonly host: CompletionHost,
     filePriorities: readonly number[] | undefined,
   ) {
-    const count = host.metainfo().files.length;
+    const count = host.metainfo.files.length;
     if (filePriorities) this.filePrios = checkedPriorities(filePriorities, count);
   }
 
@@ -44,21 +37,21 @@ export class TorrentCompletion {
 
   /** Every wanted piece is in `have` (not while checking, nor before a magnet's metadata). */
   get finished(): boolean {
-    return this.host.hasMetadata() && this.host.state() !== 'checking' && this.wantedMissing === 0;
+    return this.host.hasMetadata && this.host.state !== 'checking' && this.wantedMissing === 0;
   }
 
   get filePriorities(): readonly number[] {
-    return this.filePrios ?? this.host.metainfo().files.map(() => 1);
+    return this.filePrios ?? this.host.metainfo.files.map(() => 1);
   }
 
   setFilePriorities(priorities: readonly number[]): void {
-    this.filePrios = checkedPriorities(priorities, this.host.metainfo().files.length);
+    this.filePrios = checkedPriorities(priorities, this.host.metainfo.files.length);
   }
 
   /** A piece joined `have`. */
   pieceAdded(piece: number): void {
-    if (!this.filePrios || this.host.pickerPriority(piece) > 0) this.wantedMissing--;
-    this.haveBytesValue += this.host.metainfo().pieceSize(piece);
+    if (!this.filePrios || this.host.transfers.downloader.picker.priority(piece) > 0) this.wantedMissing--;
+    this.haveBytesValue += this.host.metainfo.pieceSize(piece);
   }
 
   /**
@@ -67,8 +60,8 @@ export class TorrentCompletion {
    */
   recount(): void {
     const map = this.piecePriorityMap();
-    const have = this.host.have();
-    const m = this.host.metainfo();
+    const have = this.host.have;
+    const m = this.host.metainfo;
     let missing = 0;
     let bytes = 0;
     for (let i = 0; i < have.size; i++) {
@@ -94,17 +87,17 @@ export class TorrentCompletion {
       return;
     }
     if (this.reported) return;
-    const state = this.host.state();
+    const state = this.host.state;
     if (state === 'downloading') {
       this.reported = true;
-      this.host.finished();
+      this.host.events.emit('finished');
     } else if (state === 'seeding') this.reported = true;
   }
 
   /** The file priorities as piece priorities, once there are files and priorities to map. */
   private piecePriorityMap(): Uint8Array | undefined {
-    return this.filePrios && this.host.hasMetadata()
-      ? piecePriorities(this.host.metainfo(), this.filePrios)
+    return this.filePrios && this.host.hasMetadata
+      ? piecePriorities(this.host.metainfo, this.filePrios)
       : undefined;
   }
 
@@ -114,8 +107,8 @@ export class TorrentCompletion {
    */
   pickerPriorities(): Uint8Array | undefined {
     const map = this.piecePriorityMap();
-    const m = this.host.metainfo();
-    const blocked = this.host.hasMetadata() ? unverifiablePieces(m) : [];
+    const m = this.host.metainfo;
+    const blocked = this.host.hasMetadata ? unverifiablePieces(m) : [];
     if (blocked.length === 0) return map;
     const out = map ?? new Uint8Array(m.pieceCount).fill(DEFAULT_PRIORITY);
     for (const p of blocked) out[p] = 0;

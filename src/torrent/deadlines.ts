@@ -22,6 +22,10 @@ export interface CriticalPieces {
   readonly size: number;
 }
 
+export interface DeadlineListener {
+  criticalChanged(): void;
+}
+
 export class PieceDeadlines implements CriticalPieces {
   // Both made when a stream sets its first window and dropped when the last one goes: a torrent
   // nobody streams (most of a 1,000-torrent session) holds no maps.
@@ -29,11 +33,16 @@ export class PieceDeadlines implements CriticalPieces {
   /** Earliest deadline per piece over every window. */
   private earliest: Map<number, number> | undefined;
   private sorted: number[] | undefined = [];
-  /** Called after any window changed (the torrent then tops up request pipelines). */
-  onChange: (() => void) | undefined;
+  constructor(
+    /** The injected clock (readers set their deadlines from it). */
+    private readonly clock: { now(): number },
+    /** Told after any window changed (the torrent then tops up request pipelines). */
+    private readonly listener?: DeadlineListener,
+  ) {}
 
-  /** The injected clock (readers set their deadlines from it). */
-  constructor(readonly now: () => number) {}
+  now(): number {
+    return this.clock.now();
+  }
 
   get size(): number {
     return this.earliest?.size ?? 0;
@@ -107,6 +116,6 @@ export class PieceDeadlines implements CriticalPieces {
       this.earliest = earliest;
     }
     this.sorted = undefined;
-    this.onChange?.();
+    this.listener?.criticalChanged();
   }
 }

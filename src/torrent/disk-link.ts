@@ -7,18 +7,15 @@
  */
 import type { Metainfo } from '../metainfo/types.js';
 import type { Storage } from '../storage/storage.js';
-import type { Clock } from '../util/clock.js';
-import { DiskWatch, WatchedStorage } from './disk-watch.js';
-import { ReadCache } from './read-cache.js';
+import { DiskWatch, WatchedStorage, type StorageSource } from './disk-watch.js';
+import { ReadCache, type ReadCacheSource } from './read-cache.js';
 import { verificationFor, type PieceVerification } from './verification.js';
+import type { TorrentCore } from './core.js';
 
-export interface DiskHost {
-  readonly clock: Clock;
-  metainfo(): Metainfo;
-  storage(): Storage;
-}
+export type DiskHost = Pick<TorrentCore, 'clock' | 'metainfo' | 'storage'>;
 
-export class TorrentDisk {
+/** Also the source its read cache and disk watch read through (no callbacks of their own). */
+export class TorrentDisk implements ReadCacheSource, StorageSource {
   /** Files changed behind our back since the check (made with each read cache). */
   watch!: DiskWatch;
   private watched: { inner: Storage; wrapped: WatchedStorage } | undefined;
@@ -31,22 +28,29 @@ export class TorrentDisk {
 
   /** How pieces of the current metainfo are checked. */
   get verification(): PieceVerification {
-    const m = this.host.metainfo();
+    const m = this.host.metainfo;
     if (this.verifier?.meta !== m) this.verifier = { meta: m, v: verificationFor(m) };
     return this.verifier.v;
   }
 
   /** A new read cache (and disk watch) for the current metainfo. */
   newReadCache(): ReadCache {
-    const m = this.host.metainfo();
-    this.watch = new DiskWatch(m, () => this.host.storage(), this.host.clock);
+    this.watch = new DiskWatch(this.host.metainfo, this, this.host.clock);
     this.watched = undefined;
-    return new ReadCache(
-      () => this.host.storage(),
-      (p) => m.pieceSize(p),
-      this.readCacheBytes,
-      (piece, data) => this.watch.verifyForUpload(piece, data, this.verification),
-    );
+    return new ReadCache(this, this.readCacheBytes);
+  }
+
+  storage(): Storage {
+    return this.host.storage();
+  }
+
+  pieceSize(piece: number): number {
+    return this.host.metainfo.pieceSize(piece);
+  }
+
+  /** A piece read for upload is still what was verified (its files did not change on disk). */
+  checkRead(piece: number, data: Buffer): Promise<void> {
+    return this.watch.verifyForUpload(piece, data, this.verification);
   }
 
   /** The storage the downloader writes through: our own writes are not taken for outside changes. */

@@ -42,7 +42,8 @@ export class DiskWatch {
 
   constructor(
     private readonly layout: StorageLayout,
-    private readonly storage: () => Storage,
+    /** Where the files are (an object rather than a callback: one fewer closure per torrent). */
+    private readonly source: StorageSource,
     private readonly clock: Clock,
     private readonly intervalMs = DISK_WATCH_INTERVAL_MS,
   ) {
@@ -58,7 +59,7 @@ export class DiskWatch {
    */
   async rebaseline(known?: (FileStat | undefined)[]): Promise<void> {
     const gen = ++this.generation;
-    const stats = known ?? (await this.storage().fileStats());
+    const stats = known ?? (await this.source.storage().fileStats());
     if (gen !== this.generation) return;
     this.baseline = stats;
     this.maps?.changedFiles.clear();
@@ -159,10 +160,15 @@ export class DiskWatch {
   }
 
   private async statFile(f: number): Promise<FileStat | undefined> {
-    const s = this.storage();
+    const s = this.source.storage();
     if (s.fileStat) return s.fileStat(f);
     return (await s.fileStats())[f];
   }
+}
+
+/** Gives the storage in use now (it is opened lazily and reopened after a stop). */
+export interface StorageSource {
+  storage(): Storage;
 }
 
 function sameStat(a: FileStat | undefined, b: FileStat | undefined): boolean {

@@ -5,7 +5,6 @@
  * Kept apart from torrent.ts, which only forwards messages and events here.
  */
 import { DisconnectReason } from '../peer/disconnect.js';
-import type { Peer } from '../peer/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import {
   V2_BIT,
@@ -14,31 +13,16 @@ import {
   type HashesMessage,
 } from '../wire/index.js';
 import { HashExchange } from './hash-exchange.js';
-import type { PeerSession } from './session.js';
-
-type WireSession = PeerSession<Peer<unknown>>;
+import type { TorrentCore, WireSession } from './core.js';
 export type HashMessage = HashRequestMessage | HashesMessage | HashRejectMessage;
 
 /** Leaf-hash answers (a piece read each) in progress per peer. */
 const LEAF_READS_PER_PEER = 4;
 
-export interface HashLinkHost {
-  /** Clock time (the torrent's injected Clock). */
-  now(): number;
-  /** The current metainfo, and whether it is the real one (not a magnet's placeholder). */
-  metainfo(): Metainfo;
-  hasMetadata(): boolean;
-  /** Downloading or seeding: requests may go out. */
-  transferring(): boolean;
-  have(piece: number): boolean;
-  /** A verified piece's bytes (the read cache). */
-  readPiece(piece: number): Promise<Buffer>;
-  sessions(): Iterable<WireSession>;
-  /** Piece layers were proven: their pieces may be requested now. */
-  layersArrived(): void;
-  /** A failed piece's proven leaves: blame its senders. */
-  leavesKnown(piece: number, leaves: readonly Buffer[]): void;
-}
+export type HashLinkHost = Pick<
+  TorrentCore,
+  'clock' | 'metainfo' | 'hasMetadata' | 'transferring' | 'have' | 'transfers' | 'peerSessions' | 'peerSet'
+>;
 
 export class TorrentHashes {
   private current: { meta: Metainfo; x: HashExchange } | undefined;
@@ -53,8 +37,8 @@ export class TorrentHashes {
    * for a failed piece's leaves, to blame the exact block.
    */
   get exchange(): HashExchange | undefined {
-    const m = this.host.metainfo();
-    if (!this.host.hasMetadata() || !m.infoHashes.v2) return undefined;
+    const m = this.host.metainfo;
+    if (!this.host.hasMetadata || !m.infoHashes.v2) return undefined;
     if (this.current?.meta !== m)
       this.current = { meta: m, x: new HashExchange(m, m.pieceLayers, m.pieces.length === 0) };
     return this.current.x;
@@ -81,13 +65,13 @@ export class TorrentHashes {
     if (leaves?.verdict === 'bad')
       return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'leaf hashes that do not make the piece hash');
     if (leaves?.piece !== undefined) {
-      this.host.leavesKnown(leaves.piece, leaves.leaves!);
+      void this.host.transfers.downloader.leavesKnown(leaves.piece, leaves.leaves!);
       return this.request(s);
     }
     const { verdict, completed } = x.onHashes(s, m, m.hashes);
     if (verdict === 'bad')
       return s.peer.close(DisconnectReason.MALFORMED_PACKET, 'hashes that do not prove the pieces root');
-    if (completed.length > 0) this.host.layersArrived();
+    if (completed.length > 0) this.host.peerSet.layersArrived();
     this.request(s);
   }
 
@@ -106,10 +90,10 @@ export class TorrentHashes {
   /** Asks `s` for what the exchange wants and it can serve (it announced a piece of it). */
   request(s: WireSession): void {
     const x = this.exchange;
-    if (!x || !x.wantsHashes || !this.host.transferring() || s.peer.closed) return;
+    if (!x || !x.wantsHashes || !this.host.transferring || s.peer.closed) return;
     // In a hybrid swarm only BEP 52 peers know hash requests (a v1 peer may drop us for one).
-    if (this.host.metainfo().pieces.length > 0 && !v2Peer(s)) return;
-    const now = this.host.now();
+    if (this.host.metainfo.pieces.length > 0 && !v2Peer(s)) return;
+    const now = this.host.clock.now();
     const bits = s.peer.bitfield;
     const has = (p: number): boolean => bits.has(p);
     for (let ref = x.nextRequest(s, has, now); ref; ref = x.nextRequest(s, has, now))
@@ -119,7 +103,7 @@ export class TorrentHashes {
   /** Every peer: after a refusal, a departure, new metadata, or on the tick (timeouts). */
   requestAll(): void {
     if (!this.exchange?.wantsHashes) return;
-    for (const s of this.host.sessions()) this.request(s);
+    for (const s of this.host.peerSessions.values()) this.request(s);
   }
 
   peerGone(s: WireSession): void {
@@ -134,7 +118,7 @@ export class TorrentHashes {
    */
   private answerLeaves(s: WireSession, x: HashExchange, m: HashRequestMessage, piece: number): void {
     const reads = this.leafReads?.get(s) ?? 0;
-    if (!this.host.have(piece) || reads >= LEAF_READS_PER_PEER) return s.peer.rejectHashes(m);
+    if (!this.host.have.has(piece) || reads >= LEAF_READS_PER_PEER) return s.peer.rejectHashes(m);
     (this.leafReads ??= new Map()).set(s, reads + 1);
     const done = (hashes: Buffer | undefined): void => {
       const n = (this.leafReads?.get(s) ?? 1) - 1;
@@ -144,7 +128,7 @@ export class TorrentHashes {
       if (hashes) s.peer.sendHashes(m, hashes);
       else s.peer.rejectHashes(m);
     };
-    this.host.readPiece(piece).then(
+    this.host.transfers.cache.get(piece).then(
       (data) => done(x.answerLeaves(m, data)),
       () => done(undefined),
     );

@@ -4,17 +4,12 @@
  * path (libtorrent's move_storage) and renaming files or folders on disk.
  */
 import { resolve as resolvePath } from 'node:path';
-import type { Metainfo } from '../metainfo/types.js';
-import type { Storage } from '../storage/storage.js';
 import type { StorageLayout } from '../storage/layout.js';
 import { checkedComponents, planRename, renamedLayout, type FileRenames } from '../storage/renames.js';
 import { NbtError } from '../util/errors.js';
+import type { TorrentCore } from './core.js';
 
-export interface PathsHost {
-  metainfo(): Metainfo;
-  hasMetadata(): boolean;
-  storage(): Storage;
-}
+export type PathsHost = Pick<TorrentCore, 'metainfo' | 'hasMetadata' | 'storage'>;
 
 const NO_RENAMES: FileRenames = new Map();
 
@@ -30,7 +25,7 @@ export class TorrentPaths {
     renames: ReadonlyMap<number, readonly string[]> | undefined,
   ) {
     this.savePathValue = savePath;
-    const count = host.metainfo().files.length;
+    const count = host.metainfo.files.length;
     for (const [i, p] of renames ?? []) if (i < count) (this.renames ??= new Map()).set(i, p);
   }
 
@@ -43,16 +38,16 @@ export class TorrentPaths {
   }
 
   filePath(i: number): readonly string[] {
-    return this.renames?.get(i) ?? this.host.metainfo().files[i]!.path;
+    return this.renames?.get(i) ?? this.host.metainfo.files[i]!.path;
   }
 
   get layout(): StorageLayout {
-    return renamedLayout(this.host.metainfo(), this.renames ?? NO_RENAMES);
+    return renamedLayout(this.host.metainfo, this.renames ?? NO_RENAMES);
   }
 
   /** The torrent's name follows its top folder (or its single file), as Transmission's does. */
   currentName(): string {
-    const m = this.host.metainfo();
+    const m = this.host.metainfo;
     if (!this.renames?.size) return m.name;
     const tops = new Set(m.files.flatMap((f, i) => (f.pad ? [] : [this.filePath(i)[0]!])));
     return tops.size === 1 ? [...tops][0]! : m.name;
@@ -63,7 +58,7 @@ export class TorrentPaths {
     const from = this.savePathValue;
     const dest = resolvePath(to);
     if (dest === resolvePath(from)) return undefined;
-    if (this.host.hasMetadata()) {
+    if (this.host.hasMetadata) {
       const st = this.host.storage();
       if (!st.moveTo) throw new NbtError('STORAGE_MOVE', 'move: this storage keeps no files');
       await st.moveTo(dest);
@@ -76,7 +71,7 @@ export class TorrentPaths {
   async rename(from: string, to: string): Promise<{ from: string; to: string }> {
     const src = checkedComponents(from);
     const dest = checkedComponents(to);
-    const files = this.host.metainfo().files;
+    const files = this.host.metainfo.files;
     const plan = planRename(
       files.map((_, i) => this.filePath(i)),
       files.map((f) => f.pad ?? false),

@@ -2,53 +2,39 @@
  * A Torrent's connected wire peers: a peer joining (its session, its address marked busy, the
  * download, upload and super-seed machinery told) and leaving (its address released for a
  * retry unless final), peers that joined before the metadata rejoining the new downloader,
- * piece layers arriving, bans, and the payload sent to peers since gone. The per-message
- * dispatch stays in the Torrent (registered through `listen`), so wire messages take no hop
- * through here.
+ * piece layers arriving, bans, and the payload sent to peers since gone. Each peer's messages
+ * go straight to the core's dispatch (src/torrent/core.ts), not through here.
  */
 import type { Peer } from '../peer/index.js';
+import type { Message } from '../wire/index.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
-import type { Metainfo } from '../metainfo/types.js';
-import type { Bitfield } from '../util/bitfield.js';
-import type { Clock } from '../util/clock.js';
 import { formatAddress } from '../util/compact.js';
 import { PeerSession } from './session.js';
-import type { PeerLink } from './peer-link.js';
-import type { CandidateList } from './candidates.js';
-import type { TorrentChoking } from './choke-link.js';
-import type { TorrentHashes } from './hash-link.js';
-import type { SuperSeedLink } from './super-seed-link.js';
-import type { WebSeedSet } from './web-seeds.js';
-import type { TorrentTransfers } from './transfers-link.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
 import { releaseAddress } from './peer-addresses.js';
+import type { TorrentCore, WireSession } from './core.js';
 
-type WireSession = PeerSession<Peer<unknown>>;
-
-export interface PeersHost {
-  readonly clock: Clock;
-  readonly candidates: CandidateList;
-  readonly banned: Set<string>;
-  readonly peerSessions: Map<PeerLink, WireSession>;
-  readonly transfers: TorrentTransfers;
-  readonly choking: TorrentChoking;
-  readonly superSeed: SuperSeedLink;
-  metainfo(): Metainfo;
-  have(): Bitfield;
-  hashes(): TorrentHashes;
-  seeds(): WebSeedSet;
-  /** The file priorities' piece priorities (undefined: all normal). */
-  pickerPriorities(): Uint8Array | undefined;
-  transferring(): boolean;
-  removed(): boolean;
-  complete(): boolean;
-  connectSoon(): void;
-  connected(peer: Peer<unknown>): void;
-  disconnected(peer: Peer<unknown>, info: DisconnectInfo): void;
-  layersArrived(): void;
-  /** A host was banned (first time). */
-  hostBanned(host: string): void;
-}
+export type PeersHost = Pick<
+  TorrentCore,
+  | 'clock'
+  | 'candidates'
+  | 'banned'
+  | 'peerSessions'
+  | 'transfers'
+  | 'choking'
+  | 'superSeed'
+  | 'metainfo'
+  | 'have'
+  | 'hashes'
+  | 'seeds'
+  | 'pickerPriorities'
+  | 'transferring'
+  | 'removed'
+  | 'complete'
+  | 'connectSoon'
+  | 'events'
+  | 'onMessage'
+>;
 
 export class TorrentPeers {
   /** Payload bytes sent to peers that have since disconnected (this session). */
@@ -57,41 +43,41 @@ export class TorrentPeers {
   constructor(private readonly host: PeersHost) {}
 
   /**
-   * A peer finished its handshake: its session joins. `listen` registers the Torrent's own
-   * message dispatch for it (before the other listeners, as it always was).
+   * A peer finished its handshake: its session joins. The core's message dispatch is its first
+   * listener, as it always was.
    */
-  attach(peer: Peer<unknown>, listen: (s: WireSession) => void): void {
+  attach(peer: Peer<unknown>): void {
     const { host } = this;
     const s = new PeerSession(peer, formatAddress({ host: peer.host, port: peer.port }), host.clock.now());
     host.peerSessions.set(peer, s);
     host.candidates.markBusy({ host: peer.host, port: peer.listenPort ?? peer.port });
     host.transfers.downloader.peerAdded(s);
     host.superSeed.attached(s);
-    listen(s);
+    peer.on('message', (m: Message) => host.onMessage(s, m));
     peer.on('drain', () => host.transfers.uploader.pump(s));
     peer.on('extended-handshake', () => host.transfers.downloader.fill(s));
     // `on`: a peer emits 'close' exactly once (a once wrapper would hold ~0.2 KB per peer).
     peer.on('close', (info: DisconnectInfo) => this.detach(s, info));
     host.choking.resumeTick();
-    host.connected(peer);
+    host.events.emit('peer-connect', peer);
     // Someone interested while we have a free slot should not wait for the next choke round.
-    if (host.transferring()) host.transfers.downloader.updateInterest(s);
+    if (host.transferring) host.transfers.downloader.updateInterest(s);
   }
 
   private detach(s: WireSession, info: DisconnectInfo): void {
     const { host } = this;
     if (!host.peerSessions.delete(s.peer)) return;
     this.uploadedByGone += s.peer.uploaded;
-    if (host.peerSessions.size === 0 && host.seeds().size === 0) host.choking.pauseTick();
+    if (host.peerSessions.size === 0 && host.seeds.size === 0) host.choking.pauseTick();
     host.choking.peerGone(s.peer);
     host.transfers.downloader.peerRemoved(s);
-    host.hashes().peerGone(s);
+    host.hashes.peerGone(s);
     host.superSeed.detached(s);
     s.uploadQueue = [];
-    const mayRetry = !host.removed() && !host.banned.has(s.peer.host);
+    const mayRetry = !host.removed && !host.banned.has(s.peer.host);
     releaseAddress(host.candidates, s.peer, info, () => host.clock.now(), mayRetry);
-    host.disconnected(s.peer, info);
-    if (!host.complete()) host.connectSoon();
+    host.events.emit('peer-disconnect', s.peer, info);
+    if (!host.complete) host.connectSoon();
   }
 
   /** Peers that joined while the metadata was unknown join the new downloader after the check. */
@@ -100,12 +86,12 @@ export class TorrentPeers {
     const d = host.transfers.downloader;
     for (const s of host.peerSessions.values()) {
       d.peerAdded(s);
-      for (const i of host.have().indices()) s.peer.have(i);
+      for (const i of host.have.indices()) s.peer.have(i);
       if (s.peer.bitfield.size > 0 && !s.peer.bitfield.empty)
         d.onMessage(s, { type: 'bitfield', bits: s.peer.bitfield.bytes });
       d.updateInterest(s);
     }
-    host.hashes().requestAll();
+    host.hashes.requestAll();
     host.choking.run(true);
   }
 
@@ -113,13 +99,13 @@ export class TorrentPeers {
   layersArrived(): void {
     const { host } = this;
     const d = host.transfers.downloader;
-    const map = host.pickerPriorities() ?? new Uint8Array(host.metainfo().pieceCount).fill(DEFAULT_PRIORITY);
+    const map = host.pickerPriorities() ?? new Uint8Array(host.metainfo.pieceCount).fill(DEFAULT_PRIORITY);
     d.picker.setPiecePriorities(map);
     for (const s of host.peerSessions.values()) {
       d.updateInterest(s);
       d.fill(s);
     }
-    host.layersArrived();
+    host.events.emit('piece-layers');
   }
 
   /** Sent corrupt data: banned, its address dropped, its connections (wire and web seed) closed. */
@@ -128,9 +114,9 @@ export class TorrentPeers {
     if (!host.banned.has(address)) {
       host.banned.add(address);
       host.candidates.removeHost(address);
-      host.hostBanned(address);
+      host.events.emit('banned', address);
     }
-    host.seeds().banned(address);
+    host.seeds.banned(address);
     for (const s of [...host.peerSessions.values()])
       if (s.peer.host === address) s.peer.close(DisconnectReason.CORRUPT_DATA);
   }

@@ -10,6 +10,14 @@ interface ReadCacheMaps {
   readonly sizes: Map<number, number>;
 }
 
+/** Where a ReadCache reads from (TorrentDisk): an object, not three callbacks per torrent. */
+export interface ReadCacheSource {
+  storage(): Storage;
+  pieceSize(piece: number): number;
+  /** Runs on every piece read before it is served; a throw (data no longer valid) fails the read. */
+  checkRead(piece: number, data: Buffer): Promise<void>;
+}
+
 export class ReadCache {
   // Made on the first read: an idle seed's cache holds nothing (two empty Maps, ~0.4 KB).
   private maps: ReadCacheMaps | undefined;
@@ -22,11 +30,8 @@ export class ReadCache {
   private bytes = 0;
 
   constructor(
-    private readonly storage: () => Storage,
-    private readonly pieceSize: (piece: number) => number,
+    private readonly source: ReadCacheSource,
     private readonly budget: number,
-    /** Runs on every piece read before it is served; a throw (data no longer valid) fails the read. */
-    private readonly check?: (piece: number, data: Buffer) => Promise<void>,
   ) {}
 
   /** The whole piece (a shared buffer: do not modify). */
@@ -38,10 +43,10 @@ export class ReadCache {
       this.m.entries.set(piece, hit);
       return hit;
     }
-    const size = this.pieceSize(piece);
-    const read = this.storage().read(piece, 0, size);
-    const check = this.check;
-    const p = check ? read.then(async (data) => (await check(piece, data), data)) : read;
+    const source = this.source;
+    const size = source.pieceSize(piece);
+    const read = source.storage().read(piece, 0, size);
+    const p = read.then(async (data) => (await source.checkRead(piece, data), data));
     this.m.entries.set(piece, p);
     this.m.sizes.set(piece, size);
     this.bytes += size;

@@ -6,19 +6,11 @@
  */
 import { Bitfield } from '../util/bitfield.js';
 import type { Message } from '../wire/index.js';
-import type { Peer } from '../peer/index.js';
-import type { PeerSession } from './session.js';
 import type { TorrentState } from './types.js';
 import { SuperSeeder, type SuperSeedOffer, type SuperSeedOptions } from './super-seed.js';
+import type { TorrentCore, WireSession } from './core.js';
 
-type WireSession = PeerSession<Peer<unknown>>;
-
-export interface SuperSeedHost {
-  state(): TorrentState;
-  /** Our verified pieces. */
-  have(): Bitfield;
-  sessions(): Iterable<WireSession>;
-}
+export type SuperSeedHost = Pick<TorrentCore, 'state' | 'have' | 'peerSessions'>;
 
 export class SuperSeedLink {
   /** The user asked for the mode (it applies while seeding). */
@@ -45,7 +37,7 @@ export class SuperSeedLink {
   set(on: boolean): void {
     if (on === this.wanted) return;
     this.wanted = on;
-    this.stateChanged(this.host.state());
+    this.stateChanged(this.host.state);
   }
 
   /**
@@ -93,9 +85,9 @@ export class SuperSeedLink {
   }
 
   private begin(): void {
-    const have = this.host.have();
+    const have = this.host.have;
     this.seeder = new SuperSeeder(have.size, this.options);
-    this.exempt = new WeakSet(this.host.sessions());
+    this.exempt = new WeakSet(this.host.peerSessions.values());
   }
 
   /** Leaves the mode; connected peers learn every piece we hold (`reveal`) when they still can. */
@@ -103,8 +95,8 @@ export class SuperSeedLink {
     const seeder = this.seeder!;
     this.seeder = undefined;
     if (!reveal) return;
-    const have = this.host.have();
-    for (const s of this.host.sessions()) {
+    const have = this.host.have;
+    for (const s of this.host.peerSessions.values()) {
       if (this.exempt.has(s)) continue;
       const told = seeder.revealed(s);
       for (const p of have.indices()) if (!told.has(p) && !s.peer.bitfield.has(p)) s.peer.have(p);

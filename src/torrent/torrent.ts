@@ -1,294 +1,100 @@
 /**
- * One torrent in a session: its state machine (checking → downloading ⇄ seeding, paused,
- * stopped, error), its connected peers and candidate addresses, and the glue between the
- * download side (Downloader), the upload side (Uploader), the Choker and storage. Connections
- * are made and limited by the Client; a Torrent receives peers that completed their handshake.
+ * One torrent in a session, as users see it: its state machine (checking → downloading ⇄
+ * seeding, paused, stopped, error), its connected peers and candidate addresses, its files,
+ * limits and events. The state its parts share and the glue between them (download, upload,
+ * choking, checks, storage) are in TorrentCore (src/torrent/core.ts); this class keeps the
+ * public API and its checks. Connections are made and limited by the Client; a Torrent
+ * receives peers that completed their handshake.
  */
 import type { Peer } from '../peer/index.js';
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { PeerSource } from '../peer/types.js';
-import type { Message } from '../wire/index.js';
 import type { Metainfo } from '../metainfo/types.js';
 import { sameTorrent, type InfoHashes } from '../metainfo/info-hash.js';
 import type { Storage } from '../storage/storage.js';
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError } from '../util/errors.js';
 import type { PeerAddress } from '../util/compact.js';
-import { RateMeter } from '../util/rate.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { TorrentChoking, type ChokeTimings } from './choke-link.js';
-import { TorrentCompletion } from './completion-link.js';
-import { PieceDeadlines } from './deadlines.js';
+import type { ChokeTimings } from './choke-link.js';
+import type { PieceDeadlines } from './deadlines.js';
 import { torrentFiles, type TorrentFileEntry } from '../stream/torrent-file.js';
 import { createStreamServer, type StreamServer, type StreamServerOptions } from '../stream/http-server.js';
-import { defaultDownloaderTuning, type DownloaderTuning } from './downloader.js';
-import { TorrentTransfers } from './transfers-link.js';
-import { TorrentPeers } from './peers-link.js';
-import { TorrentLifecycle } from './lifecycle-link.js';
-import { PeerSession } from './session.js';
-import { TorrentHashes } from './hash-link.js';
-import { TorrentDisk } from './disk-link.js';
-import type { PeerLink } from './peer-link.js';
-import { CandidateList, type HintedAddress } from './candidates.js';
-import { TorrentCheck } from './check-link.js';
+import type { CandidateList, HintedAddress } from './candidates.js';
+import { TorrentCore } from './core.js';
 import { torrentStats } from './stats.js';
 import { knownAddresses } from './peer-addresses.js';
-import { WebSeedSet, type WebSeedStats } from './web-seeds.js';
-import { SuperSeedLink } from './super-seed-link.js';
+import type { WebSeedStats } from './web-seeds.js';
 import type { WebSeedKind } from './web-seed.js';
-import type { TorrentHost, TorrentInit } from './torrent-init.js';
+import type { TorrentInit } from './torrent-init.js';
 import { TorrentBandwidth, type TorrentRateLimits } from './rate-limits.js';
 import type { FileRenames } from '../storage/renames.js';
 import type { StorageLayout } from '../storage/layout.js';
-import { TorrentPaths } from './paths-link.js';
 import type { TorrentEventRecord, TorrentEvents, TorrentState, TorrentStats } from './types.js';
 import type { TrackerScrape, TrackerStatus } from '../tracker/index.js';
 
 export type { TorrentHost, TorrentInit } from './torrent-init.js';
 
-/** A connected wire peer's session (web seeds will have sessions of their own kind). */
-type WireSession = PeerSession<Peer<unknown>>;
-
 export class Torrent extends TypedEmitter<TorrentEvents> {
-  /** Replaced once when a magnet's metadata arrives (installMetainfo). */
-  metainfo: Metainfo;
   /** The 20 bytes that name the torrent in handshakes, at trackers and in the DHT. */
   readonly infoHash: Buffer;
   readonly infoHashHex: string;
   name: string;
-  /** Verified pieces that are on disk. */
-  have: Bitfield;
-  /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
-  readonly candidates = new CandidateList();
-  /** Hosts banned for corrupt data. */
-  readonly banned = new Set<string>();
-  /** The last error (state 'error'). */
-  error: Error | undefined;
-  /** Stream readers' time-critical windows (src/torrent/deadlines.ts), served first by the picker. */
-  readonly deadlines: PieceDeadlines;
   /** This torrent's own limits and priority (src/torrent/rate-limits.ts); the client's peers pass them. @internal */
   readonly bandwidth: TorrentBandwidth;
   /** Set by the client's tracker service (src/torrent/tracker-link.ts). */
   trackerLink: { readonly status: TrackerStatus[]; scrape(): Promise<TrackerScrape[]> } | undefined;
 
-  private stateValue: TorrentState = 'stopped';
-  private pausedFlag: boolean;
-  private readonly host: TorrentHost;
-  private readonly makeStorage: () => Storage;
-  private storageInstance: Storage | undefined;
-  /** Keyed by link, so the download machinery finds a session from the PeerLink it holds. */
-  private readonly peerSessions = new Map<PeerLink, WireSession>();
-  /** The tick and the choking rounds (src/torrent/choke-link.ts). */
-  private readonly choking: TorrentChoking;
-  /** Downloader, uploader and read cache, made anew with each metainfo (src/torrent/transfers-link.ts). */
-  private readonly transfers: TorrentTransfers;
-  /** Web seeds (src/torrent/web-seeds.ts): sessions of their own, beside the wire peers. */
-  private readonly seeds: WebSeedSet;
-  private awaitingMetadata: boolean;
-  private readonly tuning: DownloaderTuning;
-  private readonly downMeter: RateMeter;
-  private readonly upMeter: RateMeter;
+  /** The state and parts every link shares (src/torrent/core.ts). */
+  private readonly core: TorrentCore;
   private readonly previous: { downloaded: number; uploaded: number };
-  private sequentialFlag: boolean;
-  /** Save path, renamed files, the storage layout (src/torrent/paths-link.ts). */
-  private readonly paths: TorrentPaths;
-  /** File priorities, wanted pieces missing, 'finished' (src/torrent/completion-link.ts). */
-  private readonly completion: TorrentCompletion;
-  /** Data checks: start-up, resume data's spot check, again after changes (src/torrent/check-link.ts). */
-  private readonly checks: TorrentCheck;
-  private removed = false;
-  /** State transitions' bodies: pause, resume, stop, pieces had, disk errors (src/torrent/lifecycle-link.ts). */
-  private readonly life: TorrentLifecycle;
-  /** Peers joining and leaving, bans, payload sent (src/torrent/peers-link.ts). */
-  private readonly peerSet: TorrentPeers;
-  /** BEP 16 super-seeding (src/torrent/super-seed-link.ts). */
-  private readonly superSeed = new SuperSeedLink({
-    state: () => this.stateValue,
-    have: () => this.have,
-    sessions: () => this.peerSessions.values(),
-  });
 
   /** Torrents are made by `Client.addTorrent`. @internal */
   constructor(init: TorrentInit) {
     super();
     const m = init.metainfo;
-    this.metainfo = m;
     this.infoHash = m.infoHash;
     this.infoHashHex = m.infoHashHex;
-    this.name = m.name;
-    this.host = init.host;
-    this.makeStorage = init.storage;
-    this.pausedFlag = init.paused ?? false;
-    this.checks = this.newCheck(init);
-    this.sequentialFlag = init.sequential ?? false;
-    this.paths = new TorrentPaths(
-      {
-        metainfo: () => this.metainfo,
-        hasMetadata: () => !this.awaitingMetadata,
-        storage: () => this.storage(),
-      },
-      init.savePath,
-      init.renames,
-    );
-    this.name = this.paths.currentName();
-    this.completion = new TorrentCompletion(
-      {
-        metainfo: () => this.metainfo,
-        have: () => this.have,
-        hasMetadata: () => !this.awaitingMetadata,
-        state: () => this.stateValue,
-        pickerPriority: (piece) => this.transfers.downloader.picker.priority(piece),
-        finished: () => this.emit('finished'),
-      },
-      init.filePriorities,
-    );
+    this.core = new TorrentCore(this, init);
+    this.name = this.core.paths.currentName();
     this.previous = init.previous ?? { downloaded: 0, uploaded: 0 };
-    this.have = new Bitfield(m.pieceCount);
-    this.choking = new TorrentChoking(
-      {
-        clock: init.host.clock,
-        transferring: () => this.transferring,
-        seeding: () => this.stateValue === 'seeding',
-        sessions: () => this.peerSessions.values(),
-        hasPeers: () => this.peerSessions.size > 0 || this.seeds.size > 0,
-        choked: (s) => this.transfers.uploader.choked(s),
-        tick: () => {
-          this.transfers.downloader.tick();
-          for (const s of this.peerSessions.values())
-            if (s.uploadQueue.length > 0) this.transfers.uploader.pump(s);
-          this.hashes.requestAll(); // requests that timed out go to other peers
-        },
-      },
-      init.unchokeSlots ?? 8,
-      init.choke,
-    );
-    this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
-    this.deadlines = new PieceDeadlines(() => init.host.clock.now());
     this.bandwidth = new TorrentBandwidth(init.host.clock);
     if (init.rateLimits) this.bandwidth.set(init.rateLimits);
-    this.deadlines.onChange = () => {
-      if (this.transferring) this.transfers.downloader.criticalChanged();
-    };
-    // Before the downloader: it verifies pieces the disk's way.
-    this.disk = new TorrentDisk(
-      { clock: init.host.clock, metainfo: () => this.metainfo, storage: () => this.storage() },
-      init.readCacheBytes ?? 16 * 1024 * 1024,
-    );
-    this.transfers = new TorrentTransfers({
-      clock: init.host.clock,
-      hashPool: init.host.hashPool,
-      tuning: this.tuning,
-      deadlines: this.deadlines,
-      disk: this.disk,
-      peerSessions: this.peerSessions,
-      metainfo: () => this.metainfo,
-      have: () => this.have,
-      state: () => this.stateValue,
-      transferring: () => this.transferring,
-      removed: () => this.removed,
-      sequential: () => this.sequentialFlag,
-      pickerPriorities: () => this.completion.pickerPriorities(),
-      seeds: () => this.seeds,
-      hashes: () => this.hashes,
-      mayServe: (s, piece) => this.superSeed.mayServe(s, piece),
-      pieceDone: (piece) => this.life.pieceDone(piece),
-      pieceFailed: (piece, senders) => {
-        this.emit('piece-hash-fail', piece, senders);
-        this.seeds.pieceFailed(piece, senders);
-      },
-      ban: (host) => this.peerSet.ban(host),
-      diskError: (e, operation, piece) => this.life.diskError(e, operation, piece),
-      fileError: (info) => this.emit('file-error', info),
-      checkAgain: (trusted, recheck) => this.checks.again(trusted, recheck),
-    });
-    this.peerSet = new TorrentPeers({
-      clock: init.host.clock,
-      candidates: this.candidates,
-      banned: this.banned,
-      peerSessions: this.peerSessions,
-      transfers: this.transfers,
-      choking: this.choking,
-      superSeed: this.superSeed,
-      metainfo: () => this.metainfo,
-      have: () => this.have,
-      hashes: () => this.hashes,
-      seeds: () => this.seeds,
-      pickerPriorities: () => this.completion.pickerPriorities(),
-      transferring: () => this.transferring,
-      removed: () => this.removed,
-      complete: () => this.complete,
-      connectSoon: () => this.host.connectSoon(),
-      connected: (peer) => this.emit('peer-connect', peer),
-      disconnected: (peer, info) => this.emit('peer-disconnect', peer, info),
-      layersArrived: () => this.emit('piece-layers'),
-      hostBanned: (host) => this.emit('banned', host),
-    });
-    this.awaitingMetadata = init.awaitingMetadata ?? false;
-    this.seeds = new WebSeedSet({
-      clock: init.host.clock,
-      fetcher: init.host.webSeedFetcher,
-      ...(init.host.webSeedTuning ? { tuning: init.host.webSeedTuning } : {}),
-      metainfo: () => this.metainfo,
-      downloader: () => this.transfers.downloader,
-      wantsSeeds: () =>
-        (this.stateValue === 'downloading' || this.stateValue === 'paused') &&
-        !this.awaitingMetadata &&
-        !this.have.complete,
-      joined: () => this.choking.resumeTick(),
-      error: (info) => this.emit('web-seed-error', info),
-    });
-    for (const url of [...m.urlList, ...(init.webSeeds ?? [])]) this.seeds.add(url);
-    for (const url of m.httpSeeds) this.seeds.add(url, 'httpseed');
-    this.transfers.renewUpload();
-    this.downMeter = new RateMeter(init.host.clock);
-    this.upMeter = new RateMeter(init.host.clock);
-    this.life = new TorrentLifecycle({
-      peerSessions: this.peerSessions,
-      transfers: this.transfers,
-      choking: this.choking,
-      checks: this.checks,
-      completion: this.completion,
-      deadlines: this.deadlines,
-      downMeter: this.downMeter,
-      seeds: this.seeds,
-      metainfo: () => this.metainfo,
-      have: () => this.have,
-      state: () => this.stateValue,
-      setState: (next) => this.setState(next),
-      paused: () => this.pausedFlag,
-      removed: () => this.removed,
-      storage: () => this.storage(),
-      closeStorage: () => this.closeStorage(),
-      connectSoon: () => this.host.connectSoon(),
-      pieceVerified: (piece) => this.emit('piece-hash-pass', piece),
-      done: () => this.emit('done'),
-      fileError: (info) => this.emit('file-error', info),
-      setError: (err) => (this.error = err),
-      errored: (err) => this.emit('error', err),
-    });
-    this.completion.recount();
-    if (init.superSeeding) this.superSeed.set(true);
   }
 
-  /** Verification, read cache, disk watch (src/torrent/disk-link.ts). */
-  private readonly disk: TorrentDisk;
+  /** Replaced once when a magnet's metadata arrives (installMetainfo). */
+  get metainfo(): Metainfo {
+    return this.core.metainfo;
+  }
 
-  /** BEP 52 hash requests, answers and rejects of our peers (src/torrent/hash-link.ts). */
-  private readonly hashes: TorrentHashes = new TorrentHashes({
-    now: () => this.host.clock.now(),
-    metainfo: () => this.metainfo,
-    hasMetadata: () => !this.awaitingMetadata,
-    transferring: () => this.transferring,
-    have: (piece) => this.have.has(piece),
-    readPiece: (piece) => this.transfers.cache.get(piece),
-    sessions: () => this.peerSessions.values(),
-    layersArrived: () => this.peerSet.layersArrived(),
-    leavesKnown: (piece, leaves) => void this.transfers.downloader.leavesKnown(piece, leaves),
-  });
+  /** Verified pieces that are on disk. */
+  get have(): Bitfield {
+    return this.core.have;
+  }
+
+  /** The last error (state 'error'). */
+  get error(): Error | undefined {
+    return this.core.error;
+  }
+
+  /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
+  get candidates(): CandidateList {
+    return this.core.candidates;
+  }
+
+  /** Hosts banned for corrupt data. */
+  get banned(): Set<string> {
+    return this.core.banned;
+  }
+
+  /** Stream readers' time-critical windows (src/torrent/deadlines.ts), served first by the picker. */
+  get deadlines(): PieceDeadlines {
+    return this.core.deadlines;
+  }
 
   /** The session observes every event through one shared hook (TorrentHost.torrentEvent). */
   protected override observe(event: string, args: readonly unknown[]): void {
-    this.host.torrentEvent?.(this, { event, args } as TorrentEventRecord);
+    this.core.host.torrentEvent?.(this, { event, args } as TorrentEventRecord);
   }
 
   /** v1 and/or v2 hashes of the info dictionary (a magnet: what its link named, until the metadata). */
@@ -303,7 +109,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * (src/stream/torrent-file.ts). Empty for a magnet until its metadata arrived.
    */
   get files(): readonly TorrentFileEntry[] {
-    if (this.awaitingMetadata) return [];
+    if (this.core.awaitingMetadata) return [];
     if (this.fileEntries?.meta !== this.metainfo)
       this.fileEntries = { meta: this.metainfo, files: torrentFiles(this) };
     return this.fileEntries.files;
@@ -316,7 +122,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** False for a magnet link until its metadata arrived. */
   get hasMetadata(): boolean {
-    return !this.awaitingMetadata;
+    return !this.core.awaitingMetadata;
   }
 
   /**
@@ -325,36 +131,34 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * download starts.
    */
   installMetainfo(m: Metainfo): void {
-    if (!this.awaitingMetadata || this.removed) return;
+    if (!this.core.awaitingMetadata || this.core.removed) return;
     if (!sameTorrent(m.infoHashes, this.infoHashes))
       throw new NbtError('METADATA_MISMATCH', 'metadata of another torrent');
-    this.awaitingMetadata = false;
-    this.metainfo = m;
+    this.core.awaitingMetadata = false;
+    this.core.metainfo = m;
     this.name = m.name;
-    this.have = new Bitfield(m.pieceCount);
-    this.completion.recount();
-    this.transfers.renewUpload();
-    this.transfers.renewDownload();
-    for (const s of this.peerSessions.values()) s.peer.setPieceCount(m.pieceCount);
+    this.core.have = new Bitfield(m.pieceCount);
+    this.core.completion.recount();
+    this.core.transfers.renewUpload();
+    this.core.transfers.renewDownload();
+    for (const s of this.core.peerSessions.values()) s.peer.setPieceCount(m.pieceCount);
     this.emit('metadata', m);
-    if (this.stateValue === 'metadata') void this.checks.start();
+    if (this.core.state === 'metadata') void this.core.checks.start();
   }
 
   // ---- state ----------------------------------------------------------------------------------
 
   get state(): TorrentState {
-    return this.stateValue;
+    return this.core.state;
   }
 
   get paused(): boolean {
-    return this.pausedFlag;
+    return this.core.paused;
   }
 
   /** Every piece is verified and on disk. */
   get complete(): boolean {
-    // Pieces trusted from resume data are complete only once their spot check passed: a
-    // download that exits when complete must not exit on resume data that lies.
-    return !this.awaitingMetadata && this.have.complete && !this.checks.spotPending;
+    return this.core.complete;
   }
 
   /**
@@ -362,12 +166,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * memory but still being written do not count: a reader may start on `finished`.
    */
   get finished(): boolean {
-    return this.completion.finished;
+    return this.core.completion.finished;
   }
 
   /** One priority per file: 0 skips the file, 1 is normal, up to 7 first. */
   get filePriorities(): readonly number[] {
-    return this.completion.filePriorities;
+    return this.core.completion.filePriorities;
   }
 
   /** Sets one file's priority (0 = skip, 1 normal … 7 highest). */
@@ -381,58 +185,54 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Sets every file's priority at once; pieces shared by files take the highest. */
   setFilePriorities(priorities: readonly number[]): void {
-    this.completion.setFilePriorities(priorities);
-    const map = this.completion.pickerPriorities();
-    if (map) this.transfers.downloader.picker.setPiecePriorities(map);
-    this.completion.recount();
-    for (const s of this.peerSessions.values()) this.transfers.downloader.updateInterest(s);
-    this.completion.report();
-    if (this.stateValue === 'downloading' && !this.finished) this.host.connectSoon();
+    this.core.completion.setFilePriorities(priorities);
+    const map = this.core.completion.pickerPriorities();
+    if (map) this.core.transfers.downloader.picker.setPiecePriorities(map);
+    this.core.completion.recount();
+    for (const s of this.core.peerSessions.values()) this.core.transfers.downloader.updateInterest(s);
+    this.core.completion.report();
+    if (this.core.state === 'downloading' && !this.finished) this.core.connectSoon();
   }
 
   /** Peers may exchange data (not checking, paused, stopped or in error). */
   get transferring(): boolean {
-    return this.stateValue === 'downloading' || this.stateValue === 'seeding';
+    return this.core.transferring;
   }
 
   /** Accepts new connections (refused while checking, stopped or in error). */
   get acceptsPeers(): boolean {
-    return this.transferring || this.stateValue === 'paused' || this.stateValue === 'metadata';
+    return this.transferring || this.core.state === 'paused' || this.core.state === 'metadata';
   }
 
-  private setState(next: TorrentState): void {
-    const prev = this.stateValue;
-    if (prev === next) return;
-    this.stateValue = next;
-    this.seeds.sync();
-    this.superSeed.stateChanged(next);
-    this.emit('state', next, prev);
+  /** The torrent's storage, opened on first use. */
+  storage(): Storage {
+    return this.core.storage();
   }
 
   /** Starts (or restarts after stop/error): checks the data, then downloads or seeds. */
   start(): void {
-    if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
-    if (this.stateValue !== 'stopped' && this.stateValue !== 'error') return;
-    this.error = undefined;
-    if (this.awaitingMetadata) {
-      this.setState('metadata');
+    if (this.core.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
+    if (this.core.state !== 'stopped' && this.core.state !== 'error') return;
+    this.core.error = undefined;
+    if (this.core.awaitingMetadata) {
+      this.core.setState('metadata');
       // Peers (x.pe, trackers, DHT) are the only way to the metadata: dial them now, not at
       // the client's next periodic round.
-      this.host.connectSoon();
-    } else void this.checks.start();
+      this.core.connectSoon();
+    } else void this.core.checks.start();
   }
 
   /** Keeps connections but transfers nothing: no requests, every peer choked. */
   pause(): void {
-    if (this.pausedFlag) return;
-    this.pausedFlag = true;
-    if (this.transferring) this.life.pauseTransfers();
+    if (this.core.paused) return;
+    this.core.paused = true;
+    if (this.transferring) this.core.life.pauseTransfers();
   }
 
   resume(): void {
-    if (!this.pausedFlag) return;
-    this.pausedFlag = false;
-    if (this.stateValue === 'paused') this.life.resumeTransfers();
+    if (!this.core.paused) return;
+    this.core.paused = false;
+    if (this.core.state === 'paused') this.core.life.resumeTransfers();
   }
 
   /**
@@ -443,17 +243,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     reason: DisconnectReason = DisconnectReason.TORRENT_STOPPED,
     beforeClose?: () => Promise<void>,
   ): Promise<void> {
-    return this.life.stop(reason, beforeClose);
+    return this.core.life.stop(reason, beforeClose);
   }
 
   /** 0..1 of the data check running now (0 when none runs). */
   get checkProgress(): number {
-    return this.stateValue === 'checking' ? this.checks.checked : 0;
+    return this.core.state === 'checking' ? this.core.checks.checked : 0;
   }
 
   /** The directory the torrent's files are under. */
   get savePath(): string {
-    return this.paths.savePath;
+    return this.core.paths.savePath;
   }
 
   /**
@@ -463,24 +263,24 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * something is already at the target.
    */
   async moveStorage(to: string): Promise<void> {
-    if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
-    const moved = await this.paths.move(to);
+    if (this.core.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
+    const moved = await this.core.paths.move(to);
     if (moved) this.emit('moved', moved);
   }
 
   /** Renamed files (index → path components), for resume data. */
   get fileRenames(): FileRenames {
-    return this.paths.fileRenames;
+    return this.core.paths.fileRenames;
   }
 
   /** File `i`'s path components under the save path now (after any rename). */
   filePath(i: number): readonly string[] {
-    return this.paths.filePath(i);
+    return this.core.paths.filePath(i);
   }
 
   /** The storage layout: the metainfo's, with renamed files at their new paths. @internal */
   get storageLayout(): StorageLayout {
-    return this.paths.layout;
+    return this.core.paths.layout;
   }
 
   /**
@@ -491,24 +291,24 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * not there or a target that would collide, before anything moves.
    */
   async renamePath(from: string, to: string): Promise<void> {
-    if (this.awaitingMetadata)
+    if (this.core.awaitingMetadata)
       throw new NbtError('TORRENT_NO_METADATA', 'rename: the metadata is not here yet');
-    if (this.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
-    const renamed = await this.paths.rename(from, to);
-    this.name = this.paths.currentName();
+    if (this.core.removed) throw new NbtError('TORRENT_REMOVED', 'torrent was removed');
+    const renamed = await this.core.paths.rename(from, to);
+    this.name = this.core.paths.currentName();
     this.fileEntries = undefined;
     this.emit('renamed', renamed);
   }
 
   /** Pieces are picked in order (streaming) rather than rarest first. */
   get sequential(): boolean {
-    return this.sequentialFlag;
+    return this.core.sequential;
   }
 
   /** Switches sequential picking on or off at once (requests already sent stay). */
   setSequential(on: boolean): void {
-    this.sequentialFlag = on;
-    this.transfers.downloader.picker.sequential = on;
+    this.core.sequential = on;
+    this.core.transfers.downloader.picker.sequential = on;
   }
 
   /** Download and upload limits in bytes/s (0 = unlimited), bandwidth priority, session limits. */
@@ -526,77 +326,31 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Stops for good (Client.removeTorrent). */
   async destroy(reason: DisconnectReason): Promise<void> {
-    this.removed = true;
+    this.core.removed = true;
     await this.stop(reason);
     this.bandwidth.close();
-    if (this.stateValue === 'error') this.setState('stopped');
-  }
-
-  storage(): Storage {
-    this.storageInstance ??= this.makeStorage();
-    return this.storageInstance;
-  }
-
-  private async closeStorage(): Promise<void> {
-    const s = this.storageInstance;
-    this.storageInstance = undefined;
-    if (s) await s.close().catch(() => undefined);
-  }
-
-  private newCheck(init: TorrentInit): TorrentCheck {
-    return new TorrentCheck(
-      {
-        clock: this.host.clock,
-        hashPool: this.host.hashPool,
-        metainfo: () => this.metainfo,
-        storage: () => this.storage(),
-        watch: () => this.disk.watch,
-        state: () => this.stateValue,
-        removed: () => this.removed,
-        checking: () => this.setState('checking'),
-        progress: (done, total) => this.emit('check-progress', done, total),
-        found: (found) => {
-          this.have.clearAll();
-          for (const i of found.indices()) this.have.set(i);
-          this.completion.recount();
-          this.completion.rearm();
-          this.transfers.renewDownload();
-        },
-        restoreUnfinished: (unfinished) => this.transfers.downloader.restoreUnfinished(unfinished),
-        started: () => {
-          this.choking.start();
-          this.life.enterTransferState();
-          if (this.peerSessions.size > 0) this.peerSet.rejoin();
-          this.host.connectSoon();
-        },
-        spotChecked: (passed) => this.emit('spot-check', passed),
-        dropTransfers: () => this.transfers.dropTransfers(),
-        retryCandidates: () => this.candidates.retryAllNow(this.host.clock.now()),
-        failed: (e) => this.life.diskError(e, 'check'),
-      },
-      init,
-    );
+    if (this.core.state === 'error') this.core.setState('stopped');
   }
 
   // ---- peers ----------------------------------------------------------------------------------
 
   get peers(): Peer<unknown>[] {
-    return [...this.peerSessions.values()].map((s) => s.peer);
+    return [...this.core.peerSessions.values()].map((s) => s.peer);
   }
 
   get peerCount(): number {
-    return this.peerSessions.size;
+    return this.core.peerSessions.size;
   }
 
   /** A connected peer with this id, if any (PREEXISTING check). */
   peerById(peerId: Buffer): Peer<unknown> | undefined {
-    for (const { peer } of this.peerSessions.values()) if (peer.peerId?.equals(peerId)) return peer;
+    for (const { peer } of this.core.peerSessions.values()) if (peer.peerId?.equals(peerId)) return peer;
     return undefined;
   }
 
   /** The web seeds (BEP 19) and how each is doing. */
   get webSeeds(): WebSeedStats[] {
-    return this.seeds.stats();
+    return this.core.seeds.stats();
   }
 
   /**
@@ -605,7 +359,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * known or not usable. A dropped one is tried again.
    */
   addWebSeed(url: string, kind: WebSeedKind = 'url-list'): boolean {
-    return this.seeds.add(url, kind);
+    return this.core.seeds.add(url, kind);
   }
 
   isBanned(host: string): boolean {
@@ -635,7 +389,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     const added = this.candidates.add(addrs, source, (h) => this.banned.has(h));
     if (added.length === 0) return;
     this.emit('peers', added, source);
-    this.host.connectSoon();
+    this.core.connectSoon();
   }
 
   /**
@@ -644,22 +398,22 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * peer. For an initial seed; a torrent that is not complete turns it off by itself.
    */
   get superSeeding(): boolean {
-    return this.superSeed.enabled;
+    return this.core.superSeed.enabled;
   }
 
   /** Turns super-seeding on or off (on is ignored, and reads back false, for a torrent downloading). */
   setSuperSeeding(on: boolean): void {
-    this.superSeed.set(on);
+    this.core.superSeed.set(on);
   }
 
   /** Our pieces as the handshake announces them (none while super-seeding). @internal */
   get advertisedHave(): Bitfield {
-    return this.superSeed.advertised(this.have);
+    return this.core.superSeed.advertised(this.have);
   }
 
   /** Wants more connections (the client checks its own limits too). */
   wantsPeers(maxPerTorrent: number): boolean {
-    return this.acceptsPeers && !this.pausedFlag && this.peerSessions.size < maxPerTorrent;
+    return this.acceptsPeers && !this.core.paused && this.core.peerSessions.size < maxPerTorrent;
   }
 
   /**
@@ -667,68 +421,34 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * From here on the torrent owns it until it closes.
    */
   attach(peer: Peer<unknown>): void {
-    this.peerSet.attach(peer, (s) => peer.on('message', (m: Message) => this.onMessage(s, m)));
-  }
-
-  private onMessage(s: WireSession, m: Message): void {
-    const peer = s.peer;
-    switch (m.type) {
-      case 'interested':
-        this.choking.interested(s);
-        return;
-      case 'notInterested':
-        this.choking.notInterested(s);
-        return;
-      case 'request':
-        this.choking.requested(s);
-        this.transfers.uploader.onMessage(s, m);
-        return;
-      case 'cancel':
-        this.transfers.uploader.onMessage(s, m);
-        return;
-      case 'hashRequest':
-      case 'hashes':
-      case 'hashReject':
-        this.hashes.onMessage(s, m);
-        return;
-      default:
-        break;
-    }
-    if (this.stateValue === 'checking' || this.stateValue === 'stopped' || this.stateValue === 'metadata')
-      return;
-    this.transfers.downloader.onMessage(s, m);
-    if (m.type === 'bitfield' || m.type === 'haveAll' || m.type === 'have') {
-      this.superSeed.onMessage(s, m);
-      if (this.complete && s.seed) peer.close(DisconnectReason.SEED);
-      else this.hashes.request(s);
-    }
+    this.core.peerSet.attach(peer);
   }
 
   // ---- stats ----------------------------------------------------------------------------------
 
   stats(): TorrentStats {
     // Not made for it: a fresh downloader's figures are these zeros.
-    const d = this.transfers.madeDownloader;
+    const d = this.core.transfers.madeDownloader;
     return torrentStats({
-      state: this.stateValue,
+      state: this.core.state,
       metainfo: this.metainfo,
       have: this.have,
-      haveBytes: this.completion.haveBytes,
-      awaitingMetadata: this.awaitingMetadata,
+      haveBytes: this.core.completion.haveBytes,
+      awaitingMetadata: this.core.awaitingMetadata,
       candidates: this.candidates.size,
-      sessions: this.peerSessions.values(),
+      sessions: this.core.peerSessions.values(),
       received: d?.received ?? 0,
-      sent: this.peerSet.uploadedPayload(),
+      sent: this.core.peerSet.uploadedPayload(),
       wasted: d?.wasted ?? 0,
       hashFailures: d?.hashFailures ?? 0,
       previous: this.previous,
-      webSeeds: this.seeds.stats(),
+      webSeeds: this.core.seeds.stats(),
     });
   }
 
   /** Payload bytes received and thrown away this session (duplicates, unrequested, failed pieces). */
   get wastedBytes(): number {
-    return this.transfers.wasted;
+    return this.core.transfers.wasted;
   }
 
   /**
@@ -736,18 +456,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * A change takes effect with a choking round now.
    */
   get unchokeSlots(): number {
-    return this.choking.slots;
+    return this.core.choking.slots;
   }
 
   set unchokeSlots(n: number | 'auto') {
     if (n !== 'auto' && (!Number.isInteger(n) || n < 0))
       throw new RangeError(`unchoke slots must be an integer >= 0 or 'auto', got ${n}`);
-    this.choking.setSlots(n);
+    this.core.choking.setSlots(n);
   }
 
   /** New choking timings (the session's settings changed); in effect from the next round. @internal */
   setChokeTimings(t: ChokeTimings): void {
-    this.choking.setTimings(t);
+    this.core.choking.setTimings(t);
   }
 
   /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */
@@ -760,16 +480,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * resume data (a restart then fetches only the missing blocks).
    */
   persistUnfinished(): Promise<{ piece: number; blocks: Bitfield }[]> {
-    if (this.stateValue === 'checking' || this.stateValue === 'error') return Promise.resolve([]);
-    return this.transfers.madeDownloader?.persistUnfinished() ?? Promise.resolve([]);
+    if (this.core.state === 'checking' || this.core.state === 'error') return Promise.resolve([]);
+    return this.core.transfers.madeDownloader?.persistUnfinished() ?? Promise.resolve([]);
   }
 
   /** Payload rates measured over verified pieces and served blocks (bytes/s). */
   get verifiedRate(): number {
-    return this.downMeter.rate;
+    return this.core.downMeter.rate;
   }
 
   override toString(): string {
-    return `Torrent(${this.name} ${this.infoHashHex.slice(0, 8)} ${this.stateValue} ${this.have.count}/${this.metainfo.pieceCount})`;
+    return `Torrent(${this.name} ${this.infoHashHex.slice(0, 8)} ${this.core.state} ${this.have.count}/${this.metainfo.pieceCount})`;
   }
 }

@@ -5,52 +5,43 @@
  * concerned to be checked again. The Torrent reads `downloader` and `uploader` directly, so
  * per-message dispatch takes no extra hop through here.
  */
-import type { Peer } from '../peer/index.js';
 import type { Metainfo } from '../metainfo/types.js';
-import type { HashPool } from '../hash/pool.js';
+import type { Storage } from '../storage/storage.js';
 import type { Bitfield } from '../util/bitfield.js';
-import type { Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
-import { Downloader, type DownloaderTuning } from './downloader.js';
-import { Uploader } from './uploader.js';
+import { Downloader } from './downloader.js';
+import type { DownloaderHost } from './downloader-host.js';
+import { Uploader, type UploaderHost } from './uploader.js';
 import type { ReadCache } from './read-cache.js';
 import type { PeerSession } from './session.js';
 import type { PeerLink } from './peer-link.js';
-import type { PieceDeadlines } from './deadlines.js';
-import type { TorrentDisk } from './disk-link.js';
-import type { TorrentHashes } from './hash-link.js';
-import type { WebSeedSet } from './web-seeds.js';
-import type { FileErrorInfo, TorrentState } from './types.js';
+import type { PieceVerification } from './verification.js';
+import type { TorrentCore, WireSession } from './core.js';
 
-type WireSession = PeerSession<Peer<unknown>>;
-
-export interface TransfersHost {
-  readonly clock: Clock;
-  readonly hashPool: HashPool;
-  readonly tuning: DownloaderTuning;
-  readonly deadlines: PieceDeadlines;
-  readonly disk: TorrentDisk;
-  /** Wire peers by link (the downloader finds a session from the PeerLink it holds). */
-  readonly peerSessions: ReadonlyMap<PeerLink, WireSession>;
-  metainfo(): Metainfo;
-  have(): Bitfield;
-  state(): TorrentState;
-  transferring(): boolean;
-  removed(): boolean;
-  sequential(): boolean;
-  /** The file priorities' piece priorities (undefined: all normal). */
-  pickerPriorities(): Uint8Array | undefined;
-  seeds(): WebSeedSet;
-  hashes(): TorrentHashes;
-  mayServe(s: WireSession, piece: number): boolean;
-  pieceDone(piece: number): void;
-  pieceFailed(piece: number, senders: string[]): void;
-  ban(host: string): void;
-  diskError(e: unknown, operation: string, piece?: number): void;
-  fileError(info: FileErrorInfo): void;
-  /** Check these pieces again, trusting the rest (a served piece changed on disk). */
-  checkAgain(trusted: Bitfield, recheck: Bitfield): void;
-}
+export type TransfersHost = Pick<
+  TorrentCore,
+  | 'clock'
+  | 'hashPool'
+  | 'tuning'
+  | 'deadlines'
+  | 'disk'
+  | 'peerSessions'
+  | 'metainfo'
+  | 'have'
+  | 'state'
+  | 'transferring'
+  | 'removed'
+  | 'sequential'
+  | 'pickerPriorities'
+  | 'seeds'
+  | 'hashes'
+  | 'superSeed'
+  | 'life'
+  | 'peerSet'
+  | 'checks'
+  | 'pieceHashFailed'
+  | 'events'
+>;
 
 export class TorrentTransfers {
   /**
@@ -82,14 +73,7 @@ export class TorrentTransfers {
   /** A new read cache and uploader for the current metainfo and `have`. */
   renewUpload(): void {
     this.cache = this.host.disk.newReadCache();
-    this.uploader = new Uploader({
-      metainfo: this.host.metainfo(),
-      have: this.host.have(),
-      cache: this.cache,
-      canUpload: () => this.host.transferring(),
-      mayServe: (s, piece) => this.host.mayServe(s as WireSession, piece),
-      readFailed: (piece, e) => this.readFailed(piece, e),
-    });
+    this.uploader = new Uploader(new UploadSide(this, this.host, this.cache));
   }
 
   /** A new downloader for the current metainfo and `have` (after the metadata, or a check), made when next used. */
@@ -113,60 +97,120 @@ export class TorrentTransfers {
    * behind our back): it is not sent; the pieces of the files concerned are checked again and
    * what no longer verifies is downloaded again. Other read errors put the torrent in error.
    */
-  private readFailed(piece: number, e: unknown): void {
+  readFailed(piece: number, e: unknown): void {
+    const { host } = this;
     const code = e instanceof NbtError ? e.code : undefined;
     if (code !== 'STORAGE_DATA_CHANGED' && code !== 'STORAGE_SHORT_READ' && code !== 'STORAGE_FILE_MISSING')
-      return this.host.diskError(e, 'read', piece);
-    if (!this.host.transferring() || this.host.removed()) return;
-    this.host.fileError({ code, message: errorMessage(e), operation: 'upload', piece });
-    const recheck = this.host.disk.watch.piecesToRecheck(piece);
-    const trusted = this.host.have().clone();
+      return host.life.diskError(e, 'read', piece);
+    if (!host.transferring || host.removed) return;
+    host.events.emit('file-error', { code, message: errorMessage(e), operation: 'upload', piece });
+    const recheck = host.disk.watch.piecesToRecheck(piece);
+    const trusted = host.have.clone();
     for (const p of recheck.indices()) trusted.clear(p);
     this.dropTransfers();
-    this.host.checkAgain(trusted, recheck);
+    host.checks.again(trusted, recheck);
+  }
+
+  private newDownloader(): Downloader {
+    const host = this.host;
+    const d = new Downloader(new DownloadSide(host), host.have, host.tuning);
+    d.picker.sequential = host.sequential;
+    d.picker.critical = host.deadlines;
+    const map = host.pickerPriorities();
+    if (map) d.picker.setPiecePriorities(map);
+    return d;
+  }
+}
+
+/**
+ * An Uploader's host: the metainfo, `have` and read cache it was made with, and the torrent
+ * behind them. Methods on a prototype, not callbacks: one object per uploader.
+ */
+class UploadSide implements UploaderHost {
+  readonly metainfo: Metainfo;
+  readonly have: Bitfield;
+
+  constructor(
+    private readonly transfers: TorrentTransfers,
+    private readonly host: TransfersHost,
+    readonly cache: ReadCache,
+  ) {
+    this.metainfo = host.metainfo;
+    this.have = host.have;
+  }
+
+  canUpload(): boolean {
+    return this.host.transferring;
+  }
+
+  mayServe(s: PeerSession, piece: number): boolean {
+    return this.host.superSeed.mayServe(s as WireSession, piece);
+  }
+
+  readFailed(piece: number, e: unknown): void {
+    this.transfers.readFailed(piece, e);
+  }
+}
+
+/** A Downloader's host: the metainfo and verification it was made with, and the torrent behind. */
+class DownloadSide implements DownloaderHost {
+  readonly clock: TransfersHost['clock'];
+  readonly hashPool: TransfersHost['hashPool'];
+  readonly metainfo: Metainfo;
+  readonly verification: PieceVerification;
+
+  constructor(private readonly host: TransfersHost) {
+    this.clock = host.clock;
+    this.hashPool = host.hashPool;
+    this.metainfo = host.metainfo;
+    this.verification = host.disk.verification;
+  }
+
+  storage(): Storage {
+    return this.host.disk.downloadStorage();
+  }
+
+  session(peer: PeerLink): PeerSession | undefined {
+    return this.host.peerSessions.get(peer) ?? this.host.seeds.session(peer);
+  }
+
+  sessions(): Iterable<PeerSession> {
+    // Without web seeds (the usual case) the peers' own iterator, at no extra cost.
+    return this.host.seeds.size === 0 ? this.host.peerSessions.values() : this.allSessions();
   }
 
   /** Wire peers' and web seeds' sessions, for the download machinery. */
   private *allSessions(): IterableIterator<PeerSession> {
     yield* this.host.peerSessions.values();
-    yield* this.host.seeds().sessions();
+    yield* this.host.seeds.sessions();
   }
 
-  private newDownloader(): Downloader {
-    const host = this.host;
-    const d = new Downloader(
-      {
-        clock: host.clock,
-        metainfo: host.metainfo(),
-        hashPool: host.hashPool,
-        verification: host.disk.verification,
-        storage: () => host.disk.downloadStorage(),
-        session: (peer) => host.peerSessions.get(peer) ?? host.seeds().session(peer),
-        // Without web seeds (the usual case) the peers' own iterator, at no extra cost.
-        sessions: () => (host.seeds().size === 0 ? host.peerSessions.values() : this.allSessions()),
-        canDownload: () => host.state() === 'downloading',
-        pieceDone: (piece) => host.pieceDone(piece),
-        pieceFailed: (piece, senders) => host.pieceFailed(piece, senders),
-        ban: (h) => host.ban(h),
-        failedLeaves: (piece, data) => host.hashes().failedLeaves(piece, data),
-        writeFailed: (piece, e) => host.diskError(e, 'write', piece),
-        inconsistentHashes: (piece) =>
-          host.diskError(
-            new NbtError(
-              'TORRENT_INCONSISTENT_HASHES',
-              `piece ${piece}: the torrent's v1 and v2 hashes describe different data`,
-            ),
-            'verify',
-            piece,
-          ),
-      },
-      host.have(),
-      host.tuning,
-    );
-    d.picker.sequential = host.sequential();
-    d.picker.critical = host.deadlines;
-    const map = host.pickerPriorities();
-    if (map) d.picker.setPiecePriorities(map);
-    return d;
+  canDownload(): boolean {
+    return this.host.state === 'downloading';
+  }
+
+  pieceDone(piece: number): void {
+    this.host.life.pieceDone(piece);
+  }
+
+  pieceFailed(piece: number, senders: string[]): void {
+    this.host.pieceHashFailed(piece, senders);
+  }
+
+  ban(address: string): void {
+    this.host.peerSet.ban(address);
+  }
+
+  failedLeaves(piece: number, data: Buffer): Buffer[] | undefined {
+    return this.host.hashes.failedLeaves(piece, data);
+  }
+
+  writeFailed(piece: number, e: unknown): void {
+    this.host.life.diskError(e, 'write', piece);
+  }
+
+  inconsistentHashes(piece: number): void {
+    const message = `piece ${piece}: the torrent's v1 and v2 hashes describe different data`;
+    this.host.life.diskError(new NbtError('TORRENT_INCONSISTENT_HASHES', message), 'verify', piece);
   }
 }

@@ -6,9 +6,7 @@
  */
 import { DisconnectReason } from '../peer/disconnect.js';
 import type { Message } from '../wire/index.js';
-import type { Clock } from '../util/clock.js';
-import type { Metainfo } from '../metainfo/types.js';
-import type { Downloader } from './downloader.js';
+import type { TorrentCore } from './core.js';
 import { PeerSession } from './session.js';
 import type { PeerLink } from './peer-link.js';
 import {
@@ -34,19 +32,11 @@ export interface WebSeedStats {
   error?: { code: string; message: string };
 }
 
-export interface WebSeedSetHost {
-  readonly clock: Clock;
-  /** undefined: the session has web seeds turned off. */
-  readonly fetcher: RangeFetcher | undefined;
-  metainfo(): Metainfo;
-  downloader(): Downloader;
-  /** The torrent wants data from web seeds now (downloading or paused, with metadata). */
-  wantsSeeds(): boolean;
-  /** A web seed joined (the torrent's tick must run). */
-  joined(): void;
-  error(info: WebSeedErrorInfo): void;
-  tuning?: Partial<WebSeedTuning>;
-}
+/** What the set reads of its torrent (the downloader its sessions join, the state it follows). */
+export type WebSeedSetHost = Pick<
+  TorrentCore,
+  'clock' | 'metainfo' | 'transfers' | 'state' | 'hasMetadata' | 'have' | 'choking' | 'events'
+>;
 
 /** More URLs than this are ignored (a hostile .torrent could list thousands). */
 const MAX_WEB_SEEDS = 32;
@@ -88,7 +78,18 @@ export class WebSeedSet {
     });
   }
 
-  constructor(private readonly h: WebSeedSetHost) {}
+  constructor(
+    private readonly h: WebSeedSetHost,
+    /** undefined: the session has web seeds turned off. */
+    private readonly fetcher: RangeFetcher | undefined,
+    private readonly tuning: Partial<WebSeedTuning> | undefined,
+  ) {}
+
+  /** The torrent wants data from web seeds now (downloading or paused, with metadata). */
+  private get wanted(): boolean {
+    const { h } = this;
+    return (h.state === 'downloading' || h.state === 'paused') && h.hasMetadata && !h.have.complete;
+  }
 
   /** Adds a URL (http or https; others are ignored, as BEP 19 says). Returns whether it is new. */
   add(url: string, kind: WebSeedKind = 'url-list'): boolean {
@@ -130,12 +131,12 @@ export class WebSeedSet {
 
   /** Opens or closes the links to match what the torrent wants now. */
   sync(): void {
-    if (!this.h.fetcher || !this.h.wantsSeeds()) {
+    if (!this.fetcher || !this.wanted) {
       this.closeAll(DisconnectReason.TORRENT_STOPPED);
       return;
     }
     for (const url of this.urls)
-      if (!this.m.byUrl.has(url) && !this.m.dropped.has(url)) this.open(url, this.h.fetcher);
+      if (!this.m.byUrl.has(url) && !this.m.dropped.has(url)) this.open(url, this.fetcher);
   }
 
   closeAll(reason: DisconnectReason): void {
@@ -161,7 +162,7 @@ export class WebSeedSet {
     const info: WebSeedErrorInfo = { url, code: 'WEBSEED_CORRUPT', message, dropped: true };
     this.m.dropped.set(url, info);
     this.m.lastErrors.set(url, info);
-    this.h.error(info);
+    this.h.events.emit('web-seed-error', info);
     link.close(DisconnectReason.CORRUPT_DATA, message);
   }
 
@@ -194,30 +195,30 @@ export class WebSeedSet {
       url,
       {
         clock,
-        torrent: this.h.metainfo(),
+        torrent: this.h.metainfo,
         fetcher,
         message: (l, m: Message) => {
           const s = this.m.links.get(l);
-          if (s) this.h.downloader().onMessage(s, m);
+          if (s) this.h.transfers.downloader.onMessage(s, m);
         },
         error: (_l, info) => {
           this.m.lastErrors.set(url, info);
           if (info.dropped) this.m.dropped.set(url, info);
-          this.h.error(info);
+          this.h.events.emit('web-seed-error', info);
         },
         closed: (l) => this.closed(l),
       },
-      this.h.tuning,
+      this.tuning,
       this.m.kinds.get(url),
     );
     const session = new PeerSession(link, url, clock.now());
     session.contiguous = true;
     this.m.links.set(link, session);
     this.m.byUrl.set(url, link);
-    const d = this.h.downloader();
+    const d = this.h.transfers.downloader;
     d.peerAdded(session);
-    session.target = Math.max(session.target, initialPipeline(this.h.tuning ?? {}));
-    this.h.joined();
+    session.target = Math.max(session.target, initialPipeline(this.tuning ?? {}));
+    this.h.choking.resumeTick();
     d.onMessage(session, { type: 'haveAll' });
   }
 
@@ -227,6 +228,6 @@ export class WebSeedSet {
     this.m.links.delete(link);
     this.m.byUrl.delete(link.url);
     this.m.delivered.set(link.url, (this.m.delivered.get(link.url) ?? 0) + link.downloaded);
-    this.h.downloader().peerRemoved(s);
+    this.h.transfers.downloader.peerRemoved(s);
   }
 }

@@ -32,8 +32,15 @@ export class BandwidthLimiter {
     this.bucket.setRate(rate);
   }
 
-  /** The gate for a Peer: no promise at all while unlimited, so the fast path stays synchronous. */
-  readonly gate: RateGate = (bytes: number) => this.request(bytes, 1);
+  private boundGate: RateGate | undefined;
+
+  /**
+   * The gate for a Peer (a bound function): no promise at all while unlimited, so the fast path
+   * stays synchronous. Made on first use: an idle torrent's two limiters hold no closure.
+   */
+  get gate(): RateGate {
+    return (this.boundGate ??= (bytes: number) => this.request(bytes, 1));
+  }
 
   /** As `gate`, with turns `weight` times the fair share (bandwidth priority). */
   request(bytes: number, weight: number): Promise<void> | undefined {

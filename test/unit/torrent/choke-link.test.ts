@@ -57,11 +57,11 @@ function setup() {
   const choking = new TorrentChoking(
     {
       clock,
-      transferring: () => true,
-      seeding: () => true,
-      sessions: () => [session][Symbol.iterator](),
-      hasPeers: () => true,
-      choked: () => undefined,
+      transferring: true,
+      state: 'seeding',
+      peerSessions: new Map([[peer, session]]),
+      hasPeers: true,
+      peerChoked: () => undefined,
       tick: () => undefined,
     },
     4,

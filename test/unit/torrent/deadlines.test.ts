@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PiecePicker, type BlockRef } from '../../../src/torrent/picker.js';
-import { PieceDeadlines } from '../../../src/torrent/deadlines.js';
+import { PieceDeadlines, type DeadlineListener } from '../../../src/torrent/deadlines.js';
 import { FakeClock } from '../../../src/util/clock.js';
 import { Bitfield } from '../../../src/util/bitfield.js';
 import { prng } from '../../helpers/tmp.js';
 
 const B = 16384;
 
-function setup(pieces = 32, blocksPerPiece = 4) {
+function setup(pieces = 32, blocksPerPiece = 4, listener?: DeadlineListener) {
   const clock = new FakeClock();
-  const deadlines = new PieceDeadlines(() => clock.now());
+  const deadlines = new PieceDeadlines(clock, listener);
   const picker = new PiecePicker({
     pieceCount: pieces,
     pieceLength: blocksPerPiece * B,
@@ -24,11 +24,10 @@ function setup(pieces = 32, blocksPerPiece = 4) {
 const piecesOf = (blocks: BlockRef[]): number[] => [...new Set(blocks.map((b) => b.piece))];
 
 test('deadlines: earliest deadline first over several owners, released on demand', () => {
-  const { deadlines } = setup();
+  let changes = 0;
+  const { deadlines } = setup(32, 4, { criticalChanged: () => changes++ });
   const a = {};
   const b = {};
-  let changes = 0;
-  deadlines.onChange = () => changes++;
   deadlines.set(a, [
     { piece: 5, deadline: 300 },
     { piece: 6, deadline: 400 },
@@ -51,10 +50,9 @@ test('deadlines: earliest deadline first over several owners, released on demand
 });
 
 test('deadlines: a window set, its pieces done and set again behaves like a fresh set', () => {
-  const d = new PieceDeadlines(() => 0);
-  const a = {};
   let changes = 0;
-  d.onChange = () => changes++;
+  const d = new PieceDeadlines({ now: () => 0 }, { criticalChanged: () => changes++ });
+  const a = {};
   assert.deepEqual(
     [d.size, d.owners, [...d.ordered()], d.has(1), d.deadline(1)],
     [0, 0, [], false, undefined],

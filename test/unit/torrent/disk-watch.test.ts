@@ -28,7 +28,7 @@ function setup() {
     },
   } as unknown as Storage;
   const clock = new FakeClock(0);
-  const watch = new DiskWatch(layout, () => storage, clock, 5000);
+  const watch = new DiskWatch(layout, { storage: () => storage }, clock, 5000);
   return { watch, stats, clock, storage, calls: () => statCalls };
 }
 

@@ -288,9 +288,8 @@ test('a piece with bad data fails, is re-requested, and its only sender is banne
 
 test('a seek withdraws queued ordinary requests so critical ones go first; a moving window does not', () => {
   const { d, add, clock } = setup(8);
-  const deadlines = new PieceDeadlines(() => clock.now());
+  const deadlines = new PieceDeadlines(clock, d);
   d.picker.critical = deadlines;
-  deadlines.onChange = () => d.criticalChanged();
   const { fake, s } = add('a');
   fake.extensions = { reqq: 64 };
   fake.peerChoking = false;
@@ -308,9 +307,8 @@ test('a seek withdraws queued ordinary requests so critical ones go first; a mov
 
   // A fresh session: a seek to a piece nobody requested yet withdraws the ordinary queue.
   const b = setup(8);
-  const dl = new PieceDeadlines(() => b.clock.now());
+  const dl = new PieceDeadlines(b.clock, b.d);
   b.d.picker.critical = dl;
-  dl.onChange = () => b.d.criticalChanged();
   const p = b.add('a');
   p.fake.extensions = { reqq: 8 };
   p.fake.peerChoking = false;
@@ -381,9 +379,8 @@ test('a shared failure bans nobody; the piece goes to one peer at a time until i
  */
 function afterSeekWithdrawal(tuning = {}) {
   const b = setup(8, tuning);
-  const dl = new PieceDeadlines(() => b.clock.now());
+  const dl = new PieceDeadlines(b.clock, b.d);
   b.d.picker.critical = dl;
-  dl.onChange = () => b.d.criticalChanged();
   const p = b.add('a');
   p.fake.extensions = { reqq: 8 };
   p.fake.peerChoking = false;
