@@ -68,7 +68,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
       sharedReads,
       ...(race > 0 ? { raceAfterMs: race } : {}),
     };
-    peer.dial = new Dial(o, peer.dialEvents);
+    peer.dial = new Dial(o, peer.dialEvents());
     peer.dial.start();
     return peer;
   }
@@ -210,20 +210,23 @@ export class Peer<T = unknown> extends PeerBase<T> {
 
   // ================= connection set-up =================
 
-  private readonly dialEvents: DialEvents = {
-    connected: (t, attempt) => this.dialed(t, attempt.mse),
-    read: (t, chunk) => {
-      if (this.conn === t && !this.closed) this.guarded(chunk, true);
-    },
-    failed: (timedOut, err) => {
-      if (timedOut) return this.close(DisconnectReason.CONNECT_TIMEOUT);
-      const errno = err?.code;
-      this.close(DisconnectReason.CONNECT_FAILED, {
-        ...(errno ? { errno } : {}),
-        message: err?.message ?? 'closed',
-      });
-    },
-  };
+  /** An outgoing peer's dial hooks (made for it alone: an accepted peer holds none). */
+  private dialEvents(): DialEvents {
+    return {
+      connected: (t, attempt) => this.dialed(t, attempt.mse),
+      read: (t, chunk) => {
+        if (this.conn === t && !this.closed) this.guarded(chunk, true);
+      },
+      failed: (timedOut, err) => {
+        if (timedOut) return this.close(DisconnectReason.CONNECT_TIMEOUT);
+        const errno = err?.code;
+        this.close(DisconnectReason.CONNECT_FAILED, {
+          ...(errno ? { errno } : {}),
+          message: err?.message ?? 'closed',
+        });
+      },
+    };
+  }
 
   /** An outgoing attempt connected: start its handshake (MSE initiator or plaintext). */
   private dialed(t: Transport, mse: boolean): void {
