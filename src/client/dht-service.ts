@@ -66,7 +66,6 @@ export interface DhtServiceHost {
 interface TorrentDht {
   lastSearch: number;
   searching: boolean;
-  timer: TimerHandle;
 }
 
 const RUNNING: readonly TorrentState[] = ['metadata', 'downloading', 'seeding'];
@@ -81,6 +80,8 @@ export class DhtService implements ClientService {
   private readonly o: DhtServiceOptions;
   private readonly clock: Clock;
   private readonly torrents = new Map<Torrent, TorrentDht>();
+  /** Checks every torrent for a due search (one interval while there are torrents). */
+  private checkTimer: TimerHandle | undefined;
   private closed = false;
 
   constructor(host: DhtServiceHost, o: DhtServiceOptions = {}) {
@@ -119,12 +120,15 @@ export class DhtService implements ClientService {
 
   torrentAdded(torrent: Torrent): void {
     if (this.closed || this.torrents.has(torrent) || torrent.metainfo.private) return;
-    const entry: TorrentDht = {
-      lastSearch: -Infinity,
-      searching: false,
-      timer: this.clock.setInterval(() => this.check(torrent), Math.min(CHECK_MS, this.minInterval)),
-    };
+    const entry: TorrentDht = { lastSearch: -Infinity, searching: false };
     this.torrents.set(torrent, entry);
+    // One timer for all torrents (1,000 torrents: not 1,000 intervals).
+    this.checkTimer ??= this.clock.setInterval(
+      () => {
+        for (const t of this.torrents.keys()) this.check(t);
+      },
+      Math.min(CHECK_MS, this.minInterval),
+    );
     this.addNodes(torrent.metainfo.nodes);
     if (RUNNING.includes(torrent.state)) this.search(torrent);
   }
@@ -151,7 +155,10 @@ export class DhtService implements ClientService {
     const e = this.torrents.get(torrent);
     if (!e) return;
     this.torrents.delete(torrent);
-    e.timer.cancel();
+    if (this.torrents.size === 0) {
+      this.checkTimer?.cancel();
+      this.checkTimer = undefined;
+    }
   }
 
   /** Searches now (and announces when we listen), unless a search of this torrent is running. */

@@ -1,13 +1,25 @@
 /** Small file I/O helpers for resume data and similar state files. */
-import { readFile, stat } from 'node:fs';
+import { close, fstat, open as openFd, read } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { storageError } from './errors.js';
 
-const statAsync = promisify(stat);
-const readFileAsync = promisify(readFile);
+const openAsync = promisify(openFd);
+const fstatAsync = promisify(fstat);
+const closeAsync = promisify(close);
+/** fs.read resolving with the bytes read (its promisified form resolves with an object). */
+const readAsync = (
+  fd: number,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> =>
+  new Promise((resolve, reject) =>
+    read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
 
 /**
  * Replaces `path` with `data` so that a crash leaves either the old or the new file, never a
@@ -36,14 +48,29 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
 
 /** The file's bytes, or undefined when it does not exist. Other errors throw STORAGE_*. */
 export async function readFileIfExists(path: string, maxBytes = 64 << 20): Promise<Buffer | undefined> {
+  let fd: number;
   try {
-    // The callback API: a restart reads 1,000 resume files, and FileHandle objects cost more
-    // than the reads themselves. (A file that grows between the two calls is read whole.)
-    const { size } = await statAsync(path);
-    if (size > maxBytes) throw storageError(new Error(`file is larger than ${maxBytes} bytes`), 'read', path);
-    return await readFileAsync(path);
+    fd = await openAsync(path, 'r');
   } catch (e) {
     if ((e as { code?: string }).code === 'ENOENT') return undefined;
     throw storageError(e, 'read', path);
+  }
+  try {
+    // The callback API, and the size from the open descriptor: a restart reads 1,000 resume
+    // files, and FileHandle objects or a stat before a readFile cost more than the reads.
+    const { size } = await fstatAsync(fd);
+    if (size > maxBytes) throw new Error(`file is larger than ${maxBytes} bytes`);
+    const buf = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const n = await readAsync(fd, buf, at, size - at, at);
+      if (n === 0) break; // shrank meanwhile: what is there
+      at += n;
+    }
+    return at === size ? buf : buf.subarray(0, at);
+  } catch (e) {
+    throw storageError(e, 'read', path);
+  } finally {
+    await closeAsync(fd).catch(() => undefined);
   }
 }
