@@ -7,7 +7,13 @@
 import { Peer } from '../peer/index.js';
 import type { Connector, Transport } from '../net/transport.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
-import type { HandshakeInfo, PeerAttach } from '../peer/types.js';
+import type {
+  HandshakeInfo,
+  PeerAcceptOptions,
+  PeerAttach,
+  PeerEventRecord,
+  PeerObserver,
+} from '../peer/types.js';
 import type { Torrent } from '../torrent/torrent.js';
 import type { Candidate } from '../torrent/candidates.js';
 import type { EngineExtension } from '../torrent/engine-extension.js';
@@ -60,7 +66,24 @@ export interface ConnectionsHost {
   warn(e: unknown): void;
 }
 
-export class SessionConnections {
+/** What the session keeps per connection (in place of listeners' closures). */
+interface Tracked {
+  /** The remote's address, normalized (per-host limits). */
+  readonly host: string;
+  /** An outgoing dial's candidate (its hints and failure count are updated). */
+  readonly candidate: { torrent: Torrent; c: Candidate } | undefined;
+  /** The torrent it joined at its handshake. */
+  torrent: Torrent | undefined;
+  /** An outgoing dial that has not completed its handshake (counted in halfOpen). */
+  halfOpen: boolean;
+  /** Its extension handshake's `yourip` was counted (once per connection). */
+  voted: boolean;
+  /** The session's extensions when it joined (they see its handshakes, messages and close). */
+  extensions: EngineExtension[] | undefined;
+}
+
+export class SessionConnections implements PeerObserver<Torrent> {
+  private readonly tracked = new Map<Peer<Torrent>, Tracked>();
   /** Our IP as peers' `yourip` votes say (BEP 40 priorities). */
   private readonly addressVotes = new ExternalAddress();
   private readonly policy: HandshakePolicy;
@@ -109,8 +132,19 @@ export class SessionConnections {
     return [...this.host.extensions.values()].filter((e) => e.offeredFor?.(t) ?? true).map((e) => e.name);
   }
 
+  /**
+   * The bandwidth gates every connection shares: the peer's torrent (known once it joined)
+   * decides which limits apply besides the session's.
+   */
+  private readonly gates = {
+    upload: (n: number, peer: Peer<unknown>): Promise<void> | undefined =>
+      this.rateGate(this.host.upload, 'upload', (peer as Peer<Torrent>).torrent, n),
+    download: (n: number, peer: Peer<unknown>): Promise<void> | undefined =>
+      this.rateGate(this.host.download, 'download', (peer as Peer<Torrent>).torrent, n),
+  };
+
   /** An incoming peer's torrent is known only at its handshake: its extensions are registered then. */
-  private peerOptions(t: Torrent | undefined, torrentOf: () => Torrent | undefined = () => t) {
+  private peerOptions(t: Torrent | undefined) {
     return {
       peerId: this.host.peerId,
       extensions: t ? this.extensionNames(t) : [],
@@ -121,14 +155,43 @@ export class SessionConnections {
       reserved: { extended: true, fast: true, dht: this.host.dht(), v2: !!t?.infoHashes.v2 },
       // BEP 10 `p`: the port others can reach us on (a mapping's external port when there is one).
       ...(this.host.listenPort() ? { listenPort: this.host.announcePort() } : {}),
-      bandwidth: {
-        upload: (n: number) => this.rateGate(this.host.upload, 'upload', torrentOf(), n),
-        download: (n: number) => this.rateGate(this.host.download, 'download', torrentOf(), n),
-      },
+      bandwidth: this.gates,
       reuseReadBuffer: this.host.options.reuseReadBuffer,
       ...peerSettings(this.host.settings),
     };
   }
+
+  /**
+   * The options of every incoming connection: one object, made again only when what it is made
+   * of changed (settings, ports, the DHT, encryption). Per connection it cost ~1 KB: built by
+   * spreads in optimised code, each copy even got a hidden class of its own.
+   */
+  private acceptOptions(): PeerAcceptOptions<Torrent> {
+    const h = this.host;
+    const key = `${h.settings.revision}|${h.listenPort()}|${h.announcePort()}|${h.dht()}|${h.options.encryption}`;
+    if (this.accepting?.key !== key)
+      this.accepting = {
+        key,
+        options: {
+          ...this.peerOptions(undefined),
+          // MSE finds the torrent by its hash: a hybrid's truncated v2 hash is one of them too.
+          infoHashes: () => [
+            ...[...h.torrents()].map((t) => t.infoHash),
+            ...[...h.v2Aliases()].map((hex) => Buffer.from(hex, 'hex')),
+          ],
+          onHandshake: (info, peer) => {
+            const answer = this.onHandshake(info);
+            // Registered before the Peer sends our extension handshake (right after this hook).
+            if (typeof answer !== 'number')
+              for (const name of this.extensionNames(answer.torrent)) peer.extensionRegistry.register(name);
+            return answer;
+          },
+        },
+      };
+    return this.accepting.options;
+  }
+
+  private accepting: { key: string; options: PeerAcceptOptions<Torrent> } | undefined;
 
   onIncoming(transport: Transport): void {
     if (this.host.closed() || (transport.kind === 'tcp' && !this.host.options.transports.tcpIncoming)) {
@@ -136,28 +199,13 @@ export class SessionConnections {
       return;
     }
     const host = normalizeHost(transport.remoteAddress);
-    const peer: Peer<Torrent> = Peer.accept<Torrent>(transport, {
-      // The torrent is known at the handshake: the gates look it up when bytes flow.
-      ...this.peerOptions(undefined, () => peer.torrent),
-      // MSE finds the torrent by its hash: a hybrid's truncated v2 hash is one of them too.
-      infoHashes: () => [
-        ...[...this.host.torrents()].map((t) => t.infoHash),
-        ...[...this.host.v2Aliases()].map((hex) => Buffer.from(hex, 'hex')),
-      ],
-      onHandshake: (info) => {
-        const answer = this.onHandshake(info);
-        // Registered before the Peer sends our extension handshake (right after this hook).
-        if (typeof answer !== 'number')
-          for (const name of this.extensionNames(answer.torrent)) peer.extensionRegistry.register(name);
-        return answer;
-      },
-    });
+    const peer: Peer<Torrent> = Peer.accept<Torrent>(transport, this.acceptOptions());
     this.track(peer, undefined);
     if (!this.host.ipFilter.allows(host)) return peer.close(DisconnectReason.IP_FILTERED);
     // Every slot taken by established (or outgoing) connections: no use waiting for a handshake.
     const full =
       this.host.connections.size - 1 - this.host.pending.size >= this.host.options.limits.maxConnections;
-    // track()'s handshake and close listeners take it out of the pool again.
+    // Its handshake or close (peerEvent) takes it out of the pool again.
     if (full || !this.host.pending.admit(peer, host)) return peer.close(DisconnectReason.TOO_MANY);
   }
 
@@ -172,77 +220,111 @@ export class SessionConnections {
     return decideHandshake(this.policy, info);
   }
 
-  /** Counts a connection and routes its handshake and close. */
+  /**
+   * Counts a connection; its handshake, extension handshakes, errors and close come to
+   * peerEvent (the peer's observer: no listeners, so no closures, per connection).
+   */
   private track(peer: Peer<Torrent>, candidate: { torrent: Torrent; c: Candidate } | undefined): void {
-    const host = normalizeHost(peer.host);
-    this.host.connections.added(peer, host);
-    if (candidate) this.host.connections.halfOpen++;
-    let open = true;
-    const opened = (): void => {
-      if (candidate && open) this.host.connections.halfOpen--;
-      open = false;
+    const entry: Tracked = {
+      host: normalizeHost(peer.host),
+      candidate,
+      torrent: undefined,
+      halfOpen: candidate !== undefined,
+      voted: false,
+      extensions: undefined,
     };
-    peer.once('handshake', () => {
-      opened();
-      // (here, not in listeners of their own: two `once` wrappers cost ~400 bytes per connection)
-      this.host.pending.done(peer);
-      const torrent = peer.torrent;
-      if (!torrent || this.host.closed() || !this.host.has(torrent)) {
-        peer.close(this.host.closed() ? DisconnectReason.CLIENT_CLOSED : DisconnectReason.NO_SUCH_TORRENT);
-        return;
-      }
-      // Remember what worked: the next dial to this address goes straight to it.
-      if (candidate && (peer.transport === 'utp' || this.host.utp()))
-        candidate.c.hints = { ...candidate.c.hints, utp: peer.transport === 'utp' };
-      this.host.connections.joined(peer, host, torrent);
-      this.host.observer.connectionJoined(peer);
-      torrent.attach(peer);
-      // Over the per-host limit only because of a connection the other way: the same peer.
-      const overHost = this.host.connections.attachedCount(host) > this.host.options.limits.maxPerHost;
-      resolveTwin(this.duplicates, torrent, peer, overHost);
-      // One listener with a flag rather than a `once` for the address vote: a once wrapper
-      // is ~0.2 KB held for as long as a silent peer sends no extended handshake.
-      let voted = false;
-      peer.on('extended-handshake', (hs) => {
-        if (peer.incoming) resolveTwin(this.duplicates, torrent, peer, false);
-        if (voted) return;
-        voted = true;
-        this.sawOwnAddress(host, hs.yourip);
-      });
-      if (this.host.extensions.size > 0) this.routeExtensions(torrent, peer);
-      this.host.dialSoon();
-    });
-    peer.on('internal-error', (error) =>
-      this.host.emit('peer-error', peer, error, this.host.connections.peers.get(peer)),
-    );
-    this.host.observer.connectionOpened(peer, () => this.host.connections.peers.get(peer));
-    // `on`, not `once`: a peer emits 'close' exactly once, and a once wrapper is ~0.2 KB more.
-    peer.on('close', (info: DisconnectInfo) => {
-      const wasOpen = open;
-      opened();
-      this.host.pending.done(peer);
-      const torrent = this.host.connections.removed(peer, host);
-      this.host.observer.connectionClosed(peer, info);
-      if (candidate && wasOpen) {
-        if (info.reason === DisconnectReason.LOOPBACK)
-          candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
-        else candidate.torrent.candidates.failed(candidate.c, this.host.options.clock.now());
-      }
-      this.host.emit('peer-disconnect', peer, info, torrent);
-      this.host.dialSoon();
-    });
+    this.tracked.set(peer, entry);
+    this.host.connections.added(peer, entry.host);
+    if (candidate) this.host.connections.halfOpen++;
+    peer.observer = this;
+    this.host.observer.connectionOpened(peer);
   }
 
-  private routeExtensions(torrent: Torrent, peer: Peer<Torrent>): void {
-    const exts = [...this.host.extensions.values()];
-    for (const e of exts) e.peerAttached?.(torrent, peer);
-    peer.on('extended-handshake', (hs) => {
-      for (const e of exts) e.peerHandshake?.(torrent, peer, hs);
-    });
-    peer.on('extended', (name, payload) => this.host.extensions.get(name)?.message?.(torrent, peer, payload));
-    peer.on('close', (info) => {
-      for (const e of exts) e.peerDetached?.(torrent, peer, info);
-    });
+  peerEvent(peer: Peer<Torrent>, e: PeerEventRecord): void {
+    const entry = this.tracked.get(peer);
+    if (!entry) return;
+    switch (e.event) {
+      case 'handshake':
+        return this.joined(peer, entry);
+      case 'extended-handshake': {
+        const torrent = entry.torrent;
+        if (!torrent) return;
+        const hs = e.args[0];
+        if (peer.incoming) resolveTwin(this.duplicates, torrent, peer, false);
+        if (!entry.voted) {
+          entry.voted = true;
+          this.sawOwnAddress(entry.host, hs.yourip);
+        }
+        if (entry.extensions) for (const x of entry.extensions) x.peerHandshake?.(torrent, peer, hs);
+        return;
+      }
+      case 'extended': {
+        const [name, payload] = e.args;
+        if (entry.torrent && entry.extensions)
+          this.host.extensions.get(name)?.message?.(entry.torrent, peer, payload);
+        return;
+      }
+      case 'internal-error': {
+        const [error, event] = e.args;
+        this.host.emit('peer-error', peer, error, this.host.connections.peers.get(peer));
+        this.host.observer.connectionFailed(peer, error, event, this.host.connections.peers.get(peer));
+        return;
+      }
+      case 'close':
+        return this.closed(peer, entry, e.args[0]);
+    }
+  }
+
+  /** The handshake completed: the peer joins its torrent (or is refused after all). */
+  private joined(peer: Peer<Torrent>, entry: Tracked): void {
+    this.opened(entry);
+    this.host.pending.done(peer);
+    const torrent = peer.torrent;
+    if (!torrent || this.host.closed() || !this.host.has(torrent)) {
+      peer.close(this.host.closed() ? DisconnectReason.CLIENT_CLOSED : DisconnectReason.NO_SUCH_TORRENT);
+      return;
+    }
+    // Remember what worked: the next dial to this address goes straight to it.
+    const candidate = entry.candidate;
+    if (candidate && (peer.transport === 'utp' || this.host.utp()))
+      candidate.c.hints = { ...candidate.c.hints, utp: peer.transport === 'utp' };
+    entry.torrent = torrent;
+    this.host.connections.joined(peer, entry.host, torrent);
+    this.host.observer.connectionJoined(peer);
+    torrent.attach(peer);
+    // Over the per-host limit only because of a connection the other way: the same peer.
+    const overHost = this.host.connections.attachedCount(entry.host) > this.host.options.limits.maxPerHost;
+    resolveTwin(this.duplicates, torrent, peer, overHost);
+    if (this.host.extensions.size > 0 && !peer.closed) {
+      const exts = (entry.extensions = [...this.host.extensions.values()]);
+      for (const x of exts) x.peerAttached?.(torrent, peer);
+    }
+    this.host.dialSoon();
+  }
+
+  private closed(peer: Peer<Torrent>, entry: Tracked, info: DisconnectInfo): void {
+    this.tracked.delete(peer);
+    const wasOpen = entry.halfOpen;
+    this.opened(entry);
+    this.host.pending.done(peer);
+    const torrent = this.host.connections.removed(peer, entry.host);
+    this.host.observer.connectionClosed(peer, info);
+    const candidate = entry.candidate;
+    if (candidate && wasOpen) {
+      if (info.reason === DisconnectReason.LOOPBACK)
+        candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
+      else candidate.torrent.candidates.failed(candidate.c, this.host.options.clock.now());
+    }
+    if (entry.torrent && entry.extensions)
+      for (const x of entry.extensions) x.peerDetached?.(entry.torrent, peer, info);
+    this.host.emit('peer-disconnect', peer, info, torrent);
+    this.host.dialSoon();
+  }
+
+  /** An outgoing connection is no longer half-open (its handshake completed, or it closed). */
+  private opened(entry: Tracked): void {
+    if (entry.halfOpen) this.host.connections.halfOpen--;
+    entry.halfOpen = false;
   }
 
   /** Our address as peers see it, with our listen port; undefined until a peer told us. */

@@ -111,15 +111,16 @@ export class SessionObserver {
     this.counters.torrentGone(t.wastedBytes, webSeedBytes(t));
   }
 
-  /** A connection was dialled or accepted: counters and its listener error reports. */
-  connectionOpened(peer: Peer<Torrent>, torrent: () => Torrent | undefined): void {
+  /** A connection was dialled or accepted (counters). */
+  connectionOpened(peer: Peer<Torrent>): void {
     this.counters.connectionOpened(peer.source.kind);
-    peer.on('internal-error', (error, event) => {
-      const info: ListenerErrorInfo = { emitter: 'peer', event, error, peer };
-      const t = torrent();
-      if (t) info.torrent = t;
-      this.listenerFailed(info);
-    });
+  }
+
+  /** Engine code listening to the connection threw (the peer closes with INTERNAL_ERROR). */
+  connectionFailed(peer: Peer<Torrent>, error: Error, event: string, torrent: Torrent | undefined): void {
+    const info: ListenerErrorInfo = { emitter: 'peer', event, error, peer };
+    if (torrent) info.torrent = torrent;
+    this.listenerFailed(info);
   }
 
   /** The connection completed its handshake and joined a torrent. */

@@ -128,6 +128,8 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
     this.upTotal = new RateMeter(clock);
   }
 
+  /** Called before the listeners of every event (the subclass hands it to its observer). */
+  protected abstract observe(eventName: keyof PeerEvents, args: readonly unknown[]): void;
   /** Queues a message (the subclass decides when and how it is written). */
   protected abstract send(m: Message): void;
   /** A listener threw (an engine bug): the subclass closes the connection and reports it. */
@@ -140,6 +142,12 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
    */
   override emit<K extends keyof PeerEvents>(eventName: K, ...args: PeerEvents[K]): boolean {
     const listeners = this.rawListeners(eventName) as ((...a: unknown[]) => unknown)[];
+    try {
+      this.observe(eventName, args);
+    } catch (e) {
+      if (eventName !== 'internal-error')
+        this.listenerFailed(String(eventName), e instanceof Error ? e : new Error(String(e)));
+    }
     for (const l of listeners) {
       try {
         l.apply(this, args);

@@ -29,7 +29,16 @@ import {
   tickInterval,
   type ExtendedHandshakeExtra,
 } from './peer-handshake.js';
-import type { AcceptSocket, PeerAcceptOptions, PeerCommonOptions, PeerConnectOptions } from './types.js';
+import type {
+  AcceptSocket,
+  PeerAcceptOptions,
+  PeerCommonOptions,
+  BandwidthGate,
+  PeerConnectOptions,
+  PeerEventRecord,
+  PeerEvents,
+  PeerObserver,
+} from './types.js';
 
 /**
  * One connection to a remote BitTorrent client (Net::BitTorrent::Peer's successor). Create with
@@ -138,8 +147,13 @@ export class Peer<T = unknown> extends PeerBase<T> {
       write: (chunks) => this.write(chunks),
       queued: (m) => this.account(m),
       released: () => this.gateReleased(),
-      ...(options.bandwidth?.upload ? { uploadGate: options.bandwidth.upload } : {}),
+      ...(options.bandwidth?.upload ? { uploadGate: this.uploadGate(options.bandwidth.upload) } : {}),
     });
+  }
+
+  /** The session's upload gate, told which connection the bytes are for. */
+  private uploadGate(gate: BandwidthGate): (bytes: number) => Promise<void> | void {
+    return (bytes) => gate(bytes, this);
   }
 
   /** Bytes waiting in the transport's write buffer (plus our not yet flushed batch). */
@@ -342,7 +356,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
       if (step.done) this.established(step.done);
     }
     const gate = this.opts.bandwidth?.download;
-    const wait = gate?.(n);
+    const wait = gate?.(n, this);
     if (wait && !this.closed) {
       const conn = this.conn!;
       conn.pause();
@@ -372,7 +386,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
       return this.close(DisconnectReason.LOOPBACK, { peerId: h.peerId.toString('hex') });
     let answer;
     try {
-      answer = this.opts.onHandshake(info);
+      answer = this.opts.onHandshake(info, this);
     } catch (err) {
       return this.listenerFailed('onHandshake', err instanceof Error ? err : new Error(String(err)));
     }
@@ -406,6 +420,16 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.emit('handshake', info);
     if (!this.closed && e.rest.length) this.feed(e.rest);
     if (!this.closed) this.out.flush();
+  }
+
+  /**
+   * The owner's one observer of this peer's events (the Client sets it), called before the
+   * listeners. @internal
+   */
+  observer: PeerObserver<T> | undefined;
+
+  protected observe(event: keyof PeerEvents, args: readonly unknown[]): void {
+    this.observer?.peerEvent(this, { event, args } as PeerEventRecord);
   }
 
   /** An engine listener or hook threw: close this peer (INTERNAL_ERROR) and report, never rethrow. */

@@ -1,13 +1,12 @@
 import type { Rc4 } from '../mse/index.js';
 import { WireEncoder, type Message } from '../wire/index.js';
-import type { BandwidthGate } from './types.js';
 
 export interface SendQueueIo {
   /** Writes chunks in order (the Peer corks around them). */
   write(chunks: Buffer[]): void;
   /** Called as each message enters the encoder (after any bandwidth wait), for counters. */
   queued(m: Message): void;
-  uploadGate?: BandwidthGate;
+  uploadGate?: (bytes: number) => Promise<void> | void;
   /** The upload gate let waiting messages through (pending bytes fell). */
   released?(): void;
 }

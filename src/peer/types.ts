@@ -6,6 +6,7 @@ import type { BDict } from '../bencode/index.js';
 import type { ExtendedHandshake, ReservedFlags, Message } from '../wire/index.js';
 import type { DisconnectInfo, DisconnectReason } from './disconnect.js';
 import type { InputBudgetLimits } from './input-budget.js';
+import type { Peer } from './peer.js';
 
 /** How we treat Message Stream Encryption (MSE/PE). */
 export type EncryptionPolicy = 'disabled' | 'enabled' | 'required';
@@ -64,15 +65,19 @@ export interface PeerAttach<T> {
   v2?: boolean;
 }
 
-/** Accepts the peer (attach) or refuses it with a reason (NO_SUCH_TORRENT, LOOPBACK, TOO_MANY, ...). */
-export type HandshakeHook<T> = (info: HandshakeInfo) => PeerAttach<T> | DisconnectReason;
+/**
+ * Accepts the peer (attach) or refuses it with a reason (NO_SUCH_TORRENT, LOOPBACK, TOO_MANY, ...).
+ * `peer` is the connection asking, so that one hook can serve every connection.
+ */
+export type HandshakeHook<T> = (info: HandshakeInfo, peer: Peer<unknown>) => PeerAttach<T> | DisconnectReason;
 
 /**
  * Optional bandwidth gate: called with a byte count before that many bytes are sent (upload) or
  * after they were received (download); a returned promise delays further sending / reading
- * until it settles. A token bucket's `take(bytes)` fits.
+ * until it settles. A token bucket's `take(bytes)` fits. `peer` is the connection the bytes
+ * are for, so that one gate can serve every connection.
  */
-export type BandwidthGate = (bytes: number) => Promise<void> | void;
+export type BandwidthGate = (bytes: number, peer: Peer<unknown>) => Promise<void> | void;
 
 export interface PeerTimeouts {
   /** Connecting, per attempt (CONNECT_TIMEOUT). Default 15 s. */
@@ -179,6 +184,20 @@ export interface PeerEvents {
    * INTERNAL_ERROR; the error is reported here instead of being rethrown from a socket callback.
    */
   'internal-error': [error: Error, event: string];
+}
+
+/** One peer event as its owner sees it (name and arguments, narrowed by `event`). */
+export type PeerEventRecord = {
+  [K in keyof PeerEvents]: { readonly event: K; readonly args: PeerEvents[K] };
+}[keyof PeerEvents];
+
+/**
+ * The owner's one observer of its peers' events (the Client's connection handling), called
+ * before a peer's listeners: what listeners on every connection would do, without their
+ * closures and event maps. A throw counts as a listener's (the peer closes, INTERNAL_ERROR).
+ */
+export interface PeerObserver<T> {
+  peerEvent(peer: Peer<T>, e: PeerEventRecord): void;
 }
 
 /** What `Peer.accept` takes besides a Transport: a net.Socket (wrapped as a TcpTransport). */

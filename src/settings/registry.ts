@@ -94,6 +94,12 @@ function sameValue(a: unknown, b: unknown): boolean {
 /** The session's settings: one value per name, changed only through validated packs. */
 export class SettingsStore {
   private readonly values: Settings;
+  private changes = 0;
+
+  /** Counts the applies that changed a value: what was derived from settings is stale once it moves. */
+  get revision(): number {
+    return this.changes;
+  }
 
   /** Starts from the defaults with `initial` on top (validated; construction-only settings allowed). */
   constructor(initial: SettingsPack = {}) {
@@ -137,6 +143,7 @@ export class SettingsStore {
     }
     const mutable = this.values as Record<SettingName, unknown>;
     for (const [name, v] of next) mutable[name] = v;
+    if (next.size > 0) this.changes++;
     return [...next.keys()];
   }
 }
