@@ -213,6 +213,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       v2Aliases: () => this.byV2Alias.keys(),
       utp: () => this.utp,
       dht: () => !!this.dht,
+      portReceived: (peer, t, port) => this.dht?.portReceived(peer, t, port),
       listenPort: () => this.listenPortValue,
       announcePort: () => this.announcePort,
       externalAddress: () => this.externalAddress,

@@ -16,7 +16,6 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DhtNode, type DhtNodeOptions } from '../dht/index.js';
 import type { Peer } from '../peer/index.js';
-import type { Message } from '../wire/index.js';
 import { supportsDht } from '../wire/index.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { PeerAddress } from '../util/compact.js';
@@ -230,10 +229,12 @@ export class DhtService implements ClientService {
   private peerJoined(peer: Peer<unknown>): void {
     const port = this.port;
     if (port !== undefined && peer.reservedBytes && supportsDht(peer.reservedBytes)) peer.sendPort(port);
-    peer.on('message', (m: Message) => {
-      if (m.type === 'port' && m.port > 0 && !this.closed)
-        void this.node.addNode({ host: normalizeHost(peer.host), port: m.port });
-    });
+  }
+
+  /** A peer of one of our torrents sent PORT (BEP 5): its DHT node may join the routing table. */
+  portReceived(peer: Peer<unknown>, torrent: Torrent, port: number): void {
+    if (port > 0 && !this.closed && this.torrents.has(torrent))
+      void this.node.addNode({ host: normalizeHost(peer.host), port });
   }
 
   private addNodes(nodes: readonly PeerAddress[]): void {

@@ -63,6 +63,8 @@ export interface ConnectionsHost {
   announcePort(): number;
   externalAddress(): string | undefined;
   dialSoon(): void;
+  /** A peer sent its DHT port (BEP 5 PORT). */
+  portReceived(peer: Peer<Torrent>, torrent: Torrent, port: number): void;
   warn(e: unknown): void;
 }
 
@@ -262,6 +264,11 @@ export class SessionConnections implements PeerObserver<Torrent> {
         const [name, payload] = e.args;
         if (entry.torrent && entry.extensions)
           this.host.extensions.get(name)?.message?.(entry.torrent, peer, payload);
+        return;
+      }
+      case 'message': {
+        const m = e.args[0];
+        if (m.type === 'port' && entry.torrent) this.host.portReceived(peer, entry.torrent, m.port);
         return;
       }
       case 'internal-error': {

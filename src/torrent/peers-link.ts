@@ -2,11 +2,11 @@
  * A Torrent's connected wire peers: a peer joining (its session, its address marked busy, the
  * download, upload and super-seed machinery told) and leaving (its address released for a
  * retry unless final), peers that joined before the metadata rejoining the new downloader,
- * piece layers arriving, bans, and the payload sent to peers since gone. Each peer's messages
- * go straight to the core's dispatch (src/torrent/core.ts), not through here.
+ * piece layers arriving, bans, and the payload sent to peers since gone. It observes its peers
+ * (PeerObserver): messages go on to the core's dispatch (src/torrent/core.ts).
  */
 import type { Peer } from '../peer/index.js';
-import type { Message } from '../wire/index.js';
+import type { PeerEventRecord, PeerObserver } from '../peer/types.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import { formatAddress } from '../util/compact.js';
 import { PeerSession } from './session.js';
@@ -36,15 +36,28 @@ export type PeersHost = Pick<
   | 'onMessage'
 >;
 
-export class TorrentPeers {
+/** Two observers of one peer, in order. */
+class ObserverPair implements PeerObserver<unknown> {
+  constructor(
+    readonly outer: PeerObserver<unknown>,
+    private readonly inner: PeerObserver<unknown>,
+  ) {}
+
+  peerEvent(peer: Peer<unknown>, e: PeerEventRecord): void {
+    this.outer.peerEvent(peer, e);
+    this.inner.peerEvent(peer, e);
+  }
+}
+
+export class TorrentPeers implements PeerObserver<unknown> {
   /** Payload bytes sent to peers that have since disconnected (this session). */
   private uploadedByGone = 0;
 
   constructor(private readonly host: PeersHost) {}
 
   /**
-   * A peer finished its handshake: its session joins. The core's message dispatch is its first
-   * listener, as it always was.
+   * A peer finished its handshake: its session joins. The core's message dispatch sees each
+   * message before any listener, as it always did.
    */
   attach(peer: Peer<unknown>): void {
     const { host } = this;
@@ -53,16 +66,39 @@ export class TorrentPeers {
     host.candidates.markBusy({ host: peer.host, port: peer.listenPort ?? peer.port });
     host.transfers.downloader.peerAdded(s);
     host.superSeed.attached(s);
-    peer.on('message', (m: Message) => host.onMessage(s, m));
-    peer.on('drain', () => host.transfers.uploader.pump(s));
-    peer.on('extended-handshake', () => host.transfers.downloader.fill(s));
-    // `on`: a peer emits 'close' exactly once (a once wrapper would hold ~0.2 KB per peer).
-    peer.on('close', (info: DisconnectInfo) => this.detach(s, info));
+    // Its events come to peerEvent, after the session's observer when there is one (the pair is
+    // made once per session and torrent): no listeners, so no closures, per peer.
+    const outer = peer.observer;
+    peer.observer = outer ? this.pairWith(outer) : this;
     host.choking.resumeTick();
     host.events.emit('peer-connect', peer);
     // Someone interested while we have a free slot should not wait for the next choke round.
     if (host.transferring) host.transfers.downloader.updateInterest(s);
   }
+
+  peerEvent(peer: Peer<unknown>, e: PeerEventRecord): void {
+    const { host } = this;
+    const s = host.peerSessions.get(peer);
+    if (!s) return;
+    switch (e.event) {
+      case 'message':
+        return host.onMessage(s, e.args[0]);
+      case 'drain':
+        return host.transfers.uploader.pump(s);
+      case 'extended-handshake':
+        return host.transfers.downloader.fill(s);
+      case 'close':
+        return this.detach(s, e.args[0]);
+    }
+  }
+
+  /** The session's observer, then ours (one pair per session observer). */
+  private pairWith(outer: PeerObserver<unknown>): PeerObserver<unknown> {
+    if (this.paired?.outer === outer) return this.paired;
+    return (this.paired = new ObserverPair(outer, this));
+  }
+
+  private paired: ObserverPair | undefined;
 
   private detach(s: WireSession, info: DisconnectInfo): void {
     const { host } = this;

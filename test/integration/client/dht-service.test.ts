@@ -6,6 +6,7 @@ import { FakeClock } from '../../../src/util/clock.js';
 import { seededBytes, tempDir } from '../../helpers/tmp.js';
 import { join } from 'node:path';
 import { until } from '../../unit/client/fixtures.js';
+import { RawPeer } from '../../unit/client/raw-peer.js';
 
 test('DHT searches: at once on start, early every minIntervalMs while short of peers, on the FakeClock', async () => {
   const tmp = await tempDir();
@@ -77,6 +78,43 @@ test('DHT: a hybrid is announced under its v1 hash and its truncated v2 hash', a
     await until(() => names.includes(other.toString('hex')), 5000, 'v1 announce');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(names.length, 3);
+  } finally {
+    await c.close();
+    await tmp.cleanup();
+  }
+});
+
+test("DHT: a peer's PORT message offers its node to the routing table (public torrents only)", async () => {
+  const tmp = await tempDir();
+  const c = new Client({
+    host: '127.0.0.1',
+    pex: false,
+    trackers: false,
+    dht: { host: '127.0.0.1', bootstrap: [] },
+  });
+  try {
+    const port = await c.listen(0);
+    await c.dht!.ready;
+    const node = c.dht!.node;
+    const offered: { host: string; port: number }[] = [];
+    node.addNode = (n) => {
+      offered.push({ host: n.host, port: n.port });
+      return Promise.resolve(false);
+    };
+    const infoHash = seededBytes(20, 9);
+    const t = await c.addTorrent(buildMagnet({ infoHash }), { savePath: tmp.path });
+    await until(() => t.state === 'metadata', 5000, 'magnet waiting');
+    const raw = await RawPeer.connect(port);
+    raw.sendHandshake(infoHash);
+    assert.ok(await raw.waitFor((r) => r.handshake !== undefined), 'handshake answered');
+    await until(() => t.peerCount === 1, 5000, 'peer joined');
+    raw.send({ type: 'port', port: 6881 });
+    await until(() => offered.length === 1, 5000, 'node offered');
+    assert.deepEqual(offered[0], { host: '127.0.0.1', port: 6881 });
+    raw.send({ type: 'port', port: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(offered.length, 1, 'port 0 is no node');
+    raw.socket.destroy();
   } finally {
     await c.close();
     await tmp.cleanup();
