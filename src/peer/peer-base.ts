@@ -6,11 +6,16 @@ import type { ExtendedHandshake, ExtensionRegistry, HashRef, Message } from '../
 import type { DisconnectInfo } from './disconnect.js';
 import { clientNameFromPeerId } from './client-id.js';
 import { formatPeer } from './format.js';
-import { RateMeter } from './rate.js';
+import { RateMeters } from './rate.js';
 import { RemotePieces } from './remote-pieces.js';
 import type { PeerEncryption, PeerEvents, PeerSource, PeerState } from './types.js';
 
 const MAX_HINTS = 1_000;
+/** The meters of PeerBase.rates. */
+export const DOWN = 0;
+export const UP = 1;
+export const DOWN_TOTAL = 2;
+export const UP_TOTAL = 3;
 /** The hint sets of a peer that sent none (shared, never changed). */
 const NO_PIECES: ReadonlySet<number> = new Set();
 
@@ -107,10 +112,8 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
 
   protected readonly clock: Clock;
   protected readonly pieces = new RemotePieces();
-  protected readonly down: RateMeter;
-  protected readonly up: RateMeter;
-  protected readonly downTotal: RateMeter;
-  protected readonly upTotal: RateMeter;
+  /** Payload and total rates each way (meters DOWN, UP, DOWN_TOTAL, UP_TOTAL). */
+  protected readonly rates: RateMeters;
 
   protected constructor(clock: Clock, id: PeerIdentity, registry: ExtensionRegistry) {
     super();
@@ -122,10 +125,7 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
     this.infoHash = id.infoHash;
     this.transport = id.transport;
     this.extensionRegistry = registry;
-    this.down = new RateMeter(clock);
-    this.up = new RateMeter(clock);
-    this.downTotal = new RateMeter(clock);
-    this.upTotal = new RateMeter(clock);
+    this.rates = new RateMeters(clock, 4);
   }
 
   /** Called before the listeners of every event (the subclass hands it to its observer). */
@@ -164,19 +164,19 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
 
   /** Payload download rate, bytes/s. */
   get downloadRate(): number {
-    return this.down.rate;
+    return this.rates.rate(DOWN);
   }
   /** Payload upload rate, bytes/s. */
   get uploadRate(): number {
-    return this.up.rate;
+    return this.rates.rate(UP);
   }
   /** Total (payload + protocol) download rate, bytes/s. */
   get downloadRateTotal(): number {
-    return this.downTotal.rate;
+    return this.rates.rate(DOWN_TOTAL);
   }
   /** Total upload rate, bytes/s. */
   get uploadRateTotal(): number {
-    return this.upTotal.rate;
+    return this.rates.rate(UP_TOTAL);
   }
   /** Decoded client name from the peer id ('libtorrent 2.0.8', 'Transmission 3.00', ...). */
   get clientName(): string {
@@ -307,7 +307,7 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
         break;
       case 'piece':
         this.downloaded += m.block.length;
-        this.down.add(m.block.length);
+        this.rates.add(DOWN, m.block.length);
         if (this.requestsOut > 0) this.requestsOut--;
         break;
       case 'reject':
@@ -335,7 +335,7 @@ export abstract class PeerBase<T> extends EventEmitter<PeerEvents> {
     switch (m.type) {
       case 'piece':
         this.uploaded += m.block.length;
-        this.up.add(m.block.length);
+        this.rates.add(UP, m.block.length);
         if (this.requestsIn > 0) this.requestsIn--;
         break;
       case 'reject':

@@ -21,7 +21,7 @@ import { reasonForError } from './error-reason.js';
 import { SendQueue } from './send-queue.js';
 import { TICK, tickQueue, type TickQueue } from './tick-queue.js';
 import { DEFAULT_INPUT_BUDGET, InputBudget } from './input-budget.js';
-import { PeerBase, type PeerIdentity } from './peer-base.js';
+import { DOWN_TOTAL, PeerBase, UP_TOTAL, type PeerIdentity } from './peer-base.js';
 import { resolveTimeouts, type ResolvedTimeouts } from './defaults.js';
 import {
   handshakeInfoOf,
@@ -336,7 +336,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private onData(chunk: Buffer, transient: boolean): void {
     const n = chunk.length;
     this.bytesReceived += n;
-    this.downTotal.add(n);
+    this.rates.add(DOWN_TOTAL, n);
     if (this.state === 'connected') {
       if (this.decrypt) this.decrypt.process(chunk);
       this.feed(chunk, transient);
@@ -533,7 +533,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     }
     if (chunks.length > 1) conn.uncork();
     this.bytesSent += n;
-    this.upTotal.add(n);
+    this.rates.add(UP_TOTAL, n);
     this.lastSent = this.clock.now();
   }
 }

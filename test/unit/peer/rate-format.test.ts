@@ -6,6 +6,7 @@ import { FakeClock } from '../../../src/util/clock.js';
 import { NbtError } from '../../../src/util/errors.js';
 import { Bitfield } from '../../../src/util/bitfield.js';
 import { formatPeer, type PeerView } from '../../../src/peer/format.js';
+import { RateMeters } from '../../../src/peer/rate.js';
 
 test('RateMeter: bytes per second over a sliding window', () => {
   const clock = new FakeClock(10_000);
@@ -95,4 +96,27 @@ test('reasonForError maps codec errors to disconnect reasons', () => {
   assert.equal(r('MSE_TOO_MUCH_DATA'), DisconnectReason.MSE_HANDSHAKE_FAILED);
   assert.equal(r('PEER_HANDSHAKE_INFOHASH'), DisconnectReason.HANDSHAKE_INFOHASH);
   assert.equal(reasonForError(new Error('x')), DisconnectReason.MALFORMED_PACKET);
+});
+
+test('RateMeters: each meter reads as a RateMeter fed the same bytes at the same times', () => {
+  const clock = new FakeClock(1_000_500);
+  const meters = new RateMeters(clock, 3);
+  const single = [new RateMeter(clock), new RateMeter(clock), new RateMeter(clock)];
+  assert.equal(meters.rate(0), 0);
+  assert.equal(meters.bytes(2), 0);
+  // A seeded script of adds to meters 0 and 2 (1 stays idle), with gaps of up to 7 s.
+  let seed = 7;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  for (let step = 0; step < 400; step++) {
+    clock.advance(next() % 7000);
+    const m = next() % 2 === 0 ? 0 : 2;
+    const bytes = next() % 20_000;
+    meters.add(m, bytes);
+    single[m]!.add(bytes);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(meters.rate(i), single[i]!.rate, `meter ${i} at step ${step}`);
+      assert.equal(meters.bytes(i), single[i]!.bytes, `bytes ${i} at step ${step}`);
+    }
+  }
+  assert.equal(meters.rate(1), 0);
 });
