@@ -15,6 +15,7 @@ import type {
   PeerObserver,
 } from '../peer/types.js';
 import type { Torrent } from '../torrent/torrent.js';
+import type { Message } from '../wire/index.js';
 import type { Candidate } from '../torrent/candidates.js';
 import type { EngineExtension } from '../torrent/engine-extension.js';
 import type { BDict } from '../bencode/index.js';
@@ -266,11 +267,6 @@ export class SessionConnections implements PeerObserver<Torrent> {
           this.host.extensions.get(name)?.message?.(entry.torrent, peer, payload);
         return;
       }
-      case 'message': {
-        const m = e.args[0];
-        if (m.type === 'port' && entry.torrent) this.host.portReceived(peer, entry.torrent, m.port);
-        return;
-      }
       case 'internal-error': {
         const [error, event] = e.args;
         this.host.emit('peer-error', peer, error, this.host.connections.peers.get(peer));
@@ -280,6 +276,12 @@ export class SessionConnections implements PeerObserver<Torrent> {
       case 'close':
         return this.closed(peer, entry, e.args[0]);
     }
+  }
+
+  peerMessage(peer: Peer<Torrent>, m: Message): void {
+    if (m.type !== 'port') return;
+    const torrent = this.tracked.get(peer)?.torrent;
+    if (torrent) this.host.portReceived(peer, torrent, m.port);
   }
 
   /** The handshake completed: the peer joins its torrent (or is refused after all). */

@@ -429,7 +429,10 @@ export class Peer<T = unknown> extends PeerBase<T> {
   observer: PeerObserver<T> | undefined;
 
   protected observe(event: keyof PeerEvents, args: readonly unknown[]): void {
-    this.observer?.peerEvent(this, { event, args } as PeerEventRecord);
+    const o = this.observer;
+    if (!o) return;
+    if (event === 'message') o.peerMessage(this, args[0] as Message);
+    else o.peerEvent(this, { event, args } as PeerEventRecord);
   }
 
   /** An engine listener or hook threw: close this peer (INTERNAL_ERROR) and report, never rethrow. */

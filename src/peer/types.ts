@@ -197,7 +197,10 @@ export type PeerEventRecord = {
  * closures and event maps. A throw counts as a listener's (the peer closes, INTERNAL_ERROR).
  */
 export interface PeerObserver<T> {
+  /** Every event but `message`. */
   peerEvent(peer: Peer<T>, e: PeerEventRecord): void;
+  /** Every decoded message (the hot path: no record per message). */
+  peerMessage(peer: Peer<T>, m: Message): void;
 }
 
 /** What `Peer.accept` takes besides a Transport: a net.Socket (wrapped as a TcpTransport). */

@@ -7,6 +7,7 @@
  */
 import type { Peer } from '../peer/index.js';
 import type { PeerEventRecord, PeerObserver } from '../peer/types.js';
+import type { Message } from '../wire/index.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import { formatAddress } from '../util/compact.js';
 import { PeerSession } from './session.js';
@@ -47,6 +48,11 @@ class ObserverPair implements PeerObserver<unknown> {
     this.outer.peerEvent(peer, e);
     this.inner.peerEvent(peer, e);
   }
+
+  peerMessage(peer: Peer<unknown>, m: Message): void {
+    this.outer.peerMessage(peer, m);
+    this.inner.peerMessage(peer, m);
+  }
 }
 
 export class TorrentPeers implements PeerObserver<unknown> {
@@ -81,8 +87,6 @@ export class TorrentPeers implements PeerObserver<unknown> {
     const s = host.peerSessions.get(peer);
     if (!s) return;
     switch (e.event) {
-      case 'message':
-        return host.onMessage(s, e.args[0]);
       case 'drain':
         return host.transfers.uploader.pump(s);
       case 'extended-handshake':
@@ -90,6 +94,11 @@ export class TorrentPeers implements PeerObserver<unknown> {
       case 'close':
         return this.detach(s, e.args[0]);
     }
+  }
+
+  peerMessage(peer: Peer<unknown>, m: Message): void {
+    const s = this.host.peerSessions.get(peer);
+    if (s) this.host.onMessage(s, m);
   }
 
   /** The session's observer, then ours (one pair per session observer). */
