@@ -4,10 +4,28 @@
  */
 import type { Peer } from '../peer/index.js';
 import type { Torrent } from '../torrent/torrent.js';
+import type { Candidate } from '../torrent/candidates.js';
+import type { EngineExtension } from '../torrent/engine-extension.js';
+
+/** What the session keeps per connection (in place of listeners' closures). */
+export interface ConnectionEntry {
+  /** The remote's address, normalized (per-host limits). */
+  readonly host: string;
+  /** An outgoing dial's candidate (its hints and failure count are updated). */
+  readonly candidate: { torrent: Torrent; c: Candidate } | undefined;
+  /** The torrent it joined at its handshake. */
+  torrent: Torrent | undefined;
+  /** An outgoing dial that has not completed its handshake (counted in halfOpen). */
+  halfOpen: boolean;
+  /** Its extension handshake's `yourip` was counted (once per connection). */
+  voted: boolean;
+  /** The session's extensions when it joined (they see its handshakes, messages and close). */
+  extensions: EngineExtension[] | undefined;
+}
 
 export class ConnectionTable {
-  /** Every connection we own, with the torrent it joined (once it did). */
-  readonly peers = new Map<Peer<Torrent>, Torrent | undefined>();
+  /** Every connection we own, with what the session keeps of it. */
+  readonly peers = new Map<Peer<Torrent>, ConnectionEntry>();
   /** Outgoing dials that have not finished their handshake (or closed) yet. */
   halfOpen = 0;
   /** All connections per host (outgoing dials respect the limit). */
@@ -29,23 +47,28 @@ export class ConnectionTable {
     return this.attachedPerHost.get(host) ?? 0;
   }
 
-  added(peer: Peer<Torrent>, host: string): void {
-    this.peers.set(peer, undefined);
-    this.perHost.set(host, this.hostCount(host) + 1);
+  added(peer: Peer<Torrent>, entry: ConnectionEntry): void {
+    this.peers.set(peer, entry);
+    this.perHost.set(entry.host, this.hostCount(entry.host) + 1);
+    if (entry.halfOpen) this.halfOpen++;
   }
 
-  joined(peer: Peer<Torrent>, host: string, torrent: Torrent): void {
-    this.peers.set(peer, torrent);
-    this.attachedPerHost.set(host, this.attachedCount(host) + 1);
+  joined(entry: ConnectionEntry, torrent: Torrent): void {
+    entry.torrent = torrent;
+    this.attachedPerHost.set(entry.host, this.attachedCount(entry.host) + 1);
   }
 
-  /** Forgets a closed connection; returns the torrent it had joined. */
-  removed(peer: Peer<Torrent>, host: string): Torrent | undefined {
-    const torrent = this.peers.get(peer);
+  /** The connection is no longer half-open (its handshake completed, or it closed). */
+  opened(entry: ConnectionEntry): void {
+    if (entry.halfOpen) this.halfOpen--;
+    entry.halfOpen = false;
+  }
+
+  /** Forgets a closed connection. */
+  removed(peer: Peer<Torrent>, entry: ConnectionEntry): void {
     this.peers.delete(peer);
-    decrement(this.perHost, host);
-    if (torrent) decrement(this.attachedPerHost, host);
-    return torrent;
+    decrement(this.perHost, entry.host);
+    if (entry.torrent) decrement(this.attachedPerHost, entry.host);
   }
 }
 

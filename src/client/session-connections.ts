@@ -29,7 +29,7 @@ import type { ResolvedOptions } from './options.js';
 import type { IpFilter } from './ip-filter.js';
 import type { PendingIncoming } from './pending-incoming.js';
 import type { SessionObserver } from './session-observer.js';
-import { normalizeHost, type ConnectionTable } from './connection-table.js';
+import { normalizeHost, type ConnectionEntry, type ConnectionTable } from './connection-table.js';
 import { decideHandshake, type HandshakePolicy } from './handshake-policy.js';
 import { ExternalAddress } from './external-address.js';
 import { DuplicateResolver, resolveTwin } from './duplicates.js';
@@ -69,24 +69,7 @@ export interface ConnectionsHost {
   warn(e: unknown): void;
 }
 
-/** What the session keeps per connection (in place of listeners' closures). */
-interface Tracked {
-  /** The remote's address, normalized (per-host limits). */
-  readonly host: string;
-  /** An outgoing dial's candidate (its hints and failure count are updated). */
-  readonly candidate: { torrent: Torrent; c: Candidate } | undefined;
-  /** The torrent it joined at its handshake. */
-  torrent: Torrent | undefined;
-  /** An outgoing dial that has not completed its handshake (counted in halfOpen). */
-  halfOpen: boolean;
-  /** Its extension handshake's `yourip` was counted (once per connection). */
-  voted: boolean;
-  /** The session's extensions when it joined (they see its handshakes, messages and close). */
-  extensions: EngineExtension[] | undefined;
-}
-
 export class SessionConnections implements PeerObserver<Torrent> {
-  private readonly tracked = new Map<Peer<Torrent>, Tracked>();
   /** Our IP as peers' `yourip` votes say (BEP 40 priorities). */
   private readonly addressVotes = new ExternalAddress();
   private readonly policy: HandshakePolicy;
@@ -228,7 +211,7 @@ export class SessionConnections implements PeerObserver<Torrent> {
    * peerEvent (the peer's observer: no listeners, so no closures, per connection).
    */
   private track(peer: Peer<Torrent>, candidate: { torrent: Torrent; c: Candidate } | undefined): void {
-    const entry: Tracked = {
+    const entry: ConnectionEntry = {
       host: normalizeHost(peer.host),
       candidate,
       torrent: undefined,
@@ -236,15 +219,13 @@ export class SessionConnections implements PeerObserver<Torrent> {
       voted: false,
       extensions: undefined,
     };
-    this.tracked.set(peer, entry);
-    this.host.connections.added(peer, entry.host);
-    if (candidate) this.host.connections.halfOpen++;
+    this.host.connections.added(peer, entry);
     peer.observer = this;
     this.host.observer.connectionOpened(peer);
   }
 
   peerEvent(peer: Peer<Torrent>, e: PeerEventRecord): void {
-    const entry = this.tracked.get(peer);
+    const entry = this.host.connections.peers.get(peer);
     if (!entry) return;
     switch (e.event) {
       case 'handshake':
@@ -269,8 +250,8 @@ export class SessionConnections implements PeerObserver<Torrent> {
       }
       case 'internal-error': {
         const [error, event] = e.args;
-        this.host.emit('peer-error', peer, error, this.host.connections.peers.get(peer));
-        this.host.observer.connectionFailed(peer, error, event, this.host.connections.peers.get(peer));
+        this.host.emit('peer-error', peer, error, entry.torrent);
+        this.host.observer.connectionFailed(peer, error, event, entry.torrent);
         return;
       }
       case 'close':
@@ -280,13 +261,13 @@ export class SessionConnections implements PeerObserver<Torrent> {
 
   peerMessage(peer: Peer<Torrent>, m: Message): void {
     if (m.type !== 'port') return;
-    const torrent = this.tracked.get(peer)?.torrent;
+    const torrent = this.host.connections.peers.get(peer)?.torrent;
     if (torrent) this.host.portReceived(peer, torrent, m.port);
   }
 
   /** The handshake completed: the peer joins its torrent (or is refused after all). */
-  private joined(peer: Peer<Torrent>, entry: Tracked): void {
-    this.opened(entry);
+  private joined(peer: Peer<Torrent>, entry: ConnectionEntry): void {
+    this.host.connections.opened(entry);
     this.host.pending.done(peer);
     const torrent = peer.torrent;
     if (!torrent || this.host.closed() || !this.host.has(torrent)) {
@@ -297,8 +278,7 @@ export class SessionConnections implements PeerObserver<Torrent> {
     const candidate = entry.candidate;
     if (candidate && (peer.transport === 'utp' || this.host.utp()))
       candidate.c.hints = { ...candidate.c.hints, utp: peer.transport === 'utp' };
-    entry.torrent = torrent;
-    this.host.connections.joined(peer, entry.host, torrent);
+    this.host.connections.joined(entry, torrent);
     this.host.observer.connectionJoined(peer);
     torrent.attach(peer);
     // Over the per-host limit only because of a connection the other way: the same peer.
@@ -311,12 +291,11 @@ export class SessionConnections implements PeerObserver<Torrent> {
     this.host.dialSoon();
   }
 
-  private closed(peer: Peer<Torrent>, entry: Tracked, info: DisconnectInfo): void {
-    this.tracked.delete(peer);
+  private closed(peer: Peer<Torrent>, entry: ConnectionEntry, info: DisconnectInfo): void {
     const wasOpen = entry.halfOpen;
-    this.opened(entry);
+    this.host.connections.opened(entry);
     this.host.pending.done(peer);
-    const torrent = this.host.connections.removed(peer, entry.host);
+    this.host.connections.removed(peer, entry);
     this.host.observer.connectionClosed(peer, info);
     const candidate = entry.candidate;
     if (candidate && wasOpen) {
@@ -324,16 +303,10 @@ export class SessionConnections implements PeerObserver<Torrent> {
         candidate.torrent.candidates.release(candidate.c, candidate.c.source, 0, false);
       else candidate.torrent.candidates.failed(candidate.c, this.host.options.clock.now());
     }
-    if (entry.torrent && entry.extensions)
-      for (const x of entry.extensions) x.peerDetached?.(entry.torrent, peer, info);
+    const torrent = entry.torrent;
+    if (torrent && entry.extensions) for (const x of entry.extensions) x.peerDetached?.(torrent, peer, info);
     this.host.emit('peer-disconnect', peer, info, torrent);
     this.host.dialSoon();
-  }
-
-  /** An outgoing connection is no longer half-open (its handshake completed, or it closed). */
-  private opened(entry: Tracked): void {
-    if (entry.halfOpen) this.host.connections.halfOpen--;
-    entry.halfOpen = false;
   }
 
   /** Our address as peers see it, with our listen port; undefined until a peer told us. */
