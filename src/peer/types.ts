@@ -7,6 +7,7 @@ import type { ExtendedHandshake, ReservedFlags, Message } from '../wire/index.js
 import type { DisconnectInfo, DisconnectReason } from './disconnect.js';
 import type { InputBudgetLimits } from './input-budget.js';
 import type { Peer } from './peer.js';
+import type { EventRecord } from '../util/typed-emitter.js';
 
 /** How we treat Message Stream Encryption (MSE/PE). */
 export type EncryptionPolicy = 'disabled' | 'enabled' | 'required';
@@ -187,9 +188,7 @@ export interface PeerEvents {
 }
 
 /** One peer event as its owner sees it (name and arguments, narrowed by `event`). */
-export type PeerEventRecord = {
-  [K in keyof PeerEvents]: { readonly event: K; readonly args: PeerEvents[K] };
-}[keyof PeerEvents];
+export type PeerEventRecord = EventRecord<PeerEvents>;
 
 /**
  * The owner's one observer of its peers' events (the Client's connection handling), called

@@ -8,6 +8,7 @@ import type { Metainfo } from '../metainfo/types.js';
 import type { AnnounceInfo, TrackerErrorInfo } from '../tracker/index.js';
 import type { WebSeedErrorInfo } from './web-seed.js';
 import type { WebSeedStats } from './web-seeds.js';
+import type { EventRecord } from '../util/typed-emitter.js';
 
 /**
  * metadata: a magnet link fetching its info dictionary (ut_metadata); checking: verifying existing data; downloading / seeding: transferring; paused: connections
@@ -83,9 +84,7 @@ export interface TorrentEvents {
  * Client and its services observe every torrent through one shared hook, not listeners per
  * torrent (1,000 torrents: 20,000 closures fewer).
  */
-export type TorrentEventRecord = {
-  [K in keyof TorrentEvents]: { readonly event: K; readonly args: TorrentEvents[K] };
-}[keyof TorrentEvents];
+export type TorrentEventRecord = EventRecord<TorrentEvents>;
 
 export interface TorrentStats {
   state: TorrentState;

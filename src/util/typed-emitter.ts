@@ -14,6 +14,11 @@ export type EventMap<E> = { [K in keyof E]: unknown[] };
 
 type Args<E, K extends keyof E> = E[K] extends unknown[] ? E[K] : never;
 
+/** One event of map `E` as a record (name and arguments, narrowed by `event`), for observers. */
+export type EventRecord<E> = {
+  [K in keyof E]: { readonly event: K; readonly args: E[K] };
+}[keyof E];
+
 /** Where a listener's exception goes: the event it was emitted for and what it threw. */
 export type ListenerErrorHandler = (error: Error, event: string) => void;
 
