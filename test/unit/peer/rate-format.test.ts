@@ -98,10 +98,10 @@ test('reasonForError maps codec errors to disconnect reasons', () => {
   assert.equal(reasonForError(new Error('x')), DisconnectReason.MALFORMED_PACKET);
 });
 
-test('RateMeters: each meter reads as a RateMeter fed the same bytes at the same times', () => {
+test('RateMeters: meters rolling together each read as a meter of their own fed the same bytes', () => {
   const clock = new FakeClock(1_000_500);
   const meters = new RateMeters(clock, 3);
-  const single = [new RateMeter(clock), new RateMeter(clock), new RateMeter(clock)];
+  const single = [new RateMeter(clock), new RateMeter(clock), new RateMeter(clock)]; // one each
   assert.equal(meters.rate(0), 0);
   assert.equal(meters.bytes(2), 0);
   // A seeded script of adds to meters 0 and 2 (1 stays idle), with gaps of up to 7 s.
