@@ -9,17 +9,7 @@ import { storageError } from './errors.js';
 const openAsync = promisify(openFd);
 const fstatAsync = promisify(fstat);
 const closeAsync = promisify(close);
-/** fs.read resolving with the bytes read (its promisified form resolves with an object). */
-const readAsync = (
-  fd: number,
-  buf: Buffer,
-  offset: number,
-  length: number,
-  position: number,
-): Promise<number> =>
-  new Promise((resolve, reject) =>
-    read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
-  );
+const readAsync = promisify(read);
 
 /**
  * Replaces `path` with `data` so that a crash leaves either the old or the new file, never a
@@ -63,9 +53,9 @@ export async function readFileIfExists(path: string, maxBytes = 64 << 20): Promi
     const buf = Buffer.allocUnsafe(size);
     let at = 0;
     while (at < size) {
-      const n = await readAsync(fd, buf, at, size - at, at);
-      if (n === 0) break; // shrank meanwhile: what is there
-      at += n;
+      const { bytesRead } = await readAsync(fd, buf, at, size - at, at);
+      if (bytesRead === 0) break; // shrank meanwhile: what is there
+      at += bytesRead;
     }
     return at === size ? buf : buf.subarray(0, at);
   } catch (e) {
