@@ -49,17 +49,8 @@ test('DHT searches: at once on start, early every minIntervalMs while short of p
   }
 });
 
-test('DHT: a hybrid is announced under its v1 hash and its truncated v2 hash', async () => {
-  const tmp = await tempDir();
-  const c = new Client({
-    host: '127.0.0.1',
-    pex: false,
-    trackers: false,
-    dht: { host: '127.0.0.1', bootstrap: [] },
-  });
-  try {
-    await c.listen(0);
-    await c.dht!.ready;
+test('DHT: a hybrid is announced under its v1 hash and its truncated v2 hash', () =>
+  withDhtClient(async (c, tmp) => {
     const node = c.dht!.node;
     const announce = node.announce.bind(node);
     const names: string[] = [];
@@ -78,23 +69,10 @@ test('DHT: a hybrid is announced under its v1 hash and its truncated v2 hash', a
     await until(() => names.includes(other.toString('hex')), 5000, 'v1 announce');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(names.length, 3);
-  } finally {
-    await c.close();
-    await tmp.cleanup();
-  }
-});
+  }));
 
-test("DHT: a peer's PORT message offers its node to the routing table (public torrents only)", async () => {
-  const tmp = await tempDir();
-  const c = new Client({
-    host: '127.0.0.1',
-    pex: false,
-    trackers: false,
-    dht: { host: '127.0.0.1', bootstrap: [] },
-  });
-  try {
-    const port = await c.listen(0);
-    await c.dht!.ready;
+test("DHT: a peer's PORT message offers its node to the routing table, port 0 does not", () =>
+  withDhtClient(async (c, tmp, port) => {
     const node = c.dht!.node;
     const offered: { host: string; port: number }[] = [];
     node.addNode = (n) => {
@@ -115,8 +93,25 @@ test("DHT: a peer's PORT message offers its node to the routing table (public to
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(offered.length, 1, 'port 0 is no node');
     raw.socket.destroy();
+  }));
+
+/** A listening client whose DHT has no bootstrap nodes, ready; closed and cleaned up after `body`. */
+async function withDhtClient(
+  body: (c: Client, tmp: { path: string }, port: number) => Promise<void>,
+): Promise<void> {
+  const tmp = await tempDir();
+  const c = new Client({
+    host: '127.0.0.1',
+    pex: false,
+    trackers: false,
+    dht: { host: '127.0.0.1', bootstrap: [] },
+  });
+  try {
+    const port = await c.listen(0);
+    await c.dht!.ready;
+    await body(c, tmp, port);
   } finally {
     await c.close();
     await tmp.cleanup();
   }
-});
+}
