@@ -18,7 +18,12 @@ export {
   defaultLimits,
 } from './options.js';
 export { IpFilter, type IpFilterHook } from './ip-filter.js';
-export { TypedEmitter, type EventMap, type EventRecord, type ListenerErrorHandler } from '../util/typed-emitter.js';
+export {
+  TypedEmitter,
+  type EventMap,
+  type EventRecord,
+  type ListenerErrorHandler,
+} from '../util/typed-emitter.js';
 export { BandwidthLimiter } from '../util/bandwidth.js';
 export type { EngineExtension, ClientService } from '../torrent/engine-extension.js';
 export {
