@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createInterface } from 'node:readline';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanupStack } from '../helpers/cleanup.js';
+import { JsonChild, type JsonLine } from '../helpers/json-child.js';
 import { makeTorrent } from '../helpers/mktorrent.js';
 import { NetnsLab, requireNetns } from '../helpers/netns.js';
 import { OpenTracker } from '../helpers/opentracker.js';
@@ -18,8 +18,6 @@ import { freePort, tempDir } from '../helpers/tmp.js';
 import { TransmissionPeer } from '../helpers/transmission.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
-
-type JsonLine = Record<string, unknown> & { event: string };
 
 test('namespaces: Transmission downloads from our `nbt seed` it learns from a tracker', async (t) => {
   if (!['transmission', 'opentracker', 'mktorrent'].every((n) => requirePeer(t, n as 'transmission'))) return;
@@ -58,47 +56,13 @@ test('namespaces: Transmission downloads from our `nbt seed` it learns from a tr
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const exited = new Promise<number | null>((r) => seed.once('exit', (code) => r(code)));
+  const child = new JsonChild('nbt seed', seed);
+  const exited = child.exited;
   defer(() => {
     if (seed.exitCode === null && seed.signalCode === null) seed.kill('SIGKILL');
   });
-  let stderr = '';
-  seed.stderr!.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4000)));
-  const lines: JsonLine[] = [];
-  const waiters: { pred: (l: JsonLine) => boolean; resolve: (l: JsonLine) => void }[] = [];
-  createInterface({ input: seed.stdout! }).on('line', (text) => {
-    let line: JsonLine;
-    try {
-      line = JSON.parse(text) as JsonLine;
-    } catch {
-      return;
-    }
-    lines.push(line);
-    for (const w of waiters.filter((x) => x.pred(line))) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(line);
-    }
-  });
-  const waitLine = (event: string, ms: number): Promise<JsonLine> => {
-    const seen = lines.find((l) => l.event === event);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`nbt seed: no '${event}' in ${ms} ms; stderr: ${stderr}`)),
-        ms,
-      );
-      waiters.push({
-        pred: (l) => l.event === event,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-      void exited.then((code) =>
-        reject(new Error(`nbt seed exited (${code}) before '${event}'; stderr: ${stderr}`)),
-      );
-    });
-  };
+  const waitLine = (event: string, ms: number): Promise<JsonLine> =>
+    child.wait(`'${event}'`, (l) => l.event === event, ms);
 
   await waitLine('seeding', 10_000);
   await tracker.waitForSeeders(made.infoHashHex, 1, 10_000);
