@@ -15,9 +15,14 @@ const seeding = mode === '--seed' || peerPort === '--seed';
 const transport = process.env.NBT_TRANSPORT;
 // NBT_HASH_OFFLOAD: the hash_offload_utilization setting (0 = every piece to the hash pool).
 const offload = process.env.NBT_HASH_OFFLOAD;
+// NBT_WRITE_MODE: the disk_write_mode setting (auto, sync, async), for A/B runs.
+const writeMode = process.env.NBT_WRITE_MODE as 'auto' | 'sync' | 'async' | undefined;
 const client = new Client({
   host: '127.0.0.1',
-  ...(offload !== undefined ? { settings: { hash_offload_utilization: Number(offload) } } : {}),
+  settings: {
+    ...(offload !== undefined ? { hash_offload_utilization: Number(offload) } : {}),
+    ...(writeMode !== undefined ? { disk_write_mode: writeMode } : {}),
+  },
   encryption: (enc ?? 'enabled') as EncryptionPolicy,
   ...(transport === 'tcp' ? { utp: false as const } : {}),
   ...(transport === 'utp' ? { tcp: { incoming: false, outgoing: false } } : {}),

@@ -78,6 +78,7 @@ export function makeTorrent(
           new FileStorage(torrent.storageLayout, torrent.savePath, {
             fsync: host.options.fsync,
             reserved: host.reservedPaths,
+            writeMode: settings.get('disk_write_mode'),
           }),
     host: host.torrentHost,
     paused: o.paused ?? false,

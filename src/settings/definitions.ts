@@ -370,6 +370,14 @@ export const settingDefinitions = {
     description:
       'fsync written files when a torrent completes, stops or the client closes, and before each resume save.',
   },
+  disk_write_mode: {
+    type: 'enum',
+    values: ['auto', 'sync', 'async'],
+    default: 'auto',
+    applies: 'new-torrents',
+    description:
+      "Where piece writes run: 'auto' on the engine's thread while they stay quick (page-cache copies), on the thread pool for a while once one blocks; 'sync' or 'async' always.",
+  },
   resume_interval: {
     type: 'int',
     default: 30_000,

@@ -10,7 +10,7 @@
  * that share a wanted piece are written into that file, which is then created sparse holding only
  * those bytes (no partfile).
  */
-import { lstat, mkdir, realpath, rename, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rename, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { NbtError } from '../util/errors.js';
 import { storageError } from './errors.js';
@@ -20,6 +20,7 @@ import { assertNotReserved, ensureDirInside, safeJoin } from './paths.js';
 import { checkedComponents, planRename } from './renames.js';
 import { moveAcross } from './move.js';
 import { mapLimit } from '../util/map-limit.js';
+import { BufferCursor, WritePolicy, writeSpan, type DiskWriteMode } from './span-writer.js';
 import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
 
 /** Stats in flight at once while every file is looked at. */
@@ -41,6 +42,11 @@ export interface FileStorageOptions {
    * which a hostile torrent would otherwise overwrite (STORAGE_RESERVED_PATH).
    */
   reserved?: readonly string[];
+  /**
+   * Where writes run (default 'auto': synchronously while they stay quick, on the thread pool
+   * once one blocks; see span-writer.ts).
+   */
+  writeMode?: DiskWriteMode;
 }
 
 /** Paths kept joined (see `recentPaths`): more than the open-file pool, a few KiB. */
@@ -60,6 +66,8 @@ export class FileStorage implements Storage {
   private barrier: Promise<void> | undefined;
   private readonly pool: FilePool;
   private readonly fsync: boolean;
+  /** Whether spans are written synchronously or on the thread pool (see span-writer.ts). */
+  readonly writes: WritePolicy;
   private readonly dirChecked = new Set<string>();
   private readonly dirty = new Set<number>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -81,6 +89,7 @@ export class FileStorage implements Storage {
     });
     this.pool = new FilePool(Math.max(1, o.maxOpenFiles ?? 64));
     this.fsync = o.fsync ?? true;
+    this.writes = new WritePolicy(o.writeMode ?? 'auto');
   }
 
   /** The directory the files are under. */
@@ -337,19 +346,7 @@ export class FileStorage implements Storage {
       const lease = await this.pool.acquire(path, true);
       this.dirty.add(fileIndex);
       try {
-        let length = 0;
-        for (const b of vec) length += b.length;
-        if (length <= WRITE_CHUNK) await writeAllAt(lease.handle, vec, position);
-        else {
-          // All chunks at once (the thread pool runs them in parallel); every one settles before
-          // the lease goes back, so no write outlives its handle.
-          const jobs: Promise<void>[] = [];
-          const cursor = new BufferCursor(vec);
-          for (let at = 0; at < length; at += WRITE_CHUNK)
-            jobs.push(writeAllAt(lease.handle, cursor.take(WRITE_CHUNK), position + at));
-          const failed = (await Promise.allSettled(jobs)).find((r) => r.status === 'rejected');
-          if (failed) throw (failed as PromiseRejectedResult).reason;
-        }
+        await writeSpan(lease.handle, vec, position, this.writes);
       } finally {
         lease.release();
       }
@@ -435,58 +432,4 @@ function occupied(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/**
- * The most bytes one write syscall gets. Linux (6.x, ext4) caches a buffered write in a page-cache
- * folio sized to the write; above 32 KiB (order 3) the folio comes from the buddy allocator's
- * high-order blocks rather than the per-CPU lists of recently freed pages, and on a VM whose
- * balloon reclaims free high-order blocks each such page is a host fault on first touch. 1 MiB
- * piece writes cost 1.0–1.5 s of CPU per 512 MiB there (the copy in pwrite), 32 KiB ones ~0.1 s.
- */
-const WRITE_CHUNK = 32 * 1024;
-
-/** Writes all of `vec` at `position` (writev may write less than asked). */
-async function writeAllAt(handle: FileHandle, vec: Buffer[], position: number): Promise<void> {
-  let pos = position;
-  let rest = vec;
-  while (rest.length > 0) {
-    const { bytesWritten } = await handle.writev(rest, pos);
-    pos += bytesWritten;
-    rest = dropBytes(rest, bytesWritten);
-  }
-}
-
-/** Cuts a list of buffers into consecutive runs of bytes, as views (no copies), in one pass. */
-class BufferCursor {
-  private index = 0;
-  private offset = 0;
-
-  constructor(private readonly parts: readonly Buffer[]) {}
-
-  /** The next `n` bytes (fewer if the buffers end first). */
-  take(n: number): Buffer[] {
-    const out: Buffer[] = [];
-    while (n > 0 && this.index < this.parts.length) {
-      const p = this.parts[this.index]!;
-      const k = Math.min(n, p.length - this.offset);
-      out.push(p.subarray(this.offset, this.offset + k));
-      n -= k;
-      this.offset += k;
-      if (this.offset === p.length) {
-        this.index++;
-        this.offset = 0;
-      }
-    }
-    return out;
-  }
-}
-
-function dropBytes(vec: Buffer[], n: number): Buffer[] {
-  let i = 0;
-  while (i < vec.length && n >= vec[i]!.length) n -= vec[i++]!.length;
-  if (i >= vec.length) return [];
-  const rest = vec.slice(i);
-  rest[0] = rest[0]!.subarray(n);
-  return rest;
 }

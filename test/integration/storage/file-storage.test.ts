@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdir, readFile, stat, symlink, unlink, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, symlink, unlink, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FileStorage,
@@ -13,6 +13,7 @@ import {
   type Storage,
 } from '../../../src/storage/index.js';
 import { isNbtError } from '../../../src/util/errors.js';
+import { ASYNC_CHUNK, SYNC_CHUNK, WritePolicy, writeSpan } from '../../../src/storage/span-writer.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
 
 const layout = makeLayout(1000, [
@@ -254,33 +255,42 @@ test('file storage: a full disk (ENOSPC) and a read-only one (EROFS) surface as 
   const pl = 256 << 10;
   const l = makeLayout(pl, [{ path: ['dl', 'file.bin'], length: 8 * pl }]);
   const payload = seededBytes(8 * pl, 9);
-  const s = new FileStorage(l, mnt);
-  let written = 0;
-  let error: unknown;
-  for (let p = 0; p < 8; p++) {
-    try {
-      await s.write(p, 0, payload.subarray(p * pl, (p + 1) * pl));
-      written++;
-    } catch (e) {
-      error = e;
-      break;
-    }
+  // Writes on the thread pool and synchronous ones fail the same way.
+  for (const writeMode of ['async', 'sync'] as const) {
+    await spaceAndReadOnly(writeMode);
+    assert.equal(spawnSync('mount', ['-o', 'remount,rw', mnt]).status, 0);
+    await rm(join(mnt, 'dl'), { recursive: true, force: true });
   }
-  assert.ok(written >= 2 && written < 8, `wrote ${written} pieces`);
-  assert.ok(isNbtError(error, 'STORAGE_NO_SPACE'), String(error));
-  assert.ok((error as Error).message.includes(join(mnt, 'dl', 'file.bin')));
-  for (let p = 0; p < written; p++)
-    assert.deepEqual(await s.read(p, 0, pl), payload.subarray(p * pl, (p + 1) * pl), `piece ${p} intact`);
-  await s.close();
 
-  assert.equal(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0);
-  const ro = new FileStorage(l, mnt);
-  await assert.rejects(
-    ro.write(0, 0, payload.subarray(0, pl)),
-    (e) => isNbtError(e, 'STORAGE_READ_ONLY') && e.message.includes('file.bin'),
-  );
-  assert.deepEqual(await ro.read(0, 0, pl), payload.subarray(0, pl));
-  await ro.close();
+  async function spaceAndReadOnly(writeMode: 'async' | 'sync'): Promise<void> {
+    const s = new FileStorage(l, mnt, { writeMode });
+    let written = 0;
+    let error: unknown;
+    for (let p = 0; p < 8; p++) {
+      try {
+        await s.write(p, 0, payload.subarray(p * pl, (p + 1) * pl));
+        written++;
+      } catch (e) {
+        error = e;
+        break;
+      }
+    }
+    assert.ok(written >= 2 && written < 8, `wrote ${written} pieces`);
+    assert.ok(isNbtError(error, 'STORAGE_NO_SPACE'), String(error));
+    assert.ok((error as Error).message.includes(join(mnt, 'dl', 'file.bin')));
+    for (let p = 0; p < written; p++)
+      assert.deepEqual(await s.read(p, 0, pl), payload.subarray(p * pl, (p + 1) * pl), `piece ${p} intact`);
+    await s.close();
+
+    assert.equal(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0);
+    const ro = new FileStorage(l, mnt, { writeMode });
+    await assert.rejects(
+      ro.write(0, 0, payload.subarray(0, pl)),
+      (e) => isNbtError(e, 'STORAGE_READ_ONLY') && e.message.includes('file.bin'),
+    );
+    assert.deepEqual(await ro.read(0, 0, pl), payload.subarray(0, pl));
+    await ro.close();
+  }
 });
 
 test('piece read cache: one read per piece, LRU bounded, invalidation', async () => {
@@ -392,33 +402,63 @@ test('a read spanning thousands of tiny files keeps the open descriptors bounded
   assert.ok(peak - base <= 8 + 16 + 8, `${peak - base} descriptors open at once`);
 });
 
-test('file storage: big writes (written in 32 KiB chunks) of uneven parts across files round-trip', async (t) => {
+for (const writeMode of ['auto', 'sync', 'async'] as const)
+  test(`file storage: big writes (in 16 and 32 KiB chunks) of uneven parts across files round-trip (${writeMode})`, async (t) => {
+    const dir = await tempDir();
+    t.after(() => dir.cleanup());
+    const pl = 1 << 20;
+    // A file boundary mid-piece and off any chunk boundary; parts that straddle chunk edges.
+    const l = makeLayout(pl, [
+      { path: ['big', 'a.bin'], length: pl + 70_001 },
+      { path: ['big', 'b.bin'], length: 2 * pl - 70_001 + 12_345 },
+    ]);
+    const payload = seededBytes(l.length, 21);
+    const s = new FileStorage(l, dir.path, { writeMode });
+    const sizes = [1, 16_391, 32_768, 40_000, 7, 65_536 + 3];
+    const jobs: Promise<void>[] = [];
+    for (let p = l.pieceCount - 1; p >= 0; p--) {
+      const size = p === l.pieceCount - 1 ? l.lastPieceLength : pl;
+      const parts: Buffer[] = [];
+      for (let o = 0, k = 0; o < size; k++) {
+        const n = Math.min(size - o, sizes[k % sizes.length]!);
+        parts.push(payload.subarray(p * pl + o, p * pl + o + n));
+        o += n;
+      }
+      jobs.push(s.write(p, 0, parts));
+    }
+    await Promise.all(jobs);
+    await s.close();
+    const a = await readFile(join(dir.path, 'big', 'a.bin'));
+    const b = await readFile(join(dir.path, 'big', 'b.bin'));
+    assert.equal(a.length, pl + 70_001);
+    assert.ok(Buffer.concat([a, b]).equals(payload));
+  });
+
+test('span writer: a synchronous span that blocks hands the rest to the thread pool, bytes intact', async (t) => {
   const dir = await tempDir();
   t.after(() => dir.cleanup());
-  const pl = 1 << 20;
-  // A file boundary mid-piece and off any chunk boundary; parts that straddle chunk edges.
-  const l = makeLayout(pl, [
-    { path: ['big', 'a.bin'], length: pl + 70_001 },
-    { path: ['big', 'b.bin'], length: 2 * pl - 70_001 + 12_345 },
-  ]);
-  const payload = seededBytes(l.length, 21);
-  const s = new FileStorage(l, dir.path);
-  const sizes = [1, 16_391, 32_768, 40_000, 7, 65_536 + 3];
-  const jobs: Promise<void>[] = [];
-  for (let p = l.pieceCount - 1; p >= 0; p--) {
-    const size = p === l.pieceCount - 1 ? l.lastPieceLength : pl;
-    const parts: Buffer[] = [];
-    for (let o = 0, k = 0; o < size; k++) {
-      const n = Math.min(size - o, sizes[k % sizes.length]!);
-      parts.push(payload.subarray(p * pl + o, p * pl + o + n));
-      o += n;
-    }
-    jobs.push(s.write(p, 0, parts));
-  }
-  await Promise.all(jobs);
-  await s.close();
-  const a = await readFile(join(dir.path, 'big', 'a.bin'));
-  const b = await readFile(join(dir.path, 'big', 'b.bin'));
-  assert.equal(a.length, pl + 70_001);
-  assert.ok(Buffer.concat([a, b]).equals(payload));
+  const path = join(dir.path, 'span.bin');
+  const handle = await open(path, 'w+');
+  t.after(() => handle.close());
+  let poolWrites = 0;
+  const writev = handle.writev.bind(handle);
+  handle.writev = ((buffers: Buffer[], position?: number) => {
+    poolWrites++;
+    return writev(buffers, position);
+  }) as typeof handle.writev;
+  const policy = new WritePolicy('auto', { slowMs: 8, backoffMs: 1000 });
+  // Each clock read is 5 ms later: the second 16 KiB write ends the synchronous part.
+  let clock = 0;
+  const now = (): number => (clock += 5);
+  const payload = seededBytes((1 << 20) + 3, 31);
+  const parts = [payload.subarray(0, 5), payload.subarray(5, 40_000), payload.subarray(40_000)];
+  await writeSpan(handle, parts, 0, policy, now);
+  assert.equal(policy.fallbacks, 1);
+  // 2 × 16 KiB synchronously, then the remaining 1 MiB − 29 KiB in 32 KiB pool writes.
+  assert.equal(poolWrites, Math.ceil((payload.length - 2 * SYNC_CHUNK) / ASYNC_CHUNK));
+  assert.equal(policy.sync(clock), false, 'later spans go to the pool during the back-off');
+  const more = seededBytes(100, 32);
+  await writeSpan(handle, [more], payload.length, policy, now);
+  assert.equal(poolWrites, Math.ceil((payload.length - 2 * SYNC_CHUNK) / ASYNC_CHUNK) + 1);
+  assert.ok((await readFile(path)).equals(Buffer.concat([payload, more])));
 });
