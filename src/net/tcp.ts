@@ -17,6 +17,7 @@ function sharedReadBuffer(): Buffer {
  */
 export class TcpTransport implements Transport {
   readonly kind = 'tcp';
+  readonly releasesWritten = true;
 
   constructor(readonly socket: Socket) {}
 

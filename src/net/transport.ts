@@ -16,6 +16,11 @@ export interface Transport {
   readonly destroyed: boolean;
   /** Bytes accepted by write() and not yet handed to the network. */
   readonly writableLength: number;
+  /**
+   * True when a byte handed to write() is referenced no more once it has left `writableLength`
+   * (TCP: the kernel copied it). uTP keeps sent bytes until they are acknowledged.
+   */
+  readonly releasesWritten?: boolean;
 
   write(data: Uint8Array): boolean;
   /** Batch the writes that follow into as few packets as possible until uncork(). */

@@ -156,6 +156,22 @@ export class Peer<T = unknown> extends PeerBase<T> {
     return (bytes) => gate(bytes, this);
   }
 
+  /** Stream position just past every byte queued to send so far (ReadCache loans). @internal */
+  get queuedEnd(): number {
+    return this.bytesSent + this.out.pendingBytes;
+  }
+  /**
+   * No byte before this stream position is referenced by our send path any more; undefined when
+   * the transport cannot tell (ReadCache loans). @internal
+   */
+  get releasedEnd(): number | undefined {
+    const conn = this.conn;
+    if (!conn || !conn.releasesWritten) return undefined;
+    // A destroyed socket writes nothing more, and the send queue dropped what it held.
+    if (conn.destroyed) return Number.POSITIVE_INFINITY;
+    return this.bytesSent - conn.writableLength;
+  }
+
   /** Bytes waiting in the transport's write buffer (plus our not yet flushed batch). */
   get writeBufferBytes(): number {
     return (this.conn?.writableLength ?? 0) + this.out.pendingBytes;

@@ -48,6 +48,10 @@ export class TorrentDisk implements ReadCacheSource, StorageSource {
     return this.host.metainfo.pieceSize(piece);
   }
 
+  pieceOffset(piece: number): number {
+    return piece * this.host.metainfo.pieceLength;
+  }
+
   /** A piece read for upload is still what was verified (its files did not change on disk). */
   checkRead(piece: number, data: Buffer): Promise<void> {
     return this.watch.verifyForUpload(piece, data, this.verification);

@@ -33,6 +33,9 @@ export interface PeerLink {
   readonly uploadRate: number;
   /** Our send buffer toward it is full: serve later. */
   readonly congested: boolean;
+  /** Send-path stream positions, for reusing the buffers blocks were sent from (ReadCache). */
+  readonly queuedEnd?: number;
+  readonly releasedEnd?: number | undefined;
   /** Clock time when the link came up (choker: newcomers). */
   readonly connectedAt: number | undefined;
 

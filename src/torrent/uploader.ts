@@ -137,6 +137,7 @@ export class Uploader {
       s.uploadQueue.shift();
       if (peer.closed) return;
       peer.piece(ref.piece, ref.offset, data.subarray(ref.offset, ref.offset + ref.length));
+      this.host.cache.lend(data, peer);
       this.sent += ref.length;
     }
   }
