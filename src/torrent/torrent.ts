@@ -77,6 +77,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return this.core.error;
   }
 
+  /** Piece reads for uploading that reused an evicted buffer (src/torrent/read-cache.ts). @internal */
+  get readBuffersReused(): number {
+    return this.core.transfers.cache?.reused ?? 0;
+  }
+
   /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
   get candidates(): CandidateList {
     return this.core.candidates;

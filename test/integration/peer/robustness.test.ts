@@ -83,3 +83,33 @@ test('a peer that does not read is dropped past maxWriteBuffer (WRITE_BUFFER_FUL
     await srv.close();
   }
 });
+
+test('send-path positions over TCP: bytes stuck behind a reader that stops are not released; once it reads, all are', async () => {
+  const srv = await peerServer<number>(accept);
+  const raw = await rawConnect(srv.port);
+  try {
+    raw.socket.write(handshakeBytes());
+    const peer = await srv.nextPeer();
+    await once(peer, 'handshake');
+    // The remote stops reading: the kernel's buffers fill, then the socket's own.
+    raw.socket.pause();
+    const block = Buffer.alloc(16 * 1024, 7);
+    for (let i = 0; i < 4096 && !peer.congested; i++) {
+      peer.piece(i % 64, 0, block);
+      if (i % 64 === 63) await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setImmediate(r));
+    assert.ok(peer.congested, 'the socket never filled');
+    const stuck = peer.queuedEnd;
+    const released = peer.releasedEnd!;
+    assert.ok(released > 0 && released < stuck, `released ${released} of ${stuck}`);
+    raw.socket.resume();
+    const deadline = Date.now() + 10_000;
+    while (peer.releasedEnd! < stuck && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(peer.releasedEnd! >= stuck, `released ${peer.releasedEnd} of ${stuck} after reading`);
+    assert.equal(peer.releasedEnd, peer.queuedEnd);
+  } finally {
+    raw.socket.destroy();
+    await srv.close();
+  }
+});
