@@ -67,7 +67,7 @@ export class FileStorage implements Storage {
   private readonly pool: FilePool;
   private readonly fsync: boolean;
   /** Whether spans are written synchronously or on the thread pool (see span-writer.ts). */
-  readonly writes: WritePolicy;
+  private readonly writes: WritePolicy;
   private readonly dirChecked = new Set<string>();
   private readonly dirty = new Set<number>();
   private readonly inFlight = new Set<Promise<unknown>>();

@@ -90,8 +90,7 @@ export async function writeSpan(
   policy: WritePolicy,
   now: () => number = () => performance.now(),
 ): Promise<void> {
-  let length = 0;
-  for (const b of vec) length += b.length;
+  const length = byteLength(vec);
   const cursor = new BufferCursor(vec);
   let at = 0;
   const start = now();

@@ -33,7 +33,6 @@ export interface BufferBorrower {
 }
 
 interface Entry {
-  readonly piece: number;
   readonly buffer: Buffer;
   readonly promise: Promise<Buffer>;
   /** The read and its check have finished. */
@@ -105,7 +104,7 @@ export class ReadCache {
         entry.ready = true;
         return buffer;
       });
-    const entry: Entry = { piece, buffer, promise: read, ready: false, escaped: false, loans: undefined };
+    const entry: Entry = { buffer, promise: read, ready: false, escaped: false, loans: undefined };
     this.m.entries.set(piece, entry);
     this.m.owned.set(buffer, entry);
     this.bytes += size;
