@@ -1,7 +1,7 @@
 /** Peer-level regressions from the hostile-peer work: throwing listeners and the write-buffer cap. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DisconnectReason } from '../../../src/peer/index.js';
+import { DisconnectReason, type Peer } from '../../../src/peer/index.js';
 import {
   ID_A,
   INFO_HASH,
@@ -10,6 +10,7 @@ import {
   once,
   peerServer,
   rawConnect,
+  type Raw,
 } from '../../unit/peer/helpers.js';
 
 const accept = {
@@ -18,13 +19,23 @@ const accept = {
   onHandshake: () => ({ torrent: 1, pieceCount: 64 }),
 };
 
-test('a throwing message listener closes the peer with INTERNAL_ERROR, reports it and runs the other listeners', async () => {
+/** A raw socket that has handshaken with an accepting Peer; `body` gets both, then both close. */
+async function withHandshakenPeer(body: (peer: Peer<number>, raw: Raw) => Promise<void>): Promise<void> {
   const srv = await peerServer<number>(accept);
   const raw = await rawConnect(srv.port);
   try {
     raw.socket.write(handshakeBytes());
     const peer = await srv.nextPeer();
     await once(peer, 'handshake');
+    await body(peer, raw);
+  } finally {
+    raw.socket.destroy();
+    await srv.close();
+  }
+}
+
+test('a throwing message listener closes the peer with INTERNAL_ERROR, reports it and runs the other listeners', async () => {
+  await withHandshakenPeer(async (peer, raw) => {
     const seen: string[] = [];
     const reported: [Error, string][] = [];
     peer.on('message', () => {
@@ -39,10 +50,7 @@ test('a throwing message listener closes the peer with INTERNAL_ERROR, reports i
     assert.equal(reported.length, 1);
     assert.equal(reported[0]![1], 'message');
     await raw.closed;
-  } finally {
-    raw.socket.destroy();
-    await srv.close();
-  }
+  });
 });
 
 test('a throwing handshake hook closes with INTERNAL_ERROR instead of throwing from the socket callback', async () => {
@@ -85,12 +93,7 @@ test('a peer that does not read is dropped past maxWriteBuffer (WRITE_BUFFER_FUL
 });
 
 test('send-path positions over TCP: bytes stuck behind a reader that stops are not released; once it reads, all are', async () => {
-  const srv = await peerServer<number>(accept);
-  const raw = await rawConnect(srv.port);
-  try {
-    raw.socket.write(handshakeBytes());
-    const peer = await srv.nextPeer();
-    await once(peer, 'handshake');
+  await withHandshakenPeer(async (peer, raw) => {
     // The remote stops reading: the kernel's buffers fill, then the socket's own.
     raw.socket.pause();
     const block = Buffer.alloc(16 * 1024, 7);
@@ -108,8 +111,5 @@ test('send-path positions over TCP: bytes stuck behind a reader that stops are n
     while (peer.releasedEnd! < stuck && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(peer.releasedEnd! >= stuck, `released ${peer.releasedEnd} of ${stuck} after reading`);
     assert.equal(peer.releasedEnd, peer.queuedEnd);
-  } finally {
-    raw.socket.destroy();
-    await srv.close();
-  }
+  });
 });
