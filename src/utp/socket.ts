@@ -158,11 +158,14 @@ export class UtpSocket implements Connector, UtpTransportHost {
       if (--pending === 0) finish();
     };
     for (const e of [...this.table.values()]) {
-      const reset = e.conn.reset(this.o.clock.now());
-      if (reset) {
+      // A connection that just closed may still owe the ack of the peer's FIN (its service was
+      // deferred to the end of the batch): without it, the peer keeps retransmitting its FIN
+      // and holds the connection; the others are reset.
+      const last = this.lastWords(e.conn);
+      if (last) {
         pending++;
         e.endpoint ??= this.o.endpoint(e.family);
-        if (e.endpoint) e.endpoint.send(reset, e.transport.remotePort, e.transport.remoteAddress, sent);
+        if (e.endpoint) e.endpoint.send(last, e.transport.remotePort, e.transport.remoteAddress, sent);
         else sent();
       }
       e.transport.destroy();
@@ -187,9 +190,15 @@ export class UtpSocket implements Connector, UtpTransportHost {
   abort(t: UtpTransport): void {
     const e = this.byTransport.get(t);
     if (!e) return;
-    const reset = e.conn.reset(this.o.clock.now());
-    if (reset) this.send(e, reset);
+    const last = this.lastWords(e.conn);
+    if (last) this.send(e, last);
     this.remove(e);
+  }
+
+  /** What a connection being forgotten sends: a closed one its final ack, any other a RESET. */
+  private lastWords(conn: UtpConnection): Uint8Array | undefined {
+    const now = this.o.clock.now();
+    return conn.state === 'closed' ? conn.pollTransmit(now) : conn.reset(now);
   }
 
   // ---- input --------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ export class UtpTransport extends EventEmitter implements Transport {
   private paused = false;
   private needDrain = false;
   private closeEmitted = false;
+  /** The peer's FIN came: once everything before it is read, the stream is over for the user. */
+  private remoteEnded = false;
 
   constructor(
     readonly connection: UtpConnection,
@@ -124,9 +126,16 @@ export class UtpTransport extends EventEmitter implements Transport {
     for (let e = c.pollEvent(); e; e = c.pollEvent()) {
       if (e.type === 'connected') this.emit('connect');
       // The peer's FIN: like net.Socket without allowHalfOpen, we finish and close too.
-      else if (e.type === 'end') c.end();
-      else this.finish(e.error);
+      else if (e.type === 'end') {
+        c.end();
+        this.remoteEnded = true;
+      } else this.finish(e.error);
     }
+    // Both sides finished: the user is done with this stream now, as with TCP, whose LAST_ACK
+    // the kernel handles out of sight. The socket keeps the connection to deliver what is queued
+    // and to retransmit our FIN until it is acked or times out; a peer that went away without
+    // acking it (its process exited) must not hold a connection slot here meanwhile.
+    if (this.remoteEnded && !this.paused && !this.closedFlag) this.finish(undefined);
     if (this.needDrain && c.writableLength < this.highWater && !this.closedFlag) {
       this.needDrain = false;
       this.emit('drain');

@@ -7,7 +7,7 @@ import { UtpSocket } from '../../../src/utp/socket.js';
 import { FakeClock, systemClock, type Clock } from '../../../src/util/clock.js';
 import type { Transport } from '../../../src/net/transport.js';
 import type { UdpEndpoint } from '../../../src/net/udp.js';
-import { decodePacket, encodePacket, ST_RESET, ST_STATE, ST_SYN } from '../../../src/utp/packet.js';
+import { decodePacket, encodePacket, ST_FIN, ST_RESET, ST_STATE, ST_SYN } from '../../../src/utp/packet.js';
 
 function pair(clock: Clock = systemClock, accept = true) {
   const net = new MemoryUdpNetwork();
@@ -57,6 +57,8 @@ test('dial and accept over the shared endpoint: bytes both ways, then a clean cl
   const closed = Promise.all([once(t, 'close'), once(s, 'close')]);
   t.end();
   await closed;
+  // b's side closed for its user when a's FIN came; the ack of b's FIN follows on the wire.
+  for (let i = 0; i < 20 && a.stats.connections + b.stats.connections > 0; i++) await tick();
   assert.equal(a.stats.connections, 0);
   assert.equal(b.stats.connections, 0);
 });
@@ -169,4 +171,77 @@ test('wrong connection ids get a RESET; a RESET for another connection is ignore
   t.destroy();
   const [err] = (await reset) as [NodeJS.ErrnoException];
   assert.equal(err.code, 'UTP_RESET');
+});
+
+/** Makes `endpoint` drop what it sends while `drop(packet type)` says so. */
+function lossy(endpoint: UdpEndpoint, drop: (type: number) => boolean): void {
+  const send = endpoint.send.bind(endpoint);
+  endpoint.send = (packet, port, host, done) =>
+    drop(decodePacket(Buffer.from(packet)).type) ? done?.(undefined) : send(packet, port, host, done);
+}
+
+test("the peer's FIN ends the stream for the user at once; the unacked FIN of ours lingers in the socket only", async () => {
+  const clock = new FakeClock();
+  const { a, b, ea, eb, accepted } = pair(clock);
+  const t = a.connect('127.0.0.1', eb.localPort);
+  await once(t, 'connect');
+  t.write(Buffer.from('hello'));
+  while (accepted.length === 0) await tick();
+  const s = accepted[0]!;
+  const got = collect(s);
+  while (got.length === 0) await tick();
+  // a sends its FIN, then goes silent (its process exited): b's FIN is never acked.
+  let finSent = false;
+  lossy(ea, (type) => {
+    if (finSent) return true;
+    if (type === ST_FIN) finSent = true;
+    return false;
+  });
+  let closed = false;
+  s.once('close', () => (closed = true));
+  t.end();
+  for (let i = 0; i < 10 && !closed; i++) await tick();
+  assert.ok(closed, "b's transport closes without waiting for its FIN to be acked (no clock advanced)");
+  assert.equal(Buffer.concat(got).toString(), 'hello');
+  assert.equal(b.stats.connections, 1, 'the socket still retransmits its FIN');
+  for (let i = 0; i < 100 && b.stats.connections > 0; i++) {
+    clock.advance(5_000);
+    await tick();
+  }
+  assert.equal(b.stats.connections, 0, 'the lingering connection gives up in bounded time');
+});
+
+test('closing the socket right after the last FIN arrived still acks it (the peer does not retransmit)', async () => {
+  const clock = new FakeClock();
+  const net = new MemoryUdpNetwork();
+  const ea = net.endpoint();
+  const eb = net.endpoint();
+  const deferred: (() => void)[] = [];
+  const accepted: Transport[] = [];
+  // a's end-of-batch work waits until the test runs it, as when a process closes at once.
+  let hold = false;
+  const a = new UtpSocket({
+    clock,
+    endpoint: () => ea,
+    defer: (fn) => (hold ? deferred.push(fn) : void setImmediate(fn)),
+  });
+  const b = new UtpSocket({ clock, endpoint: () => eb, onConnection: (t) => accepted.push(t) });
+  const t = a.connect('127.0.0.1', eb.localPort);
+  await once(t, 'connect');
+  t.write(Buffer.from('hello'));
+  while (accepted.length === 0) await tick();
+  const s = accepted[0]!;
+  collect(s);
+  let bFins = 0;
+  lossy(eb, (type) => (type === ST_FIN && bFins++, false));
+  hold = true;
+  t.end();
+  while (deferred.length === 0) await tick(); // b's FIN arrived at a; its ack waits in the batch
+  assert.equal(bFins, 1);
+  await a.close();
+  for (let i = 0; i < 10 && b.stats.connections > 0; i++) await tick();
+  assert.equal(b.stats.connections, 0, "a's final ack reached b: its connection is gone");
+  clock.advance(10_000);
+  await tick();
+  assert.equal(bFins, 1, 'b never retransmitted its FIN');
 });
