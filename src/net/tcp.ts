@@ -1,6 +1,13 @@
 /** TCP as a Transport (src/net/transport.ts): node:net behind the interface the Peer talks to. */
 import { connect as netConnect, createServer, type Socket } from 'node:net';
-import type { Connector, Listener, Network, Transport } from './transport.js';
+import {
+  TRANSPORT_EVENT,
+  type Connector,
+  type Listener,
+  type Network,
+  type Transport,
+  type TransportSink,
+} from './transport.js';
 
 /** Size of the shared read buffer: larger reads mean fewer system calls on fast links. */
 const READ_BUFFER_BYTES = 256 * 1024;
@@ -18,8 +25,20 @@ function sharedReadBuffer(): Buffer {
 export class TcpTransport implements Transport {
   readonly kind = 'tcp';
   readonly releasesWritten = true;
+  /** @internal Where setSink() sends the socket's events. */
+  sink: TransportSink | undefined = undefined;
 
   constructor(readonly socket: Socket) {}
+
+  /** The socket's listeners are shared by every connection; each finds its transport on the socket. */
+  setSink(sink: TransportSink): void {
+    this.sink = sink;
+    (this.socket as TaggedSocket)[TRANSPORT] = this;
+    this.socket.on('data', onSocketData);
+    this.socket.on('error', onSocketError);
+    this.socket.on('drain', onSocketDrain);
+    this.socket.on('close', onSocketClose);
+  }
 
   get remoteAddress(): string {
     return this.socket.remoteAddress ?? '';
@@ -70,6 +89,27 @@ export class TcpTransport implements Transport {
     this.socket.once(event, listener);
     return this;
   }
+}
+
+const TRANSPORT = Symbol('TcpTransport');
+type TaggedSocket = Socket & { [TRANSPORT]?: TcpTransport };
+
+// Listeners are called with the socket as `this` (EventEmitter's contract).
+function onSocketData(this: Socket, chunk: Buffer): void {
+  const t = (this as TaggedSocket)[TRANSPORT];
+  t?.sink?.[TRANSPORT_EVENT](t, 'data', chunk);
+}
+function onSocketError(this: Socket, e: NodeJS.ErrnoException): void {
+  const t = (this as TaggedSocket)[TRANSPORT];
+  t?.sink?.[TRANSPORT_EVENT](t, 'error', e);
+}
+function onSocketDrain(this: Socket): void {
+  const t = (this as TaggedSocket)[TRANSPORT];
+  t?.sink?.[TRANSPORT_EVENT](t, 'drain');
+}
+function onSocketClose(this: Socket): void {
+  const t = (this as TaggedSocket)[TRANSPORT];
+  t?.sink?.[TRANSPORT_EVENT](t, 'close');
 }
 
 function tcpConnect(

@@ -46,6 +46,29 @@ export interface Transport {
   on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): this;
   on(event: 'close', listener: () => void): this;
   once(event: 'connect' | 'drain' | 'close', listener: () => void): this;
+  /**
+   * Delivers 'data', 'error', 'drain' and 'close' to `sink` from now on, as on() would: one
+   * object per connection instead of four listener closures and their context (~0.3 KB of an
+   * idle connection). Optional; `attachSink()` falls back to on().
+   */
+  setSink?(sink: TransportSink): void;
+}
+
+/** Receives a transport's stream events; each call names the transport it comes from. */
+export interface TransportSink {
+  [TRANSPORT_EVENT](t: Transport, event: TransportEvent, arg?: Buffer | NodeJS.ErrnoException): void;
+}
+
+export const TRANSPORT_EVENT: unique symbol = Symbol('transportEvent');
+export type TransportEvent = 'data' | 'error' | 'drain' | 'close';
+
+/** Sends `t`'s stream events to `sink`, through setSink() where `t` has it, else by listeners. */
+export function attachSink(t: Transport, sink: TransportSink): void {
+  if (t.setSink) return t.setSink(sink);
+  t.on('data', (chunk) => sink[TRANSPORT_EVENT](t, 'data', chunk));
+  t.on('error', (e) => sink[TRANSPORT_EVENT](t, 'error', e));
+  t.on('drain', () => sink[TRANSPORT_EVENT](t, 'drain'));
+  t.on('close', () => sink[TRANSPORT_EVENT](t, 'close'));
 }
 
 /** Opens outgoing transports (TCP, uTP, a proxy, the simulator). */

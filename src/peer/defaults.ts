@@ -15,6 +15,17 @@ export const DEFAULT_TIMEOUTS: Readonly<ResolvedTimeouts> = {
   race: 500,
 };
 
-export function resolveTimeouts(t: PeerTimeouts = {}): ResolvedTimeouts {
-  return { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) };
+/** Resolved once per options object: connections that share their options share this too. */
+const resolved = new WeakMap<PeerTimeouts, ResolvedTimeouts>();
+let resolvedDefaults: ResolvedTimeouts | undefined;
+
+/** The timeouts in effect (read-only: the object may be shared by many connections). */
+export function resolveTimeouts(t?: PeerTimeouts): ResolvedTimeouts {
+  if (!t) return (resolvedDefaults ??= { ...DEFAULT_TIMEOUTS });
+  let r = resolved.get(t);
+  if (!r) {
+    r = { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) };
+    resolved.set(t, r);
+  }
+  return r;
 }

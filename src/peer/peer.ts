@@ -6,6 +6,7 @@ import {
   WireDecoder,
   encodeHandshake,
   makeReserved,
+  internReserved,
   parseExtendedHandshake,
   V2_BIT,
   FAST_MESSAGE_TYPES,
@@ -14,11 +15,17 @@ import {
 } from '../wire/index.js';
 import { tcpNetwork, TcpTransport } from '../net/tcp.js';
 import { Dial, dialPlan, type DialEvents } from '../net/dial.js';
-import type { Connector, Transport } from '../net/transport.js';
+import {
+  attachSink,
+  TRANSPORT_EVENT,
+  type Connector,
+  type Transport,
+  type TransportEvent,
+} from '../net/transport.js';
 import { DisconnectReason, POLITE_REASONS, disconnectInfo, type DisconnectInfo } from './disconnect.js';
 import { IncomingStage, OutgoingStage, type Established } from './establish.js';
 import { reasonForError } from './error-reason.js';
-import { SendQueue } from './send-queue.js';
+import { IO_GATE, IO_QUEUED, IO_RELEASED, IO_WRITE, SendQueue } from './send-queue.js';
 import { TICK, tickQueue, type TickQueue } from './tick-queue.js';
 import { DEFAULT_INPUT_BUDGET, InputBudget } from './input-budget.js';
 import { DOWN_TOTAL, PeerBase, UP_TOTAL, type PeerIdentity } from './peer-base.js';
@@ -33,7 +40,6 @@ import type {
   AcceptSocket,
   PeerAcceptOptions,
   PeerCommonOptions,
-  BandwidthGate,
   PeerConnectOptions,
   PeerEventRecord,
   PeerEvents,
@@ -106,7 +112,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
   /** Outgoing: the torrent's other name the reply may carry (PeerConnectOptions.altInfoHash). */
   private altInfoHash: Buffer | undefined;
   private readonly timeouts: ResolvedTimeouts;
-  private readonly ourReserved: Buffer;
+  /** Shared between connections (internReserved): never written in place. */
+  private ourReserved: Buffer;
   private readonly highWaterMark: number;
   private readonly maxWriteBuffer: number;
   private readonly budget: InputBudget;
@@ -126,8 +133,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private lastReceived = 0;
   private lastSent = 0;
   private lastUseful = 0;
-  /** Messages sent before the handshake completed; they go out right after ours. */
-  private early: Message[] = [];
+  /** Messages sent before the handshake completed; they go out right after ours (made on the first). */
+  private early: Message[] | undefined;
   /** `congested` was reported while pieces waited for the upload gate (see gateReleased). */
   private gateCongested = false;
 
@@ -136,24 +143,33 @@ export class Peer<T = unknown> extends PeerBase<T> {
     if (options.peerId.length !== 20) throw new NbtError('PEER_BAD_OPTIONS', 'peerId must be 20 bytes');
     this.opts = options;
     this.timeouts = resolveTimeouts(options.timeouts);
-    this.ourReserved = makeReserved(options.reserved ?? { extended: true, fast: true, dht: false });
+    this.ourReserved = internReserved(
+      makeReserved(options.reserved ?? { extended: true, fast: true, dht: false }),
+    );
     this.highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.maxWriteBuffer = options.maxWriteBuffer ?? Math.max(16 * 1024 * 1024, 4 * this.highWaterMark);
     this.budget = new InputBudget(
       options.inputBudget ? { ...DEFAULT_INPUT_BUDGET, ...options.inputBudget } : DEFAULT_INPUT_BUDGET,
     );
     this.decoder = new WireDecoder({ maxRequestLength: options.maxRequestLength });
-    this.out = new SendQueue({
-      write: (chunks) => this.write(chunks),
-      queued: (m) => this.account(m),
-      released: () => this.gateReleased(),
-      ...(options.bandwidth?.upload ? { uploadGate: this.uploadGate(options.bandwidth.upload) } : {}),
-    });
+    this.out = new SendQueue(this);
   }
 
-  /** The session's upload gate, told which connection the bytes are for. */
-  private uploadGate(gate: BandwidthGate): (bytes: number) => Promise<void> | void {
-    return (bytes) => gate(bytes, this);
+  /** @internal SendQueueIo: the queue's batch goes out. */
+  [IO_WRITE](chunks: Buffer[]): void {
+    this.write(chunks);
+  }
+  /** @internal SendQueueIo: a message entered the encoder. */
+  [IO_QUEUED](m: Message): void {
+    this.account(m);
+  }
+  /** @internal SendQueueIo: the session's upload gate (shared), told which peer sends. */
+  [IO_GATE](bytes: number): Promise<void> | void {
+    return this.opts.bandwidth?.upload?.(bytes, this);
+  }
+  /** @internal SendQueueIo: the upload gate let held messages through. */
+  [IO_RELEASED](): void {
+    this.gateReleased();
   }
 
   /** Stream position just past every byte queued to send so far (ReadCache loans). @internal */
@@ -233,7 +249,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
         conn.once('close', () => this.lingerTimer?.cancel());
       } else conn.destroy();
     }
-    this.early = [];
+    this.early = undefined;
     this.out.close();
     this.emit('close', info);
   }
@@ -297,18 +313,17 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private use(t: Transport): void {
     this.conn = t;
     this.connError = undefined;
-    t.on('data', (chunk: Buffer) => {
-      if (this.conn === t && !this.closed) this.guarded(chunk, false);
-    });
-    t.on('error', (e: NodeJS.ErrnoException) => {
-      if (this.conn === t) this.connError = e;
-    });
-    t.on('drain', () => {
-      if (this.conn === t && !this.closed) this.emit('drain');
-    });
-    t.on('close', () => {
-      if (this.conn === t && !this.closed) this.onConnClose();
-    });
+    attachSink(t, this);
+  }
+
+  /** @internal The transport's stream events (events of a transport we left are ignored). */
+  [TRANSPORT_EVENT](t: Transport, event: TransportEvent, arg?: Buffer | NodeJS.ErrnoException): void {
+    if (this.conn !== t) return;
+    if (event === 'error') this.connError = arg as NodeJS.ErrnoException;
+    else if (this.closed) return;
+    else if (event === 'data') this.guarded(arg as Buffer, false);
+    else if (event === 'drain') this.emit('drain');
+    else this.onConnClose();
   }
 
   private onConnClose(): void {
@@ -390,7 +405,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     this.handshakeTimer = undefined;
     this.stage = undefined;
     this.peerId = h.peerId;
-    this.reservedBytes = h.reserved;
+    this.reservedBytes = internReserved(h.reserved);
     this.infoHash = h.infoHash;
     this.encryption = e.encryption;
     this.out.encrypt = e.encrypt;
@@ -410,10 +425,15 @@ export class Peer<T = unknown> extends PeerBase<T> {
     if (typeof answer === 'number')
       return this.close(answer, { infoHash: h.infoHash.toString('hex'), peerId: h.peerId.toString('hex') });
     this.torrent = answer.torrent;
+    if (answer.infoHash?.equals(h.infoHash)) this.infoHash = answer.infoHash;
     if (answer.pieceCount !== undefined) this.setPieceCount(answer.pieceCount);
     this.state = 'connected';
     this.lastUseful = this.lastReceived = this.clock.now();
-    if (this.incoming && answer.v2) this.ourReserved[7]! |= V2_BIT;
+    if (this.incoming && answer.v2) {
+      const r = Buffer.from(this.ourReserved);
+      r[7]! |= V2_BIT;
+      this.ourReserved = internReserved(r);
+    }
     if (this.incoming) {
       this.out.queueRaw(
         encodeHandshake({ reserved: this.ourReserved, infoHash: h.infoHash, peerId: this.opts.peerId }),
@@ -429,8 +449,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
     });
     this.announce(answer.have);
     const early = this.early;
-    this.early = [];
-    for (const m of early) this.send(m);
+    this.early = undefined;
+    if (early) for (const m of early) this.send(m);
     this.ticks = tickQueue(this.clock, tickInterval(this.timeouts));
     this.ticks.add(this);
     this.emit('handshake', info);
@@ -462,7 +482,8 @@ export class Peer<T = unknown> extends PeerBase<T> {
 
   private feed(chunk: Buffer, transient = false): void {
     try {
-      this.decoder.push(chunk, this.onMessage, transient);
+      // A closure per chunk, not a field per connection (idle connections outnumber chunks).
+      this.decoder.push(chunk, (m) => this.onMessage(m), transient);
     } catch (e) {
       if (!(e instanceof NbtError) || !e.code.startsWith('WIRE_'))
         return this.listenerFailed('message', e instanceof Error ? e : new Error(String(e)));
@@ -470,7 +491,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
     }
   }
 
-  private readonly onMessage = (m: Message): void => {
+  private onMessage(m: Message): void {
     if (this.closed) return;
     // Only whole messages count as activity: a slowloris trickling one partial message byte by
     // byte must still hit the idle timeout.
@@ -487,7 +508,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
       this.applyIncoming(m);
     }
     this.emit('message', m);
-  };
+  }
 
   /** Returns false when the connection was closed. */
   private onExtended(id: number, payload: Buffer): boolean {
@@ -525,13 +546,14 @@ export class Peer<T = unknown> extends PeerBase<T> {
     else if (this.timeouts.useless > 0 && now - this.lastUseful >= this.timeouts.useless)
       return this.close(DisconnectReason.USELESS_PEER);
     if (now - this.lastSent >= this.timeouts.keepAlive) this.keepAlive();
+    this.rates.compact(); // a silent connection gives its rate buckets back
   }
 
   // ================= sending =================
 
   protected send(m: Message): void {
     if (this.closed) return;
-    if (this.state !== 'connected') return void this.early.push(m);
+    if (this.state !== 'connected') return void (this.early ??= []).push(m);
     // Counted when queued, not when written, so a keep-alive tick never sees a stale time.
     this.lastSent = this.clock.now();
     this.out.send(m);

@@ -29,13 +29,16 @@ export class RateMeter {
 }
 
 /**
- * Several meters over the same window that roll together, in one array allocated by the first
- * add(): a peer's four meters (payload and total, each way) cost one object and, once bytes
- * flow, one Float64Array, instead of four meters with an array each.
+ * Several meters over the same window that roll together: a peer's four meters (payload and
+ * total, each way) cost one object, a small array of totals and, while bytes flow, one
+ * Float64Array of one-second buckets. `compact()` gives the buckets back once a whole window
+ * saw nothing, so an idle connection holds no typed array (~0.5 KB with its ArrayBuffer).
  */
 export class RateMeters {
-  /** [totals (one per meter) | buckets (windowSeconds per meter)], made by the first add(). */
-  private data: Float64Array | undefined;
+  /** Bytes counted by each meter since it was made (integers: small ones stay unboxed). */
+  private readonly totals: number[];
+  /** windowSeconds buckets per meter, made by add() and given back by compact(). */
+  private buckets: Float64Array | undefined;
   private current = 0;
   /** Clock second of each meter's buckets[current]. */
   private second: number;
@@ -48,17 +51,19 @@ export class RateMeters {
   ) {
     this.startedAt = clock.now();
     this.second = Math.floor(this.startedAt / 1000);
+    this.totals = new Array<number>(count).fill(0);
   }
 
   add(meter: number, bytes: number): void {
-    if (!this.data) {
-      // Nothing was counted before: all-zero windows at the current second.
-      this.data = new Float64Array(this.count * (1 + this.windowSeconds));
+    let b = this.buckets;
+    if (!b) {
+      // Nothing counted within a window: all-zero buckets at the current second.
+      b = this.buckets = new Float64Array(this.count * this.windowSeconds);
+      this.current = 0;
       this.second = Math.floor(this.clock.now() / 1000);
-    }
-    this.roll(this.data);
-    this.data[this.count + meter * this.windowSeconds + this.current]! += bytes;
-    this.data[meter]! += bytes;
+    } else this.roll(b);
+    b[meter * this.windowSeconds + this.current]! += bytes;
+    this.totals[meter]! += bytes;
   }
 
   /**
@@ -66,11 +71,11 @@ export class RateMeters {
    * meters' life, over everything so far (at least one second, so a first burst is not inflated).
    */
   rate(meter: number): number {
-    const d = this.data;
+    const d = this.buckets;
     if (!d) return 0;
     this.roll(d);
     const n = this.windowSeconds;
-    const base = this.count + meter * n;
+    const base = meter * n;
     const elapsed = this.clock.now() - this.startedAt;
     let sum = 0;
     if (elapsed < (n - 1) * 1000) {
@@ -82,7 +87,16 @@ export class RateMeters {
   }
 
   bytes(meter: number): number {
-    return this.data ? this.data[meter]! : 0;
+    return this.totals[meter]!;
+  }
+
+  /** Drops the buckets if every one is empty (nothing counted for a whole window). */
+  compact(): void {
+    const d = this.buckets;
+    if (!d) return;
+    this.roll(d);
+    for (let i = 0; i < d.length; i++) if (d[i] !== 0) return;
+    this.buckets = undefined;
   }
 
   private roll(d: Float64Array): void {
@@ -93,7 +107,7 @@ export class RateMeters {
     if (steps > n) steps = n;
     for (let i = 0; i < steps; i++) {
       this.current = (this.current + 1) % n;
-      for (let m = 0; m < this.count; m++) d[this.count + m * n + this.current] = 0;
+      for (let m = 0; m < this.count; m++) d[m * n + this.current] = 0;
     }
     this.second = s;
   }

@@ -10,7 +10,7 @@ import type { PeerEventRecord, PeerObserver } from '../peer/types.js';
 import type { Message } from '../wire/index.js';
 import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import { formatAddress } from '../util/compact.js';
-import { PeerSession } from './session.js';
+import { NO_BLOCKS, PeerSession } from './session.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
 import { releaseAddress } from './peer-addresses.js';
 import type { TorrentCore, WireSession } from './core.js';
@@ -118,7 +118,7 @@ export class TorrentPeers implements PeerObserver<unknown> {
     host.transfers.downloader.peerRemoved(s);
     host.hashes.peerGone(s);
     host.superSeed.detached(s);
-    s.uploadQueue = [];
+    s.uploadQueue = NO_BLOCKS;
     const mayRetry = !host.removed && !host.banned.has(s.peer.host);
     releaseAddress(host.candidates, s.peer, info, () => host.clock.now(), mayRetry);
     host.events.emit('peer-disconnect', s.peer, info);

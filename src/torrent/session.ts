@@ -10,6 +10,10 @@ export interface InflightRequest {
 /** We send no allowed-fast set (yet): every session shares this empty one. */
 const NO_PIECES: ReadonlySet<number> = new Set();
 
+/** The empty upload queue every idle session shares (frozen: a stray push throws). */
+export const NO_BLOCKS: BlockRef[] = [];
+Object.freeze(NO_BLOCKS);
+
 /** `L`: the torrent keeps wire peers; the download/upload machinery sees any PeerLink. */
 export class PeerSession<L extends PeerLink = PeerLink> {
   /** Our outstanding requests by global block id (piece * blocksPerPiece + block). */
@@ -31,8 +35,8 @@ export class PeerSession<L extends PeerLink = PeerLink> {
   // Made on first use: a peer we never download from (every peer of a seed) needs neither.
   private inflightMap: Map<number, InflightRequest> | undefined;
   private cancelledMap: Map<number, number> | undefined;
-  /** The remote's requests waiting to be served, in order. */
-  uploadQueue: BlockRef[] = [];
+  /** The remote's requests waiting to be served, in order (NO_BLOCKS, shared, while none). */
+  uploadQueue: BlockRef[] = NO_BLOCKS;
   /** A block read is in progress for this peer. */
   serving = false;
   /** Request pipeline depth we aim for. */

@@ -7,7 +7,7 @@ import type { Metainfo } from '../metainfo/types.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { Message } from '../wire/index.js';
 import type { ReadCache } from './read-cache.js';
-import type { PeerSession } from './session.js';
+import { NO_BLOCKS, type PeerSession } from './session.js';
 import type { BlockRef } from './picker.js';
 
 export interface UploaderHost {
@@ -74,7 +74,8 @@ export class Uploader {
       s.uploadQueue.some((r) => r.piece === ref.piece && r.offset === ref.offset && r.length === ref.length)
     )
       return;
-    s.uploadQueue.push(ref);
+    if (s.uploadQueue === NO_BLOCKS) s.uploadQueue = [ref];
+    else s.uploadQueue.push(ref);
     // Start reading the piece now so it is in memory by the time its turn comes (only a few
     // pieces ahead: the rest are read when they reach the head of the queue).
     if (s.uploadQueue.length > 1 && prefetchable(s.uploadQueue))
@@ -92,18 +93,19 @@ export class Uploader {
 
   /** We choked the peer: its queued requests (except allowed-fast ones) are dropped or rejected. */
   choked(s: PeerSession): void {
+    if (s.uploadQueue.length === 0) return;
     const keep: BlockRef[] = [];
     for (const r of s.uploadQueue) {
       if (s.allowedFastOut.has(r.piece)) keep.push(r);
       else this.refuse(s, r);
     }
-    s.uploadQueue = keep;
+    s.uploadQueue = keep.length > 0 ? keep : NO_BLOCKS;
   }
 
   /** Drops every queued request (pause / stop). */
   clear(s: PeerSession): void {
     for (const r of s.uploadQueue) this.refuse(s, r);
-    s.uploadQueue = [];
+    s.uploadQueue = NO_BLOCKS;
   }
 
   private refuse(s: PeerSession, ref: BlockRef): void {

@@ -35,6 +35,21 @@ export function makeReserved(flags: ReservedFlags): Buffer {
   return r;
 }
 
+/**
+ * One shared Buffer per distinct reserved field: every connection sends or receives one of a
+ * few, and a Buffer of its own costs ~0.2 KB. Bounded, so a peer sending random bits gets its
+ * own copy. Interned buffers are never written.
+ */
+const reservedTable = new Map<string, Buffer>();
+export function internReserved(r: Buffer): Buffer {
+  const key = r.toString('latin1');
+  const known = reservedTable.get(key);
+  if (known) return known;
+  const own = Buffer.from(r);
+  if (reservedTable.size < 64) reservedTable.set(key, own);
+  return own;
+}
+
 export function supportsExtended(reserved: Uint8Array): boolean {
   return (reserved[5]! & 0x10) !== 0;
 }

@@ -120,3 +120,36 @@ test('RateMeters: meters rolling together each read as a meter of their own fed 
   }
   assert.equal(meters.rate(1), 0);
 });
+
+test('RateMeters.compact(): buckets go after a silent window, and no read ever changes because of it', () => {
+  const clock = new FakeClock(2_000_250);
+  const plain = new RateMeters(clock, 2);
+  const compacted = new RateMeters(clock, 2);
+  let seed = 11;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  let dropped = 0;
+  for (let step = 0; step < 500; step++) {
+    clock.advance(next() % 9000);
+    if (next() % 3 !== 0) {
+      const m = next() % 2;
+      const bytes = next() % 50_000;
+      plain.add(m, bytes);
+      compacted.add(m, bytes);
+    }
+    compacted.compact();
+    if (compacted['buckets'] === undefined) dropped++;
+    for (let i = 0; i < 2; i++) {
+      assert.equal(compacted.rate(i), plain.rate(i), `rate ${i} at step ${step}`);
+      assert.equal(compacted.bytes(i), plain.bytes(i), `bytes ${i} at step ${step}`);
+    }
+  }
+  assert.ok(dropped > 20, `buckets dropped ${dropped} times`);
+  // Bytes within the window keep them; a whole silent window lets them go.
+  compacted.add(0, 1);
+  compacted.compact();
+  assert.notEqual(compacted['buckets'], undefined);
+  clock.advance(5_000);
+  compacted.compact();
+  assert.equal(compacted['buckets'], undefined);
+  assert.equal(compacted.rate(0), 0);
+});
