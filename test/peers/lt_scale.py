@@ -4,7 +4,8 @@
   lt_scale.py session TORRENTS_DIR DATA_DIR RESUME_DIR --idle S
       adds every TORRENTS_DIR/*.torrent (full check), waits until all seed, prints
       {"event":"checked","seconds","rss_mb"}; idles S seconds and prints
-      {"event":"idle","cpu_seconds","window"}; saves resume data for all and exits.
+      {"event":"idle","cpu_seconds","window"}, then the same for a second window
+      ({"event":"steady",...}); saves resume data for all and exits.
   lt_scale.py restart TORRENTS_DIR DATA_DIR RESUME_DIR
       adds them again from that resume data: {"event":"restarted","seconds","rss_mb"}.
   lt_scale.py parse TORRENT ROUNDS
@@ -144,6 +145,10 @@ def main():
     w0 = time.perf_counter()
     time.sleep(a.idle)
     say(event='idle', cpu_seconds=cpu_seconds() - c0, window=time.perf_counter() - w0, rss_mb=rss_mb())
+    c1 = cpu_seconds()
+    w1 = time.perf_counter()
+    time.sleep(a.idle)
+    say(event='steady', cpu_seconds=cpu_seconds() - c1, window=time.perf_counter() - w1, rss_mb=rss_mb())
     save_all(s, handles, torrents, resume_dir)
     say(event='saved')
 
