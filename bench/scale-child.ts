@@ -23,6 +23,14 @@ const cpuSeconds = (): number => {
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Sleeps `seconds` and prints the CPU (all threads) and RSS of that window as `event`. */
+async function idleWindow(event: string, seconds: number): Promise<void> {
+  const c0 = cpuSeconds();
+  const w0 = performance.now();
+  await sleep(seconds * 1000);
+  say({ event, cpu_seconds: cpuSeconds() - c0, window: (performance.now() - w0) / 1000, rss_mb: rssMB() });
+}
+
 function session(resumeDir: string | undefined, savePath: string, maxPerHost = 1): Client {
   return new Client({
     host: '127.0.0.1',
@@ -111,26 +119,10 @@ if (mode === 'parse') {
     // Every torrent's first resume file (due after a full check) is written within one resume
     // interval; idle means after that.
     await firstSaves;
-    const c0 = cpuSeconds();
-    const w0 = performance.now();
-    await sleep(Number(idle ?? 30) * 1000);
-    say({
-      event: 'idle',
-      cpu_seconds: cpuSeconds() - c0,
-      window: (performance.now() - w0) / 1000,
-      rss_mb: rssMB(),
-    });
+    await idleWindow('idle', Number(idle ?? 30));
     // The same again: steady state, after V8's one-off shrinking of the heap the check grew
     // (its memory reducer starts ~8 s after allocation slows, inside the first window).
-    const c1 = cpuSeconds();
-    const w1 = performance.now();
-    await sleep(Number(idle ?? 30) * 1000);
-    say({
-      event: 'steady',
-      cpu_seconds: cpuSeconds() - c1,
-      window: (performance.now() - w1) / 1000,
-      rss_mb: rssMB(),
-    });
+    await idleWindow('steady', Number(idle ?? 30));
   }
   await c.close();
   await c.hashPool.close();
