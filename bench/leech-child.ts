@@ -5,9 +5,10 @@
  * main thread's CPU seconds over the process's life, hash workers excluded) and exits.
  * Seed: prints {"event":"listening","port":P} once seeding and runs until SIGTERM.
  */
-import { Client } from '../src/client/index.js';
+// The package as users import it (dist/bundle, scripts/bundle.mjs).
+import { Client } from 'net-bittorrent';
 import { mainThreadCpu } from './harness.js';
-import type { EncryptionPolicy } from '../src/client/options.js';
+import type { EncryptionPolicy } from 'net-bittorrent';
 
 const [torrentPath, save, enc, peerPort, mode] = process.argv.slice(2);
 const seeding = mode === '--seed' || peerPort === '--seed';

@@ -11,8 +11,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '../src/client/index.js';
-import { parseTorrent } from '../src/metainfo/index.js';
+// The package as users import it (dist/bundle, scripts/bundle.mjs).
+import { Client, parseTorrent } from 'net-bittorrent';
 
 const [mode, ...args] = process.argv.slice(2);
 const say = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify(o) + '\n');

@@ -3,28 +3,17 @@
  * The `nbt` command: global flags, the subcommand registry, and error reporting (one line on
  * stderr; exit 1 for failures, 2 for usage errors; stacks only with --verbose).
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NbtError } from '../util/errors.js';
 import { UsageError } from './args.js';
 import { commands, type CommandEntry } from './commands/index.js';
 import { terminalSafe } from './format.js';
+import { PACKAGE_VERSION } from '../util/version.js';
 import type { CliIO } from './types.js';
 
 export function packageVersion(): string {
-  // dist/src/cli/main.js and src/cli/main.ts are both three levels below the package root.
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(fileURLToPath(new URL(rel, import.meta.url)), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'net-bittorrent' && pkg.version) return pkg.version;
-    } catch {
-      // try the next location
-    }
-  }
-  return 'unknown';
+  return PACKAGE_VERSION;
 }
 
 function mainHelp(): string {
