@@ -76,7 +76,7 @@ export function decideHandshake(
       : {}),
     ...(keys ? { extendedHandshake: keys } : {}),
     ...(torrent.infoHashes.v2 ? { v2: true } : {}),
-    ...(torrent.infoHash.equals(info.infoHash) ? { infoHash: torrent.infoHash } : {}),
+    infoHash: torrent.infoHash,
   };
 }
 

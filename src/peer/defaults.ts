@@ -16,12 +16,11 @@ export const DEFAULT_TIMEOUTS: Readonly<ResolvedTimeouts> = {
 };
 
 /** Resolved once per options object: connections that share their options share this too. */
-const resolved = new WeakMap<PeerTimeouts, ResolvedTimeouts>();
-let resolvedDefaults: ResolvedTimeouts | undefined;
+const resolved = new WeakMap<PeerTimeouts, Readonly<ResolvedTimeouts>>();
 
 /** The timeouts in effect (read-only: the object may be shared by many connections). */
-export function resolveTimeouts(t?: PeerTimeouts): ResolvedTimeouts {
-  if (!t) return (resolvedDefaults ??= { ...DEFAULT_TIMEOUTS });
+export function resolveTimeouts(t?: PeerTimeouts): Readonly<ResolvedTimeouts> {
+  if (!t) return DEFAULT_TIMEOUTS;
   let r = resolved.get(t);
   if (!r) {
     r = { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) };

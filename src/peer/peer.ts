@@ -111,7 +111,7 @@ export class Peer<T = unknown> extends PeerBase<T> {
   private readonly opts: PeerCommonOptions<T>;
   /** Outgoing: the torrent's other name the reply may carry (PeerConnectOptions.altInfoHash). */
   private altInfoHash: Buffer | undefined;
-  private readonly timeouts: ResolvedTimeouts;
+  private readonly timeouts: Readonly<ResolvedTimeouts>;
   /** Shared between connections (internReserved): never written in place. */
   private ourReserved: Buffer;
   private readonly highWaterMark: number;

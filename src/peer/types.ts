@@ -64,7 +64,10 @@ export interface PeerAttach<T> {
   extendedHandshake?: BDict;
   /** BEP 52: the torrent has a v2 hash; an incoming peer's reply handshake sets the v2 bit. */
   v2?: boolean;
-  /** The torrent's own copy of the info-hash the peer sent: kept instead of one per connection. */
+  /**
+   * The torrent's own copy of its info-hash: kept instead of one per connection when it is the
+   * one the peer sent (a hybrid's other hash is not).
+   */
   infoHash?: Buffer;
 }
 
