@@ -10,6 +10,7 @@ import { Peer } from '../peer/index.js';
 import type { Listener, Transport } from '../net/transport.js';
 import { DisconnectReason } from '../peer/disconnect.js';
 import { assertFilesNotReserved, engineStatePaths } from '../storage/paths.js';
+import { OpenFileBudget } from '../storage/fd-pool.js';
 import { PendingIncoming } from './pending-incoming.js';
 import { sharedHashPool, type HashPool } from '../hash/pool.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -239,6 +240,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       settings: this.settingsStore,
       torrentHost: this.torrentHost,
       reservedPaths: this.reservedPaths,
+      openFiles: new OpenFileBudget(s.file_pool_size),
     };
     const services = createServices(
       {
@@ -340,6 +342,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     if (changed.includes('metadata_request_timeout'))
       this.metadata.setRequestTimeout(s.metadata_request_timeout);
     if (changed.includes('resume_interval')) this.startResumeTimer();
+    if (changed.includes('file_pool_size')) this.factoryHost.openFiles.setMax(s.file_pool_size);
     this.observer.alerts.configure(s.alert_categories, s.alert_queue_size);
     // Raised limits are used now; lowered ones refuse new connections until under them.
     this.dialSoon();

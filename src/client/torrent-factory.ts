@@ -5,6 +5,7 @@
 import type { Metainfo } from '../metainfo/types.js';
 import type { Storage } from '../storage/storage.js';
 import { FileStorage } from '../storage/file-storage.js';
+import type { OpenFileBudget } from '../storage/fd-pool.js';
 import type { SettingsStore } from '../settings/index.js';
 import { Torrent, type TorrentHost } from '../torrent/torrent.js';
 import type { TorrentOptions } from '../torrent/types.js';
@@ -30,6 +31,8 @@ export interface TorrentFactoryHost {
   readonly torrentHost: TorrentHost;
   /** The engine's own state folders: no torrent file may land there. */
   readonly reservedPaths: string[];
+  /** The session's bound on open files (file_pool_size), shared by every torrent's storage. */
+  readonly openFiles: OpenFileBudget;
 }
 
 /**
@@ -78,6 +81,7 @@ export function makeTorrent(
           new FileStorage(torrent.storageLayout, torrent.savePath, {
             fsync: host.options.fsync,
             reserved: host.reservedPaths,
+            openFiles: host.openFiles,
             writeMode: settings.get('disk_write_mode'),
           }),
     host: host.torrentHost,

@@ -370,6 +370,15 @@ export const settingDefinitions = {
     description:
       'fsync written files when a torrent completes, stops or the client closes, and before each resume save.',
   },
+  file_pool_size: {
+    type: 'int',
+    default: 128,
+    min: 1,
+    max: 1_000_000,
+    applies: 'now',
+    description:
+      'Files kept open at once across all torrents (least recently used closed first; each torrent also keeps at most 64).',
+  },
   disk_write_mode: {
     type: 'enum',
     values: ['auto', 'sync', 'async'],

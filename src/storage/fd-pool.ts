@@ -1,7 +1,9 @@
 /**
  * A bounded LRU pool of open file handles. Handles in use are never closed under a caller:
  * eviction skips them (the pool may briefly exceed its bound) and a handle replaced by a
- * writable one is closed once its last user releases it.
+ * writable one is closed once its last user releases it. Pools may share an OpenFileBudget: a
+ * session-wide bound, as libtorrent's file_pool_size, so 1,000 seeding torrents hold a few dozen
+ * descriptors (each open FileHandle also costs ~3 KB of native memory), not one or more each.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
@@ -11,7 +13,9 @@ export interface Lease {
   release(): void;
 }
 
-interface Entry {
+/** One path's handle in a pool (exported for OpenFileBudget's signatures only). */
+export interface FilePoolEntry {
+  readonly path: string;
   opening: Promise<FileHandle>;
   handle: FileHandle | undefined;
   writable: boolean;
@@ -22,11 +26,54 @@ interface Entry {
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 const WRITE_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
 
+/**
+ * Open handles across every pool that shares it, least recently used first: once there are more
+ * than `max`, idle ones are closed wherever they are.
+ */
+export class OpenFileBudget {
+  private readonly lru = new Map<FilePoolEntry, FilePool>();
+
+  constructor(private max: number) {}
+
+  get openCount(): number {
+    return this.lru.size;
+  }
+
+  /** A new bound (a lower one closes idle handles now). */
+  setMax(max: number): void {
+    this.max = Math.max(1, max);
+    this.evict();
+  }
+
+  /** @internal */
+  touch(e: FilePoolEntry, pool: FilePool): void {
+    this.lru.delete(e);
+    this.lru.set(e, pool);
+  }
+
+  /** @internal */
+  drop(e: FilePoolEntry): void {
+    this.lru.delete(e);
+  }
+
+  /** @internal */
+  evict(): void {
+    if (this.lru.size <= this.max) return;
+    for (const [e, pool] of this.lru) {
+      if (this.lru.size <= this.max) break;
+      if (e.users === 0 && e.handle) pool.evictEntry(e);
+    }
+  }
+}
+
 export class FilePool {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, FilePoolEntry>();
   private closed = false;
 
-  constructor(readonly maxOpen = 64) {}
+  constructor(
+    readonly maxOpen = 64,
+    private readonly budget?: OpenFileBudget,
+  ) {}
 
   get openCount(): number {
     return this.entries.size;
@@ -44,7 +91,8 @@ export class FilePool {
       entry = undefined;
     }
     if (!entry) {
-      const e: Entry = {
+      const e: FilePoolEntry = {
+        path,
         opening: open(path, writable ? WRITE_FLAGS : READ_FLAGS, 0o644),
         handle: undefined,
         writable,
@@ -55,13 +103,17 @@ export class FilePool {
       this.entries.set(path, e);
       e.opening.then(
         (h) => (e.handle = h),
-        () => this.entries.get(path) === e && this.entries.delete(path),
+        () => {
+          this.budget?.drop(e);
+          if (this.entries.get(path) === e) this.entries.delete(path);
+        },
       );
     } else {
       // Most recently used goes to the end of the Map's order.
       this.entries.delete(path);
       this.entries.set(path, entry);
     }
+    this.budget?.touch(entry, this);
     entry.users++;
     let handle: FileHandle;
     try {
@@ -118,6 +170,7 @@ export class FilePool {
     this.closed = true;
     const all = [...this.entries.values()];
     this.entries.clear();
+    for (const e of all) this.budget?.drop(e);
     await Promise.all(
       all.map(async (e) => {
         const h = await e.opening.catch(() => undefined);
@@ -126,17 +179,25 @@ export class FilePool {
     );
   }
 
-  private retire(path: string, e: Entry): void {
+  /** The budget closes this idle handle (@internal). */
+  evictEntry(e: FilePoolEntry): void {
+    if (this.entries.get(e.path) === e) this.retire(e.path, e);
+    else this.budget?.drop(e);
+  }
+
+  private retire(path: string, e: FilePoolEntry): void {
     this.entries.delete(path);
+    this.budget?.drop(e);
     e.retired = true;
     if (e.users === 0) void e.opening.then((h) => h.close()).catch(() => undefined);
   }
 
   private evict(): void {
-    if (this.entries.size <= this.maxOpen) return;
-    for (const [path, e] of this.entries) {
-      if (this.entries.size <= this.maxOpen) break;
-      if (e.users === 0 && e.handle) this.retire(path, e);
-    }
+    if (this.entries.size > this.maxOpen)
+      for (const [path, e] of this.entries) {
+        if (this.entries.size <= this.maxOpen) break;
+        if (e.users === 0 && e.handle) this.retire(path, e);
+      }
+    this.budget?.evict();
   }
 }

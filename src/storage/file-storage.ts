@@ -14,7 +14,7 @@ import { lstat, mkdir, realpath, rename, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { NbtError } from '../util/errors.js';
 import { storageError } from './errors.js';
-import { FilePool } from './fd-pool.js';
+import { FilePool, type OpenFileBudget } from './fd-pool.js';
 import { mapRange, pieceRangeOffset, validateLayout, type StorageLayout } from './layout.js';
 import { assertNotReserved, ensureDirInside, safeJoin } from './paths.js';
 import { checkedComponents, planRename } from './renames.js';
@@ -35,6 +35,8 @@ const READ_SPANS_IN_FLIGHT = 16;
 export interface FileStorageOptions {
   /** Most file handles kept open (default 64). */
   maxOpenFiles?: number;
+  /** A bound shared with other storages (the session's file_pool_size). */
+  openFiles?: OpenFileBudget;
   /** fsync written files on flush() and close() (default true). */
   fsync?: boolean;
   /**
@@ -87,7 +89,7 @@ export class FileStorage implements Storage {
       const p = safeJoin(savePath, f.path);
       if (!f.pad) assertNotReserved(p, this.reserved);
     });
-    this.pool = new FilePool(Math.max(1, o.maxOpenFiles ?? 64));
+    this.pool = new FilePool(Math.max(1, o.maxOpenFiles ?? 64), o.openFiles);
     this.fsync = o.fsync ?? true;
     this.writes = new WritePolicy(o.writeMode ?? 'auto');
   }

@@ -12,6 +12,7 @@ import {
   mapRange,
   type Storage,
 } from '../../../src/storage/index.js';
+import { OpenFileBudget } from '../../../src/storage/fd-pool.js';
 import { isNbtError } from '../../../src/util/errors.js';
 import { ASYNC_CHUNK, SYNC_CHUNK, WritePolicy, writeSpan } from '../../../src/storage/span-writer.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
@@ -110,6 +111,45 @@ test('file storage: sparse files, bounded open handles, range checks', async (t)
   for (let i = 7; i >= 0; i--) assert.deepEqual(await m.read(i, 0, 10), Buffer.alloc(10, i));
   assert.ok((m as unknown as { pool: { openCount: number } }).pool.openCount <= 3);
   await m.close();
+});
+
+test('file storage: storages sharing an OpenFileBudget keep at most its bound open, across them', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const budget = new OpenFileBudget(3);
+  const layouts = [0, 1].map((k) =>
+    makeLayout(
+      10,
+      Array.from({ length: 5 }, (_, i) => ({ path: [`s${k}`, `f${i}`], length: 10 })),
+    ),
+  );
+  const [a, b] = layouts.map(
+    (l) => new FileStorage(l, dir.path, { maxOpenFiles: 64, openFiles: budget }),
+  ) as [FileStorage, FileStorage];
+  const fds = (): number => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  for (let i = 0; i < 5; i++) {
+    await a.write(i, 0, Buffer.alloc(10, i));
+    await b.write(i, 0, Buffer.alloc(10, 10 + i));
+    assert.ok(budget.openCount <= 3, `open ${budget.openCount}`);
+  }
+  for (let i = 4; i >= 0; i--) {
+    assert.deepEqual(await a.read(i, 0, 10), Buffer.alloc(10, i));
+    assert.deepEqual(await b.read(i, 0, 10), Buffer.alloc(10, 10 + i));
+  }
+  // Handles are closed asynchronously: wait for the descriptors to go.
+  for (let n = 0; n < 100 && fds() > before + 3; n++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(fds() <= before + 3, `${fds() - before} descriptors open, bound 3`);
+  // Concurrent reads in use are never closed under a caller; afterwards the bound holds again.
+  const all = await Promise.all([0, 1, 2, 3, 4].flatMap((i) => [a.read(i, 0, 10), b.read(i, 0, 10)]));
+  assert.equal(all.length, 10);
+  assert.ok(budget.openCount <= 3, `open ${budget.openCount}`);
+  // A lower bound closes idle handles now.
+  budget.setMax(1);
+  assert.equal(budget.openCount, 1);
+  await a.close();
+  await b.close();
+  assert.equal(budget.openCount, 0);
 });
 
 test('file storage: missing and short files are typed errors naming the file, or holes when allowed', async (t) => {
