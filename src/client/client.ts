@@ -33,6 +33,7 @@ import { IpFilter } from './ip-filter.js';
 import { BandwidthLimiter } from '../util/bandwidth.js';
 import type { HttpRangeFetcher } from '../webseed/http-fetcher.js';
 import { ResumeStore } from './resume-store.js';
+import { CheckSlots } from '../storage/check-slots.js';
 import type { ClientService, EngineExtension } from '../torrent/engine-extension.js';
 import type { TrackerService } from './tracker-service.js';
 import type { DhtService } from './dht-service.js';
@@ -180,6 +181,7 @@ export class Client extends TypedEmitter<ClientEvents> {
     this.torrentHost = {
       clock,
       hashPool: this.options.hashPool ?? sharedHashPool(),
+      checkSlots: new CheckSlots(s.active_checking),
       connectSoon: () => this.dialSoon(),
       torrentEvent: (t, e) => routeTorrentEvent(this.torrentEvents, t, e),
       ...(this.webSeedFetcher ? { webSeedFetcher: this.webSeedFetcher } : {}),
@@ -343,6 +345,7 @@ export class Client extends TypedEmitter<ClientEvents> {
       this.metadata.setRequestTimeout(s.metadata_request_timeout);
     if (changed.includes('resume_interval')) this.startResumeTimer();
     if (changed.includes('file_pool_size')) this.factoryHost.openFiles.setMax(s.file_pool_size);
+    if (changed.includes('active_checking')) this.torrentHost.checkSlots?.setMax(s.active_checking);
     this.observer.alerts.configure(s.alert_categories, s.alert_queue_size);
     // Raised limits are used now; lowered ones refuse new connections until under them.
     this.dialSoon();

@@ -379,6 +379,15 @@ export const settingDefinitions = {
     description:
       'Files kept open at once across all torrents (least recently used closed first; each torrent also keeps at most 64).',
   },
+  active_checking: {
+    type: 'int',
+    default: 4,
+    min: 1,
+    max: 10_000,
+    applies: 'now',
+    description:
+      'Torrents reading their files for a hash check at once; the others wait in the order they were added (their state is checking).',
+  },
   disk_write_mode: {
     type: 'enum',
     values: ['auto', 'sync', 'async'],

@@ -10,7 +10,8 @@
  * that share a wanted piece are written into that file, which is then created sparse holding only
  * those bytes (no partfile).
  */
-import { lstat, mkdir, realpath, rename, stat } from 'node:fs/promises';
+import { stat as statCallback, type Stats } from 'node:fs';
+import { lstat, mkdir, realpath, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { NbtError } from '../util/errors.js';
 import { storageError } from './errors.js';
@@ -25,6 +26,11 @@ import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js
 
 /** Stats in flight at once while every file is looked at. */
 const STAT_CONCURRENCY = 64;
+
+/** The callback API, not fs/promises: a restart of 1,000 torrents stats every file, and each promise-API call costs more. */
+function statPath(path: string): Promise<Stats> {
+  return new Promise((resolve, reject) => statCallback(path, (e, s) => (e ? reject(e) : resolve(s))));
+}
 /**
  * Files one read works on at once. A check reads 8 MiB at a time, which in a torrent of tiny
  * files spans hundreds of thousands of them: opened all at once they exhausted the descriptor
@@ -233,7 +239,7 @@ export class FileStorage implements Storage {
     const dirExists = (dir: string): Promise<boolean> => {
       let known = dirs.get(dir);
       if (!known) {
-        known = stat(dir).then(
+        known = statPath(dir).then(
           (s) => s.isDirectory(),
           () => false,
         );
@@ -253,7 +259,7 @@ export class FileStorage implements Storage {
     const f = this.layout.files[i];
     if (!f || f.pad) return undefined;
     try {
-      const s = await stat(this.path(i));
+      const s = await statPath(this.path(i));
       return s.isFile() ? { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) } : undefined;
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;

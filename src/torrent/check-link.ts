@@ -24,6 +24,7 @@ import {
 export type CheckHost = Pick<
   TorrentCore,
   | 'clock'
+  | 'host'
   | 'hashPool'
   | 'metainfo'
   | 'storage'
@@ -149,6 +150,7 @@ export class TorrentCheck {
       storage: () => host.storage(),
       clock: host.clock,
       hashPool: host.hashPool,
+      slots: host.host.checkSlots,
       cancelled: () => run !== this.run,
     };
   }

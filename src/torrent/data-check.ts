@@ -8,6 +8,7 @@ import type { HashPool } from '../hash/pool.js';
 import type { Clock } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { checkStorage } from '../storage/check.js';
+import type { CheckSlots } from '../storage/check-slots.js';
 import { merklePieces } from './verification.js';
 import { randomInt } from 'node:crypto';
 
@@ -16,6 +17,8 @@ export interface DataCheckInput {
   storage: () => Storage;
   clock: Clock;
   hashPool: HashPool;
+  /** Reading waits for one of these (the session's active_checking); absent: reads at once. */
+  slots?: CheckSlots | undefined;
   /** Trust every piece without reading (the user's skipCheck). */
   skipCheck: boolean;
   /** Pieces known good from resume data, and those among them that need a check anyway. */
@@ -84,22 +87,24 @@ async function hashOnDisk(input: DataCheckInput, among: Bitfield | undefined): P
   // v2-only pieces are Merkle roots (hashed by the pool too). A hybrid's check stays SHA-1: its
   // downloads check both halves, but reading back our own verified data needs only one.
   const v2 = m.pieces.length === 0 ? merklePieces(m) : undefined;
-  return checkStorage(input.storage(), (i) => m.pieceHash(i), {
-    pool: input.hashPool,
-    ...(v2 && {
-      merkle: { shape: v2.shape, matches: v2.matches },
-      verify: (i: number, data: Buffer) => {
-        const h = v2.hasher(i);
-        h.update(data);
-        return v2.matches(i, h.digest());
-      },
-    }),
-    onProgress: input.onProgress,
-    // Polled per chunk rather than watched by a timer: 1,000 torrents checking at once would
-    // otherwise run 1,000 timers.
-    cancelled: input.cancelled,
-    pieces: only,
-  });
+  const check = (): Promise<Bitfield> =>
+    checkStorage(input.storage(), (i) => m.pieceHash(i), {
+      pool: input.hashPool,
+      ...(v2 && {
+        merkle: { shape: v2.shape, matches: v2.matches },
+        verify: (i: number, data: Buffer) => {
+          const h = v2.hasher(i);
+          h.update(data);
+          return v2.matches(i, h.digest());
+        },
+      }),
+      onProgress: input.onProgress,
+      // Polled per chunk rather than watched by a timer: 1,000 torrents checking at once would
+      // otherwise run 1,000 timers.
+      cancelled: input.cancelled,
+      pieces: only,
+    });
+  return input.slots ? input.slots.run(check) : check();
 }
 
 /** Up to `n` members of `set`, evenly spread from a random start (first and last likely). */

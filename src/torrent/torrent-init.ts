@@ -2,6 +2,7 @@
 import type { Metainfo } from '../metainfo/types.js';
 import type { FileStat, Storage } from '../storage/storage.js';
 import type { HashPool } from '../hash/pool.js';
+import type { CheckSlots } from '../storage/check-slots.js';
 import type { Clock } from '../util/clock.js';
 import type { Bitfield } from '../util/bitfield.js';
 import type { DownloaderTuning } from './downloader.js';
@@ -15,6 +16,8 @@ import type { TorrentEventRecord } from './types.js';
 export interface TorrentHost {
   readonly clock: Clock;
   readonly hashPool: HashPool;
+  /** The session's bound on torrents checking at once (active_checking); absent: no bound. */
+  readonly checkSlots?: CheckSlots;
   /** The torrent has addresses to connect to (or a free slot): the client should dial. */
   connectSoon(): void;
   /** HTTP range requests for web seeds (absent: web seeds are not used). */
