@@ -2,8 +2,8 @@
  * A torrent's identity: the SHA-1 of its info dictionary (v1), the SHA-256 (v2, BEP 52), or both
  * for a hybrid. Handshakes, trackers and the DHT use 20 bytes: v1, or v2 truncated.
  */
-import { createHash } from 'node:crypto';
 import { NbtError } from '../util/errors.js';
+import { digest } from '../util/sha1.js';
 
 export interface InfoHashes {
   /** SHA-1 of the info dictionary (v1 and hybrid torrents). */
@@ -14,8 +14,8 @@ export interface InfoHashes {
 
 /** The hashes of a raw info dictionary: v1 always, v2 when it declares `meta version` 2. */
 export function infoHashesOf(info: Uint8Array, v2: boolean): InfoHashes {
-  const v1 = createHash('sha1').update(info).digest();
-  return v2 ? { v1, v2: createHash('sha256').update(info).digest() } : { v1 };
+  const v1 = digest('sha1', info);
+  return v2 ? { v1, v2: digest('sha256', info) } : { v1 };
 }
 
 /** The 20 bytes that stand for the torrent on the wire, at trackers and in the DHT. */

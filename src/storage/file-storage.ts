@@ -10,27 +10,23 @@
  * that share a wanted piece are written into that file, which is then created sparse holding only
  * those bytes (no partfile).
  */
-import { stat as statCallback, type Stats } from 'node:fs';
 import { lstat, mkdir, realpath, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { NbtError } from '../util/errors.js';
 import { storageError } from './errors.js';
+import { quickIo } from './quick-io.js';
 import { FilePool, type OpenFileBudget } from './fd-pool.js';
 import { mapRange, pieceRangeOffset, validateLayout, type StorageLayout } from './layout.js';
 import { assertNotReserved, ensureDirInside, safeJoin } from './paths.js';
 import { checkedComponents, planRename } from './renames.js';
 import { moveAcross } from './move.js';
 import { mapLimit } from '../util/map-limit.js';
-import { BufferCursor, WritePolicy, writeSpan, type DiskWriteMode } from './span-writer.js';
+import { BufferCursor, SyncPolicy, writeSpan, type DiskWriteMode } from './span-writer.js';
 import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
 
 /** Stats in flight at once while every file is looked at. */
 const STAT_CONCURRENCY = 64;
 
-/** The callback API, not fs/promises: a restart of 1,000 torrents stats every file, and each promise-API call costs more. */
-function statPath(path: string): Promise<Stats> {
-  return new Promise((resolve, reject) => statCallback(path, (e, s) => (e ? reject(e) : resolve(s))));
-}
 /**
  * Files one read works on at once. A check reads 8 MiB at a time, which in a torrent of tiny
  * files spans hundreds of thousands of them: opened all at once they exhausted the descriptor
@@ -75,7 +71,7 @@ export class FileStorage implements Storage {
   private readonly pool: FilePool;
   private readonly fsync: boolean;
   /** Whether spans are written synchronously or on the thread pool (see span-writer.ts). */
-  private readonly writes: WritePolicy;
+  private readonly writes: SyncPolicy;
   private readonly dirChecked = new Set<string>();
   private readonly dirty = new Set<number>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -97,7 +93,7 @@ export class FileStorage implements Storage {
     });
     this.pool = new FilePool(Math.max(1, o.maxOpenFiles ?? 64), o.openFiles);
     this.fsync = o.fsync ?? true;
-    this.writes = new WritePolicy(o.writeMode ?? 'auto');
+    this.writes = new SyncPolicy(o.writeMode ?? 'auto');
   }
 
   /** The directory the files are under. */
@@ -239,7 +235,7 @@ export class FileStorage implements Storage {
     const dirExists = (dir: string): Promise<boolean> => {
       let known = dirs.get(dir);
       if (!known) {
-        known = statPath(dir).then(
+        known = quickIo.stat(dir).then(
           (s) => s.isDirectory(),
           () => false,
         );
@@ -259,7 +255,7 @@ export class FileStorage implements Storage {
     const f = this.layout.files[i];
     if (!f || f.pad) return undefined;
     try {
-      const s = await statPath(this.path(i));
+      const s = await quickIo.stat(this.path(i));
       return s.isFile() ? { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) } : undefined;
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;

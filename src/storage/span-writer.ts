@@ -7,14 +7,14 @@
  * storage. Each thread-pool job costs two thread wake-ups and a promise on top of the copy:
  * at 32 writes per 1 MiB piece that was ~0.5 s of CPU per GiB downloaded, more than the copies
  * themselves (~0.33 s). Transmission and rtorrent write on their one thread for this reason.
- * `WritePolicy` writes synchronously while that stays quick and falls back to the pool, with
+ * `SyncPolicy` writes synchronously while that stays quick and falls back to the pool, with
  * a growing back-off, as soon as a write blocks.
  */
 import { writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import type { SyncPolicy } from './sync-policy.js';
 
-/** 'auto': synchronous while writes stay quick; 'sync' / 'async': always one way. */
-export type DiskWriteMode = 'auto' | 'sync' | 'async';
+export { SyncPolicy, type DiskWriteMode } from './sync-policy.js';
 
 /**
  * Bytes per synchronous write syscall. Linux (6.x, ext4) gives a buffered write a page-cache folio
@@ -27,57 +27,6 @@ export const SYNC_CHUNK = 16 * 1024;
 /** Bytes per thread-pool write: twice as large, as each job's hand-off costs more than the copy. */
 export const ASYNC_CHUNK = 32 * 1024;
 
-export interface WritePolicyOptions {
-  /** A synchronous span running longer than this (ms) hands the rest, and what follows, to the pool. */
-  slowMs?: number;
-  /** First back-off to the pool (ms); it doubles while writes keep blocking. */
-  backoffMs?: number;
-  /** Longest back-off (ms); after a quiet spell this long the back-off starts over. */
-  maxBackoffMs?: number;
-}
-
-/** When to write synchronously (pure: the caller passes the time, in ms). */
-export class WritePolicy {
-  private readonly slowMs: number;
-  private readonly baseBackoff: number;
-  private readonly maxBackoff: number;
-  private backoff: number;
-  private asyncUntil = -Infinity;
-  private lastSlow = -Infinity;
-  /** Times a write blocked and sent later writes to the pool (for tests and stats). */
-  fallbacks = 0;
-
-  constructor(
-    readonly mode: DiskWriteMode = 'auto',
-    o: WritePolicyOptions = {},
-  ) {
-    this.slowMs = o.slowMs ?? 8;
-    this.baseBackoff = o.backoffMs ?? 30_000;
-    this.maxBackoff = Math.max(this.baseBackoff, o.maxBackoffMs ?? 600_000);
-    this.backoff = this.baseBackoff;
-  }
-
-  /** Whether a span starting at `now` is written synchronously. */
-  sync(now: number): boolean {
-    if (this.mode === 'auto') return now >= this.asyncUntil;
-    return this.mode === 'sync';
-  }
-
-  /**
-   * A synchronous span started at `start` and has run until `now`: false when it has blocked
-   * too long, so the rest goes to the pool and so do the spans of the next back-off period.
-   */
-  keepSync(start: number, now: number): boolean {
-    if (this.mode !== 'auto' || now - start <= this.slowMs) return true;
-    if (now - this.lastSlow > this.maxBackoff + this.backoff) this.backoff = this.baseBackoff;
-    this.asyncUntil = now + this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
-    this.lastSlow = now;
-    this.fallbacks++;
-    return false;
-  }
-}
-
 /**
  * Writes `vec` (one file's bytes) at `position`: synchronously in SYNC_CHUNK writes while the
  * policy allows, the rest as ASYNC_CHUNK pool writes issued together. Every write has settled
@@ -87,7 +36,7 @@ export async function writeSpan(
   handle: FileHandle,
   vec: readonly Buffer[],
   position: number,
-  policy: WritePolicy,
+  policy: SyncPolicy,
   now: () => number = () => performance.now(),
 ): Promise<void> {
   const length = byteLength(vec);

@@ -14,7 +14,7 @@ import {
 } from '../../../src/storage/index.js';
 import { OpenFileBudget } from '../../../src/storage/fd-pool.js';
 import { isNbtError } from '../../../src/util/errors.js';
-import { ASYNC_CHUNK, SYNC_CHUNK, WritePolicy, writeSpan } from '../../../src/storage/span-writer.js';
+import { ASYNC_CHUNK, SYNC_CHUNK, SyncPolicy, writeSpan } from '../../../src/storage/span-writer.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
 
 const layout = makeLayout(1000, [
@@ -486,7 +486,7 @@ test('span writer: a synchronous span that blocks hands the rest to the thread p
     poolWrites++;
     return writev(buffers, position);
   }) as typeof handle.writev;
-  const policy = new WritePolicy('auto', { slowMs: 8, backoffMs: 1000 });
+  const policy = new SyncPolicy('auto', { slowMs: 8, backoffMs: 1000 });
   // Each clock read is 5 ms later: the second 16 KiB write ends the synchronous part.
   let clock = 0;
   const now = (): number => (clock += 5);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WritePolicy } from '../../../src/storage/span-writer.js';
+import { SyncPolicy } from '../../../src/storage/span-writer.js';
 
 test('write policy: auto stays synchronous while spans are quick', () => {
-  const p = new WritePolicy('auto', { slowMs: 8 });
+  const p = new SyncPolicy('auto', { slowMs: 8 });
   for (let t = 0; t < 10_000; t += 10) {
     assert.equal(p.sync(t), true);
     assert.equal(p.keepSync(t, t + 8), true, 'exactly the threshold is still quick');
@@ -12,7 +12,7 @@ test('write policy: auto stays synchronous while spans are quick', () => {
 });
 
 test('write policy: a blocked span sends writes to the pool, with a back-off that doubles and starts over', () => {
-  const p = new WritePolicy('auto', { slowMs: 8, backoffMs: 1000, maxBackoffMs: 4000 });
+  const p = new SyncPolicy('auto', { slowMs: 8, backoffMs: 1000, maxBackoffMs: 4000 });
   assert.equal(p.keepSync(0, 9), false);
   assert.equal(p.fallbacks, 1);
   assert.equal(p.sync(500), false);
@@ -35,8 +35,8 @@ test('write policy: a blocked span sends writes to the pool, with a back-off tha
 });
 
 test("write policy: 'sync' and 'async' never change", () => {
-  const s = new WritePolicy('sync', { slowMs: 1 });
-  const a = new WritePolicy('async');
+  const s = new SyncPolicy('sync', { slowMs: 1 });
+  const a = new SyncPolicy('async');
   for (const t of [0, 100, 1e6]) {
     assert.equal(s.keepSync(t, t + 1e6), true);
     assert.equal(s.sync(t), true);
