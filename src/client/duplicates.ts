@@ -145,7 +145,5 @@ export function resolveTwin(
 ): void {
   const twin = findTwin(torrent.peers, peer, byHost);
   if (!twin) return;
-  resolver.resolve(twin, peer, (p) =>
-    torrent.candidates.markBusy({ host: p.host, port: p.incoming ? (p.listenPort ?? p.port) : p.port }),
-  );
+  resolver.resolve(twin, peer, (p) => torrent.markPeerConnected(p));
 }

@@ -106,6 +106,11 @@ export class CandidateList {
     return this.maps?.where.size ?? 0;
   }
 
+  /** Addresses marked connected (for tests and stats). */
+  get busyCount(): number {
+    return this.maps?.busy.size ?? 0;
+  }
+
   /** Adds addresses; returns those that were new. */
   add(addrs: readonly HintedAddress[], source: PeerSource, banned: (host: string) => boolean): PeerAddress[] {
     const added: PeerAddress[] = [];

@@ -13,20 +13,31 @@ const FINAL_REASONS: readonly DisconnectReason[] = [
 ];
 
 /**
- * Returns a closed peer's listen address (if known) to the candidates; it is retried later
- * unless `mayRetry` is false (torrent removed, host banned) or the close reason is final.
+ * Returns a closed peer's listen address (`port`, the one it was marked connected under; none
+ * when it was never known) to the candidates; it is retried later unless `mayRetry` is false
+ * (torrent removed, host banned) or the close reason is final.
  */
 export function releaseAddress(
   candidates: CandidateList,
   peer: Peer<unknown>,
+  port: number | undefined,
   info: DisconnectInfo,
   now: () => number,
   mayRetry: boolean,
 ): void {
-  const port = peer.listenPort ?? (peer.incoming ? undefined : peer.port);
   if (port === undefined) return;
   const retry = mayRetry && !FINAL_REASONS.includes(info.reason);
   candidates.release({ host: peer.host, port }, peer.source, now(), retry);
+}
+
+/**
+ * The port a peer accepts connections on: the one we dialled, or for an incoming peer the one
+ * its extended handshake names (undefined until then). An incoming connection's source port is
+ * not an address: kept as one, every such connection left an entry behind that its close,
+ * which knows only the listen port, never removed.
+ */
+export function listenPortOf(peer: Peer<unknown>): number | undefined {
+  return peer.listenPort ?? (peer.incoming ? undefined : peer.port);
 }
 
 /** Addresses worth reconnecting to later: connected peers' listen addresses and candidates. */

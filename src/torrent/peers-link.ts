@@ -12,7 +12,7 @@ import { DisconnectReason, type DisconnectInfo } from '../peer/disconnect.js';
 import { formatAddress } from '../util/compact.js';
 import { NO_BLOCKS, PeerSession } from './session.js';
 import { DEFAULT_PRIORITY } from './picker-types.js';
-import { releaseAddress } from './peer-addresses.js';
+import { listenPortOf, releaseAddress } from './peer-addresses.js';
 import type { TorrentCore, WireSession } from './core.js';
 
 export type PeersHost = Pick<
@@ -69,7 +69,9 @@ export class TorrentPeers implements PeerObserver<unknown> {
     const { host } = this;
     const s = new PeerSession(peer, formatAddress({ host: peer.host, port: peer.port }), host.clock.now());
     host.peerSessions.set(peer, s);
-    host.candidates.markBusy({ host: peer.host, port: peer.listenPort ?? peer.port });
+    const port = listenPortOf(peer);
+    if (port !== undefined) host.candidates.markBusy({ host: peer.host, port });
+    s.busyPort = port;
     host.transfers.downloader.peerAdded(s);
     host.superSeed.attached(s);
     // Its events come to peerEvent, after the session's observer when there is one (the pair is
@@ -90,6 +92,7 @@ export class TorrentPeers implements PeerObserver<unknown> {
       case 'drain':
         return host.transfers.uploader.pump(s);
       case 'extended-handshake':
+        this.listenPortKnown(s);
         return host.transfers.downloader.fill(s);
       case 'close':
         return this.detach(s, e.args[0]);
@@ -120,9 +123,29 @@ export class TorrentPeers implements PeerObserver<unknown> {
     host.superSeed.detached(s);
     s.uploadQueue = NO_BLOCKS;
     const mayRetry = !host.removed && !host.banned.has(s.peer.host);
-    releaseAddress(host.candidates, s.peer, info, () => host.clock.now(), mayRetry);
+    releaseAddress(host.candidates, s.peer, s.busyPort, info, () => host.clock.now(), mayRetry);
     host.events.emit('peer-disconnect', s.peer, info);
     if (!host.complete) host.connectSoon();
+  }
+
+  /**
+   * An incoming peer named its listen port: that address is connected now (not to be dialled).
+   * Only the first one counts, so a peer renaming its port cannot leave entries behind.
+   */
+  private listenPortKnown(s: WireSession): void {
+    if (s.busyPort === undefined) this.markConnected(s.peer);
+  }
+
+  /**
+   * Marks a joined peer's listen address connected (again: a twin that closed released it), and
+   * remembers it for its close. Nothing while the address is unknown.
+   */
+  markConnected(peer: Peer<unknown>): void {
+    const s = this.host.peerSessions.get(peer);
+    const port = s?.busyPort ?? listenPortOf(peer);
+    if (!s || port === undefined) return;
+    s.busyPort = port;
+    this.host.candidates.markBusy({ host: peer.host, port });
   }
 
   /** Peers that joined while the metadata was unknown join the new downloader after the check. */

@@ -39,6 +39,8 @@ export class PeerSession<L extends PeerLink = PeerLink> {
   uploadQueue: BlockRef[] = NO_BLOCKS;
   /** A block read is in progress for this peer. */
   serving = false;
+  /** The listen port its address is marked connected under in the candidates (none: unknown yet). */
+  busyPort: number | undefined = undefined;
   /** Request pipeline depth we aim for. */
   target = 4;
   slowStart = true;

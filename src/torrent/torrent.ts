@@ -82,6 +82,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return this.core.transfers.cache?.reused ?? 0;
   }
 
+  /** A joined peer's listen address is connected (engine plumbing, for twin resolution). @internal */
+  markPeerConnected(peer: Peer<unknown>): void {
+    this.core.peerSet.markConnected(peer);
+  }
+
   /** Addresses to dial (engine plumbing; `stats().peers.candidates` counts them). @internal */
   get candidates(): CandidateList {
     return this.core.candidates;

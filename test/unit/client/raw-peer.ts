@@ -53,10 +53,8 @@ export class RawPeer {
     return this.socket.destroyed;
   }
 
-  sendHandshake(infoHash: Buffer, peerId: Buffer = randomPeerId(), fast = true): void {
-    this.socket.write(
-      encodeHandshake({ reserved: makeReserved({ fast, extended: false }), infoHash, peerId }),
-    );
+  sendHandshake(infoHash: Buffer, peerId: Buffer = randomPeerId(), fast = true, extended = false): void {
+    this.socket.write(encodeHandshake({ reserved: makeReserved({ fast, extended }), infoHash, peerId }));
   }
 
   send(m: Message): void {
