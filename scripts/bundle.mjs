@@ -76,7 +76,10 @@ try {
 for (const name of ['all.js', 'cli.js']) {
   const file = join(out, name);
   const text = readFileSync(file, 'utf8');
-  const ascii = text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const ascii = text.replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   if (ascii !== text) writeFileSync(file, ascii);
 }
 chmodSync(join(out, 'cli.js'), 0o755);
