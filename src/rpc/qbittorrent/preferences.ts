@@ -39,7 +39,7 @@ export function preferences(ctx: PreferencesContext): Record<string, unknown> {
     listen_port: ctx.daemon.client.port,
     locale: 'en',
     lsd: c.enable_lsd,
-    max_active_checking_torrents: 1,
+    max_active_checking_torrents: c.active_checking,
     max_active_downloads: s['download-queue-size'],
     max_active_torrents: s['download-queue-size'] + s['seed-queue-size'],
     max_active_uploads: s['seed-queue-size'],

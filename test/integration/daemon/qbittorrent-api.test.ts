@@ -549,6 +549,7 @@ test('preferences read the session settings; setPreferences changes what maps on
     assert.equal(p['max_active_downloads'], 5);
     assert.equal(p['web_ui_port'], q.port);
     assert.equal(p['lsd'], true, 'local service discovery is on by default');
+    assert.equal(p['max_active_checking_torrents'], 4, "the session's active_checking");
     await q.post('app/setPreferences', {
       json: JSON.stringify({
         dl_limit: 500_000,
