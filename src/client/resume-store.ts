@@ -8,7 +8,8 @@
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Metainfo } from '../metainfo/types.js';
-import { FileStorage } from '../storage/file-storage.js';
+import { statFiles } from '../storage/file-storage.js';
+import { safeJoin } from '../storage/paths.js';
 import { renamedLayout } from '../storage/renames.js';
 import {
   RESUME_VERSION,
@@ -71,9 +72,9 @@ export class ResumeStore {
     }
     if (data.savePath !== savePath) return undefined;
     const renames = new Map(data.renamed ?? []);
-    const storage = new FileStorage(renamedLayout(m, renames), savePath);
+    const layout = renamedLayout(m, renames);
     try {
-      const fileStats = await storage.fileStats();
+      const fileStats = await statFiles(layout, (i) => safeJoin(savePath, layout.files[i]!.path));
       const decision = trustResume(m, data, fileStats);
       // Data that contradicts the files: a full check, as with no resume data at all.
       if (!decision.consistent) return undefined;
@@ -95,8 +96,6 @@ export class ResumeStore {
       };
     } catch {
       return undefined;
-    } finally {
-      await storage.close().catch(() => undefined);
     }
   }
 

@@ -224,43 +224,17 @@ export class FileStorage implements Storage {
     }
   }
 
-  /**
-   * Every file's size and mtime. A bounded number of stats at a time, and a file whose folder is
-   * missing is not stat-ed at all: a 400,000-file torrent checked into an empty folder costs one
-   * failed stat per folder, not 400,000 errors held at once.
-   */
+  /** Every file's size and mtime (see statFiles). */
   async fileStats(): Promise<(FileStat | undefined)[]> {
     this.assertOpen();
-    const dirs = new Map<string, Promise<boolean>>();
-    const dirExists = (dir: string): Promise<boolean> => {
-      let known = dirs.get(dir);
-      if (!known) {
-        known = quickIo.stat(dir).then(
-          (s) => s.isDirectory(),
-          () => false,
-        );
-        dirs.set(dir, known);
-      }
-      return known;
-    };
-    return mapLimit(this.layout.files, STAT_CONCURRENCY, async (f, i) => {
-      if (f.pad) return undefined;
-      if (f.path.length > 1 && !(await dirExists(dirname(this.path(i))))) return undefined;
-      return this.fileStat(i);
-    });
+    return statFiles(this.layout, (i) => this.path(i));
   }
 
   async fileStat(i: number): Promise<FileStat | undefined> {
     this.assertOpen();
     const f = this.layout.files[i];
     if (!f || f.pad) return undefined;
-    try {
-      const s = await quickIo.stat(this.path(i));
-      return s.isFile() ? { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) } : undefined;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ENOENT') return undefined;
-      throw storageError(e, 'stat', this.path(i));
-    }
+    return statFile(this.path(i));
   }
 
   /**
@@ -436,4 +410,45 @@ function occupied(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * Every file's size and mtime (undefined: missing, or not a regular file), `pathOf(i)` being file
+ * i's absolute path. A bounded number of stats at a time, and a file whose folder is missing is
+ * not stat-ed at all: a 400,000-file torrent checked into an empty folder costs one failed stat
+ * per folder, not 400,000 errors held at once. Needs no FileStorage: a restart checks resume
+ * data against the files with it before the torrent's storage exists.
+ */
+export function statFiles(
+  layout: StorageLayout,
+  pathOf: (i: number) => string,
+): Promise<(FileStat | undefined)[]> {
+  const dirs = new Map<string, Promise<boolean>>();
+  const dirExists = (dir: string): Promise<boolean> => {
+    let known = dirs.get(dir);
+    if (!known) {
+      known = quickIo.stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      dirs.set(dir, known);
+    }
+    return known;
+  };
+  return mapLimit(layout.files, STAT_CONCURRENCY, async (f, i) => {
+    if (f.pad) return undefined;
+    const path = pathOf(i);
+    if (f.path.length > 1 && !(await dirExists(dirname(path)))) return undefined;
+    return statFile(path);
+  });
+}
+
+async function statFile(path: string): Promise<FileStat | undefined> {
+  try {
+    const s = await quickIo.stat(path);
+    return s.isFile() ? { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) } : undefined;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return undefined;
+    throw storageError(e, 'stat', path);
+  }
 }
