@@ -21,7 +21,8 @@ import { assertNotReserved, ensureDirInside, safeJoin } from './paths.js';
 import { checkedComponents, planRename } from './renames.js';
 import { moveAcross } from './move.js';
 import { mapLimit } from '../util/map-limit.js';
-import { BufferCursor, SyncPolicy, writeSpan, type DiskWriteMode } from './span-writer.js';
+import { BufferCursor, writeSpan } from './span-writer.js';
+import { SyncPolicy, type DiskWriteMode } from './sync-policy.js';
 import type { ByteRange, FileStat, ReadIntoOptions, Storage } from './storage.js';
 
 /** Stats in flight at once while every file is looked at. */
@@ -86,7 +87,8 @@ export class FileStorage implements Storage {
     this.layout = layout;
     this.saveRoot = savePath;
     this.components = layout.files.map((f) => f.path);
-    this.reserved = o.reserved ?? [];
+    // A copy: resolved reserved roots are cached per list (paths.ts), so it must not change.
+    this.reserved = [...(o.reserved ?? [])];
     layout.files.forEach((f) => {
       const p = safeJoin(savePath, f.path);
       if (!f.pad) assertNotReserved(p, this.reserved);

@@ -45,8 +45,8 @@ export function assertNotReserved(path: string, reserved: readonly string[]): vo
   if (reserved.length === 0) return;
   const full = resolve(path);
   const folded = full.toLowerCase();
-  for (const root of resolvedReserved(reserved)) {
-    if (underOrAt(root, full) || underOrAt(root.toLowerCase(), folded))
+  for (const [root, rootFolded] of resolvedReserved(reserved)) {
+    if (underOrAt(root, full) || underOrAt(rootFolded, folded))
       throw new NbtError(
         'STORAGE_RESERVED_PATH',
         `storage: refusing ${path}: it is inside the engine's own state (${root})`,
@@ -54,12 +54,22 @@ export function assertNotReserved(path: string, reserved: readonly string[]): vo
   }
 }
 
-const reservedRoots = new WeakMap<readonly string[], string[]>();
+const reservedRoots = new WeakMap<readonly string[], [string, string][]>();
 
-/** The reserved paths resolved, once per list (every file of every torrent is compared). */
-function resolvedReserved(reserved: readonly string[]): string[] {
+/**
+ * The reserved paths resolved and case-folded, once per list (every file of every torrent is
+ * compared): a list is not changed once used (the Client's is fixed; FileStorage keeps a copy).
+ */
+function resolvedReserved(reserved: readonly string[]): [string, string][] {
   let roots = reservedRoots.get(reserved);
-  if (!roots) reservedRoots.set(reserved, (roots = reserved.map((r) => resolve(r))));
+  if (!roots)
+    reservedRoots.set(
+      reserved,
+      (roots = reserved.map((r) => {
+        const root = resolve(r);
+        return [root, root.toLowerCase()];
+      })),
+    );
   return roots;
 }
 

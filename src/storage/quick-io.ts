@@ -51,16 +51,25 @@ export class QuickIo {
   /** A file's bytes; fs errors (ENOENT among them) as thrown, a file over `maxBytes` as `tooLarge`. */
   async readFile(path: string, maxBytes: number, tooLarge: TooLarge = tooLargeDefault): Promise<Buffer> {
     const start = this.now();
-    if (this.policy.sync(start)) {
-      let small: Buffer | undefined;
-      try {
-        small = readSmallSync(path, maxBytes, tooLarge);
-      } finally {
+    let here = this.policy.sync(start);
+    const fd = here ? openSync(path, 'r') : await openAsync(path, 'r');
+    try {
+      // The size from the open descriptor: a stat before the read would cost another call.
+      const { size } = here ? fstatSync(fd) : await fstatAsync(fd);
+      if (size > maxBytes) throw tooLarge(size, maxBytes);
+      if (here && size <= QUICK_READ_BYTES) return readHere(fd, size);
+      if (here) {
+        // A larger file: its open and stat were here, its bytes come from the pool.
         this.policy.keepSync(start, this.now());
+        here = false;
       }
-      if (small) return small;
+      return await readOnPool(fd, size);
+    } finally {
+      if (here) {
+        closeSync(fd);
+        this.policy.keepSync(start, this.now());
+      } else await closeAsync(fd).catch(() => undefined);
     }
-    return readWholeAsync(path, maxBytes, tooLarge);
   }
 
   /** As readFile, but undefined when the file does not exist. */
@@ -90,41 +99,26 @@ export class QuickIo {
 /** One for the process: the reads it makes go to the same disks, whichever session asks. */
 export const quickIo = new QuickIo();
 
-/** The file's bytes when it is at most QUICK_READ_BYTES; undefined when it is larger. */
-function readSmallSync(path: string, maxBytes: number, tooLarge: TooLarge): Buffer | undefined {
-  const fd = openSync(path, 'r');
-  try {
-    const { size } = fstatSync(fd);
-    if (size > maxBytes) throw tooLarge(size, maxBytes);
-    if (size > QUICK_READ_BYTES) return undefined;
-    const buf = Buffer.allocUnsafe(size);
-    let at = 0;
-    while (at < size) {
-      const n = readSync(fd, buf, at, size - at, at);
-      if (n === 0) break; // shrank meanwhile: what is there
-      at += n;
-    }
-    return at === size ? buf : buf.subarray(0, at);
-  } finally {
-    closeSync(fd);
+/** `size` bytes from an open descriptor, here (fewer if the file shrank meanwhile). */
+function readHere(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  while (at < size) {
+    const n = readSync(fd, buf, at, size - at, at);
+    if (n === 0) break;
+    at += n;
   }
+  return at === size ? buf : buf.subarray(0, at);
 }
 
-async function readWholeAsync(path: string, maxBytes: number, tooLarge: TooLarge): Promise<Buffer> {
-  const fd = await openAsync(path, 'r');
-  try {
-    // The size from the open descriptor: a stat before a readFile would cost another job.
-    const { size } = await fstatAsync(fd);
-    if (size > maxBytes) throw tooLarge(size, maxBytes);
-    const buf = Buffer.allocUnsafe(size);
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await readAsync(fd, buf, at, size - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return at === size ? buf : buf.subarray(0, at);
-  } finally {
-    await closeAsync(fd).catch(() => undefined);
+/** The same on the thread pool. */
+async function readOnPool(fd: number, size: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  while (at < size) {
+    const { bytesRead } = await readAsync(fd, buf, at, size - at, at);
+    if (bytesRead === 0) break;
+    at += bytesRead;
   }
+  return at === size ? buf : buf.subarray(0, at);
 }

@@ -14,8 +14,6 @@ import { writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { SyncPolicy } from './sync-policy.js';
 
-export { SyncPolicy, type DiskWriteMode } from './sync-policy.js';
-
 /**
  * Bytes per synchronous write syscall. Linux (6.x, ext4) gives a buffered write a page-cache folio
  * sized to the write; larger folios come from the buddy allocator's high-order blocks, and on a VM

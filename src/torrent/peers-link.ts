@@ -69,9 +69,7 @@ export class TorrentPeers implements PeerObserver<unknown> {
     const { host } = this;
     const s = new PeerSession(peer, formatAddress({ host: peer.host, port: peer.port }), host.clock.now());
     host.peerSessions.set(peer, s);
-    const port = listenPortOf(peer);
-    if (port !== undefined) host.candidates.markBusy({ host: peer.host, port });
-    s.busyPort = port;
+    this.markConnected(peer);
     host.transfers.downloader.peerAdded(s);
     host.superSeed.attached(s);
     // Its events come to peerEvent, after the session's observer when there is one (the pair is
@@ -92,7 +90,8 @@ export class TorrentPeers implements PeerObserver<unknown> {
       case 'drain':
         return host.transfers.uploader.pump(s);
       case 'extended-handshake':
-        this.listenPortKnown(s);
+        // An incoming peer's listen port may be known only now.
+        this.markConnected(peer);
         return host.transfers.downloader.fill(s);
       case 'close':
         return this.detach(s, e.args[0]);
@@ -129,16 +128,10 @@ export class TorrentPeers implements PeerObserver<unknown> {
   }
 
   /**
-   * An incoming peer named its listen port: that address is connected now (not to be dialled).
-   * Only the first one counts, so a peer renaming its port cannot leave entries behind.
-   */
-  private listenPortKnown(s: WireSession): void {
-    if (s.busyPort === undefined) this.markConnected(s.peer);
-  }
-
-  /**
-   * Marks a joined peer's listen address connected (again: a twin that closed released it), and
-   * remembers it for its close. Nothing while the address is unknown.
+   * Marks a joined peer's listen address connected (not to be dialled; again after a twin that
+   * closed released it) and remembers it for its close. Nothing while the address is unknown
+   * (an incoming peer before its extended handshake names a port); once marked, the address
+   * stays the one first marked, so a peer renaming its port cannot leave entries behind.
    */
   markConnected(peer: Peer<unknown>): void {
     const s = this.host.peerSessions.get(peer);

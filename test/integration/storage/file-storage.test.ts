@@ -14,7 +14,8 @@ import {
 } from '../../../src/storage/index.js';
 import { OpenFileBudget } from '../../../src/storage/fd-pool.js';
 import { isNbtError } from '../../../src/util/errors.js';
-import { ASYNC_CHUNK, SYNC_CHUNK, SyncPolicy, writeSpan } from '../../../src/storage/span-writer.js';
+import { ASYNC_CHUNK, SYNC_CHUNK, writeSpan } from '../../../src/storage/span-writer.js';
+import { SyncPolicy } from '../../../src/storage/sync-policy.js';
 import { prng, seededBytes, tempDir } from '../../helpers/tmp.js';
 
 const layout = makeLayout(1000, [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SyncPolicy } from '../../../src/storage/span-writer.js';
+import { SyncPolicy } from '../../../src/storage/sync-policy.js';
 
 test('write policy: auto stays synchronous while spans are quick', () => {
   const p = new SyncPolicy('auto', { slowMs: 8 });
