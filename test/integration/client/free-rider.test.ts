@@ -1,7 +1,10 @@
 /**
  * Tit-for-tat on real sockets (the loopback twin of test/unit/sim/fairness.test.ts): a seed
- * whose upload is the scarce resource and four of our leechers, one of which uploads next to
- * nothing. The free rider must not be served ahead of the leechers that trade: it finishes
+ * whose upload is the scarce resource and seven of our leechers, one of which uploads next to
+ * nothing. As in the simulator, the traders' upload is bounded too and their four unchoke slots
+ * are fewer than their six fellow leechers: with unbounded loopback upload and a slot for every
+ * peer (four leechers, eight slots), whoever is unchoked at all gets everything at once, nobody
+ * is ever choked, and the order of finishing is chance. The free rider must not be served ahead of the leechers that trade: it finishes
  * after their median, and while the traders are still busy it has fetched less than they have.
  * Each client binds its own 127.0.0.x address, so per-host limits stay at their defaults.
  */
@@ -14,7 +17,9 @@ import { tempDir } from '../../helpers/tmp.js';
 import { makeFixture, sameFiles, until } from '../../unit/client/fixtures.js';
 
 const SEED_UPLOAD = 256 * 1024;
+const TRADER_UPLOAD = 512 * 1024;
 const RIDER_UPLOAD = 1024;
+const LEECHERS = 7;
 
 test('free riders get less than reciprocating peers (loopback, real clients)', async (t) => {
   const tmp = await tempDir();
@@ -24,12 +29,14 @@ test('free riders get less than reciprocating peers (loopback, real clients)', a
   });
   const common = { dht: false, trackers: false, lsd: false } as const;
   const seedClient = new Client({ ...common, host: '127.0.0.10', uploadRateLimit: SEED_UPLOAD });
-  const leechClients = [0, 1, 2, 3].map(
-    (i) =>
+  const leechClients = Array.from(
+    { length: LEECHERS },
+    (_, i) =>
       new Client({
         ...common,
         host: `127.0.0.${11 + i}`,
-        ...(i === 0 ? { uploadRateLimit: RIDER_UPLOAD } : {}),
+        limits: { unchokeSlots: 4 },
+        uploadRateLimit: i === 0 ? RIDER_UPLOAD : TRADER_UPLOAD,
       }),
   );
   try {
