@@ -37,8 +37,8 @@ export interface ConnectionLimits {
   /** Of those, from one IP address (default 4 × maxPerHost). */
   maxPendingPerHost?: number;
   /**
-   * Unchoke slots per torrent (default 8, as libtorrent's, plus one optimistic), or 'auto': as many as our upload
-   * rate supports (libtorrent's rate-based choker).
+   * Unchoke slots per torrent (default 8, as libtorrent's, plus one optimistic), or 'auto': as
+   * many as our upload rate supports (libtorrent's rate-based choker).
    */
   unchokeSlots: number | 'auto';
 }
