@@ -110,7 +110,7 @@ export class SessionConnections implements PeerObserver<Torrent> {
   ): Promise<void> | undefined {
     if (!t) return session.gate(n);
     const b = t.bandwidth;
-    return bothGates(b[dir].gate(n), b.honorsSessionLimits ? session.request(n, b.weight) : undefined);
+    return bothGates(b.gate(dir, n), b.honorsSessionLimits ? session.request(n, b.weight) : undefined);
   }
 
   /** The extension names we announce to peers of this torrent (ut_pex not for private ones). */

@@ -42,6 +42,8 @@ const DEFAULTS = {
   maxFiles: 500_000,
   maxPieceLength: 256 << 20,
 };
+/** The piece layers of a torrent without any (never stored: see MetainfoImpl). */
+const NO_LAYERS: Map<string, Buffer> = new Map();
 // Depth 100 as libtorrent's bdecode: a v2 file tree nests one dictionary per directory.
 const DECODE = { allowUnsorted: true, spans: 'top' as const, maxDepth: 100, maxTokens: 3_000_000 };
 // The v1 `files` list stays raw bytes and is decoded an entry at a time (see v1Files): the
@@ -182,7 +184,7 @@ function buildInfo(info: BDict, raw: Buffer, o: typeof DEFAULTS): MetainfoImpl {
     length: total,
     // SHA-1 pieces beside a v2-only file tree are checked (as libtorrent) but mean nothing.
     pieces: infoHashes.v1 ? pieces : Buffer.alloc(0),
-    pieceLayers: new Map(),
+    pieceLayers: NO_LAYERS,
     files,
     multiFile,
     private: priv === 1,
@@ -367,7 +369,8 @@ class MetainfoImpl implements Metainfo {
   lastPieceLength: number;
   length: number;
   pieces: Buffer;
-  pieceLayers: Map<string, Buffer>;
+  /** Made on first use: a v1 torrent never has piece layers (an empty Map is ~0.2 KB). */
+  private layers: Map<string, Buffer> | undefined;
   files: TorrentFile[];
   multiFile: boolean;
   announce: string[][] = [];
@@ -380,9 +383,16 @@ class MetainfoImpl implements Metainfo {
   creationDate?: number;
   encoding?: string;
 
+  get pieceLayers(): Map<string, Buffer> {
+    return (this.layers ??= new Map());
+  }
+  set pieceLayers(layers: Map<string, Buffer>) {
+    this.layers = layers;
+  }
+
   constructor(f: Fields) {
     this.version = f.version;
-    this.pieceLayers = f.pieceLayers;
+    if (f.pieceLayers.size > 0) this.layers = f.pieceLayers;
     this.infoHashes = f.infoHashes;
     this.infoHash = f.infoHash;
     this.infoHashHex = f.infoHash.toString('hex');

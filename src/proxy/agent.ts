@@ -5,10 +5,10 @@
  * DNS query is made.
  */
 import * as http from 'node:http';
-import * as https from 'node:https';
-import { connect as tlsConnect } from 'node:tls';
+import type * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../util/clock.js';
+import { httpsModule, tlsModule } from '../util/lazy-builtins.js';
 import type { ProxyConfig } from './config.js';
 import { openTunnel } from './tunnel.js';
 
@@ -76,31 +76,52 @@ class TunnelHttpAgent extends http.Agent {
   }
 }
 
-class TunnelHttpsAgent extends https.Agent {
-  constructor(
-    private readonly route: HttpRoute & { proxy: ProxyConfig },
-    o: https.AgentOptions,
-  ) {
-    super(o);
-  }
-  override createConnection(options: https.RequestOptions, callback?: Callback): undefined {
-    return tunnelConnection(this.route, options, callback, (socket) => {
-      const host = hostOf(options);
-      return tlsConnect({
-        ...(options as object),
-        socket,
-        ...(options.servername !== undefined || /^[\d.:]+$/.test(host) ? {} : { servername: host }),
+type TunnelHttpsAgentClass = new (
+  route: HttpRoute & { proxy: ProxyConfig },
+  o: https.AgentOptions,
+) => https.Agent;
+let TunnelHttpsAgent: TunnelHttpsAgentClass | undefined;
+
+/** Defined on first use: its base class is node:https's, loaded lazily (util/lazy-builtins.ts). */
+function tunnelHttpsAgent(): TunnelHttpsAgentClass {
+  return (TunnelHttpsAgent ??= class extends httpsModule().Agent {
+    constructor(
+      private readonly route: HttpRoute & { proxy: ProxyConfig },
+      o: https.AgentOptions,
+    ) {
+      super(o);
+    }
+    override createConnection(options: https.RequestOptions, callback?: Callback): undefined {
+      return tunnelConnection(this.route, options, callback, (socket) => {
+        const host = hostOf(options);
+        return tlsModule().connect({
+          ...(options as object),
+          socket,
+          ...(options.servername !== undefined || /^[\d.:]+$/.test(host) ? {} : { servername: host }),
+        });
       });
-    });
-  }
+    }
+  });
 }
 
 /** One agent per scheme for `route`; `o` passes keep-alive and socket limits on. */
 export function httpAgents(route: HttpRoute, o: http.AgentOptions = {}): HttpAgents {
   const opts = { ...o, ...(route.localAddress && !route.proxy ? { localAddress: route.localAddress } : {}) };
+  // The HTTPS agent is made when an https: URL first needs it (node:https loads then).
+  let secure: https.Agent | undefined;
   if (route.proxy) {
     const r = { ...route, proxy: route.proxy };
-    return { http: new TunnelHttpAgent(r, opts), https: new TunnelHttpsAgent(r, opts) };
+    return {
+      http: new TunnelHttpAgent(r, opts),
+      get https() {
+        return (secure ??= new (tunnelHttpsAgent())(r, opts));
+      },
+    };
   }
-  return { http: new http.Agent(opts), https: new https.Agent(opts) };
+  return {
+    http: new http.Agent(opts),
+    get https() {
+      return (secure ??= new (httpsModule().Agent)(opts));
+    },
+  };
 }

@@ -66,9 +66,27 @@ export class OpenFileBudget {
   }
 }
 
+const NO_ENTRIES: ReadonlyMap<string, FilePoolEntry> = new Map();
+
 export class FilePool {
-  private readonly entries = new Map<string, FilePoolEntry>();
+  /**
+   * Open files by path, least recently used first. Made by the first open and dropped when the
+   * last file closes: after a check most storages of a large session hold no file (~0.2 KB).
+   */
+  private byPath: Map<string, FilePoolEntry> | undefined;
   private closed = false;
+
+  private get entries(): ReadonlyMap<string, FilePoolEntry> {
+    return this.byPath ?? NO_ENTRIES;
+  }
+
+  private put(path: string, e: FilePoolEntry): void {
+    (this.byPath ??= new Map()).set(path, e);
+  }
+
+  private remove(path: string): void {
+    if (this.byPath?.delete(path) && this.byPath.size === 0) this.byPath = undefined;
+  }
 
   constructor(
     readonly maxOpen = 64,
@@ -100,18 +118,18 @@ export class FilePool {
         retired: false,
       };
       entry = e;
-      this.entries.set(path, e);
+      this.put(path, e);
       e.opening.then(
         (h) => (e.handle = h),
         () => {
           this.budget?.drop(e);
-          if (this.entries.get(path) === e) this.entries.delete(path);
+          if (this.entries.get(path) === e) this.remove(path);
         },
       );
     } else {
       // Most recently used goes to the end of the Map's order.
-      this.entries.delete(path);
-      this.entries.set(path, entry);
+      this.byPath!.delete(path);
+      this.byPath!.set(path, entry);
     }
     this.budget?.touch(entry, this);
     entry.users++;
@@ -169,7 +187,7 @@ export class FilePool {
   async closeAll(): Promise<void> {
     this.closed = true;
     const all = [...this.entries.values()];
-    this.entries.clear();
+    this.byPath = undefined;
     for (const e of all) this.budget?.drop(e);
     await Promise.all(
       all.map(async (e) => {
@@ -186,7 +204,7 @@ export class FilePool {
   }
 
   private retire(path: string, e: FilePoolEntry): void {
-    this.entries.delete(path);
+    this.remove(path);
     this.budget?.drop(e);
     e.retired = true;
     if (e.users === 0) void e.opening.then((h) => h.close()).catch(() => undefined);

@@ -64,7 +64,10 @@ export class FileStorage implements Storage {
    * Absolute paths of recently used files. Not one per file: at 400,000 files those strings were
    * 32 MB; a path is joined again (~2 µs) when it is needed and not here.
    */
-  private readonly recentPaths = new Map<number, string>();
+  private recentPaths: Map<number, string> | undefined;
+  /** The last path used, before the Map: a single-file torrent never makes one (~0.2 KB). */
+  private lastPathIndex = -1;
+  private lastPath = '';
   /** Each file's path components now (the layout's, or where a rename moved it). */
   private readonly components: (readonly string[])[];
   /** Set while a rename moves files: I/O started meanwhile waits for it. */
@@ -73,9 +76,12 @@ export class FileStorage implements Storage {
   private readonly fsync: boolean;
   /** Whether spans are written synchronously or on the thread pool (see span-writer.ts). */
   private readonly writes: SyncPolicy;
-  private readonly dirChecked = new Set<string>();
-  private readonly dirty = new Set<number>();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Directories found inside the save path: the first one alone, more in the Set. */
+  private firstDirChecked: string | undefined;
+  private dirChecked: Set<string> | undefined;
+  // Made by the first write / the first I/O: an idle seed's storage holds neither (~0.4 KB).
+  private dirty: Set<number> | undefined;
+  private inFlight: Set<Promise<unknown>> | undefined;
   private emptyFilesMade = false;
   private rootReal: string | undefined;
   private readonly reserved: readonly string[];
@@ -131,8 +137,7 @@ export class FileStorage implements Storage {
           throw storageError(e, 'move', safeJoin(this.saveRoot, [top]));
         });
       this.saveRoot = to;
-      this.recentPaths.clear();
-      this.dirChecked.clear();
+      this.forgetPaths();
       this.rootReal = undefined;
     });
   }
@@ -143,13 +148,28 @@ export class FileStorage implements Storage {
   }
 
   private path(i: number): string {
-    let p = this.recentPaths.get(i);
+    if (i === this.lastPathIndex) return this.lastPath;
+    let p = this.recentPaths?.get(i);
     if (p === undefined) {
       p = safeJoin(this.saveRoot, this.components[i]!);
-      if (this.recentPaths.size >= RECENT_PATHS) this.recentPaths.clear();
-      this.recentPaths.set(i, p);
+      if (this.lastPathIndex >= 0) {
+        const m = (this.recentPaths ??= new Map());
+        if (m.size >= RECENT_PATHS) m.clear();
+        m.set(this.lastPathIndex, this.lastPath);
+      }
     }
+    this.lastPathIndex = i;
+    this.lastPath = p;
     return p;
+  }
+
+  /** After a move or rename: every path and checked directory is found again. */
+  private forgetPaths(): void {
+    this.recentPaths = undefined;
+    this.lastPathIndex = -1;
+    this.lastPath = '';
+    this.firstDirChecked = undefined;
+    this.dirChecked = undefined;
   }
 
   async read(piece: number, offset: number, length: number): Promise<Buffer> {
@@ -206,8 +226,7 @@ export class FileStorage implements Storage {
         });
       }
       for (const [i, p] of plan) this.components[i] = p;
-      this.recentPaths.clear();
-      this.dirChecked.clear();
+      this.forgetPaths();
     });
   }
 
@@ -217,7 +236,7 @@ export class FileStorage implements Storage {
     let open!: () => void;
     this.barrier = new Promise<void>((r) => (open = r));
     try {
-      await Promise.allSettled([...this.inFlight]);
+      await this.settled();
       await this.syncDirty();
       await op();
     } finally {
@@ -246,7 +265,7 @@ export class FileStorage implements Storage {
    */
   async flush(): Promise<void> {
     this.assertOpen();
-    await Promise.allSettled([...this.inFlight]);
+    await this.settled();
     await this.syncDirty();
     const stale = await this.pool.stale();
     if (stale.length > 0)
@@ -259,7 +278,7 @@ export class FileStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.settled();
     try {
       await this.syncDirty();
     } finally {
@@ -324,7 +343,7 @@ export class FileStorage implements Storage {
     try {
       await this.checkDir(path);
       const lease = await this.pool.acquire(path, true);
-      this.dirty.add(fileIndex);
+      (this.dirty ??= new Set()).add(fileIndex);
       try {
         await writeSpan(lease.handle, vec, position, this.writes);
       } finally {
@@ -342,7 +361,7 @@ export class FileStorage implements Storage {
    */
   private async checkDir(path: string, create = true): Promise<void> {
     const dir = dirname(path);
-    if (this.dirChecked.has(dir)) return;
+    if (dir === this.firstDirChecked || this.dirChecked?.has(dir)) return;
     // The save path itself is the user's choice: made as a whole, symlinks and all.
     if (create && this.rootReal === undefined) await mkdir(this.savePath, { recursive: true });
     this.rootReal ??= await realpath(this.savePath);
@@ -352,7 +371,8 @@ export class FileStorage implements Storage {
       this.reservedReal ??= await Promise.all(this.reserved.map((r) => realpath(r).catch(() => resolve(r))));
       assertNotReserved(await realpath(dir), this.reservedReal);
     }
-    this.dirChecked.add(dir);
+    if (this.firstDirChecked === undefined) this.firstDirChecked = dir;
+    else (this.dirChecked ??= new Set()).add(dir);
   }
 
   /** Zero-length files have no bytes to write, so they are created with the first write. */
@@ -371,9 +391,9 @@ export class FileStorage implements Storage {
   }
 
   private async syncDirty(): Promise<void> {
-    if (!this.fsync) return this.dirty.clear();
-    const files = [...this.dirty];
-    this.dirty.clear();
+    const files = this.dirty ? [...this.dirty] : [];
+    this.dirty = undefined;
+    if (!this.fsync) return;
     for (const i of files) {
       const path = this.path(i);
       try {
@@ -384,7 +404,7 @@ export class FileStorage implements Storage {
           lease.release();
         }
       } catch (e) {
-        this.dirty.add(i);
+        (this.dirty ??= new Set()).add(i);
         throw storageError(e, 'sync', path);
       }
     }
@@ -395,10 +415,18 @@ export class FileStorage implements Storage {
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
-    this.inFlight.add(p);
-    const done = (): void => void this.inFlight.delete(p);
+    const inFlight = (this.inFlight ??= new Set());
+    inFlight.add(p);
+    const done = (): void => {
+      if (inFlight.delete(p) && inFlight.size === 0 && this.inFlight === inFlight) this.inFlight = undefined;
+    };
     p.then(done, done);
     return p;
+  }
+
+  /** Waits for the reads and writes in flight, failed or not. */
+  private async settled(): Promise<void> {
+    if (this.inFlight && this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   private assertOpen(): void {

@@ -8,8 +8,9 @@
  * path can reach outside a torrent. `listen()` binds to 127.0.0.1 unless given a host.
  */
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream';
-import rangeParser from 'range-parser';
+import type RangeParser from 'range-parser';
 import type { Torrent } from '../torrent/torrent.js';
 import type { TorrentFileEntry } from './torrent-file.js';
 import { contentType } from './mime.js';
@@ -26,6 +27,16 @@ export interface StreamServerOptions {
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
+
+let parseRange: typeof RangeParser | undefined;
+/**
+ * range-parser, required on the first range request: importing a CommonJS package from an ES
+ * module starts Node's CommonJS export scanner, ~1.2 MB in every process (0.4 MB required).
+ */
+function rangeParser(...args: Parameters<typeof RangeParser>): ReturnType<typeof RangeParser> {
+  parseRange ??= createRequire(import.meta.url)('range-parser') as typeof RangeParser;
+  return parseRange(...args);
+}
 
 export class StreamServer extends Server {
   private open = 0;

@@ -40,6 +40,8 @@ import { WebSeedSet } from './web-seeds.js';
 /** A connected wire peer's session (web seeds have sessions of their own kind). */
 export type WireSession = PeerSession<Peer<unknown>>;
 
+const NO_SESSIONS: ReadonlyMap<PeerLink, WireSession> = new Map();
+
 export class TorrentCore {
   /** The public Torrent: links emit its events. */
   readonly events: TypedEmitter<TorrentEvents>;
@@ -62,12 +64,33 @@ export class TorrentCore {
   sequential: boolean;
   /** The last error (state 'error'). */
   error: Error | undefined;
-  /** Keyed by link, so the download machinery finds a session from the PeerLink it holds. */
-  readonly peerSessions = new Map<PeerLink, WireSession>();
+  private sessions: Map<PeerLink, WireSession> | undefined;
+  /**
+   * Keyed by link, so the download machinery finds a session from the PeerLink it holds. Made
+   * by the first peer and dropped with the last: an idle torrent holds no Map (~0.2 KB).
+   */
+  get peerSessions(): ReadonlyMap<PeerLink, WireSession> {
+    return this.sessions ?? NO_SESSIONS;
+  }
+  addPeerSession(peer: PeerLink, s: WireSession): void {
+    (this.sessions ??= new Map()).set(peer, s);
+  }
+  /** False when `peer` had no session. */
+  removePeerSession(peer: PeerLink): boolean {
+    const removed = this.sessions?.delete(peer) ?? false;
+    if (removed && this.sessions!.size === 0) this.sessions = undefined;
+    return removed;
+  }
   /** Addresses to dial. */
   readonly candidates = new CandidateList();
-  /** Hosts banned for corrupt data. */
-  readonly banned = new Set<string>();
+  private bannedHosts: Set<string> | undefined;
+  /** Hosts banned for corrupt data (made on first use: most torrents never ban anyone). */
+  get banned(): Set<string> {
+    return (this.bannedHosts ??= new Set());
+  }
+  isBanned(host: string): boolean {
+    return this.bannedHosts?.has(host) ?? false;
+  }
   readonly tuning: DownloaderTuning;
   /** Stream readers' time-critical windows, served first by the picker. */
   readonly deadlines: PieceDeadlines;
@@ -112,7 +135,13 @@ export class TorrentCore {
     this.paused = init.paused ?? false;
     this.sequential = init.sequential ?? false;
     this.awaitingMetadata = init.awaitingMetadata ?? false;
-    this.tuning = { ...defaultDownloaderTuning, ...init.tuning };
+    // A complete tuning is kept as given (the session shares one among its torrents).
+    const t = init.tuning;
+    this.tuning =
+      t &&
+      (Object.keys(defaultDownloaderTuning) as (keyof DownloaderTuning)[]).every((k) => t[k] !== undefined)
+        ? (t as DownloaderTuning)
+        : { ...defaultDownloaderTuning, ...t };
     this.deadlines = new PieceDeadlines(this.clock, this);
     this.downMeter = new RateMeter(this.clock);
     // Links only keep `this` here: none reads a sibling before all are made.

@@ -33,10 +33,12 @@ export class DiskWatch {
     });
   }
   private baseline: (FileStat | undefined)[] = [];
-  private readonly statAt: Float64Array;
+  // Plain arrays, not typed ones: a typed array costs ~0.4 KB before its first element (its
+  // ArrayBuffer and backing store), and most torrents have one file.
+  private readonly statAt: number[];
   /** Writes of ours in flight per file, and files written since their last stat. */
-  private readonly writing: Uint32Array;
-  private readonly ours: Uint8Array;
+  private readonly writing: number[];
+  private readonly ours: number[];
   /** Set by a re-baseline: stats that were in flight then are ignored. */
   private generation = 0;
 
@@ -48,9 +50,9 @@ export class DiskWatch {
     private readonly intervalMs = DISK_WATCH_INTERVAL_MS,
   ) {
     const n = layout.files.length;
-    this.statAt = new Float64Array(n).fill(-Infinity);
-    this.writing = new Uint32Array(n);
-    this.ours = new Uint8Array(n);
+    this.statAt = new Array<number>(n).fill(-Infinity);
+    this.writing = new Array<number>(n).fill(0);
+    this.ours = new Array<number>(n).fill(0);
   }
 
   /**

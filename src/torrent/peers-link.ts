@@ -20,7 +20,10 @@ export type PeersHost = Pick<
   | 'clock'
   | 'candidates'
   | 'banned'
+  | 'isBanned'
   | 'peerSessions'
+  | 'addPeerSession'
+  | 'removePeerSession'
   | 'transfers'
   | 'choking'
   | 'superSeed'
@@ -68,7 +71,7 @@ export class TorrentPeers implements PeerObserver<unknown> {
   attach(peer: Peer<unknown>): void {
     const { host } = this;
     const s = new PeerSession(peer, formatAddress({ host: peer.host, port: peer.port }), host.clock.now());
-    host.peerSessions.set(peer, s);
+    host.addPeerSession(peer, s);
     this.markConnected(peer);
     host.transfers.downloader.peerAdded(s);
     host.superSeed.attached(s);
@@ -113,7 +116,7 @@ export class TorrentPeers implements PeerObserver<unknown> {
 
   private detach(s: WireSession, info: DisconnectInfo): void {
     const { host } = this;
-    if (!host.peerSessions.delete(s.peer)) return;
+    if (!host.removePeerSession(s.peer)) return;
     this.uploadedByGone += s.peer.uploaded;
     if (host.peerSessions.size === 0 && host.seeds.size === 0) host.choking.pauseTick();
     host.choking.peerGone(s.peer);
@@ -121,7 +124,7 @@ export class TorrentPeers implements PeerObserver<unknown> {
     host.hashes.peerGone(s);
     host.superSeed.detached(s);
     s.uploadQueue = NO_BLOCKS;
-    const mayRetry = !host.removed && !host.banned.has(s.peer.host);
+    const mayRetry = !host.removed && !host.isBanned(s.peer.host);
     releaseAddress(host.candidates, s.peer, s.busyPort, info, () => host.clock.now(), mayRetry);
     host.events.emit('peer-disconnect', s.peer, info);
     if (!host.complete) host.connectSoon();
@@ -172,7 +175,7 @@ export class TorrentPeers implements PeerObserver<unknown> {
   /** Sent corrupt data: banned, its address dropped, its connections (wire and web seed) closed. */
   ban(address: string): void {
     const { host } = this;
-    if (!host.banned.has(address)) {
+    if (!host.isBanned(address)) {
       host.banned.add(address);
       host.candidates.removeHost(address);
       host.events.emit('banned', address);

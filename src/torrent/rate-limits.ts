@@ -22,20 +22,33 @@ export interface TorrentRateLimits {
 const WEIGHT: Record<BandwidthPriority, number> = { low: 0.5, normal: 1, high: 2 };
 
 export class TorrentBandwidth {
-  readonly download: BandwidthLimiter;
-  readonly upload: BandwidthLimiter;
+  // Made when a limit is first set: a torrent without limits of its own (most of a large
+  // session's) holds no limiter, ~0.25 KB each.
+  private dl: BandwidthLimiter | undefined;
+  private ul: BandwidthLimiter | undefined;
   private priorityValue: BandwidthPriority = 'normal';
   private honors = true;
 
-  constructor(clock: Clock) {
-    this.download = new BandwidthLimiter(clock, 0);
-    this.upload = new BandwidthLimiter(clock, 0);
+  constructor(private readonly clock: Clock) {}
+
+  get download(): BandwidthLimiter {
+    return (this.dl ??= new BandwidthLimiter(this.clock, 0));
+  }
+
+  get upload(): BandwidthLimiter {
+    return (this.ul ??= new BandwidthLimiter(this.clock, 0));
+  }
+
+  /** The torrent's own gate for `bytes` in direction `dir` (undefined: no wait). */
+  gate(dir: 'download' | 'upload', bytes: number): Promise<void> | undefined {
+    const l = dir === 'download' ? this.dl : this.ul;
+    return l ? l.gate(bytes) : undefined;
   }
 
   get limits(): TorrentRateLimits {
     return {
-      download: this.download.rate,
-      upload: this.upload.rate,
+      download: this.dl?.rate ?? 0,
+      upload: this.ul?.rate ?? 0,
       priority: this.priorityValue,
       honorsSessionLimits: this.honors,
     };
@@ -64,14 +77,16 @@ export class TorrentBandwidth {
         'TORRENT_BAD_LIMIT',
         `bandwidth priority: ${String(limits.priority)} (low, normal or high)`,
       );
-    if (limits.download !== undefined) this.download.setRate(limits.download);
-    if (limits.upload !== undefined) this.upload.setRate(limits.upload);
+    // Unlimited needs no limiter: one is made for the first real limit.
+    if (limits.download !== undefined && (limits.download > 0 || this.dl))
+      this.download.setRate(limits.download);
+    if (limits.upload !== undefined && (limits.upload > 0 || this.ul)) this.upload.setRate(limits.upload);
     if (limits.priority !== undefined) this.priorityValue = limits.priority;
     if (limits.honorsSessionLimits !== undefined) this.honors = limits.honorsSessionLimits;
   }
 
   close(): void {
-    this.download.close();
-    this.upload.close();
+    this.dl?.close();
+    this.ul?.close();
   }
 }

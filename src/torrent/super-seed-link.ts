@@ -12,16 +12,21 @@ import type { TorrentCore, WireSession } from './core.js';
 
 export type SuperSeedHost = Pick<TorrentCore, 'state' | 'have' | 'peerSessions'>;
 
+const NO_OPTIONS: SuperSeedOptions = Object.freeze({});
+
 export class SuperSeedLink {
   /** The user asked for the mode (it applies while seeding). */
   private wanted = false;
   private seeder: SuperSeeder<WireSession> | undefined;
-  /** Peers that joined before the mode began: they saw our bitfield, nothing is hidden from them. */
-  private exempt = new WeakSet<WireSession>();
+  /**
+   * Peers that joined before the mode began: they saw our bitfield, nothing is hidden from them.
+   * Made when the mode begins (most torrents never super-seed).
+   */
+  private exempt: WeakSet<WireSession> | undefined;
 
   constructor(
     private readonly host: SuperSeedHost,
-    private readonly options: SuperSeedOptions = {},
+    private readonly options: SuperSeedOptions = NO_OPTIONS,
   ) {}
 
   /** The mode is on (asked for, and not turned off because the torrent is not a seed). */
@@ -73,7 +78,7 @@ export class SuperSeedLink {
   /** Feeds the peer's bitfield, have-all and HAVEs (after the Peer applied them). */
   onMessage(s: WireSession, m: Message): void {
     const seeder = this.seeder;
-    if (!seeder || this.exempt.has(s)) return;
+    if (!seeder || this.exempt?.has(s)) return;
     if (m.type === 'have') this.send(seeder.peerHas(s, [m.index]));
     else if (m.type === 'bitfield' || m.type === 'haveAll')
       this.send(seeder.peerHas(s, s.peer.bitfield.indices(), true));
@@ -81,7 +86,7 @@ export class SuperSeedLink {
 
   /** The peer may be served this piece (we have it, and, super-seeding, we announced it). */
   mayServe(s: WireSession, piece: number): boolean {
-    return !this.seeder || this.exempt.has(s) || this.seeder.mayServe(s, piece);
+    return !this.seeder || this.exempt?.has(s) || this.seeder.mayServe(s, piece);
   }
 
   private begin(): void {
@@ -93,11 +98,13 @@ export class SuperSeedLink {
   /** Leaves the mode; connected peers learn every piece we hold (`reveal`) when they still can. */
   private end(reveal: boolean): void {
     const seeder = this.seeder!;
+    const exempt = this.exempt;
     this.seeder = undefined;
+    this.exempt = undefined;
     if (!reveal) return;
     const have = this.host.have;
     for (const s of this.host.peerSessions.values()) {
-      if (this.exempt.has(s)) continue;
+      if (exempt?.has(s)) continue;
       const told = seeder.revealed(s);
       for (const p of have.indices()) if (!told.has(p) && !s.peer.bitfield.has(p)) s.peer.have(p);
     }

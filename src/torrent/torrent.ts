@@ -373,7 +373,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   isBanned(host: string): boolean {
-    return this.banned.has(host);
+    return this.core.isBanned(host);
   }
 
   /** Adds a peer address from the user. */
@@ -396,7 +396,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     // BEP 27: a private torrent takes peers only from its trackers, the user and resume data.
     if (this.metainfo.private && (source.kind === 'dht' || source.kind === 'pex' || source.kind === 'lsd'))
       return;
-    const added = this.candidates.add(addrs, source, (h) => this.banned.has(h));
+    const added = this.candidates.add(addrs, source, (h) => this.core.isBanned(h));
     if (added.length === 0) return;
     this.emit('peers', added, source);
     this.core.connectSoon();

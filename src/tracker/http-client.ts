@@ -9,10 +9,11 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
+import { httpsModule } from '../util/lazy-builtins.js';
 import {
   buildAnnounceUrl,
   buildScrapeUrl,
@@ -120,7 +121,11 @@ export class HttpTrackerClient implements TrackerTransport {
           return finish(new NbtError('TRACKER_BAD_URL', `bad tracker URL: ${target}`));
         }
         const request =
-          parsed.protocol === 'http:' ? httpRequest : parsed.protocol === 'https:' ? httpsRequest : undefined;
+          parsed.protocol === 'http:'
+            ? httpRequest
+            : parsed.protocol === 'https:'
+              ? httpsModule().request
+              : undefined;
         if (!request)
           return finish(new NbtError('TRACKER_BAD_URL', `unsupported tracker URL scheme ${parsed.protocol}`));
         const literal = parsed.hostname.replace(/^\[(.*)\]$/, '$1');

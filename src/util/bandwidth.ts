@@ -10,14 +10,15 @@ import { FairLimiter, TokenBucket } from './token-bucket.js';
 export type RateGate = (bytes: number) => Promise<void> | undefined;
 
 export class BandwidthLimiter {
-  private readonly limiter: FairLimiter;
   readonly bucket: TokenBucket;
+  // Made by the first request that waits: most torrents never get a limit of their own.
+  private limiter: FairLimiter | undefined;
 
-  constructor(clock: Clock, rate: number) {
+  constructor(
+    private readonly clock: Clock,
+    rate: number,
+  ) {
     this.bucket = new TokenBucket(clock, rate);
-    // 8 KiB turns: a 16 KiB block takes two at weight 1, one at weight 2 and four at ½, so
-    // priorities split a limited rate 1 : 2 : 4 even though each peer waits for one block at a time.
-    this.limiter = new FairLimiter(clock, this.bucket, 8192);
   }
 
   get rate(): number {
@@ -45,9 +46,12 @@ export class BandwidthLimiter {
   /** As `gate`, with turns `weight` times the fair share (bandwidth priority). */
   request(bytes: number, weight: number): Promise<void> | undefined {
     if (this.bucket.unlimited || bytes <= 0) return undefined;
+    // 8 KiB turns: a 16 KiB block takes two at weight 1, one at weight 2 and four at ½, so
+    // priorities split a limited rate 1 : 2 : 4 even though each peer waits for one block at a time.
+    const limiter = (this.limiter ??= new FairLimiter(this.clock, this.bucket, 8192));
     return new Promise<void>((resolve) => {
       let left = bytes;
-      this.limiter.request(
+      limiter.request(
         bytes,
         (n) => {
           left -= n;
@@ -59,7 +63,7 @@ export class BandwidthLimiter {
   }
 
   close(): void {
-    this.limiter.clear();
+    this.limiter?.clear();
   }
 }
 

@@ -27,13 +27,21 @@ export function warnListenerError(error: Error, event: string): void {
   process.emitWarning(error.message, { type: 'ListenerError', code: event, detail: error.stack ?? '' });
 }
 
+const NO_LISTENERS: readonly never[] = [];
+
 export class TypedEmitter<E extends EventMap<E>> {
-  private readonly emitter = new EventEmitter();
+  // Made for the first listener: a torrent nobody listens to (most of a large session's) would
+  // hold an EventEmitter and its listener table, ~0.35 KB, for nothing.
+  private inner: EventEmitter | undefined;
   private listenerErrorHandler: ListenerErrorHandler | undefined;
 
-  constructor() {
-    // Many torrents and tools may listen to one client; the default warning at 10 is noise.
-    this.emitter.setMaxListeners(0);
+  private get emitter(): EventEmitter {
+    if (!this.inner) {
+      this.inner = new EventEmitter();
+      // Many torrents and tools may listen to one client; the default warning at 10 is noise.
+      this.inner.setMaxListeners(0);
+    }
+    return this.inner;
   }
 
   on<K extends keyof E & string>(event: K, listener: (...args: Args<E, K>) => void): this {
@@ -57,7 +65,7 @@ export class TypedEmitter<E extends EventMap<E>> {
   }
 
   listenerCount<K extends keyof E & string>(event: K): number {
-    return this.emitter.listenerCount(event);
+    return this.inner?.listenerCount(event) ?? 0;
   }
 
   /**
@@ -73,7 +81,7 @@ export class TypedEmitter<E extends EventMap<E>> {
    * skip the other listeners: every listener runs, and each failure is reported afterwards.
    */
   emit<K extends keyof E & string>(event: K, ...args: Args<E, K>): boolean {
-    const listeners = this.emitter.listeners(event) as ((...a: Args<E, K>) => void)[];
+    const listeners = (this.inner?.listeners(event) ?? NO_LISTENERS) as ((...a: Args<E, K>) => void)[];
     let failures: Error[] | undefined;
     try {
       this.observe(event, args);
@@ -116,6 +124,6 @@ export class TypedEmitter<E extends EventMap<E>> {
   }
 
   removeAllListeners(): void {
-    this.emitter.removeAllListeners();
+    this.inner?.removeAllListeners();
   }
 }

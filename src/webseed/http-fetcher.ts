@@ -5,12 +5,13 @@
  * timeout on the injected Clock. What a response means is decided by ./response.ts.
  */
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
+import { httpsModule } from '../util/lazy-builtins.js';
 import { judgeHttpSeedResponse, judgeResponse, parseHttpSeedWait, redirectTarget } from './response.js';
 
 export interface HttpRangeFetcherOptions {
@@ -69,7 +70,9 @@ const DRAIN_LIMIT = 64 * 1024;
 
 export class HttpRangeFetcher {
   private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  /** Made for the first https: URL (node:https loads then). */
+  private secureAgent: https.Agent | undefined;
+  private readonly sockets: number;
   private readonly maxRedirects: number;
   private readonly stallMs: number;
   private readonly maxSkip: number;
@@ -79,8 +82,7 @@ export class HttpRangeFetcher {
     const sockets = o.maxSockets ?? 8;
     this.httpAgent =
       o.agents?.http ?? new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
-    this.httpsAgent =
-      o.agents?.https ?? new https.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+    this.sockets = sockets;
     this.maxRedirects = o.maxRedirects ?? 5;
     this.stallMs = o.stallTimeoutMs ?? 30_000;
     this.maxSkip = o.maxSkip ?? 4 * 1024 * 1024;
@@ -90,7 +92,13 @@ export class HttpRangeFetcher {
   /** Closes idle keep-alive connections and refuses nothing else: transfers in progress end on their own. */
   close(): void {
     this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.secureAgent?.destroy();
+  }
+
+  private get httpsAgent(): https.Agent {
+    return (this.secureAgent ??=
+      this.o.agents?.https ??
+      new (httpsModule().Agent)({ keepAlive: true, maxSockets: this.sockets, maxFreeSockets: this.sockets }));
   }
 
   fetch(req: RangeFetch): FetchHandle {
@@ -164,7 +172,7 @@ export class HttpRangeFetcher {
         },
         lookup: this.lookup,
       };
-      const r = (secure ? https : http).request(parsed, options);
+      const r = (secure ? httpsModule() : http).request(parsed, options);
       current = r;
       r.on('error', (e: Error & { code?: string }) => {
         if (e.code === 'WEBSEED_IP_FILTERED')
