@@ -11,8 +11,9 @@ import type { PieceHasher } from './verification.js';
 import type { BlockEvidence } from './blame.js';
 
 /**
- * Reusable piece buffers; over SharedArrayBuffer when hash workers may read them in place
- * (copying into shared memory is slower, so only then).
+ * Reusable piece buffers, each over its own ArrayBuffer, so one can be lent to a hash worker
+ * whole (moved, not copied). `shared`: over SharedArrayBuffer instead; blocks copy into shared
+ * memory ~10× slower (V8 copies it with relaxed atomics), so downloads lend instead.
  */
 export class PieceBufferPool {
   private readonly free: Buffer[] = [];
@@ -39,7 +40,9 @@ export class PieceBufferPool {
 
 export class PieceAssembly {
   /** The piece's bytes (valid where blocks arrived). */
-  readonly data: Buffer;
+  data: Buffer;
+  /** Bytes of the pool buffer the piece holds (the same while the buffer is lent out). */
+  readonly capacity: number;
   /** Who sent each block (the peer's host), for BlameLedger. */
   readonly senders: (string | undefined)[];
   private readonly hasher: PieceHasher | undefined;
@@ -53,11 +56,12 @@ export class PieceAssembly {
     readonly size: number,
     readonly blockSize: number,
     /** At least `size` bytes; returned to the pool by the owner when done. */
-    readonly buffer: Buffer,
+    public buffer: Buffer,
     /** Hashes on the main thread as blocks become contiguous (else the caller hashes `data`). */
     hasher: PieceHasher | undefined,
   ) {
     const n = Math.ceil(size / blockSize);
+    this.capacity = buffer.length;
     this.data = buffer.subarray(0, size);
     this.got = new Uint8Array(n);
     this.senders = new Array<string | undefined>(n);
@@ -75,6 +79,12 @@ export class PieceAssembly {
   /** Hashed here as blocks arrive (else the owner hashes `data` when complete). */
   get incremental(): boolean {
     return this.hasher !== undefined;
+  }
+
+  /** The buffer is back from a hash worker it was lent to (the old one is detached). */
+  returned(buffer: Buffer): void {
+    this.buffer = buffer;
+    this.data = buffer.subarray(0, this.size);
   }
 
   /** Bytes of piece data received so far. */

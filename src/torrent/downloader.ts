@@ -11,7 +11,7 @@ import { PiecePicker, type BlockRef } from './picker.js';
 import { PieceAssembly, PieceBufferPool } from './assembly.js';
 import { BlameLedger } from './blame.js';
 import { SoloRounds } from './solo-rounds.js';
-import { HashPlacement, digestInPool } from './hash-placement.js';
+import { HashPlacement, digestLentInPool } from './hash-placement.js';
 import type { PeerSession } from './session.js';
 import type { PeerLink } from './peer-link.js';
 import { defaultDownloaderTuning, type DownloaderHost, type DownloaderTuning } from './downloader-host.js';
@@ -115,8 +115,8 @@ export class Downloader {
     // so steady state allocates nothing; bounded by the buffered-bytes cap.
     const spanned = Math.ceil((tuning.maxPipeline * this.blockSize) / m.pieceLength) + 8;
     const cap = Math.max(4, Math.floor(tuning.maxBufferedBytes / m.pieceLength));
-    const shared = this.hashing.poolEligible && tuning.offloadAboveUtilization < 1;
-    this.buffers = new PieceBufferPool(m.pieceLength, Math.min(cap, Math.max(16, spanned)), shared);
+    // Plain buffers even when the pool may hash: they are lent to it (see hashInPool).
+    this.buffers = new PieceBufferPool(m.pieceLength, Math.min(cap, Math.max(16, spanned)), false);
   }
 
   /** Pieces being assembled with their received blocks (for resume data). */
@@ -260,7 +260,7 @@ export class Downloader {
       const hasher = this.hashing.offload ? undefined : this.host.verification.hasher(index);
       a = new PieceAssembly(index, size, this.blockSize, this.buffers.take(), hasher);
       this.m.assemblies.set(index, a);
-      this.bufferedBytes += a.buffer.length;
+      this.bufferedBytes += a.capacity;
     }
     a.add(begin, block, s.peer.host);
     if (a.complete) {
@@ -271,15 +271,29 @@ export class Downloader {
     this.fill(s);
   }
 
+  /**
+   * The piece's buffer goes to a hash worker and comes back with the digest (moved both ways:
+   * sharing it instead made every block's copy in ~10× slower).
+   */
   private async hashInPool(a: PieceAssembly): Promise<void> {
     const gen = this.generation;
-    const digest = await digestInPool(this.host.verification, this.host.hashPool, a.piece, a.data);
-    if (gen !== this.generation) return;
-    this.finishPiece(a, digest);
+    const r = await digestLentInPool(this.host.verification, this.host.hashPool, a.piece, a.buffer, a.size);
+    if (!r) {
+      // Lost with a worker that died holding it: nobody's fault, the piece is fetched again.
+      this.bufferedBytes -= a.capacity;
+      if (gen !== this.generation) return;
+      this.picker.pieceFailed(a.piece);
+      this.fillAll();
+      return;
+    }
+    a.returned(r.buffer);
+    // Reset meanwhile (stop, recheck): the piece is forgotten, its buffer kept for reuse.
+    if (gen !== this.generation) return this.release(a);
+    this.finishPiece(a, r.digest);
   }
 
   private release(a: PieceAssembly): void {
-    this.bufferedBytes -= a.buffer.length;
+    this.bufferedBytes -= a.capacity;
     this.buffers.give(a.buffer);
   }
 
@@ -506,7 +520,7 @@ export class Downloader {
       const a = new PieceAssembly(u.piece, size, this.blockSize, this.buffers.take(), hasher);
       await readUnfinished(a, u.blocks, storage);
       this.m.assemblies.set(u.piece, a);
-      this.bufferedBytes += a.buffer.length;
+      this.bufferedBytes += a.capacity;
       this.picker.restorePartial(u.piece, u.blocks);
       restored += u.blocks.count;
     }

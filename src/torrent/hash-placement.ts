@@ -5,7 +5,7 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { HashPool } from '../hash/pool.js';
-import type { PieceVerification } from './verification.js';
+import type { LentDigest, PieceVerification } from './verification.js';
 
 export class HashPlacement {
   /** Pieces are big enough for the pool. */
@@ -46,5 +46,27 @@ export async function digestInPool(
     const h = verification.hasher(piece);
     h.update(data);
     return h.digest();
+  }
+}
+
+/**
+ * A whole piece's digest from the pool on its lent buffer (no copy either way), or here when the
+ * pool refused it before taking it. Undefined when the buffer was lost with a worker that died
+ * holding it: the piece's bytes are gone and it must be fetched again.
+ */
+export async function digestLentInPool(
+  verification: PieceVerification,
+  pool: HashPool,
+  piece: number,
+  buffer: Buffer,
+  size: number,
+): Promise<LentDigest | undefined> {
+  try {
+    return await verification.poolDigestLent(pool, piece, buffer, size);
+  } catch {
+    if (buffer.byteLength === 0) return undefined;
+    const h = verification.hasher(piece);
+    h.update(buffer.subarray(0, size));
+    return { digest: h.digest(), buffer };
   }
 }

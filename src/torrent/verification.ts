@@ -24,6 +24,12 @@ export interface PieceVerification {
   hasher(piece: number): PieceHasher;
   /** The digest of a whole piece computed off the main thread. */
   poolDigest(pool: HashPool, piece: number, data: Buffer): Promise<Buffer>;
+  /**
+   * As poolDigest, on the first `size` bytes of a lent buffer (spanning its whole ArrayBuffer):
+   * moved to a worker, no copy, and handed back with the digest (`buffer`; the one passed in is
+   * detached from the call on).
+   */
+  poolDigestLent(pool: HashPool, piece: number, buffer: Buffer, size: number): Promise<LentDigest>;
   /** The piece's digest is the expected one. */
   matches(piece: number, digest: Buffer): boolean;
   /**
@@ -31,6 +37,12 @@ export interface PieceVerification {
    * and v2 hashes describe different data (nobody's piece is to blame).
    */
   inconsistent?(piece: number, digest: Buffer): boolean;
+}
+
+/** A digest computed on a lent buffer, and the buffer back. */
+export interface LentDigest {
+  digest: Buffer;
+  buffer: Buffer;
 }
 
 /** A v2 piece's tree: bytes of file data it covers and its width in leaves (src/hash MerklePiece). */
@@ -50,6 +62,10 @@ export function sha1Pieces(pieceHash: (piece: number) => Buffer): PieceVerificat
     kind: 'sha1',
     hasher: () => createHash('sha1'),
     poolDigest: (pool, _piece, data) => pool.hashPieces(data, data.length),
+    poolDigestLent: async (pool, _piece, buffer, size) => {
+      const r = await pool.hashLent(buffer, size, size);
+      return { digest: r.digests, buffer: r.data };
+    },
     matches: (piece, digest) => digest.equals(pieceHash(piece)),
   };
 }
@@ -101,6 +117,10 @@ export function merklePieces(
     hasher,
     shape,
     poolDigest: (pool, piece, data) => pool.hashMerkle(data, [{ at: 0, size: data.length, ...shape(piece) }]),
+    poolDigestLent: async (pool, piece, buffer, size) => {
+      const r = await pool.hashMerkleLent(buffer, [{ at: 0, size, ...shape(piece) }]);
+      return { digest: r.digests, buffer: r.data };
+    },
     matches: (piece, digest) => target(piece).expected?.equals(digest) ?? false,
   };
 }
@@ -147,6 +167,11 @@ export function hybridPieces(m: Metainfo): MerkleVerification {
         pool.hashMerkle(data, pieces),
       ]);
       return Buffer.concat([sha1, root]);
+    },
+    // One worker computes both: a lent buffer is in one thread at a time.
+    poolDigestLent: async (pool, piece, buffer, size) => {
+      const r = await pool.hashMerkleLent(buffer, [{ at: 0, size, ...v2.shape(piece) }], true);
+      return { digest: r.digests, buffer: r.data };
     },
     matches: (piece, d) => halves(piece, d).every(Boolean),
     inconsistent: (piece, d) => {
