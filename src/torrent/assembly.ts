@@ -12,8 +12,8 @@ import type { BlockEvidence } from './blame.js';
 
 /**
  * Reusable piece buffers, each over its own ArrayBuffer, so one can be lent to a hash worker
- * whole (moved, not copied). `shared`: over SharedArrayBuffer instead; blocks copy into shared
- * memory ~10× slower (V8 copies it with relaxed atomics), so downloads lend instead.
+ * whole (moved, not copied). Not SharedArrayBuffers: V8 copies blocks into shared memory with
+ * relaxed atomics, ~10× slower.
  */
 export class PieceBufferPool {
   private readonly free: Buffer[] = [];
@@ -22,15 +22,10 @@ export class PieceBufferPool {
     readonly pieceLength: number,
     /** Most idle buffers kept for reuse. */
     private readonly keep: number,
-    private readonly shared = true,
   ) {}
 
   take(): Buffer {
-    const reused = this.free.pop();
-    if (reused) return reused;
-    return this.shared
-      ? Buffer.from(new SharedArrayBuffer(this.pieceLength))
-      : Buffer.allocUnsafeSlow(this.pieceLength);
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.pieceLength);
   }
 
   give(buf: Buffer): void {

@@ -115,8 +115,7 @@ export class Downloader {
     // so steady state allocates nothing; bounded by the buffered-bytes cap.
     const spanned = Math.ceil((tuning.maxPipeline * this.blockSize) / m.pieceLength) + 8;
     const cap = Math.max(4, Math.floor(tuning.maxBufferedBytes / m.pieceLength));
-    // Plain buffers even when the pool may hash: they are lent to it (see hashInPool).
-    this.buffers = new PieceBufferPool(m.pieceLength, Math.min(cap, Math.max(16, spanned)), false);
+    this.buffers = new PieceBufferPool(m.pieceLength, Math.min(cap, Math.max(16, spanned)));
   }
 
   /** Pieces being assembled with their received blocks (for resume data). */
