@@ -8,10 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client } from '../../../src/client/index.js';
 import { createTorrent } from '../../../src/metainfo/index.js';
+import { seedThenLeech } from '../../helpers/seed-leech.js';
 import { seededBytes, tempDir } from '../../helpers/tmp.js';
-import { until } from '../../unit/client/fixtures.js';
 
 for (const version of [1, 'hybrid'] as const) {
   test(`a ${version === 1 ? 'v1' : 'hybrid'} download hashed in the pool on lent buffers`, async () => {
@@ -29,21 +28,13 @@ for (const version of [1, 'hybrid'] as const) {
       pieceLength: 32768,
       date: false,
     });
-    const seedClient = new Client({ host: '127.0.0.1', dht: false, lsd: false });
-    const leechClient = new Client({
-      host: '127.0.0.1',
-      dht: false,
-      lsd: false,
-      settings: { hash_offload_utilization: 0, worker_hash_min_piece: 0 },
-    });
+    const { seedClient, leechClient, leech } = await seedThenLeech(
+      torrent,
+      join(tmp.path, 'seed'),
+      join(tmp.path, 'leech'),
+      { settings: { hash_offload_utilization: 0, worker_hash_min_piece: 0 } },
+    );
     try {
-      const port = await seedClient.listen(0);
-      await leechClient.listen(0);
-      const seed = await seedClient.addTorrent(torrent, { savePath: join(tmp.path, 'seed') });
-      await until(() => seed.state === 'seeding', 10_000, 'seed checked its files');
-      const leech = await leechClient.addTorrent(torrent, { savePath: join(tmp.path, 'leech') });
-      leech.addPeer('127.0.0.1', port);
-      await until(() => leech.state === 'seeding', 20_000, 'leech complete');
       assert.equal(leech.stats().hashFailures, 0);
       assert.ok(leechClient.hashPool.workerCount > 0, 'the pool hashed the pieces');
       for (const [rel] of files)

@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '../../../src/client/index.js';
 import { buildMagnet, createTorrent, parseTorrent } from '../../../src/metainfo/index.js';
+import { seedThenLeech } from '../../helpers/seed-leech.js';
 import { seededBytes, tempDir } from '../../helpers/tmp.js';
 import { until } from '../../unit/client/fixtures.js';
 
@@ -32,20 +33,14 @@ test('v2-only torrent: checked on add, seeded and downloaded with Merkle verific
     date: false,
   });
   assert.equal(metainfo.version, 2);
-  const seedClient = new Client({ host: '127.0.0.1' });
   // Every piece hashed by the worker pool (Merkle jobs), not incrementally here.
-  const leechClient = new Client({
-    host: '127.0.0.1',
-    settings: { hash_offload_utilization: 0, worker_hash_min_piece: 0 },
-  });
+  const { seedClient, leechClient, port, leech } = await seedThenLeech(
+    torrent,
+    join(tmp.path, 'seed'),
+    join(tmp.path, 'leech'),
+    { settings: { hash_offload_utilization: 0, worker_hash_min_piece: 0 } },
+  );
   try {
-    const port = await seedClient.listen(0);
-    await leechClient.listen(0);
-    const seed = await seedClient.addTorrent(torrent, { savePath: join(tmp.path, 'seed') });
-    await until(() => seed.state === 'seeding', 10_000, 'seed checked its files');
-    const leech = await leechClient.addTorrent(torrent, { savePath: join(tmp.path, 'leech') });
-    leech.addPeer('127.0.0.1', port);
-    await until(() => leech.state === 'seeding', 20_000, 'leech complete');
     assert.equal(leech.stats().hashFailures, 0);
     for (const [rel] of files)
       assert.ok(
