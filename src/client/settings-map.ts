@@ -4,12 +4,11 @@ import type { DownloaderTuning } from '../torrent/downloader.js';
 import type { PeerTimeouts } from '../peer/types.js';
 import type { ChokeTimings } from '../torrent/choke-link.js';
 
-/** A new torrent's downloader tuning. */
 let lastTuning: Readonly<DownloaderTuning> | undefined;
 
 /**
- * The download tuning of the settings now. One frozen object while the settings stay as they
- * are: every torrent of a session would otherwise hold its own copy (~0.2 KB each).
+ * A new torrent's downloader tuning, from the settings now. One frozen object while the settings
+ * stay as they are: every torrent of a session would otherwise hold its own copy (~0.2 KB each).
  */
 export function downloaderTuning(s: SettingsStore): DownloaderTuning {
   const t = tuningOf(s);

@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../util/clock.js';
-import { httpsModule, tlsModule } from '../util/lazy-builtins.js';
+import { httpsModule, tlsModule } from '../util/lazy-require.js';
 import type { ProxyConfig } from './config.js';
 import { openTunnel } from './tunnel.js';
 
@@ -82,7 +82,7 @@ type TunnelHttpsAgentClass = new (
 ) => https.Agent;
 let TunnelHttpsAgent: TunnelHttpsAgentClass | undefined;
 
-/** Defined on first use: its base class is node:https's, loaded lazily (util/lazy-builtins.ts). */
+/** Defined on first use: its base class is node:https's, loaded lazily (util/lazy-require.ts). */
 function tunnelHttpsAgent(): TunnelHttpsAgentClass {
   return (TunnelHttpsAgent ??= class extends httpsModule().Agent {
     constructor(

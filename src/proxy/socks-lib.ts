@@ -2,14 +2,11 @@
  * The `socks` package, loaded on first use: it (and its ip-address dependency) took ~75 ms of
  * CPU at every start, though only sessions with a SOCKS5 proxy need it.
  */
-import { createRequire } from 'node:module';
+import { lazyRequire } from '../util/lazy-require.js';
 
-type SocksModule = typeof import('socks');
-
-let lib: SocksModule | undefined;
+const socks = lazyRequire<typeof import('socks')>('socks');
 
 /** The SocksClient class (synchronous: socks is CommonJS). */
-export function socksClient(): SocksModule['SocksClient'] {
-  lib ??= createRequire(import.meta.url)('socks') as SocksModule;
-  return lib.SocksClient;
+export function socksClient(): ReturnType<typeof socks>['SocksClient'] {
+  return socks().SocksClient;
 }

@@ -8,7 +8,6 @@
  * path can reach outside a torrent. `listen()` binds to 127.0.0.1 unless given a host.
  */
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream';
 import type RangeParser from 'range-parser';
 import type { Torrent } from '../torrent/torrent.js';
@@ -16,6 +15,7 @@ import type { TorrentFileEntry } from './torrent-file.js';
 import { contentType } from './mime.js';
 import { filePath, indexPage, playlist } from './pages.js';
 import type { FileReadOptions } from './file-reader.js';
+import { lazyRequire } from '../util/lazy-require.js';
 
 export interface StreamServerOptions {
   /** Access-Control-Allow-Origin value ('*' or an origin); absent: no CORS headers. */
@@ -28,15 +28,11 @@ export interface StreamServerOptions {
 
 const ALLOW = 'GET, HEAD, OPTIONS';
 
-let parseRange: typeof RangeParser | undefined;
 /**
  * range-parser, required on the first range request: importing a CommonJS package from an ES
  * module starts Node's CommonJS export scanner, ~1.2 MB in every process (0.4 MB required).
  */
-function rangeParser(...args: Parameters<typeof RangeParser>): ReturnType<typeof RangeParser> {
-  parseRange ??= createRequire(import.meta.url)('range-parser') as typeof RangeParser;
-  return parseRange(...args);
-}
+const rangeParser = lazyRequire<typeof RangeParser>('range-parser');
 
 export class StreamServer extends Server {
   private open = 0;
@@ -167,7 +163,7 @@ export class StreamServer extends Server {
     const ifRange = req.headers['if-range'];
     // A Range under an If-Range that names another version is ignored (the whole file is sent).
     if (header && f.length > 0 && (ifRange === undefined || ifRange === etag)) {
-      const ranges = rangeParser(f.length, header, { combine: true });
+      const ranges = rangeParser()(f.length, header, { combine: true });
       if (ranges === -1) {
         res.setHeader('Content-Range', `bytes */${f.length}`);
         this.send(res, 416, 'range not satisfiable');

@@ -32,23 +32,6 @@ export class HashPlacement {
   }
 }
 
-/** A whole piece's digest from the pool, or here when the pool is closing or a worker died. */
-export async function digestInPool(
-  verification: PieceVerification,
-  pool: HashPool,
-  piece: number,
-  data: Buffer,
-): Promise<Buffer> {
-  try {
-    return await verification.poolDigest(pool, piece, data);
-  } catch {
-    // The pool is closing or a worker died: hash here instead.
-    const h = verification.hasher(piece);
-    h.update(data);
-    return h.digest();
-  }
-}
-
 /**
  * A whole piece's digest from the pool on its lent buffer (no copy either way), or here when the
  * pool refused it before taking it. Undefined when the buffer was lost with a worker that died

@@ -13,7 +13,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../util/clock.js';
 import { NbtError, errorMessage } from '../util/errors.js';
-import { httpsModule } from '../util/lazy-builtins.js';
+import { httpsModule } from '../util/lazy-require.js';
 import {
   buildAnnounceUrl,
   buildScrapeUrl,

@@ -11,7 +11,7 @@ import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
-import { httpsModule } from '../util/lazy-builtins.js';
+import { httpsModule } from '../util/lazy-require.js';
 import { judgeHttpSeedResponse, judgeResponse, parseHttpSeedWait, redirectTarget } from './response.js';
 
 export interface HttpRangeFetcherOptions {
