@@ -4,14 +4,15 @@
  * libtorrent leech and by us, alternating NBT_BENCH_RUNS times (default 3; medians compared).
  * Figures: our wall and CPU against libtorrent's in the same run, against our own v1 figure, and
  * our main thread's own CPU time, which shows where hashing ran.
- * NBT_HASH_OFFLOAD passes hash_offload_utilization to our leech (0 = every piece to the pool).
+ * NBT_HASH_OFFLOAD passes hash_offload_utilization to our leech (0 = every piece to the pool),
+ * NBT_LEECH_SETTINGS more settings as JSON; NBT_BENCH_VERSIONS (e.g. "v1,hybrid") picks versions.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ltPeerScript, peerInstalled } from '../test/helpers/real-peers.js';
-import { median, startSeed, summarise, type Runs } from './download.bench.js';
+import { median, startSeed, summarise, warmUp, type Runs } from './download.bench.js';
 import { HashPool } from '../src/hash/index.js';
 import { createTorrent, parseTorrent } from '../src/metainfo/index.js';
 import { merklePieces } from '../src/torrent/verification.js';
@@ -46,6 +47,7 @@ export async function run(report: Reporter): Promise<void> {
   const mb = Number(process.env.NBT_BENCH_MB ?? 1024);
   const runs = Math.max(1, Number(process.env.NBT_BENCH_RUNS ?? 3));
   const offload = process.env.NBT_HASH_OFFLOAD;
+  const only = process.env.NBT_BENCH_VERSIONS?.split(',');
   const root = join(tmpdir(), `nbt-bench-download-v2-${process.pid}`);
   const seedDir = join(root, 'seed');
   const py = '/usr/bin/python3';
@@ -59,13 +61,14 @@ export async function run(report: Reporter): Promise<void> {
       await writeFile(join(root, `${tag}.torrent`), torrent);
     }
     report.note(
-      `${mb} MiB in 1 MiB pieces, loopback, plaintext, median of ${runs} alternating runs` +
+      `${mb} MiB in 1 MiB pieces, loopback, plaintext, median of ${runs} alternating runs after a warm-up run` +
         (offload !== undefined ? `, hash_offload_utilization ${offload}` : ''),
     );
     await verifyOffMainThread(report, join(root, 'v2.torrent'), join(seedDir, 'data', 'data.bin'));
     const clean = (d: string): Promise<void> => rm(join(root, d), { recursive: true, force: true });
     let v1: (Runs & { mainCpu: number }) | undefined;
     for (const [, tag] of VERSIONS) {
+      if (only && !only.includes(tag)) continue;
       const torrentPath = join(root, `${tag}.torrent`);
       const seed = await startSeed(py, [
         ltPeerScript,
@@ -77,24 +80,25 @@ export async function run(report: Reporter): Promise<void> {
       ]);
       const ltRuns: ProcessMeasure[] = [];
       const myRuns: ProcessMeasure[] = [];
+      const ltLeech = (): Promise<ProcessMeasure> =>
+        measureProcess(
+          py,
+          [
+            ltPeerScript,
+            'leech',
+            torrentPath,
+            join(root, 'lt'),
+            '--enc',
+            'disabled',
+            '--connect',
+            `127.0.0.1:${seed.port}`,
+          ],
+          { timeoutMs: 600_000 },
+        );
       try {
+        await warmUp(ltLeech, () => clean('lt'));
         for (let i = 0; i < runs; i++) {
-          ltRuns.push(
-            await measureProcess(
-              py,
-              [
-                ltPeerScript,
-                'leech',
-                torrentPath,
-                join(root, 'lt'),
-                '--enc',
-                'disabled',
-                '--connect',
-                `127.0.0.1:${seed.port}`,
-              ],
-              { timeoutMs: 600_000 },
-            ),
-          );
+          ltRuns.push(await ltLeech());
           await clean('lt');
           myRuns.push(
             await measureProcess(

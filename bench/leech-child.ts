@@ -18,11 +18,14 @@ const transport = process.env.NBT_TRANSPORT;
 const offload = process.env.NBT_HASH_OFFLOAD;
 // NBT_WRITE_MODE: the disk_write_mode setting (auto, sync, async), for A/B runs.
 const writeMode = process.env.NBT_WRITE_MODE as 'auto' | 'sync' | 'async' | undefined;
+// NBT_LEECH_SETTINGS: more settings as JSON (e.g. {"split_hybrid_hashing":false}), for A/B runs.
+const extra = JSON.parse(process.env.NBT_LEECH_SETTINGS ?? '{}') as Record<string, unknown>;
 const client = new Client({
   host: '127.0.0.1',
   settings: {
     ...(offload !== undefined ? { hash_offload_utilization: Number(offload) } : {}),
     ...(writeMode !== undefined ? { disk_write_mode: writeMode } : {}),
+    ...extra,
   },
   encryption: (enc ?? 'enabled') as EncryptionPolicy,
   ...(transport === 'tcp' ? { utp: false as const } : {}),

@@ -29,6 +29,7 @@ function tuningOf(s: SettingsStore): DownloaderTuning {
     strikeLimit: s.get('hash_fail_strike_limit'),
     workerHashMinPiece: s.get('worker_hash_min_piece'),
     offloadAboveUtilization: s.get('hash_offload_utilization'),
+    splitHybridHashing: s.get('split_hybrid_hashing'),
   };
 }
 

@@ -347,6 +347,13 @@ export const settingDefinitions = {
     description:
       'Event-loop utilisation above which new pieces are hashed by the worker pool (1 = never, 0 = always).',
   },
+  split_hybrid_hashing: {
+    type: 'bool',
+    default: true,
+    applies: 'new-torrents',
+    description:
+      'Hybrid torrents: a piece hashed on the main thread has only its SHA-1 computed there and its Merkle root by one pool worker while it keeps up (false: both on the main thread).',
+  },
   read_cache_size: {
     type: 'int',
     default: 16 * MiB,

@@ -7,7 +7,7 @@
  * written, so bad data never reaches the files.
  */
 import { createHash } from 'node:crypto';
-import type { PieceHasher } from './verification.js';
+import type { PieceHasher, SplitVerification } from './verification.js';
 import type { BlockEvidence } from './blame.js';
 
 /**
@@ -54,6 +54,8 @@ export class PieceAssembly {
     public buffer: Buffer,
     /** Hashes on the main thread as blocks become contiguous (else the caller hashes `data`). */
     hasher: PieceHasher | undefined,
+    /** `hasher` computes one half of the digest; the owner has the pool hash `split.rest`. */
+    readonly split?: SplitVerification,
   ) {
     const n = Math.ceil(size / blockSize);
     this.capacity = buffer.length;

@@ -73,6 +73,14 @@ export interface DownloaderTuning {
    * cores and a saturated main thread; 0 = always the pool.
    */
   offloadAboveUtilization: number;
+  /**
+   * Hybrid torrents, pieces hashed here (not offloaded) and big enough for the pool: SHA-1 here as
+   * blocks arrive and the Merkle root by a hash worker on the finished piece, instead of both here.
+   * A hybrid download is bound by the main thread, which hashes both halves where libtorrent
+   * hashes on its disk threads: split, 1 GiB from libtorrent took 0.90–1.00 of libtorrent's
+   * time against 1.00–1.06 (docs/engine.md), for ~15 MB of RSS (the worker).
+   */
+  splitHybridHashing: boolean;
 }
 
 export const defaultDownloaderTuning: DownloaderTuning = {
@@ -86,4 +94,5 @@ export const defaultDownloaderTuning: DownloaderTuning = {
   strikeLimit: 3,
   workerHashMinPiece: 256 * 1024,
   offloadAboveUtilization: 1,
+  splitHybridHashing: true,
 };

@@ -5,7 +5,7 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { HashPool } from '../hash/pool.js';
-import type { LentDigest, PieceVerification } from './verification.js';
+import type { LentDigest, PoolHashing } from './verification.js';
 
 export class HashPlacement {
   /** Pieces are big enough for the pool. */
@@ -38,7 +38,7 @@ export class HashPlacement {
  * holding it: the piece's bytes are gone and it must be fetched again.
  */
 export async function digestLentInPool(
-  verification: PieceVerification,
+  verification: PoolHashing,
   pool: HashPool,
   piece: number,
   buffer: Buffer,

@@ -37,6 +37,22 @@ export interface PieceVerification {
    * and v2 hashes describe different data (nobody's piece is to blame).
    */
   inconsistent?(piece: number, digest: Buffer): boolean;
+  /** Hybrids: the two halves can be hashed in two places (see SplitVerification). */
+  readonly split?: SplitVerification;
+}
+
+/** Hashing one piece off the main thread on a lent buffer, or here if the pool refuses it. */
+export type PoolHashing = Pick<PieceVerification, 'hasher' | 'poolDigestLent'>;
+
+/**
+ * A digest in two halves: `hasher`'s incrementally on the main thread as blocks arrive, `rest`'s
+ * by a hash worker on the finished piece, so neither the main thread nor one worker does both
+ * (a hybrid's SHA-1 here, its Merkle root there). `combine` makes the digest `matches` takes.
+ */
+export interface SplitVerification {
+  hasher(piece: number): PieceHasher;
+  readonly rest: PoolHashing;
+  combine(main: Buffer, rest: Buffer): Buffer;
 }
 
 /** A digest computed on a lent buffer, and the buffer back. */
@@ -172,6 +188,13 @@ export function hybridPieces(m: Metainfo): MerkleVerification {
     poolDigestLent: async (pool, piece, buffer, size) => {
       const r = await pool.hashMerkleLent(buffer, [{ at: 0, size, ...v2.shape(piece) }], true);
       return { digest: r.digests, buffer: r.data };
+    },
+    // SHA-1 is the cheap half to keep here: one hash object per piece, where the tree makes one
+    // per 16 KiB leaf.
+    split: {
+      hasher: () => createHash('sha1'),
+      rest: v2,
+      combine: (sha1, root) => Buffer.concat([sha1, root]),
     },
     matches: (piece, d) => halves(piece, d).every(Boolean),
     inconsistent: (piece, d) => {

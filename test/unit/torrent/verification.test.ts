@@ -244,3 +244,44 @@ test('hybrid pieces in shared memory: SHA-1 and the Merkle root on two workers a
     await tmp.cleanup();
   }
 });
+
+test('a hybrid split in two: SHA-1 fed here and the Merkle root from a worker on a lent buffer make the whole digest', async () => {
+  const tmp = await tempDir();
+  const pool = new HashPool({ threads: 1 });
+  try {
+    const contents = await tree(join(tmp.path, 'd'));
+    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
+      version: 'hybrid',
+      pieceLength: 32768,
+      date: false,
+    });
+    const v = verificationFor(m);
+    const split = v.split!;
+    assert.ok(split, 'hybrids can split');
+    assert.equal(merklePieces(m).split, undefined, 'v2-only has one half');
+    const data = stream(m, contents);
+    for (let i = 0; i < m.pieceCount; i++) {
+      const { start, end } = m.pieceRange(i);
+      for (const flip of [false, true]) {
+        if (flip && dataIn(m, i) === 0) continue;
+        const piece = Buffer.from(data.subarray(start, end));
+        if (flip) piece[dataIn(m, i) - 1]! ^= 1;
+        const whole = digestOf(v, i, piece);
+        const main = split.hasher(i);
+        main.update(piece);
+        // A lent buffer larger than the piece, as the piece buffer pool's are.
+        const lent = Buffer.alloc(m.pieceLength + 100);
+        piece.copy(lent);
+        const r = await split.rest.poolDigestLent(pool, i, lent, piece.length);
+        assert.equal(lent.byteLength, 0, 'moved to the worker');
+        assert.ok(r.buffer.subarray(0, piece.length).equals(piece), 'and back intact');
+        const d = split.combine(main.digest(), r.digest);
+        assert.ok(d.equals(whole), `piece ${i}${flip ? ' (corrupt)' : ''}`);
+        assert.equal(v.matches(i, d), !flip);
+      }
+    }
+  } finally {
+    await pool.close();
+    await tmp.cleanup();
+  }
+});
