@@ -29,6 +29,13 @@ async function tree(root: string): Promise<Map<string, Buffer>> {
   return new Map([...files].map(([k, v]) => [`d/${k}`, v]));
 }
 
+/** A hybrid torrent (32 KiB pieces) of tree()'s files under `root`, and its byte stream. */
+async function hybridOfTree(root: string): Promise<{ m: Metainfo; data: Buffer }> {
+  const contents = await tree(root);
+  const { metainfo: m } = await createTorrent(root, { version: 'hybrid', pieceLength: 32768, date: false });
+  return { m, data: stream(m, contents) };
+}
+
 /** Bytes of file data at the start of piece i (the rest, if any, is pad zeros nobody hashes). */
 function dataIn(m: Metainfo, i: number): number {
   const { start, end } = m.pieceRange(i);
@@ -97,16 +104,9 @@ test('a hybrid with piece layers checks both halves; without them SHA-1; v2-only
   const tmp = await tempDir();
   const pool = new HashPool({ threads: 1 });
   try {
-    const contents = await tree(join(tmp.path, 'd'));
-    const h = await createTorrent(join(tmp.path, 'd'), {
-      version: 'hybrid',
-      pieceLength: 32768,
-      date: false,
-    });
-    const m = h.metainfo;
+    const { m, data } = await hybridOfTree(join(tmp.path, 'd'));
     const v = verificationFor(m);
     assert.equal(v.kind, 'sha1+sha256-merkle');
-    const data = stream(m, contents);
     for (let i = 0; i < m.pieceCount; i++) {
       const { start, end } = m.pieceRange(i);
       const piece = data.subarray(start, end);
@@ -210,14 +210,8 @@ test('hybrid pieces in shared memory: SHA-1 and the Merkle root on two workers a
   }
   const pool = new Spy({ threads: 2 });
   try {
-    const contents = await tree(join(tmp.path, 'd'));
-    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
-      version: 'hybrid',
-      pieceLength: 32768,
-      date: false,
-    });
+    const { m, data } = await hybridOfTree(join(tmp.path, 'd'));
     const v = verificationFor(m);
-    const data = stream(m, contents);
     for (let i = 0; i < m.pieceCount; i++) {
       const { start, end } = m.pieceRange(i);
       const shared = Buffer.from(new SharedArrayBuffer(end - start));
@@ -249,17 +243,11 @@ test('a hybrid split in two: SHA-1 fed here and the Merkle root from a worker on
   const tmp = await tempDir();
   const pool = new HashPool({ threads: 1 });
   try {
-    const contents = await tree(join(tmp.path, 'd'));
-    const { metainfo: m } = await createTorrent(join(tmp.path, 'd'), {
-      version: 'hybrid',
-      pieceLength: 32768,
-      date: false,
-    });
+    const { m, data } = await hybridOfTree(join(tmp.path, 'd'));
     const v = verificationFor(m);
     const split = v.split!;
     assert.ok(split, 'hybrids can split');
     assert.equal(merklePieces(m).split, undefined, 'v2-only has one half');
-    const data = stream(m, contents);
     for (let i = 0; i < m.pieceCount; i++) {
       const { start, end } = m.pieceRange(i);
       for (const flip of [false, true]) {
