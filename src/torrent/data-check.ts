@@ -9,7 +9,7 @@ import type { Clock } from '../util/clock.js';
 import { Bitfield } from '../util/bitfield.js';
 import { checkStorage } from '../storage/check.js';
 import type { CheckSlots } from '../storage/check-slots.js';
-import { merklePieces } from './verification.js';
+import { digestHere, merklePieces } from './verification.js';
 import { randomInt } from 'node:crypto';
 
 export interface DataCheckInput {
@@ -92,11 +92,7 @@ async function hashOnDisk(input: DataCheckInput, among: Bitfield | undefined): P
       pool: input.hashPool,
       ...(v2 && {
         merkle: { shape: v2.shape, matches: v2.matches },
-        verify: (i: number, data: Buffer) => {
-          const h = v2.hasher(i);
-          h.update(data);
-          return v2.matches(i, h.digest());
-        },
+        verify: (i: number, data: Buffer) => v2.matches(i, digestHere(v2, i, data)),
       }),
       onProgress: input.onProgress,
       // Polled per chunk rather than watched by a timer: 1,000 torrents checking at once would

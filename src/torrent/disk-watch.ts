@@ -10,7 +10,7 @@ import type { FileStat, Storage } from '../storage/storage.js';
 import { filePieces, mapRange, pieceRangeOffset, pieceSize, type StorageLayout } from '../storage/layout.js';
 import { Bitfield } from '../util/bitfield.js';
 import { NbtError } from '../util/errors.js';
-import type { PieceVerification } from './verification.js';
+import { digestHere, type PieceVerification } from './verification.js';
 
 /** Default: a file is stat-ed at most this often while its pieces are being served (ms). */
 export const DISK_WATCH_INTERVAL_MS = 5000;
@@ -116,9 +116,7 @@ export class DiskWatch {
    */
   async verifyForUpload(piece: number, data: Buffer, v: PieceVerification): Promise<void> {
     if (!(await this.pieceChanged(piece))) return;
-    const h = v.hasher(piece);
-    h.update(data);
-    if (!v.matches(piece, h.digest()))
+    if (!v.matches(piece, digestHere(v, piece, data)))
       throw new NbtError(
         'STORAGE_DATA_CHANGED',
         `piece ${piece} no longer matches its hash: a file changed on disk since it was checked`,

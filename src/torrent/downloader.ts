@@ -14,7 +14,7 @@ import { SoloRounds } from './solo-rounds.js';
 import { HashPlacement, digestLentInPool } from './hash-placement.js';
 import type { PeerSession } from './session.js';
 import type { PeerLink } from './peer-link.js';
-import type { SplitVerification } from './verification.js';
+import { digestHere, type SplitVerification } from './verification.js';
 import { defaultDownloaderTuning, type DownloaderHost, type DownloaderTuning } from './downloader-host.js';
 import {
   addCancelled,
@@ -69,8 +69,8 @@ export class Downloader {
   private readonly hashing: HashPlacement;
   /** Set by reset(): hashes and writes still in flight are then ignored. */
   private generation = 0;
-  /** Split pieces whose other half is being hashed in the pool (0 or 1). */
-  private splitLent = 0;
+  /** A split piece's other half is being hashed in the pool (one at a time). */
+  private splitInPool = false;
   private writingBytes = 0;
   /** Bytes thrown away: duplicates, unrequested blocks, failed pieces. */
   wasted = 0;
@@ -305,7 +305,7 @@ export class Downloader {
       a.buffer,
       a.size,
     );
-    if (half) this.splitLent--;
+    if (half) this.splitInPool = false;
     if (!r) {
       // Lost with a worker that died holding it: nobody's fault, the piece is fetched again.
       this.bufferedBytes -= a.capacity;
@@ -329,13 +329,11 @@ export class Downloader {
    */
   private finishSplit(a: PieceAssembly, split: SplitVerification): void {
     const main = a.digest();
-    if (this.splitLent > 0) {
-      const h = split.rest.hasher(a.piece);
-      h.update(a.data);
-      this.finishPiece(a, split.combine(main, h.digest()));
+    if (this.splitInPool) {
+      this.finishPiece(a, split.combine(main, digestHere(split.rest, a.piece, a.data)));
       return;
     }
-    this.splitLent++;
+    this.splitInPool = true;
     void this.hashInPool(a, { split, main });
   }
 

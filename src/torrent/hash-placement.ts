@@ -5,7 +5,7 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { HashPool } from '../hash/pool.js';
-import type { LentDigest, PoolHashing } from './verification.js';
+import { digestHere, type LentDigest, type PoolHashing } from './verification.js';
 
 export class HashPlacement {
   /** Pieces are big enough for the pool. */
@@ -48,8 +48,6 @@ export async function digestLentInPool(
     return await verification.poolDigestLent(pool, piece, buffer, size);
   } catch {
     if (buffer.byteLength === 0) return undefined;
-    const h = verification.hasher(piece);
-    h.update(buffer.subarray(0, size));
-    return { digest: h.digest(), buffer };
+    return { digest: digestHere(verification, piece, buffer.subarray(0, size)), buffer };
   }
 }

@@ -55,6 +55,17 @@ export interface SplitVerification {
   combine(main: Buffer, rest: Buffer): Buffer;
 }
 
+/** A whole piece's digest on this thread, in one go. */
+export function digestHere(
+  verification: Pick<PieceVerification, 'hasher'>,
+  piece: number,
+  data: Buffer,
+): Buffer {
+  const h = verification.hasher(piece);
+  h.update(data);
+  return h.digest();
+}
+
 /** A digest computed on a lent buffer, and the buffer back. */
 export interface LentDigest {
   digest: Buffer;
